@@ -1,0 +1,1 @@
+"""Provider accounts: codes, passwords, SSH keys, the providers/ folder, demo accounts."""

@@ -1,0 +1,58 @@
+"""Long-running parts of ``gateway serve`` share one small interface.
+
+A :class:`Service` starts its threads (or processes) in ``start`` and returns; ``stop``
+asks it to finish in-flight work and returns when it has. :func:`run_services` starts them
+in order, waits for SIGINT/SIGTERM, and stops them in reverse order.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Sequence
+from typing import Protocol
+
+from gateway.logs import get_logger
+
+log = get_logger(__name__)
+
+
+class Service(Protocol):
+    """One part of the gateway run by ``gateway serve`` (SFTP, workers, watcher, web)."""
+
+    name: str
+
+    def start(self) -> None:
+        """Starts serving in the background and returns once ready."""
+
+    def stop(self) -> None:
+        """Stops taking new work, finishes what is in flight, and returns."""
+
+
+def run_services(services: Sequence[Service], stop: threading.Event | None = None) -> None:
+    """Runs ``services`` until SIGINT or SIGTERM (or ``stop`` is set), then stops them."""
+    stop = stop or threading.Event()
+
+    def on_signal(signum, _frame):  # noqa: ANN001
+        log.info("stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    started: list[Service] = []
+    try:
+        for service in services:
+            service.start()
+            started.append(service)
+            log.info("service started", service=service.name)
+        log.info("gateway ready", services=[s.name for s in services])
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for service in reversed(started):
+            try:
+                service.stop()
+                log.info("service stopped", service=service.name)
+            except Exception:  # keep stopping the others
+                log.exception("service failed to stop cleanly", service=service.name)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,1 @@
+"""Persistence: database engine and sessions, models, migrations, repositories, file stores."""

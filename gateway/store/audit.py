@@ -1,0 +1,39 @@
+"""Writing to and reading the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.clock import utcnow
+from gateway.store.models.audit import AuditEvent
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    target_type: str = "",
+    target_id: str = "",
+    address: str = "",
+    outcome: str = "ok",
+    **detail: Any,
+) -> AuditEvent:
+    """Adds one audit event to ``session`` (committed with the caller's transaction)."""
+    event = AuditEvent(
+        at=utcnow(), actor=actor, action=action, target_type=target_type,
+        target_id=target_id, address=address, outcome=outcome, detail=detail,
+    )
+    session.add(event)
+    return event
+
+
+def recent(session: Session, *, limit: int = 100, **filters: str) -> list[AuditEvent]:
+    """The latest events, newest first, filtered by equal column values."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    for column, value in filters.items():
+        query = query.where(getattr(AuditEvent, column) == value)
+    return list(session.scalars(query))

@@ -1,0 +1,16 @@
+"""Database models, one module per area; importing this package registers them all.
+
+Tables and the Alembic branch that creates them:
+
+- ``accounts``: providers, provider_keys (branch ``core``)
+- ``audit``: audit_events (branch ``core``)
+- ``exchange``: request files, findings, forwarded records (branch ``exchange``)
+- ``intake``: applications, documents, status history, allocated codes (branch ``intake``)
+- ``sftp``: shared connection limits and bans (branch ``sftp``)
+- ``web``: staff accounts, API keys (branch ``web``)
+"""
+
+from gateway.store.models.base import Base
+from gateway.store.models import accounts, audit  # noqa: F401  (registers tables)
+
+__all__ = ["Base"]
