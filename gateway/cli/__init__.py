@@ -12,12 +12,15 @@ import typer
 from rich.console import Console
 
 from gateway.cli import accounts as accounts_cli
+from gateway.cli import applications as applications_cli
 from gateway.cli import client as client_cli
 from gateway.cli import core as core_cli
 from gateway.cli import exchange as exchange_cli
 from gateway.cli import intake as intake_cli
+from gateway.cli import purge as purge_cli
 from gateway.cli import serve as serve_cli
 from gateway.cli import sftp as sftp_cli
+from gateway.cli import validate as validate_cli
 from gateway.cli import web as web_cli
 from gateway.cli.context import ConfigOption
 from gateway.errors import ConfigError, GatewayError
@@ -37,7 +40,8 @@ def root(ctx: typer.Context, config: ConfigOption = None) -> None:
     ctx.obj = {"config": config}
 
 
-for module in (core_cli, accounts_cli, serve_cli, sftp_cli, exchange_cli, intake_cli, web_cli, client_cli):
+for module in (core_cli, accounts_cli, serve_cli, sftp_cli, validate_cli, exchange_cli, intake_cli,
+               applications_cli, purge_cli, web_cli, client_cli):
     module.register(app)
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -11,6 +11,6 @@ Tables and the Alembic branch that creates them:
 """
 
 from gateway.store.models.base import Base
-from gateway.store.models import accounts, audit  # noqa: F401  (registers tables)
+from gateway.store.models import accounts, audit, exchange, intake, sftp, web  # noqa: F401  (registers tables)
 
 __all__ = ["Base"]

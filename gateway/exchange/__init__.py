@@ -1,0 +1,1 @@
+"""Request-file exchange: reception, stages of checks, responses, forwarding (spec/exchange.md)."""

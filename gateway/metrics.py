@@ -1,0 +1,30 @@
+"""Prometheus metrics, declared once; every part increments these same objects.
+
+Matricules and other personal data never appear in labels. Labels are bounded sets
+(convention, status, error code, result), never file names.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+SFTP_SESSIONS = Gauge("gateway_sftp_sessions", "SFTP sessions open now")
+SFTP_LOGINS = Counter("gateway_sftp_logins_total", "SFTP login attempts", ["method", "result"])
+SFTP_UPLOADS = Counter("gateway_sftp_uploads_total", "Uploads that ended", ["result"])
+SFTP_UPLOAD_BYTES = Counter("gateway_sftp_upload_bytes_total", "Bytes of completed uploads")
+
+FILES_RECEIVED = Counter("gateway_files_received_total", "Request files registered", ["source"])
+RESPONSES = Counter("gateway_responses_total", "Responses written", ["convention", "status"])
+REJECTIONS = Counter("gateway_findings_total", "Findings reported in responses", ["code", "severity"])
+DEPOSIT_TO_RESPONSE = Histogram(
+    "gateway_deposit_to_response_seconds", "From recuLe to the response in the outbox",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+CHECK_DURATION = Histogram(
+    "gateway_check_seconds", "Time spent checking one file",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+
+DOCUMENTS_CHECKED = Counter("gateway_documents_checked_total", "Application documents checked", ["verdict", "reason"])
+APPLICATIONS = Counter("gateway_application_transitions_total", "Application status changes", ["status"])
+WEB_LOGINS = Counter("gateway_web_logins_total", "Staff login attempts", ["result"])

@@ -1,0 +1,1 @@
+"""Tables of the sftp area (see gateway/store/models/__init__.py)."""

@@ -1,0 +1,1 @@
+"""Staff interface, applicant pages and REST API (FastAPI, server-rendered Jinja2)."""
