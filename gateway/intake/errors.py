@@ -1,0 +1,78 @@
+"""Errors of the intake area; every one has a stable code (docs/intake.md).
+
+::
+
+    IntakeError                      INT-*: an application operation was refused
+    ├── ApplicationNotFound          INT-NOT-FOUND: no application (or document) by that name
+    ├── TransitionRefused            INT-STATUS: the status machine does not allow the change
+    ├── NotEditable                  INT-NOT-EDITABLE: the application cannot be changed now
+    ├── NotComplete                  INT-INCOMPLET: approval of an application that is not COMPLET
+    ├── InvalidData                  INT-DATA: a value the application cannot hold at all
+    ├── RateLimited                  INT-RATE: too many applications or uploads from one address
+    ├── FollowupInvalid              INT-FOLLOWUP: unknown, revoked or expired follow-up link
+    └── CodesExhausted               INT-CODES-FULL: no OCB sequence number left
+
+The CLI turns them into messages and exit statuses in one place (gateway.cli); the web layer
+maps them to HTTP statuses by class.
+"""
+
+from __future__ import annotations
+
+from gateway.errors import GatewayError
+
+
+class IntakeError(GatewayError):
+    """An application operation was refused."""
+
+    code = "INT-000"
+    exit_status = 1
+
+
+class ApplicationNotFound(IntakeError):
+    """No application (or document) with that reference or id."""
+
+    code = "INT-NOT-FOUND"
+    exit_status = 2
+
+
+class TransitionRefused(IntakeError):
+    """The status machine of spec/intake.md section 4 does not allow this change."""
+
+    code = "INT-STATUS"
+
+
+class NotEditable(IntakeError):
+    """The application's data or documents cannot be changed in its current status."""
+
+    code = "INT-NOT-EDITABLE"
+
+
+class NotComplete(IntakeError):
+    """Only a COMPLET application may be approved; ``problems`` lists what is missing."""
+
+    code = "INT-INCOMPLET"
+
+
+class InvalidData(IntakeError):
+    """A value the application cannot hold at all (unknown kind, field too long ...)."""
+
+    code = "INT-DATA"
+    exit_status = 2
+
+
+class RateLimited(IntakeError):
+    """Too many applications or uploads from one address within the last hour."""
+
+    code = "INT-RATE"
+
+
+class FollowupInvalid(IntakeError):
+    """The follow-up token is unknown, revoked, or expired."""
+
+    code = "INT-FOLLOWUP"
+
+
+class CodesExhausted(IntakeError):
+    """Every OCB sequence number (00000..99999) is taken."""
+
+    code = "INT-CODES-FULL"
