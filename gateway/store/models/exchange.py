@@ -1,9 +1,22 @@
-"""Request files as received, and their processing state.
+"""Request files as received, their processing state, findings, forwarding and history.
 
 A row is created when an upload is received (SFTP close or watcher) and is the only record
 that the file exists; workers claim rows, never folder listings. ``response_name`` is held
 (unique among rows whose response was not yet collected), so two uploads can never be
 answered under one name, even from two SFTP nodes at once.
+
+Tables:
+
+- ``request_files``: one row per received file; after its check it also holds what later
+  checks need (status, mode, convention, ``IdFichier``, sequence, SHA-256), which purge keeps.
+- ``request_findings``: every finding listed in a file's response (``value`` is erased by
+  purge: it may hold a matricule).
+- ``forwarded_records``: the hand-off to the back office, one row per accepted record of a
+  PRODUCTION file, written in the transaction that makes the file ANSWERED. Ids only increase
+  and are never reused (AUTOINCREMENT on SQLite, a sequence on PostgreSQL).
+- ``accepted_acts``: keyed hashes (HMAC-SHA-256) of matricule, act code and act date of
+  accepted records of PRODUCTION files, for DUP-002; they carry no personal data in clear and
+  are kept after purge.
 """
 
 from __future__ import annotations
@@ -11,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.store.models.base import Base, UtcDateTime
@@ -36,6 +49,7 @@ class RequestFile(Base):
             sqlite_where=text("collected_at IS NULL"), postgresql_where=text("collected_at IS NULL"),
         ),
         Index("ix_request_files_queue", "state", "provider_code", "id"),
+        Index("ix_request_files_history", "provider_code", "status", "mode", "convention"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -59,3 +73,101 @@ class RequestFile(Base):
     answered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     #: set when the provider deleted the response from /outbox: frees the name
     collected_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    # -- claiming (exchange_0002)
+    #: a claim is valid until then; the claiming process renews it while it works
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    #: times the file was claimed (above 1: resumed after a crash or a lost lease)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    # -- outcome (exchange_0002), set with state ANSWERED
+    #: ``Statut`` of the response (FileStatus)
+    status: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    #: ``Mode`` (PRODUCTION, TEST) when it could be read
+    mode: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    convention: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    id_fichier: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    sequence: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    records_received: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    records_accepted: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    records_rejected: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    amount_received_cents: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    amount_accepted_cents: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    #: the earlier file a DOUBLON names (request_files.id)
+    duplicate_of_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: ``traiteLe`` written in the response
+    processed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    #: seconds the checks took
+    check_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+    # -- correcting and keeping (spec/exchange.md section 9)
+    voided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    voided_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    void_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: files and personal data deleted by retention; the row keeps what later checks need
+    purged_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class RequestFinding(Base):
+    """One finding of a file's response, in response order."""
+
+    __tablename__ = "request_findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_file_id: Mapped[int] = mapped_column(ForeignKey("request_files.id", ondelete="CASCADE"), index=True)
+    #: order in the response (file findings first, then records in file order)
+    position: Mapped[int] = mapped_column(Integer)
+    #: the record's position in the file (1-based); None for a file-level finding
+    record_position: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    record_id: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    code: Mapped[str] = mapped_column(String(20), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    line: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    column: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: the offending value; erased by purge (a MAT-* value is a matricule)
+    value: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ForwardedRecord(Base):
+    """An accepted record of a PRODUCTION file handed on to the back office."""
+
+    __tablename__ = "forwarded_records"
+    __table_args__ = (
+        UniqueConstraint("request_file_id", "record_position"),
+        # Ids are the back office's cursor: SQLite must never hand out a deleted row's id.
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_file_id: Mapped[int] = mapped_column(ForeignKey("request_files.id"), index=True)
+    provider_code: Mapped[str] = mapped_column(String(8))
+    convention: Mapped[str] = mapped_column(String(8))
+    file_name: Mapped[str] = mapped_column(String(200))
+    id_fichier: Mapped[str] = mapped_column(String(36))
+    #: the record's position in the file (1-based)
+    record_position: Mapped[int] = mapped_column(Integer)
+    #: the record's ``id`` attribute
+    record_id: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str] = mapped_column(String(35))
+    #: None once purged
+    matricule: Mapped[str | None] = mapped_column(String(13), nullable=True)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    #: ``ACCEPTE`` or ``ACCEPTE_AVEC_AVERTISSEMENT``
+    record_status: Mapped[str] = mapped_column(String(30))
+    forwarded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    #: set when the file was voided: the record is no longer exported
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class AcceptedAct(Base):
+    """Keyed hash of one accepted act (matricule, code, date) of a PRODUCTION file (DUP-002)."""
+
+    __tablename__ = "accepted_acts"
+    __table_args__ = (Index("ix_accepted_acts_lookup", "provider_code", "act_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_file_id: Mapped[int] = mapped_column(ForeignKey("request_files.id"), index=True)
+    provider_code: Mapped[str] = mapped_column(String(8))
+    #: hex HMAC-SHA-256 of "matricule|code|date" with the gateway's act key
+    act_hash: Mapped[str] = mapped_column(String(64))
