@@ -28,3 +28,6 @@ CHECK_DURATION = Histogram(
 DOCUMENTS_CHECKED = Counter("gateway_documents_checked_total", "Application documents checked", ["verdict", "reason"])
 APPLICATIONS = Counter("gateway_application_transitions_total", "Application status changes", ["status"])
 WEB_LOGINS = Counter("gateway_web_logins_total", "Staff login attempts", ["result"])
+# Computed at scrape time by the web node's /metrics (gateway/web/routes/ops.py).
+OLDEST_UNANSWERED_AGE = Gauge("gateway_oldest_unanswered_file_age_seconds", "Age of the oldest received file not yet answered (0: none)")
+SPOOL_FREE_BYTES = Gauge("gateway_spool_free_bytes", "Free disk space of the file system holding each spool", ["spool"])
