@@ -10,7 +10,10 @@
     ├── InvalidData                  INT-DATA: a value the application cannot hold at all
     ├── RateLimited                  INT-RATE: too many applications or uploads from one address
     ├── FollowupInvalid              INT-FOLLOWUP: unknown, revoked or expired follow-up link
-    └── CodesExhausted               INT-CODES-FULL: no OCB sequence number left
+    ├── CodesExhausted               INT-CODES-FULL: no OCB sequence number left
+    └── DocumentError                INT-DOC: a document could not be checked at all
+        ├── ScannerUnavailable       INT-SCAN-UNAVAILABLE: the configured clamd gave no answer
+        └── DocumentRefused          <reason code>: internal to the checks, becomes a verdict
 
 The CLI turns them into messages and exit statuses in one place (gateway.cli); the web layer
 maps them to HTTP statuses by class.
@@ -76,3 +79,30 @@ class CodesExhausted(IntakeError):
     """Every OCB sequence number (00000..99999) is taken."""
 
     code = "INT-CODES-FULL"
+
+
+class DocumentError(IntakeError):
+    """A document could not be checked at all (not a verdict: verdicts are values)."""
+
+    code = "INT-DOC"
+
+
+class ScannerUnavailable(DocumentError):
+    """The configured malware scanner gave no answer; the document must not be accepted unscanned."""
+
+    code = "INT-SCAN-UNAVAILABLE"
+    exit_status = 2
+
+
+class DocumentRefused(DocumentError):
+    """Raised inside the document checks: ``code`` is the reason code of spec/intake.md section 2.
+
+    :func:`gateway.intake.documents.check_document` turns it into a refused verdict; it never
+    reaches callers of that function.
+    """
+
+    code = "INT-DOC-REFUSED"
+
+    def __init__(self, reason: str, detail: str = "", **context: object) -> None:
+        super().__init__(detail or reason, code=str(reason), **context)
+        self.reason = reason

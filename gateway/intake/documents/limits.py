@@ -1,0 +1,33 @@
+"""The reader's resource limits: what makes a PDF ``pdf_trop_complexe``.
+
+Legitimate application documents (scans, office exports, forms) stay far below every limit;
+the limits exist so that a hostile file is refused quickly and in bounded memory before, and
+while, pypdf reads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class PdfLimits:
+    """Budgets of one document check; the defaults suit files up to the 20 MiB size limit."""
+
+    #: objects in the file (``endobj`` markers, object-stream entries, declared /Size)
+    max_objects: int = 100_000
+    #: arrays and dictionaries nested in one object (pypdf parses them recursively)
+    max_depth: int = 100
+    #: bytes all decoded streams of the file may add up to (FlateDecode, ASCIIHex, ASCII85)
+    max_decompressed_bytes: int = 128 * MIB
+    #: array and dictionary delimiters outside streams (a file made of brackets is not a document)
+    max_structure_tokens: int = 4_000_000
+    #: largest output pypdf may produce decoding one stream (its own per-filter limits)
+    max_stream_output_bytes: int = 32 * MIB
+    #: pages in the page tree
+    max_pages: int = 10_000
+
+
+DEFAULT_LIMITS = PdfLimits()

@@ -1,0 +1,240 @@
+"""A pass over the raw bytes before any PDF reader sees them.
+
+It measures what could make a reader spend unbounded memory or time and refuses the file
+(``pdf_trop_complexe``) when a budget of :class:`~.limits.PdfLimits` is exceeded:
+
+- object count: ``endobj`` markers, object-stream entries (``/N``) and declared ``/Size``;
+- nesting depth of arrays and dictionaries, per object, outside streams and strings;
+- decoded stream bytes: every FlateDecode (also after ASCIIHex/ASCII85) stream is inflated
+  incrementally, output discarded, against one byte budget for the whole file.
+
+It also hands on the structure text (everything outside streams, plus the decoded object
+streams, with strings removed and name escapes such as ``#61`` decoded) for the active-content
+search. Everything here is C-speed regex and zlib work, linear in the file size.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import accumulate
+
+from gateway.intake.documents.limits import PdfLimits
+from gateway.intake.documents.model import Reason
+from gateway.intake.errors import DocumentRefused
+
+# "stream" + EOL, not the tail of "endstream"
+_STREAM = re.compile(rb"(?<![A-Za-z])stream(?:\r\n|\n|\r)")
+_OBJ = re.compile(rb"\d+\s+\d+\s+obj(?![A-Za-z])")
+_LENGTH = re.compile(rb"/Length(?![0-9A-Za-z#])\s*(\d+)(\s+\d+\s+R)?")
+_FILTER = re.compile(rb"/Filter\s*(\[[^\]]*\]|/[^\s/\[\]<>()%]+)")
+_NAME = re.compile(rb"/([^\s/\[\]<>()%{}]*)")
+_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+_OBJSTM = re.compile(rb"/Type\s*/ObjStm(?![0-9A-Za-z])")
+_OBJSTM_N = re.compile(rb"/N\s+(\d+)")
+_SIZE = re.compile(rb"/Size\s+(\d+)")
+_ENDSTREAM_AT = re.compile(rb"\s*endstream")
+# A literal string without nested parentheses (applied twice: one nesting level is common).
+_STRING = re.compile(rb"\((?:[^()\\]|\\.)*\)", re.DOTALL)
+_HEX_STRING = re.compile(rb"(?<!<)<[0-9A-Fa-f\s]*>")
+_COMMENT = re.compile(rb"%[^\r\n]*")
+_KEEP_STRUCTURE = bytes(range(256)).translate(None, b"[]{}|")
+
+_FLATE = {b"FlateDecode", b"Fl"}
+_AHX = {b"ASCIIHexDecode", b"AHx"}
+_A85 = {b"ASCII85Decode", b"A85"}
+_OUT_CHUNK = 256 * 1024
+_IN_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class PreScan:
+    """What the raw pass found; ``structure`` is the text the active-content search reads."""
+
+    objects: int
+    streams: int
+    decoded_bytes: int
+    encrypted: bool
+    #: some object stream could not be decoded here (encrypted, or a filter not decoded here)
+    opaque_object_streams: bool
+    structure: bytes
+
+
+def too_complex(detail: str, **context: object) -> DocumentRefused:
+    """The refusal every budget overrun raises."""
+    return DocumentRefused(Reason.PDF_TROP_COMPLEXE, detail, **context)
+
+
+def unescape_names(text: bytes) -> bytes:
+    """Decodes ``#xx`` escapes (``/J#61vaScript`` -> ``/JavaScript``); strings are gone by now."""
+    if b"#" not in text:
+        return text
+    return _NAME_ESCAPE.sub(lambda m: bytes((int(m[1], 16),)), text)
+
+
+class _Budget:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def spend(self, n: int) -> None:
+        self.used += n
+        if self.used > self.limit:
+            raise too_complex(f"streams decode to more than {self.limit} bytes", limit=self.limit)
+
+
+def _inflate(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """zlib, incrementally: never more than _OUT_CHUNK bytes of output at a time."""
+    d = zlib.decompressobj()
+    try:
+        for chunk in chunks:
+            data = chunk
+            while data and not d.eof:
+                out = d.decompress(data, _OUT_CHUNK)
+                if out:
+                    yield out
+                data = d.unconsumed_tail
+            if d.eof:
+                return
+        while not d.eof:  # output still held inside zlib
+            out = d.decompress(b"", _OUT_CHUNK)
+            if not out:
+                return
+            yield out
+    except zlib.error:
+        return  # corrupt data: the reader decides later whether the file is readable
+
+
+def _chunks(view: memoryview) -> Iterator[bytes]:
+    for start in range(0, len(view), _IN_CHUNK):
+        yield bytes(view[start:start + _IN_CHUNK])
+
+
+def _filters(head: bytes) -> list[bytes]:
+    found = _FILTER.search(head)
+    if not found:
+        return []
+    return [unescape_names(n) for n in _NAME.findall(found[1])]
+
+
+def _decode(view: memoryview, filters: list[bytes], budget: _Budget, keep: bool) -> tuple[bytes | None, bool]:
+    """Decodes the filter chain under the budget; returns (kept output or None, fully decoded)."""
+    data: Iterator[bytes] = _chunks(view)
+    for i, name in enumerate(filters):
+        if name in _FLATE:
+            data = _inflate(data)
+        elif name in _AHX and i == 0:
+            raw = bytes(view).translate(None, b" \t\r\n\f\0").split(b">", 1)[0]
+            try:
+                data = iter([binascii.unhexlify(raw + b"0" * (len(raw) % 2))])
+            except binascii.Error:
+                return None, False
+        elif name in _A85 and i == 0:
+            import base64
+            raw = bytes(view).strip()
+            raw = raw[:-2] if raw.endswith(b"~>") else raw
+            try:
+                data = iter([base64.a85decode(raw.replace(b"\n", b"").replace(b"\r", b""))])
+            except ValueError:
+                return None, False
+        else:
+            # Image codecs (DCT, JPX, CCITT, JBIG2) are never decoded by our reader; other
+            # rare filters are left to pypdf's own output limits.
+            return None, False
+    kept = [] if keep else None
+    for out in data:
+        budget.spend(len(out))
+        if kept is not None:
+            kept.append(out)
+    return (b"".join(kept) if kept is not None else None), True
+
+
+def _strip_strings(text: bytes) -> bytes:
+    text = _STRING.sub(b"()", text)
+    text = _STRING.sub(b"()", text)
+    return _HEX_STRING.sub(b"<>", text)
+
+
+def check_depth(text: bytes, limits: PdfLimits) -> None:
+    """Refuses when arrays/dictionaries nest deeper than the limit within one object."""
+    skeleton = _COMMENT.sub(b"", text).replace(b"endobj", b"|").replace(b"<<", b"{").replace(b">>", b"}")
+    skeleton = skeleton.translate(None, _KEEP_STRUCTURE)
+    tokens = len(skeleton) - skeleton.count(b"|")
+    if tokens > limits.max_structure_tokens:
+        raise too_complex(f"{tokens} structure tokens", limit=limits.max_structure_tokens)
+    if skeleton.count(b"[") + skeleton.count(b"{") <= limits.max_depth:
+        return
+    steps = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+    for part in skeleton.split(b"|"):
+        if part.count(b"[") + part.count(b"{") <= limits.max_depth:
+            continue  # cannot nest deeper than it has openers
+        deepest = max(accumulate((steps[c] for c in part), lambda a, b: max(0, a + b)), default=0)
+        if deepest > limits.max_depth:
+            raise too_complex(f"nesting depth over {limits.max_depth}", limit=limits.max_depth)
+
+
+def prescan(data: bytes, limits: PdfLimits) -> PreScan:
+    """Measures ``data`` against ``limits``; raises DocumentRefused(pdf_trop_complexe)."""
+    objects = data.count(b"endobj")
+    if objects > limits.max_objects:
+        raise too_complex(f"{objects} objects", limit=limits.max_objects)
+
+    view = memoryview(data)
+    outside: list[bytes] = []
+    spans: list[tuple[bytes, int, int]] = []  # (stream dictionary, start, end)
+    cursor = 0
+    for m in _STREAM.finditer(data):
+        if m.start() < cursor:
+            continue  # the word inside a stream already skipped
+        head_at = max(data.rfind(b"obj", cursor, m.start()), cursor, m.start() - 65536)
+        head = data[head_at:m.start()]
+        start = m.end()
+        end = -1
+        length = _LENGTH.search(head)
+        if length and not length[2]:
+            declared = int(length[1])
+            if start + declared <= len(data) and _ENDSTREAM_AT.match(data, start + declared):
+                end = start + declared
+        if end < 0:
+            found = data.find(b"endstream", start)
+            end = len(data) if found < 0 else found
+        outside.append(data[cursor:m.start()])
+        spans.append((head, start, end))
+        cursor = end
+    outside.append(data[cursor:])
+    structure = unescape_names(_strip_strings(b"".join(outside)))
+    encrypted = b"/Encrypt" in structure
+
+    budget = _Budget(limits.max_decompressed_bytes)
+    declared = [int(n) for n in _SIZE.findall(structure)]
+    object_stream_texts: list[bytes] = []
+    opaque = False
+    for head, start, end in spans:
+        is_objstm = bool(_OBJSTM.search(unescape_names(head)))
+        if is_objstm:
+            n = _OBJSTM_N.search(head)
+            objects += int(n[1]) if n else 0
+            if objects > limits.max_objects:
+                raise too_complex(f"{objects} objects", limit=limits.max_objects)
+        if encrypted:
+            opaque = opaque or is_objstm
+            continue  # encrypted streams decode only after decryption: pypdf's limits apply
+        filters = _filters(head)
+        if not filters and not is_objstm:
+            continue  # stored as is: nothing to inflate
+        kept, complete = _decode(view[start:end], filters, budget, keep=is_objstm)
+        if is_objstm:
+            if kept is None or not complete:
+                opaque = True
+            else:
+                object_stream_texts.append(unescape_names(_strip_strings(kept)))
+    if declared and max(declared) > limits.max_objects:
+        raise too_complex(f"declared /Size {max(declared)}", limit=limits.max_objects)
+
+    structure = b"\nendobj\n".join([structure, *object_stream_texts])
+    check_depth(structure, limits)
+    return PreScan(objects=objects, streams=len(spans), decoded_bytes=budget.used,
+                   encrypted=encrypted, opaque_object_streams=opaque, structure=structure)
