@@ -7,7 +7,7 @@ module looks at what the values point to. Every finding is a sentence an operato
 from __future__ import annotations
 
 import ipaddress
-import os
+import tempfile
 import zoneinfo
 from pathlib import Path
 from urllib.parse import urlparse
@@ -19,16 +19,19 @@ from gateway.config import Settings
 
 
 def _writable_folder(label: str, path: Path) -> str | None:
-    """None when ``path`` is (or can be created as) a writable folder, else the problem."""
-    probe = path
-    while not probe.exists():
-        if probe.parent == probe:
-            break
-        probe = probe.parent
+    """None when ``path`` is (or could be made) a folder we can write in, else the problem.
+
+    Tries for real (create the folder, write and remove a probe file): permission bits say
+    nothing for root, read-only mounts or full disks.
+    """
     if path.exists() and not path.is_dir():
         return f"{label}: {path} exists but is not a folder"
-    if not os.access(probe, os.W_OK | os.X_OK):
-        return f"{label}: {path} is not writable (checked {probe})"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".check-config-"):
+            pass
+    except OSError as exc:
+        return f"{label}: {path} is not writable ({exc.strerror or exc})"
     return None
 
 
