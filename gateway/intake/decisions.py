@@ -1,0 +1,160 @@
+"""Submission and decisions (spec/intake.md sections 4 and 6), part of :class:`Applications`.
+
+Each decision is one transaction: the application row is locked, the change checked against
+the status machine and recorded (history + audit); the message to the applicant goes out
+after the commit. Approval also checks the report is COMPLET, allocates the code in the same
+transaction, then registers the new provider account and writes the final report into the
+dossier.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gateway.errors import AccountError
+from gateway.intake import followup, notify
+from gateway.intake.codes import allocate_code
+from gateway.intake.errors import InvalidData, NotComplete
+from gateway.intake.history import change_status
+from gateway.intake.report import build_report
+from gateway.intake.rendering import render_pdf
+from gateway.intake.status import Outcome, Status, check_transition
+from gateway.intake.views import ApplicationView, application_view
+from gateway.logs import get_logger
+from gateway.store.db import transaction
+
+if TYPE_CHECKING:
+    from gateway.intake.applications import Applications
+
+log = get_logger(__name__)
+
+
+def _text(value: str, what: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidData(f"{what} is required", code="INT-REASON")
+    if len(value) > 5000:
+        raise InvalidData(f"{what} is longer than 5000 characters", code="INT-REASON")
+    return value
+
+
+class Decisions:
+    """Status changes of an application; mixed into :class:`Applications`."""
+
+    def submit(self: Applications, reference: str, *, actor: str, address: str = "") -> ApplicationView:
+        """The applicant hands the application in (or back, after corrections): ``TRANSMISE``.
+
+        Submission is not refused for missing items: the report tells staff (and the
+        applicant's page, before submitting) what is missing. The first submission is
+        acknowledged by message with a follow-up link.
+        """
+        now = self.clock.now()
+        with transaction(self.sessions) as session:
+            row = self._load(session, reference, lock=True)
+            first = row.status == Status.EN_PREPARATION
+            change_status(session, row, Status.TRANSMISE, actor=actor, address=address, now=now,
+                          reason="transmise" if first else "corrections transmises")
+            token = followup.issue(session, row.id, now) if first else None
+            session.flush()
+            view = application_view(row)
+        if token:
+            self._send(notify.acknowledgement_message(view.data.contact_email, reference, self.link(token)))
+        return view
+
+    def request_correction(self: Applications, reference: str, message: str, *, actor: str,
+                           address: str = "") -> ApplicationView:
+        """Staff ask for corrections: ``A_CORRIGER`` with ``message`` for the applicant."""
+        message = _text(message, "the message to the applicant")
+        now = self.clock.now()
+        with transaction(self.sessions) as session:
+            row = self._load(session, reference, lock=True)
+            change_status(session, row, Status.A_CORRIGER, actor=actor, address=address, now=now, reason=message)
+            row.correction_message = message
+            token = followup.issue(session, row.id, now)
+            session.flush()
+            view = application_view(row)
+        self._send(notify.correction_message(view.data.contact_email, reference, message, self.link(token)))
+        return view
+
+    def refuse(self: Applications, reference: str, reason: str, *, actor: str, address: str = "") -> ApplicationView:
+        """Staff refuse: ``CLOTUREE`` / ``REFUSEE`` with ``reason``."""
+        reason = _text(reason, "the reason of the refusal")
+        now = self.clock.now()
+        with transaction(self.sessions) as session:
+            row = self._load(session, reference, lock=True)
+            change_status(session, row, Status.CLOTUREE, Outcome.REFUSEE, actor=actor, address=address, now=now,
+                          reason=reason)
+            row.decision_reason = reason
+            token = followup.issue(session, row.id, now)
+            session.flush()
+            view = application_view(row)
+        self._keep_final_report(view)
+        self._send(notify.refusal_message(view.data.contact_email, reference, reason, self.link(token)))
+        return view
+
+    def withdraw(self: Applications, reference: str, *, actor: str, address: str = "",
+                 reason: str = "") -> ApplicationView:
+        """The applicant (or staff on their request) withdraws: ``CLOTUREE`` / ``RETIREE``."""
+        reason = (reason or "").strip()[:5000]
+        now = self.clock.now()
+        with transaction(self.sessions) as session:
+            row = self._load(session, reference, lock=True)
+            change_status(session, row, Status.CLOTUREE, Outcome.RETIREE, actor=actor, address=address, now=now,
+                          reason=reason or "retirée")
+            row.decision_reason = reason
+            session.flush()
+            view = application_view(row)
+        self._keep_final_report(view)
+        self._send(notify.withdrawal_message(view.data.contact_email, reference, reason))
+        return view
+
+    def approve(self: Applications, reference: str, *, actor: str, address: str = "") -> ApplicationView:
+        """Staff approve a COMPLET application: the next OCB code is allocated and the
+        application closed as ``CODE_ATTRIBUE``; the provider is registered and told the code.
+
+        Raises :class:`NotComplete` (listing what is missing) for an INCOMPLET application and
+        :class:`TransitionRefused` unless the application is ``TRANSMISE``. Two approvals at
+        the same moment never get the same code, and one application never gets two.
+        """
+        now = self.clock.now()
+        with transaction(self.sessions) as session:
+            row = self._load(session, reference, lock=True)
+            check_transition(Status(row.status), Status.CLOTUREE, Outcome.CODE_ATTRIBUE, reference=reference)
+            report = build_report(application_view(row), now)
+            if not report.complete:
+                missing = [c.code for c in report.to_correct] + [f"kind_to_confirm:{i}" for i in report.to_confirm]
+                raise NotComplete(f"application {reference} is INCOMPLET: {', '.join(missing)}",
+                                  reference=reference, problems=missing)
+            code = allocate_code(session, application_id=row.id, name=row.establishment_name, actor=actor, at=now)
+            row.provider_code = code
+            change_status(session, row, Status.CLOTUREE, Outcome.CODE_ATTRIBUE, actor=actor, address=address,
+                          now=now, reason=f"code {code}")
+            token = followup.issue(session, row.id, now)
+            session.flush()
+            view = application_view(row)
+        log.info("provider code allocated", reference=reference, provider=code)
+        self._register(view)
+        self._keep_final_report(view)
+        self._send(notify.approval_message(view.data.contact_email, reference, code, self.link(token)))
+        return view
+
+    # ------------------------------------------------------------------ after a decision
+
+    def _register(self: Applications, view: ApplicationView) -> None:
+        """Creates the OCB provider account (no key or password yet) so that SFTP access can
+        be given later; an account that already exists is left as it is."""
+        if self.register_provider is None or view.provider_code is None:
+            return
+        try:
+            self.register_provider(view.provider_code, view.data.establishment_name)
+        except AccountError as exc:
+            log.warning("provider account not created", provider=view.provider_code, error=exc.message)
+
+    def _keep_final_report(self: Applications, view: ApplicationView) -> None:
+        """Writes the report as it stood at the decision into the dossier (JSON and PDF)."""
+        report = build_report(view, self.clock.now())
+        try:
+            self.dossier.write_report(view.reference, "final.json", report.to_json().encode("utf-8"))
+            self.dossier.write_report(view.reference, "final.pdf", render_pdf(report))
+        except OSError as exc:  # the decision stands; the report can be produced again on demand
+            log.error("final report not written", reference=view.reference, error=str(exc))

@@ -1,0 +1,147 @@
+"""The intake report as an HTML fragment (Jinja2) and as a printable PDF (fpdf2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fpdf import FPDF
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from gateway.intake.report import IntakeReport
+
+_env = Environment(loader=PackageLoader("gateway.intake", "templates"),
+                   autoescape=select_autoescape(default=True, default_for_string=True),
+                   trim_blocks=True, lstrip_blocks=True)
+
+#: words of the report in each language
+TEXTS = {
+    "fr": {
+        "title": "Rapport d'instruction", "verdict": "Verdict", "status": "Statut", "channel": "Canal",
+        "establishment": "Établissement", "legal_form": "Forme juridique", "code": "Code prestataire",
+        "scan": "Analyse antivirus", "generated": "Établi le", "to_correct": "À corriger par le demandeur",
+        "to_confirm": "Des types de documents suggérés attendent la confirmation du personnel.",
+        "kinds": "Documents requis", "kind": "Type", "required": "Requis", "state": "État",
+        "files": "Fichiers reçus", "name": "Nom d'origine", "size": "Taille (octets)", "type": "Type détecté",
+        "pages": "Pages", "producer": "Producteur", "flags": "Signalements", "removed": "retiré par le demandeur",
+        "suggested": "suggéré", "scanned": "analysé", "no_files": "Aucun fichier reçu.",
+        "data": "Contrôle des données", "ok": "conforme", "yes": "oui", "no": "non",
+        "state_present": "présent et accepté", "state_a_confirmer": "présent, type à confirmer",
+        "state_refuse": "seulement des fichiers refusés", "state_manquant": "manquant",
+        "scan_all": "tous les documents ont été analysés", "scan_partial": "une partie des documents a été analysée",
+        "scan_none": "les documents n'ont pas été analysés (aucun antivirus configuré)",
+        "scan_no_files": "aucun document",
+    },
+    "en": {
+        "title": "Intake report", "verdict": "Verdict", "status": "Status", "channel": "Channel",
+        "establishment": "Establishment", "legal_form": "Legal form", "code": "Provider code",
+        "scan": "Malware scan", "generated": "Generated", "to_correct": "To be corrected by the applicant",
+        "to_confirm": "Suggested document kinds are waiting for staff confirmation.",
+        "kinds": "Required documents", "kind": "Kind", "required": "Required", "state": "State",
+        "files": "Files received", "name": "Original name", "size": "Size (bytes)", "type": "Detected type",
+        "pages": "Pages", "producer": "Producer", "flags": "Flags", "removed": "removed by the applicant",
+        "suggested": "suggested", "scanned": "scanned", "no_files": "No file received.",
+        "data": "Data checks", "ok": "valid", "yes": "yes", "no": "no",
+        "state_present": "present and accepted", "state_a_confirmer": "present, kind to be confirmed",
+        "state_refuse": "only refused files", "state_manquant": "missing",
+        "scan_all": "every document was scanned", "scan_partial": "some documents were scanned",
+        "scan_none": "documents were not scanned (no scanner configured)", "scan_no_files": "no documents",
+    },
+}
+
+_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+_FONT_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+
+
+def render_html(report: IntakeReport, *, lang: str = "fr", document_url: str | None = None) -> str:
+    """The report as an HTML fragment (one ``<section>``), escaped, in ``lang`` (fr or en).
+
+    ``document_url`` (with ``{id}``) links each accepted file to its preview.
+    """
+    lang = lang if lang in TEXTS else "fr"
+    return _env.get_template("intake_report.html").render(r=report, t=TEXTS[lang], lang=lang,
+                                                           document_url=document_url)
+
+
+class _Pdf(FPDF):
+    def __init__(self, reference: str) -> None:
+        super().__init__(format="A4")
+        self.reference = reference
+        if _FONT.is_file() and _FONT_BOLD.is_file():
+            self.add_font("Body", "", str(_FONT))
+            self.add_font("Body", "B", str(_FONT_BOLD))
+            self.family, self.unicode = "Body", True
+        else:  # core font: Latin-1 only, other characters are replaced
+            self.family, self.unicode = "Helvetica", False
+        self.set_auto_page_break(True, margin=15)
+
+    def text_(self, value: object) -> str:
+        text = "" if value is None else str(value)
+        return text if self.unicode else text.encode("latin-1", "replace").decode("latin-1")
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font(self.family, "", 8)
+        self.cell(0, 5, self.text_(f"{self.reference} - {self.page_no()}"), align="C")
+
+
+def render_pdf(report: IntakeReport) -> bytes:
+    """The report as a printable PDF, both languages' verdict lines, French labels first."""
+    t, e = TEXTS["fr"], TEXTS["en"]
+    pdf = _Pdf(report.reference)
+    pdf.set_title(f"{t['title']} {report.reference}")
+    pdf.add_page()
+    width = pdf.epw
+
+    def line(text: str, size: int = 10, bold: bool = False, height: float = 5.5) -> None:
+        pdf.set_font(pdf.family, "B" if bold else "", size)
+        pdf.multi_cell(width, height, pdf.text_(text), new_x="LMARGIN", new_y="NEXT")
+
+    line(f"{t['title']} / {e['title']} {report.reference}", 15, True, 8)
+    line(f"{t['verdict']} : {report.verdict}", 13, True, 7)
+    line(f"{t['status']} : {report.status}{f' ({report.outcome})' if report.outcome else ''}"
+         f"  -  {t['channel']} : {report.channel}")
+    line(f"{t['establishment']} : {report.establishment_name or '-'}  -  {t['legal_form']} : {report.legal_form or '-'}")
+    if report.provider_code:
+        line(f"{t['code']} : {report.provider_code}", bold=True)
+    line(f"{t['scan']} : {t['scan_' + report.malware_scan]} / {e['scan_' + report.malware_scan]}")
+    line(f"{t['generated']} : {report.generated_at:%Y-%m-%d %H:%M} UTC")
+    for note in report.notes:
+        line(f"{note.get('fr', '')} / {note.get('en', '')}")
+
+    if report.to_correct:
+        pdf.ln(2)
+        line(f"{t['to_correct']} / {e['to_correct']}", 12, True, 7)
+        for c in report.to_correct:
+            line(f"- {c.message_fr}")
+            line(f"  {c.message_en}")
+
+    pdf.ln(2)
+    line(f"{t['kinds']} / {e['kinds']}", 12, True, 7)
+    for k in report.kinds:
+        required = t["yes"] if k.required else t["no"]
+        line(f"- {k.label_fr} ({k.kind}) - {t['required']} : {required} - {t['state_' + k.state]}")
+        for name, reason, _fr, _en in k.refusals:
+            line(f"    {name} : {reason}", 9)
+
+    pdf.ln(2)
+    line(f"{t['files']} / {e['files']}", 12, True, 7)
+    if not report.files:
+        line(t["no_files"])
+    for f in report.files:
+        removed = f" [{t['removed']}]" if f.removed_at else ""
+        line(f"{f.display_name}{removed}", 10, True)
+        kind = f.kind if f.kind_confirmed else f"{t['suggested']} : {f.suggested_kind or '?'}"
+        line(f"  {t['kind']} : {kind} - {t['size']} : {f.size} - {t['type']} : {f.detected_type}", 9)
+        line(f"  {t['pages']} : {f.page_count if f.page_count is not None else '-'} - PDF : {f.pdf_version or '-'}"
+             f" - {t['producer']} : {f.producer or '-'}", 9)
+        line(f"  SHA-256 : {f.sha256}", 8)
+        verdict = f"{f.verdict}{' - ' + f.reason if f.reason else ''}"
+        flags = f" - {t['flags']} : {', '.join(f.flags)}" if f.flags else ""
+        scan = f" - {t['scanned']} : {f.scan_result}" if f.scanned else ""
+        line(f"  {t['verdict']} : {verdict}{flags}{scan}", 9)
+
+    pdf.ln(2)
+    line(f"{t['data']} / {e['data']}", 12, True, 7)
+    for c in report.data_checks:
+        line(f"- {c.label_fr} : {t['ok'] if c.ok else c.message_fr}")
+    return bytes(pdf.output())
