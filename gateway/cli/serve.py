@@ -20,6 +20,10 @@ ROLES = ("sftp", "worker", "watcher", "web")
 #: role -> builder of its services; each area registers its builder here
 ROLE_BUILDERS: dict[str, Callable[[AppContext], list[Service]]] = {}
 
+from gateway.cli import web as _web  # noqa: E402  (each area registers its role below)
+
+ROLE_BUILDERS["web"] = _web.build_services
+
 
 def serve(
     role: Annotated[str, typer.Option(help="Comma-separated subset of sftp,worker,watcher,web.")] = ",".join(ROLES),

@@ -1,0 +1,185 @@
+"""The web application: staff pages, applicant pages, REST API, health and metrics.
+
+:func:`create_app` takes plain values (:class:`WebConfig`) and the shared objects built by
+the CLI; nothing here reads the configuration. Every :class:`GatewayError` raised by a page
+or a service is turned into an HTML page or a JSON body in one place (:func:`_on_error`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException
+
+from gateway.accounts.mirror import AccountMirror
+from gateway.accounts.service import Accounts
+from gateway.clock import Clock, SystemClock
+from gateway.errors import AccountError, GatewayError, IdentifierError, NotFound, UsageError
+from gateway.logs import get_logger
+from gateway.web import csrf, i18n
+from gateway.web.errors import LoginRequired, WebError
+from gateway.web.security import ClientAddress, SecurityHeaders, TrustedProxies
+from gateway.web.staff import LockoutPolicy
+
+log = get_logger(__name__)
+HERE = Path(__file__).parent
+SESSION_COOKIE = "gw_session"
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """Everything the web layer needs from the settings, as plain values."""
+
+    #: HMAC key of the CSRF tokens (same on every web node)
+    secret: bytes
+    data: Path
+    inbox: Path
+    outbox: Path
+    providers: Path
+    applications: Path
+    archive: Path
+    public_url: str = "http://127.0.0.1:8080"
+    trusted_proxies: tuple[str, ...] = ()
+    session_max_age: int = 28800
+    lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
+    timezone: str = "Europe/Luxembourg"
+    sftp_host: str = "127.0.0.1"
+    sftp_port: int = 2222
+    max_document_bytes: int = 20 * 1024 * 1024
+    #: extra values handed to the intake service (rate limits, follow-up expiry)
+    intake: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class WebState:
+    """What every route reaches through ``request.app.state.web``."""
+
+    config: WebConfig
+    sessions: sessionmaker[Session]
+    engine: Engine
+    mirror: AccountMirror
+    clock: Clock
+    templates: Jinja2Templates
+
+    @property
+    def accounts(self) -> Accounts:
+        """Provider accounts, for reading."""
+        return Accounts(self.sessions, self.mirror, actor="web")
+
+    def accounts_as(self, actor: str) -> Accounts:
+        """Provider accounts changed in the name of ``actor`` (named in the audit trail)."""
+        return Accounts(self.sessions, self.mirror, actor=actor)
+
+
+def create_app(config: WebConfig, *, sessions: sessionmaker[Session], engine: Engine, mirror: AccountMirror,
+               clock: Clock | None = None) -> FastAPI:
+    """Builds the application with every route, middleware and error translation."""
+    from gateway.web.api import router as api_router
+    from gateway.web.routes import ROUTERS
+
+    app = FastAPI(title="Provider data-exchange gateway", version="1.0", docs_url=None, redoc_url=None,
+                  openapi_url="/openapi.json")
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals["tz"] = config.timezone
+    from gateway.web.templating import install_filters
+
+    install_filters(templates.env, config.timezone)
+    app.state.web = WebState(config, sessions, engine, mirror, clock or SystemClock(), templates)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    app.include_router(api_router)
+
+    @app.middleware("http")
+    async def csrf_cookie(request: Request, call_next):  # noqa: ANN001, ANN202
+        # Every browser gets its CSRF cookie on its first page, before it sees a form.
+        request.state.new_csrf_cookie = "" if request.cookies.get(csrf.COOKIE) else csrf.new_cookie_value()
+        response = await call_next(request)
+        if request.state.new_csrf_cookie:
+            response.set_cookie(csrf.COOKIE, request.state.new_csrf_cookie, httponly=True, samesite="strict",
+                                secure=request.url.scheme == "https", path="/")
+        return response
+
+    app.add_exception_handler(GatewayError, _on_error)
+    app.add_exception_handler(HTTPException, _on_http_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(ClientAddress, proxies=TrustedProxies(config.trusted_proxies))
+    return app
+
+
+def _status_of(exc: GatewayError) -> int:
+    if isinstance(exc, WebError):
+        return exc.status
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, (UsageError, AccountError, IdentifierError)):
+        return 400
+    return getattr(exc, "http_status", 400)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path in {"/healthz", "/status.json"}
+
+
+async def _on_error(request: Request, exc: GatewayError) -> Response:
+    """The one place where refusals become responses."""
+    status = _status_of(exc)
+    log.info("request refused", path=request.url.path, code=exc.code, status=status)
+    if _wants_json(request):
+        return JSONResponse({"code": exc.code, "message": exc.message}, status_code=status)
+    if isinstance(exc, LoginRequired) and request.method == "GET":
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    return render(request, "error.html", status_code=status, code=exc.code, message=exc.message)
+
+
+async def _on_http_error(request: Request, exc: HTTPException) -> Response:
+    if _wants_json(request) or exc.status_code == 405:
+        return JSONResponse({"code": f"HTTP-{exc.status_code}", "message": str(exc.detail)},
+                            status_code=exc.status_code, headers=getattr(exc, "headers", None))
+    return render(request, "error.html", status_code=exc.status_code, code=f"HTTP-{exc.status_code}",
+                  message=str(exc.detail))
+
+
+async def _on_validation_error(request: Request, exc: RequestValidationError) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"code": "WEB-INPUT", "message": "invalid request", "detail": exc.errors()},
+                            status_code=422)
+    return render(request, "error.html", status_code=400, code="WEB-INPUT", message="invalid request")
+
+
+def state(request: Request) -> WebState:
+    """The app's shared objects."""
+    return request.app.state.web
+
+
+def client_address(request: Request) -> str:
+    """The real client address (see :mod:`gateway.web.security`)."""
+    return request.client.host if request.client else ""
+
+
+def render(request: Request, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """A page in the request's language, with the staff member and a CSRF token at hand."""
+    web = state(request)
+    lang = i18n.language_of(request)
+    cookie = csrf.cookie_value(request)
+    context.setdefault("staff", getattr(request.state, "staff", None))
+    return web.templates.TemplateResponse(request, template, {
+        "t": i18n.translator(lang), "lang": lang, "csrf_token": csrf.token_for(web.config.secret, cookie),
+        "now": web.clock.now(), "path": request.url.path, **context,
+    }, status_code=status_code)
+
+
+def utc(value: dt.datetime) -> dt.datetime:
+    """``value`` as aware UTC (for queries on UtcDateTime columns)."""
+    return value.astimezone(dt.timezone.utc)

@@ -1,0 +1,64 @@
+"""Refusals of the web layer; the app turns every :class:`GatewayError` into a page or JSON.
+
+Tree (under :class:`gateway.errors.GatewayError`)::
+
+    WebError              WEB-*: HTTP status in ``status``
+    ├── CsrfRefused       WEB-CSRF (403)
+    ├── LoginRequired     WEB-LOGIN (401, pages redirect to the login form)
+    ├── Forbidden         WEB-FORBIDDEN (403): wrong role or scope
+    ├── LoginRefused      WEB-LOGIN-REFUSED (401) / WEB-LOCKED (423)
+    └── BadInput          WEB-INPUT (400/422)
+"""
+
+from __future__ import annotations
+
+from gateway.errors import GatewayError
+
+
+class WebError(GatewayError):
+    """A refusal at the web boundary; ``status`` is its HTTP status."""
+
+    code = "WEB-000"
+    status = 400
+
+
+class CsrfRefused(WebError):
+    """A form without the right CSRF token."""
+
+    code = "WEB-CSRF"
+    status = 403
+
+
+class LoginRequired(WebError):
+    """No valid staff session or API key."""
+
+    code = "WEB-LOGIN"
+    status = 401
+
+
+class Forbidden(WebError):
+    """Logged in, but the role or scope does not allow this."""
+
+    code = "WEB-FORBIDDEN"
+    status = 403
+
+
+class LoginRefused(WebError):
+    """Wrong login or password (the message never says which)."""
+
+    code = "WEB-LOGIN-REFUSED"
+    status = 401
+
+
+class AccountLocked(LoginRefused):
+    """Too many recent failures for this login."""
+
+    code = "WEB-LOCKED"
+    status = 423
+
+
+class BadInput(WebError):
+    """A form or query value that cannot be used."""
+
+    code = "WEB-INPUT"
+    status = 400

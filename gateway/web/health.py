@@ -1,0 +1,132 @@
+"""What /status and /metrics report: checks of the parts the web node can see.
+
+Each check returns a :class:`Check`; nothing here raises. "Workers alive" is read from the
+database: a file claimed by a worker whose lease ran out, or a received file waiting much
+longer than the checks take, means no live worker is taking work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import socket
+import tempfile
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.store import schema
+from gateway.store.models.exchange import FileState, RequestFile
+
+#: a received file older than this with nothing in progress means the workers are not running
+STALE_QUEUE_SECONDS = 300
+
+
+class CheckResult(StrEnum):
+    """Outcome of one check."""
+
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the status page."""
+
+    name: str
+    result: CheckResult
+    detail: str = ""
+
+
+def check_database(engine: Engine) -> Check:
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure to reach the database is the finding itself
+        return Check("database", CheckResult.FAIL, type(exc).__name__)
+    return Check("database", CheckResult.OK, engine.dialect.name)
+
+
+def check_migrations(engine: Engine) -> Check:
+    try:
+        current, expected = schema.current_heads(engine), schema.expected_heads()
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        return Check("migrations", CheckResult.FAIL, type(exc).__name__)
+    if current != expected:
+        return Check("migrations", CheckResult.FAIL, f"missing: {', '.join(sorted(expected - current))}")
+    return Check("migrations", CheckResult.OK, ", ".join(sorted(current)))
+
+
+def check_writable(name: str, folder: Path) -> Check:
+    """Creates and removes a temporary file in ``folder``."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".status-", delete=True):
+            pass
+    except OSError as exc:
+        return Check(f"folder {name}", CheckResult.FAIL, exc.strerror or type(exc).__name__)
+    return Check(f"folder {name}", CheckResult.OK, "writable")
+
+
+def check_listening(name: str, host: str, port: int) -> Check:
+    """Opens and closes a TCP connection (the SFTP server may run on another node)."""
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            pass
+    except OSError as exc:
+        return Check(name, CheckResult.FAIL, f"{host}:{port} {exc.strerror or type(exc).__name__}")
+    return Check(name, CheckResult.OK, f"{host}:{port}")
+
+
+def check_workers(sessions: sessionmaker[Session], now: dt.datetime) -> Check:
+    try:
+        with sessions() as session:
+            expired = session.scalar(select(func.count()).select_from(RequestFile).where(
+                RequestFile.state == FileState.PROCESSING, RequestFile.lease_until < now)) or 0
+            oldest = oldest_unanswered(session)
+    except Exception as exc:  # noqa: BLE001
+        return Check("workers", CheckResult.FAIL, type(exc).__name__)
+    if expired:
+        return Check("workers", CheckResult.FAIL, f"{expired} claimed file(s) with an expired lease")
+    if oldest is not None and (now - oldest).total_seconds() > STALE_QUEUE_SECONDS:
+        return Check("workers", CheckResult.WARN, f"oldest unanswered file waiting {int((now - oldest).total_seconds())} s")
+    return Check("workers", CheckResult.OK, "queue moving")
+
+
+def oldest_unanswered(session: Session) -> dt.datetime | None:
+    """recuLe of the oldest file not yet answered, or None."""
+    return session.scalar(select(func.min(RequestFile.received_at)).where(
+        RequestFile.state != FileState.ANSWERED))
+
+
+def free_bytes(folder: Path) -> int | None:
+    """Free space of the file system holding ``folder`` (None when it cannot be read)."""
+    try:
+        return shutil.disk_usage(folder if folder.exists() else folder.parent).free
+    except OSError:
+        return None
+
+
+def all_checks(engine: Engine, sessions: sessionmaker[Session], folders: dict[str, Path],
+               sftp: tuple[str, int], now: dt.datetime) -> list[Check]:
+    """Every check, in the order of the status page."""
+    checks = [check_database(engine), check_migrations(engine)]
+    checks += [check_writable(name, path) for name, path in folders.items()]
+    checks.append(check_listening("sftp", *sftp))
+    checks.append(check_workers(sessions, now))
+    return checks
+
+
+def overall(checks: list[Check]) -> CheckResult:
+    """The worst result."""
+    results = {c.result for c in checks}
+    for level in (CheckResult.FAIL, CheckResult.WARN):
+        if level in results:
+            return level
+    return CheckResult.OK
+
+

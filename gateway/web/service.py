@@ -1,0 +1,58 @@
+"""``gateway serve --role web``: uvicorn in a thread, stopped cleanly.
+
+Uvicorn's own signal handlers are disabled (``run_services`` owns SIGINT/SIGTERM); ``stop``
+sets ``should_exit`` and waits for in-flight requests to finish.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import uvicorn
+from fastapi import FastAPI
+
+from gateway.logs import get_logger
+
+log = get_logger(__name__)
+
+
+class _Server(uvicorn.Server):
+    def install_signal_handlers(self) -> None:  # the process's handlers belong to run_services
+        pass
+
+
+class WebService:
+    """Serves ``app`` on ``host:port`` until :meth:`stop`."""
+
+    name = "web"
+
+    def __init__(self, app: FastAPI, host: str, port: int, *, start_timeout: float = 15.0) -> None:
+        config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
+                                proxy_headers=False, server_header=False, timeout_graceful_shutdown=10)
+        self._server = _Server(config)
+        self._thread: threading.Thread | None = None
+        self._start_timeout = start_timeout
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful when 0 was asked for)."""
+        for server in self._server.servers:
+            for sock in server.sockets:
+                return sock.getsockname()[1]
+        return self._server.config.port
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._server.run, name="web", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + self._start_timeout
+        while not self._server.started:  # uvicorn sets ``started`` once it listens
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the web server did not start (is the port in use?)")
+            time.sleep(0.02)
+        log.info("web listening", host=self._server.config.host, port=self.port)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=30)

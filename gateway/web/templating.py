@@ -1,0 +1,42 @@
+"""Jinja filters shared by the pages (times in the fund's time zone, sizes).
+
+Autoescaping is on for every template (Jinja2Templates' default for .html), so names, XML
+lines and applicant fields are always escaped; nothing here returns markup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment
+
+
+def install_filters(env: Environment, timezone: str) -> None:
+    """Adds ``when``, ``size`` and ``duration`` to ``env``."""
+    zone = ZoneInfo(timezone)
+
+    def when(value: dt.datetime | None) -> str:
+        if value is None:
+            return "—"
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+    def size(value: int | None) -> str:
+        if value is None:
+            return "—"
+        for unit in ("B", "KiB", "MiB", "GiB"):
+            if value < 1024 or unit == "GiB":
+                return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+            value /= 1024
+        return str(value)
+
+    def duration(seconds: float | None) -> str:
+        if seconds is None:
+            return "—"
+        if seconds < 1:
+            return f"{seconds * 1000:.0f} ms"
+        if seconds < 120:
+            return f"{seconds:.1f} s"
+        return f"{seconds / 60:.1f} min"
+
+    env.filters.update(when=when, size=size, duration=duration)
