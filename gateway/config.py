@@ -328,14 +328,15 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
             except ValueError as exc:
                 problems.append(str(exc))
                 continue
-            if hints[f.name] is Path and f.name in values and str(values[f.name]) != "":
+            # str(Path("")) is ".": an empty path means "use the default place", never resolve it
+            if hints[f.name] is Path and f.name in values and str(values[f.name]) not in ("", "."):
                 values[f.name] = _resolve(values[f.name], base)
         defaults = cls(**values)
         # Default paths are relative too: resolve them against the same base.
         resolved = {
             f.name: _resolve(getattr(defaults, f.name), base)
             for f in fields(cls)
-            if hints[f.name] is Path and str(getattr(defaults, f.name)) != ""
+            if hints[f.name] is Path and str(getattr(defaults, f.name)) not in ("", ".")
         }
         built[name] = dataclasses.replace(defaults, **resolved)
 
