@@ -1,9 +1,122 @@
-"""Commands of the exchange area (added by that area)."""
+"""Commands and services of the exchange runtime: forwarded export, void, workers, watcher.
+
+- ``gateway forwarded export [--since ID] [--format csv|jsonl]``: accepted records for the back
+  office, read-only, ids above ``--since`` (exclusive), in id order.
+- ``gateway exchange void FILE_NAME --provider CODE --reason TEXT``: spec/exchange.md section 9.
+
+The helpers :func:`spool_paths`, :func:`act_key` and :func:`database_history` turn settings
+into the plain values the exchange modules take; other commands (``validate``, ``purge``, the
+web role) use them too.
+"""
 
 from __future__ import annotations
 
+import sys
+from enum import StrEnum
+from typing import Annotated
+
 import typer
+
+from gateway.cli.context import AppContext, ConfigOption, app_context
+from gateway.config import Settings
+from gateway.exchange.forwarding import export_records, render_export
+from gateway.exchange.history import DatabaseHistory, load_act_key
+from gateway.exchange.spool import SpoolPaths
+from gateway.exchange.void import void_file
+from gateway.service import Service
+
+forwarded_app = typer.Typer(help="Accepted records handed on to the back office.", no_args_is_help=True)
+exchange_app = typer.Typer(help="Request files: correcting and keeping.", no_args_is_help=True)
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+# ----------------------------------------------------------------------- settings -> values
+
+
+def spool_paths(settings: Settings) -> SpoolPaths:
+    """Inbox, outbox, archive and aside folders from the settings."""
+    archive = settings.exchange.archive if str(settings.exchange.archive) not in ("", ".") else (
+        settings.paths.data / "archive")
+    return SpoolPaths(inbox=settings.paths.inbox, outbox=settings.paths.outbox, archive=archive,
+                      aside=settings.paths.data / "aside")
+
+
+def act_key(settings: Settings) -> bytes:
+    """The secret of the keyed act hashes (exchange.forwarding_key, else generated once)."""
+    return load_act_key(settings.paths.data, settings.exchange.forwarding_key)
+
+
+def database_history(context: AppContext, *, before_id: int | None = None) -> DatabaseHistory:
+    """The database history as ``gateway validate --provider`` and the workers see it."""
+    return DatabaseHistory(context.sessions, act_key=act_key(context.settings), before_id=before_id)
+
+
+# ----------------------------------------------------------------------- services
+
+
+def build_workers(context: AppContext) -> list[Service]:
+    """``--role worker``: worker threads (recovery runs when they start)."""
+    from gateway.exchange.pipeline import Checker
+    from gateway.exchange.processing import Processor
+    from gateway.exchange.worker import WorkerService
+
+    s = context.settings
+    spool = spool_paths(s)
+    checker = Checker(s.paths.schemas, timezone=s.exchange.timezone, max_file_bytes=s.exchange.max_file_bytes)
+    processor = Processor(context.sessions, checker, spool=spool, timezone=s.exchange.timezone,
+                          act_key=act_key(s), durable=s.sftp.durable)
+    return [WorkerService(context.sessions, processor, spool, workers=s.exchange.workers,
+                          poll_interval=s.exchange.poll_interval, lease_s=s.exchange.claim_lease,
+                          rescan_interval=s.exchange.rescan_interval, quiet_period=s.exchange.watch_quiet_period)]
+
+
+def build_watcher(context: AppContext) -> list[Service]:
+    """``--role watcher``: the inbox watcher for files arriving by other means."""
+    from gateway.exchange.watcher import WatcherService
+
+    s = context.settings
+    return [WatcherService(context.sessions, spool_paths(s), quiet_period=s.exchange.watch_quiet_period,
+                           rescan_interval=s.exchange.rescan_interval)]
+
+
+# ----------------------------------------------------------------------- commands
+
+
+@forwarded_app.command("export")
+def export(
+    since: Annotated[int, typer.Option(help="Only records with an id above this one (exclusive).", min=0)] = 0,
+    format: Annotated[ExportFormat, typer.Option("--format", help="csv (with a header line) or jsonl.")] = ExportFormat.csv,  # noqa: A002
+    config: ConfigOption = None,
+) -> None:
+    """Writes accepted records to standard output, oldest first; changes nothing."""
+    context = app_context(config)
+    with context.sessions() as session:
+        records = export_records(session, since=since)
+    for chunk in render_export(records, format.value):
+        sys.stdout.write(chunk)
+    sys.stdout.flush()
+
+
+@exchange_app.command("void")
+def void(
+    file_name: str,
+    provider: Annotated[str, typer.Option(help="The provider code the file was received from.")],
+    reason: Annotated[str, typer.Option(help="Why the file is voided (kept in the audit trail).")],
+    config: ConfigOption = None,
+) -> None:
+    """Voids a received file: it counts for nothing afterwards and its records are withdrawn."""
+    context = app_context(config, actor="cli")
+    result = void_file(context.sessions, provider_code=provider, file_name=file_name, reason=reason,
+                       actor=context.actor)
+    typer.echo(f"voided {result.file_name} (file {result.file_id}, provider {result.provider_code}, "
+               f"status {result.status}); {result.withdrawn} forwarded record(s) withdrawn")
 
 
 def register(app: typer.Typer) -> None:
     """Adds this area's commands to the root app."""
+    app.add_typer(forwarded_app, name="forwarded")
+    app.add_typer(exchange_app, name="exchange")

@@ -1,0 +1,183 @@
+"""Claiming request files from the database: who checks which file, and when.
+
+A file is claimable when it is the oldest unfinished file of its provider (so one provider's
+files are checked one at a time, in order of receipt) and it is either RECEIVED or PROCESSING
+under a lapsed lease (its worker died). Claiming sets PROCESSING, the claimant and a lease in
+one short transaction; the claimant renews the lease while it works (:func:`renew_leases`),
+and the final commit checks the claim is still its own, so a worker that lost its lease can
+never commit a second outcome.
+
+Concurrency: on PostgreSQL the candidate row is locked with ``FOR UPDATE SKIP LOCKED``, so
+workers on any number of machines claim different files without waiting on each other; on
+SQLite every transaction starts with ``BEGIN IMMEDIATE`` (gateway.store.db), so claims are
+serialised by the database lock.
+
+A claimant is named ``<host>:<pid>:<token>:<thread>``; at start a process frees the claims of
+dead processes of its own host at once (:func:`free_dead_local_claims`) instead of waiting for
+their leases to lapse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import socket
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, aliased, sessionmaker
+
+from gateway.store.db import transaction
+from gateway.store.models.accounts import Provider
+from gateway.store.models.exchange import FileState, RequestFile
+
+UNFINISHED = (FileState.RECEIVED.value, FileState.PROCESSING.value)
+
+
+@dataclass(frozen=True)
+class ProcessIdentity:
+    """This process as a claimant: host, pid and a random token (pids are reused)."""
+
+    host: str
+    pid: int
+    token: str
+
+    @classmethod
+    def current(cls) -> ProcessIdentity:
+        return cls(socket.gethostname()[:60], os.getpid(), secrets.token_hex(4))
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.host}:{self.pid}:{self.token}:"
+
+    def claimant(self, thread: int | str) -> str:
+        """The ``claimed_by`` value of one worker thread of this process."""
+        return f"{self.prefix}{thread}"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A file claimed by one worker: what processing needs, as values."""
+
+    file_id: int
+    claimant: str
+    provider_code: str
+    profession: str
+    name: str
+    response_name: str
+    received_at: dt.datetime
+    size: int
+    sha256: str
+    #: where the file was when claimed (inbox:..., or archive:... when resumed)
+    stored_at: str
+    attempts: int
+
+
+def claim_next(sessions: sessionmaker[Session], claimant: str, *, now: dt.datetime, lease_s: float,
+               archive_ref) -> Claim | None:  # noqa: ANN001 - callable(code, id, name, received_at) -> str
+    """Claims the oldest claimable file, or returns None when there is none.
+
+    ``archive_ref`` gives the ``stored_at`` the file will have once archived; it is written
+    with the claim, so a resumed claim knows where to look.
+    """
+    earlier = aliased(RequestFile)
+    blocked = (
+        select(earlier.id)
+        .where(earlier.provider_code == RequestFile.provider_code, earlier.state.in_(UNFINISHED),
+               earlier.id < RequestFile.id)
+        .exists()
+    )
+    query = (
+        select(RequestFile)
+        .where(
+            RequestFile.state.in_(UNFINISHED),
+            or_(RequestFile.state == FileState.RECEIVED.value, RequestFile.lease_until.is_(None),
+                RequestFile.lease_until < now),
+            ~blocked,
+        )
+        .order_by(RequestFile.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    with transaction(sessions) as session:
+        row = session.scalars(query).first()
+        if row is None:
+            return None
+        stored_at = row.stored_at
+        row.state = FileState.PROCESSING.value
+        row.claimed_by = claimant
+        row.claimed_at = now
+        row.lease_until = now + dt.timedelta(seconds=lease_s)
+        row.attempts = (row.attempts or 0) + 1
+        if not stored_at.startswith("archive:"):
+            row.stored_at = archive_ref(row.provider_code, row.id, row.name, row.received_at)
+        profession = session.scalar(select(Provider.profession).where(Provider.code == row.provider_code)) or ""
+        return Claim(
+            file_id=row.id, claimant=claimant, provider_code=row.provider_code, profession=profession,
+            name=row.name, response_name=row.response_name, received_at=row.received_at, size=row.size,
+            sha256=row.sha256, stored_at=stored_at, attempts=row.attempts,
+        )
+
+
+def renew_leases(sessions: sessionmaker[Session], identity: ProcessIdentity, *, now: dt.datetime,
+                 lease_s: float) -> int:
+    """Extends the leases of every file this process holds; returns how many."""
+    with transaction(sessions) as session:
+        result = session.execute(
+            update(RequestFile)
+            .where(RequestFile.state == FileState.PROCESSING.value,
+                   RequestFile.claimed_by.startswith(identity.prefix, autoescape=True))
+            .values(lease_until=now + dt.timedelta(seconds=lease_s))
+        )
+        return result.rowcount or 0
+
+
+def release(sessions: sessionmaker[Session], claim: Claim, *, retry_at: dt.datetime) -> None:
+    """Gives a claim back (processing failed); the file is claimable again at ``retry_at``."""
+    with transaction(sessions) as session:
+        session.execute(
+            update(RequestFile)
+            .where(RequestFile.id == claim.file_id, RequestFile.claimed_by == claim.claimant,
+                   RequestFile.state == FileState.PROCESSING.value)
+            .values(lease_until=retry_at)
+        )
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    try:  # a zombie (killed, not yet reaped by its parent) is dead for our purpose
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
+    except OSError:
+        return True
+
+
+def free_dead_local_claims(sessions: sessionmaker[Session], identity: ProcessIdentity, *,
+                           now: dt.datetime) -> list[int]:
+    """Lets files claimed by dead processes of this host be claimed at once; returns their ids."""
+    freed: list[int] = []
+    host_prefix = f"{identity.host}:"
+    with transaction(sessions) as session:
+        rows = session.scalars(
+            select(RequestFile).where(RequestFile.state == FileState.PROCESSING.value,
+                                      RequestFile.claimed_by.startswith(host_prefix, autoescape=True))
+        ).all()
+        for row in rows:
+            parts = (row.claimed_by or "").split(":")
+            if len(parts) != 4 or not parts[1].isdigit():
+                continue
+            pid, token = int(parts[1]), parts[2]
+            if pid == identity.pid and token == identity.token:
+                continue
+            # Same pid, other token: an earlier incarnation of this process (containers reuse pids).
+            dead = pid == identity.pid or not _pid_alive(pid)
+            if dead:
+                row.lease_until = now
+                freed.append(row.id)
+    return freed

@@ -1,0 +1,227 @@
+"""One claimed file's way: archive -> check -> response -> final state, repeatable after a crash.
+
+Each step is idempotent, so a file resumed after a crash at any point ends exactly as if it
+had never stopped:
+
+1. The file moves from ``inbox/<code>/`` to its archive place, fixed by its row (already
+   there: nothing to do). It leaves the provider's ``/inbox`` listing.
+2. The checks run against the database history of files received *before* it (its row id),
+   and every time rule uses ``recuLe``: a re-check gives the same outcome.
+3. The response is written once, to the archive (temp, fsync, link: never replaced), then
+   linked into ``outbox/<code>/`` under its fixed name (never replaced either). A response
+   that already exists is kept as it is; its ``traiteLe`` is read back for the database.
+4. One transaction records the outcome, the findings, the forwarded records and the keyed
+   act hashes, and sets ANSWERED, on condition that the claim is still this worker's.
+
+Fault points (gateway/exchange/faults.py) sit between the steps for the crash tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway import metrics
+from gateway.clock import Clock, SystemClock
+from gateway.exchange.claims import Claim
+from gateway.exchange.errors import ClaimLost, FileMissing
+from gateway.exchange.faults import fault_point
+from gateway.exchange.forwarding import cents, forward
+from gateway.exchange.history import COUNTING_STATUSES, DatabaseHistory
+from gateway.exchange.model import Mode, Outcome, Received
+from gateway.exchange.response import render_response
+from gateway.exchange.spool import SpoolPaths, move_durably
+from gateway.logs import get_logger
+from gateway.store.db import transaction
+from gateway.store.files import atomic_write, fsync_dir
+from gateway.store.models.exchange import AcceptedAct, FileState, RequestFile, RequestFinding
+
+log = get_logger(__name__)
+
+_TRAITE_LE = re.compile(rb'traiteLe="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class Processed:
+    """What became of a claimed file."""
+
+    file_id: int
+    status: str
+    response: str
+    forwarded: int
+    #: True when the response already existed (a resumed file)
+    response_existed: bool
+
+
+def _read_processed_at(data: bytes) -> dt.datetime:
+    match = _TRAITE_LE.search(data[:65536])
+    if match is None:  # not one of ours: keep a value, the response stays as it is
+        return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.fromisoformat(match.group(1).decode()).astimezone(dt.timezone.utc)
+
+
+class Processor:
+    """Takes a claimed file through its way; shared by the worker threads of a process."""
+
+    def __init__(self, sessions: sessionmaker[Session], checker, *, spool: SpoolPaths,  # noqa: ANN001
+                 timezone: str, act_key: bytes, clock: Clock | None = None, durable: bool = True) -> None:
+        self._sessions = sessions
+        self._checker = checker
+        self._spool = spool
+        self._timezone = timezone
+        self._act_key = act_key
+        self._clock = clock or SystemClock()
+        self._durable = durable
+
+    # ------------------------------------------------------------------ steps
+
+    def archive(self, claim: Claim) -> str:
+        """Moves the file from the inbox to its archive place (if not there yet); returns that ref."""
+        ref = SpoolPaths.archive_ref(claim.provider_code, claim.file_id, claim.name, claim.received_at)
+        target = self._spool.resolve(ref)
+        if not target.exists():
+            source = self._spool.inbox_file(claim.provider_code, claim.name)
+            try:
+                move_durably(source, target, durable=self._durable)
+            except FileNotFoundError:
+                raise FileMissing(f"{claim.name} is neither in the inbox nor in the archive",
+                                  file_id=claim.file_id, provider=claim.provider_code) from None
+        return ref
+
+    def check(self, claim: Claim, ref: str) -> tuple[Outcome, float]:
+        """Runs the checks; returns the outcome and the seconds they took."""
+        received = Received(
+            name=claim.name, provider_code=claim.provider_code, profession=claim.profession,
+            received_at=claim.received_at, size=claim.size, sha256=claim.sha256, path=self._spool.resolve(ref),
+        )
+        history = DatabaseHistory(self._sessions, act_key=self._act_key, before_id=claim.file_id)
+        started = time.perf_counter()
+        outcome = self._checker.check(received, history)
+        return outcome, time.perf_counter() - started
+
+    def respond(self, claim: Claim, ref: str, outcome: Outcome) -> tuple[dt.datetime, bool]:
+        """Writes the response once (archive, then outbox); returns its traiteLe and whether it existed."""
+        archived = self._spool.archived_response(ref, claim.file_id, claim.response_name)
+        existed = archived.exists()
+        if existed:
+            data = archived.read_bytes()
+        else:
+            processed_at = self._clock.now()
+            data = render_response(outcome, processed_at=processed_at, timezone=self._timezone)
+            if not atomic_write(archived, data, durable=self._durable, overwrite=False):
+                existed, data = True, archived.read_bytes()  # another worker won the race
+        fault_point("after_archive_response")
+        outbox = self._spool.outbox_file(claim.provider_code, claim.response_name)
+        if not outbox.exists():
+            outbox.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(archived, outbox)
+            except FileExistsError:
+                pass
+            except OSError:  # archive on another filesystem: a copy, written the same safe way
+                atomic_write(outbox, data, durable=self._durable, overwrite=False)
+            else:
+                if self._durable:
+                    fsync_dir(outbox.parent)
+        return _read_processed_at(data), existed
+
+    def commit(self, claim: Claim, outcome: Outcome, *, processed_at: dt.datetime, check_seconds: float) -> int:
+        """Records the outcome and sets ANSWERED in one transaction; returns records forwarded.
+
+        Raises :class:`ClaimLost` (and changes nothing) when the claim is no longer this worker's.
+        """
+        now = self._clock.now()
+        with transaction(self._sessions) as session:
+            row = session.get(RequestFile, claim.file_id, with_for_update=True)
+            if row is None or row.state != FileState.PROCESSING or row.claimed_by != claim.claimant:
+                raise ClaimLost(f"claim on file {claim.file_id} lapsed", file_id=claim.file_id)
+            self._fill(session, row, outcome)
+            row.processed_at, row.check_seconds = processed_at, check_seconds
+            row.state, row.answered_at, row.lease_until = FileState.ANSWERED.value, now, None
+            self._add_findings(session, claim.file_id, outcome)
+            forwarded = 0
+            if outcome.mode == Mode.PRODUCTION and outcome.status.value in COUNTING_STATUSES:
+                forwarded = forward(session, file_id=claim.file_id, provider_code=claim.provider_code,
+                                    file_name=claim.name, outcome=outcome, now=now)
+                self._add_acts(session, claim, outcome)
+            fault_point("before_commit")
+        fault_point("after_commit")
+        return forwarded
+
+    # ------------------------------------------------------------------ the whole way
+
+    def process(self, claim: Claim) -> Processed:
+        """Takes ``claim`` from wherever it stopped to ANSWERED."""
+        fault_point("after_claim")
+        ref = self.archive(claim)
+        fault_point("after_move")
+        outcome, seconds = self.check(claim, ref)
+        metrics.CHECK_DURATION.observe(seconds)
+        fault_point("after_check")
+        processed_at, existed = self.respond(claim, ref, outcome)
+        if not existed:
+            metrics.DEPOSIT_TO_RESPONSE.observe(max(0.0, (self._clock.now() - claim.received_at).total_seconds()))
+        fault_point("after_response")
+        forwarded = self.commit(claim, outcome, processed_at=processed_at, check_seconds=seconds)
+        metrics.RESPONSES.labels(convention=outcome.convention or "", status=outcome.status.value).inc()
+        for finding in _all_findings(outcome):
+            metrics.REJECTIONS.labels(code=finding.code, severity=finding.severity.value).inc()
+        return Processed(file_id=claim.file_id, status=outcome.status.value, response=claim.response_name,
+                         forwarded=forwarded, response_existed=existed)
+
+    # ------------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _fill(session: Session, row: RequestFile, outcome: Outcome) -> None:
+        row.status = outcome.status.value
+        row.mode = outcome.mode.value if outcome.mode else None
+        row.convention, row.id_fichier, row.sequence = outcome.convention, outcome.id_fichier, outcome.sequence
+        if outcome.records is not None:
+            row.records_received = len(outcome.records)
+            row.records_accepted = len(outcome.accepted_records)
+            row.records_rejected = row.records_received - row.records_accepted
+        row.amount_received_cents = cents(outcome.amount_received) if outcome.amount_received is not None else None
+        row.amount_accepted_cents = cents(outcome.amount_accepted) if outcome.amount_accepted is not None else None
+        if outcome.duplicate_of is not None:
+            row.duplicate_of_id = session.scalar(
+                select(RequestFile.id).where(
+                    RequestFile.provider_code == row.provider_code, RequestFile.name == outcome.duplicate_of.name,
+                    RequestFile.received_at == outcome.duplicate_of.received_at, RequestFile.id < row.id,
+                ).order_by(RequestFile.id).limit(1)
+            )
+
+    @staticmethod
+    def _add_findings(session: Session, file_id: int, outcome: Outcome) -> None:
+        rows = []
+        for finding in outcome.file_findings:
+            rows.append((None, None, finding))
+        for record in outcome.records or ():
+            rows.extend((record.position, record.id, finding) for finding in record.findings)
+        if rows:
+            session.execute(insert(RequestFinding), [
+                {"request_file_id": file_id, "position": position, "record_position": record_position,
+                 "record_id": record_id, "code": f.code, "severity": f.severity.value, "line": f.line,
+                 "column": f.column, "path": f.path, "value": f.value}
+                for position, (record_position, record_id, f) in enumerate(rows, start=1)
+            ])
+
+    def _add_acts(self, session: Session, claim: Claim, outcome: Outcome) -> None:
+        history = DatabaseHistory(self._sessions, act_key=self._act_key)
+        hashes = history.hashes(act for record in outcome.accepted_records for act in record.acts)
+        if hashes:
+            session.execute(insert(AcceptedAct), [
+                {"request_file_id": claim.file_id, "provider_code": claim.provider_code, "act_hash": digest}
+                for digest in sorted(hashes)
+            ])
+
+
+def _all_findings(outcome: Outcome):  # noqa: ANN202
+    yield from outcome.file_findings
+    for record in outcome.records or ():
+        yield from record.findings
