@@ -24,6 +24,15 @@ from gateway.cli import web as _web  # noqa: E402  (each area registers its role
 
 ROLE_BUILDERS["web"] = _web.build_services
 
+from gateway.cli import sftp as _sftp  # noqa: E402
+
+ROLE_BUILDERS["sftp"] = _sftp.build_services
+
+from gateway.cli import exchange as _exchange  # noqa: E402
+
+ROLE_BUILDERS["worker"] = _exchange.build_workers
+ROLE_BUILDERS["watcher"] = _exchange.build_watcher
+
 
 def serve(
     role: Annotated[str, typer.Option(help="Comma-separated subset of sftp,worker,watcher,web.")] = ",".join(ROLES),
