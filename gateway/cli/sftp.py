@@ -1,9 +1,59 @@
-"""Commands of the sftp area (added by that area)."""
+"""Commands of the sftp area (``gateway sftp fingerprint``) and the ``sftp`` role of serve.
+
+This module maps the settings onto :class:`gateway.sftp.server.ServerConfig`; below it the
+SFTP layer sees only plain values.
+"""
 
 from __future__ import annotations
 
 import typer
 
+from gateway.cli.context import AppContext, ConfigOption, app_context
+from gateway.service import Service
+
+sftp_app = typer.Typer(help="The SFTP server providers connect to.", no_args_is_help=True)
+
+
+def server_config(context: AppContext):  # noqa: ANN201 - ServerConfig, imported late to keep the CLI light
+    """The SFTP server's values, from the settings."""
+    from gateway.sftp.limits import LimitValues
+    from gateway.sftp.server import ServerConfig
+
+    s = context.settings
+    sftp = s.sftp
+    return ServerConfig(
+        host=sftp.host, port=sftp.port, host_key_path=s.host_key_path,
+        inbox_root=s.paths.inbox, outbox_root=s.paths.outbox,
+        database_url=s.database_url, busy_timeout_ms=s.database.busy_timeout_ms,
+        durable=sftp.durable, max_file_bytes=s.exchange.max_file_bytes, part_max_age=float(s.exchange.part_max_age),
+        max_auth_attempts=sftp.max_auth_attempts, auth_timeout=sftp.auth_timeout, idle_timeout=sftp.idle_timeout,
+        limits=LimitValues(
+            connections_per_address_per_second=sftp.max_connections_per_address_per_second,
+            sessions_per_account=sftp.max_sessions_per_account, sessions_total=sftp.max_sessions_total,
+            ban_after_failures=sftp.ban_after_failures, ban_window=sftp.ban_window, ban_seconds=sftp.ban_seconds,
+        ),
+        processes=sftp.processes, log_level=s.log.level, log_format=s.log.format,
+    )
+
+
+def build_services(context: AppContext) -> list[Service]:
+    """The ``sftp`` role of ``gateway serve`` (also writes ``<data>/demo/known_hosts``)."""
+    from gateway.sftp.service import SftpService
+
+    known_hosts = context.settings.paths.data / "demo" / "known_hosts"
+    return [SftpService(server_config(context), known_hosts=known_hosts)]
+
+
+@sftp_app.command("fingerprint")
+def fingerprint_command(config: ConfigOption = None) -> None:
+    """Prints the host key's SHA256 fingerprint (the key is generated if it does not exist yet)."""
+    from gateway.sftp.hostkey import fingerprint, load_or_create_host_key
+
+    context = app_context(config, current_schema=False)
+    key = load_or_create_host_key(context.settings.host_key_path)
+    typer.echo(f"{fingerprint(key)} ({key.get_name()}) {context.settings.host_key_path}")
+
 
 def register(app: typer.Typer) -> None:
     """Adds this area's commands to the root app."""
+    app.add_typer(sftp_app, name="sftp")

@@ -1,0 +1,75 @@
+"""Refusals of the SFTP layer; :mod:`gateway.sftp.status` turns them into SFTP status codes.
+
+The tree (all under :class:`gateway.errors.GatewayError`)::
+
+    SftpError                 SFTP-000   anything else that failed (-> SSH_FX_FAILURE)
+    ├── PermissionDenied      SFTP-DENIED       operation not allowed here (mkdir, chmod, ...)
+    │   ├── NameRefused       SFTP-NAME         name outside ^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$
+    │   └── AlreadyExists     SFTP-EXISTS       no overwrite of a pending file
+    ├── NoSuchFile            SFTP-NO-SUCH-FILE path outside the jail or absent
+    ├── TooLarge              SFTP-TOO-LARGE    write beyond exchange.max_file_bytes
+    ├── Unsupported           SFTP-UNSUPPORTED  request or extension not offered
+    ├── BadHandle             SFTP-BAD-HANDLE   unknown or closed handle
+    └── ReceptionFailed       SFTP-RECEPTION    the upload could not be put in place or registered
+
+``gateway.exchange.reception.NameHeld`` (SFTP-NAME-HELD) is raised by registration and is
+answered like :class:`PermissionDenied`.
+"""
+
+from __future__ import annotations
+
+from gateway.errors import GatewayError
+
+
+class SftpError(GatewayError):
+    """Root of the SFTP layer's refusals."""
+
+    code = "SFTP-000"
+
+
+class PermissionDenied(SftpError):
+    """The operation is not allowed on this path (or at all)."""
+
+    code = "SFTP-DENIED"
+
+
+class NameRefused(PermissionDenied):
+    """The file name does not match the upload pattern of spec/exchange.md section 1."""
+
+    code = "SFTP-NAME"
+
+
+class AlreadyExists(PermissionDenied):
+    """A pending file already has this name; uploads never overwrite."""
+
+    code = "SFTP-EXISTS"
+
+
+class NoSuchFile(SftpError):
+    """Nothing the provider may see is at this path."""
+
+    code = "SFTP-NO-SUCH-FILE"
+
+
+class TooLarge(SftpError):
+    """The upload went beyond the size limit; nothing of it is kept."""
+
+    code = "SFTP-TOO-LARGE"
+
+
+class Unsupported(SftpError):
+    """A request or extension this server does not offer."""
+
+    code = "SFTP-UNSUPPORTED"
+
+
+class BadHandle(SftpError):
+    """The handle is unknown, closed, or of the wrong kind for the request."""
+
+    code = "SFTP-BAD-HANDLE"
+
+
+class ReceptionFailed(SftpError):
+    """The completed upload could not be put in place or registered: it was not received."""
+
+    code = "SFTP-RECEPTION"

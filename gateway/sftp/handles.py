@@ -1,0 +1,187 @@
+"""Open files of an SFTP session: uploads into /inbox and reads.
+
+An :class:`Upload` writes under ``.upload-<random>`` in the provider's inbox folder (same
+filesystem, so the final link is atomic; the leading dot keeps it out of listings and it can
+never look like a request file). Size and SHA-256 are computed while writing when writes
+arrive in order (OpenSSH and paramiko clients do), otherwise by reading the file at close.
+The size limit is checked on every write: the first byte beyond it fails the write, removes
+the file, and the close then fails too.
+
+``finish`` is the client's close; ``abort`` is the session ending with the handle still open
+(a broken upload: removed, nothing registered). Both are idempotent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import stat
+import time
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+
+from paramiko import SFTPAttributes
+
+from gateway.sftp.errors import BadHandle, NoSuchFile, TooLarge
+
+#: prefix of upload temp files (never a valid upload name: those cannot start with '.')
+UPLOAD_PREFIX = ".upload-"
+_CHUNK = 1 << 20
+
+
+class UploadState(StrEnum):
+    OPEN = "open"
+    FAILED = "failed"      # too large: the file is gone, the close will fail
+    FINISHED = "finished"  # closed by the client (received, or refused at close)
+    ABORTED = "aborted"    # the session ended first
+
+
+def attributes(st: os.stat_result, name: str = "") -> SFTPAttributes:
+    """SFTP attributes of a file or folder; owner ids are not shown (they mean nothing here)."""
+    attrs = SFTPAttributes.from_stat(st, name)
+    attrs.st_uid = attrs.st_gid = 0
+    return attrs
+
+
+class Upload:
+    """A file being uploaded into /inbox."""
+
+    kind = "upload"
+
+    def __init__(self, folder: Path, name: str, *, max_bytes: int, durable: bool,
+                 on_complete: Callable[[Upload], None]) -> None:
+        self.name = name
+        self.folder = folder
+        self.temp = folder / f"{UPLOAD_PREFIX}{secrets.token_hex(8)}"
+        self.max_bytes = max_bytes
+        self.durable = durable
+        self.started = time.monotonic()
+        self.size = 0
+        self.state = UploadState.OPEN
+        self._on_complete = on_complete
+        self._hash = hashlib.sha256()
+        self._hashed = 0
+        self._in_order = True
+        self._fd: int | None = os.open(
+            self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o640)
+
+    def write(self, offset: int, data: bytes) -> None:
+        """Writes ``data`` at ``offset``; raises TooLarge past the limit (and drops the file)."""
+        if self.state is UploadState.FAILED:
+            raise TooLarge(f"{self.name} is larger than {self.max_bytes} bytes: upload refused")
+        if self.state is not UploadState.OPEN or self._fd is None:
+            raise BadHandle("handle is closed")
+        end = offset + len(data)
+        if end > self.max_bytes:
+            self._discard(UploadState.FAILED)
+            raise TooLarge(f"{self.name} is larger than {self.max_bytes} bytes: upload refused",
+                           name=self.name, limit=self.max_bytes)
+        written = os.pwrite(self._fd, data, offset)
+        while written < len(data):  # short writes are rare but allowed by POSIX
+            written += os.pwrite(self._fd, data[written:], offset + written)
+        if self._in_order and offset == self._hashed:
+            self._hash.update(data)
+            self._hashed = end
+        elif data:
+            self._in_order = False
+        self.size = max(self.size, end)
+
+    def read(self, offset: int, length: int) -> bytes:
+        raise BadHandle("this handle was opened for writing")
+
+    def stat(self) -> SFTPAttributes:
+        if self._fd is None:
+            raise BadHandle("handle is closed")
+        return attributes(os.fstat(self._fd), self.name)
+
+    def digest(self) -> str:
+        """SHA-256 of the bytes written (re-read from disk when writes came out of order)."""
+        if self._in_order and self._hashed == self.size:
+            return self._hash.hexdigest()
+        assert self._fd is not None
+        whole = hashlib.sha256()
+        offset = 0
+        while chunk := os.pread(self._fd, _CHUNK, offset):
+            whole.update(chunk)
+            offset += len(chunk)
+        return whole.hexdigest()
+
+    def finish(self) -> None:
+        """The client's close: completes the upload through ``on_complete`` or raises."""
+        if self.state is UploadState.FAILED:
+            self.state = UploadState.FINISHED
+            raise TooLarge(f"{self.name} is larger than {self.max_bytes} bytes: upload refused")
+        if self.state is not UploadState.OPEN:
+            return
+        self.state = UploadState.FINISHED
+        try:
+            assert self._fd is not None
+            self.sha256 = self.digest()
+            if self.durable:
+                os.fsync(self._fd)
+            os.close(self._fd)
+            self._fd = None
+            self._on_complete(self)
+        finally:
+            self._discard(UploadState.FINISHED)
+
+    def abort(self) -> bool:
+        """The session ended with the upload open: removes it. True if there was one to drop."""
+        if self.state is not UploadState.OPEN:
+            return False
+        self._discard(UploadState.ABORTED)
+        return True
+
+    def _discard(self, state: UploadState) -> None:
+        self.state = state
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        self.temp.unlink(missing_ok=True)
+
+
+class Reader:
+    """A file opened for reading (a response in /outbox, or a pending file in /inbox)."""
+
+    kind = "download"
+
+    def __init__(self, path: Path, sftp_path: str) -> None:
+        self.name = path.name
+        self.sftp_path = sftp_path
+        self.started = time.monotonic()
+        self.sent = 0
+        self.closed = False
+        try:
+            self._fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+        except OSError:  # absent, a symlink (ELOOP), unreadable: all the same to the client
+            raise NoSuchFile("no such file", path=sftp_path) from None
+        if not stat.S_ISREG(os.fstat(self._fd).st_mode):
+            os.close(self._fd)
+            raise NoSuchFile("no such file", path=sftp_path)
+
+    def read(self, offset: int, length: int) -> bytes:
+        if self.closed:
+            raise BadHandle("handle is closed")
+        data = os.pread(self._fd, min(length, 1 << 18), offset)
+        self.sent += len(data)
+        return data
+
+    def write(self, offset: int, data: bytes) -> None:
+        raise BadHandle("this handle was opened for reading")
+
+    def stat(self) -> SFTPAttributes:
+        if self.closed:
+            raise BadHandle("handle is closed")
+        return attributes(os.fstat(self._fd), self.name)
+
+    def finish(self) -> None:
+        self.abort()
+
+    def abort(self) -> bool:
+        if self.closed:
+            return False
+        self.closed = True
+        os.close(self._fd)
+        return False

@@ -1,0 +1,277 @@
+"""The SFTP subsystem: paramiko's packet layer, our dispatch, one error translation.
+
+paramiko's own ``SFTPServer._process`` answers every close with success, cannot tell a
+client's close from session teardown, and spreads errno conversions over every method. Here
+each request is handled by a small method that raises :mod:`gateway.sftp.errors`;
+:func:`status_for` is the only place where an exception becomes an SFTP status. A close runs
+the upload's completion before it is answered; teardown aborts what is still open.
+"""
+
+from __future__ import annotations
+
+import errno
+
+from paramiko import SFTPAttributes, SFTPServer
+from paramiko.common import DEBUG
+from paramiko.message import Message
+from paramiko.server import SubsystemHandler
+from paramiko.sftp import (
+    CMD_ATTRS, CMD_CLOSE, CMD_DATA, CMD_EXTENDED, CMD_FSETSTAT, CMD_FSTAT, CMD_HANDLE, CMD_INIT,
+    CMD_LSTAT, CMD_MKDIR, CMD_NAME, CMD_OPEN, CMD_OPENDIR, CMD_READ, CMD_READDIR, CMD_READLINK,
+    CMD_REALPATH, CMD_REMOVE, CMD_RENAME, CMD_RMDIR, CMD_SETSTAT, CMD_STAT, CMD_SYMLINK, CMD_VERSION,
+    CMD_WRITE, SFTP_EOF, SFTP_FAILURE, SFTP_NO_SUCH_FILE, SFTP_OK, SFTP_OP_UNSUPPORTED,
+    SFTP_PERMISSION_DENIED, BaseSFTP, SFTPError,
+)
+from paramiko import util
+
+from gateway.errors import GatewayError
+from gateway.exchange.reception import NameHeld
+from gateway.logs import get_logger
+from gateway.sftp.area import ProviderArea, refuse_attribute_change
+from gateway.sftp.errors import (
+    BadHandle, NameRefused, NoSuchFile, PermissionDenied, SftpError, Unsupported,
+)
+from gateway.sftp.handles import Reader, Upload
+
+log = get_logger(__name__)
+
+SFTP_VERSION = 3
+#: extensions announced in the version packet (OpenSSH's sftp uses posix-rename for "rename")
+EXTENSIONS = (("posix-rename@openssh.com", "1"),)
+#: entries sent per READDIR answer
+_NAMES_PER_READDIR = 100
+
+
+def status_for(exc: BaseException) -> tuple[int, str]:
+    """The SFTP status code and message a client gets for ``exc`` (the one translation)."""
+    if isinstance(exc, (PermissionDenied, NameHeld)):
+        return SFTP_PERMISSION_DENIED, exc.message
+    if isinstance(exc, NoSuchFile):
+        return SFTP_NO_SUCH_FILE, exc.message
+    if isinstance(exc, Unsupported):
+        return SFTP_OP_UNSUPPORTED, exc.message
+    if isinstance(exc, GatewayError):
+        return SFTP_FAILURE, exc.message
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+        return SFTP_NO_SUCH_FILE, "no such file"
+    if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM):
+        return SFTP_PERMISSION_DENIED, "permission denied"
+    return SFTP_FAILURE, "internal error"
+
+
+class GatewaySftpServer(SFTPServer):
+    """One SFTP session; ``server`` is the connection's :class:`gateway.sftp.auth.Connection`."""
+
+    def __init__(self, channel, name, server, *args, **kwargs):  # noqa: ANN001 - paramiko's signature
+        # SFTPServer.__init__ would build a paramiko SFTPServerInterface: skip it on purpose.
+        BaseSFTP.__init__(self)
+        SubsystemHandler.__init__(self, channel, name, server)
+        self.logger = util.get_logger(channel.get_transport().get_log_channel() + ".sftp")
+        self.ultra_debug = False
+        self.connection = server
+        self.area: ProviderArea = server.open_area()
+        self._files: dict[bytes, Upload | Reader] = {}
+        self._folders: dict[bytes, list[SFTPAttributes]] = {}
+        self._next_handle = 1
+
+    # ----------------------------------------------------------------- session
+
+    def _send_server_version(self) -> int:
+        t, data = self._read_packet()
+        if t != CMD_INIT:
+            raise SFTPError("Incompatible sftp protocol")
+        msg = Message()
+        msg.add_int(SFTP_VERSION)
+        for name, version in EXTENSIONS:
+            msg.add_string(name)
+            msg.add_string(version)
+        self._send_packet(CMD_VERSION, msg)
+        return SFTP_VERSION
+
+    def start_subsystem(self, name, transport, channel):  # noqa: ANN001
+        self.sock = channel
+        try:
+            self._send_server_version()
+        except (EOFError, OSError, SFTPError):
+            return
+        while True:
+            try:
+                t, data = self._read_packet()
+            except (EOFError, OSError, SFTPError):
+                return
+            self.connection.touch()
+            msg = Message(data)
+            self._process(t, msg.get_int(), msg)
+
+    def finish_subsystem(self) -> None:
+        # Teardown: whatever is still open was not closed by the client -> broken.
+        for handle in list(self._files.values()):
+            self.area.abort(handle)
+        self._files.clear()
+        self._folders.clear()
+        SubsystemHandler.finish_subsystem(self)
+
+    def _process(self, t: int, request_number: int, msg: Message) -> None:
+        handler = _COMMANDS.get(t)
+        try:
+            if handler is None:
+                raise Unsupported("operation not supported")
+            handler(self, request_number, msg)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a status, here only
+            code, text = status_for(exc)
+            if isinstance(exc, GatewayError):
+                self.area.log.info("request refused", request=t, code=exc.code, reason=exc.message)
+            else:
+                self.area.log.exception("request failed", request=t)
+            try:
+                self._send_status(request_number, code, text)
+            except Exception:  # the channel is gone; teardown follows
+                self._log(DEBUG, "could not send status")
+
+    # ----------------------------------------------------------------- helpers
+
+    @staticmethod
+    def _path(msg: Message) -> str:
+        raw = msg.get_binary()
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise NameRefused("path is not valid UTF-8") from None
+
+    def _new_handle(self) -> bytes:
+        handle = b"h%d" % self._next_handle
+        self._next_handle += 1
+        return handle
+
+    def _file(self, msg: Message) -> Upload | Reader:
+        handle = self._files.get(msg.get_binary())
+        if handle is None:
+            raise BadHandle("invalid handle")
+        return handle
+
+    # ----------------------------------------------------------------- requests
+
+    def _open(self, n: int, msg: Message) -> None:
+        path = self._path(msg)
+        flags = self._convert_pflags(msg.get_int())
+        SFTPAttributes._from_msg(msg)  # attributes of a new file are ours to decide
+        opened = self.area.open(path, flags)
+        handle = self._new_handle()
+        self._files[handle] = opened
+        self._response(n, CMD_HANDLE, handle)
+
+    def _close(self, n: int, msg: Message) -> None:
+        handle = msg.get_binary()
+        if self._folders.pop(handle, None) is not None:
+            self._send_status(n, SFTP_OK)
+            return
+        opened = self._files.pop(handle, None)  # gone first: a second close is a bad handle
+        if opened is None:
+            raise BadHandle("invalid handle")
+        self.area.finish(opened)
+        self._send_status(n, SFTP_OK)
+
+    def _read(self, n: int, msg: Message) -> None:
+        opened = self._file(msg)
+        offset = msg.get_int64()
+        length = msg.get_int()
+        data = opened.read(offset, length)
+        if not data:
+            self._send_status(n, SFTP_EOF)
+        else:
+            self._response(n, CMD_DATA, data)
+
+    def _write(self, n: int, msg: Message) -> None:
+        opened = self._file(msg)
+        offset = msg.get_int64()
+        opened.write(offset, msg.get_binary())
+        self._send_status(n, SFTP_OK)
+
+    def _remove(self, n: int, msg: Message) -> None:
+        self.area.remove(self._path(msg))
+        self._send_status(n, SFTP_OK)
+
+    def _rename(self, n: int, msg: Message) -> None:
+        old = self._path(msg)
+        self.area.rename(old, self._path(msg))
+        self._send_status(n, SFTP_OK)
+
+    def _refuse(self, n: int, msg: Message) -> None:
+        raise PermissionDenied("folders and links cannot be created or removed")
+
+    def _opendir(self, n: int, msg: Message) -> None:
+        entries = self.area.list_folder(self._path(msg))
+        handle = self._new_handle()
+        self._folders[handle] = entries
+        self._response(n, CMD_HANDLE, handle)
+
+    def _readdir(self, n: int, msg: Message) -> None:
+        handle = msg.get_binary()
+        entries = self._folders.get(handle)
+        if entries is None:
+            raise BadHandle("invalid handle")
+        if not entries:
+            self._send_status(n, SFTP_EOF)
+            return
+        batch, self._folders[handle] = entries[:_NAMES_PER_READDIR], entries[_NAMES_PER_READDIR:]
+        out = Message()
+        out.add_int(n)
+        out.add_int(len(batch))
+        for attrs in batch:
+            out.add_string(attrs.filename)
+            out.add_string(str(attrs))
+            attrs._pack(out)
+        self._send_packet(CMD_NAME, out)
+
+    def _stat(self, n: int, msg: Message) -> None:
+        self._response(n, CMD_ATTRS, self.area.stat(self._path(msg)))
+
+    def _fstat(self, n: int, msg: Message) -> None:
+        self._response(n, CMD_ATTRS, self._file(msg).stat())
+
+    def _setstat(self, n: int, msg: Message) -> None:
+        path = self._path(msg)
+        self.area.setstat(path, SFTPAttributes._from_msg(msg))
+        self._send_status(n, SFTP_OK)
+
+    def _fsetstat(self, n: int, msg: Message) -> None:
+        self._file(msg)
+        refuse_attribute_change(SFTPAttributes._from_msg(msg))
+        self._send_status(n, SFTP_OK)
+
+    def _readlink(self, n: int, msg: Message) -> None:
+        self.area.stat(self._path(msg))
+        raise NoSuchFile("not a link")
+
+    def _realpath(self, n: int, msg: Message) -> None:
+        self._response(n, CMD_NAME, 1, self.area.realpath(self._path(msg)), "", SFTPAttributes())
+
+    def _extended(self, n: int, msg: Message) -> None:
+        tag = msg.get_text()
+        if tag == "posix-rename@openssh.com":
+            self._rename(n, msg)
+            return
+        raise Unsupported(f"extension {tag[:60]} not supported")
+
+
+_COMMANDS = {
+    CMD_OPEN: GatewaySftpServer._open,
+    CMD_CLOSE: GatewaySftpServer._close,
+    CMD_READ: GatewaySftpServer._read,
+    CMD_WRITE: GatewaySftpServer._write,
+    CMD_REMOVE: GatewaySftpServer._remove,
+    CMD_RENAME: GatewaySftpServer._rename,
+    CMD_MKDIR: GatewaySftpServer._refuse,
+    CMD_RMDIR: GatewaySftpServer._refuse,
+    CMD_SYMLINK: GatewaySftpServer._refuse,
+    CMD_OPENDIR: GatewaySftpServer._opendir,
+    CMD_READDIR: GatewaySftpServer._readdir,
+    CMD_STAT: GatewaySftpServer._stat,
+    CMD_LSTAT: GatewaySftpServer._stat,
+    CMD_FSTAT: GatewaySftpServer._fstat,
+    CMD_SETSTAT: GatewaySftpServer._setstat,
+    CMD_FSETSTAT: GatewaySftpServer._fsetstat,
+    CMD_READLINK: GatewaySftpServer._readlink,
+    CMD_REALPATH: GatewaySftpServer._realpath,
+    CMD_EXTENDED: GatewaySftpServer._extended,
+}

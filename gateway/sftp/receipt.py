@@ -1,0 +1,127 @@
+"""Turning a complete upload into a received request file.
+
+The bytes are already in the provider's inbox folder under a name no one else uses (an
+``.upload-`` temp file, or a ``.part`` upload being renamed). :meth:`Reception.receive`
+links them onto the final name (never over an existing file), makes that durable, and
+registers the file with its audit event in one committed transaction. Only then is the
+client's close (or rename) answered with success; if anything fails the final name is
+removed again and the client gets an error.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.clock import Clock, SystemClock
+from gateway.errors import GatewayError
+from gateway.exchange.reception import NameHeld, name_is_held, register_received
+from gateway.logs import get_logger
+from gateway.metrics import FILES_RECEIVED, SFTP_UPLOAD_BYTES, SFTP_UPLOADS
+from gateway.sftp.errors import AlreadyExists, ReceptionFailed
+from gateway.sftp.session import Who
+from gateway.store import audit
+from gateway.store.db import transaction
+from gateway.store.files import fsync_dir
+
+log = get_logger(__name__)
+
+SOURCE = "sftp"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A received file, as registered."""
+
+    request_id: int
+    name: str
+    size: int
+    sha256: str
+
+
+class Reception:
+    """Puts uploads in place and registers them; shared by every session of a process."""
+
+    def __init__(self, sessions: sessionmaker[Session], *, durable: bool, clock: Clock | None = None) -> None:
+        self._sessions = sessions
+        self._durable = durable
+        self._clock = clock or SystemClock()
+
+    @property
+    def durable(self) -> bool:
+        """True when uploads and their folder are fsynced before the close is answered."""
+        return self._durable
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        """The database sessions registrations are written with."""
+        return self._sessions
+
+    def name_is_held(self, provider_code: str, name: str) -> bool:
+        """True when ``name`` (or a name with the same response name) is held."""
+        with self._sessions() as session:
+            return name_is_held(session, provider_code, name)
+
+    def receive(self, who: Who, *, source: Path, final: Path, size: int, sha256: str,
+                started: float, kind: str) -> Receipt:
+        """Links ``source`` onto ``final``, registers it, removes ``source``.
+
+        ``kind`` is "upload" or "rename" (for the records). Raises AlreadyExists, NameHeld
+        or ReceptionFailed; in every case nothing is left under ``final``.
+        """
+        try:
+            os.link(source, final, follow_symlinks=False)
+        except FileExistsError:
+            raise AlreadyExists(f"{final.name} already exists in /inbox", name=final.name) from None
+        except OSError as exc:
+            raise ReceptionFailed(f"cannot place {final.name}: {exc.strerror}", name=final.name) from None
+        try:
+            if self._durable:
+                fsync_dir(final.parent)
+            received_at = self._clock.now()
+            with transaction(self._sessions) as session:
+                row = register_received(
+                    session, provider_code=who.provider_code, name=final.name, size=size, sha256=sha256,
+                    received_at=received_at, source=SOURCE,
+                )
+                audit.record(
+                    session, actor=who.actor, action=f"sftp.{kind}", target_type="request_file",
+                    target_id=final.name, address=who.address, sftp_session=who.session_id,
+                    key=who.key_fingerprint, bytes=size, sha256=sha256,
+                    duration_ms=round((time.monotonic() - started) * 1000),
+                )
+                session.flush()
+                receipt = Receipt(row.id, final.name, size, sha256)
+        except BaseException as exc:
+            final.unlink(missing_ok=True)
+            if isinstance(exc, GatewayError):
+                raise
+            if isinstance(exc, Exception):
+                log.exception("registration failed", name=final.name, **who.log_fields())
+                raise ReceptionFailed(f"{final.name} could not be registered; upload it again",
+                                      name=final.name) from exc
+            raise
+        source.unlink(missing_ok=True)
+        FILES_RECEIVED.labels(source=SOURCE).inc()
+        SFTP_UPLOADS.labels(result="received").inc()
+        SFTP_UPLOAD_BYTES.inc(size)
+        log.info("file received", file=final.name, bytes=size, sha256=sha256, via=kind,
+                 duration_s=round(time.monotonic() - started, 3), result="received", **who.log_fields())
+        return receipt
+
+    def record(self, who: Who, action: str, *, target: str, outcome: str = "ok", **detail: object) -> None:
+        """Writes one audit event of this session in its own transaction (never raises)."""
+        try:
+            with transaction(self._sessions) as session:
+                audit.record(session, actor=who.actor, action=action, target_type="sftp", target_id=target,
+                             address=who.address, outcome=outcome, sftp_session=who.session_id,
+                             key=who.key_fingerprint, **detail)
+        except Exception:  # a lost audit line must not break the provider's session
+            log.exception("audit record failed", action=action, **who.log_fields())
+
+
+__all__ = ["NameHeld", "Receipt", "Reception"]
