@@ -31,7 +31,16 @@ ROLE_BUILDERS["sftp"] = _sftp.build_services
 from gateway.cli import exchange as _exchange  # noqa: E402
 
 ROLE_BUILDERS["worker"] = _exchange.build_workers
-ROLE_BUILDERS["watcher"] = _exchange.build_watcher
+
+from gateway.cli import applications as _applications  # noqa: E402
+
+
+def _together(*builders: Callable[[AppContext], list[Service]]) -> Callable[[AppContext], list[Service]]:
+    """One role served by several areas: each builder's services, in order."""
+    return lambda context: [service for build in builders for service in build(context)]
+
+
+ROLE_BUILDERS["watcher"] = _together(_exchange.build_watcher, _applications.build_maildrop)
 
 
 def serve(

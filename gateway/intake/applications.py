@@ -24,20 +24,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import event, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from gateway.clock import Clock, SystemClock
 from gateway.intake import followup, notify
 from gateway.intake.decisions import Decisions
-from gateway.intake.documents import check_document
+from gateway.intake.documents import DocumentVerdict, check_document
 from gateway.intake.dossier import Dossier
 from gateway.intake.errors import ApplicationNotFound, InvalidData, NotEditable
 from gateway.intake.history import change_status
 from gateway.intake.kinds import pdf_text, suggest_kind
 from gateway.intake.report import IntakeReport, build_report
-from gateway.intake.requirements import parse_kind
+from gateway.intake.requirements import DocumentKind, parse_kind
 from gateway.intake.status import APPLICANT_EDITABLE, Channel, Status
 from gateway.intake.validation import ApplicationData, check_lengths
 from gateway.intake.views import ApplicationView, DocumentView, application_view, document_view
@@ -50,6 +50,16 @@ log = get_logger(__name__)
 
 #: attempts at taking the next reference when creations race
 REFERENCE_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """A file after the document checks, before it is stored and recorded."""
+
+    data: bytes
+    verdict: DocumentVerdict
+    kind: DocumentKind | None
+    suggested_kind: DocumentKind | None
 
 
 @dataclass(frozen=True)
@@ -167,23 +177,11 @@ class Applications(Decisions):
         channel = Channel(channel)
         data = (data or ApplicationData()).normalised()
         check_lengths(data)
-        now = self.clock.now()
-        status = Status.EN_PREPARATION if channel is Channel.WEB else Status.TRANSMISE
         for _ in range(REFERENCE_ATTEMPTS):
             try:
                 with transaction(self.sessions) as session:
-                    sequence = (session.scalar(select(func.max(Application.sequence))
-                                               .where(Application.year == now.year)) or 0) + 1
-                    row = Application(reference=f"DEM-{now.year}-{sequence:06d}", year=now.year, sequence=sequence,
-                                      channel=str(channel), status=str(status), created_at=now, updated_at=now,
-                                      correction_message="", decision_reason="", notes=list(notes),
-                                      **data.as_dict())
-                    session.add(row)
-                    session.flush()
-                    change_status(session, row, status, actor=actor, address=address, now=now,
-                                  reason=f"ouverte ({channel})")
-                    token = followup.issue(session, row.id, now)
-                    session.flush()
+                    row, token = self.open_application(session, data, channel=channel, actor=actor,
+                                                       address=address, notes=notes)
                     view = application_view(row)
                 break
             except IntegrityError:
@@ -191,8 +189,32 @@ class Applications(Decisions):
         else:  # pragma: no cover - would need REFERENCE_ATTEMPTS creations in one instant
             raise InvalidData("could not allocate an application reference", code="INT-REFERENCE")
         if channel is not Channel.WEB:
-            self._send(notify.acknowledgement_message(view.data.contact_email, view.reference, self.link(token)))
+            self.acknowledge(view, token)
         return Created(view, token)
+
+    def open_application(self, session: Session, data: ApplicationData, *, channel: Channel, actor: str,
+                         address: str = "", notes: tuple[dict, ...] = ()) -> tuple[Application, str]:
+        """Adds a new application to the caller's transaction; returns it and a follow-up token.
+
+        The next reference of the year is taken; a race with another creation shows as an
+        IntegrityError at flush, and the caller retries its transaction.
+        """
+        now = self.clock.now()
+        status = Status.EN_PREPARATION if channel is Channel.WEB else Status.TRANSMISE
+        sequence = (session.scalar(select(func.max(Application.sequence)).where(Application.year == now.year)) or 0) + 1
+        row = Application(reference=f"DEM-{now.year}-{sequence:06d}", year=now.year, sequence=sequence,
+                          channel=str(channel), status=str(status), created_at=now, updated_at=now,
+                          correction_message="", decision_reason="", notes=list(notes), **data.as_dict())
+        session.add(row)
+        session.flush()
+        change_status(session, row, status, actor=actor, address=address, now=now, reason=f"ouverte ({channel})")
+        token = followup.issue(session, row.id, now)
+        session.flush()
+        return row, token
+
+    def acknowledge(self, view: ApplicationView, token: str) -> bool:
+        """Sends the acknowledgement with its follow-up link to the contact address."""
+        return self._send(notify.acknowledgement_message(view.data.contact_email, view.reference, self.link(token)))
 
     def link(self, token: str) -> str:
         """The follow-up URL of ``token``."""
@@ -225,48 +247,62 @@ class Applications(Decisions):
         A refused file is part of the application too (staff see what was sent); the returned
         value carries the verdict and the message to show at once. With ``kind`` None (mail)
         a kind is suggested from the name and text and waits for staff to confirm it; a kind
-        given by the applicant or staff counts as confirmed.
+        given by the applicant or staff counts as confirmed. Raises
+        :class:`~gateway.intake.errors.ScannerUnavailable` when a configured scanner does not
+        answer (nothing is recorded: the applicant tries again later).
         """
-        chosen = self._parse_kind(kind)
         with self.sessions() as session:
-            row = self._load(session, reference)
+            self._check_editable(self._load(session, reference), by_staff)
+        checked = self.check_file(data, name, kind)
+        with transaction(self.sessions) as session:
+            row = self._load(session, reference, lock=True)
             self._check_editable(row, by_staff)
-            channel = Channel(source or row.channel)
+            doc = self.record_document(session, row, checked, actor=actor, address=address,
+                                       source=Channel(source or row.channel))
+            return document_view(doc, reference)
+
+    def check_file(self, data: bytes, name: str, kind: str | None) -> CheckedFile:
+        """Runs the document checks (and the kind suggestion when ``kind`` is None); no I/O."""
+        chosen = self._parse_kind(kind)
         verdict = check_document(data, name, max_bytes=self.max_document_bytes, scanner=self.scanner)
         suggested = None
         if chosen is None:
             suggested = suggest_kind(verdict.display_name, pdf_text(data) if verdict.accepted else "")
+        return CheckedFile(data=data, verdict=verdict, kind=chosen, suggested_kind=suggested)
+
+    def record_document(self, session: Session, row: Application, checked: CheckedFile, *, actor: str,
+                        address: str = "", source: Channel) -> ApplicationDocument:
+        """Stores a checked file in the dossier and adds its row to the caller's transaction.
+
+        Nothing is kept of a file over the size limit (spec section 2). When the transaction
+        does not commit, the stored file is removed again.
+        """
+        verdict = checked.verdict
         reason = None if verdict.reason is None else str(verdict.reason)
-        # Nothing is kept of a file over the size limit (spec section 2); everything else is.
-        stored = None if reason == "fichier_trop_volumineux" else self.dossier.store_document(reference, data)
-        try:
-            with transaction(self.sessions) as session:
-                row = self._load(session, reference, lock=True)
-                self._check_editable(row, by_staff)
-                doc = ApplicationDocument(
-                    application_id=row.id, kind=None if chosen is None else str(chosen),
-                    suggested_kind=None if suggested is None else str(suggested),
-                    kind_confirmed=chosen is not None, source=str(channel), display_name=verdict.display_name,
-                    stored_name=stored, size=verdict.size, sha256=verdict.sha256 or "",
-                    verdict=str(verdict.verdict), reason=reason, flags=[str(f) for f in verdict.flags],
-                    detected_type=verdict.detected_type or "", page_count=verdict.page_count,
-                    pdf_version=verdict.pdf_version, producer=(verdict.producer or None) and verdict.producer[:200],
-                    message_fr=verdict.message_fr, message_en=verdict.message_en,
-                    scanned=bool(getattr(verdict, "scanned", False)),
-                    scan_result=str(getattr(verdict, "scan_result", ""))[:200],
-                    received_at=self.clock.now(), received_by=actor,
-                )
-                session.add(doc)
-                row.updated_at = self.clock.now()
-                session.flush()
-                audit.record(session, actor=actor, action="intake.document.add", target_type="application",
-                             target_id=reference, address=address, document=doc.id, kind=doc.kind,
-                             verdict=doc.verdict, reason=reason, sha256=doc.sha256)
-                return document_view(doc, reference)
-        except BaseException:
-            if stored is not None:  # the row was not written: do not keep an orphan file
-                self.dossier.path(reference, stored).unlink(missing_ok=True)
-            raise
+        stored = None
+        if reason != "fichier_trop_volumineux":
+            stored = self.dossier.store_document(row.reference, checked.data)
+            path = self.dossier.path(row.reference, stored)
+            event.listen(session, "after_soft_rollback", lambda *_: path.unlink(missing_ok=True), once=True)
+        now = self.clock.now()
+        doc = ApplicationDocument(
+            kind=None if checked.kind is None else str(checked.kind),
+            suggested_kind=None if checked.suggested_kind is None else str(checked.suggested_kind),
+            kind_confirmed=checked.kind is not None, source=str(source), display_name=verdict.display_name,
+            stored_name=stored, size=verdict.size, sha256=verdict.sha256 or "", verdict=str(verdict.verdict),
+            reason=reason, flags=[str(f) for f in verdict.flags], detected_type=verdict.detected_type or "",
+            page_count=verdict.page_count, pdf_version=verdict.pdf_version,
+            producer=verdict.producer[:200] if verdict.producer else None,
+            message_fr=verdict.message_fr, message_en=verdict.message_en, scanned=verdict.scanned,
+            scan_result=(verdict.scan_result or "")[:200], received_at=now, received_by=actor,
+        )
+        row.documents.append(doc)
+        row.updated_at = now
+        session.flush()
+        audit.record(session, actor=actor, action="intake.document.add", target_type="application",
+                     target_id=row.reference, address=address, document=doc.id, kind=doc.kind,
+                     verdict=doc.verdict, reason=reason, sha256=doc.sha256)
+        return doc
 
     def remove_document(self, reference: str, doc_id: int, *, actor: str, address: str = "",
                         by_staff: bool = False) -> DocumentView:

@@ -62,3 +62,6 @@ def revoke_all(session: Session, application_id: int, *, actor: str, now: dt.dat
         .values(revoked_at=now, revoked_by=actor)
     )
     return result.rowcount or 0
+
+#: path of the applicant's follow-up page under the public URL (the web serves it there)
+FOLLOWUP_PATH = "/suivi/{token}"
