@@ -1,0 +1,34 @@
+"""Fixtures of the client tests: example CSVs, the local database on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.client.store import open_store
+from gateway.clock import FixedClock
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = Path(__file__).resolve().parent / "data"
+SCHEMAS = REPO / "schemas"
+TIMEZONE = "Europe/Luxembourg"
+#: the examples bill October 2026; files are made in mid-November
+NOW = dt.datetime(2026, 11, 15, 8, 30, tzinfo=dt.timezone.utc)
+PROVIDERS = {"LAB": "31000425", "KINE": "45001237", "DIET": "47000070"}
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def local_db(database_url: str) -> Iterator[sessionmaker[Session]]:
+    """The provider's local database (SQLite, and PostgreSQL when configured), created empty."""
+    engine, sessions = open_store(database_url)
+    yield sessions
+    engine.dispose()
