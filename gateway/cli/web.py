@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gateway.accounts.mirror import AccountMirror
+from gateway.cli.applications import build_applications
 from gateway.cli.context import AppContext, ConfigOption, app_context
 from gateway.errors import UsageError
 from gateway.service import Service
@@ -52,7 +53,8 @@ def build_app(context: AppContext):  # noqa: ANN201 - FastAPI
 
     s = context.settings
     mirror = AccountMirror(s.accounts_path, s.paths.inbox, s.paths.outbox)
-    return create_app(web_config(context), sessions=context.sessions, engine=context.engine, mirror=mirror)
+    return create_app(web_config(context), sessions=context.sessions, engine=context.engine, mirror=mirror,
+                      applications=build_applications(context))
 
 
 def build_services(context: AppContext) -> list[Service]:

@@ -70,6 +70,8 @@ class WebState:
     mirror: AccountMirror
     clock: Clock
     templates: Jinja2Templates
+    #: the intake service (gateway.intake.applications.Applications)
+    applications: Any = None
 
     @property
     def accounts(self) -> Accounts:
@@ -82,8 +84,12 @@ class WebState:
 
 
 def create_app(config: WebConfig, *, sessions: sessionmaker[Session], engine: Engine, mirror: AccountMirror,
-               clock: Clock | None = None) -> FastAPI:
-    """Builds the application with every route, middleware and error translation."""
+               applications: Any = None, clock: Clock | None = None) -> FastAPI:
+    """Builds the application with every route, middleware and error translation.
+
+    ``applications`` is the intake service (:class:`gateway.intake.applications.Applications`)
+    built by the caller with the same sessions; without it the application pages answer 503.
+    """
     from gateway.web.api import router as api_router
     from gateway.web.routes import ROUTERS
 
@@ -91,10 +97,11 @@ def create_app(config: WebConfig, *, sessions: sessionmaker[Session], engine: En
                   openapi_url="/openapi.json")
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["tz"] = config.timezone
-    from gateway.web.templating import install_filters
+    from gateway.web.templating import install_filters, install_labels
 
     install_filters(templates.env, config.timezone)
-    app.state.web = WebState(config, sessions, engine, mirror, clock or SystemClock(), templates)
+    install_labels(templates.env)
+    app.state.web = WebState(config, sessions, engine, mirror, clock or SystemClock(), templates, applications)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for router in ROUTERS:
         app.include_router(router)
@@ -119,10 +126,19 @@ def create_app(config: WebConfig, *, sessions: sessionmaker[Session], engine: En
 
 
 def _status_of(exc: GatewayError) -> int:
+    """The HTTP status of a refusal, by its class."""
+    from gateway.intake import errors as intake
+
     if isinstance(exc, WebError):
         return exc.status
-    if isinstance(exc, NotFound):
+    if isinstance(exc, (NotFound, intake.ApplicationNotFound, intake.FollowupInvalid)):
         return 404
+    if isinstance(exc, intake.RateLimited):
+        return 429
+    if isinstance(exc, (intake.NotEditable, intake.TransitionRefused, intake.NotComplete)):
+        return 409
+    if isinstance(exc, intake.ScannerUnavailable):
+        return 503
     if isinstance(exc, (UsageError, AccountError, IdentifierError)):
         return 400
     return getattr(exc, "http_status", 400)

@@ -40,3 +40,21 @@ def install_filters(env: Environment, timezone: str) -> None:
         return f"{seconds / 60:.1f} min"
 
     env.filters.update(when=when, size=size, duration=duration)
+
+
+def install_labels(env: Environment) -> None:
+    """Adds ``kind_label``, ``status_label`` and ``outcome_label`` (labels of the intake enums)."""
+    from gateway.intake.requirements import DocumentKind
+    from gateway.intake.status import Outcome, Status
+
+    def labeller(enum):  # noqa: ANN001, ANN202
+        def label(value: str | None, lang: str) -> str:
+            try:
+                member = enum(value)
+            except ValueError:
+                return value or "—"
+            return member.label_fr if lang == "fr" else member.label_en
+        return label
+
+    env.globals.update(kind_label=labeller(DocumentKind), status_label=labeller(Status),
+                       outcome_label=labeller(Outcome))

@@ -13,6 +13,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.accounts.mirror import AccountMirror
+from gateway.accounts.service import Accounts
+from gateway.intake.applications import Applications
+from gateway.intake.dossier import Dossier
+from gateway.intake.notify import FolderMailer, Notifier
 from gateway.web.app import WebConfig, create_app
 from gateway.web.service import WebService
 from gateway.web.staff import LockoutPolicy, add_staff
@@ -31,6 +35,7 @@ class Site:
     config: WebConfig
     sessions: sessionmaker[Session]
     engine: Engine
+    applications: Applications
 
     def client(self, **kwargs) -> httpx.Client:  # noqa: ANN003
         return httpx.Client(base_url=self.url, follow_redirects=False, timeout=30, **kwargs)
@@ -52,11 +57,18 @@ def site(project, engine: Engine, sessions: sessionmaker[Session]) -> Iterator[S
     add_staff(sessions, ADMIN[0], "admin", ADMIN[1])
     add_staff(sessions, AGENT[0], "agent", AGENT[1])
     mirror = AccountMirror(root / "providers" / "accounts", config.inbox, config.outbox)
-    app = create_app(config, sessions=sessions, engine=engine, mirror=mirror)
+    accounts = Accounts(sessions, mirror, actor="web")
+    applications = Applications(
+        sessions, dossier=Dossier(config.applications), max_document_bytes=config.max_document_bytes,
+        notifier=Notifier(FolderMailer(root / "outgoing"), "noreply@fund.test"),
+        register_provider=lambda code, name: accounts.add(code, profession="OCB", name=name),
+        followup_url="/suivi/{token}",
+    )
+    app = create_app(config, sessions=sessions, engine=engine, mirror=mirror, applications=applications)
     service = WebService(app, "127.0.0.1", 0)
     service.start()
     try:
-        yield Site(f"http://127.0.0.1:{service.port}", root, config, sessions, engine)
+        yield Site(f"http://127.0.0.1:{service.port}", root, config, sessions, engine, applications)
     finally:
         service.stop()
 

@@ -1,5 +1,150 @@
-"""Placeholder."""
+"""Applicant pages (spec/intake.md section 3.1): no staff login, a private follow-up link.
 
-from fastapi import APIRouter
+``/demande`` opens an application (rate-limited per address) and sends the applicant to
+``/suivi/<token>``: that page is both the form (while the applicant may edit) and the
+follow-up (status, requested corrections, code). Every upload is checked at once and its
+verdict shown with the document check's own message in the page's language.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import UploadFile
+
+from gateway.intake import ratelimit
+from gateway.intake.requirements import DocumentKind, required_kinds
+from gateway.intake.status import APPLICANT_EDITABLE
+from gateway.intake.validation import ApplicationData, LegalForm
+from gateway.web import csrf
+from gateway.web.app import client_address, render, state
+from gateway.web.errors import BadInput, WebError
+from gateway.web.routes.applications import service
 
 router = APIRouter(include_in_schema=False)
+APPLICANT = "applicant"
+#: room for the multipart framing and the other fields around one document
+FORM_OVERHEAD = 1024 * 1024
+
+
+class UploadTooLarge(WebError):
+    """A request far beyond the document size limit, refused before it is read."""
+
+    code = "fichier_trop_volumineux"
+    status = 413
+
+
+def _data_from(form) -> ApplicationData:  # noqa: ANN001 - a form
+    return ApplicationData.from_mapping({k: v for k, v in form.items() if isinstance(v, str)})
+
+
+@router.get("/apply")
+def apply_alias() -> Response:
+    return RedirectResponse("/demande", status_code=303)
+
+
+@router.get("/demande")
+def apply_form(request: Request) -> Response:
+    return render(request, "apply.html", data=ApplicationData(), legal_forms=list(LegalForm),
+                  kinds=list(DocumentKind))
+
+
+@router.post("/demande")
+async def apply_create(request: Request) -> Response:
+    await csrf.check(request)
+    web = state(request)
+    applications = service(request)
+    form = await request.form()
+    address = client_address(request)
+    ratelimit.hit(web.sessions, address=address, action=ratelimit.Action.APPLICATION,
+                  limit=web.config.intake.get("applications_per_hour", 5), now=web.clock.now())
+    created = applications.create(_data_from(form), actor=APPLICANT, address=address)
+    return RedirectResponse(f"/suivi/{created.followup_token}?created=1", status_code=303)
+
+
+def _page(request: Request, token: str, *, status_code: int = 200, **extra) -> Response:  # noqa: ANN003
+    applications = service(request)
+    view = applications.by_followup(token)
+    report = applications.report(view.reference)
+    shown = request.query_params.get("doc", "")
+    just_checked = view.document(int(shown)) if shown.isdigit() else None
+    per_kind = {k: [d for d in view.live_documents if (d.kind or d.suggested_kind) == k] for k in DocumentKind}
+    return render(request, "followup.html", status_code=status_code, app=view, report=report, token=token,
+                  editable=view.status in APPLICANT_EDITABLE, legal_forms=list(LegalForm),
+                  kinds=list(DocumentKind), required=set(required_kinds(view.data.legal_form)),
+                  per_kind=per_kind, just_checked=just_checked, link=applications.link(token),
+                  created=request.query_params.get("created") == "1",
+                  saved=request.query_params.get("saved", ""), **extra)
+
+
+@router.get("/suivi/{token}")
+def followup(request: Request, token: str) -> Response:
+    response = _page(request, token)
+    # The token is the key to the application: never send it on as a referrer.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@router.post("/suivi/{token}/data")
+async def save_data(request: Request, token: str) -> Response:
+    await csrf.check(request)
+    applications = service(request)
+    view = applications.by_followup(token)
+    form = await request.form()
+    applications.update_data(view.reference, _data_from(form), actor=APPLICANT, address=client_address(request))
+    return RedirectResponse(f"/suivi/{token}?saved=data", status_code=303)
+
+
+@router.post("/suivi/{token}/documents")
+async def upload(request: Request, token: str) -> Response:
+    web = state(request)
+    limit = web.config.max_document_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > 2 * limit + FORM_OVERHEAD:
+        raise UploadTooLarge(f"the file is larger than the limit of {limit // (1024 * 1024)} MiB")
+    await csrf.check(request)
+    applications = service(request)
+    view = applications.by_followup(token)
+    form = await request.form()
+    upload_file = form.get("file")
+    if not isinstance(upload_file, UploadFile) or not upload_file.filename:
+        raise BadInput("choose a file to send")
+    address = client_address(request)
+    ratelimit.hit(web.sessions, address=address, action=ratelimit.Action.UPLOAD,
+                  limit=web.config.intake.get("uploads_per_hour", 60), now=web.clock.now())
+    data = await upload_file.read()
+    document = applications.attach_document(view.reference, data=data, name=upload_file.filename,
+                                            kind=str(form.get("kind", "")) or None, actor=APPLICANT,
+                                            address=address, source="web")
+    return RedirectResponse(f"/suivi/{token}?doc={document.id}#documents", status_code=303)
+
+
+@router.post("/suivi/{token}/documents/{doc_id}/remove")
+async def remove(request: Request, token: str, doc_id: int) -> Response:
+    await csrf.check(request)
+    applications = service(request)
+    view = applications.by_followup(token)
+    applications.remove_document(view.reference, doc_id, actor=APPLICANT, address=client_address(request))
+    return RedirectResponse(f"/suivi/{token}?saved=removed#documents", status_code=303)
+
+
+@router.post("/suivi/{token}/submit")
+async def submit(request: Request, token: str) -> Response:
+    await csrf.check(request)
+    applications = service(request)
+    view = applications.by_followup(token)
+    applications.submit(view.reference, actor=APPLICANT, address=client_address(request))
+    return RedirectResponse(f"/suivi/{token}?saved=submitted", status_code=303)
+
+
+@router.post("/suivi/{token}/withdraw")
+async def withdraw(request: Request, token: str) -> Response:
+    await csrf.check(request)
+    form = await request.form()
+    if form.get("confirm") != "yes":
+        raise BadInput("tick the confirmation box to withdraw the application")
+    applications = service(request)
+    view = applications.by_followup(token)
+    applications.withdraw(view.reference, actor=APPLICANT, address=client_address(request),
+                          reason=str(form.get("reason", "")))
+    return RedirectResponse(f"/suivi/{token}?saved=withdrawn", status_code=303)
