@@ -16,6 +16,7 @@ from rich.table import Table
 from gateway.accounts.mirror import AccountMirror
 from gateway.cli.applications import build_applications
 from gateway.cli.context import AppContext, ConfigOption, app_context
+from gateway.cli.exchange import spool_paths
 from gateway.errors import UsageError
 from gateway.service import Service
 from gateway.web import secret, staff
@@ -31,11 +32,11 @@ def web_config(context: AppContext):  # noqa: ANN201 - WebConfig, imported late 
     from gateway.web.app import WebConfig
 
     s = context.settings
-    archive = getattr(s.exchange, "archive", None)
+    spools = spool_paths(s)
     return WebConfig(
         secret=secret.load_or_create(s.paths.data), data=s.paths.data, inbox=s.paths.inbox, outbox=s.paths.outbox,
         providers=s.paths.providers, applications=s.applications_path,
-        archive=archive if archive and str(archive) not in ("", ".") else s.paths.data / "archive",
+        archive=spools.archive,
         public_url=s.web.public_url, trusted_proxies=tuple(s.web.trusted_proxies),
         session_max_age=s.web.session_max_age,
         lockout=LockoutPolicy(s.web.lockout_after_failures, s.web.lockout_seconds),

@@ -127,6 +127,7 @@ def create_app(config: WebConfig, *, sessions: sessionmaker[Session], engine: En
 
 def _status_of(exc: GatewayError) -> int:
     """The HTTP status of a refusal, by its class."""
+    from gateway.exchange.errors import VoidRefused
     from gateway.intake import errors as intake
 
     if isinstance(exc, WebError):
@@ -135,7 +136,7 @@ def _status_of(exc: GatewayError) -> int:
         return 404
     if isinstance(exc, intake.RateLimited):
         return 429
-    if isinstance(exc, (intake.NotEditable, intake.TransitionRefused, intake.NotComplete)):
+    if isinstance(exc, (intake.NotEditable, intake.TransitionRefused, intake.NotComplete, VoidRefused)):
         return 409
     if isinstance(exc, intake.ScannerUnavailable):
         return 503
@@ -153,7 +154,8 @@ async def _on_error(request: Request, exc: GatewayError) -> Response:
     status = _status_of(exc)
     log.info("request refused", path=request.url.path, code=exc.code, status=status)
     if _wants_json(request):
-        return JSONResponse({"code": exc.code, "message": exc.message}, status_code=status)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse({"code": exc.code, "message": exc.message}, status_code=status, headers=headers)
     if isinstance(exc, LoginRequired) and request.method == "GET":
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     return render(request, "error.html", status_code=status, code=exc.code, message=exc.message)

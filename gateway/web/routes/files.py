@@ -16,8 +16,8 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from gateway.errors import NotFound
-from gateway.store import audit
-from gateway.store.db import transaction
+from gateway.exchange.spool import SpoolPaths
+from gateway.exchange.void import record_file_view, void_file
 from gateway.store.models.accounts import Provider
 from gateway.store.models.exchange import ForwardedRecord, RequestFile, RequestFinding
 from gateway.web import filestore
@@ -135,15 +135,16 @@ def load_file(session: Session, file_id: int) -> RequestFile:
     return row
 
 
-def roots(request: Request) -> filestore.Roots:
+def roots(request: Request) -> SpoolPaths:
+    """The spool folders (``aside`` is not served)."""
     config = state(request).config
-    return filestore.Roots(config.inbox, config.outbox, config.archive)
+    return SpoolPaths(inbox=config.inbox, outbox=config.outbox, archive=config.archive, aside=config.data / "aside")
 
 
 @router.get("/files/{file_id}")
 def file_detail(request: Request, file_id: int, user: StaffView = Depends(staff_member)) -> Response:
     web = state(request)
-    with transaction(web.sessions) as session:
+    with web.sessions() as session:
         row = load_file(session, file_id)
         findings = list(session.scalars(select(RequestFinding).where(RequestFinding.request_file_id == file_id)
                                         .order_by(RequestFinding.position)))
@@ -152,8 +153,7 @@ def file_detail(request: Request, file_id: int, user: StaffView = Depends(staff_
         withdrawn = session.scalar(select(func.count()).select_from(ForwardedRecord).where(
             ForwardedRecord.request_file_id == file_id, ForwardedRecord.withdrawn_at.is_not(None))) or 0
         duplicate_of = session.get(RequestFile, row.duplicate_of_id) if row.duplicate_of_id else None
-        audit.record(session, actor=user.actor, action="file.view", target_type="request_file",
-                     target_id=str(file_id), address=client_address(request), name=row.name)
+    record_file_view(web.sessions, file_id=file_id, actor=user.actor, address=client_address(request))
     request_path = filestore.request_path(roots(request), row)
     response_path = filestore.response_path(roots(request), row)
     lines, truncated = _lines(request_path.read_bytes(), findings) if request_path else ([], False)
@@ -166,13 +166,13 @@ def file_detail(request: Request, file_id: int, user: StaffView = Depends(staff_
 
 def _attachment(request: Request, user: StaffView, file_id: int, which: str) -> Response:
     web = state(request)
-    with transaction(web.sessions) as session:
+    with web.sessions() as session:
         row = load_file(session, file_id)
-        path = (filestore.request_path if which == "request" else filestore.response_path)(roots(request), row)
-        if path is None:
-            raise NotFound(f"the {which} of file {file_id} is no longer kept", code="WEB-FILE-GONE")
-        audit.record(session, actor=user.actor, action=f"file.download.{which}", target_type="request_file",
-                     target_id=str(file_id), address=client_address(request), name=row.name)
+    path = (filestore.request_path if which == "request" else filestore.response_path)(roots(request), row)
+    if path is None:
+        raise NotFound(f"the {which} of file {file_id} is no longer kept", code="WEB-FILE-GONE")
+    record_file_view(web.sessions, file_id=file_id, actor=user.actor, address=client_address(request),
+                     what=f"download {which}")
     name = row.name if which == "request" else row.response_name
     return FileResponse(path, media_type="application/octet-stream", filename=name,
                         content_disposition_type="attachment")
@@ -190,8 +190,6 @@ def download_response(request: Request, file_id: int, user: StaffView = Depends(
 
 @router.post("/files/{file_id}/void")
 async def void(request: Request, file_id: int, user: StaffView = Depends(staff_member)) -> Response:
-    from gateway.web.exchange_actions import void_file
-
     form = await request.form()
     reason = str(form.get("reason", "")).strip()
     if form.get("confirm") != "yes":
@@ -201,5 +199,6 @@ async def void(request: Request, file_id: int, user: StaffView = Depends(staff_m
     web = state(request)
     with web.sessions() as session:
         row = load_file(session, file_id)
-    void_file(web, row, reason=reason, actor=user.actor, address=client_address(request))
+    void_file(web.sessions, provider_code=row.provider_code, file_id=file_id, reason=reason, actor=user.actor,
+              address=client_address(request), now=web.clock.now())
     return RedirectResponse(f"/files/{file_id}?voided=1", status_code=303)

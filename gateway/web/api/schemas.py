@@ -1,0 +1,139 @@
+"""Bodies of the REST API (they make the OpenAPI document at /openapi.json)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, Field
+
+T = TypeVar("T")
+
+
+class ErrorOut(BaseModel):
+    """Every refusal: a stable code and a message."""
+
+    code: str
+    message: str
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list; pass ``next_cursor`` as ``after`` to get the next (null: the end)."""
+
+    items: list[T]
+    next_cursor: int | None = None
+
+
+class FindingOut(BaseModel):
+    code: str
+    severity: str
+    record_position: int | None = None
+    record_id: str | None = None
+    line: int | None = None
+    column: int | None = None
+    path: str | None = None
+    value: str | None = None
+
+
+class FileOut(BaseModel):
+    """A request file and its outcome (amounts in euros as decimal strings)."""
+
+    id: int
+    provider_code: str
+    name: str
+    response_name: str
+    source: str
+    state: str
+    status: str | None = None
+    mode: str | None = None
+    convention: str | None = None
+    id_fichier: str | None = None
+    sequence: int | None = None
+    size: int
+    sha256: str
+    received_at: dt.datetime
+    answered_at: dt.datetime | None = None
+    collected_at: dt.datetime | None = None
+    records_received: int | None = None
+    records_accepted: int | None = None
+    records_rejected: int | None = None
+    amount_received: str | None = None
+    amount_accepted: str | None = None
+    voided_at: dt.datetime | None = None
+    void_reason: str | None = None
+
+
+class FileDetail(FileOut):
+    findings: list[FindingOut]
+
+
+class VoidIn(BaseModel):
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class VoidOut(BaseModel):
+    file_id: int
+    withdrawn_records: int
+    voided_at: dt.datetime
+
+
+class ForwardedOut(BaseModel):
+    """One accepted record handed on to the back office (same fields as ``gateway forwarded export``)."""
+
+    id: int
+    provider: str
+    convention: str
+    file_name: str
+    id_fichier: str
+    record_id: str
+    reference: str
+    matricule: str
+    amount: str
+    status: str
+    forwarded_at: str
+
+
+class ApplicationOut(BaseModel):
+    reference: str
+    status: str
+    outcome: str | None = None
+    channel: str
+    establishment_name: str
+    provider_code: str | None = None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class ApplicationsPage(BaseModel):
+    """Applications, newest first; pass ``next_offset`` as ``offset`` for more (null: the end)."""
+
+    items: list[ApplicationOut]
+    next_offset: int | None = None
+
+
+class ApplicationDetail(BaseModel):
+    """The application (data, documents, history) and its intake report."""
+
+    application: dict[str, Any]
+    report: dict[str, Any]
+
+
+class KeyOut(BaseModel):
+    fingerprint: str
+    algorithm: str
+    bits: int
+    comment: str
+
+
+class ProviderOut(BaseModel):
+    code: str
+    profession: str
+    name: str
+    enabled: bool
+    has_password: bool
+    allowed_networks: list[str]
+    keys: list[KeyOut]
+
+
+class KeyIn(BaseModel):
+    public_key: str = Field(min_length=1, max_length=16384, description="One OpenSSH public key line")
