@@ -20,8 +20,13 @@ class PdfLimits:
     max_objects: int = 100_000
     #: arrays and dictionaries nested in one object (pypdf parses them recursively)
     max_depth: int = 100
-    #: bytes all decoded streams of the file may add up to (FlateDecode, ASCIIHex, ASCII85)
-    max_decompressed_bytes: int = 128 * MIB
+    #: bytes all decoded streams of the file may add up to (FlateDecode, ASCIIHex, ASCII85),
+    #: images excepted: content, fonts and object streams of real documents stay far below
+    max_decompressed_bytes: int = 64 * MIB
+    #: pixels one image may declare (width x height); A4 scanned at 600 dpi is 35 million
+    max_image_pixels: int = 150_000_000
+    #: bytes of decoded object streams kept for the active-content search
+    max_object_stream_bytes: int = 16 * MIB
     #: array and dictionary delimiters outside streams (a file made of brackets is not a document)
     max_structure_tokens: int = 4_000_000
     #: largest output pypdf may produce decoding one stream (its own per-filter limits)

@@ -9,7 +9,9 @@ set to ours and never calls an external decoder.
 from __future__ import annotations
 
 import io
+import logging
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +25,44 @@ from gateway.intake.errors import DocumentRefused
 
 _VERSION = re.compile(r"^%PDF-(\d\.\d)")
 _PRODUCER_MAX = 200
+# pypdf's warnings that mean it read past damage (cosmetic ones such as superfluous white
+# space in an object header are not repairs).
+_REPAIR_WARNING = re.compile(
+    r"repaired|xref|wrong pointing|eof marker|truncated|rebuil|not zero-indexed|root found"
+    r"|not defined|found while searching|cannot be read|invalid (object|stream|root|/n)|object .* found",
+    re.IGNORECASE,
+)
+
+
+class _PypdfWarnings(logging.Handler):
+    """Collects pypdf's warnings for the thread that asked; the rest of the program sees none."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self._local = threading.local()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sink = getattr(self._local, "sink", None)
+        if sink is not None:
+            sink.append(record.getMessage())
+
+    @contextmanager
+    def collect(self) -> Iterator[list[str]]:
+        sink: list[str] = []
+        self._local.sink = sink
+        try:
+            yield sink
+        finally:
+            self._local.sink = None
+
+
+# pypdf reports the damage it works around as log warnings: they become the pdf_repare flag
+# here instead of lines in the gateway's log (one per object of a hostile file).
+_WARNINGS = _PypdfWarnings()
+_pypdf_logger = logging.getLogger("pypdf")
+_pypdf_logger.addHandler(_WARNINGS)
+_pypdf_logger.setLevel(logging.WARNING)
+_pypdf_logger.propagate = False
 
 
 @dataclass(frozen=True)
@@ -113,7 +153,9 @@ def open_pdf(data: bytes, limits: PdfLimits) -> OpenedPdf:
     repaired = False
     try:
         try:
-            reader, restricted, pages = _open(data, strict=True, limits=limits)
+            with _WARNINGS.collect() as warnings:
+                reader, restricted, pages = _open(data, strict=True, limits=limits)
+            repaired = any(_REPAIR_WARNING.search(w) for w in warnings)
         except (FileNotDecryptedError, LimitReachedError, RecursionError, MemoryError):
             raise
         except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,

@@ -5,8 +5,9 @@ It measures what could make a reader spend unbounded memory or time and refuses 
 
 - object count: ``endobj`` markers, object-stream entries (``/N``) and declared ``/Size``;
 - nesting depth of arrays and dictionaries, per object, outside streams and strings;
-- decoded stream bytes: every FlateDecode (also after ASCIIHex/ASCII85) stream is inflated
-  incrementally, output discarded, against one byte budget for the whole file.
+- decoded stream bytes: every FlateDecode (also after ASCIIHex/ASCII85) stream that is not an
+  image is inflated incrementally, output discarded, against one byte budget for the file;
+- images are not decoded (no check needs their pixels): their declared size is bounded.
 
 It also hands on the structure text (everything outside streams, plus the decoded object
 streams, with strings removed and name escapes such as ``#61`` decoded) for the active-content
@@ -28,7 +29,6 @@ from gateway.intake.errors import DocumentRefused
 
 # "stream" + EOL, not the tail of "endstream"
 _STREAM = re.compile(rb"(?<![A-Za-z])stream(?:\r\n|\n|\r)")
-_OBJ = re.compile(rb"\d+\s+\d+\s+obj(?![A-Za-z])")
 _LENGTH = re.compile(rb"/Length(?![0-9A-Za-z#])\s*(\d+)(\s+\d+\s+R)?")
 _FILTER = re.compile(rb"/Filter\s*(\[[^\]]*\]|/[^\s/\[\]<>()%]+)")
 _NAME = re.compile(rb"/([^\s/\[\]<>()%{}]*)")
@@ -36,6 +36,9 @@ _NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 _OBJSTM = re.compile(rb"/Type\s*/ObjStm(?![0-9A-Za-z])")
 _OBJSTM_N = re.compile(rb"/N\s+(\d+)")
 _SIZE = re.compile(rb"/Size\s+(\d+)")
+_IMAGE = re.compile(rb"/Subtype\s*/Image(?![0-9A-Za-z])")
+_WIDTH = re.compile(rb"/Width\s+(\d+)(?!\s+\d+\s+R)")
+_HEIGHT = re.compile(rb"/Height\s+(\d+)(?!\s+\d+\s+R)")
 _ENDSTREAM_AT = re.compile(rb"\s*endstream")
 # A literal string without nested parentheses (applied twice: one nesting level is common).
 _STRING = re.compile(rb"\((?:[^()\\]|\\.)*\)", re.DOTALL)
@@ -76,9 +79,19 @@ def unescape_names(text: bytes) -> bytes:
 
 
 class _Budget:
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
+    """Decoded bytes so far, and how many of them are kept (object streams)."""
+
+    def __init__(self, limits: PdfLimits) -> None:
+        self.limit = limits.max_decompressed_bytes
+        self.keep_limit = limits.max_object_stream_bytes
         self.used = 0
+        self.kept = 0
+
+    def keep(self, n: int) -> None:
+        self.kept += n
+        if self.kept > self.keep_limit:
+            raise too_complex(f"object streams decode to more than {self.keep_limit} bytes",
+                              limit=self.keep_limit)
 
     def spend(self, n: int) -> None:
         self.used += n
@@ -144,10 +157,11 @@ def _decode(view: memoryview, filters: list[bytes], budget: _Budget, keep: bool)
             # Image codecs (DCT, JPX, CCITT, JBIG2) are never decoded by our reader; other
             # rare filters are left to pypdf's own output limits.
             return None, False
-    kept = [] if keep else None
+    kept: list[bytes] | None = [] if keep else None
     for out in data:
         budget.spend(len(out))
         if kept is not None:
+            budget.keep(len(out))
             kept.append(out)
     return (b"".join(kept) if kept is not None else None), True
 
@@ -174,6 +188,14 @@ def check_depth(text: bytes, limits: PdfLimits) -> None:
         deepest = max(accumulate((steps[c] for c in part), lambda a, b: max(0, a + b)), default=0)
         if deepest > limits.max_depth:
             raise too_complex(f"nesting depth over {limits.max_depth}", limit=limits.max_depth)
+
+
+def _check_image(head: bytes, limits: PdfLimits) -> None:
+    """An image is never decoded here; its declared size bounds what a viewer will allocate."""
+    width, height = _WIDTH.search(head), _HEIGHT.search(head)
+    if width and height and int(width[1]) * int(height[1]) > limits.max_image_pixels:
+        raise too_complex(f"image of {width[1].decode()}x{height[1].decode()} pixels",
+                          limit=limits.max_image_pixels)
 
 
 def prescan(data: bytes, limits: PdfLimits) -> PreScan:
@@ -203,12 +225,14 @@ def prescan(data: bytes, limits: PdfLimits) -> PreScan:
             end = len(data) if found < 0 else found
         outside.append(data[cursor:m.start()])
         spans.append((head, start, end))
+        if len(spans) > limits.max_objects:
+            raise too_complex(f"more than {limits.max_objects} streams", limit=limits.max_objects)
         cursor = end
     outside.append(data[cursor:])
     structure = unescape_names(_strip_strings(b"".join(outside)))
     encrypted = b"/Encrypt" in structure
 
-    budget = _Budget(limits.max_decompressed_bytes)
+    budget = _Budget(limits)
     declared = [int(n) for n in _SIZE.findall(structure)]
     object_stream_texts: list[bytes] = []
     opaque = False
@@ -221,7 +245,10 @@ def prescan(data: bytes, limits: PdfLimits) -> PreScan:
                 raise too_complex(f"{objects} objects", limit=limits.max_objects)
         if encrypted:
             opaque = opaque or is_objstm
-            continue  # encrypted streams decode only after decryption: pypdf's limits apply
+            continue
+        if _IMAGE.search(unescape_names(head)):
+            _check_image(head, limits)
+            continue  # images are decoded by viewers only, never by the checks  # encrypted streams decode only after decryption: pypdf's limits apply
         filters = _filters(head)
         if not filters and not is_objstm:
             continue  # stored as is: nothing to inflate

@@ -31,6 +31,9 @@ _HTML_MARKUP = re.compile(
 _HTML_MIMES = frozenset({"text/html", "application/xhtml+xml"})
 _JPEG_MIMES = frozenset({"image/jpeg", "image/pjpeg", "image/jpg"})
 _EOF_MARK = b"%%EOF"
+# ZIP's end-of-central-directory record sits within 22 + 65535 bytes of the end.
+_ZIP_END = b"PK\x05\x06"
+_ZIP_END_WINDOW = 22 + 65535
 # After the last %%EOF only line ends, spaces and NUL padding are tolerated.
 _TRAILER_JUNK_OK = re.compile(rb"[\x00\t\n\f\r ]*\Z")
 
@@ -75,10 +78,15 @@ def sniff(data: bytes) -> Sniffed:
 
 
 def trailing_data(data: bytes) -> bytes:
-    """What follows the last ``%%EOF`` besides white space ('' when nothing or no %%EOF)."""
+    """What follows the last ``%%EOF`` besides white space ('' when nothing).
+
+    Without any ``%%EOF`` (a cut-short file) only an archive's end record near the end counts:
+    a ZIP appended to a truncated PDF is still a polyglot, not merely an unreadable PDF.
+    """
     end = data.rfind(_EOF_MARK)
     if end < 0:
-        return b""
+        at = data.rfind(_ZIP_END, max(0, len(data) - _ZIP_END_WINDOW))
+        return data[at:] if at >= 0 else b""
     rest = data[end + len(_EOF_MARK):]
     return b"" if _TRAILER_JUNK_OK.match(rest) else rest
 

@@ -1,0 +1,301 @@
+"""Real documents for the checks, made here by real libraries (fpdf2, reportlab, pypdf, Pillow).
+
+Hostile files are written with :class:`RawPdf`, a small PDF serialiser that computes true
+cross-reference offsets, so that each file is broken in exactly the one way its test names.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+
+from fpdf import FPDF
+from PIL import Image
+from pypdf import PdfWriter
+from pypdf.actions import JavaScript
+from reportlab.pdfgen import canvas
+
+
+# --------------------------------------------------------------------------- producers
+
+
+def fpdf_pdf(pages: int = 1, text: str = "Fiche de renseignement") -> bytes:
+    """A PDF by fpdf2 (header 1.3, producer PyFPDF/fpdf2)."""
+    pdf = FPDF()
+    pdf.set_producer("fpdf2 test")
+    for n in range(pages):
+        pdf.add_page()
+        pdf.set_font("helvetica", size=12)
+        pdf.multi_cell(0, 8, text=f"{text} - page {n + 1}\n" + "Lorem ipsum dolor sit amet. " * 40)
+    return bytes(pdf.output())
+
+
+def reportlab_pdf(pages: int = 1, version: tuple[int, int] | None = None) -> bytes:
+    """A PDF by reportlab (header 1.4 by default)."""
+    out = io.BytesIO()
+    c = canvas.Canvas(out, pdfVersion=version) if version else canvas.Canvas(out)
+    for n in range(pages):
+        c.drawString(72, 720, f"Autorisation d'etablissement - page {n + 1}")
+        c.showPage()
+    c.save()
+    return out.getvalue()
+
+
+def pypdf_pdf(version: str = "1.7", pages: int = 1) -> bytes:
+    """A PDF rewritten by pypdf with the given header version."""
+    writer = PdfWriter(clone_from=io.BytesIO(reportlab_pdf(pages)))
+    writer.pdf_header = f"%PDF-{version}".encode()
+    writer.add_metadata({"/Producer": f"pypdf test {version}"})
+    return _write(writer)
+
+
+def _write(writer: PdfWriter) -> bytes:
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def encrypted_pdf(user_password: str, owner_password: str, algorithm: str = "AES-128") -> bytes:
+    """Encrypted by pypdf; an empty user password means owner restrictions only."""
+    writer = PdfWriter(clone_from=io.BytesIO(reportlab_pdf()))
+    writer.encrypt(user_password=user_password, owner_password=owner_password, algorithm=algorithm,
+                   permissions_flag=0)
+    return _write(writer)
+
+
+def javascript_pdf() -> bytes:
+    """A PDF with a JavaScript open action (pypdf add_open_action)."""
+    writer = PdfWriter(clone_from=io.BytesIO(reportlab_pdf()))
+    writer.add_open_action(JavaScript("app.alert('hello');"))
+    return _write(writer)
+
+
+def attachment_pdf() -> bytes:
+    """A PDF carrying an embedded file (pypdf add_attachment)."""
+    writer = PdfWriter(clone_from=io.BytesIO(reportlab_pdf()))
+    writer.add_attachment("facture.txt", b"an attached text file\n")
+    return _write(writer)
+
+
+def zero_page_pdf() -> bytes:
+    """A well-formed PDF whose page tree is empty (pypdf, no page added)."""
+    return _write(PdfWriter())
+
+
+def jpeg_bytes(size: tuple[int, int] = (64, 48)) -> bytes:
+    """A real JPEG by Pillow."""
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+def png_bytes() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (32, 32), (0, 128, 0)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def jpeg_hiding_pdf() -> bytes:
+    """A JPEG with a whole PDF inside a comment segment (a JPEG/PDF polyglot)."""
+    jpeg, pdf = jpeg_bytes(), fpdf_pdf()
+    segment = b"\xff\xfe" + (len(pdf) + 2).to_bytes(2, "big") + pdf
+    assert len(pdf) < 65000
+    return jpeg[:2] + segment + jpeg[2:]
+
+
+def zip_bytes() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("payload.txt", "hidden payload " * 20)
+    return out.getvalue()
+
+
+HTML = b"<!DOCTYPE html>\n<html><head><title>Fiche</title></head><body><p>Fiche</p></body></html>\n"
+XHTML = (b'<?xml version="1.0" encoding="UTF-8"?>\n'
+         b'<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" '
+         b'"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n'
+         b'<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Fiche</title></head>'
+         b"<body><p>Fiche</p></body></html>\n")
+
+
+def html_with_pdf_line() -> bytes:
+    """HTML dressed as a PDF: a %PDF- first line, then markup."""
+    return b"%PDF-1.4\n" + HTML
+
+
+def pdf_then_html() -> bytes:
+    """A readable PDF whose first KiB also holds HTML markup (a PDF/HTML polyglot)."""
+    pdf = fpdf_pdf()
+    first_line = pdf.index(b"\n") + 1
+    return pdf[:first_line] + b"%<html><body><script>alert(1)</script></body></html>\n" + pdf[first_line:]
+
+
+# --------------------------------------------------------------------------- raw PDFs
+
+
+@dataclass
+class RawPdf:
+    """Objects (bodies without ``n 0 obj``), serialised with correct offsets.
+
+    Object 1 is the catalog; ``xref_shift`` moves every offset written in the table (the
+    "wrong cross-reference offsets" case); ``header`` is the first line.
+    """
+
+    objects: list[bytes] = field(default_factory=list)
+    header: bytes = b"%PDF-1.7"
+    trailer_extra: bytes = b""
+    xref_shift: int = 0
+
+    def add(self, body: bytes) -> int:
+        self.objects.append(body)
+        return len(self.objects)
+
+    def build(self) -> bytes:
+        out = bytearray(self.header + b"\n%\xe2\xe3\xcf\xd3\n")
+        offsets = []
+        for number, body in enumerate(self.objects, start=1):
+            offsets.append(len(out))
+            out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+        xref_at = len(out)
+        out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(self.objects) + 1)
+        for offset in offsets:
+            out += b"%010d 00000 n \n" % (offset + self.xref_shift)
+        out += b"trailer\n<< /Size %d /Root 1 0 R %s>>\nstartxref\n%d\n%%%%EOF\n" % (
+            len(self.objects) + 1, self.trailer_extra, xref_at)
+        return bytes(out)
+
+
+def stream(data: bytes, extra: bytes = b"", compress: bool = False) -> bytes:
+    """A stream object body (optionally FlateDecode)."""
+    if compress:
+        data = zlib.compress(data)
+        extra = b"/Filter /FlateDecode " + extra
+    return b"<< /Length %d %s>>\nstream\n%s\nendstream" % (len(data), extra, data)
+
+
+def one_page(catalog_extra: bytes = b"", page_extra: bytes = b"", header: bytes = b"%PDF-1.7") -> RawPdf:
+    """Catalog (1), pages (2), page (3), content (4): a minimal readable one-page PDF."""
+    pdf = RawPdf(header=header)
+    pdf.add(b"<< /Type /Catalog /Pages 2 0 R " + catalog_extra + b">>")
+    pdf.add(b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
+    pdf.add(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R " + page_extra + b">>")
+    pdf.add(stream(b"BT /F1 12 Tf 72 720 Td (Hello) Tj ET", compress=True))
+    return pdf
+
+
+def raw_javascript_pdf(name: bytes = b"/JavaScript", key: bytes = b"/JS") -> bytes:
+    """OpenAction running JavaScript, with the names written as given (escaped or not)."""
+    return one_page(b"/OpenAction << /Type /Action /S " + name + b" " + key + b" (app.alert(1)) >> ").build()
+
+
+def launch_pdf() -> bytes:
+    """OpenAction launching a program."""
+    return one_page(b"/OpenAction << /Type /Action /S /Launch /F (calc.exe) >> ").build()
+
+
+def hidden_javascript_in_object_stream() -> bytes:
+    """JavaScript in a compressed object stream, referenced from nowhere but the stream."""
+    pdf = one_page()
+    objstm_body = b"5 0 << /S /JavaScript /JS (app.alert(2)) >>"
+    pdf.add(stream(objstm_body, b"/Type /ObjStm /N 1 /First 4 ", compress=True))
+    return pdf.build()
+
+
+def wrong_xref_offsets() -> bytes:
+    """A readable PDF whose cross-reference table points 7 bytes off (needs repair)."""
+    return RawPdf(objects=one_page().objects, header=b"%PDF-1.4", xref_shift=7).build()
+
+
+@functools.cache
+def deep_nesting(depth: int = 50_000) -> bytes:
+    """An array nested ``depth`` levels deep in the catalog."""
+    return one_page(b"/Deep " + b"[" * depth + b"0" + b"]" * depth + b" ").build()
+
+
+@functools.cache
+def million_objects(count: int = 1_000_000) -> bytes:
+    """A readable first part followed by ``count`` tiny objects (about 20 MB)."""
+    pdf = one_page()
+    pdf.objects.extend([b"0"] * count)
+    return pdf.build()
+
+
+@functools.cache
+def object_stream_claiming(count: int = 1_000_000) -> bytes:
+    """An object stream declaring ``count`` objects, compressed to a few KiB."""
+    pdf = one_page()
+    header = b" ".join(b"%d %d" % (n + 5, n * 2) for n in range(count))
+    body = header + b" " + b"0 " * count
+    packed = zlib.compress(body, 1)
+    pdf.add(b"<< /Type /ObjStm /N %d /First %d /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (
+        count, len(header) + 1, len(packed), packed))
+    return pdf.build()
+
+
+@functools.cache
+def decompression_bomb(decoded_mib: int = 80) -> bytes:
+    """A page content stream that inflates to ``decoded_mib`` MiB of zeros (about 1/1000 on disk)."""
+    packer = zlib.compressobj(9)
+    block = b"\0" * (1 << 20)
+    packed = b"".join(packer.compress(block) for _ in range(decoded_mib)) + packer.flush()
+    pdf = one_page()
+    pdf.objects[3] = b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(packed), packed)
+    return pdf.build()
+
+
+def encrypted_javascript_pdf() -> bytes:
+    """Owner restrictions only, and a JavaScript open action (strings encrypted)."""
+    writer = PdfWriter(clone_from=io.BytesIO(reportlab_pdf()))
+    writer.add_open_action(JavaScript("app.alert('hidden');"))
+    writer.encrypt(user_password="", owner_password="owner", algorithm="AES-256")
+    return _write(writer)
+
+
+def incremental_update_pdf() -> bytes:
+    """A PDF with an incremental update appended after its first %%EOF (a legitimate tail)."""
+    base = reportlab_pdf()
+    writer = PdfWriter(io.BytesIO(base), incremental=True)
+    writer.add_metadata({"/Title": "Updated"})
+    return _write(writer)
+
+
+def image_scan_pdf(pages: int = 1) -> bytes:
+    """A "scanned" document: one JPEG image per page, by Pillow."""
+    images = [Image.new("L", (850, 1100), 255 - n % 50) for n in range(pages)]
+    out = io.BytesIO()
+    images[0].save(out, format="PDF", resolution=100, save_all=True, append_images=images[1:])
+    return out.getvalue()
+
+
+@functools.cache
+def chained_filter_bomb(decoded_mib: int = 80) -> bytes:
+    """A content stream compressed twice: ``decoded_mib`` MiB of zeros in a few hundred bytes."""
+    packer = zlib.compressobj(9)
+    block = b"\0" * (1 << 20)
+    once = b"".join(packer.compress(block) for _ in range(decoded_mib)) + packer.flush()
+    twice = zlib.compress(once, 9)
+    pdf = one_page()
+    pdf.objects[3] = b"<< /Length %d /Filter [/FlateDecode /FlateDecode] >>\nstream\n%s\nendstream" % (
+        len(twice), twice)
+    return pdf.build()
+
+
+def huge_image_pdf() -> bytes:
+    """A page whose image declares 100000 x 100000 pixels (a viewer would allocate 30 GB)."""
+    pdf = one_page(page_extra=b"/Resources << /XObject << /Im1 5 0 R >> >> ")
+    pdf.add(stream(b"x" * 100, b"/Type /XObject /Subtype /Image /Width 100000 /Height 100000 "
+                   b"/ColorSpace /DeviceRGB /BitsPerComponent 8 ", compress=True))
+    return pdf.build()
+
+
+def pdf_zip_polyglot() -> bytes:
+    """A ZIP archive whose first member is stored ahead: the file starts as a PDF, ends as a ZIP."""
+    return fpdf_pdf() + zip_bytes()
+
+
+def html_comment_pdf() -> bytes:
+    """HTML whose first line is a comment holding %PDF-."""
+    return b"<!-- %PDF-1.7 -->\n" + HTML
