@@ -20,7 +20,7 @@ key_app = typer.Typer(help="SSH public keys of an account.", no_args_is_help=Tru
 password_app = typer.Typer(help="Password of an account.", no_args_is_help=True)
 providers_app.add_typer(key_app, name="key")
 providers_app.add_typer(password_app, name="password")
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 
 
 def _read_password_stdin() -> str:

@@ -12,7 +12,7 @@ from gateway.errors import ConfigError
 from gateway.store import schema
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 
 
 def check_config(config: ConfigOption = None) -> None:
