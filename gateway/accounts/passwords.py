@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -9,9 +11,13 @@ from gateway.errors import AccountError
 
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 
-#: a valid hash of a random secret: verified against when an account has no password, so a
-#: failed login takes the same time whatever the reason
-DUMMY_HASH = _HASHER.hash("no password: this hash only spends the time a real check takes")
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """A valid hash of a throwaway secret: checked when an account has no password, so a
+    failed login takes the same time whatever the reason (made on first use: hashing is slow)."""
+    return _HASHER.hash("no password: this hash only spends the time a real check takes")
 
 MIN_LENGTH = 12
 
@@ -28,6 +34,6 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; always spends one argon2 verification."""
     try:
-        return _HASHER.verify(password_hash or DUMMY_HASH, password) and password_hash is not None
+        return _HASHER.verify(password_hash or dummy_hash(), password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
