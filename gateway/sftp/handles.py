@@ -65,7 +65,7 @@ class Upload:
         self._hashed = 0
         self._in_order = True
         self._fd: int | None = os.open(
-            self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o640)
+            self.temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o640)
 
     def write(self, offset: int, data: bytes) -> None:
         """Writes ``data`` at ``offset``; raises TooLarge past the limit (and drops the file)."""

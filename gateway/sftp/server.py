@@ -108,6 +108,11 @@ class SftpServer:
     def stop(self, timeout: float = 10.0) -> None:
         """Stops accepting, closes every session (open uploads end as broken), and returns."""
         self._stopping.set()
+        if self._listener is not None:
+            try:
+                self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+            except OSError:
+                pass
         for thread in self._threads:
             thread.join(timeout)
         if self._listener is not None:

@@ -1,7 +1,7 @@
 """A live SFTP server on 127.0.0.1 (free port) over the test database, and provider accounts.
 
 ``gateway_sftp`` starts the real server in this process; ``provider`` creates an account with
-an ed25519 key pair (files written as OpenSSH writes them) and a password; ``connect`` opens a
+an ed25519 key pair (files written as OpenSSH writes them) and, when asked, a password; ``connect`` opens a
 paramiko SFTPClient and ``openssh_sftp`` runs OpenSSH's ``sftp -b`` against the server.
 """
 
@@ -76,7 +76,7 @@ def accounts(project, sessions) -> Accounts:
 def make_provider(accounts, tmp_path) -> Callable[..., ProviderLogin]:
     used: set[str] = set()
 
-    def make(profession: str = "LAB", *, kind: str = "ed25519", password: str | None = PASSWORD,
+    def make(profession: str = "LAB", *, kind: str = "ed25519", password: str | None = None,
              networks: tuple[str, ...] = ()) -> ProviderLogin:
         code = next(c for c in CODES[profession] if c not in used)
         used.add(code)
