@@ -33,6 +33,8 @@ from gateway.store.models.accounts import Provider
 from gateway.store.models.exchange import FileState, RequestFile
 
 UNFINISHED = (FileState.RECEIVED.value, FileState.PROCESSING.value)
+#: tokens of the claimant identities created in this process (all alive while it runs)
+_LIVE_TOKENS: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,10 @@ class ProcessIdentity:
 
     @classmethod
     def current(cls) -> ProcessIdentity:
-        return cls(socket.gethostname()[:60], os.getpid(), secrets.token_hex(4))
+        """A new claimant identity in this process (one per worker service), known as alive."""
+        identity = cls(socket.gethostname()[:60], os.getpid(), secrets.token_hex(4))
+        _LIVE_TOKENS.add(identity.token)
+        return identity
 
     @property
     def prefix(self) -> str:
@@ -173,10 +178,11 @@ def free_dead_local_claims(sessions: sessionmaker[Session], identity: ProcessIde
             if len(parts) != 4 or not parts[1].isdigit():
                 continue
             pid, token = int(parts[1]), parts[2]
-            if pid == identity.pid and token == identity.token:
-                continue
-            # Same pid, other token: an earlier incarnation of this process (containers reuse pids).
-            dead = pid == identity.pid or not _pid_alive(pid)
+            if pid == identity.pid:
+                # Same pid, unknown token: an earlier incarnation of this process (containers reuse pids).
+                dead = token not in _LIVE_TOKENS
+            else:
+                dead = not _pid_alive(pid)
             if dead:
                 row.lease_until = now
                 freed.append(row.id)

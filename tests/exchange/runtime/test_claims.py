@@ -1,0 +1,64 @@
+"""Claiming: one provider's files one at a time in order of receipt, leases, dead claimants."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+
+from gateway.clock import utcnow
+from gateway.exchange.claims import ProcessIdentity, claim_next, free_dead_local_claims, renew_leases
+from gateway.exchange.spool import SpoolPaths
+from gateway.store.models.exchange import RequestFile
+from tests.exchange.runtime.conftest import DIET, KINE, LAB, request
+
+
+def claim(rt, claimant, now=None):
+    return claim_next(rt.sessions, claimant, now=now or utcnow(), lease_s=30, archive_ref=SpoolPaths.archive_ref)
+
+
+def test_only_the_oldest_unfinished_file_of_a_provider_is_claimable(runtime):
+    k1 = runtime.deposit(KINE, *request("KINE", sequence=1))
+    k2 = runtime.deposit(KINE, *request("KINE", sequence=2, first_record=2))
+    l1 = runtime.deposit(LAB, *request("LAB", sequence=1))
+    first = claim(runtime, "h:1:a:0")
+    second = claim(runtime, "h:1:a:1")
+    assert (first.file_id, second.file_id) == (k1, l1)
+    assert claim(runtime, "h:1:a:2") is None  # k2 waits for k1
+    runtime.processor().process(first)
+    assert claim(runtime, "h:1:a:2").file_id == k2
+
+
+def test_a_lapsed_lease_lets_another_worker_resume_the_file(runtime):
+    file_id = runtime.deposit(KINE, *request("KINE"))
+    assert claim(runtime, "h:1:a:0").file_id == file_id
+    assert claim(runtime, "h:2:b:0") is None
+    resumed = claim(runtime, "h:2:b:0", now=utcnow() + dt.timedelta(seconds=31))
+    assert resumed.file_id == file_id and resumed.claimant == "h:2:b:0" and resumed.stored_at.startswith("archive:")
+
+
+def test_renewing_keeps_a_claim_alive(runtime):
+    identity = ProcessIdentity("h", 1, "tok")
+    runtime.deposit(KINE, *request("KINE"))
+    claim(runtime, identity.claimant(0))
+    later = utcnow() + dt.timedelta(seconds=25)
+    assert renew_leases(runtime.sessions, identity, now=later, lease_s=30) == 1
+    assert claim(runtime, "h:2:b:0", now=later + dt.timedelta(seconds=10)) is None
+
+
+def test_claims_of_dead_local_processes_are_freed_at_start(runtime):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    me = ProcessIdentity.current()
+    mine = runtime.deposit(KINE, *request("KINE"))
+    theirs = runtime.deposit(LAB, *request("LAB"))
+    elsewhere = runtime.deposit(DIET, *request("DIET"))
+    claim(runtime, me.claimant(0))
+    claim(runtime, f"{me.host}:{dead.pid}:old:0")
+    claim(runtime, "another-host:1:x:0")
+    freed = free_dead_local_claims(runtime.sessions, me, now=utcnow())
+    assert freed == [theirs]
+    with runtime.sessions() as session:
+        assert session.get(RequestFile, mine).lease_until > utcnow()
+        assert session.get(RequestFile, elsewhere).lease_until > utcnow()
+    assert claim(runtime, "h:9:z:0").file_id == theirs

@@ -1,0 +1,128 @@
+"""Worker threads: many files at once, order per provider, providers in parallel, clean stop."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, defaultdict
+
+import pytest
+from sqlalchemy import select
+
+from gateway.store.models.exchange import ForwardedRecord, RequestFile
+from tests.exchange.runtime.conftest import EXTRA_KINE, KINE, LAB, request
+from tests.support import wait_until
+
+
+class Tracking:
+    """Wraps the checks to see, per provider, the order of files and how many were in hand at once."""
+
+    def __init__(self, inner, hold=None) -> None:  # noqa: ANN001
+        self.inner = inner
+        self.hold = hold or (lambda received: None)
+        self.lock = threading.Lock()
+        self.in_hand: Counter = Counter()
+        self.most_in_hand: Counter = Counter()
+        self.order: dict[str, list[int]] = defaultdict(list)
+
+    def check(self, received, history):  # noqa: ANN001
+        code = received.provider_code
+        with self.lock:
+            self.in_hand[code] += 1
+            self.most_in_hand[code] = max(self.most_in_hand[code], self.in_hand[code])
+            self.order[code].append(int(received.path.name.split("-", 1)[0]))
+        try:
+            self.hold(received)
+            return self.inner.check(received, history)
+        finally:
+            with self.lock:
+                self.in_hand[code] -= 1
+
+
+def deposit_many(rt, per_provider: int) -> dict[str, list[int]]:
+    ids: dict[str, list[int]] = defaultdict(list)
+    for n in range(1, per_provider + 1):
+        for code in [KINE, *EXTRA_KINE]:
+            ids[code].append(rt.deposit(code, *request("KINE", provider=code, sequence=n, first_record=n)))
+        ids[LAB].append(rt.deposit(LAB, *request("LAB", sequence=n, first_record=n)))
+    return ids
+
+
+def forwarded(rt) -> list[tuple[int, int]]:
+    with rt.sessions() as session:
+        return session.execute(select(ForwardedRecord.request_file_id, ForwardedRecord.record_position)).all()
+
+
+def test_many_files_are_answered_once_in_order_per_provider(runtime):
+    ids = deposit_many(runtime, per_provider=6)
+    runtime.checker = tracking = Tracking(runtime.checker)
+    runtime.workers(4)
+    wait_until(runtime.all_answered, timeout_s=60)
+    assert {row.status for row in runtime.rows()} == {"ACCEPTE"}
+    for code, expected in ids.items():
+        assert tracking.order[code] == expected, code
+        assert tracking.most_in_hand[code] == 1
+    rows = forwarded(runtime)
+    assert len(rows) == len(set(rows)) == sum(len(v) for v in ids.values())
+
+
+def test_different_providers_are_checked_in_parallel(runtime):
+    lab_started = threading.Event()
+    seen_together = []
+
+    def hold(received):  # noqa: ANN001
+        if received.provider_code == LAB:
+            lab_started.set()
+        else:  # a KINE file waits for the LAB file to start beside it
+            seen_together.append(lab_started.wait(10))
+
+    runtime.checker = Tracking(runtime.checker, hold)
+    runtime.deposit(KINE, *request("KINE"))
+    runtime.deposit(LAB, *request("LAB"))
+    runtime.workers(2)
+    wait_until(runtime.all_answered, timeout_s=30)
+    assert seen_together == [True]
+
+
+def test_stop_finishes_the_file_in_hand(runtime):
+    entered, release = threading.Event(), threading.Event()
+
+    def hold(received):  # noqa: ANN001
+        entered.set()
+        release.wait(10)
+
+    runtime.checker = Tracking(runtime.checker, hold)
+    runtime.deposit(KINE, *request("KINE"))
+    service = runtime.workers(1)
+    runtime.services.remove(service)
+    assert entered.wait(10)
+    stopper = threading.Thread(target=service.stop)
+    stopper.start()
+    release.set()
+    stopper.join(10)
+    assert not stopper.is_alive()
+    assert [row.state for row in runtime.rows()] == ["ANSWERED"]
+
+
+def test_a_registration_wakes_idle_workers_without_waiting_for_the_poll(runtime):
+    runtime.workers(1, poll_interval=3600.0)
+    runtime.deposit(KINE, *request("KINE"))
+    wait_until(runtime.all_answered, timeout_s=10)
+
+
+@pytest.mark.parametrize("services", [pytest.param(2, id="two-processes-two-threads")])
+def test_several_worker_services_share_the_queue_without_overlap(runtime, services):
+    """On PostgreSQL this is SKIP LOCKED at work; on SQLite, BEGIN IMMEDIATE."""
+    ids = deposit_many(runtime, per_provider=5)
+    runtime.checker = tracking = Tracking(runtime.checker)
+    started = [runtime.workers(2) for _ in range(services)]
+    assert len({s.identity.token for s in started}) == services
+    wait_until(runtime.all_answered, timeout_s=90)
+    for code, expected in ids.items():
+        assert tracking.order[code] == expected
+        assert tracking.most_in_hand[code] == 1
+    rows = forwarded(runtime)
+    assert len(rows) == len(set(rows)) == sum(len(v) for v in ids.values())
+    with runtime.sessions() as session:
+        claimants = session.scalars(select(RequestFile.claimed_by).distinct()).all()
+    # both services took files (the token names the service, the last part its thread)
+    assert len({c.rsplit(":", 1)[0] for c in claimants}) == services
