@@ -142,18 +142,25 @@ def log_in(sessions: sessionmaker[Session], login: str, password: str, *, addres
         if outcome == "locked":
             raise AccountLocked("too many failed logins: this account is locked for a while", login=login)
         raise LoginRefused("wrong login or password")
+    view = open_session_for(sessions, user.id, address=address, max_age=max_age, now=now)
+    metrics.WEB_LOGINS.labels(result="ok").inc()
+    return view
+
+
+def open_session_for(sessions: sessionmaker[Session], staff_id: int, *, address: str, max_age: int,
+                     now: dt.datetime) -> tuple[str, StaffView]:
+    """Opens a session for a staff member whose password was checked; returns (token, member)."""
     token = secrets.token_urlsafe(32)
     with transaction(sessions) as session:
-        user = session.get(StaffUser, user.id)
+        user = session.get(StaffUser, staff_id)
         user.last_login_at = now
-        session.execute(delete(StaffLoginFailure).where(StaffLoginFailure.login == login))
+        session.execute(delete(StaffLoginFailure).where(StaffLoginFailure.login == user.login))
         session.execute(delete(StaffSession).where(StaffSession.expires_at < now))
         session.add(StaffSession(token_hash=_digest(token), staff_id=user.id, created_at=now,
                                  expires_at=now + dt.timedelta(seconds=max_age), address=address))
-        audit.record(session, actor=f"staff:{login}", action="staff.login", target_type="staff",
-                     target_id=login, address=address)
+        audit.record(session, actor=f"staff:{user.login}", action="staff.login", target_type="staff",
+                     target_id=user.login, address=address)
         view = StaffView(user.id, user.login, StaffRole(user.role))
-    metrics.WEB_LOGINS.labels(result="ok").inc()
     return token, view
 
 

@@ -1,15 +1,26 @@
-"""Fixtures of the web tests: the app served by real uvicorn on a free port, staff, clients."""
+"""Fixtures of the web tests: the app served by real uvicorn on a free port, staff, clients.
+
+One site (database, folders, server) per test module and database, because argon2 hashing
+and migrations dominate the run time on a small machine; tests that change shared state
+(lockout, rate limits) use their own logins and client addresses. Staff clients get a real
+session row directly (the login form itself is tested in test_auth.py).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
+import os
 import re
+import secrets
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.accounts.mirror import AccountMirror
@@ -17,13 +28,20 @@ from gateway.accounts.service import Accounts
 from gateway.intake.applications import Applications
 from gateway.intake.dossier import Dossier
 from gateway.intake.notify import FolderMailer, Notifier
-from gateway.web.app import WebConfig, create_app
+from gateway.store import schema
+from gateway.store.db import make_engine, make_session_factory, normalise_url
+from gateway.store.models.web import StaffUser
+from gateway.web.app import SESSION_COOKIE, WebConfig, create_app
 from gateway.web.service import WebService
-from gateway.web.staff import LockoutPolicy, add_staff
+from gateway.web.staff import LockoutPolicy, add_staff, open_session_for
 
+REPO = Path(__file__).resolve().parents[2]
+POSTGRES_URL = os.environ.get("GATEWAY_TEST_POSTGRES_URL", "")
 ADMIN = ("alice", "admin-password-123")
 AGENT = ("bob", "agent-password-456")
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
+#: client addresses handed to tests (through the trusted proxy) so rate limits do not mix
+_addresses = itertools.count(1)
 
 
 @dataclass
@@ -37,25 +55,70 @@ class Site:
     engine: Engine
     applications: Applications
 
-    def client(self, **kwargs) -> httpx.Client:  # noqa: ANN003
-        return httpx.Client(base_url=self.url, follow_redirects=False, timeout=30, **kwargs)
+    def client(self, *, address: str | None = None, **kwargs) -> httpx.Client:  # noqa: ANN003
+        """An HTTP client; ``address`` is claimed through X-Forwarded-For (127.0.0.1 is a trusted proxy)."""
+        headers = dict(kwargs.pop("headers", {}))
+        if address:
+            headers["X-Forwarded-For"] = address
+        return httpx.Client(base_url=self.url, follow_redirects=False, timeout=30, headers=headers, **kwargs)
+
+    def staff_client(self, login: str) -> httpx.Client:
+        """A client with a live session of ``login``."""
+        with self.sessions() as session:
+            staff_id = session.scalar(select(StaffUser.id).where(StaffUser.login == login))
+        token, _ = open_session_for(self.sessions, staff_id, address="127.0.0.1", max_age=3600,
+                                    now=dt.datetime.now(dt.timezone.utc))
+        client = self.client()
+        client.cookies.set(SESSION_COOKIE, token)
+        return client
+
+
+def new_address() -> str:
+    """A client address no other test uses (TEST-NET-2)."""
+    n = next(_addresses)
+    return f"198.51.{n // 250}.{n % 250 + 1}"
 
 
 def web_config(root: Path, **overrides) -> WebConfig:  # noqa: ANN003
-    values = dict(secret=b"s" * 32, data=root / "var", inbox=root / "inbox", outbox=root / "outbox",
+    values = dict(secret=secrets.token_bytes(32), data=root / "var", inbox=root / "inbox", outbox=root / "outbox",
                   providers=root / "providers", applications=root / "providers" / "applications",
-                  archive=root / "var" / "archive", sftp_port=1, lockout=LockoutPolicy(3, 900))
+                  archive=root / "var" / "archive", sftp_port=1, lockout=LockoutPolicy(3, 900),
+                  trusted_proxies=("127.0.0.1",), max_document_bytes=2 * 1024 * 1024,
+                  intake={"applications_per_hour": 3, "uploads_per_hour": 30})
     values.update(overrides)
     return WebConfig(**values)
 
 
-@pytest.fixture
-def site(project, engine: Engine, sessions: sessionmaker[Session]) -> Iterator[Site]:  # noqa: ANN001
-    """The web app on 127.0.0.1 with an admin and an agent."""
-    root = project.root
-    config = web_config(root)
-    add_staff(sessions, ADMIN[0], "admin", ADMIN[1])
-    add_staff(sessions, AGENT[0], "agent", AGENT[1])
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def module_database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Like the root ``database_url``, for one module: SQLite, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'gateway.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("GATEWAY_TEST_POSTGRES_URL is not set")
+    name = f"gwtest_{secrets.token_hex(6)}"
+    admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{name}"'))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+        admin.dispose()
+
+
+def start_site(root: Path, database_url: str, **overrides) -> tuple[Site, WebService]:  # noqa: ANN003
+    """Migrates the database, adds the two staff members and serves the app on a free port."""
+    shutil.copytree(REPO / "schemas", root / "schemas", dirs_exist_ok=True)
+    engine = make_engine(database_url)
+    schema.upgrade(engine)
+    sessions = make_session_factory(engine)
+    config = web_config(root, **overrides)
+    for login, role, password in ((ADMIN[0], "admin", ADMIN[1]), (AGENT[0], "agent", AGENT[1])):
+        add_staff(sessions, login, role, password)
     mirror = AccountMirror(root / "providers" / "accounts", config.inbox, config.outbox)
     accounts = Accounts(sessions, mirror, actor="web")
     applications = Applications(
@@ -67,10 +130,18 @@ def site(project, engine: Engine, sessions: sessionmaker[Session]) -> Iterator[S
     app = create_app(config, sessions=sessions, engine=engine, mirror=mirror, applications=applications)
     service = WebService(app, "127.0.0.1", 0)
     service.start()
+    return Site(f"http://127.0.0.1:{service.port}", root, config, sessions, engine, applications), service
+
+
+@pytest.fixture(scope="module")
+def site(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The web app on 127.0.0.1 with an admin and an agent, shared by a test module."""
+    site, service = start_site(tmp_path_factory.mktemp("site"), module_database_url)
     try:
-        yield Site(f"http://127.0.0.1:{service.port}", root, config, sessions, engine, applications)
+        yield site
     finally:
         service.stop()
+        site.engine.dispose()
 
 
 def csrf_of(html: str) -> str:
@@ -89,13 +160,11 @@ def log_in(client: httpx.Client, login: str, password: str) -> httpx.Response:
 
 @pytest.fixture
 def admin_client(site: Site) -> Iterator[httpx.Client]:
-    with site.client() as client:
-        assert log_in(client, *ADMIN).status_code == 303
+    with site.staff_client(ADMIN[0]) as client:
         yield client
 
 
 @pytest.fixture
 def agent_client(site: Site) -> Iterator[httpx.Client]:
-    with site.client() as client:
-        assert log_in(client, *AGENT).status_code == 303
+    with site.staff_client(AGENT[0]) as client:
         yield client

@@ -1,0 +1,132 @@
+"""Staff login, sessions, lockout, roles, CSRF and API keys, against the real server."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from gateway.store.models.audit import AuditEvent
+from gateway.store.models.web import StaffLoginFailure
+from gateway.web.staff import add_staff, create_api_key, revoke_api_key
+from tests.web.conftest import ADMIN, AGENT, csrf_of, log_in
+
+
+def test_login_opens_a_session_with_safe_cookie_flags(site):
+    with site.client() as client:
+        response = log_in(client, *AGENT)
+        assert response.status_code == 303 and response.headers["location"] == "/dashboard"
+        cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith("gw_session="))
+        assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" not in cookie
+        assert client.get("/dashboard").status_code == 200
+
+
+def test_wrong_password_is_refused_and_audited(site):
+    with site.client() as client:
+        response = log_in(client, AGENT[0], "not the password at all")
+        assert response.status_code == 401
+        assert "Identifiant ou mot de passe incorrect" in response.text
+        assert client.get("/dashboard").status_code == 303
+    with site.sessions() as session:
+        outcomes = [e.outcome for e in session.scalars(select(AuditEvent).where(AuditEvent.action == "staff.login"))]
+    assert "refused" in outcomes
+
+
+def test_repeated_failures_lock_the_login_even_with_the_right_password(site):
+    add_staff(site.sessions, "carol", "agent", "carol-password-789")
+    with site.client() as client:
+        for _ in range(site.config.lockout.after_failures):
+            assert log_in(client, "carol", "wrong password!!").status_code == 401
+        locked = log_in(client, "carol", "carol-password-789")
+        assert locked.status_code == 423
+        assert "bloqué" in locked.text
+    with site.sessions() as session:
+        failures = session.scalars(select(StaffLoginFailure).where(StaffLoginFailure.login == "carol")).all()
+    assert len(failures) == site.config.lockout.after_failures
+    with site.client() as other:  # another login is not affected
+        assert log_in(other, *AGENT).status_code == 303
+
+
+def test_logout_ends_the_session(site):
+    with site.staff_client(AGENT[0]) as client:
+        page = client.get("/dashboard")
+        assert client.post("/logout", data={"csrf_token": csrf_of(page.text)}).status_code == 303
+        assert client.get("/dashboard").status_code == 303
+
+
+@pytest.mark.parametrize("path", ["/dashboard", "/files", "/files/1", "/applications", "/providers", "/audit",
+                                  "/admin", "/dashboard/files-per-day.svg"])
+def test_pages_need_a_login(site, path):
+    with site.client() as client:
+        response = client.get(path)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize("method,path", [("get", "/admin"), ("post", "/admin/keys"), ("post", "/admin/staff"),
+                                         ("post", "/providers/45001237/keys")])
+def test_agents_cannot_reach_admin_pages(site, agent_client, method, path):
+    token = csrf_of(agent_client.get("/dashboard").text)
+    response = getattr(agent_client, method)(path, **({"data": {"csrf_token": token, "name": "x"}}
+                                                      if method == "post" else {}))
+    assert response.status_code == 403
+
+
+def test_a_form_without_its_csrf_token_is_refused(site, admin_client):
+    response = admin_client.post("/admin/keys", data={"name": "sneaky", "scope": "admin"})
+    assert response.status_code == 403
+    assert "WEB-CSRF" in response.text
+
+
+def test_a_token_from_another_browser_is_refused(site, admin_client):
+    with site.client() as attacker:
+        foreign = csrf_of(attacker.get("/login").text)
+    response = admin_client.post("/admin/keys", data={"name": "sneaky", "scope": "admin", "csrf_token": foreign})
+    assert response.status_code == 403
+
+
+def test_login_form_itself_is_csrf_protected(site):
+    with site.client() as client:
+        client.get("/login")
+        response = client.post("/login", data={"login": AGENT[0], "password": AGENT[1]})
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("next_value", ["//evil.example/", "https://evil.example/", "/\\evil.example"])
+def test_login_never_redirects_off_site(site, next_value):
+    with site.client() as client:
+        token = csrf_of(client.get("/login").text)
+        response = client.post("/login", data={"login": AGENT[0], "password": AGENT[1], "csrf_token": token,
+                                               "next": next_value})
+    assert response.headers["location"] == "/dashboard"
+
+
+def test_api_keys_by_scope(site):
+    reader = create_api_key(site.sessions, "scoped reader", "backoffice", actor="test")
+    admin = create_api_key(site.sessions, "scoped admin", "admin", actor="test")
+    with site.client() as client:
+        assert client.get("/api/v1/providers").status_code == 401
+        assert client.get("/api/v1/providers", headers={"Authorization": "Bearer gwk_not-a-key"}).status_code == 401
+        assert client.get("/api/v1/providers", headers={"Authorization": f"Bearer {reader}"}).status_code == 200
+        body = {"public_key": "ssh-ed25519 AAAA"}
+        assert client.post("/api/v1/providers/45001237/keys", json=body,
+                           headers={"Authorization": f"Bearer {reader}"}).status_code == 403
+        assert client.post("/api/v1/providers/45001237/keys", json=body,
+                           headers={"Authorization": f"Bearer {admin}"}).status_code in (400, 404)
+        revoke_api_key(site.sessions, "scoped reader", actor="test")
+        assert client.get("/api/v1/providers", headers={"Authorization": f"Bearer {reader}"}).status_code == 401
+
+
+def test_a_staff_session_cookie_does_not_open_the_api(site, admin_client):
+    assert admin_client.get("/api/v1/providers").status_code == 401
+
+
+def test_admin_creates_a_key_shown_once(site, admin_client):
+    page = admin_client.get("/admin")
+    response = admin_client.post("/admin/keys", data={"csrf_token": csrf_of(page.text), "name": "exporter",
+                                                      "scope": "backoffice"})
+    assert response.status_code == 200
+    key = response.text.split('id="new-key">')[1].split("<")[0]
+    assert key.startswith("gwk_")
+    assert key not in admin_client.get("/admin").text
+    with site.client() as client:
+        assert client.get("/api/v1/forwarded", headers={"Authorization": f"Bearer {key}"}).status_code == 200
