@@ -32,3 +32,13 @@ def local_db(database_url: str) -> Iterator[sessionmaker[Session]]:
     engine, sessions = open_store(database_url)
     yield sessions
     engine.dispose()
+
+
+@pytest.fixture
+def live(project, engine, sessions, tmp_path):
+    """The gateway's SFTP server on a free port, with the provider's key not yet trusted."""
+    from .live import start_gateway
+
+    gateway = start_gateway(project, engine, sessions, tmp_path)
+    yield gateway
+    gateway.stop()
