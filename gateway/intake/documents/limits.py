@@ -27,8 +27,10 @@ class PdfLimits:
     max_image_pixels: int = 150_000_000
     #: bytes of decoded object streams kept for the active-content search
     max_object_stream_bytes: int = 16 * MIB
-    #: array and dictionary delimiters outside streams (a file made of brackets is not a document)
-    max_structure_tokens: int = 4_000_000
+    #: array and dictionary openers (a file made of brackets is not a document)
+    max_structure_tokens: int = 1_000_000
+    #: ``#xx`` escapes in names outside streams (real files use a handful, e.g. ``/Times#20Roman``)
+    max_name_escapes: int = 200_000
     #: largest output pypdf may produce decoding one stream (its own per-filter limits)
     max_stream_output_bytes: int = 32 * MIB
     #: pages in the page tree

@@ -176,10 +176,10 @@ def check_depth(text: bytes, limits: PdfLimits) -> None:
     """Refuses when arrays/dictionaries nest deeper than the limit within one object."""
     skeleton = _COMMENT.sub(b"", text).replace(b"endobj", b"|").replace(b"<<", b"{").replace(b">>", b"}")
     skeleton = skeleton.translate(None, _KEEP_STRUCTURE)
-    tokens = len(skeleton) - skeleton.count(b"|")
-    if tokens > limits.max_structure_tokens:
-        raise too_complex(f"{tokens} structure tokens", limit=limits.max_structure_tokens)
-    if skeleton.count(b"[") + skeleton.count(b"{") <= limits.max_depth:
+    openers = skeleton.count(b"[") + skeleton.count(b"{")
+    if openers > limits.max_structure_tokens:
+        raise too_complex(f"{openers} structure tokens", limit=limits.max_structure_tokens)
+    if openers <= limits.max_depth:
         return
     steps = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
     for part in skeleton.split(b"|"):
@@ -198,19 +198,12 @@ def _check_image(head: bytes, limits: PdfLimits) -> None:
                           limit=limits.max_image_pixels)
 
 
-def prescan(data: bytes, limits: PdfLimits) -> PreScan:
-    """Measures ``data`` against ``limits``; raises DocumentRefused(pdf_trop_complexe)."""
-    objects = data.count(b"endobj")
-    if objects > limits.max_objects:
-        raise too_complex(f"{objects} objects", limit=limits.max_objects)
-
-    view = memoryview(data)
+def _split_streams(data: bytes, limits: PdfLimits) -> tuple[list[bytes], list[tuple[bytes, int, int]]]:
+    """Cuts ``data`` into what lies outside streams and the streams (dictionary, start, end)."""
     outside: list[bytes] = []
-    spans: list[tuple[bytes, int, int]] = []  # (stream dictionary, start, end)
+    spans: list[tuple[bytes, int, int]] = []
     cursor = 0
-    for m in _STREAM.finditer(data):
-        if m.start() < cursor:
-            continue  # the word inside a stream already skipped
+    while (m := _STREAM.search(data, cursor)) is not None:
         head_at = max(data.rfind(b"obj", cursor, m.start()), cursor, m.start() - 65536)
         head = data[head_at:m.start()]
         start = m.end()
@@ -229,26 +222,51 @@ def prescan(data: bytes, limits: PdfLimits) -> PreScan:
             raise too_complex(f"more than {limits.max_objects} streams", limit=limits.max_objects)
         cursor = end
     outside.append(data[cursor:])
-    structure = unescape_names(_strip_strings(b"".join(outside)))
+    return outside, spans
+
+
+def _clean(text: bytes, limits: PdfLimits) -> bytes:
+    """Strings removed, name escapes decoded; refuses a flood of escapes (one Python step each)."""
+    text = _strip_strings(text)
+    escapes = text.count(b"#")
+    if escapes > limits.max_name_escapes:
+        raise too_complex(f"{escapes} name escapes", limit=limits.max_name_escapes)
+    return unescape_names(text)
+
+
+def prescan(data: bytes, limits: PdfLimits) -> PreScan:
+    """Measures ``data`` against ``limits``; raises DocumentRefused(pdf_trop_complexe)."""
+    objects = data.count(b"endobj")
+    if objects > limits.max_objects:
+        raise too_complex(f"{objects} objects", limit=limits.max_objects)
+    # An upper bound of the delimiters, counted before any regex work over a flood of them.
+    tokens = data.count(b"[") + data.count(b"<<")
+    if tokens > limits.max_structure_tokens:
+        raise too_complex(f"{tokens} structure tokens", limit=limits.max_structure_tokens)
+
+    outside, spans = _split_streams(data, limits)
+    structure = _clean(b"".join(outside), limits)
     encrypted = b"/Encrypt" in structure
 
+    view = memoryview(data)
     budget = _Budget(limits)
-    declared = [int(n) for n in _SIZE.findall(structure)]
     object_stream_texts: list[bytes] = []
     opaque = False
     for head, start, end in spans:
-        is_objstm = bool(_OBJSTM.search(unescape_names(head)))
+        head = unescape_names(head)
+        is_objstm = bool(_OBJSTM.search(head))
         if is_objstm:
             n = _OBJSTM_N.search(head)
             objects += int(n[1]) if n else 0
             if objects > limits.max_objects:
                 raise too_complex(f"{objects} objects", limit=limits.max_objects)
+        if _IMAGE.search(head):
+            _check_image(head, limits)
+            continue  # images are decoded by viewers only, never by the checks
         if encrypted:
+            # Encrypted streams decode only after decryption: pypdf's own limits apply there.
             opaque = opaque or is_objstm
             continue
-        if _IMAGE.search(unescape_names(head)):
-            _check_image(head, limits)
-            continue  # images are decoded by viewers only, never by the checks  # encrypted streams decode only after decryption: pypdf's limits apply
         filters = _filters(head)
         if not filters and not is_objstm:
             continue  # stored as is: nothing to inflate
@@ -257,7 +275,8 @@ def prescan(data: bytes, limits: PdfLimits) -> PreScan:
             if kept is None or not complete:
                 opaque = True
             else:
-                object_stream_texts.append(unescape_names(_strip_strings(kept)))
+                object_stream_texts.append(_clean(kept, limits))
+    declared = [int(n) for n in _SIZE.findall(structure)]
     if declared and max(declared) > limits.max_objects:
         raise too_complex(f"declared /Size {max(declared)}", limit=limits.max_objects)
 

@@ -299,3 +299,34 @@ def pdf_zip_polyglot() -> bytes:
 def html_comment_pdf() -> bytes:
     """HTML whose first line is a comment holding %PDF-."""
     return b"<!-- %PDF-1.7 -->\n" + HTML
+
+
+@functools.cache
+def bracket_flood(mib: int = 18) -> bytes:
+    """One object holding ``mib`` MiB of tiny arrays ``[0]``: millions of structure tokens, depth 2."""
+    return one_page(b"/Flood [" + b"[0]" * (mib * 1024 * 1024 // 3) + b"] ").build()
+
+
+@functools.cache
+def stream_flood(count: int = 300_000) -> bytes:
+    """Hundreds of thousands of empty streams in one object's worth of bytes."""
+    return one_page().build().replace(b"%%EOF", b"stream\nendstream\n" * count + b"%%EOF")
+
+
+@functools.cache
+def escape_flood(count: int = 1_000_000) -> bytes:
+    """A million escaped names (``/#41``): each escape costs the reader a step."""
+    return one_page(b"/Names [" + b"/#41" * count + b"] ").build()
+
+
+HOSTILE = {
+    "deep-nesting": lambda: deep_nesting(),
+    "million-objects": lambda: million_objects(),
+    "object-stream-million-objects": lambda: object_stream_claiming(),
+    "decompression-bomb": lambda: decompression_bomb(256),
+    "chained-flate-bomb": lambda: chained_filter_bomb(256),
+    "bracket-flood": lambda: bracket_flood(),
+    "stream-flood": lambda: stream_flood(),
+    "huge-declared-image": huge_image_pdf,
+    "escaped-name-flood": lambda: escape_flood(),
+}
