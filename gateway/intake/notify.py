@@ -72,13 +72,14 @@ class SmtpMailer:
 
 
 class FolderMailer:
-    """Writes each message as ``<UTC time>-<random>.eml`` into a folder (atomically)."""
+    """Writes each message as ``<UTC time to the microsecond>-<random>.eml`` into a folder (atomically);
+    names sort in the order messages were written."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
 
     def send(self, message: EmailMessage) -> None:
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S.%f")
         atomic_write(self.folder / f"{stamp}-{secrets.token_hex(6)}.eml", bytes(message), overwrite=False)
 
 
