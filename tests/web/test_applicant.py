@@ -1,0 +1,105 @@
+"""Applicant pages: create, fill, upload with immediate verdicts, save, submit, follow up."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from gateway.store.models.intake import RateEvent
+from tests.web.applicant import Applicant
+from tests.web.conftest import csrf_of, new_address
+from tests.web.data import COMPLETE_DATA, JPEG, pdf
+
+
+def test_create_gives_a_private_link_that_resumes_the_application(site):
+    applicant = Applicant(site)
+    response = applicant.create(establishment_name="Ortho Nord")
+    assert response.status_code == 303
+    assert len(applicant.token) >= 40
+    page = applicant.page()
+    assert page.status_code == 200
+    assert "Ortho Nord" in page.text and "En préparation" in page.text
+    assert page.headers["referrer-policy"] == "no-referrer"
+    # Another browser with the link resumes the same application (save and come back later).
+    with site.client(address=new_address()) as other:
+        assert "Ortho Nord" in other.get(applicant.link).text
+
+
+def test_save_data_and_see_what_is_still_missing(site):
+    applicant = Applicant(site)
+    applicant.create()
+    assert applicant.post("data", **{**COMPLETE_DATA, "iban": "LU00 0000"}).status_code == 303
+    page = applicant.page().text
+    assert "Ortho Sud" in page
+    assert 'id="to-correct"' in page and "IBAN" in page
+
+
+@pytest.mark.parametrize("name,content,reason,message_fr,message_en", [
+    pytest.param("scan.pdf", JPEG, "jpeg_refuse", "JPEG", "JPEG", id="jpeg-named-pdf"),
+    pytest.param("page.htm", b"<html><body>x</body></html>", "htm_refuse", "HTML", "HTML", id="html-page"),
+    pytest.param("empty.pdf", b"", "fichier_vide", "vide", "empty", id="empty"),
+])
+def test_refused_upload_is_refused_at_once_with_its_reason(site, name, content, reason, message_fr, message_en):
+    applicant = Applicant(site)
+    applicant.create()
+    page = applicant.upload("rib", name, content)
+    result = page.text.split('id="upload-result"')[1].split("</div>")[0]
+    assert "refusé" in result and reason in result and message_fr.lower() in result.lower()
+    english = applicant.client.get(applicant.link, headers={"Accept-Language": "en-GB,en;q=0.9"}).text
+    assert "refused" in english and message_en.lower() in english.lower()
+
+
+def test_accepted_upload_is_listed_under_its_kind(site):
+    applicant = Applicant(site)
+    applicant.create()
+    page = applicant.upload("fiche_renseignement", "fiche.pdf", pdf("fiche")).text
+    assert "accepté" in page.split('id="upload-result"')[1].split("</div>")[0]
+    assert "fiche.pdf" in page
+
+
+def test_submit_then_no_more_changes(site):
+    applicant = Applicant(site)
+    reference = applicant.complete_and_submit()
+    page = applicant.page().text
+    assert "Transmise" in page and reference in page
+    assert 'action="/suivi/' not in page.replace(f'action="{applicant.link}/withdraw"', "")
+    refused = applicant.post("withdraw")  # no confirmation box: refused
+    assert refused.status_code == 400
+
+
+def test_unknown_link_is_not_found(site):
+    with site.client() as client:
+        assert client.get("/suivi/" + "x" * 43).status_code == 404
+
+
+def test_the_public_form_is_rate_limited_per_address(site):
+    address = new_address()
+    with site.client(address=address) as client:
+        statuses = []
+        for _ in range(site.config.intake["applications_per_hour"] + 1):
+            token = csrf_of(client.get("/demande").text)
+            statuses.append(client.post("/demande", data={"csrf_token": token}).status_code)
+    assert statuses[:-1] == [303] * site.config.intake["applications_per_hour"]
+    assert statuses[-1] == 429
+    with site.sessions() as session:
+        assert session.scalars(select(RateEvent).where(RateEvent.address == address)).all()
+    # Another address is not affected.
+    assert Applicant(site).create().status_code == 303
+
+
+def test_a_client_cannot_dodge_the_limit_with_its_own_forwarded_header(site):
+    """X-Forwarded-For is believed only from a trusted proxy; here the peer is trusted, so
+    the rightmost untrusted hop counts, and prepending made-up hops changes nothing."""
+    address = new_address()
+    statuses = []
+    for n in range(site.config.intake["applications_per_hour"] + 1):
+        with site.client(address=f"203.0.113.{n + 1}, {address}") as client:
+            token = csrf_of(client.get("/demande").text)
+            statuses.append(client.post("/demande", data={"csrf_token": token}).status_code)
+    assert statuses[-1] == 429
+
+
+def test_public_forms_need_the_csrf_token(site):
+    with site.client(address=new_address()) as client:
+        client.get("/demande")
+        assert client.post("/demande", data={"establishment_name": "x"}).status_code == 403

@@ -1,0 +1,132 @@
+"""Staff review of applications: queue, report, previews, audited document views, decisions."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from gateway.store.models.audit import AuditEvent
+from tests.web.applicant import Applicant
+from tests.web.conftest import csrf_of
+from tests.web.data import JPEG
+
+
+def _doc_links(html: str, reference: str) -> list[str]:
+    return re.findall(rf'src="(/applications/{reference}/documents/\d+)/thumbnail.png"', html)
+
+
+def test_queue_lists_submitted_applications(site, agent_client):
+    reference = Applicant(site).complete_and_submit()
+    page = agent_client.get("/applications?status=TRANSMISE")
+    assert page.status_code == 200 and f'href="/applications/{reference}"' in page.text
+    assert f'href="/applications/{reference}"' not in agent_client.get("/applications?status=CLOTUREE").text
+
+
+def test_detail_shows_report_previews_and_serves_documents_safely(site, agent_client):
+    applicant = Applicant(site)
+    reference = applicant.complete_and_submit()
+    page = agent_client.get(f"/applications/{reference}")
+    assert page.status_code == 200
+    assert 'id="verdict">COMPLET' in page.text
+    links = _doc_links(page.text, reference)
+    assert len(links) == 6
+    thumbnail = agent_client.get(f"{links[0]}/thumbnail.png")
+    assert thumbnail.status_code == 200 and thumbnail.content.startswith(b"\x89PNG\r\n\x1a\n")
+    document = agent_client.get(links[0])
+    assert document.headers["content-type"] == "application/pdf"
+    assert document.headers["x-content-type-options"] == "nosniff"
+    assert document.headers["content-security-policy"].startswith("sandbox")
+    assert document.headers["content-disposition"].startswith("inline")
+    assert document.content.startswith(b"%PDF-")
+
+
+def test_every_document_view_is_audited(site, agent_client):
+    reference = Applicant(site).complete_and_submit()
+    links = _doc_links(agent_client.get(f"/applications/{reference}").text, reference)
+    doc_id = links[0].rsplit("/", 1)[1]
+
+    def views() -> int:
+        with site.sessions() as session:
+            return len(session.scalars(select(AuditEvent).where(
+                AuditEvent.action == "intake.document.view", AuditEvent.target_id == doc_id,
+                AuditEvent.actor == "staff:bob")).all())
+
+    before = views()
+    agent_client.get(links[0])
+    agent_client.get(f"{links[0]}/thumbnail.png")
+    assert views() == before + 2
+
+
+def test_refused_files_are_only_downloaded_never_rendered(site, agent_client):
+    applicant = Applicant(site)
+    applicant.create()
+    applicant.upload("rib", "photo.pdf", JPEG)
+    applicant.post("submit")
+    reference = re.search(r"DEM-\d{4}-\d{6}", applicant.page().text).group(0)
+    page = agent_client.get(f"/applications/{reference}").text
+    assert _doc_links(page, reference) == []  # no preview of a refused file
+    link = re.search(rf'href="(/applications/{reference}/documents/\d+)" download', page).group(1)
+    response = agent_client.get(link)
+    assert response.headers["content-type"] == "application/octet-stream"
+    assert response.headers["content-disposition"].startswith("attachment")
+    assert agent_client.get(f"{link}/thumbnail.png").status_code == 400
+
+
+def test_correction_then_resubmission_then_approval_shows_the_code(site, agent_client):
+    applicant = Applicant(site)
+    reference = applicant.complete_and_submit()
+    page = agent_client.get(f"/applications/{reference}").text
+    without = agent_client.post(f"/applications/{reference}/correction",
+                                data={"csrf_token": csrf_of(page), "message": "Le RIB est illisible."})
+    assert without.status_code == 400  # the confirmation box was not ticked
+    asked = agent_client.post(f"/applications/{reference}/correction",
+                              data={"csrf_token": csrf_of(page), "message": "Le RIB est illisible.",
+                                    "confirm": "yes"})
+    assert asked.status_code == 303
+    follow = applicant.page().text
+    assert "À corriger" in follow and "Le RIB est illisible." in follow
+    assert applicant.upload("rib", "rib-net.pdf", b"%PDF-1.4 broken").status_code == 200
+    assert applicant.post("submit").status_code == 303
+    page = agent_client.get(f"/applications/{reference}").text
+    approved = agent_client.post(f"/applications/{reference}/approve",
+                                 data={"csrf_token": csrf_of(page), "confirm": "yes"})
+    assert approved.status_code == 303
+    page = agent_client.get(approved.headers["location"]).text
+    code = re.search(r'id="allocated-code">[^<]*<strong class="mono">(63\d{6})<', page).group(1)
+    assert code in applicant.page().text
+    history = page.split(">Historique des statuts<")[1]
+    assert "staff:bob" in history and "A_CORRIGER" in history and "CODE_ATTRIBUE" in history
+
+
+def test_incomplete_applications_cannot_be_approved(site, agent_client):
+    applicant = Applicant(site)
+    applicant.create()
+    applicant.post("submit")
+    reference = re.search(r"DEM-\d{4}-\d{6}", applicant.page().text).group(0)
+    page = agent_client.get(f"/applications/{reference}").text
+    assert 'id="verdict">INCOMPLET' in page
+    response = agent_client.post(f"/applications/{reference}/approve",
+                                 data={"csrf_token": csrf_of(page), "confirm": "yes"})
+    assert response.status_code == 409 and "INT-INCOMPLET" in response.text
+
+
+def test_refusal_is_recorded_with_who_and_why(site, agent_client):
+    applicant = Applicant(site)
+    reference = applicant.complete_and_submit()
+    page = agent_client.get(f"/applications/{reference}").text
+    response = agent_client.post(f"/applications/{reference}/refuse",
+                                 data={"csrf_token": csrf_of(page), "reason": "Pas d'autorisation valable.",
+                                       "confirm": "yes"})
+    assert response.status_code == 303
+    assert "Pas d&#39;autorisation valable." in applicant.page().text
+    detail = site.applications.get(reference)
+    assert detail.history[-1].actor == "staff:bob" and detail.history[-1].reason == "Pas d'autorisation valable."
+
+
+def test_report_downloads(site, agent_client):
+    reference = Applicant(site).complete_and_submit()
+    as_json = agent_client.get(f"/applications/{reference}/report.json")
+    assert as_json.json()["verdict"] == "COMPLET"
+    as_pdf = agent_client.get(f"/applications/{reference}/report.pdf")
+    assert as_pdf.content.startswith(b"%PDF-") and "attachment" in as_pdf.headers["content-disposition"]
