@@ -17,6 +17,7 @@ from gateway.accounts.mirror import AccountMirror
 from gateway.accounts.service import Accounts
 from gateway.clock import utcnow
 from gateway.exchange import samples
+from gateway.exchange.claims import claim_next
 from gateway.exchange.history import load_act_key
 from gateway.exchange.model import EmptyHistory, Received
 from gateway.exchange.pipeline import Checker
@@ -129,6 +130,20 @@ def runtime(project, engine, sessions, tmp_path: Path) -> Iterator[Runtime]:
     yield rt
     for service in rt.services:
         service.stop()
+
+
+def claim(rt: Runtime, claimant: str = "test:1:t:0", now: dt.datetime | None = None):  # noqa: ANN201
+    """Claims the next file as a worker named ``claimant`` would."""
+    return claim_next(rt.sessions, claimant, now=now or utcnow(), lease_s=30, archive_ref=SpoolPaths.archive_ref)
+
+
+def process_all(rt: Runtime) -> list:
+    """Claims and processes files until none is left; returns what became of each."""
+    processor = rt.processor()
+    done = []
+    while (claimed := claim(rt)) is not None:
+        done.append(processor.process(claimed))
+    return done
 
 
 def listing(folder: Path) -> list[str]:

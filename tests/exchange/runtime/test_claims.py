@@ -7,14 +7,9 @@ import subprocess
 import sys
 
 from gateway.clock import utcnow
-from gateway.exchange.claims import ProcessIdentity, claim_next, free_dead_local_claims, renew_leases
-from gateway.exchange.spool import SpoolPaths
+from gateway.exchange.claims import ProcessIdentity, free_dead_local_claims, renew_leases
 from gateway.store.models.exchange import RequestFile
-from tests.exchange.runtime.conftest import DIET, KINE, LAB, request
-
-
-def claim(rt, claimant, now=None):
-    return claim_next(rt.sessions, claimant, now=now or utcnow(), lease_s=30, archive_ref=SpoolPaths.archive_ref)
+from tests.exchange.runtime.conftest import DIET, KINE, LAB, claim, request
 
 
 def test_only_the_oldest_unfinished_file_of_a_provider_is_claimable(runtime):

@@ -8,24 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.clock import utcnow
-from gateway.exchange.claims import claim_next
 from gateway.exchange.errors import ClaimLost, FileMissing
 from gateway.exchange.reception import response_name_for
-from gateway.exchange.spool import SpoolPaths
 from gateway.store.models.exchange import AcceptedAct, FileState, ForwardedRecord, RequestFile, RequestFinding
-from tests.exchange.runtime.conftest import KINE, LAB, listing, request
-
-
-def claim(rt, claimant="test:1:t:0", now=None):
-    return claim_next(rt.sessions, claimant, now=now or utcnow(), lease_s=30, archive_ref=SpoolPaths.archive_ref)
-
-
-def process_all(rt) -> list:
-    processor = rt.processor()
-    done = []
-    while (c := claim(rt)) is not None:
-        done.append(processor.process(c))
-    return done
+from tests.exchange.runtime.conftest import KINE, LAB, claim, listing, process_all, request
 
 
 def count(rt, model) -> int:
