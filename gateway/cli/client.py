@@ -203,7 +203,7 @@ def push_command(
 
             def pushed(path: Path, result) -> None:  # noqa: ANN001 - Pushed
                 record_pushed(sessions, path, utcnow())
-                progress.console.print(f"{result.name}: {result.result}", markup=False)
+                out.print(f"{result.name}: {result.result}", markup=False)
 
             push_files(paths, retrying, progress=show, on_pushed=pushed)
     finally:
