@@ -1,0 +1,121 @@
+"""Request-file pages: filters, paging, detail with highlighted error lines, downloads, void."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import select
+
+from gateway.exchange import samples
+from gateway.store.models.audit import AuditEvent
+from gateway.store.models.exchange import ForwardedRecord, RequestFile
+from tests.web.conftest import csrf_of
+from tests.web.data import KINE, LAB, FindingSpec, add_file
+
+NOW = dt.datetime.now(dt.timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def files(site) -> dict[str, int]:  # noqa: ANN001
+    """A handful of processed files of two providers on different days."""
+    content = samples.build_request()
+    line = content.decode().splitlines().index(next(l for l in content.decode().splitlines() if "<Matricule>" in l)) + 1
+    return {
+        "rejected": add_file(site, name="KINE_FACT_45001237_20261115093000_000124.xml", status="REJETE",
+                             content=content, findings=(FindingSpec("MAT-004", "ERREUR", line,
+                                                                    "/Facturation/Enregistrement[1]/Matricule",
+                                                                    "1893120105733", "1"),)),
+        "accepted": add_file(site, name="KINE_FACT_45001237_20261116093000_000125.xml", status="ACCEPTE",
+                             forwarded=2, received_at=NOW - dt.timedelta(days=3)),
+        "lab": add_file(site, provider=LAB, convention="LAB", name="LAB_FACT_31000425_20261101080000_000001.xml",
+                        status="PARTIELLEMENT_ACCEPTE", received_at=NOW - dt.timedelta(days=20),
+                        findings=(FindingSpec("NOM-001", "ERREUR", 12),)),
+        "waiting": add_file(site, name="KINE_FACT_45001237_20261117093000_000126.xml", answered=False),
+        "line": line,
+    }
+
+
+def _names(html: str) -> set[str]:
+    return set(re.findall(r'<a href="/files/\d+">([^<]+)</a>', html))
+
+
+@pytest.mark.parametrize("query,expected", [
+    pytest.param("", {"rejected", "accepted", "lab", "waiting"}, id="all"),
+    pytest.param(f"provider={LAB}", {"lab"}, id="provider"),
+    pytest.param("convention=KINE&status=ACCEPTE", {"accepted"}, id="convention-and-status"),
+    pytest.param("status=RECEIVED", {"waiting"}, id="not-yet-checked"),
+    pytest.param("error_code=mat-004", {"rejected"}, id="error-code"),
+    pytest.param(f"date_from={(NOW - dt.timedelta(days=5)).date()}&date_to={(NOW - dt.timedelta(days=1)).date()}",
+                 {"accepted"}, id="dates"),
+])
+def test_list_filters(site, files, agent_client, query, expected):
+    with site.sessions() as session:
+        names = {key: session.get(RequestFile, files[key]).name for key in ("rejected", "accepted", "lab", "waiting")}
+    page = agent_client.get(f"/files?{query}")
+    assert page.status_code == 200
+    assert _names(page.text) == {names[key] for key in expected}
+
+
+def test_bad_date_is_a_clear_error(site, agent_client):
+    response = agent_client.get("/files?date_from=2026-13-45")
+    assert response.status_code == 400 and "YYYY-MM-DD" in response.text
+
+
+def test_paging(site, files, agent_client, monkeypatch):
+    from gateway.web.routes import files as module
+
+    monkeypatch.setattr(module, "PAGE_SIZE", 2)
+    first, second = agent_client.get("/files"), agent_client.get("/files?page=2")
+    assert len(_names(first.text)) == 2 and 'rel="next"' in first.text
+    assert len(_names(second.text)) == 2 and not _names(first.text) & _names(second.text)
+
+
+def test_detail_highlights_error_lines_and_links_them(site, files, agent_client):
+    page = agent_client.get(f"/files/{files['rejected']}").text
+    line = files["line"]
+    assert f'<a href="#L{line}">{line}</a>' in page  # errors table -> line
+    assert re.search(rf'<span class="line err" id="L{line}">', page)
+    assert "MAT-004" in page and "1893120105733" in page
+    assert "&lt;Matricule&gt;" in page  # the XML is shown as text, escaped
+    assert "&lt;Reponse/&gt;" in page
+
+
+def test_views_and_downloads_are_audited_and_served_as_attachments(site, files, agent_client):
+    file_id = files["rejected"]
+    agent_client.get(f"/files/{file_id}")
+    download = agent_client.get(f"/files/{file_id}/request")
+    assert download.headers["content-type"] == "application/octet-stream"
+    assert download.headers["content-disposition"].startswith("attachment")
+    assert download.headers["x-content-type-options"] == "nosniff"
+    assert download.content.startswith(b"<?xml")
+    response = agent_client.get(f"/files/{file_id}/response")
+    assert response.content == b"<Reponse/>" and response.headers["content-disposition"].startswith("attachment")
+    with site.sessions() as session:
+        what = [e.detail.get("what") for e in session.scalars(select(AuditEvent).where(
+            AuditEvent.target_type == "request_file", AuditEvent.target_id == str(file_id),
+            AuditEvent.actor == "staff:bob"))]
+    assert {"detail", "download request", "download response"} <= set(what)
+
+
+def test_void_needs_confirmation_and_reason_then_withdraws_records(site, files, agent_client):
+    file_id = files["accepted"]
+    page = agent_client.get(f"/files/{file_id}").text
+    assert agent_client.post(f"/files/{file_id}/void", data={"csrf_token": csrf_of(page),
+                                                             "reason": "jugé à tort"}).status_code == 400
+    response = agent_client.post(f"/files/{file_id}/void", data={"csrf_token": csrf_of(page),
+                                                                 "reason": "jugé à tort", "confirm": "yes"})
+    assert response.status_code == 303
+    page = agent_client.get(response.headers["location"]).text
+    assert "staff:bob" in page and "jugé à tort" in page and 'action="/files/' not in page
+    with site.sessions() as session:
+        records = session.scalars(select(ForwardedRecord).where(ForwardedRecord.request_file_id == file_id)).all()
+        assert records and all(r.withdrawn_at is not None for r in records)
+    again = agent_client.post(f"/files/{file_id}/void", data={"csrf_token": csrf_of(page), "reason": "encore",
+                                                              "confirm": "yes"})
+    assert again.status_code == 409
+
+
+def test_unknown_file_is_not_found(site, agent_client):
+    assert agent_client.get("/files/999999").status_code == 404
