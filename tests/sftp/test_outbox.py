@@ -1,0 +1,93 @@
+"""/outbox: list, read, delete (collecting a response frees its name); everything else refused."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import select
+
+from gateway.exchange.reception import register_received
+from gateway.clock import utcnow
+from gateway.store.models.audit import AuditEvent
+from gateway.store.models.exchange import FileState, RequestFile
+
+
+@pytest.fixture
+def answered(server, provider, sessions):
+    """A request of ``provider`` answered with a response in its outbox."""
+    with sessions() as session, session.begin():
+        row = register_received(session, provider_code=provider.code, name="a.xml", size=1, sha256="0" * 64,
+                                received_at=utcnow(), source="test")
+        row.state = FileState.ANSWERED
+    server.outbox(provider.code).mkdir(parents=True, exist_ok=True)
+    (server.outbox(provider.code) / "a_REP.xml").write_bytes(b"<Reponse/>")
+    return provider
+
+
+def test_the_provider_lists_reads_and_deletes_its_responses(server, answered, sessions):
+    client = server.client(answered)
+    assert client.listdir("/outbox") == ["a_REP.xml"]
+    assert client.stat("/outbox/a_REP.xml").st_size == len(b"<Reponse/>")
+    assert client.open("/outbox/a_REP.xml").read() == b"<Reponse/>"
+    client.remove("/outbox/a_REP.xml")
+    assert client.listdir("/outbox") == []
+    with sessions() as session:
+        (row,) = session.scalars(select(RequestFile))
+        assert row.collected_at is not None
+        actions = [e.action for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert "sftp.download" in actions and "sftp.delete" in actions
+    with pytest.raises(FileNotFoundError):
+        client.remove("/outbox/a_REP.xml")
+    client.close()
+
+
+def test_openssh_get_and_rm(server, answered, tmp_path):
+    local = tmp_path / "got.xml"
+    result = server.openssh(answered, f"get /outbox/a_REP.xml {local}\nrm /outbox/a_REP.xml\n")
+    assert result.returncode == 0, result.stderr
+    assert local.read_bytes() == b"<Reponse/>"
+    assert not (server.outbox(answered.code) / "a_REP.xml").exists()
+
+
+@pytest.mark.parametrize("operation", [
+    pytest.param(lambda c: c.putfo(io.BytesIO(b"x"), "/outbox/new.xml", confirm=False), id="write-outbox"),
+    pytest.param(lambda c: c.open("/outbox/a_REP.xml", "r+"), id="open-response-for-writing"),
+    pytest.param(lambda c: c.putfo(io.BytesIO(b"x"), "/x.xml", confirm=False), id="write-root"),
+    pytest.param(lambda c: c.mkdir("/inbox/sub"), id="mkdir"),
+    pytest.param(lambda c: c.mkdir("/new"), id="mkdir-root"),
+    pytest.param(lambda c: c.rmdir("/inbox"), id="rmdir"),
+    pytest.param(lambda c: c.symlink("/outbox/a_REP.xml", "/inbox/l.xml"), id="symlink"),
+    pytest.param(lambda c: c.chmod("/outbox/a_REP.xml", 0o777), id="chmod"),
+    pytest.param(lambda c: c.chown("/outbox/a_REP.xml", 0, 0), id="chown"),
+    pytest.param(lambda c: c.truncate("/outbox/a_REP.xml", 0), id="truncate"),
+    pytest.param(lambda c: c.remove("/inbox/pending.xml"), id="delete-inbox"),
+    pytest.param(lambda c: c.remove("/inbox"), id="delete-folder"),
+    pytest.param(lambda c: c.rename("/outbox/a_REP.xml", "/outbox/b_REP.xml"), id="rename-outbox"),
+    pytest.param(lambda c: c.rename("/outbox/a_REP.xml", "/inbox/b.xml"), id="rename-outbox-to-inbox"),
+    pytest.param(lambda c: c.rename("/inbox", "/x"), id="rename-folder"),
+])
+def test_everything_else_is_refused(server, answered, sessions, operation):
+    client = server.client(answered)
+    client.putfo(io.BytesIO(b"<x/>"), "/inbox/pending.xml", confirm=False)
+    with pytest.raises(OSError):
+        operation(client)
+    assert (server.outbox(answered.code) / "a_REP.xml").read_bytes() == b"<Reponse/>"
+    assert sorted(p.name for p in server.outbox(answered.code).iterdir()) == ["a_REP.xml"]
+    assert sorted(p.name for p in server.inbox(answered.code).iterdir()) == ["pending.xml"]
+    assert (server.inbox(answered.code) / "pending.xml").stat().st_mode & 0o777 == 0o640
+    client.close()
+
+
+def test_times_may_be_set_and_are_ignored(server, answered):
+    client = server.client(answered)
+    client.utime("/outbox/a_REP.xml", (1, 1))  # WinSCP and "put -p" send these
+    assert client.stat("/outbox/a_REP.xml").st_mtime != 1
+    client.close()
+
+
+def test_own_pending_files_can_be_read_back(server, provider):
+    client = server.client(provider)
+    client.putfo(io.BytesIO(b"<mine/>"), "/inbox/mine.xml", confirm=True)
+    assert client.open("/inbox/mine.xml").read() == b"<mine/>"
+    client.close()
