@@ -74,7 +74,7 @@ def _findings(parent: etree._Element, response: LocalResponse, record: LocalResp
         messages = {m.get("langue"): (m.text or "") for m in error.findall(_q("Message"))}
         value = error.find(_q("Valeur"))
         response.errors.append(LocalFinding(
-            record=record, code=error.get("code"), severity=error.get("gravite"), line=_int(error.get("ligne")),
+            position=len(response.errors) + 1, record=record, code=error.get("code"), severity=error.get("gravite"), line=_int(error.get("ligne")),
             column=_int(error.get("colonne")), path=error.get("chemin"),
             value=value.text if value is not None else None,
             message_fr=messages.get("fr", ""), message_en=messages.get("en", ""),

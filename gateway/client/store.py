@@ -93,10 +93,10 @@ class LocalResponse(ClientBase):
     source: Mapped[str] = mapped_column(Text)
     imported_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
+    errors: Mapped[list[LocalFinding]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", order_by="LocalFinding.position")
     records: Mapped[list[LocalResponseRecord]] = relationship(
         back_populates="response", cascade="all, delete-orphan", order_by="LocalResponseRecord.position")
-    errors: Mapped[list[LocalFinding]] = relationship(
-        back_populates="response", cascade="all, delete-orphan", order_by="LocalFinding.id")
 
 
 class LocalResponseRecord(ClientBase):
@@ -112,7 +112,7 @@ class LocalResponseRecord(ClientBase):
     status: Mapped[str] = mapped_column(String(32))
 
     response: Mapped[LocalResponse] = relationship(back_populates="records")
-    errors: Mapped[list[LocalFinding]] = relationship(back_populates="record", order_by="LocalFinding.id")
+    errors: Mapped[list[LocalFinding]] = relationship(back_populates="record", order_by="LocalFinding.position")
 
 
 class LocalFinding(ClientBase):
@@ -123,6 +123,8 @@ class LocalFinding(ClientBase):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("client_responses.id", ondelete="CASCADE"), index=True)
     record_row_id: Mapped[int | None] = mapped_column(ForeignKey("client_response_records.id", ondelete="CASCADE"))
+    #: 1, 2, ... in the order of the response file
+    position: Mapped[int] = mapped_column(Integer)
     code: Mapped[str] = mapped_column(String(16))
     severity: Mapped[str] = mapped_column(String(16))
     line: Mapped[int | None] = mapped_column(Integer)

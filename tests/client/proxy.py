@@ -8,14 +8,16 @@ from collections.abc import Sequence
 
 
 class CuttingProxy:
-    """Relays to ``target``; the n-th connection is cut once the client has sent ``cuts[n]`` bytes.
+    """Relays to ``target``; the n-th connection is cut once ``cuts[n]`` bytes went through.
 
-    Connections beyond ``cuts`` (or with a cut of None) are relayed whole.
+    The bytes counted are the client's (an upload) or, with ``downstream``, the server's (a
+    download). Connections beyond ``cuts`` (or with a cut of None) are relayed whole.
     """
 
-    def __init__(self, target: tuple[str, int], cuts: Sequence[int | None] = ()) -> None:
+    def __init__(self, target: tuple[str, int], cuts: Sequence[int | None] = (), *, downstream: bool = False) -> None:
         self.target = target
         self.cuts = list(cuts)
+        self.downstream = downstream
         self.connections = 0
         self.cut = 0
         self._listener = socket.create_server(("127.0.0.1", 0))
@@ -41,8 +43,9 @@ class CuttingProxy:
                 continue
             self._open += [client, server]
             pair = (client, server)
-            threading.Thread(target=self._pump, args=(client, server, limit, pair), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, None, pair), daemon=True).start()
+            up, down = (None, limit) if self.downstream else (limit, None)
+            threading.Thread(target=self._pump, args=(client, server, up, pair), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, down, pair), daemon=True).start()
 
     def _pump(self, source: socket.socket, sink: socket.socket, limit: int | None, pair) -> None:  # noqa: ANN001
         sent = 0
