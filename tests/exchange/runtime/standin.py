@@ -88,6 +88,8 @@ def standin_render(outcome: Outcome, *, processed_at, timezone: str) -> bytes:  
     for finding in outcome.file_findings:
         parts.append(f'<Erreur code="{finding.code}"/>')
     for record in outcome.records or ():
-        parts.append(f'<Enregistrement id="{record.id}" statut="{record.status}"/>')
+        parts.append(f'<Enregistrement id="{record.id}" statut="{record.status}">')
+        parts.extend(f'<Erreur code="{finding.code}"/>' for finding in record.findings)
+        parts.append("</Enregistrement>")
     parts.append("</Reponse>")
     return "\n".join(parts).encode()
