@@ -6,6 +6,7 @@ Other intake commands (``intake submit``) join the same group by importing :data
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -53,12 +54,14 @@ def check(
 def _print_table(results: list[dict]) -> None:
     table = Table(show_lines=False)
     for column in ("file", "verdict", "reason", "flags", "type", "pages", "version", "size", "scanned"):
-        table.add_column(column)
+        # Codes are read and grepped whole: never cut them, fold the file path instead.
+        table.add_column(column, overflow="fold", no_wrap=column != "file")
     for row in results:
         table.add_row(row["file"], row["verdict"], row["reason"] or "", ", ".join(row["flags"]),
                       row["detected_type"], "" if row["page_count"] is None else str(row["page_count"]),
                       row["pdf_version"] or "", str(row["size"]), row["scan_result"] if row["scanned"] else "not scanned")
-    console = Console(highlight=False, soft_wrap=True)
+    # Piped output has no terminal width; a wide page keeps one row per file.
+    console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
     console.print(table)
     for row in results:
         console.print(f"{row['file']}: {row['message_en']}", markup=False)

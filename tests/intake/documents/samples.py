@@ -330,3 +330,40 @@ HOSTILE = {
     "huge-declared-image": huge_image_pdf,
     "escaped-name-flood": lambda: escape_flood(),
 }
+
+
+@functools.cache
+def cairo_pdf() -> bytes:
+    """A PDF 1.5 rewritten by poppler's pdftocairo (cairo's PDF writer)."""
+    import shutil
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    if shutil.which("pdftocairo") is None:
+        raise FileNotFoundError("pdftocairo")
+    with tempfile.TemporaryDirectory() as folder:
+        source, target = Path(folder) / "in.pdf", Path(folder) / "out.pdf"
+        source.write_bytes(reportlab_pdf(2))
+        subprocess.run(["pdftocairo", "-pdf", str(source), str(target)], check=True, timeout=60)
+        return target.read_bytes()
+
+
+@functools.cache
+def chromium_pdf() -> bytes:
+    """A page printed to PDF by headless Chromium (Skia's PDF writer)."""
+    import shutil
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary is None:
+        raise FileNotFoundError("chromium")
+    with tempfile.TemporaryDirectory() as folder:
+        page, target = Path(folder) / "fiche.html", Path(folder) / "fiche.pdf"
+        page.write_bytes(HTML)
+        subprocess.run([binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                        f"--user-data-dir={folder}/profile", f"--print-to-pdf={target}", page.as_uri()],
+                       check=True, timeout=120, capture_output=True)
+        return target.read_bytes()
