@@ -106,6 +106,8 @@ class RecordResult:
     matricule: str = ""
     amount: Decimal = Decimal("0")
     acts: tuple[ActKey, ...] = ()
+    #: the line the record starts on
+    line: int | None = None
 
 
 @dataclass(frozen=True)

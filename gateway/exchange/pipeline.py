@@ -1,24 +1,131 @@
 """The exchange checks: every stage of spec/exchange.md section 4, in order, in one place.
 
-:class:`Checker` is what the worker and ``gateway validate`` call. It is thread-safe: several
-worker threads share one instance.
+:class:`Checker` is what the worker and ``gateway validate`` call. A file is read once:
+stage 0 looks at its name and size; then one streaming pass hands each element under the
+root (the header, each record, anything else) to the stages in order, and the element is
+dropped as soon as they are done with it; then each stage gives its verdict in order and
+the first FATAL one ends the checks. Thread-safe: the stages of one check are its own.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from gateway.exchange.model import History, Outcome, Received
+from lxml import etree
+
+from gateway.exchange.model import FileStatus, History, Outcome, Received, RecordStatus, Severity
+from gateway.exchange.references import ReferenceStore
+from gateway.exchange.stages.base import Context, Stage
+from gateway.exchange.stages.header import CheckHeader
+from gateway.exchange.stages.history import CheckHistory
+from gateway.exchange.stages.name import CheckName
+from gateway.exchange.stages.parse import ParseXml
+from gateway.exchange.stages.records import CheckRecords
+from gateway.exchange.stages.schema import ValidateSchema
+from gateway.exchange.xmlsafe import XmlProblem, iter_top_level, open_events, syntax_problem
+
+EXCHANGE_STAGES: tuple[type[Stage], ...] = (CheckName, ParseXml, ValidateSchema, CheckHeader, CheckRecords,
+                                            CheckHistory)
 
 
 class Checker:
-    """Checks received request files against the schemas, nomenclature and history."""
+    """Checks received request files against the schemas, nomenclature and history.
+
+    Reads ``versions.toml``, the XSDs and the nomenclature in ``schemas_dir`` now (raising
+    :class:`~gateway.exchange.references.ReferenceError_` when they are unusable) and again
+    whenever they change. Each file is judged with the versions in force on its day of
+    receipt in ``timezone``.
+    """
 
     def __init__(self, schemas_dir: Path, *, timezone: str, max_file_bytes: int) -> None:
         self.schemas_dir = Path(schemas_dir)
-        self.timezone = timezone
+        self.timezone = ZoneInfo(timezone)
         self.max_file_bytes = max_file_bytes
+        self.references = ReferenceStore(self.schemas_dir)
 
     def check(self, received: Received, history: History) -> Outcome:
         """Runs every stage on ``received`` and returns its outcome (never raises on content)."""
-        raise NotImplementedError
+        context = Context(received=received, history=history, references=self.references.current(),
+                          timezone=self.timezone, max_file_bytes=self.max_file_bytes)
+        stages = [stage() for stage in EXCHANGE_STAGES]
+        for stage in stages:
+            stage.begin(context)
+            if context.duplicate_of is not None:
+                return _outcome(context, reached_records=False)
+            if context.fatal(stage.number):
+                return _outcome(context, reached_records=False)
+        _document_pass(context, stages[1:])
+        for stage in stages:
+            stage.end(context)
+            if context.fatal(stage.number):
+                return _outcome(context, reached_records=False)
+        return _outcome(context, reached_records=True)
+
+
+def _document_pass(context: Context, stages: list[Stage]) -> None:
+    """Streams the file once, handing each element under the root to ``stages``."""
+    namespace = context.namespace or ""
+    tags = (f"{{{namespace}}}Entete", f"{{{namespace}}}Enregistrement") if namespace else ("Entete", "Enregistrement")
+    record_tag = tags[1]
+    position = 0
+
+    def visit(element: etree._Element) -> None:
+        nonlocal position
+        if element.tag == record_tag:
+            position += 1
+            current = position
+        else:
+            current = 0
+        for stage in stages:
+            stage.visit(context, element, current)
+
+    events = open_events(context.received.path, tags)
+    try:
+        for element in iter_top_level(events):
+            root = element.getparent()
+            context.root = root
+            # Elements the tag filter did not select come before this one: visit them first.
+            for stray in list(element.itersiblings(preceding=True))[::-1]:
+                visit(stray)
+                root.remove(stray)
+            visit(element)
+            element.clear(keep_tail=False)
+            root.remove(element)
+        root = events.root
+        if root is not None:
+            context.root = root
+            for stray in list(root):
+                visit(stray)
+                root.remove(stray)
+            if root.getroottree().docinfo.doctype:
+                context.xml_problem = XmlProblem("XML-002", "DOCTYPE declaration", 1, None)
+    except etree.XMLSyntaxError as exc:
+        context.xml_problem = syntax_problem(exc)
+
+
+def _outcome(context: Context, *, reached_records: bool) -> Outcome:
+    received = context.received
+    if context.duplicate_of is not None:
+        return Outcome(received=received, status=FileStatus.DOUBLON, duplicate_of=context.duplicate_of)
+    file_findings = tuple(f for stage in sorted(context.findings) for f in context.findings[stage])
+    header = context.header
+    common = {
+        "received": received, "mode": header.mode if header else None, "convention": context.convention,
+        "id_fichier": header.id_fichier if header else None, "sequence": header.sequence if header else None,
+        "file_findings": file_findings,
+    }
+    fatal = any(f.severity == Severity.FATAL for f in file_findings)
+    if fatal or not reached_records:
+        return Outcome(status=FileStatus.REJETE, **common)
+    records = tuple(context.records)
+    accepted = [r for r in records if r.status != RecordStatus.REJETE]
+    if not accepted:
+        status = FileStatus.REJETE
+    elif len(accepted) < len(records):
+        status = FileStatus.PARTIELLEMENT_ACCEPTE
+    else:
+        status = FileStatus.ACCEPTE
+    return Outcome(status=status, records=records, amount_received=sum((r.amount for r in records), Decimal("0")),
+                   amount_accepted=sum((r.amount for r in accepted), Decimal("0")), **common)

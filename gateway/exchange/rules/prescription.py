@@ -1,0 +1,18 @@
+"""PRE-001: the prescribing physician's code (prefix 10 and Luhn check digit)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from gateway.exchange.messages import finding
+from gateway.exchange.model import Finding
+from gateway.exchange.rules.context import RuleContext
+from gateway.exchange.rules.record import RecordView
+from gateway.identifiers import Profession, is_valid_provider_code
+
+
+def check_physician(record: RecordView, context: RuleContext) -> Iterator[Finding]:
+    """PRE-001 when CodeMedecin is not a valid physician code."""
+    code = record.physician
+    if not (code.text.startswith(Profession.PHYSICIAN.value) and is_valid_provider_code(code.text)):
+        yield finding("PRE-001", line=code.line, path=code.path, value=code.text)

@@ -1,0 +1,124 @@
+"""One record as the stage-4 rules see it: values as written, with their lines and paths.
+
+:func:`read_record` reads a schema-valid ``Enregistrement`` element of any convention into a
+:class:`RecordView`; the element itself is dropped right after the rules ran.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from lxml import etree
+
+from gateway.exchange.model import ActKey
+from gateway.exchange.rules.values import parse_date, parse_decimal, parse_int
+from gateway.exchange.xmlsafe import line_of
+
+LINE_ELEMENTS = {"LAB": "Analyse", "KINE": "Seance", "DIET": "Consultation"}
+
+
+@dataclass(frozen=True)
+class Value:
+    """A value as written, where it is (line, path)."""
+
+    text: str
+    line: int | None
+    path: str
+
+
+@dataclass(frozen=True)
+class ActLine:
+    """One ``Analyse``, ``Seance`` or ``Consultation``."""
+
+    index: int
+    path: str
+    #: the act date as written and where (LAB: Prelevement/@dateHeure)
+    date_value: Value
+    date: dt.date | None
+    code: Value
+    quantity: int
+    amount: Value
+    performer: Value | None = None
+
+    @property
+    def amount_decimal(self) -> Decimal:
+        return parse_decimal(self.amount.text) or Decimal("0")
+
+
+@dataclass(frozen=True)
+class RecordView:
+    """A schema-valid record of one file."""
+
+    position: int
+    path: str
+    line: int | None
+    id: str
+    reference: str
+    matricule: Value
+    physician: Value
+    prescribed: Value
+    prescribed_sessions: int | None
+    place: str | None
+    lines: tuple[ActLine, ...]
+    total: Value
+
+    @property
+    def amount(self) -> Decimal:
+        return parse_decimal(self.total.text) or Decimal("0")
+
+    def act_keys(self) -> tuple[ActKey, ...]:
+        """Distinct (matricule, code, date) of the record's acts, in file order."""
+        keys = dict.fromkeys(ActKey(self.matricule.text, line.code.text, line.date.isoformat())
+                             for line in self.lines if line.date is not None)
+        return tuple(keys)
+
+
+def _value(element: etree._Element, path: str) -> Value:
+    return Value((element.text or "").strip(), line_of(element), path)
+
+
+def read_record(element: etree._Element, convention: str, position: int) -> RecordView:
+    """The view of a record element that passed the schema."""
+    path = f"/Facturation/Enregistrement[{position}]"
+    children = {}
+    lines = []
+    line_name = LINE_ELEMENTS[convention]
+    sampled: Value | None = None
+    place = None
+    for child in element:
+        name = etree.QName(child).localname
+        if name == line_name:
+            lines.append(child)
+        elif name == "Prelevement":
+            sampled = Value(child.get("dateHeure", ""), line_of(child), f"{path}/Prelevement/@dateHeure")
+            place = child.get("lieu")
+        else:
+            children[name] = child
+    ordonnance = {etree.QName(c).localname: c for c in children["Ordonnance"]}
+    acts = []
+    for index, line in enumerate(lines, start=1):
+        line_path = f"{path}/{line_name}[{index}]"
+        parts = {etree.QName(c).localname: c for c in line}
+        if sampled is not None:
+            date_value = sampled
+        else:
+            date_value = _value(parts["Date"], f"{line_path}/Date")
+        performer = parts.get("CodePrestataireExecutant")
+        acts.append(ActLine(
+            index=index, path=line_path, date_value=date_value, date=parse_date(date_value.text[:10]),
+            code=_value(parts["Code"], f"{line_path}/Code"), quantity=parse_int(parts["Quantite"].text) or 0,
+            amount=_value(parts["Montant"], f"{line_path}/Montant"),
+            performer=_value(performer, f"{line_path}/CodePrestataireExecutant") if performer is not None else None,
+        ))
+    sessions = ordonnance.get("NombreSeancesPrescrites")
+    return RecordView(
+        position=position, path=path, line=line_of(element), id=element.get("id", "").strip(),
+        reference=element.get("reference", ""),
+        matricule=_value(children["Matricule"], f"{path}/Matricule"),
+        physician=_value(ordonnance["CodeMedecin"], f"{path}/Ordonnance/CodeMedecin"),
+        prescribed=_value(ordonnance["DateOrdonnance"], f"{path}/Ordonnance/DateOrdonnance"),
+        prescribed_sessions=parse_int(sessions.text) if sessions is not None else None,
+        place=place, lines=tuple(acts), total=_value(children["MontantEnregistrement"], f"{path}/MontantEnregistrement"),
+    )

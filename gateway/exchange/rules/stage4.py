@@ -1,0 +1,38 @@
+"""The stage-4 rules in the order their findings are listed, and the record statuses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from gateway.exchange.model import Finding, RecordStatus, Severity
+from gateway.exchange.rules.context import RecordRule
+from gateway.exchange.rules.conventions import check_convention
+from gateway.exchange.rules.dates import check_dates
+from gateway.exchange.rules.matricule import check_matricule
+from gateway.exchange.rules.prescription import check_physician
+from gateway.exchange.rules.tariffs import check_tariffs
+
+RECORD_RULES: tuple[RecordRule, ...] = (check_matricule, check_physician, check_dates, check_tariffs,
+                                        check_convention)
+
+
+def record_status(findings: Iterable[Finding]) -> RecordStatus:
+    """REJETE on any ERREUR, ACCEPTE_AVEC_AVERTISSEMENT on a warning, else ACCEPTE."""
+    severities = {f.severity for f in findings}
+    if Severity.ERREUR in severities or Severity.FATAL in severities:
+        return RecordStatus.REJETE
+    if Severity.AVERTISSEMENT in severities:
+        return RecordStatus.ACCEPTE_AVEC_AVERTISSEMENT
+    return RecordStatus.ACCEPTE
+
+
+def unique(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    """Drops repeats of the same code at the same place (a LAB record's one act date)."""
+    seen = set()
+    kept = []
+    for item in findings:
+        key = (item.code, item.path, item.value)
+        if key not in seen:
+            seen.add(key)
+            kept.append(item)
+    return tuple(kept)

@@ -1,0 +1,34 @@
+"""Stage 1: well-formed UTF-8 XML, no DTD or entities, within the parser's limits (XML-00x).
+
+The pass itself (pipeline.py) is what parses; this stage checks the prolog before it starts
+and reports what the pass ran into.
+"""
+
+from __future__ import annotations
+
+from gateway.exchange.messages import finding
+from gateway.exchange.stages.base import Context, StageBase
+from gateway.exchange.xmlsafe import prolog_problem
+
+#: enough for any prolog a request file has: the DOCTYPE must come before the root element
+HEAD_BYTES = 1 << 16
+
+
+class ParseXml(StageBase):
+    """Stage 1: XML-001 (not UTF-8, not well-formed), XML-002 (DTD), XML-003 (limits)."""
+
+    number = 1
+
+    def begin(self, context: Context) -> None:
+        with context.received.path.open("rb") as handle:
+            head = handle.read(HEAD_BYTES)
+        problem = prolog_problem(head)
+        if problem is not None:
+            context.xml_problem = problem
+            self.end(context)
+
+    def end(self, context: Context) -> None:
+        problem = context.xml_problem
+        if problem is not None and not context.fatal(1):
+            context.valid = False
+            context.add(1, finding(problem.code, line=problem.line, column=problem.column, detail=problem.detail))

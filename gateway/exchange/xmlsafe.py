@@ -1,0 +1,137 @@
+"""Reading request XML safely: no DTD, no entities, no network, bounded, UTF-8 only.
+
+:func:`prolog_problem` looks at the first bytes before any parser does (encoding and DTD:
+XML-001 and XML-002, so a DTD is never even parsed); :func:`iter_top_level` streams the
+children of the root element with lxml configured defensively; :func:`syntax_problem` turns
+lxml's error into the XML-001 / XML-003 it stands for. libxml2's own limits are the bounds of
+XML-003: nesting deeper than 256 elements, and a text node or attribute value over
+10,000,000 bytes.
+
+Line numbers: libxml2 keeps element lines in 16 bits and, beyond line 65535, derives an
+element's line from the text node that follows it; :func:`line_of` undoes that.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+#: a root-level element reached by the stream (None when the file ended)
+READ_CHUNK = 1 << 16
+_BOMS = {b"\xef\xbb\xbf": "utf-8", b"\xfe\xff": "utf-16", b"\xff\xfe": "utf-16", b"\x00\x00\xfe\xff": "utf-32"}
+_DECL = re.compile(rb"<\?xml\s+version\s*=\s*(['\"])[^'\"]*\1(\s+encoding\s*=\s*(['\"])([^'\"]*)\3)?")
+_SKIP = re.compile(rb"\s+|<!--.*?-->|<\?.*?\?>", re.S)
+
+
+@dataclass(frozen=True)
+class XmlProblem:
+    """Why a file is not acceptable XML: code (XML-001/002/003), where, and libxml2's words."""
+
+    code: str
+    detail: str
+    line: int | None = None
+    column: int | None = None
+
+
+def _position(data: bytes, offset: int) -> tuple[int, int]:
+    line = data.count(b"\n", 0, offset) + 1
+    return line, offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+
+
+def prolog_problem(head: bytes) -> XmlProblem | None:
+    """XML-001 for a non-UTF-8 encoding, XML-002 for a DOCTYPE, from the file's first bytes."""
+    for bom, name in sorted(_BOMS.items(), key=lambda item: -len(item[0])):
+        if head.startswith(bom):
+            if name != "utf-8":
+                return XmlProblem("XML-001", f"the file is encoded in {name.upper()}, not UTF-8", 1, 1)
+            head = head[len(bom):]
+            break
+    if head[:4] in (b"\x00\x00\x00<", b"<\x00\x00\x00") or head[:2] in (b"\x00<", b"<\x00"):
+        return XmlProblem("XML-001", "the file is encoded in UTF-16 or UTF-32, not UTF-8", 1, 1)
+    declaration = _DECL.match(head)
+    offset = 0
+    if declaration:
+        encoding = declaration.group(4)
+        if encoding is not None and encoding.decode("ascii", "replace").lower() != "utf-8":
+            line, column = _position(head, declaration.start(4))
+            return XmlProblem("XML-001", f"encoding {encoding.decode('ascii', 'replace')!r} is declared; only UTF-8 is accepted",
+                              line, column)
+        offset = declaration.end()
+        end = head.find(b"?>", offset)
+        offset = end + 2 if end >= 0 else offset
+    while True:
+        skipped = _SKIP.match(head, offset)
+        if not skipped:
+            break
+        offset = skipped.end()
+    if head.startswith(b"<!DOCTYPE", offset):
+        line, column = _position(head, offset)
+        return XmlProblem("XML-002", "DOCTYPE declaration", line, column)
+    return None
+
+
+def syntax_problem(exc: etree.XMLSyntaxError) -> XmlProblem:
+    """XML-003 when libxml2 stopped at one of its limits, else XML-001."""
+    entry = exc.error_log.last_error if exc.error_log else None
+    line, column = (exc.position if exc.position else (exc.lineno, None))
+    message = (entry.message if entry is not None else str(exc)).strip()
+    limit = entry is not None and (entry.type_name == "ERR_RESOURCE_LIMIT" or "XML_PARSE_HUGE" in message)
+    if entry is not None and entry.type_name in {"ERR_ENTITY_BOUNDARY", "ERR_UNDECLARED_ENTITY"} and "DOCTYPE" in message:
+        return XmlProblem("XML-002", message, line or None, column or None)
+    return XmlProblem("XML-003" if limit else "XML-001", message, line or None, column or None)
+
+
+def line_of(element: etree._Element) -> int | None:
+    """The line an element starts on (corrects libxml2 beyond line 65535)."""
+    line = element.sourceline
+    if line is None or line < 65535:
+        return line
+    if element.text is not None:
+        return line - element.text.count("\n")
+    if len(element) == 0 and element.tail:
+        return line - element.tail.count("\n")
+    return line
+
+
+def open_events(path: Path, tags: tuple[str, ...]) -> etree.iterparse:
+    """lxml's iterparse on ``path`` for end events of ``tags``, defused and bounded."""
+    return etree.iterparse(
+        str(path), events=("end",), tag=tags, load_dtd=False, no_network=True, resolve_entities=False,
+        huge_tree=False, remove_comments=True, remove_pis=True, collect_ids=False, dtd_validation=False,
+        encoding=None,
+    )
+
+
+def read_root(path: Path) -> tuple[str, dict[str, str], int] | XmlProblem | None:
+    """(Clark tag, attributes, line) of the root element, reading only up to its start tag.
+
+    Returns the problem when the file breaks before that point, None when it has no element.
+    """
+    parser = etree.XMLPullParser(events=("start",), load_dtd=False, no_network=True,
+                                 resolve_entities=False, huge_tree=False)
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(READ_CHUNK):
+                parser.feed(chunk)
+                for _, element in parser.read_events():
+                    return element.tag, dict(element.attrib), line_of(element) or 1
+            parser.close()
+    except etree.XMLSyntaxError as exc:
+        return syntax_problem(exc)
+    return None
+
+
+def iter_top_level(events: etree.iterparse) -> Iterator[etree._Element]:
+    """The root's children among the events' tags, each complete, in file order.
+
+    Deeper elements with the same tags are skipped (they belong to a child). The caller
+    clears or removes each child once done with it, so memory stays bounded.
+    """
+    for _, element in events:
+        parent = element.getparent()
+        if parent is not None and parent.getparent() is None:
+            yield element
