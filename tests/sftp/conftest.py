@@ -118,9 +118,13 @@ class LiveServer:
                   key: paramiko.PKey | None = None, **options) -> paramiko.Transport:
         """A connected, authenticated paramiko transport (raises on failure)."""
         transport = paramiko.Transport(("127.0.0.1", self.port), **options)
-        transport.connect(hostkey=self.host_key, username=user or login.code,
-                          pkey=key if key is not None or password is not None else login.pkey(),
-                          password=password)
+        try:
+            transport.connect(hostkey=self.host_key, username=user or login.code,
+                              pkey=key if key is not None or password is not None else login.pkey(),
+                              password=password)
+        except BaseException:
+            transport.close()  # as a client gives up after a refusal
+            raise
         return transport
 
     def client(self, login: ProviderLogin, **kwargs) -> paramiko.SFTPClient:
