@@ -18,7 +18,7 @@ Status = Annotated[str, Query(pattern="^(|EN_PREPARATION|TRANSMISE|A_CORRIGER|CL
 
 
 @router.get("/applications", response_model=ApplicationsPage, summary="Applications, newest first")
-def list_applications(request: Request, status: Status = "", offset: Annotated[int, Query(ge=0)] = 0,
+def list_applications(request: Request, status: Status = "", offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
                       limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
                       client: ApiClient = Depends(api_reader)) -> dict:
     rows = service(request).list(status=status or None, limit=limit + 1, offset=offset)

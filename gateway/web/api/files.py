@@ -18,12 +18,12 @@ from gateway.web import filestore
 from gateway.web.api.common import ERRORS, MAX_LIMIT, READ, api_admin, api_reader
 from gateway.web.api.schemas import FileDetail, FileOut, FindingOut, ForwardedOut, Page, VoidIn, VoidOut
 from gateway.web.app import client_address, state
-from gateway.web.routes.files import FileFilters, filtered_query, load_file, roots
+from gateway.web.routes.files import MAX_ID, FileFilters, Id, filtered_query, load_file, roots
 from gateway.web.staff import ApiClient
 
 router = APIRouter(tags=["request files"], dependencies=READ, responses=ERRORS)
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
-After = Annotated[int, Query(ge=0, description="Cursor: only items with an id above it")]
+After = Annotated[int, Query(ge=0, le=MAX_ID, description="Cursor: only items with an id above it")]
 
 
 def file_out(row: RequestFile) -> dict:
@@ -48,7 +48,7 @@ def list_files(request: Request, provider: str = "", convention: str = "", statu
 
 
 @router.get("/files/{file_id}", response_model=FileDetail, summary="One request file with its findings")
-def get_file(request: Request, file_id: int, client: ApiClient = Depends(api_reader)) -> dict:
+def get_file(request: Request, file_id: Id, client: ApiClient = Depends(api_reader)) -> dict:
     web = state(request)
     with web.sessions() as session:
         row = load_file(session, file_id)
@@ -61,7 +61,7 @@ def get_file(request: Request, file_id: int, client: ApiClient = Depends(api_rea
     return body
 
 
-def _download(request: Request, file_id: int, client: ApiClient, which: str) -> Response:
+def _download(request: Request, file_id: Id, client: ApiClient, which: str) -> Response:
     web = state(request)
     with web.sessions() as session:
         row = load_file(session, file_id)
@@ -78,19 +78,18 @@ def _download(request: Request, file_id: int, client: ApiClient, which: str) -> 
 
 @router.get("/files/{file_id}/response", summary="The response XML (attachment)",
             response_class=Response, responses={200: {"content": {"application/xml": {}}}})
-def get_response(request: Request, file_id: int, client: ApiClient = Depends(api_reader)) -> Response:
+def get_response(request: Request, file_id: Id, client: ApiClient = Depends(api_reader)) -> Response:
     return _download(request, file_id, client, "response")
 
 
 @router.get("/files/{file_id}/request", summary="The request file as received (attachment)",
             response_class=Response, responses={200: {"content": {"application/xml": {}}}})
-def get_request(request: Request, file_id: int, client: ApiClient = Depends(api_reader)) -> Response:
+def get_request(request: Request, file_id: Id, client: ApiClient = Depends(api_reader)) -> Response:
     return _download(request, file_id, client, "request")
 
 
-@router.post("/files/{file_id}/void", response_model=VoidOut, summary="Void a file (admin scope)",
-             responses={409: {"model": ERRORS[401]["model"]}})
-def void(request: Request, file_id: int, body: VoidIn, client: ApiClient = Depends(api_admin)) -> dict:
+@router.post("/files/{file_id}/void", response_model=VoidOut, summary="Void a file (admin scope)")
+def void(request: Request, file_id: Id, body: VoidIn, client: ApiClient = Depends(api_admin)) -> dict:
     web = state(request)
     with web.sessions() as session:
         row = load_file(session, file_id)

@@ -7,7 +7,9 @@ is recorded by the service's audited read.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from gateway.intake.rendering import render_html, render_pdf
@@ -16,6 +18,7 @@ from gateway.intake.status import Status
 from gateway.web.app import client_address, render, state
 from gateway.web.auth import staff_member
 from gateway.web.errors import BadInput, WebError
+from gateway.web.routes.files import Id
 from gateway.web.security import DOCUMENT_CSP
 from gateway.web.staff import StaffView
 from gateway.web.thumbnails import ThumbnailError, first_page_png
@@ -46,7 +49,7 @@ def _confirmed(form) -> None:  # noqa: ANN001 - a form
 
 
 @router.get("/applications")
-def queue(request: Request, status: str = "TRANSMISE", q: str = "", page: int = 1,
+def queue(request: Request, status: str = "TRANSMISE", q: str = "", page: Annotated[int, Query(ge=1, le=100_000)] = 1,
           user: StaffView = Depends(staff_member)) -> Response:
     applications = service(request)
     status = status if status in QUEUE or status == "all" else "TRANSMISE"
@@ -88,7 +91,7 @@ def report_pdf(request: Request, reference: str, user: StaffView = Depends(staff
         "Content-Disposition": f'attachment; filename="{reference}-rapport.pdf"'})
 
 
-def _document(request: Request, reference: str, doc_id: int, user: StaffView):  # noqa: ANN202
+def _document(request: Request, reference: str, doc_id: Id, user: StaffView):  # noqa: ANN202
     applications = service(request)
     view, data = applications.read_document(doc_id, actor=user.actor, address=client_address(request))
     if view.reference != reference:
@@ -97,7 +100,7 @@ def _document(request: Request, reference: str, doc_id: int, user: StaffView):  
 
 
 @router.get("/applications/{reference}/documents/{doc_id}")
-def document(request: Request, reference: str, doc_id: int, user: StaffView = Depends(staff_member)) -> Response:
+def document(request: Request, reference: str, doc_id: Id, user: StaffView = Depends(staff_member)) -> Response:
     """The file as received: accepted PDFs in the browser's viewer, anything else as a download."""
     view, data = _document(request, reference, doc_id, user)
     headers = {"Content-Security-Policy": DOCUMENT_CSP, "X-Content-Type-Options": "nosniff",
@@ -110,7 +113,7 @@ def document(request: Request, reference: str, doc_id: int, user: StaffView = De
 
 
 @router.get("/applications/{reference}/documents/{doc_id}/thumbnail.png")
-def thumbnail(request: Request, reference: str, doc_id: int, user: StaffView = Depends(staff_member)) -> Response:
+def thumbnail(request: Request, reference: str, doc_id: Id, user: StaffView = Depends(staff_member)) -> Response:
     view, data = _document(request, reference, doc_id, user)
     if not view.accepted:
         raise BadInput("only accepted documents have a preview")
@@ -156,7 +159,7 @@ async def withdraw(request: Request, reference: str, user: StaffView = Depends(s
 
 
 @router.post("/applications/{reference}/documents/{doc_id}/kind")
-async def confirm_kind(request: Request, reference: str, doc_id: int,
+async def confirm_kind(request: Request, reference: str, doc_id: Id,
                        user: StaffView = Depends(staff_member)) -> Response:
     form = await request.form()
     service(request).confirm_kind(reference, doc_id, str(form.get("kind", "")), actor=user.actor,

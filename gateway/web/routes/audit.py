@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
@@ -21,7 +23,7 @@ PAGE_SIZE = 100
 
 @router.get("/audit")
 def audit_log(request: Request, actor: str = "", action: str = "", target_type: str = "", target_id: str = "",
-              date_from: str = "", date_to: str = "", page: int = 1,
+              date_from: str = "", date_to: str = "", page: Annotated[int, Query(ge=1, le=100_000)] = 1,
               user: StaffView = Depends(staff_member)) -> Response:
     web = state(request)
     zone = ZoneInfo(web.config.timezone)

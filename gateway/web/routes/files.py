@@ -10,7 +10,9 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
@@ -27,6 +29,9 @@ from gateway.web.errors import BadInput
 from gateway.web.staff import StaffView
 
 router = APIRouter(include_in_schema=False)
+#: ids are 32-bit integers on every database; larger values are refused before any query
+MAX_ID = 2_147_483_647
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 PAGE_SIZE = 50
 #: lines of a request shown on its page; the download has all of them
 MAX_LINES = 5000
@@ -93,7 +98,7 @@ def filtered_query(filters: FileFilters, timezone: str):  # noqa: ANN201 - a Sel
 
 @router.get("/files")
 def file_list(request: Request, provider: str = "", convention: str = "", status: str = "", date_from: str = "",
-              date_to: str = "", error_code: str = "", name: str = "", page: int = 1,
+              date_to: str = "", error_code: str = "", name: str = "", page: Annotated[int, Query(ge=1, le=100_000)] = 1,
               user: StaffView = Depends(staff_member)) -> Response:
     web = state(request)
     filters = FileFilters(provider.strip(), convention.strip(), status.strip(), parse_date(date_from),
@@ -142,7 +147,7 @@ def roots(request: Request) -> SpoolPaths:
 
 
 @router.get("/files/{file_id}")
-def file_detail(request: Request, file_id: int, user: StaffView = Depends(staff_member)) -> Response:
+def file_detail(request: Request, file_id: Id, user: StaffView = Depends(staff_member)) -> Response:
     web = state(request)
     with web.sessions() as session:
         row = load_file(session, file_id)
@@ -164,7 +169,7 @@ def file_detail(request: Request, file_id: int, user: StaffView = Depends(staff_
                   error_lines={f.line for f in findings if f.line})
 
 
-def _attachment(request: Request, user: StaffView, file_id: int, which: str) -> Response:
+def _attachment(request: Request, user: StaffView, file_id: Id, which: str) -> Response:
     web = state(request)
     with web.sessions() as session:
         row = load_file(session, file_id)
@@ -179,17 +184,17 @@ def _attachment(request: Request, user: StaffView, file_id: int, which: str) -> 
 
 
 @router.get("/files/{file_id}/request")
-def download_request(request: Request, file_id: int, user: StaffView = Depends(staff_member)) -> Response:
+def download_request(request: Request, file_id: Id, user: StaffView = Depends(staff_member)) -> Response:
     return _attachment(request, user, file_id, "request")
 
 
 @router.get("/files/{file_id}/response")
-def download_response(request: Request, file_id: int, user: StaffView = Depends(staff_member)) -> Response:
+def download_response(request: Request, file_id: Id, user: StaffView = Depends(staff_member)) -> Response:
     return _attachment(request, user, file_id, "response")
 
 
 @router.post("/files/{file_id}/void")
-async def void(request: Request, file_id: int, user: StaffView = Depends(staff_member)) -> Response:
+async def void(request: Request, file_id: Id, user: StaffView = Depends(staff_member)) -> Response:
     form = await request.form()
     reason = str(form.get("reason", "")).strip()
     if form.get("confirm") != "yes":

@@ -31,7 +31,8 @@ def _checks(request: Request):  # noqa: ANN202
     return all_checks(web.engine, web.sessions, folders, (config.sftp_host, config.sftp_port), web.clock.now())
 
 
-@router.get("/status.json", summary="Detailed status as JSON (503 when a check fails)")
+@router.get("/status.json", summary="Detailed status as JSON (503 when a check fails)",
+            responses={503: {"description": "A check failed (same body)"}})
 def status_json(request: Request) -> JSONResponse:
     checks = _checks(request)
     result = overall(checks)

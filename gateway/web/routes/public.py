@@ -20,6 +20,7 @@ from gateway.web import csrf
 from gateway.web.app import client_address, render, state
 from gateway.web.errors import BadInput, WebError
 from gateway.web.routes.applications import service
+from gateway.web.routes.files import Id
 
 router = APIRouter(include_in_schema=False)
 APPLICANT = "applicant"
@@ -120,7 +121,7 @@ async def upload(request: Request, token: str) -> Response:
 
 
 @router.post("/suivi/{token}/documents/{doc_id}/remove")
-async def remove(request: Request, token: str, doc_id: int) -> Response:
+async def remove(request: Request, token: str, doc_id: Id) -> Response:
     await csrf.check(request)
     applications = service(request)
     view = applications.by_followup(token)
