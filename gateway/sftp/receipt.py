@@ -46,8 +46,10 @@ class Receipt:
 class Reception:
     """Puts uploads in place and registers them; shared by every session of a process."""
 
-    def __init__(self, sessions: sessionmaker[Session], *, durable: bool, clock: Clock | None = None) -> None:
+    def __init__(self, sessions: sessionmaker[Session], *, durable: bool, node: str = "",
+                 clock: Clock | None = None) -> None:
         self._sessions = sessions
+        self._node = node
         self._durable = durable
         self._clock = clock or SystemClock()
 
@@ -110,7 +112,8 @@ class Reception:
         SFTP_UPLOADS.labels(result="received").inc()
         SFTP_UPLOAD_BYTES.inc(size)
         log.info("file received", file=final.name, bytes=size, sha256=sha256, via=kind,
-                 duration_s=round(time.monotonic() - started, 3), result="received", **who.log_fields())
+                 duration_s=round(time.monotonic() - started, 3), result="received", node=self._node,
+                 **who.log_fields())
         return receipt
 
     def record(self, who: Who, action: str, *, target: str, outcome: str = "ok", **detail: object) -> None:

@@ -75,7 +75,7 @@ class SftpServer:
         self.node = node
         self.authenticator = Authenticator(sessions)
         self.limits = Limits(sessions, config.limits, node=node)
-        self.reception = Reception(sessions, durable=config.durable)
+        self.reception = Reception(sessions, durable=config.durable, node=node)
         self.port = config.port
         self._connections: dict[str, Connection] = {}
         self._lock = threading.Lock()
