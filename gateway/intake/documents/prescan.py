@@ -239,6 +239,9 @@ def prescan(data: bytes, limits: PdfLimits) -> PreScan:
     objects = data.count(b"endobj")
     if objects > limits.max_objects:
         raise too_complex(f"{objects} objects", limit=limits.max_objects)
+    streams = data.count(b"endstream")
+    if streams > limits.max_objects:
+        raise too_complex(f"{streams} streams", limit=limits.max_objects)
     # An upper bound of the delimiters, counted before any regex work over a flood of them.
     tokens = data.count(b"[") + data.count(b"<<")
     if tokens > limits.max_structure_tokens:
