@@ -30,7 +30,7 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 #: elements that may repeat and so carry a position in a path (section 6)
 REPEATED = frozenset({"Enregistrement", "Analyse", "Seance", "Consultation"})
 _ATTRIBUTE = re.compile(r"attribute '(?:\{[^}]*\})?([^']+)'")
-_STEP = re.compile(r"\*\[(\d+)\]|\*")
+_STEP = re.compile(r"^(?:\*|(?:[^:\[]+:)?([^\[]+))(?:\[(\d+)\])?$")
 
 _FRAGMENTS = """<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:f="{ns}" targetNamespace="{ns}"
  elementFormDefault="qualified"><xs:include schemaLocation="{file}"/>
@@ -65,15 +65,21 @@ def fragment_schema(version: SchemaVersion) -> etree.XMLSchema:
     return schema
 
 
-def spec_path(element: etree._Element) -> str:
-    """``/Facturation/Enregistrement[3]/Seance[2]/Date``: local names, positions on repeats."""
+def spec_path(element: etree._Element, record_position: int = 0) -> str:
+    """``/Facturation/Enregistrement[3]/Seance[2]/Date``: local names, positions on repeats.
+
+    ``record_position`` is the position of the record the element is in (the pass removes
+    the records before it from the tree, so it cannot be counted there).
+    """
     steps = []
     node: etree._Element | None = element
     while node is not None:
         name = etree.QName(node).localname
         if name in REPEATED:
-            position = getattr(node, "_position", None)
-            if position is None:
+            parent = node.getparent()
+            if record_position and parent is not None and parent.getparent() is None:
+                position = record_position
+            else:
                 position = 1 + sum(1 for s in node.itersiblings(preceding=True) if s.tag == node.tag)
             steps.append(f"{name}[{position}]")
         else:
@@ -139,6 +145,7 @@ class ValidateSchema(StageBase):
     def visit(self, context: Context, element: etree._Element, position: int) -> None:
         if context.convention is None or self._root_problem is not None:
             return
+        self._position = position
         tag = element.tag if isinstance(element.tag, str) else ""
         in_ns = tag.startswith("{" + self._ns + "}")
         is_header = in_ns and tag.endswith("}Entete")
@@ -155,7 +162,8 @@ class ValidateSchema(StageBase):
         if not allowed and not self._order_broken:
             self._order_broken = True
             wanted = f" Expected is ( {{{self._ns}}}{expected} )." if expected else ""
-            self._error(f"Element '{tag}': This element is not expected.{wanted}", line_of(element), spec_path(element))
+            self._error(f"Element '{tag}': This element is not expected.{wanted}", line_of(element),
+                        spec_path(element, position))
         if not (is_header or is_record):
             return
         if element.tail and element.tail.strip():
@@ -172,24 +180,27 @@ class ValidateSchema(StageBase):
         if raw_id is not None and raw_id.strip().isdigit() and int(raw_id) > 0:
             if int(raw_id) in self._ids:
                 self._error(f"Element '{tag}': Duplicate key-sequence ['{raw_id.strip()}'] in unique identity-constraint "
-                            f"'{{{self._ns}}}idUnique'.", line_of(element), spec_path(element) + "/@id", raw_id)
+                            f"'{{{self._ns}}}idUnique'.", line_of(element), spec_path(element, self._position) + "/@id", raw_id)
             self._ids.add(int(raw_id))
         if reference is not None:
             if reference in self._references:
                 self._error(f"Element '{tag}': Duplicate key-sequence ['{reference}'] in unique identity-constraint "
-                            f"'{{{self._ns}}}referenceUnique'.", line_of(element), spec_path(element) + "/@reference",
+                            f"'{{{self._ns}}}referenceUnique'.", line_of(element), spec_path(element, self._position) + "/@reference",
                             reference)
             self._references.add(reference)
 
     def _schema_error(self, fragment: etree._Element, entry: etree._LogEntry) -> None:
         node = fragment
-        for match in _STEP.finditer((entry.path or "/*")[2:]):
-            index = int(match.group(1) or 1) - 1
-            children = [c for c in node if isinstance(c.tag, str)]
+        for step in (entry.path or "/*").split("/")[2:]:
+            match = _STEP.match(step)
+            if match is None:
+                break
+            name, index = match.group(1), int(match.group(2) or 1) - 1
+            children = [c for c in node if isinstance(c.tag, str) and (name is None or etree.QName(c).localname == name)]
             if index >= len(children):
                 break
             node = children[index]
-        path = spec_path(node)
+        path = spec_path(node, self._position)
         value = None
         attribute = _ATTRIBUTE.search(entry.message)
         if attribute and "is required but missing" not in entry.message:
