@@ -1,0 +1,72 @@
+"""``gateway staff``, ``gateway apikey`` and ``gateway serve --role web``, run as an operator would."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+
+import httpx
+import pytest
+
+from gateway.accounts.passwords import verify_password
+from gateway.web.staff import api_client, list_staff
+from tests.support import GATEWAY, clean_env, free_port, run_gateway, wait_until
+
+
+@pytest.fixture
+def migrated(project, engine):  # noqa: ANN001
+    """The project with its database migrated (in process: the commands are what is tested)."""
+    return project
+
+
+def test_staff_add_with_password_from_stdin(migrated, sessions):
+    result = run_gateway("staff", "add", "dora", "--role", "admin", "--password-stdin", config=migrated.config,
+                         input="a-long-enough-password\n")
+    assert result.returncode == 0, result.stderr
+    (user,) = list_staff(sessions)
+    assert (user.login, user.role) == ("dora", "admin")
+    assert verify_password(user.password_hash, "a-long-enough-password")
+
+
+@pytest.mark.heavy
+@pytest.mark.parametrize("args,password", [
+    pytest.param(["eve", "--role", "boss"], "a-long-enough-password", id="unknown-role"),
+    pytest.param(["eve", "--role", "agent"], "short", id="short-password"),
+    pytest.param(["Eve Smith", "--role", "agent"], "a-long-enough-password", id="bad-login"),
+])
+def test_staff_add_refusals_exit_2(migrated, args, password):
+    result = run_gateway("staff", "add", *args, "--password-stdin", config=migrated.config, input=password + "\n")
+    assert result.returncode == 2, result.stdout + result.stderr
+
+
+def test_apikey_printed_once_and_revocable(migrated, sessions):
+    created = run_gateway("apikey", "create", "back-office", "--scope", "backoffice", config=migrated.config)
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip()
+    assert key.startswith("gwk_") and len(key) > 40
+    assert api_client(sessions, key).scope == "backoffice"
+    assert run_gateway("apikey", "revoke", "back-office", config=migrated.config).returncode == 0
+    assert api_client(sessions, key) is None
+
+
+def test_serve_web_role_answers_and_stops_on_sigterm(migrated):
+    port = free_port()
+    config = migrated.config
+    config.write_text(config.read_text() + f"[web]\nport = {port}\n")
+    process = subprocess.Popen([GATEWAY, "serve", "--role", "web", "--config", str(config)], env=clean_env(),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        def healthy() -> bool:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_until(healthy, timeout_s=30, interval_s=0.2)
+        assert httpx.get(f"http://127.0.0.1:{port}/demande", timeout=5).status_code == 200
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
