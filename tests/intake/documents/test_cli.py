@@ -28,14 +28,21 @@ def lines(stdout: str) -> list[dict]:
     return [json.loads(line) for line in stdout.splitlines() if line.strip()]
 
 
+def big_pdf(folder: Path) -> Path:
+    """A readable PDF of about 100 KB: over the test config's limit of 100000 bytes."""
+    return write(folder, "gros.pdf", s.fpdf_pdf(pages=2) + b"\n" * 100_000)
+
+
 def test_json_one_object_per_file_and_exit_1_when_refused(tmp_path: Path, config: Path) -> None:
     good = write(tmp_path, "fiche.pdf", s.fpdf_pdf())
     bad = write(tmp_path, "photo.pdf", s.jpeg_bytes())
-    done = run_gateway("intake", "check", str(good), str(bad), "--json", config=config)
+    big = big_pdf(tmp_path)
+    done = run_gateway("intake", "check", str(good), str(bad), str(big), "--json", config=config)
     assert done.returncode == 1, done.stderr
-    first, second = lines(done.stdout)
+    first, second, third = lines(done.stdout)
     assert (first["file"], first["verdict"], first["reason"], first["flags"]) == (str(good), "accepted", None, [])
     assert (second["verdict"], second["reason"]) == ("refused", "jpeg_refuse")
+    assert (third["reason"], third["size"], third["sha256"]) == ("fichier_trop_volumineux", big.stat().st_size, None)
     assert first["page_count"] == 1 and len(first["sha256"]) == 64 and first["scanned"] is False
 
 
@@ -54,10 +61,8 @@ def test_name_option_applies_the_name_rules(tmp_path: Path, config: Path) -> Non
     assert (row["reason"], row["display_name"]) == ("htm_refuse", "page.html")
 
 
-def test_size_limit_comes_from_the_configuration(tmp_path: Path, config: Path) -> None:
-    big = write(tmp_path, "gros.pdf", s.fpdf_pdf(pages=2) + b"\n" * 100_000)
-    done = run_gateway("intake", "check", str(big), "--json", config=config)
-    assert lines(done.stdout)[0]["reason"] == "fichier_trop_volumineux"
+def test_size_limit_from_the_environment_overrides_the_file(tmp_path: Path, config: Path) -> None:
+    big = big_pdf(tmp_path)
     done = run_gateway("intake", "check", str(big), "--json", config=config,
                        env={"GATEWAY_INTAKE__MAX_DOCUMENT_BYTES": "300000"})
     assert lines(done.stdout)[0]["verdict"] == "accepted"
