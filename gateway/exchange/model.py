@@ -47,7 +47,7 @@ class Mode(StrEnum):
     TEST = "TEST"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One error, warning or note, located where the spec says (section 4, 'chemin')."""
 
@@ -61,7 +61,7 @@ class Finding:
     value: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ActKey:
     """What DUP-001/DUP-002 compare: matricule, act code and act date (ISO)."""
 
@@ -94,7 +94,7 @@ class EarlierFile:
     received_at: dt.datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RecordResult:
     """A record of a file that reached stage 4, in file order."""
 

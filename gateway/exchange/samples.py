@@ -75,7 +75,7 @@ DEFAULT_ACTS = {"LAB": (Act("L0101"), Act("L0201")), "KINE": (Act("K101"), Act("
 def default_record(convention: str, index: int) -> Record:
     """A valid record of ``convention`` numbered ``index`` (distinct matricules)."""
     birth = dt.date(1950, 1, 1) + dt.timedelta(days=index % 20000)
-    return Record(id=str(index), reference=f"INV-{index:06d}", matricule=make_matricule(birth, index),
+    return Record(id=str(index), reference=f"INV-{index:06d}", matricule=make_matricule(birth, index // 20000),
                   acts=DEFAULT_ACTS[convention])
 
 

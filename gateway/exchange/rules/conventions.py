@@ -9,7 +9,8 @@ from gateway.exchange.model import Finding
 from gateway.exchange.rules.context import RuleContext
 from gateway.exchange.rules.dates import SESSION_CODE
 from gateway.exchange.rules.record import RecordView
-from gateway.identifiers import Profession, is_valid_provider_code
+from gateway.exchange.rules.prescription import is_professional
+from gateway.identifiers import Profession
 
 HOME_SAMPLING = "L0901"
 
@@ -29,5 +30,5 @@ def check_convention(record: RecordView, context: RuleContext) -> Iterator[Findi
     elif context.convention == "DIET":
         for line in record.lines:
             code = line.performer
-            if code is not None and not (code.text.startswith(Profession.DIET.value) and is_valid_provider_code(code.text)):
+            if code is not None and not is_professional(code.text, Profession.DIET):
                 yield finding("DIE-001", line=code.line, path=code.path, value=code.text)

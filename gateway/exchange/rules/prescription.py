@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 
 from gateway.exchange.messages import finding
 from gateway.exchange.model import Finding
@@ -11,8 +12,14 @@ from gateway.exchange.rules.record import RecordView
 from gateway.identifiers import Profession, is_valid_provider_code
 
 
+@lru_cache(maxsize=4096)
+def is_professional(code: str, profession: Profession) -> bool:
+    """True when ``code`` is a valid provider code of ``profession`` (prefix and check digit)."""
+    return code.startswith(profession.value) and is_valid_provider_code(code)
+
+
 def check_physician(record: RecordView, context: RuleContext) -> Iterator[Finding]:
     """PRE-001 when CodeMedecin is not a valid physician code."""
     code = record.physician
-    if not (code.text.startswith(Profession.PHYSICIAN.value) and is_valid_provider_code(code.text)):
+    if not is_professional(code.text, Profession.PHYSICIAN):
         yield finding("PRE-001", line=code.line, path=code.path, value=code.text)

@@ -21,11 +21,16 @@ LINE_ELEMENTS = {"LAB": "Analyse", "KINE": "Seance", "DIET": "Consultation"}
 
 @dataclass(frozen=True)
 class Value:
-    """A value as written, where it is (line, path)."""
+    """A value as written, where it is (its element, for the line, and its path)."""
 
     text: str
-    line: int | None
+    element: etree._Element
     path: str
+
+    @property
+    def line(self) -> int | None:
+        """Only asked for when a rule fires, while the record's element is still whole."""
+        return line_of(self.element)
 
 
 @dataclass(frozen=True)
@@ -68,15 +73,25 @@ class RecordView:
     def amount(self) -> Decimal:
         return parse_decimal(self.total.text) or Decimal("0")
 
-    def act_keys(self) -> tuple[ActKey, ...]:
-        """Distinct (matricule, code, date) of the record's acts, in file order."""
-        keys = dict.fromkeys(ActKey(self.matricule.text, line.code.text, line.date.isoformat())
-                             for line in self.lines if line.date is not None)
+    def act_keys(self, intern: dict[str, str] | None = None) -> tuple[ActKey, ...]:
+        """Distinct (matricule, code, date) of the record's acts, in file order.
+
+        ``intern`` shares one string per code and date across a file's records (memory).
+        """
+        shared = intern if intern is not None else {}
+        keys = dict.fromkeys(
+            ActKey(self.matricule.text, shared.setdefault(line.code.text, line.code.text),
+                   shared.setdefault(iso := line.date.isoformat(), iso))
+            for line in self.lines if line.date is not None)
         return tuple(keys)
 
 
 def _value(element: etree._Element, path: str) -> Value:
-    return Value((element.text or "").strip(), line_of(element), path)
+    return Value((element.text or "").strip(), element, path)
+
+
+def _local(element: etree._Element) -> str:
+    return element.tag.rpartition("}")[2] if isinstance(element.tag, str) else ""
 
 
 def read_record(element: etree._Element, convention: str, position: int) -> RecordView:
@@ -88,19 +103,19 @@ def read_record(element: etree._Element, convention: str, position: int) -> Reco
     sampled: Value | None = None
     place = None
     for child in element:
-        name = etree.QName(child).localname
+        name = _local(child)
         if name == line_name:
             lines.append(child)
         elif name == "Prelevement":
-            sampled = Value(child.get("dateHeure", ""), line_of(child), f"{path}/Prelevement/@dateHeure")
+            sampled = Value(child.get("dateHeure", ""), child, f"{path}/Prelevement/@dateHeure")
             place = child.get("lieu")
         else:
             children[name] = child
-    ordonnance = {etree.QName(c).localname: c for c in children["Ordonnance"]}
+    ordonnance = {_local(c): c for c in children["Ordonnance"]}
     acts = []
     for index, line in enumerate(lines, start=1):
         line_path = f"{path}/{line_name}[{index}]"
-        parts = {etree.QName(c).localname: c for c in line}
+        parts = {_local(c): c for c in line}
         if sampled is not None:
             date_value = sampled
         else:

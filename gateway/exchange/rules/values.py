@@ -18,6 +18,11 @@ _DATETIME = re.compile(r"\s*(-?\d{4,})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\
 
 def parse_date(text: str | None) -> dt.date | None:
     """The calendar date written (time zone ignored); years out of range clamp to min/max."""
+    if text is not None and len(text) == 10:
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
     match = _DATE.match(text or "")
     if not match:
         return None

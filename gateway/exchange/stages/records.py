@@ -30,6 +30,7 @@ class CheckRecords(StageBase):
 
     def begin(self, context: Context) -> None:
         self._rules: RuleContext | None = None
+        self._strings: dict[str, str] = {}
 
     def _rule_context(self, context: Context) -> RuleContext | None:
         header = context.header
@@ -50,7 +51,7 @@ class CheckRecords(StageBase):
         record = read_record(element, context.convention or "", position)
         context.records_total += record.amount
         findings = [item for rule in RECORD_RULES for item in rule(record, rules)]
-        acts = record.act_keys()
+        acts = record.act_keys(self._strings)
         for act in acts:
             earlier = context.seen_acts.get(act)
             if earlier is None:

@@ -351,7 +351,7 @@ def test_xml_003_text_node_over_the_limit(check) -> None:
 
 
 @pytest.mark.parametrize(("change", "path", "value", "needle"), [
-    pytest.param((b"<Matricule>1950010200131", b"<Matricule>12"), f"{REC}/Matricule", "12", "<Matricule>",
+    pytest.param((f"<Matricule>{KINE.matricule}".encode(), b"<Matricule>12"), f"{REC}/Matricule", "12", "<Matricule>",
                  id="pattern"),
     pytest.param((b'reference="INV-000001"', b'reference="INV 1" couleur="bleu"'), f"{REC}/@reference", "INV 1",
                  "<Enregistrement", id="attribute-pattern"),
