@@ -23,7 +23,7 @@ PDF_HEADER_WINDOW = 1024
 PDF_MIME = "application/pdf"
 
 _HTML_MARKUP = re.compile(
-    rb"<(?:!doctype\s+html|html|head|body|script|iframe|meta|title|frameset|object|embed|svg)[\s/>]"
+    rb"<(?:!doctype\s+html|html|head|body|script|iframe|meta|title|frameset|object|embed)[\s/>]"
     rb"|<\?xml[^>]*>\s*<!doctype\s+html"
     rb"|http://www\.w3\.org/1999/xhtml",
     re.IGNORECASE,
