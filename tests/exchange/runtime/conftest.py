@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,13 +59,14 @@ def _checker_and_renderer(schemas: Path, tmp: Path):  # noqa: ANN202
 
 
 def request(convention: str = "KINE", *, sequence: int = 1, provider: str | None = None, mode: str = "PRODUCTION",
-            id_fichier: str | None = None, records: int = 1, first_record: int = 1) -> tuple[str, bytes]:
+            id_fichier: str | None = None, records: int = 1, first_record: int = 1,
+            stamp: str = "20261115093000") -> tuple[str, bytes]:
     """A valid request file's name and bytes (distinct IdFichier per provider and sequence)."""
     code = provider or samples.PROVIDERS[convention]
     header = samples.Header(convention=convention, provider=code, sequence=sequence, mode=mode,
-                            id_fichier=id_fichier or f"00000000-0000-4000-8000-{int(code):04d}{sequence:08d}"[-36:])
+                            id_fichier=id_fichier or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{code}/{sequence}/{first_record}/{mode}")))
     body = [samples.default_record(convention, i) for i in range(first_record, first_record + records)]
-    return samples.file_name(convention, code, sequence), samples.build_request(header, body)
+    return samples.file_name(convention, code, sequence, stamp), samples.build_request(header, body)
 
 
 @dataclass
@@ -116,17 +118,22 @@ class Runtime:
         return self.spool.outbox_file(code, response_name_for(name)).read_bytes()
 
 
-@pytest.fixture
-def runtime(project, engine, sessions, tmp_path: Path) -> Iterator[Runtime]:
-    root = project.root
+def make_runtime(root: Path, sessions: sessionmaker[Session], probe_dir: Path) -> Runtime:
+    """Providers, spool folders (laid out as the default settings do) and checks under ``root``."""
     accounts = Accounts(sessions, AccountMirror(root / "providers" / "accounts", root / "inbox", root / "outbox"))
     for code, profession in PROVIDERS.items():
         accounts.add(code, profession=profession, name=f"Provider {code}")
     spool = SpoolPaths(inbox=root / "inbox", outbox=root / "outbox", archive=root / "var" / "archive",
                        aside=root / "var" / "aside")
-    checker, renderer = _checker_and_renderer(root / "schemas", tmp_path)
-    rt = Runtime(root=root, sessions=sessions, spool=spool, act_key=load_act_key(root / "var"),
-                 checker=checker, renderer=renderer)
+    checker, renderer = _checker_and_renderer(root / "schemas", probe_dir)
+    return Runtime(root=root, sessions=sessions, spool=spool, act_key=load_act_key(root / "var"),
+                   checker=checker, renderer=renderer)
+
+
+@pytest.fixture
+def runtime(project, engine, sessions, tmp_path: Path) -> Iterator[Runtime]:
+    """The project's installation (its config.toml points at the same folders and database)."""
+    rt = make_runtime(project.root, sessions, tmp_path)
     yield rt
     for service in rt.services:
         service.stop()

@@ -38,8 +38,7 @@ def test_a_file_is_archived_answered_and_forwarded(runtime):
 def test_a_test_file_is_checked_but_never_forwarded_nor_numbered(runtime):
     name, data = request("KINE", sequence=1, mode="TEST")
     runtime.deposit(KINE, name, data)
-    name2, data2 = request("KINE", sequence=1, records=1, first_record=5)
-    runtime.deposit(KINE, name2.replace(".xml", "b.xml"), data2)
+    runtime.deposit(KINE, *request("KINE", sequence=1, records=1, first_record=5, stamp="20261115100000"))
     first, second = process_all(runtime)
     assert first.status == "ACCEPTE" and first.forwarded == 0
     # the TEST file took no sequence number: the production file may carry 1 again

@@ -12,17 +12,20 @@ from gateway.exchange.retention import purge_exchange
 from gateway.store.models.exchange import ForwardedRecord, RequestFile, RequestFinding
 from tests.exchange.runtime.conftest import KINE, LAB, listing, process_all, request
 
-LONG_AGO = utcnow() - dt.timedelta(days=800)
+RECENT = utcnow()
+#: the purge runs 800 days after the old files were received (time rules judge against recuLe)
+LATER = RECENT + dt.timedelta(days=800)
+LONG_AGO = RECENT - dt.timedelta(seconds=1)
 
 
 def purge(rt, dry_run=False):
-    return purge_exchange(rt.sessions, spool=rt.spool, now=utcnow(), retention_days=730, dry_run=dry_run)
+    return purge_exchange(rt.sessions, spool=rt.spool, now=LATER, retention_days=730, dry_run=dry_run)
 
 
 def test_purge_deletes_old_files_and_personal_data_but_keeps_what_checks_need(runtime):
     name, data = request("KINE", sequence=4, records=2)
     runtime.deposit(KINE, name, data, received_at=LONG_AGO)
-    runtime.deposit(LAB, *request("LAB"))  # recent: untouched
+    runtime.deposit(LAB, *request("LAB"), received_at=LATER - dt.timedelta(days=10))  # recent: untouched
     runtime.deposit(KINE, "bad.xml", b"not xml", received_at=LONG_AGO)  # has a finding
     process_all(runtime)
     (runtime.spool.aside / KINE).mkdir(parents=True)
