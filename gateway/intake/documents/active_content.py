@@ -5,8 +5,9 @@ Two searches, one for each way a PDF can hide them:
 - :func:`scan_structure` reads the pre-scan's structure text (every object outside streams,
   and decoded object streams, strings removed, name escapes such as ``/J#61vaScript``
   decoded), so an object no page refers to is found too;
-- :func:`walk_objects` asks pypdf for every object, for files whose objects the pre-scan could
-  not read (encrypted files, object streams with filters it does not decode).
+- :func:`walk_object_streams` asks pypdf for the objects inside object streams the pre-scan
+  could not decode (encrypted files, filters it does not decode). Names are never encrypted,
+  so every other object of an encrypted file is read in the raw text like any other.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from dataclasses import dataclass
 
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+from gateway.intake.documents.model import Reason
+from gateway.intake.errors import DocumentRefused
 
 # A name token ends at white space or a delimiter.
 _END = rb"(?=[\s/\[\]<>(){}%]|\Z)"
@@ -54,8 +58,16 @@ def scan_structure(structure: bytes) -> ActiveContent:
     )
 
 
-def walk_objects(reader: PdfReader, *, max_objects: int, max_depth: int) -> ActiveContent:
-    """Looks at every object pypdf can reach through the cross-reference table."""
+def walk_object_streams(reader: PdfReader, *, max_objects: int, max_depth: int) -> ActiveContent:
+    """Looks at every object pypdf reads out of object streams the pre-scan could not decode.
+
+    Objects outside object streams need no walk: names are never encrypted (ISO 32000 7.6.1),
+    so the raw structure text shows them even in an encrypted file. Raises
+    :class:`DocumentRefused` (pdf_trop_complexe) when there are more than ``max_objects``.
+    """
+    numbers = list(reader.xref_objStm)
+    if len(numbers) > max_objects:
+        raise DocumentRefused(Reason.PDF_TROP_COMPLEXE, f"{len(numbers)} objects in object streams to read")
     found = {"js": False, "launch": False, "embedded": False}
     budget = [max_objects * 8]
 
@@ -69,11 +81,10 @@ def walk_objects(reader: PdfReader, *, max_objects: int, max_depth: int) -> Acti
                     found["js"] = True
                 elif key in _EMBEDDED_NAMES:
                     found["embedded"] = True
-                if key == "/S" and isinstance(value, NameObject):
+                if key in ("/S", "/Type") and isinstance(value, NameObject):
                     found["js"] |= value in _JS_NAMES
                     found["launch"] |= value == "/Launch"
-                if key == "/Type" and value == "/EmbeddedFile":
-                    found["embedded"] = True
+                    found["embedded"] |= value == "/EmbeddedFile"
                 if not isinstance(value, IndirectObject):
                     visit(value, depth + 1)
         elif isinstance(obj, ArrayObject):
@@ -81,13 +92,10 @@ def walk_objects(reader: PdfReader, *, max_objects: int, max_depth: int) -> Acti
                 if not isinstance(value, IndirectObject):
                     visit(value, depth + 1)
 
-    numbers: list[tuple[int, int]] = [(num, gen) for gen, table in reader.xref.items() for num in table]
-    numbers += [(num, 0) for num in reader.xref_objStm]
-    for num, gen in numbers[:max_objects]:
+    for num in numbers:
         try:
-            obj = reader.get_object(IndirectObject(num, gen, reader))
+            obj = reader.get_object(IndirectObject(num, 0, reader))
         except Exception:  # noqa: BLE001 - one unreadable object does not hide the others
             continue
-        if hasattr(obj, "get_object"):
-            visit(obj, 0)
+        visit(obj, 0)
     return ActiveContent(found["js"], found["launch"], found["embedded"])

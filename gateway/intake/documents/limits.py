@@ -25,6 +25,10 @@ class PdfLimits:
     max_decompressed_bytes: int = 64 * MIB
     #: pixels one image may declare (width x height); A4 scanned at 600 dpi is 35 million
     max_image_pixels: int = 150_000_000
+    #: ASCII85 input decoded in the pre-scan (a pure-Python decoder: bounded to stay fast)
+    max_ascii85_bytes: int = 2 * MIB
+    #: objects pypdf reads out of object streams the pre-scan could not decode (encrypted ones)
+    max_walked_objects: int = 20_000
     #: bytes of decoded object streams kept for the active-content search
     max_object_stream_bytes: int = 16 * MIB
     #: array and dictionary openers (a file made of brackets is not a document)

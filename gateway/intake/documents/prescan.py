@@ -16,6 +16,7 @@ search. Everything here is C-speed regex and zlib work, linear in the file size.
 
 from __future__ import annotations
 
+import base64
 import binascii
 import re
 import zlib
@@ -84,14 +85,23 @@ class _Budget:
     def __init__(self, limits: PdfLimits) -> None:
         self.limit = limits.max_decompressed_bytes
         self.keep_limit = limits.max_object_stream_bytes
+        self.ascii85_limit = limits.max_ascii85_bytes
         self.used = 0
         self.kept = 0
+        self.ascii85_used = 0
 
     def keep(self, n: int) -> None:
         self.kept += n
         if self.kept > self.keep_limit:
             raise too_complex(f"object streams decode to more than {self.keep_limit} bytes",
                               limit=self.keep_limit)
+
+    def ascii85(self, size: int, largest_output: int) -> None:
+        self.ascii85_used += size
+        if self.ascii85_used > self.ascii85_limit:
+            raise too_complex(f"more than {self.ascii85_limit} bytes of ASCII85", limit=self.ascii85_limit)
+        if self.used + largest_output > self.limit:
+            raise too_complex(f"ASCII85 data may decode to {largest_output} bytes", limit=self.limit)
 
     def spend(self, n: int) -> None:
         self.used += n
@@ -146,11 +156,12 @@ def _decode(view: memoryview, filters: list[bytes], budget: _Budget, keep: bool)
             except binascii.Error:
                 return None, False
         elif name in _A85 and i == 0:
-            import base64
-            raw = bytes(view).strip()
-            raw = raw[:-2] if raw.endswith(b"~>") else raw
+            raw = bytes(view).translate(None, b" \t\r\n\f\0")
+            raw = raw[: raw.find(b"~>")] if b"~>" in raw else raw
+            # "z" stands for four zero bytes: bound the output before decoding in one piece.
+            budget.ascii85(len(raw), 4 * raw.count(b"z") + len(raw))
             try:
-                data = iter([base64.a85decode(raw.replace(b"\n", b"").replace(b"\r", b""))])
+                data = iter([base64.a85decode(raw)])
             except ValueError:
                 return None, False
         else:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from gateway.intake.documents import sniff as sniffing
-from gateway.intake.documents.active_content import ActiveContent, scan_structure, walk_objects
+from gateway.intake.documents.active_content import scan_structure, walk_object_streams
 from gateway.intake.documents.limits import DEFAULT_LIMITS, PdfLimits
 from gateway.intake.documents.malware import Scanner
 from gateway.intake.documents.messages import message_for
@@ -124,9 +124,9 @@ def check_no_active_content(w: Work) -> None:
     """pdf_contenu_actif: JavaScript or a launch action; flag pdf_fichier_joint."""
     assert w.pre is not None and w.pdf is not None
     found = scan_structure(w.pre.structure)
-    if w.pre.encrypted or w.pre.opaque_object_streams:
-        found = found | walk_objects(w.pdf.reader, max_objects=w.limits.max_objects,
-                                     max_depth=w.limits.max_depth)
+    if w.pre.opaque_object_streams:
+        found = found | walk_object_streams(w.pdf.reader, max_objects=w.limits.max_walked_objects,
+                                            max_depth=w.limits.max_depth)
     if found.active:
         what = "JavaScript" if found.javascript else "launch action"
         raise DocumentRefused(Reason.PDF_CONTENU_ACTIF, what)

@@ -196,12 +196,43 @@ def launch_pdf() -> bytes:
     return one_page(b"/OpenAction << /Type /Action /S /Launch /F (calc.exe) >> ").build()
 
 
-def hidden_javascript_in_object_stream() -> bytes:
-    """JavaScript in a compressed object stream, referenced from nowhere but the stream."""
-    pdf = one_page()
+def run_length(data: bytes) -> bytes:
+    """RunLengthDecode's encoding, literal runs only (a filter the pre-scan does not decode)."""
+    out = bytearray()
+    for start in range(0, len(data), 128):
+        chunk = data[start:start + 128]
+        out += bytes((len(chunk) - 1,)) + chunk
+    return bytes(out + b"\x80")
+
+
+def hidden_javascript_in_object_stream(run_length_filter: bool = False) -> bytes:
+    """JavaScript in an object stream (FlateDecode, or RunLengthDecode), behind an xref stream.
+
+    Object 5 (the open action) lives in object stream 6; object 7 is the cross-reference
+    stream that says so, as PDF 1.5 writers do.
+    """
     objstm_body = b"5 0 << /S /JavaScript /JS (app.alert(2)) >>"
-    pdf.add(stream(objstm_body, b"/Type /ObjStm /N 1 /First 4 ", compress=True))
-    return pdf.build()
+    if run_length_filter:
+        packed, filters = run_length(objstm_body), b"/Filter /RunLengthDecode "
+    else:
+        packed, filters = zlib.compress(objstm_body), b"/Filter /FlateDecode "
+    bodies = one_page(b"/OpenAction 5 0 R ").objects[:4] + [None, (
+        b"<< /Type /ObjStm /N 1 /First 4 %s/Length %d >>\nstream\n%s\nendstream" % (filters, len(packed), packed))]
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    rows = [b"\x00" + (0).to_bytes(4, "big") + (65535).to_bytes(2, "big")]
+    for number, body in enumerate(bodies, start=1):
+        if body is None:
+            rows.append(b"\x02" + (6).to_bytes(4, "big") + (0).to_bytes(2, "big"))
+            continue
+        rows.append(b"\x01" + len(out).to_bytes(4, "big") + (0).to_bytes(2, "big"))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref_at = len(out)
+    rows.append(b"\x01" + xref_at.to_bytes(4, "big") + (0).to_bytes(2, "big"))
+    table = b"".join(rows)
+    out += (b"7 0 obj\n<< /Type /XRef /Size 8 /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n%s\nendstream\nendobj\n"
+            % (len(table), table))
+    out += b"startxref\n%d\n%%%%EOF\n" % xref_at
+    return bytes(out)
 
 
 def wrong_xref_offsets() -> bytes:

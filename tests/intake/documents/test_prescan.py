@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from gateway.intake.documents import DEFAULT_LIMITS, PdfLimits, Reason, check_document
-from gateway.intake.documents.active_content import scan_structure, walk_objects
+from gateway.intake.documents.active_content import scan_structure, walk_object_streams
 from gateway.intake.documents.prescan import prescan, unescape_names
 from gateway.intake.errors import DocumentRefused
 from tests.intake.documents import samples as s
@@ -27,6 +27,10 @@ def limits(**changes: int) -> PdfLimits:
                  limits(max_decompressed_bytes=(2 << 20) - 1), id="decoded-bytes"),
     pytest.param(s.huge_image_pdf(), limits(max_image_pixels=10 ** 10), limits(max_image_pixels=10 ** 10 - 1),
                  id="image-pixels"),
+    pytest.param(s.reportlab_pdf(3), limits(max_ascii85_bytes=1 << 20), limits(max_ascii85_bytes=100),
+                 id="ascii85-input"),
+    pytest.param(s.hidden_javascript_in_object_stream(True), limits(max_walked_objects=1),
+                 limits(max_walked_objects=0), id="walked-objects"),
 ])
 def test_budget_refuses_only_when_exceeded(data: bytes, within: PdfLimits, over: PdfLimits) -> None:
     assert check_document(data, "x.pdf", max_bytes=LIMIT, limits=within).reason is not Reason.PDF_TROP_COMPLEXE
@@ -63,16 +67,23 @@ def test_prescan_reads_into_object_streams() -> None:
     assert scan_structure(result.structure).javascript
 
 
-def test_encrypted_file_is_walked_by_the_reader() -> None:
+def test_object_stream_the_prescan_cannot_decode_is_walked_by_the_reader() -> None:
     import io
 
     from pypdf import PdfReader
 
-    reader = PdfReader(io.BytesIO(s.encrypted_javascript_pdf()))
-    reader.decrypt("")
-    found = walk_objects(reader, max_objects=1000, max_depth=50)
+    data = s.hidden_javascript_in_object_stream(run_length_filter=True)
+    result = prescan(data, DEFAULT_LIMITS)
+    assert result.opaque_object_streams and not scan_structure(result.structure).javascript
+    found = walk_object_streams(PdfReader(io.BytesIO(data)), max_objects=1000, max_depth=50)
     assert found.javascript and not found.launch
-    assert prescan(s.encrypted_javascript_pdf(), DEFAULT_LIMITS).encrypted
+    with pytest.raises(DocumentRefused):
+        walk_object_streams(PdfReader(io.BytesIO(data)), max_objects=0, max_depth=50)
+
+
+def test_names_of_an_encrypted_file_are_read_in_the_raw_text() -> None:
+    result = prescan(s.encrypted_javascript_pdf(), DEFAULT_LIMITS)
+    assert result.encrypted and scan_structure(result.structure).javascript
 
 
 def test_refusal_carries_the_reason_code() -> None:

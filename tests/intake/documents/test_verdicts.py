@@ -71,6 +71,8 @@ CASES = [
     case(lambda: s.raw_javascript_pdf(b"/#4A#61#76#61#53#63#72#69#70#74", b"/#4a#53"), "js.pdf", R,
          Reason.PDF_CONTENU_ACTIF, (), "javascript-fully-escaped"),
     case(s.hidden_javascript_in_object_stream, "js.pdf", R, Reason.PDF_CONTENU_ACTIF, (), "javascript-in-object-stream"),
+    case(lambda: s.hidden_javascript_in_object_stream(run_length_filter=True), "js.pdf", R, Reason.PDF_CONTENU_ACTIF,
+         (), "javascript-in-run-length-object-stream"),
     case(s.encrypted_javascript_pdf, "js.pdf", R, Reason.PDF_CONTENU_ACTIF, (Flag.PDF_RESTRICTIONS,),
          "javascript-in-encrypted-file"),
     case(s.launch_pdf, "launch.pdf", R, Reason.PDF_CONTENU_ACTIF, (), "launch-action"),
