@@ -171,6 +171,6 @@ def build_request(header: Header | None = None, records: Iterable[Record] | None
 def build_sized(convention: str, target_bytes: int, header: Header | None = None) -> bytes:
     """A valid file of about ``target_bytes`` (records of distinct matricules), for the benchmark."""
     header = header or Header(convention=convention, id_fichier=str(uuid.UUID(int=target_bytes)))
-    one = len(record_xml(convention, default_record(convention, 1)).encode())
+    one = len(record_xml(convention, default_record(convention, 99_999)).encode())  # the longest ids
     count = max(1, min(100_000, (target_bytes - 700) // one))
     return build_request(header, (default_record(convention, i) for i in range(1, count + 1)))
