@@ -109,6 +109,7 @@ def test_two_staff_approving_the_same_application_at_once(service):
     assert sorted(results) == ["63000012", "INT-STATUS"]
 
 
+@pytest.mark.heavy
 def test_concurrent_approvals_from_separate_processes(service, project):
     references = [complete_application(service) for _ in range(3)]
     processes = [subprocess.Popen([GATEWAY, "intake", "approve", r, "--json", "--config", str(project.config)],
