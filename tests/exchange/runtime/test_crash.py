@@ -31,8 +31,11 @@ from tests.support import GATEWAY, clean_env, wait_until
 
 RECEIVED_AT = dt.datetime(2026, 11, 16, 8, 0, tzinfo=dt.timezone.utc)
 ORPHANS = EXTRA_KINE[1]
+#: every fault point; the default run kills during the checks, after the response and before the
+#: commit, the heavy run at the others too
 POINTS = ("after_claim", "after_move", "after_check", "after_archive_response", "after_response",
           "before_commit", "after_commit")
+DEFAULT_POINTS = ("after_check", "after_response", "before_commit")
 
 
 def workload() -> tuple[list[tuple[str, str, bytes]], list[tuple[str, str, bytes]]]:
@@ -48,7 +51,7 @@ def workload() -> tuple[list[tuple[str, str, bytes]], list[tuple[str, str, bytes
     for n in range(1, 4):
         files.append((DIET, *request("DIET", sequence=n, first_record=n)))
     files.append((DIET, "DIET_FACT_47000070_20261116093000_000004.xml",
-                  request("DIET", sequence=4, first_record=1)[1]))                      # DUP-002
+                  request("DIET", sequence=4, records=2, first_record=3)[1]))           # DUP-002 on one
     for n in range(1, 4):
         files.append((EXTRA_KINE[0], *request("KINE", provider=EXTRA_KINE[0], sequence=n, records=2,
                                               first_record=5 * n)))
@@ -83,6 +86,8 @@ def uninterrupted(tmp_path_factory):
         rt.deposit(code, name, data, received_at=RECEIVED_AT)
     process_all(rt)
     result = outcome_of(rt, files, orphans)
+    statuses = {row.status for row in rt.rows()}
+    assert statuses == {"ACCEPTE", "PARTIELLEMENT_ACCEPTE", "REJETE", "DOUBLON"}, statuses  # the workload covers every way
     engine.dispose()
     return result
 
@@ -135,7 +140,8 @@ def real_checks(runtime):
         pytest.skip("the exchange checks are not built yet")
 
 
-@pytest.mark.parametrize("point", [pytest.param(p, id=p.replace("_", "-")) for p in POINTS])
+@pytest.mark.parametrize("point", [
+    pytest.param(p, id=p.replace("_", "-"), marks=() if p in DEFAULT_POINTS else pytest.mark.heavy) for p in POINTS])
 def test_killed_at_a_point_the_worker_resumes_to_the_uninterrupted_result(
         project, runtime, real_checks, uninterrupted, point, tmp_path):
     files, orphans = workload()
