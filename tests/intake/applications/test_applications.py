@@ -188,3 +188,25 @@ def test_list_and_search(service):
     assert [v.data.establishment_name for v in service.list(search="weber")] == ["Bandagisterie Weber"]
     assert len(service.list(status=Status.TRANSMISE)) == 1
     assert service.count_by_status() == {"TRANSMISE": 1, "EN_PREPARATION": 1}
+
+
+def test_creations_at_the_same_moment_get_distinct_references(service):
+    import threading
+
+    barrier = threading.Barrier(8)
+    references, errors = [], []
+
+    def create():
+        barrier.wait()
+        try:
+            references.append(service.create(actor="applicant").application.reference)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert sorted(references) == [f"DEM-2026-{n:06d}" for n in range(1, 9)]
