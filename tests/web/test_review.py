@@ -130,3 +130,22 @@ def test_report_downloads(site, agent_client):
     assert as_json.json()["verdict"] == "COMPLET"
     as_pdf = agent_client.get(f"/applications/{reference}/report.pdf")
     assert as_pdf.content.startswith(b"%PDF-") and "attachment" in as_pdf.headers["content-disposition"]
+
+
+def test_staff_enter_a_paper_application_and_add_scans(site, agent_client):
+    from tests.web.data import COMPLETE_DATA, KINDS, pdf
+
+    page = agent_client.get("/applications/new").text
+    created = agent_client.post("/applications/new", data={"csrf_token": csrf_of(page), **COMPLETE_DATA})
+    assert created.status_code == 303
+    reference = re.search(r"DEM-\d{4}-\d{6}", created.headers["location"]).group(0)
+    for kind in KINDS:
+        page = agent_client.get(f"/applications/{reference}").text
+        added = agent_client.post(f"/applications/{reference}/documents", data={"csrf_token": csrf_of(page),
+                                                                             "kind": kind},
+                                  files={"file": (f"scan-{kind}.pdf", pdf(kind), "application/pdf")})
+        assert added.status_code == 303
+    view = site.applications.get(reference)
+    assert view.channel == "paper" and view.status == "TRANSMISE"
+    assert site.applications.report(reference).complete
+    assert {d.received_by for d in view.documents} == {"staff:bob"}

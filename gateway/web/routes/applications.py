@@ -11,10 +11,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import UploadFile
 
 from gateway.intake.rendering import render_html, render_pdf
 from gateway.intake.requirements import DocumentKind
-from gateway.intake.status import Status
+from gateway.intake.status import Channel, Status
+from gateway.intake.validation import ApplicationData, LegalForm
 from gateway.web.app import client_address, render, state
 from gateway.web.auth import staff_member
 from gateway.web.errors import BadInput, WebError
@@ -60,6 +62,20 @@ def queue(request: Request, status: str = "TRANSMISE", q: str = "", page: Annota
                   page=page, status=status, q=q, counts=applications.count_by_status(), queue=QUEUE)
 
 
+@router.get("/applications/new")
+def paper_form(request: Request, user: StaffView = Depends(staff_member)) -> Response:
+    """Staff enter an application received on paper (spec/intake.md section 3.3)."""
+    return render(request, "paper.html", data=ApplicationData(), legal_forms=list(LegalForm))
+
+
+@router.post("/applications/new")
+async def paper_create(request: Request, user: StaffView = Depends(staff_member)) -> Response:
+    form = await request.form()
+    data = ApplicationData.from_mapping({k: v for k, v in form.items() if isinstance(v, str)})
+    created = service(request).create(data, channel=Channel.PAPER, actor=user.actor, address=client_address(request))
+    return RedirectResponse(f"/applications/{created.application.reference}?done=created", status_code=303)
+
+
 def _detail_page(request: Request, reference: str, *, link: str = "") -> Response:
     from gateway.web import i18n
 
@@ -70,7 +86,7 @@ def _detail_page(request: Request, reference: str, *, link: str = "") -> Respons
                               document_url=f"/applications/{reference}/documents/{{id}}")
     return render(request, "application.html", app=view, report=report, report_html=report_html,
                   kinds=list(DocumentKind), done=request.query_params.get("done", ""), link=link,
-                  is_open=view.status != Status.CLOTUREE)
+                  is_open=view.status != Status.CLOTUREE, legal_forms=list(LegalForm), data=view.data)
 
 
 @router.get("/applications/{reference}")
@@ -165,6 +181,27 @@ async def confirm_kind(request: Request, reference: str, doc_id: Id,
     service(request).confirm_kind(reference, doc_id, str(form.get("kind", "")), actor=user.actor,
                                   address=client_address(request))
     return RedirectResponse(f"/applications/{reference}?done=kind", status_code=303)
+
+
+@router.post("/applications/{reference}/data")
+async def staff_data(request: Request, reference: str, user: StaffView = Depends(staff_member)) -> Response:
+    form = await request.form()
+    data = ApplicationData.from_mapping({k: v for k, v in form.items() if isinstance(v, str)})
+    service(request).update_data(reference, data, actor=user.actor, address=client_address(request), by_staff=True)
+    return RedirectResponse(f"/applications/{reference}?done=data", status_code=303)
+
+
+@router.post("/applications/{reference}/documents")
+async def staff_upload(request: Request, reference: str, user: StaffView = Depends(staff_member)) -> Response:
+    """Staff add a scanned document (paper applications, or one received otherwise)."""
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise BadInput("choose a file to add")
+    service(request).attach_document(reference, data=await upload.read(), name=upload.filename,
+                                     kind=str(form.get("kind", "")) or None, actor=user.actor,
+                                     address=client_address(request), by_staff=True)
+    return RedirectResponse(f"/applications/{reference}?done=document", status_code=303)
 
 
 @router.post("/applications/{reference}/followup/revoke")
