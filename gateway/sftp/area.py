@@ -114,7 +114,7 @@ class ProviderArea:
                                 name=where.name)
         if not where.name.endswith(PART_SUFFIX) and self.reception.name_is_held(self.who.provider_code, where.name):
             raise NameHeld(f"{where.name} is held until its response is collected", name=where.name)
-        self.log.info("upload started", file=where.name)
+        self.log.debug("upload started", file=where.name)
         return Upload(where.path.parent, where.name, max_bytes=self.max_bytes, durable=self.reception.durable,
                       on_complete=self._complete)
 

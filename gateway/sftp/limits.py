@@ -64,8 +64,9 @@ class Limits:
     """Reads and writes the shared limit tables."""
 
     def __init__(self, sessions: sessionmaker[Session], values: LimitValues, *, node: str,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, readers: sessionmaker[Session] | None = None) -> None:
         self._sessions = sessions
+        self._readers = readers or sessions
         self.values = values
         self.node = node
         self._clock = clock or SystemClock()
@@ -86,7 +87,7 @@ class Limits:
 
     def is_banned(self, address: str) -> bool:
         """True while ``address`` is banned (checked again at each login attempt)."""
-        with self._sessions() as session:
+        with self._readers() as session:
             return self._banned(session, address, self._clock.now())
 
     @staticmethod

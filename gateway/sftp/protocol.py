@@ -119,7 +119,9 @@ class GatewaySftpServer(SFTPServer):
             handler(self, request_number, msg)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a status, here only
             code, text = status_for(exc)
-            if isinstance(exc, GatewayError):
+            if isinstance(exc, NoSuchFile):  # clients stat names before uploading: not news
+                self.area.log.debug("request refused", request=t, code=exc.code, reason=exc.message)
+            elif isinstance(exc, GatewayError):
                 self.area.log.info("request refused", request=t, code=exc.code, reason=exc.message)
             else:
                 self.area.log.exception("request failed", request=t)

@@ -3,9 +3,10 @@
 The bytes are already in the provider's inbox folder under a name no one else uses (an
 ``.upload-`` temp file, or a ``.part`` upload being renamed). :meth:`Reception.receive`
 links them onto the final name (never over an existing file), makes that durable, and
-registers the file with its audit event in one committed transaction. Only then is the
-client's close (or rename) answered with success; if anything fails the final name is
-removed again and the client gets an error.
+registers the file with its audit event in a committed transaction (shared with other
+sessions' closes: :mod:`gateway.sftp.registrar`). Only then is the client's close (or
+rename) answered with success; if anything fails the final name is removed again and the
+client gets an error.
 """
 
 from __future__ import annotations
@@ -18,19 +19,17 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.clock import Clock, SystemClock
-from gateway.errors import GatewayError
-from gateway.exchange.reception import NameHeld, name_is_held, register_received
+from gateway.exchange.reception import NameHeld, name_is_held
 from gateway.logs import get_logger
 from gateway.metrics import FILES_RECEIVED, SFTP_UPLOAD_BYTES, SFTP_UPLOADS
 from gateway.sftp.errors import AlreadyExists, ReceptionFailed
+from gateway.sftp.registrar import SOURCE, Registrar, Registration
 from gateway.sftp.session import Who
 from gateway.store import audit
 from gateway.store.db import transaction
 from gateway.store.files import fsync_dir
 
 log = get_logger(__name__)
-
-SOURCE = "sftp"
 
 
 @dataclass(frozen=True)
@@ -47,11 +46,13 @@ class Reception:
     """Puts uploads in place and registers them; shared by every session of a process."""
 
     def __init__(self, sessions: sessionmaker[Session], *, durable: bool, node: str = "",
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, readers: sessionmaker[Session] | None = None) -> None:
         self._sessions = sessions
+        self._readers = readers or sessions
         self._node = node
         self._durable = durable
         self._clock = clock or SystemClock()
+        self._registrar = Registrar(sessions, self._clock)
 
     @property
     def durable(self) -> bool:
@@ -65,7 +66,7 @@ class Reception:
 
     def name_is_held(self, provider_code: str, name: str) -> bool:
         """True when ``name`` (or a name with the same response name) is held."""
-        with self._sessions() as session:
+        with self._readers() as session:
             return name_is_held(session, provider_code, name)
 
     def receive(self, who: Who, *, source: Path, final: Path, size: int, sha256: str,
@@ -84,29 +85,12 @@ class Reception:
         try:
             if self._durable:
                 fsync_dir(final.parent)
-            received_at = self._clock.now()
-            with transaction(self._sessions) as session:
-                row = register_received(
-                    session, provider_code=who.provider_code, name=final.name, size=size, sha256=sha256,
-                    received_at=received_at, source=SOURCE,
-                )
-                audit.record(
-                    session, actor=who.actor, action=f"sftp.{kind}", target_type="request_file",
-                    target_id=final.name, address=who.address, sftp_session=who.session_id,
-                    key=who.key_fingerprint, bytes=size, sha256=sha256,
-                    duration_ms=round((time.monotonic() - started) * 1000),
-                )
-                session.flush()
-                receipt = Receipt(row.id, final.name, size, sha256)
-        except BaseException as exc:
+            request_id = self._registrar.register(Registration(
+                who=who, name=final.name, size=size, sha256=sha256, started=started, kind=kind))
+        except BaseException:
             final.unlink(missing_ok=True)
-            if isinstance(exc, GatewayError):
-                raise
-            if isinstance(exc, Exception):
-                log.exception("registration failed", name=final.name, **who.log_fields())
-                raise ReceptionFailed(f"{final.name} could not be registered; upload it again",
-                                      name=final.name) from exc
             raise
+        receipt = Receipt(request_id, final.name, size, sha256)
         source.unlink(missing_ok=True)
         FILES_RECEIVED.labels(source=SOURCE).inc()
         SFTP_UPLOADS.labels(result="received").inc()

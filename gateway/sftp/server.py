@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import paramiko
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.logs import get_logger
@@ -29,7 +31,7 @@ from gateway.sftp.receipt import Reception
 from gateway.sftp.session import Who
 from gateway.sftp.sweep import sweep_inbox
 from gateway.store import audit
-from gateway.store.db import transaction
+from gateway.store.db import make_session_factory, normalise_url, transaction
 
 log = get_logger(__name__)
 
@@ -73,9 +75,10 @@ class SftpServer:
         self._sessions = sessions
         self.host_key = host_key
         self.node = node
-        self.authenticator = Authenticator(sessions)
-        self.limits = Limits(sessions, config.limits, node=node)
-        self.reception = Reception(sessions, durable=config.durable, node=node)
+        readers = read_sessions(config.database_url, config.busy_timeout_ms) or sessions
+        self.authenticator = Authenticator(readers)
+        self.limits = Limits(sessions, config.limits, node=node, readers=readers)
+        self.reception = Reception(sessions, durable=config.durable, node=node, readers=readers)
         self.port = config.port
         self._connections: dict[str, Connection] = {}
         self._lock = threading.Lock()
@@ -236,6 +239,28 @@ class SftpServer:
                     next_sweep = now + self.config.sweep_interval
             except Exception:
                 log.exception("housekeeping failed")
+
+
+def read_sessions(url: str, busy_timeout_ms: int) -> sessionmaker[Session] | None:
+    """Sessions for lookups only, on SQLite; None elsewhere (the usual sessions serve).
+
+    The shared SQLite engine opens every transaction with ``BEGIN IMMEDIATE`` (right for
+    writers), which would queue each login lookup and held-name check behind every commit.
+    These connections read without taking the write lock (WAL readers never block) and
+    refuse to write.
+    """
+    if not url or make_url(normalise_url(url)).get_backend_name() != "sqlite":
+        return None
+    engine = create_engine(normalise_url(url), pool_size=20, max_overflow=40,
+                           connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _read_only(dbapi_connection, _record):  # noqa: ANN001 - DBAPI types
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.close()
+
+    return make_session_factory(engine)
 
 
 def node_name() -> str:

@@ -331,3 +331,33 @@ def test_the_running_server_sweeps_parts(start_server, provider):
     client.putfo(io.BytesIO(b"x"), "/inbox/p.xml.part", confirm=False)
     wait_until(lambda: client.listdir("/inbox") == [], timeout_s=10)
     client.close()
+
+
+def test_concurrent_registrations_share_commits_and_refuse_only_the_held_one(sessions, provider):
+    import threading
+
+    from gateway.clock import SystemClock
+    from gateway.exchange.reception import NameHeld
+    from gateway.sftp.registrar import Registrar, Registration
+    from gateway.sftp.session import Who
+
+    hold(sessions, provider.code, "held.xml", state=FileState.RECEIVED)
+    registrar = Registrar(sessions, SystemClock())
+    who = Who(provider.code, "LAB", "127.0.0.1", "s", "publickey", "", utcnow())
+    names = [f"n{i}.xml" for i in range(12)] + ["held"]
+    outcomes: dict[str, object] = {}
+
+    def register(name: str) -> None:
+        try:
+            outcomes[name] = registrar.register(Registration(who, name, 1, "0" * 64, 0.0, "upload"))
+        except NameHeld as exc:
+            outcomes[name] = exc
+
+    threads = [threading.Thread(target=register, args=(n,)) for n in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert isinstance(outcomes.pop("held"), NameHeld)
+    assert all(isinstance(v, int) for v in outcomes.values()) and len(set(outcomes.values())) == 12
+    assert sorted(r.name for r in rows(sessions)) == sorted(["held.xml", *outcomes])
