@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.store.models.exchange import FileState, RequestFile, RequestFinding
-from gateway.store.models.intake import Application
 
 TIMING_SAMPLE = 5000
 WINDOWS = (1, 7, 30)
@@ -89,11 +88,6 @@ def rejections_by_code(session: Session, since: dt.datetime, limit: int = 20) ->
         .order_by(func.count().desc(), RequestFinding.code).limit(limit)
     )
     return [(code, severity, count) for code, severity, count in rows]
-
-
-def applications_by_status(session: Session) -> dict[str, int]:
-    rows = session.execute(select(Application.status, func.count()).group_by(Application.status))
-    return {status: count for status, count in rows}
 
 
 def per_day(session: Session, now: dt.datetime, days: int, timezone: str) -> list[DayFigures]:

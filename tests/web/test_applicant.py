@@ -81,6 +81,10 @@ def test_the_public_form_is_rate_limited_per_address(site):
             statuses.append(client.post("/demande", data={"csrf_token": token}).status_code)
     assert statuses[:-1] == [303] * site.config.intake["applications_per_hour"]
     assert statuses[-1] == 429
+    with site.client(address=address, headers={"Accept-Language": "en"}) as client:
+        token = csrf_of(client.get("/demande").text)
+        refused = client.post("/demande", data={"csrf_token": token})
+    assert refused.status_code == 429 and "Too many applications or uploads from your address" in refused.text
     with site.sessions() as session:
         assert session.scalars(select(RateEvent).where(RateEvent.address == address)).all()
     # Another address is not affected.
