@@ -66,8 +66,11 @@ class Checker:
 
 def _document_pass(context: Context, stages: list[Stage]) -> None:
     """Streams the file once, handing each element under the root to ``stages``."""
-    namespace = context.namespace or ""
-    tags = (f"{{{namespace}}}Entete", f"{{{namespace}}}Enregistrement") if namespace else ("Entete", "Enregistrement")
+    namespace = context.namespace
+    if not namespace:
+        _wellformed_pass(context)
+        return
+    tags = (f"{{{namespace}}}Entete", f"{{{namespace}}}Enregistrement")
     record_tag = tags[1]
     position = 0
 
@@ -101,6 +104,20 @@ def _document_pass(context: Context, stages: list[Stage]) -> None:
                 root.remove(stray)
             if root.getroottree().docinfo.doctype:
                 context.xml_problem = XmlProblem("XML-002", "DOCTYPE declaration", 1, None)
+    except etree.XMLSyntaxError as exc:
+        context.xml_problem = syntax_problem(exc)
+
+
+def _wellformed_pass(context: Context) -> None:
+    """Stage 1 alone (no schema applies): every element is dropped as soon as it ends."""
+    events = open_events(context.received.path, None)
+    try:
+        for element in iter_top_level(events, every_depth=True):
+            element.clear(keep_tail=False)
+            while element.getprevious() is not None:
+                del element.getparent()[0]
+        if events.root is not None and events.root.getroottree().docinfo.doctype:
+            context.xml_problem = XmlProblem("XML-002", "DOCTYPE declaration", 1, None)
     except etree.XMLSyntaxError as exc:
         context.xml_problem = syntax_problem(exc)
 

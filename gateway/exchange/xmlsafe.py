@@ -97,8 +97,8 @@ def line_of(element: etree._Element) -> int | None:
     return line
 
 
-def open_events(path: Path, tags: tuple[str, ...]) -> etree.iterparse:
-    """lxml's iterparse on ``path`` for end events of ``tags``, defused and bounded."""
+def open_events(path: Path, tags: tuple[str, ...] | None) -> etree.iterparse:
+    """lxml's iterparse on ``path`` for end events of ``tags`` (None: every element), defused and bounded."""
     return etree.iterparse(
         str(path), events=("end",), tag=tags, load_dtd=False, no_network=True, resolve_entities=False,
         huge_tree=False, remove_comments=True, remove_pis=True, collect_ids=False, dtd_validation=False,
@@ -125,13 +125,14 @@ def read_root(path: Path) -> tuple[str, dict[str, str], int] | XmlProblem | None
     return None
 
 
-def iter_top_level(events: etree.iterparse) -> Iterator[etree._Element]:
+def iter_top_level(events: etree.iterparse, *, every_depth: bool = False) -> Iterator[etree._Element]:
     """The root's children among the events' tags, each complete, in file order.
 
-    Deeper elements with the same tags are skipped (they belong to a child). The caller
-    clears or removes each child once done with it, so memory stays bounded.
+    Deeper elements with the same tags are skipped (they belong to a child) unless
+    ``every_depth``. The caller clears or removes each element once done with it, so memory
+    stays bounded.
     """
     for _, element in events:
         parent = element.getparent()
-        if parent is not None and parent.getparent() is None:
+        if every_depth or (parent is not None and parent.getparent() is None):
             yield element

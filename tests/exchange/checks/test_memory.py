@@ -44,9 +44,12 @@ print(json.dumps({"status": outcome.status.value, "codes": [f.code for f in outc
 """
 
 
-def measure(tmp_path: Path, convention: str, size: int) -> tuple[dict, int]:
+def measure(tmp_path: Path, convention: str, size: int, namespace: str | None = None) -> tuple[dict, int]:
     path = tmp_path / "big.xml"
-    path.write_bytes(samples.build_sized(convention, size))
+    data = samples.build_sized(convention, size)
+    if namespace is not None:
+        data = data.replace(samples.NAMESPACES[convention].encode(), namespace.encode(), 1)
+    path.write_bytes(data)
     small = tmp_path / "small.xml"
     small.write_bytes(samples.build_request(samples.Header(convention=convention)))
     run = subprocess.run([sys.executable, "-c", MEASURE, str(REPO / "schemas"), str(path),
@@ -61,6 +64,12 @@ def test_an_8_mib_file_grows_memory_by_less_than_three_times_its_size(tmp_path: 
     assert figures["status"] == "ACCEPTE"
     growth = (figures["peak_kib"] - figures["baseline_kib"]) * 1024
     assert growth < 3 * size, figures  # a tree of the same file takes about 12 times its size
+
+
+def test_a_file_no_schema_applies_to_is_streamed_too(tmp_path: Path) -> None:
+    figures, size = measure(tmp_path, "KINE", 8 * 2**20, namespace="urn:example:unknown")
+    assert (figures["status"], figures["codes"]) == ("REJETE", ["XSD-002"])
+    assert (figures["peak_kib"] - figures["baseline_kib"]) * 1024 < size, figures
 
 
 @pytest.mark.heavy
