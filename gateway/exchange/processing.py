@@ -90,7 +90,9 @@ class Processor:
         if not target.exists():
             source = self._spool.inbox_file(claim.provider_code, claim.name)
             try:
-                move_durably(source, target, durable=self._durable)
+                # Not fsynced here: a move lost with the page cache is simply done again (the row
+                # says where the file goes), and respond() fsyncs this folder before the commit.
+                move_durably(source, target, durable=False)
             except FileNotFoundError:
                 raise FileMissing(f"{claim.name} is neither in the inbox nor in the archive",
                                   file_id=claim.file_id, provider=claim.provider_code) from None
@@ -108,11 +110,17 @@ class Processor:
         return outcome, time.perf_counter() - started
 
     def respond(self, claim: Claim, ref: str, outcome: Outcome) -> tuple[dt.datetime, bool]:
-        """Writes the response once (archive, then outbox); returns its traiteLe and whether it existed."""
+        """Writes the response once (archive, then outbox); returns its traiteLe and whether it existed.
+
+        Both folders are fsynced before returning, so the commit that follows never records a
+        response (or an archived request) that a power cut could take back.
+        """
         archived = self._spool.archived_response(ref, claim.file_id, claim.response_name)
         existed = archived.exists()
         if existed:
             data = archived.read_bytes()
+            if self._durable:  # the archived request may have been moved in by this run
+                fsync_dir(archived.parent)
         else:
             processed_at = self._clock.now()
             data = self._render(outcome, processed_at=processed_at, timezone=self._timezone)
