@@ -90,50 +90,45 @@ def _value(element: etree._Element, path: str) -> Value:
     return Value((element.text or "").strip(), element, path)
 
 
-def _local(element: etree._Element) -> str:
-    return element.tag.rpartition("}")[2] if isinstance(element.tag, str) else ""
-
-
 def read_record(element: etree._Element, convention: str, position: int) -> RecordView:
-    """The view of a record element that passed the schema."""
+    """The view of a record element that passed the schema.
+
+    The schema fixes the order of every child, so they are taken by position (comments and
+    processing instructions are not kept by the parser).
+    """
     path = f"/Facturation/Enregistrement[{position}]"
-    children = {}
-    lines = []
+    children = list(element)
+    matricule, ordonnance, total = children[0], children[1], children[-1]
+    prescription = list(ordonnance)
+    if convention == "LAB":
+        sampling = children[2]
+        sampled = Value(sampling.get("dateHeure", ""), sampling, f"{path}/Prelevement/@dateHeure")
+        place = sampling.get("lieu")
+        lines = children[3:-1]
+    else:
+        sampled, place, lines = None, None, children[2:-1]
     line_name = LINE_ELEMENTS[convention]
-    sampled: Value | None = None
-    place = None
-    for child in element:
-        name = _local(child)
-        if name == line_name:
-            lines.append(child)
-        elif name == "Prelevement":
-            sampled = Value(child.get("dateHeure", ""), child, f"{path}/Prelevement/@dateHeure")
-            place = child.get("lieu")
-        else:
-            children[name] = child
-    ordonnance = {_local(c): c for c in children["Ordonnance"]}
     acts = []
     for index, line in enumerate(lines, start=1):
         line_path = f"{path}/{line_name}[{index}]"
-        parts = {_local(c): c for c in line}
+        parts = list(line)
         if sampled is not None:
-            date_value = sampled
+            date_value, rest = sampled, parts
         else:
-            date_value = _value(parts["Date"], f"{line_path}/Date")
-        performer = parts.get("CodePrestataireExecutant")
+            date_value, rest = _value(parts[0], f"{line_path}/Date"), parts[1:]
+        code, quantity, amount = rest[0], rest[1], rest[2]
         acts.append(ActLine(
             index=index, path=line_path, date_value=date_value, date=parse_date(date_value.text[:10]),
-            code=_value(parts["Code"], f"{line_path}/Code"), quantity=parse_int(parts["Quantite"].text) or 0,
-            amount=_value(parts["Montant"], f"{line_path}/Montant"),
-            performer=_value(performer, f"{line_path}/CodePrestataireExecutant") if performer is not None else None,
+            code=_value(code, f"{line_path}/Code"), quantity=parse_int(quantity.text) or 0,
+            amount=_value(amount, f"{line_path}/Montant"),
+            performer=_value(rest[3], f"{line_path}/CodePrestataireExecutant") if len(rest) > 3 else None,
         ))
-    sessions = ordonnance.get("NombreSeancesPrescrites")
     return RecordView(
         position=position, path=path, line=line_of(element), id=element.get("id", "").strip(),
         reference=element.get("reference", ""),
-        matricule=_value(children["Matricule"], f"{path}/Matricule"),
-        physician=_value(ordonnance["CodeMedecin"], f"{path}/Ordonnance/CodeMedecin"),
-        prescribed=_value(ordonnance["DateOrdonnance"], f"{path}/Ordonnance/DateOrdonnance"),
-        prescribed_sessions=parse_int(sessions.text) if sessions is not None else None,
-        place=place, lines=tuple(acts), total=_value(children["MontantEnregistrement"], f"{path}/MontantEnregistrement"),
+        matricule=_value(matricule, f"{path}/Matricule"),
+        physician=_value(prescription[0], f"{path}/Ordonnance/CodeMedecin"),
+        prescribed=_value(prescription[1], f"{path}/Ordonnance/DateOrdonnance"),
+        prescribed_sessions=parse_int(prescription[2].text) if len(prescription) > 2 else None,
+        place=place, lines=tuple(acts), total=_value(total, f"{path}/MontantEnregistrement"),
     )
