@@ -15,6 +15,8 @@ import pypdfium2 as pdfium
 
 #: width of a thumbnail in pixels
 WIDTH = 240
+#: tallest thumbnail: a page many times taller than wide is scaled down to this height
+MAX_HEIGHT = 800
 # pdfium is not thread-safe: one rendering at a time in this process.
 _LOCK = threading.Lock()
 
@@ -34,8 +36,8 @@ def first_page_png(data: bytes, width: int = WIDTH) -> bytes:
             if len(pdf) == 0:
                 raise ThumbnailError("no page")
             page = pdf[0]
-            page_width = page.get_width() or 1
-            scale = max(0.05, min(4.0, width / page_width))
+            page_width, page_height = page.get_width() or 1, page.get_height() or 1
+            scale = max(0.01, min(4.0, width / page_width, MAX_HEIGHT / page_height))
             bitmap = page.render(scale=scale, rev_byteorder=True, may_draw_forms=False)
             pixels = (bitmap.width, bitmap.height, bitmap.stride, bitmap.n_channels, bytes(bitmap.buffer))
             page.close()

@@ -125,6 +125,12 @@ def test_application_from_form_to_code(site, staff, applicant):
     staff.wait_for_load_state("load")
     widths = _images_loaded(staff, "img.thumb")
     assert len(widths) == 6 and all(w > 0 for w in widths)
+    with staff.expect_popup() as popup:  # the full document opens in the browser's PDF viewer
+        staff.locator("img.thumb").first.click()
+    viewer = popup.value
+    viewer.wait_for_load_state()
+    assert viewer.evaluate("document.contentType") == "application/pdf"
+    viewer.close()
     staff.locator("#message").fill("Merci d'envoyer un RIB plus lisible.")
     staff.locator("#correction-form").get_by_label("Je confirme la demande de corrections").check()
     staff.get_by_role("button", name="Demander des corrections").click()
