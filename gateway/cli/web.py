@@ -6,6 +6,7 @@ layer sees only plain values.
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from typing import Annotated
 
@@ -17,7 +18,7 @@ from gateway.accounts.mirror import AccountMirror
 from gateway.cli.applications import build_applications
 from gateway.cli.context import AppContext, ConfigOption, app_context
 from gateway.cli.exchange import spool_paths
-from gateway.errors import UsageError
+from gateway.errors import ConfigError, UsageError
 from gateway.service import Service
 from gateway.web import secret, staff
 from gateway.web.staff import LockoutPolicy
@@ -32,6 +33,13 @@ def web_config(context: AppContext):  # noqa: ANN201 - WebConfig, imported late 
     from gateway.web.app import WebConfig
 
     s = context.settings
+    for network in s.web.trusted_proxies:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ConfigError(f"web.trusted_proxies: {network!r} is not an address or network", code="CFG-003",
+                              problems=[f"web.trusted_proxies: {network!r} is not an address or network "
+                                        "(example: 10.0.0.0/8)"]) from None
     spools = spool_paths(s)
     return WebConfig(
         secret=secret.load_or_create(s.paths.data), data=s.paths.data, inbox=s.paths.inbox, outbox=s.paths.outbox,

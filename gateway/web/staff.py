@@ -134,6 +134,8 @@ def log_in(sessions: sessionmaker[Session], login: str, password: str, *, addres
         else:
             outcome = "refused"
             session.add(StaffLoginFailure(login=login, address=address, at=now))
+            # Failures older than the window no longer count: keep the table small.
+            session.execute(delete(StaffLoginFailure).where(StaffLoginFailure.at <= since))
         if outcome != "ok":
             audit.record(session, actor=f"staff:{login}", action="staff.login", target_type="staff",
                          target_id=login, address=address, outcome=outcome)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from gateway.store.models.audit import AuditEvent
 from gateway.store.models.web import StaffLoginFailure
 from gateway.web.staff import add_staff, create_api_key, revoke_api_key
-from tests.web.conftest import ADMIN, AGENT, csrf_of, log_in
+from tests.web.conftest import AGENT, csrf_of, log_in
 
 
 def test_login_opens_a_session_with_safe_cookie_flags(site):

@@ -70,3 +70,10 @@ def test_serve_web_role_answers_and_stops_on_sigterm(migrated):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_a_bad_trusted_proxy_is_a_configuration_error(migrated):
+    migrated.config.write_text(migrated.config.read_text() + '[web]\ntrusted_proxies = ["10.0.0.0/33"]\n')
+    result = run_gateway("serve", "--role", "web", config=migrated.config, timeout=60)
+    assert result.returncode == 2
+    assert "web.trusted_proxies" in result.stderr

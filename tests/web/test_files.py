@@ -12,7 +12,7 @@ from gateway.exchange import samples
 from gateway.store.models.audit import AuditEvent
 from gateway.store.models.exchange import ForwardedRecord, RequestFile
 from tests.web.conftest import csrf_of
-from tests.web.data import KINE, LAB, FindingSpec, add_file
+from tests.web.data import LAB, FindingSpec, add_file
 
 NOW = dt.datetime.now(dt.timezone.utc)
 
