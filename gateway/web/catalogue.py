@@ -94,6 +94,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "files.line": ("Ligne", "Line"),
     "files.path": ("Chemin", "Path"),
     "files.value": ("Valeur", "Value"),
+    "files.message": ("Message", "Message"),
     "files.downloads": ("Téléchargements", "Downloads"),
     "files.download_request": ("Télécharger la demande", "Download the request"),
     "files.download_response": ("Télécharger la réponse", "Download the response"),

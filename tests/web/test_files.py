@@ -119,3 +119,14 @@ def test_void_needs_confirmation_and_reason_then_withdraws_records(site, files, 
 
 def test_unknown_file_is_not_found(site, agent_client):
     assert agent_client.get("/files/999999").status_code == 404
+
+
+def test_messages_of_the_response_are_shown_in_the_page_language(site, agent_client):
+    response = ('<Reponse xmlns="urn:cns:echange:reponse:1" versionSchema="1.0"><Enregistrements>'
+                '<Enregistrement id="1" reference="R" statut="REJETE"><Erreur code="MAT-004" gravite="ERREUR">'
+                '<Message langue="fr">Chiffre de contrôle faux.</Message><Message langue="en">Wrong check digit.</Message>'
+                '</Erreur></Enregistrement></Enregistrements></Reponse>').encode()
+    file_id = add_file(site, name="KINE_FACT_45001237_20261115093000_000777.xml", response=response,
+                       findings=(FindingSpec("MAT-004", "ERREUR", 17),))
+    assert "Chiffre de contrôle faux." in agent_client.get(f"/files/{file_id}").text
+    assert "Wrong check digit." in agent_client.get(f"/files/{file_id}", headers={"Accept-Language": "en"}).text

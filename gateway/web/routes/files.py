@@ -14,6 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from lxml import etree
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
@@ -133,6 +134,26 @@ def _lines(data: bytes, findings: list[RequestFinding]) -> tuple[list[Line], boo
     return [Line(i, line, tuple(by_line.get(i, ()))) for i, line in enumerate(raw[:MAX_LINES], start=1)], truncated
 
 
+RESPONSE_NS = "{urn:cns:echange:reponse:1}"
+
+
+def response_messages(data: bytes) -> list[tuple[str, str]]:
+    """(fr, en) of every ``Erreur`` of a response, in document order (the findings' order).
+
+    The response is the gateway's own output; it is still parsed without entities or network.
+    """
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError:
+        return []
+    messages = []
+    for error in root.iter(f"{RESPONSE_NS}Erreur"):
+        texts = {m.get("langue"): (m.text or "") for m in error.findall(f"{RESPONSE_NS}Message")}
+        messages.append((texts.get("fr", ""), texts.get("en", "")))
+    return messages
+
+
 def load_file(session: Session, file_id: int) -> RequestFile:
     row = session.get(RequestFile, file_id)
     if row is None:
@@ -162,8 +183,12 @@ def file_detail(request: Request, file_id: Id, user: StaffView = Depends(staff_m
     request_path = filestore.request_path(roots(request), row)
     response_path = filestore.response_path(roots(request), row)
     lines, truncated = _lines(request_path.read_bytes(), findings) if request_path else ([], False)
-    response_text = response_path.read_text("utf-8", errors="replace") if response_path else None
-    return render(request, "file.html", file=row, findings=findings, lines=lines, truncated=truncated,
+    response_bytes = response_path.read_bytes() if response_path else None
+    response_text = response_bytes.decode("utf-8", errors="replace") if response_bytes is not None else None
+    messages = response_messages(response_bytes) if response_bytes else []
+    if len(messages) != len(findings):  # an unexpected response: show the codes only
+        messages = [("", "")] * len(findings)
+    return render(request, "file.html", file=row, findings=list(zip(findings, messages)), lines=lines, truncated=truncated,
                   max_lines=MAX_LINES, has_request=request_path is not None, response_text=response_text,
                   forwarded=forwarded, withdrawn=withdrawn, duplicate_of=duplicate_of,
                   error_lines={f.line for f in findings if f.line})
