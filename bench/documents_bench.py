@@ -41,7 +41,7 @@ def throughput(data: bytes, seconds: float) -> tuple[float, str]:
 def hostile(name: str, data: bytes, folder: Path) -> dict:
     path = folder / f"{name}.pdf"
     path.write_bytes(data)
-    done = subprocess.run([sys.executable, str(PROBE), str(path), str(max(len(data), LIMIT))],
+    done = subprocess.run([sys.executable, str(PROBE), str(max(len(data), LIMIT)), str(path)],
                           capture_output=True, text=True, check=True, timeout=300)
     return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -31,12 +31,15 @@ class PdfLimits:
     max_walked_objects: int = 20_000
     #: bytes of decoded object streams kept for the active-content search
     max_object_stream_bytes: int = 16 * MIB
-    #: array and dictionary openers (a file made of brackets is not a document)
-    max_structure_tokens: int = 1_000_000
+    #: tokens outside streams, decoded object streams included: real files have about 100 a
+    #: page; pypdf parses a few microseconds each, so this also bounds its time
+    max_structure_tokens: int = 100_000
     #: ``#xx`` escapes in names outside streams (real files use a handful, e.g. ``/Times#20Roman``)
     max_name_escapes: int = 200_000
     #: largest output pypdf may produce decoding one stream (its own per-filter limits)
     max_stream_output_bytes: int = 32 * MIB
+    #: items in one array or dictionary pypdf parses (a flat page tree of max_pages fits)
+    max_array_items: int = 20_000
     #: pages in the page tree
     max_pages: int = 10_000
 

@@ -91,6 +91,8 @@ def reader_limits(limits: PdfLimits) -> Iterator[None]:
         brotli_maximum_output_length=out,
         image_maximum_buffer_size=out,
         stream_decoding_work_maximum_length=out * 4,
+        array_maximum_element_count=limits.max_array_items,
+        dictionary_maximum_element_count=limits.max_array_items,
         page_tree_maximum_entries=limits.max_pages * 2,
         page_tree_maximum_page_entries=limits.max_pages * 4,
         jbig2dec_binary=None,

@@ -4,6 +4,7 @@ It measures what could make a reader spend unbounded memory or time and refuses 
 (``pdf_trop_complexe``) when a budget of :class:`~.limits.PdfLimits` is exceeded:
 
 - object count: ``endobj`` markers, object-stream entries (``/N``) and declared ``/Size``;
+- tokens outside streams (a reader parses them one by one, in Python);
 - nesting depth of arrays and dictionaries, per object, outside streams and strings;
 - decoded stream bytes: every FlateDecode (also after ASCIIHex/ASCII85) stream that is not an
   image is inflated incrementally, output discarded, against one byte budget for the file;
@@ -28,8 +29,8 @@ from gateway.intake.documents.limits import PdfLimits
 from gateway.intake.documents.model import Reason
 from gateway.intake.errors import DocumentRefused
 
-# "stream" + EOL, not the tail of "endstream"
-_STREAM = re.compile(rb"(?<![A-Za-z])stream(?:\r\n|\n|\r)")
+# "stream" + EOL; a literal start keeps the search at memchr speed ("endstream" is skipped in code)
+_STREAM = re.compile(rb"stream(?:\r\n|\n|\r)")
 _LENGTH = re.compile(rb"/Length(?![0-9A-Za-z#])\s*(\d+)(\s+\d+\s+R)?")
 _FILTER = re.compile(rb"/Filter\s*(\[[^\]]*\]|/[^\s/\[\]<>()%]+)")
 _NAME = re.compile(rb"/([^\s/\[\]<>()%{}]*)")
@@ -47,6 +48,10 @@ _HEX_STRING = re.compile(rb"(?<!<)<[0-9A-Fa-f\s]*>")
 _COMMENT = re.compile(rb"%[^\r\n]*")
 _KEEP_STRUCTURE = bytes(range(256)).translate(None, b"[]{}|")
 
+# White space -> " ", delimiters that start a token -> "d", anything else -> "x".
+_TOKEN_CLASSES = bytes(
+    32 if c in b" \n\r\t\f\0" else 100 if c in b"/(<[%" else 120 for c in range(256)
+)
 _FLATE = {b"FlateDecode", b"Fl"}
 _AHX = {b"ASCIIHexDecode", b"AHx"}
 _A85 = {b"ASCII85Decode", b"A85"}
@@ -188,8 +193,6 @@ def check_depth(text: bytes, limits: PdfLimits) -> None:
     skeleton = _COMMENT.sub(b"", text).replace(b"endobj", b"|").replace(b"<<", b"{").replace(b">>", b"}")
     skeleton = skeleton.translate(None, _KEEP_STRUCTURE)
     openers = skeleton.count(b"[") + skeleton.count(b"{")
-    if openers > limits.max_structure_tokens:
-        raise too_complex(f"{openers} structure tokens", limit=limits.max_structure_tokens)
     if openers <= limits.max_depth:
         return
     steps = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
@@ -209,12 +212,31 @@ def _check_image(head: bytes, limits: PdfLimits) -> None:
                           limit=limits.max_image_pixels)
 
 
+def count_tokens(text: bytes, limits: PdfLimits, before: int = 0) -> int:
+    """An upper bound of the tokens a reader would parse in ``text`` (white space and delimiters).
+
+    Counted at C speed before any regex work: a reader spends a few microseconds per token,
+    so a file made of millions of tiny strings, comments or numbers is refused here.
+    """
+    classes = text.translate(_TOKEN_CLASSES)
+    # A token starts at each delimiter and after each run of white space (a run counts once,
+    # so padding costs nothing).
+    tokens = before + classes.count(b"d") + classes.count(b" x")
+    if tokens > limits.max_structure_tokens:
+        raise too_complex(f"{tokens} tokens outside streams", limit=limits.max_structure_tokens)
+    return tokens
+
+
 def _split_streams(data: bytes, limits: PdfLimits) -> tuple[list[bytes], list[tuple[bytes, int, int]]]:
     """Cuts ``data`` into what lies outside streams and the streams (dictionary, start, end)."""
     outside: list[bytes] = []
     spans: list[tuple[bytes, int, int]] = []
     cursor = 0
-    while (m := _STREAM.search(data, cursor)) is not None:
+    search_from = 0
+    while (m := _STREAM.search(data, search_from)) is not None:
+        search_from = m.end()
+        if m.start() > 0 and data[m.start() - 1:m.start()].isalpha():
+            continue  # the tail of "endstream" (or another word)
         head_at = max(data.rfind(b"obj", cursor, m.start()), cursor, m.start() - 65536)
         head = data[head_at:m.start()]
         start = m.end()
@@ -231,7 +253,7 @@ def _split_streams(data: bytes, limits: PdfLimits) -> tuple[list[bytes], list[tu
         spans.append((head, start, end))
         if len(spans) > limits.max_objects:
             raise too_complex(f"more than {limits.max_objects} streams", limit=limits.max_objects)
-        cursor = end
+        cursor = search_from = end
     outside.append(data[cursor:])
     return outside, spans
 
@@ -253,13 +275,10 @@ def prescan(data: bytes, limits: PdfLimits) -> PreScan:
     streams = data.count(b"endstream")
     if streams > limits.max_objects:
         raise too_complex(f"{streams} streams", limit=limits.max_objects)
-    # An upper bound of the delimiters, counted before any regex work over a flood of them.
-    tokens = data.count(b"[") + data.count(b"<<")
-    if tokens > limits.max_structure_tokens:
-        raise too_complex(f"{tokens} structure tokens", limit=limits.max_structure_tokens)
-
     outside, spans = _split_streams(data, limits)
-    structure = _clean(b"".join(outside), limits)
+    structure = b"".join(outside)
+    tokens = count_tokens(structure, limits)
+    structure = _clean(structure, limits)
     encrypted = b"/Encrypt" in structure
 
     view = memoryview(data)
@@ -289,6 +308,7 @@ def prescan(data: bytes, limits: PdfLimits) -> PreScan:
             if kept is None or not complete:
                 opaque = True
             else:
+                tokens = count_tokens(kept, limits, tokens)
                 object_stream_texts.append(_clean(kept, limits))
     declared = [int(n) for n in _SIZE.findall(structure)]
     if declared and max(declared) > limits.max_objects:

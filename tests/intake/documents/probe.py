@@ -1,7 +1,8 @@
-"""Checks one file in a fresh interpreter and prints the verdict with peak memory (JSON).
+"""Checks files in a fresh interpreter and prints, per file, the verdict and peak memory (JSON lines).
 
-Run as ``python probe.py FILE MAX_BYTES``; used by the hostile-file tests and the benchmark,
-so that one file's peak resident size is measured alone.
+Run as ``python probe.py MAX_BYTES FILE...``. The peak is the process's high-water mark
+(VmHWM) after each check, so it only grows: every figure bounds that file's check and all
+before it. Used by the hostile-file tests and the benchmark.
 """
 
 from __future__ import annotations
@@ -23,14 +24,17 @@ def high_water_kib() -> int:
 def main() -> None:
     from gateway.intake.documents import check_file
 
-    path, max_bytes = Path(sys.argv[1]), int(sys.argv[2])
-    baseline_kib = high_water_kib()
-    started = time.perf_counter()
-    verdict = check_file(path, max_bytes=max_bytes)
-    elapsed = time.perf_counter() - started
-    peak_kib = high_water_kib()
-    print(json.dumps({"verdict": str(verdict.verdict), "reason": verdict.reason and str(verdict.reason),
-                      "baseline_kib": baseline_kib, "peak_kib": peak_kib, "seconds": elapsed}))
+    max_bytes = int(sys.argv[1])
+    for name in sys.argv[2:]:
+        path = Path(name)
+        baseline_kib = high_water_kib()
+        started = time.perf_counter()
+        verdict = check_file(path, max_bytes=max_bytes)
+        elapsed = time.perf_counter() - started
+        print(json.dumps({"file": name, "verdict": str(verdict.verdict),
+                          "reason": verdict.reason and str(verdict.reason),
+                          "baseline_kib": baseline_kib, "peak_kib": high_water_kib(), "seconds": elapsed}),
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -345,6 +345,12 @@ def stream_flood(count: int = 300_000) -> bytes:
 
 
 @functools.cache
+def token_flood(token: bytes, mib: int = 18) -> bytes:
+    """One array of ``mib`` MiB of one tiny token: strings ``(a)``, comments ``%``, numbers ..."""
+    return one_page(b"/Flood [" + token * (mib * 1024 * 1024 // len(token)) + b"] ").build()
+
+
+@functools.cache
 def escape_flood(count: int = 1_000_000) -> bytes:
     """A million escaped names (``/#41``): each escape costs the reader a step."""
     return one_page(b"/Names [" + b"/#41" * count + b"] ").build()
@@ -360,6 +366,9 @@ HOSTILE = {
     "stream-flood": lambda: stream_flood(),
     "huge-declared-image": huge_image_pdf,
     "escaped-name-flood": lambda: escape_flood(),
+    "string-flood": lambda: token_flood(b"(a)"),
+    "comment-flood": lambda: token_flood(b"%\n"),
+    "number-flood": lambda: token_flood(b"1 "),
 }
 
 
