@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from gateway.clock import utcnow
@@ -117,3 +118,19 @@ def test_a_name_without_xml_ending_gets_the_whole_name_before_rep(runtime):
     assert listing(runtime.spool.outbox / KINE) == ["facture-novembre_REP.xml"]
     with runtime.sessions() as session:
         assert session.scalar(select(RequestFile.status)) is not None
+
+
+def test_each_answer_is_counted_in_the_metrics(runtime):
+    def value(name, **labels):
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = (value("gateway_responses_total", convention="KINE", status="REJETE"),
+              value("gateway_findings_total", code="ENT-004", severity="FATAL"),
+              value("gateway_deposit_to_response_seconds_count"), value("gateway_check_seconds_count"))
+    runtime.deposit(KINE, *request("KINE", sequence=3))
+    runtime.deposit(KINE, *request("KINE", sequence=2, first_record=4))
+    process_all(runtime)
+    after = (value("gateway_responses_total", convention="KINE", status="REJETE"),
+             value("gateway_findings_total", code="ENT-004", severity="FATAL"),
+             value("gateway_deposit_to_response_seconds_count"), value("gateway_check_seconds_count"))
+    assert [a - b for a, b in zip(after, before)] == [1, 1, 2, 2]

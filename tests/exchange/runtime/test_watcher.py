@@ -6,6 +6,7 @@ import hashlib
 import os
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from gateway.clock import utcnow
@@ -34,12 +35,14 @@ def registered(rt) -> dict[str, RequestFile]:
 
 
 def test_a_file_renamed_into_place_is_registered(runtime, watcher):
+    counted = REGISTRY.get_sample_value("gateway_files_received_total", {"source": "watcher"}) or 0.0
     name, data = request("KINE")
     temp = runtime.spool.inbox / KINE / ".sync-temp"
     temp.write_bytes(data)
     os.rename(temp, runtime.spool.inbox / KINE / name)
     row = wait_until(lambda: registered(runtime).get(name))
     assert (row.source, row.size, row.state) == ("watcher", len(data), "RECEIVED")
+    assert REGISTRY.get_sample_value("gateway_files_received_total", {"source": "watcher"}) == counted + 1
 
 
 def test_a_file_written_in_place_is_taken_whole_after_its_close(runtime, watcher):

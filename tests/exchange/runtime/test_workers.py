@@ -106,7 +106,7 @@ def test_stop_finishes_the_file_in_hand(runtime):
 def test_a_registration_wakes_idle_workers_without_waiting_for_the_poll(runtime):
     runtime.workers(1, poll_interval=3600.0)
     runtime.deposit(KINE, *request("KINE"))
-    wait_until(runtime.all_answered, timeout_s=10)
+    wait_until(runtime.all_answered, timeout_s=30)  # a poll would take an hour
 
 
 @pytest.mark.parametrize("services", [pytest.param(2, id="two-processes-two-threads")])
