@@ -12,7 +12,8 @@ The way of one file::
     name      verdict.check_extension  extension_trompeuse
 
 :func:`check_document` checks bytes; :func:`check_file` and :func:`check_stream` never read more
-than the size limit (plus one byte).
+than the size limit (plus one byte). :func:`reader_limits` sets pypdf's limits to ours for any
+later reading of an accepted document (text extraction, previews).
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from gateway.intake.documents.malware import ClamdScanner, Scanner, ScanResult
 from gateway.intake.documents.messages import FLAGS, REASONS, Message, message_for
 from gateway.intake.documents.model import DocumentVerdict, Flag, Reason, Verdict
 from gateway.intake.documents.names import SanitisedName, sanitise_name
+from gateway.intake.documents.pdf import reader_limits
 from gateway.intake.documents.verdict import DOCUMENT_CHECKS, check_document
 
 __all__ = [
     "DEFAULT_LIMITS", "DOCUMENT_CHECKS", "FLAGS", "REASONS", "ClamdScanner", "DocumentVerdict", "Flag",
     "Message", "PdfLimits", "Reason", "SanitisedName", "ScanResult", "Scanner", "Verdict",
-    "check_document", "check_file", "check_stream", "message_for", "sanitise_name",
+    "check_document", "check_file", "check_stream", "message_for", "reader_limits", "sanitise_name",
 ]

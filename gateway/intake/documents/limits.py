@@ -40,6 +40,8 @@ class PdfLimits:
     max_stream_output_bytes: int = 32 * MIB
     #: items in one array or dictionary pypdf parses (a flat page tree of max_pages fits)
     max_array_items: int = 20_000
+    #: operands and operators pypdf parses in one content stream (text extraction)
+    max_content_tokens: int = 500_000
     #: pages in the page tree
     max_pages: int = 10_000
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pypdf import PasswordType, PdfReader, apply_configuration
 from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PyPdfError
 
-from gateway.intake.documents.limits import PdfLimits
+from gateway.intake.documents.limits import DEFAULT_LIMITS, PdfLimits
 from gateway.intake.documents.model import Reason
 from gateway.intake.errors import DocumentRefused
 
@@ -78,8 +78,12 @@ class OpenedPdf:
 
 
 @contextmanager
-def reader_limits(limits: PdfLimits) -> Iterator[None]:
-    """pypdf's own limits set to ours for the block; no external jbig2dec."""
+def reader_limits(limits: PdfLimits = DEFAULT_LIMITS) -> Iterator[None]:
+    """pypdf's own limits set to ours for the block; no external jbig2dec.
+
+    Other readers of accepted documents (text extraction for kind suggestions) should read
+    inside this block too: the checks bound what pypdf decodes, this bounds what it parses.
+    """
     out = limits.max_stream_output_bytes
     with apply_configuration(
         maximum_declared_stream_length=out,
@@ -93,6 +97,7 @@ def reader_limits(limits: PdfLimits) -> Iterator[None]:
         stream_decoding_work_maximum_length=out * 4,
         array_maximum_element_count=limits.max_array_items,
         dictionary_maximum_element_count=limits.max_array_items,
+        stream_parsing_work_maximum_count=limits.max_content_tokens,
         page_tree_maximum_entries=limits.max_pages * 2,
         page_tree_maximum_page_entries=limits.max_pages * 4,
         jbig2dec_binary=None,
