@@ -145,7 +145,7 @@ def release(sessions: sessionmaker[Session], claim: Claim, *, retry_at: dt.datet
             update(RequestFile)
             .where(RequestFile.id == claim.file_id, RequestFile.claimed_by == claim.claimant,
                    RequestFile.state == FileState.PROCESSING.value)
-            .values(lease_until=retry_at)
+            .values(lease_until=retry_at, claimed_by=None)  # no longer renewed by this process
         )
 
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from gateway.clock import utcnow
-from gateway.exchange.claims import ProcessIdentity, free_dead_local_claims, renew_leases
+from gateway.exchange.claims import ProcessIdentity, free_dead_local_claims, release, renew_leases
 from gateway.store.models.exchange import RequestFile
 from tests.exchange.runtime.conftest import DIET, KINE, LAB, claim, request
 
@@ -57,3 +57,14 @@ def test_claims_of_dead_local_processes_are_freed_at_start(runtime):
         assert session.get(RequestFile, mine).lease_until > utcnow()
         assert session.get(RequestFile, elsewhere).lease_until > utcnow()
     assert claim(runtime, "h:9:z:0").file_id == theirs
+
+
+def test_a_released_claim_is_not_renewed_and_comes_back_at_its_retry_time(runtime):
+    identity = ProcessIdentity("h", 1, "tok")
+    file_id = runtime.deposit(KINE, *request("KINE"))
+    claimed = claim(runtime, identity.claimant(0))
+    retry_at = utcnow() + dt.timedelta(seconds=30)
+    release(runtime.sessions, claimed, retry_at=retry_at)
+    assert renew_leases(runtime.sessions, identity, now=utcnow(), lease_s=3600) == 0
+    assert claim(runtime, "h:2:b:0") is None
+    assert claim(runtime, "h:2:b:0", now=retry_at + dt.timedelta(seconds=1)).file_id == file_id
