@@ -22,6 +22,9 @@ from pathlib import Path
 from lxml import etree
 
 from gateway.exchange.errors import ExchangeError
+from gateway.logs import get_logger
+
+log = get_logger(__name__)
 
 
 
@@ -210,7 +213,6 @@ class ReferenceStore:
                     try:
                         self._current = load_references(self.schemas_dir)
                         self._stamp = stamp
-                    except ReferenceError_:
-                        from gateway.logs import get_logger
-                        get_logger(__name__).exception("schemas folder unusable; keeping the previous references")
+                    except ReferenceError_ as exc:
+                        log.error("schemas folder unusable; keeping the previous references", error=str(exc))
             return self._current

@@ -21,7 +21,7 @@ from gateway.exchange.messages import finding
 from gateway.exchange.model import Finding
 from gateway.exchange.references import ReferenceError_, SchemaVersion
 from gateway.exchange.stages.base import Context, StageBase
-from gateway.exchange.xmlsafe import line_of
+from gateway.exchange.xmlsafe import XmlProblem, line_of, read_root
 
 CAP = 1000
 ROOT = "Facturation"
@@ -103,8 +103,6 @@ class ValidateSchema(StageBase):
         self._schema: etree.XMLSchema | None = None
         self._root_problem: Finding | None = None
         self._context = context
-        from gateway.exchange.xmlsafe import XmlProblem, read_root
-
         root = read_root(context.received.path)
         if root is None or isinstance(root, XmlProblem):
             context.valid = False  # the pass reports it as stage 1

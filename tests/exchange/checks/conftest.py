@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import shutil
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,7 +79,8 @@ def check(checker: Checker, tmp_path: Path):
             profession: str | None = None, received_at: dt.datetime = RECEIVED_AT,
             history: History | None = None, use: Checker | None = None) -> Checked:
         name = name or samples.file_name(convention)
-        path = tmp_path / f"{len(list(tmp_path.iterdir()))}-{name}"
+        path = tmp_path / uuid.uuid4().hex / name  # unique: tests call this from several threads
+        path.parent.mkdir()
         path.write_bytes(data)
         received = Received(name=name, provider_code=provider or samples.PROVIDERS[convention],
                             profession=profession or convention, received_at=received_at, size=len(data),
