@@ -11,7 +11,7 @@ its sequence number).
 from __future__ import annotations
 
 from sqlalchemy import and_, exists, func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from gateway.client.store import LocalAct, LocalRequest, LocalResponse, LocalResponseRecord
 from gateway.exchange.model import ActKey, EarlierFile, FileStatus, Mode, RecordStatus
@@ -41,27 +41,28 @@ def next_sequence(session: Session, provider_code: str, convention: str) -> int:
 
 
 class LocalHistory:
-    """Answers the checks' history questions from the provider's local database."""
+    """Answers the checks' history questions from the provider's local database.
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self._sessions = sessions
+    It reads through the caller's session, so that numbering, checking and recording one
+    file happen in one transaction (on SQLite, under one write lock).
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
 
     def identical_file(self, provider_code: str, sha256: str) -> EarlierFile | None:
-        with self._sessions() as session:
-            row = session.scalars(select(LocalRequest).where(
-                LocalRequest.provider_code == provider_code, LocalRequest.sha256 == sha256,
-                LocalRequest.pushed_at.is_not(None)).order_by(LocalRequest.pushed_at)).first()
-            return EarlierFile(row.name, row.pushed_at) if row else None
+        row = self._session.scalars(select(LocalRequest).where(
+            LocalRequest.provider_code == provider_code, LocalRequest.sha256 == sha256,
+            LocalRequest.pushed_at.is_not(None)).order_by(LocalRequest.pushed_at)).first()
+        return EarlierFile(row.name, row.pushed_at) if row else None
 
     def last_sequence(self, provider_code: str, convention: str) -> int | None:
-        with self._sessions() as session:
-            return session.scalar(select(func.max(LocalRequest.sequence)).where(
-                _standing(provider_code), LocalRequest.convention == convention))
+        return self._session.scalar(select(func.max(LocalRequest.sequence)).where(
+            _standing(provider_code), LocalRequest.convention == convention))
 
     def id_fichier_used(self, provider_code: str, id_fichier: str) -> bool:
-        with self._sessions() as session:
-            return session.scalar(select(func.count()).select_from(LocalRequest).where(
-                _standing(provider_code), LocalRequest.id_fichier == id_fichier)) > 0
+        return self._session.scalar(select(func.count()).select_from(LocalRequest).where(
+            _standing(provider_code), LocalRequest.id_fichier == id_fichier)) > 0
 
     def accepted_acts(self, provider_code: str, acts: frozenset[ActKey]) -> frozenset[ActKey]:
         if not acts:
@@ -74,16 +75,15 @@ class LocalHistory:
             LocalResponseRecord.status == RecordStatus.REJETE.value)
         matricules = sorted({a.matricule for a in acts})
         found: set[ActKey] = set()
-        with self._sessions() as session:
-            # in chunks: a file may name tens of thousands of patients, beyond SQL's parameter limits
-            for start in range(0, len(matricules), _CHUNK):
-                rows = session.execute(
-                    select(LocalAct.matricule, LocalAct.code, LocalAct.act_date)
-                    .join(LocalRequest, LocalAct.request_id == LocalRequest.id)
-                    .where(_standing(provider_code), LocalAct.matricule.in_(matricules[start:start + _CHUNK]),
-                           ~rejected_record))
-                for matricule, code, date in rows:
-                    key = ActKey(matricule, code, date.isoformat())
-                    if key in acts:
-                        found.add(key)
+        # in chunks: a file may name tens of thousands of patients, beyond SQL's parameter limits
+        for start in range(0, len(matricules), _CHUNK):
+            rows = self._session.execute(
+                select(LocalAct.matricule, LocalAct.code, LocalAct.act_date)
+                .join(LocalRequest, LocalAct.request_id == LocalRequest.id)
+                .where(_standing(provider_code), LocalAct.matricule.in_(matricules[start:start + _CHUNK]),
+                       ~rejected_record))
+            for matricule, code, date in rows:
+                key = ActKey(matricule, code, date.isoformat())
+                if key in acts:
+                    found.add(key)
         return frozenset(found)

@@ -13,7 +13,6 @@ ignores TEST files for numbering, but the name must still carry six digits equal
 from __future__ import annotations
 
 import calendar
-import csv
 import datetime as dt
 import hashlib
 import os
@@ -32,12 +31,14 @@ from gateway.client.errors import ClientError, RequestRefused
 from gateway.client.history import LocalHistory, next_sequence
 from gateway.client.store import LocalAct, LocalRequest
 from gateway.clock import Clock, SystemClock
+from gateway.errors import GatewayError
 from gateway.exchange.model import Finding, Mode, Outcome, Received, Severity
+from gateway.exchange.pipeline import Checker
+from gateway.exchange.references import load_references
 from gateway.store.db import transaction
 from gateway.store.files import TEMP_PREFIX, fsync_dir
 
 SOFTWARE_NAME = "gateway-client"
-NOMENCLATURE = "nomenclature.csv"
 #: findings that make the server reject a record or the file
 BLOCKING = (Severity.FATAL, Severity.ERREUR)
 
@@ -110,23 +111,17 @@ def locate(finding: Finding, billing: Billing) -> int | None:
     return record.acts[act - 1].line if 1 <= act <= len(record.acts) else record.acts[0].line
 
 
-def load_tariffs(path: Path, convention: Convention) -> Tariff:
-    """``tariff(code, date)`` from the nomenclature CSV shipped with the schemas (spec section 8)."""
-    rows: dict[str, list[tuple[dt.date, dt.date | None, Decimal]]] = {}
+def load_tariffs(schemas_dir: Path, convention: Convention, today: dt.date) -> Tariff:
+    """``tariff(code, act date)`` from the nomenclature the gateway uses on ``today`` (spec section 8)."""
     try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                if row["convention"] == convention:
-                    rows.setdefault(row["code"], []).append((
-                        dt.date.fromisoformat(row["valid_from"]),
-                        dt.date.fromisoformat(row["valid_to"]) if row["valid_to"] else None,
-                        Decimal(row["tariff_eur"])))
-    except (OSError, KeyError, ValueError) as exc:
-        raise ClientError(f"cannot read the nomenclature {path}: {exc}", code="CLT-NOMENCLATURE") from None
+        nomenclature = load_references(schemas_dir).nomenclature_on(today)
+    except GatewayError as exc:
+        raise ClientError(f"cannot read the schemas and nomenclature in {schemas_dir}: {exc.message}",
+                          code="CLT-NOMENCLATURE") from None
 
     def tariff(code: str, day: dt.date) -> Decimal | None:
-        return next((price for start, end, price in rows.get(code, ())
-                     if start <= day and (end is None or day <= end)), None)
+        row = nomenclature.lookup(str(convention), code, day)[1]
+        return row.tariff if row is not None else None
     return tariff
 
 
@@ -146,13 +141,12 @@ def make_request(csv_path: Path, options: MakeOptions, sessions, *,  # noqa: ANN
     reject the file (nothing written, no number used).
     """
     zone = ZoneInfo(options.timezone)
-    tariff = load_tariffs(options.schemas_dir / NOMENCLATURE, options.convention)
-    billing = read_billing(csv_path, options.convention, timezone=options.timezone, tariff=tariff)
     created_at = (clock or SystemClock()).now().astimezone(zone).replace(microsecond=0)
+    tariff = load_tariffs(options.schemas_dir, options.convention, created_at.date())
+    billing = read_billing(csv_path, options.convention, timezone=options.timezone, tariff=tariff)
     start, end = default_period(billing, created_at.date())
     period = (options.period_start or start, options.period_end or end)
     checker = (checker_factory or _default_checker(options))()
-    history = LocalHistory(sessions)
     options.out_dir.mkdir(parents=True, exist_ok=True)
 
     linked = False
@@ -177,7 +171,7 @@ def make_request(csv_path: Path, options: MakeOptions, sessions, *,  # noqa: ANN
                                     profession=str(options.convention), received_at=created_at,
                                     size=len(data), sha256=hashlib.sha256(data).hexdigest(),
                                     path=temp)
-                outcome: Outcome = checker.check(received, history)
+                outcome: Outcome = checker.check(received, LocalHistory(session))
                 located = tuple(LocatedFinding(f, locate(f, billing)) for f in _all_findings(outcome))
                 blocking = tuple(f for f in located if f.finding.severity in BLOCKING)
                 if blocking:
@@ -201,8 +195,6 @@ def make_request(csv_path: Path, options: MakeOptions, sessions, *,  # noqa: ANN
 
 def _default_checker(options: MakeOptions) -> Callable[[], object]:
     def build() -> object:
-        from gateway.exchange.pipeline import Checker  # the server's own stages
-
         return Checker(options.schemas_dir, timezone=options.timezone, max_file_bytes=options.max_file_bytes)
     return build
 

@@ -42,3 +42,13 @@ def live(project, engine, sessions, tmp_path):
     gateway = start_gateway(project, engine, sessions, tmp_path)
     yield gateway
     gateway.stop()
+
+
+@pytest.fixture
+def live_with_workers(project, engine, sessions, tmp_path):
+    """The gateway's SFTP server and its workers: uploads are checked and answered."""
+    from .live import start_gateway
+
+    gateway = start_gateway(project, engine, sessions, tmp_path, roles=("sftp", "worker"))
+    yield gateway
+    gateway.stop()

@@ -21,7 +21,7 @@ NAME = re.compile(r"^(LAB|KINE|DIET)_FACT_[0-9]{8}_[0-9]{14}_[0-9]{6}\.xml$")
 
 def build(convention: str, mode: Mode = Mode.PRODUCTION) -> bytes:
     billing = read_billing(DATA / f"{convention.lower()}.csv", convention, timezone=TIMEZONE,
-                           tariff=load_tariffs(SCHEMAS / "nomenclature.csv", Convention(convention)))
+                           tariff=load_tariffs(SCHEMAS, Convention(convention), NOW.date()))
     start, end = default_period(billing, NOW.date())
     header = Header(id_fichier="3f1c6a0e-8d2b-4c57-9a43-0b7e5f2d1c88", sequence=124,
                     provider_code=PROVIDERS[convention], created_at=NOW, period_start=start, period_end=end,

@@ -11,11 +11,11 @@ from gateway.client.csvlayout import Convention, parse_billing, read_billing
 from gateway.client.errors import CsvError
 from gateway.client.make import load_tariffs
 
-from .conftest import DATA, SCHEMAS, TIMEZONE
+from .conftest import DATA, NOW, SCHEMAS, TIMEZONE
 
 
 def tariff_for(convention: str):
-    return load_tariffs(SCHEMAS / "nomenclature.csv", Convention(convention))
+    return load_tariffs(SCHEMAS, Convention(convention), NOW.date())
 
 
 @pytest.mark.parametrize("convention", ["LAB", "KINE", "DIET"])

@@ -68,7 +68,8 @@ def test_test_files_and_other_conventions_take_no_number(local_db):
     add_file(local_db, 7, mode="TEST")
     add_file(local_db, 9, convention="DIET")
     assert sequence_after(local_db) == 1
-    assert LocalHistory(local_db).last_sequence(CODE, "KINE") is None
+    with local_db() as session:
+        assert LocalHistory(session).last_sequence(CODE, "KINE") is None
 
 
 def test_history_answers_as_the_server_would(local_db):
@@ -77,7 +78,8 @@ def test_history_answers_as_the_server_would(local_db):
     add_file(local_db, 1, status="PARTIELLEMENT_ACCEPTE", rejected_records=(2,),
              acts=[(1, *act), (2, *other)])
     add_file(local_db, 2, status="REJETE", acts=[(1, "2012051469331", "K201", "2026-10-09")])
-    history = LocalHistory(local_db)
+    session = local_db()
+    history = LocalHistory(session)
     asked = frozenset({ActKey(*act), ActKey(*other), ActKey("2012051469331", "K201", "2026-10-09")})
     # only the accepted record's act counts: the rejected record and the rejected file do not
     assert history.accepted_acts(CODE, asked) == {ActKey(*act)}
@@ -86,3 +88,4 @@ def test_history_answers_as_the_server_would(local_db):
     assert history.id_fichier_used(CODE, "00000000-0000-4000-8000-000000000001")
     assert not history.id_fichier_used(CODE, "00000000-0000-4000-8000-000000000002")
     assert history.identical_file(CODE, f"{2:064d}").name.endswith("_000002.xml")
+    session.close()
