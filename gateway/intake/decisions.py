@@ -149,6 +149,8 @@ class Decisions:
             self.register_provider(view.provider_code, view.data.establishment_name)
         except AccountError as exc:
             log.warning("provider account not created", provider=view.provider_code, error=exc.message)
+        except OSError as exc:  # the account is in the database; its folder is rewritten at next start
+            log.error("provider account folder not written", provider=view.provider_code, error=str(exc))
 
     def _keep_final_report(self: Applications, view: ApplicationView) -> None:
         """Writes the report as it stood at the decision into the dossier (JSON and PDF)."""
