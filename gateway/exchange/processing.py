@@ -39,7 +39,7 @@ from gateway.exchange.response import render_response
 from gateway.exchange.spool import SpoolPaths, move_durably
 from gateway.logs import get_logger
 from gateway.store.db import transaction
-from gateway.store.files import atomic_write, fsync_dir
+from gateway.store.files import TEMP_PREFIX, atomic_write, fsync_dir
 from gateway.store.models.exchange import AcceptedAct, FileState, RequestFile, RequestFinding
 
 log = get_logger(__name__)
@@ -122,6 +122,9 @@ class Processor:
             if self._durable:  # the archived request may have been moved in by this run
                 fsync_dir(archived.parent)
         else:
+            if claim.attempts > 1:  # a crash while writing may have left a temp file behind
+                for stale in archived.parent.glob(f"{TEMP_PREFIX}*-{archived.name}"):
+                    stale.unlink(missing_ok=True)
             processed_at = self._clock.now()
             data = self._render(outcome, processed_at=processed_at, timezone=self._timezone)
             if not atomic_write(archived, data, durable=self._durable, overwrite=False):

@@ -95,10 +95,15 @@ def test_a_file_moved_to_the_archive_before_a_crash_is_found_there(runtime):
     runtime.deposit(KINE, name, data)
     processor = runtime.processor()
     first = claim(runtime, "host:1:dead:0")
-    processor.archive(first)
+    ref = processor.archive(first)
     assert listing(runtime.spool.inbox / KINE) == []
+    # the crash came while the response was being written: its temp file is left behind
+    response = runtime.spool.archived_response(ref, first.file_id, first.response_name)
+    stale = response.with_name(f".tmp-0123456789abcdef-{response.name}")
+    stale.write_bytes(b"<Reponse")
     second = claim(runtime, "host:2:alive:0", now=utcnow() + dt.timedelta(seconds=31))
     assert processor.process(second).status == "ACCEPTE"
+    assert not stale.exists() and response.exists()
 
 
 def test_a_registered_file_that_vanished_is_reported_not_answered(runtime):

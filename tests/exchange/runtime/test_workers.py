@@ -126,3 +126,19 @@ def test_several_worker_services_share_the_queue_without_overlap(runtime, servic
         claimants = session.scalars(select(RequestFile.claimed_by).distinct()).all()
     # both services took files (the token names the service, the last part its thread)
     assert len({c.rsplit(":", 1)[0] for c in claimants}) == services
+
+
+def test_a_file_whose_check_fails_is_retried_later(runtime):
+    failures = []
+
+    def fail_once(received):  # noqa: ANN001
+        if not failures:
+            failures.append(received.name)
+            raise RuntimeError("simulated internal error")
+
+    runtime.checker = Tracking(runtime.checker, fail_once)
+    runtime.deposit(KINE, *request("KINE"))
+    runtime.workers(1, lease_s=1.0)
+    wait_until(runtime.all_answered, timeout_s=30)
+    (row,) = runtime.rows()
+    assert failures and row.attempts == 2 and row.status == "ACCEPTE"
