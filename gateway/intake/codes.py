@@ -141,7 +141,11 @@ def import_codes(session: Session, text: str, *, actor: str, at: dt.datetime) ->
         session.add(ProviderCode(code=code, sequence=sequence_of(code), name=name, source="imported",
                                  application_id=None, at=at, actor=actor))
         imported.append(code)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # an approval took one of these numbers at this very moment
+        raise InvalidData("a code of the file was allocated meanwhile; run the import again",
+                          code="INT-IMPORT") from None
     highest = highest_sequence(session)
     return ImportResult(tuple(imported), tuple(known), tuple(refused),
                         make_provider_code(PREFIX, highest) if highest > 0 else None)
