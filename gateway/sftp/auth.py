@@ -13,6 +13,7 @@ import base64
 import datetime as dt
 import ipaddress
 import secrets
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -104,6 +105,15 @@ class Authenticator:
         return Account(username, row.profession, fingerprint)
 
 
+def hang_up(transport: paramiko.Transport) -> None:
+    """Closes a transport now: the socket is shut down first, which wakes its blocked read."""
+    try:
+        transport.sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    transport.close()
+
+
 class GatewayTransport(paramiko.Transport):
     """paramiko's server transport, telling our connection when authentication succeeded."""
 
@@ -145,7 +155,7 @@ class Connection(paramiko.ServerInterface):
         if self.closing is None:
             self.closing = reason
             self.log.info("closing connection", reason=reason)
-        threading.Thread(target=self.transport.close, name="sftp-close", daemon=True).start()
+        threading.Thread(target=hang_up, args=(self.transport,), name="sftp-close", daemon=True).start()
 
     # ----------------------------------------------------------------- authentication
 

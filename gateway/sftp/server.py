@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.logs import get_logger
 from gateway.sftp.algorithms import disabled_algorithms
 from gateway.sftp.area import ProviderArea
-from gateway.sftp.auth import Authenticator, Connection, GatewayTransport
+from gateway.sftp.auth import Authenticator, Connection, GatewayTransport, hang_up
 from gateway.sftp.jail import Jail
 from gateway.sftp.limits import LimitValues, Limits
 from gateway.sftp.protocol import GatewaySftpServer
@@ -124,7 +124,7 @@ class SftpServer:
             connections = list(self._connections.values())
         for connection in connections:
             connection.closing = connection.closing or "server stopping"
-            connection.transport.close()
+            hang_up(connection.transport)
         deadline = time.monotonic() + timeout
         for connection in connections:
             if connection.transport.is_alive():
