@@ -9,6 +9,7 @@ request) are replaced by U+FFFD.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
@@ -108,4 +109,7 @@ def render_response(outcome: Outcome, *, processed_at: dt.datetime, timezone: st
 
     ``processed_at`` becomes ``traiteLe``; times are written in ``timezone``.
     """
-    return "".join(iter_response(outcome, processed_at=processed_at, timezone=timezone)).encode("utf-8")
+    buffer = io.BytesIO()  # piece by piece: no list of every piece beside the result
+    for piece in iter_response(outcome, processed_at=processed_at, timezone=timezone):
+        buffer.write(piece.encode("utf-8"))
+    return buffer.getvalue()

@@ -439,3 +439,24 @@ def test_memory_history_names_earlier(check) -> None:
     history.remember(first.outcome)
     assert history.identical_file(s.PROVIDERS["KINE"], first.outcome.received.sha256) == EarlierFile(
         first.outcome.received.name, first.outcome.received.received_at)
+
+
+def test_schema_location_is_ignored(check) -> None:
+    extra = (' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+             ' xsi:schemaLocation="urn:cns:echange:kine:1 http://127.0.0.1:9/never-fetched.xsd"')
+    assert check(kine(extra_root=extra)).status == "ACCEPTE"
+
+
+def test_other_root_attribute_is_xsd_001(check) -> None:
+    data = kine(extra_root=' couleur="bleu"')
+    assert [(e["code"], e["chemin"], e["valeur"]) for e in check(data).errors()] == [
+        ("XSD-001", "/Facturation/@couleur", "bleu")]
+
+
+def test_records_over_the_cap_are_not_expected(check, monkeypatch) -> None:
+    # The schema's maxOccurs is 100,000; the streaming pass applies the same bound (lowered here).
+    from gateway.exchange.stages import schema
+    monkeypatch.setattr(schema, "MAX_RECORDS", 2)
+    data = kine(*[s.default_record("KINE", i) for i in (1, 2, 3)])
+    assert [(e["code"], e["chemin"], e["ligne"]) for e in check(data).errors()] == [
+        ("XSD-001", "/Facturation/Enregistrement[3]", line(data, "<Enregistrement", 3))]
