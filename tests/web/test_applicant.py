@@ -107,3 +107,30 @@ def test_public_forms_need_the_csrf_token(site):
     with site.client(address=new_address()) as client:
         client.get("/demande")
         assert client.post("/demande", data={"establishment_name": "x"}).status_code == 403
+
+
+def test_a_file_over_the_limit_is_refused_and_nothing_is_kept(site):
+    applicant = Applicant(site)
+    applicant.create()
+    page = applicant.upload("rib", "big.pdf", b"%PDF-1.4\n" + b"0" * site.config.max_document_bytes)
+    result = page.text.split('id="upload-result"')[1].split("</div>")[0]
+    assert "fichier_trop_volumineux" in result
+    (document,) = site.applications.by_followup(applicant.token).documents
+    assert not document.kept
+
+
+def test_a_request_far_over_the_limit_is_refused_before_it_is_read(site):
+    applicant = Applicant(site)
+    applicant.create()
+    response = applicant.upload("rib", "huge.pdf", b"0" * (2 * site.config.max_document_bytes + 2 * 1024 * 1024))
+    assert response.status_code == 413
+    assert "taille maximale" in response.text
+    assert site.applications.by_followup(applicant.token).documents == ()
+
+
+def test_the_applicant_withdraws_with_confirmation(site):
+    applicant = Applicant(site)
+    applicant.create()
+    assert applicant.post("withdraw", confirm="yes", reason="Plus besoin").status_code == 303
+    page = applicant.page().text
+    assert "Retirée" in page and 'id="data-form"' not in page

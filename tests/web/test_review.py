@@ -149,3 +149,18 @@ def test_staff_enter_a_paper_application_and_add_scans(site, agent_client):
     assert view.channel == "paper" and view.status == "TRANSMISE"
     assert site.applications.report(reference).complete
     assert {d.received_by for d in view.documents} == {"staff:bob"}
+
+
+def test_staff_issue_a_new_link_shown_once_and_revoke_them_all(site, agent_client):
+    applicant = Applicant(site)
+    reference = applicant.complete_and_submit()
+    page = agent_client.get(f"/applications/{reference}").text
+    issued = agent_client.post(f"/applications/{reference}/followup/new", data={"csrf_token": csrf_of(page)})
+    link = re.search(r'id="followup-link">([^<]+)<', issued.text).group(1)
+    assert link not in agent_client.get(f"/applications/{reference}").text  # shown once
+    with site.client() as other:
+        assert other.get(link).status_code == 200
+        revoked = agent_client.post(f"/applications/{reference}/followup/revoke", data={"csrf_token": csrf_of(page)})
+        assert revoked.status_code == 303
+        assert other.get(link).status_code == 404
+    assert applicant.page().status_code == 404
