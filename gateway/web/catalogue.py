@@ -297,4 +297,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                         "The file is over the size limit. Make it smaller (for example, scan it in black and white) and send it again."),
     "errcode.HTTP-404": ("Cette page n'existe pas.", "This page does not exist."),
     "errcode.INT-NOT-FOUND": ("Cette demande ou ce document n'existe pas.", "This application or document does not exist."),
+    "account.title": ("Mon compte", "My account"),
+    "account.change": ("Changer mon mot de passe", "Change my password"),
+    "account.current": ("Mot de passe actuel", "Current password"),
+    "account.new": ("Nouveau mot de passe (12 caractères au moins)", "New password (at least 12 characters)"),
+    "account.again": ("Nouveau mot de passe, à nouveau", "New password, again"),
+    "account.done": ("Mot de passe changé ; vos autres sessions sont fermées.", "Password changed; your other sessions were ended."),
+    "account.mismatch": ("Les deux nouveaux mots de passe diffèrent.", "The two new passwords differ."),
+    "account.wrong_current": ("Le mot de passe actuel est incorrect.", "The current password is wrong."),
+    "account.too_short": ("Le nouveau mot de passe est trop court (12 caractères au moins).", "The new password is too short (at least 12 characters)."),
 }

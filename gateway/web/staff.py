@@ -92,6 +92,29 @@ def add_staff(sessions: sessionmaker[Session], login: str, role: str, password: 
         return StaffView(user.id, user.login, role)
 
 
+def change_password(sessions: sessionmaker[Session], staff_id: int, current: str, new: str, *,
+                    keep_token: str, address: str = "") -> None:
+    """Changes one's own password after checking the current one; ends one's other sessions.
+
+    Raises :class:`LoginRefused` when ``current`` is wrong (counted like a failed login, so the
+    form cannot be used to guess passwords) and ``AccountError`` when ``new`` is too short.
+    """
+    new_hash = hash_password(new)
+    with transaction(sessions) as session:
+        user = session.get(StaffUser, staff_id)
+        ok = verify_password(user.password_hash, current)
+        if ok:
+            user.password_hash = new_hash
+            session.execute(delete(StaffSession).where(StaffSession.staff_id == staff_id,
+                                                       StaffSession.token_hash != _digest(keep_token)))
+        else:
+            session.add(StaffLoginFailure(login=user.login, address=address, at=utcnow()))
+        audit.record(session, actor=f"staff:{user.login}", action="staff.password", target_type="staff",
+                     target_id=user.login, address=address, outcome="ok" if ok else "refused")
+    if not ok:
+        raise LoginRefused("the current password is wrong")
+
+
 def list_staff(sessions: sessionmaker[Session]) -> list[StaffUser]:
     """Every staff account, by login."""
     with sessions() as session:

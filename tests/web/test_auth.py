@@ -130,3 +130,23 @@ def test_admin_creates_a_key_shown_once(site, admin_client):
     assert key not in admin_client.get("/admin").text
     with site.client() as client:
         assert client.get("/api/v1/forwarded", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+
+
+def test_staff_change_their_own_password(site):
+    add_staff(site.sessions, "dave", "agent", "dave-password-001")
+    with site.staff_client("dave") as client, site.staff_client("dave") as elsewhere:
+        page = client.get("/account").text
+        wrong = client.post("/account/password", data={"csrf_token": csrf_of(page), "current_password": "nope",
+                                                       "new_password": "dave-password-002",
+                                                       "new_password_again": "dave-password-002"})
+        assert wrong.status_code == 401
+        changed = client.post("/account/password", data={"csrf_token": csrf_of(page),
+                                                         "current_password": "dave-password-001",
+                                                         "new_password": "dave-password-002",
+                                                         "new_password_again": "dave-password-002"})
+        assert changed.status_code == 303
+        assert client.get("/dashboard").status_code == 200  # this session goes on
+        assert elsewhere.get("/dashboard").status_code == 303  # the other one is ended
+    with site.client() as fresh:
+        assert log_in(fresh, "dave", "dave-password-001").status_code == 401
+        assert log_in(fresh, "dave", "dave-password-002").status_code == 303

@@ -11,7 +11,8 @@ from gateway.web import csrf, i18n
 from gateway.web.app import client_address, render, state
 from gateway.web.auth import session_cookie_name, session_token, staff_member
 from gateway.web.errors import AccountLocked, LoginRefused
-from gateway.web.staff import StaffView, log_in, log_out, session_user
+from gateway.errors import AccountError
+from gateway.web.staff import StaffView, change_password, log_in, log_out, session_user
 
 router = APIRouter(include_in_schema=False)
 
@@ -62,6 +63,27 @@ def logout(request: Request, user: StaffView = Depends(staff_member)) -> Respons
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(session_cookie_name(request), path="/")
     return response
+
+
+@router.get("/account")
+def account(request: Request, user: StaffView = Depends(staff_member)) -> Response:
+    return render(request, "account.html", done=request.query_params.get("done", ""), error=None)
+
+
+@router.post("/account/password")
+async def password(request: Request, user: StaffView = Depends(staff_member)) -> Response:
+    form = await request.form()
+    new, repeat = str(form.get("new_password", "")), str(form.get("new_password_again", ""))
+    if new != repeat:
+        return render(request, "account.html", status_code=400, done="", error="account.mismatch")
+    try:
+        change_password(state(request).sessions, user.id, str(form.get("current_password", "")), new,
+                        keep_token=session_token(request), address=client_address(request))
+    except LoginRefused:
+        return render(request, "account.html", status_code=401, done="", error="account.wrong_current")
+    except AccountError:
+        return render(request, "account.html", status_code=400, done="", error="account.too_short")
+    return RedirectResponse("/account?done=1", status_code=303)
 
 
 @router.get("/lang/{lang}")
