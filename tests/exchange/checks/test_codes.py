@@ -460,3 +460,26 @@ def test_records_over_the_cap_are_not_expected(check, monkeypatch) -> None:
     data = kine(*[s.default_record("KINE", i) for i in (1, 2, 3)])
     assert [(e["code"], e["chemin"], e["ligne"]) for e in check(data).errors()] == [
         ("XSD-001", "/Facturation/Enregistrement[3]", line(data, "<Enregistrement", 3))]
+
+
+@pytest.mark.parametrize("convention", ["KINE", "LAB"])
+def test_lines_beyond_65535_are_exact(check, convention: str) -> None:
+    """libxml2 keeps lines in 16 bits; the response must still point at the right line."""
+    records = [s.default_record(convention, i) for i in range(1, 7002)]
+    last = records[-1]
+    records.append(dataclasses.replace(s.default_record(convention, 7002), matricule=last.matricule))  # DUP-001
+    records.append(dataclasses.replace(s.default_record(convention, 7003), matricule="1893120105733",  # MAT-004
+                                       physician="10042118", prescribed_on=dt.date(2026, 10, 5),
+                                       sampled_at="2026-10-03T08:15:00+02:00"))
+    data = s.build_request(s.Header(convention=convention), records)
+    assert data.count(b"\n") > 70_000
+    result = check(data, convention=convention)
+    found = {(e["code"], e["chemin"]): e["ligne"] for e in result.errors()}
+    dup, bad = "/Facturation/Enregistrement[7002]", "/Facturation/Enregistrement[7003]"
+    assert found[("DUP-001", dup)] == line(data, '<Enregistrement id="7002"')
+    assert found[("MAT-004", f"{bad}/Matricule")] == line(data, "<Matricule>1893120105733")
+    assert found[("PRE-001", f"{bad}/Ordonnance/CodeMedecin")] == line(data, "<CodeMedecin>10042118")
+    date_path = f"{bad}/Prelevement/@dateHeure" if convention == "LAB" else f"{bad}/Seance[1]/Date"
+    needle = '<Prelevement dateHeure="2026-10-03' if convention == "LAB" else "<Seance>"
+    expected = line(data, needle, 7003 if convention == "LAB" else 2 * 7002 + 1)
+    assert found[("DAT-003", date_path)] == expected
