@@ -47,6 +47,7 @@ class SchemaVersion:
     end: dt.date | None
 
     def accepted_on(self, day: dt.date) -> bool:
+        """True when a file received on ``day`` may carry this version."""
         return self.start <= day and (self.end is None or day <= self.end)
 
 
@@ -63,6 +64,7 @@ class Tariff:
     end: dt.date | None
 
     def valid_on(self, day: dt.date) -> bool:
+        """True when an act on ``day`` may be billed under this row."""
         return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
 
 
@@ -89,6 +91,7 @@ class References:
     nomenclatures: tuple[Nomenclature, ...]
 
     def conventions_by_namespace(self) -> dict[str, str]:
+        """Namespace -> convention, for every registered version."""
         return {v.namespace: v.convention for v in self.versions}
 
     def schema_for(self, convention: str, version: str, day: dt.date) -> SchemaVersion | None:

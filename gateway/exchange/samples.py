@@ -62,9 +62,11 @@ class Record:
     total: Decimal | None = None
 
     def act_amount(self, act: Act) -> Decimal:
+        """The act's amount: given, else tariff × quantity."""
         return act.amount if act.amount is not None else TARIFFS.get(act.code, Decimal("1.00")) * act.quantity
 
     def amount(self) -> Decimal:
+        """MontantEnregistrement: given, else the sum of the acts."""
         return self.total if self.total is not None else sum((self.act_amount(a) for a in self.acts), Decimal("0"))
 
 
@@ -99,6 +101,7 @@ class Header:
 
     @property
     def code(self) -> str:
+        """CodePrestataire: given, else the sample provider of the convention."""
         return self.provider or PROVIDERS[self.convention]
 
 

@@ -44,34 +44,41 @@ class HeaderValues:
     period_line: int | None
 
     def text(self, name: str) -> str | None:
+        """The text of header element ``name``, trimmed, or None when absent."""
         field = self.fields.get(name)
         return field.text.strip() if field is not None and field.text is not None else None
 
     def line(self, name: str) -> int | None:
+        """The line of header element ``name``."""
         field = self.fields.get(name)
         return field.line if field is not None else None
 
     @property
     def id_fichier(self) -> str | None:
+        """IdFichier when it is a lower-case UUID."""
         value = self.text("IdFichier")
         return value if value is not None and _UUID.match(value) else None
 
     @property
     def sequence(self) -> int | None:
+        """NumeroSequence when it is an integer 1..999999."""
         value = parse_int(self.text("NumeroSequence"))
         return value if value is not None and 1 <= value <= 999999 else None
 
     @property
     def mode(self) -> Mode | None:
+        """Mode when it is PRODUCTION or TEST."""
         value = self.text("Mode")
         return Mode(value) if value in {m.value for m in Mode} else None
 
     @property
     def start(self) -> dt.date | None:
+        """Periode/@debut as a date."""
         return parse_date(self.period[0])
 
     @property
     def end(self) -> dt.date | None:
+        """Periode/@fin as a date."""
         return parse_date(self.period[1])
 
 

@@ -49,6 +49,7 @@ class ActLine:
 
     @property
     def amount_decimal(self) -> Decimal:
+        """Montant as a decimal."""
         return parse_decimal(self.amount.text) or Decimal("0")
 
 
@@ -71,6 +72,7 @@ class RecordView:
 
     @property
     def amount(self) -> Decimal:
+        """MontantEnregistrement as a decimal."""
         return parse_decimal(self.total.text) or Decimal("0")
 
     def act_keys(self, intern: dict[str, str] | None = None) -> tuple[ActKey, ...]:

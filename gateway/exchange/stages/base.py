@@ -75,6 +75,7 @@ class Context:
 
     @property
     def mode(self) -> Mode | None:
+        """The file's Mode once its header was read."""
         return self.header.mode if self.header is not None else None
 
 
