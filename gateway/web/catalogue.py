@@ -161,6 +161,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.prefix": ("Début", "Starts with"),
     "admin.created": ("Créée", "Created"),
     "admin.revoked": ("révoquée", "revoked"),
+    "admin.last_used": ("Dernier usage", "Last used"),
     "admin.active": ("active", "active"),
     "admin.revoke": ("Révoquer", "Revoke"),
     "admin.create_key": ("Créer la clé", "Create key"),

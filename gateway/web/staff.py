@@ -12,7 +12,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway import metrics
@@ -250,9 +250,17 @@ def list_api_keys(sessions: sessionmaker[Session]) -> list[ApiKey]:
 
 
 def api_client(sessions: sessionmaker[Session], key: str) -> ApiClient | None:
-    """The client of an active key, or None."""
+    """The client of an active key, or None; notes when the key was last used (to the minute)."""
     if not key.startswith(KEY_PREFIX):
         return None
+    now = utcnow()
     with sessions() as session:
         row = session.scalar(select(ApiKey).where(ApiKey.key_hash == _digest(key), ApiKey.revoked_at.is_(None)))
-        return ApiClient(row.id, row.name, ApiScope(row.scope)) if row else None
+        if row is None:
+            return None
+        client, last = ApiClient(row.id, row.name, ApiScope(row.scope)), row.last_used_at
+    # One write a minute at most, so that reading a long feed does not write on every page.
+    if last is None or now - last > dt.timedelta(minutes=1):
+        with transaction(sessions) as session:
+            session.execute(update(ApiKey).where(ApiKey.id == client.id).values(last_used_at=now))
+    return client

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from gateway.store.models.audit import AuditEvent
-from gateway.store.models.web import StaffLoginFailure
+from gateway.store.models.web import ApiKey, StaffLoginFailure
 from gateway.web.staff import add_staff, create_api_key, revoke_api_key
 from tests.web.conftest import AGENT, csrf_of, log_in
 
@@ -107,6 +107,9 @@ def test_api_keys_by_scope(site):
         assert client.get("/api/v1/providers").status_code == 401
         assert client.get("/api/v1/providers", headers={"Authorization": "Bearer gwk_not-a-key"}).status_code == 401
         assert client.get("/api/v1/providers", headers={"Authorization": f"Bearer {reader}"}).status_code == 200
+        with site.sessions() as session:
+            used = session.scalar(select(ApiKey.last_used_at).where(ApiKey.name == "scoped reader"))
+        assert used is not None
         body = {"public_key": "ssh-ed25519 AAAA"}
         assert client.post("/api/v1/providers/45001237/keys", json=body,
                            headers={"Authorization": f"Bearer {reader}"}).status_code == 403
