@@ -27,8 +27,9 @@ def parse_name(name: str) -> NameParts | None:
     match = NAME.match(name)
     if not match:
         return None
-    try:
-        stamp = dt.datetime.strptime(match.group(3), "%Y%m%d%H%M%S")
+    digits = match.group(3)
+    try:  # by position: strptime would read "20261301..." as month 1, day 30
+        stamp = dt.datetime(*(int(digits[a:b]) for a, b in ((0, 4), (4, 6), (6, 8), (8, 10), (10, 12), (12, 14))))
     except ValueError:
         return None
     return NameParts(match.group(1), match.group(2), stamp, int(match.group(4)))

@@ -288,6 +288,9 @@ def test_fic_005_doublon_names_the_earlier_file(check) -> None:
     pytest.param("kine.xml", id="free-name"),
     pytest.param("KINE_FACT_45001237_20261115093000_000001.XML", id="upper-case-ending"),
     pytest.param("KINE_FACT_45001237_20261315093000_000001.xml", id="impossible-timestamp"),
+    pytest.param("KINE_FACT_45001237_20261301093000_000001.xml", id="month-13-day-01"),
+    pytest.param("KINE_FACT_45001237_20260229093000_000001.xml", id="no-29-february-2026"),
+    pytest.param("KINE_FACT_45001237_20261115240000_000001.xml", id="hour-24"),
     pytest.param("OCB_FACT_45001237_20261115093000_000001.xml", id="other-convention"),
     pytest.param("KINE_FACT_4500123_20261115093000_000001.xml", id="seven-digit-code"),
 ])
