@@ -20,9 +20,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.store import schema
 from gateway.store.models.exchange import FileState, RequestFile
+from gateway.store.models.sftp import SftpSession
 
 #: a received file older than this with nothing in progress means the workers are not running
 STALE_QUEUE_SECONDS = 300
+#: an SFTP session row not refreshed for this long belongs to a node that died (3 heartbeats)
+SFTP_SESSION_STALE = dt.timedelta(seconds=45)
 
 
 class CheckResult(StrEnum):
@@ -97,6 +100,17 @@ def check_workers(sessions: sessionmaker[Session], now: dt.datetime) -> Check:
     return Check("workers", CheckResult.OK, "queue moving")
 
 
+def check_sftp_sessions(sessions: sessionmaker[Session], now: dt.datetime) -> Check:
+    """Live SFTP sessions across every node (rows whose node's heartbeat is recent)."""
+    try:
+        with sessions() as session:
+            live = session.scalar(select(func.count()).select_from(SftpSession).where(
+                SftpSession.seen_at > now - SFTP_SESSION_STALE)) or 0
+    except Exception as exc:  # noqa: BLE001
+        return Check("sftp sessions", CheckResult.FAIL, type(exc).__name__)
+    return Check("sftp sessions", CheckResult.OK, str(live))
+
+
 def oldest_unanswered(session: Session) -> dt.datetime | None:
     """recuLe of the oldest file not yet answered, or None."""
     return session.scalar(select(func.min(RequestFile.received_at)).where(
@@ -117,6 +131,7 @@ def all_checks(engine: Engine, sessions: sessionmaker[Session], folders: dict[st
     checks = [check_database(engine), check_migrations(engine)]
     checks += [check_writable(name, path) for name, path in folders.items()]
     checks.append(check_listening("sftp", *sftp))
+    checks.append(check_sftp_sessions(sessions, now))
     checks.append(check_workers(sessions, now))
     return checks
 

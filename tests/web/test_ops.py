@@ -36,6 +36,7 @@ def test_status_reports_each_check_and_fails_without_sftp(site):
     assert checks["database"] == "ok" and checks["migrations"] == "ok"
     assert checks["folder inbox"] == "ok" and checks["folder outbox"] == "ok"
     assert checks["sftp"] == "fail"  # nothing listens on port 1
+    assert checks["sftp sessions"] == "ok"
     assert response.status_code == 503 and response.json()["status"] == "fail"
 
 
