@@ -7,10 +7,10 @@ or a service is turned into an HTML page or a JSON body in one place (:func:`_on
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -96,7 +96,6 @@ def create_app(config: WebConfig, *, sessions: sessionmaker[Session], engine: En
     app = FastAPI(title="Provider data-exchange gateway", version="1.0", docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json")
     templates = Jinja2Templates(directory=str(HERE / "templates"))
-    templates.env.globals["tz"] = config.timezone
     from gateway.web.templating import install_filters, install_labels
 
     install_filters(templates.env, config.timezone)
@@ -157,7 +156,8 @@ async def _on_error(request: Request, exc: GatewayError) -> Response:
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return JSONResponse({"code": exc.code, "message": exc.message}, status_code=status, headers=headers)
     if isinstance(exc, LoginRequired) and request.method == "GET":
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
     return render(request, "error.html", status_code=status, code=exc.code, message=exc.message)
 
 
@@ -197,7 +197,3 @@ def render(request: Request, template: str, *, status_code: int = 200, **context
         "now": web.clock.now(), "path": request.url.path, **context,
     }, status_code=status_code)
 
-
-def utc(value: dt.datetime) -> dt.datetime:
-    """``value`` as aware UTC (for queries on UtcDateTime columns)."""
-    return value.astimezone(dt.timezone.utc)

@@ -153,3 +153,11 @@ def test_staff_change_their_own_password(site):
     with site.client() as fresh:
         assert log_in(fresh, "dave", "dave-password-001").status_code == 401
         assert log_in(fresh, "dave", "dave-password-002").status_code == 303
+
+
+def test_after_login_the_page_asked_for_comes_back_with_its_query(site):
+    with site.client() as client:
+        asked = client.get("/files?status=REJETE&provider=45001237")
+        assert asked.headers["location"] == "/login?next=/files%3Fstatus%3DREJETE%26provider%3D45001237"
+        form = client.get(asked.headers["location"]).text
+        assert 'name="next" value="/files?status=REJETE&amp;provider=45001237"' in form
