@@ -58,6 +58,16 @@ def applicant(site, browser) -> Iterator[Page]:  # noqa: ANN001
     context.close()
 
 
+UNLABELLED = """() => Array.from(document.querySelectorAll('input, select, textarea'))
+    .filter(e => e.type !== 'hidden' && e.labels.length === 0 && !e.getAttribute('aria-label'))
+    .map(e => e.name || e.id)"""
+
+
+def _unlabelled(page: Page) -> list[str]:
+    """Form fields a screen reader could not name."""
+    return page.evaluate(UNLABELLED)
+
+
 def _images_loaded(page: Page, selector: str) -> list[int]:
     """Natural widths of the images, once each has been scrolled to (previews load lazily)."""
     images = page.locator(selector)
@@ -82,6 +92,7 @@ def test_request_file_with_its_errors(site, staff):
                        findings=(FindingSpec("MAT-004", "ERREUR", 20, "/Facturation/Enregistrement[1]/Matricule",
                                              "1893120105733", "1"),))
     staff.goto("/files?error_code=MAT-004")
+    assert _unlabelled(staff) == []
     staff.get_by_role("link", name="KINE_FACT_45001237_20261120093000_000602.xml").click()
     expect(staff).to_have_url(re.compile(rf"/files/{file_id}$"))
     staff.get_by_role("link", name="20", exact=True).first.click()
@@ -94,6 +105,7 @@ def test_request_file_with_its_errors(site, staff):
 def test_application_from_form_to_code(site, staff, applicant):
     # The applicant creates the application and uploads each document under its kind.
     applicant.goto("/demande")
+    assert _unlabelled(applicant) == []
     for field, value in COMPLETE_DATA.items():
         if field == "legal_form":
             applicant.locator("#f-form").select_option(value)
@@ -102,6 +114,7 @@ def test_application_from_form_to_code(site, staff, applicant):
     applicant.get_by_role("button", name="Créer ma demande").click()
     expect(applicant.locator("#followup-link")).to_be_visible()
     followup = applicant.url.split("?")[0]
+    assert _unlabelled(applicant) == []
 
     applicant.locator("#file-rib").set_input_files(files=[{"name": "photo.pdf", "mimeType": "image/jpeg",
                                                             "buffer": JPEG}])
@@ -122,6 +135,7 @@ def test_application_from_form_to_code(site, staff, applicant):
     staff.goto("/applications")
     staff.get_by_role("link", name=reference).click()
     expect(staff.locator("#verdict")).to_have_text("COMPLET")
+    assert _unlabelled(staff) == []
     staff.wait_for_load_state("load")
     widths = _images_loaded(staff, "img.thumb")
     assert len(widths) == 6 and all(w > 0 for w in widths)
