@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.exchange_bench [--files 1000] [--uploaders 20] [--kib 20]
                                              [--postgres postgresql://postgres@127.0.0.1:5432/test]
-                                             [--workers 2] [--skip-inprocess]
+                                             [--workers 2] [--skip-inprocess] [--split] [--rate R]
 
 Runs, each on a fresh installation in a temp folder:
 
@@ -14,6 +14,11 @@ Runs, each on a fresh installation in a temp folder:
    close returned (the file is received) to the moment its response appeared in the outbox
    (inotify in this process).
 3. the same on PostgreSQL (a fresh schema), when ``--postgres`` is given.
+
+``--split`` runs the SFTP server and the workers as two ``gateway serve`` processes (the
+workers are woken by inbox events), so both cores serve; ``--rate`` offers files at a steady
+total rate instead of as fast as the uploaders go, to see the latency of a load the gateway
+sustains rather than the time files wait in a queue.
 
 Throughput is files answered per second from the first upload to the last response. The
 uploading clients run on the same machine and compete with the server for its cores. Not a
@@ -261,8 +266,9 @@ def run_live(root: Path, args: argparse.Namespace, kind: str) -> Result:
             f"[exchange]\nworkers = {args.workers}\n[demo]\nenabled = false\n[log]\nformat = \"json\"\n"
             "level = \"WARNING\"\n")
         log = open(home / "gateway.log", "wb")
-        process = subprocess.Popen([GATEWAY, "serve", "--role", "sftp,worker", "--config", str(home / "config.toml")],
-                                   stdout=log, stderr=log, cwd=home)
+        roles = ["sftp", "worker"] if args.split else ["sftp,worker"]
+        processes = [subprocess.Popen([GATEWAY, "serve", "--role", role, "--config", str(home / "config.toml")],
+                                      stdout=log, stderr=log, cwd=home) for role in roles]
         try:
             wait_for(lambda: _answers(port), 120)
             per = workload(codes, args.files, args.kib)
@@ -281,7 +287,12 @@ def run_live(root: Path, args: argparse.Namespace, kind: str) -> Result:
                     transport.connect(username=files[0].code, pkey=pkey)
                     client = paramiko.SFTPClient.from_transport(transport)
                     ready.wait()
-                    for upload in files:
+                    began = time.monotonic()
+                    for number, upload in enumerate(files):
+                        if args.rate:  # each uploader its share of the total rate
+                            pause = began + number * len(per) / args.rate - time.monotonic()
+                            if pause > 0:
+                                time.sleep(pause)
                         with client.open(f"/inbox/{upload.name}", "wb") as handle:
                             handle.write(upload.data)
                         with lock:  # the close returned: the file is received
@@ -306,12 +317,15 @@ def run_live(root: Path, args: argparse.Namespace, kind: str) -> Result:
             observer.stop()
             observer.join()
         finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(60)
+            for process in processes:
+                process.send_signal(signal.SIGTERM)
+            for process in processes:
+                process.wait(60)
         answered = count_answered(sessions)
         engine.dispose()
     latencies = [max(0.0, arrivals.seen[k] - t) for k, t in received.items() if k in arrivals.seen]
-    label = f"live SFTP, {'SQLite' if kind == 'sqlite' else 'PostgreSQL'}, {args.workers} workers"
+    label = (f"live, {'SQLite' if kind == 'sqlite' else 'PostgreSQL'}, {args.workers} workers"
+             f"{', 2 processes' if args.split else ''}{f', {args.rate:g}/s offered' if args.rate else ''}")
     return Result(label, args.files, seconds, latencies, answered)
 
 
@@ -337,6 +351,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--postgres", default="")
     parser.add_argument("--skip-inprocess", action="store_true")
+    parser.add_argument("--split", action="store_true",
+                        help="run the SFTP server and the workers as two processes (both cores)")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="offer this many files per second in total (0: as fast as the uploaders go)")
     args = parser.parse_args()
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="exchange-bench-") as temp:

@@ -71,7 +71,8 @@ def build_workers(context: AppContext) -> list[Service]:
                           act_key=act_key(s), durable=s.sftp.durable)
     return [WorkerService(context.sessions, processor, spool, workers=s.exchange.workers,
                           poll_interval=s.exchange.poll_interval, lease_s=s.exchange.claim_lease,
-                          rescan_interval=s.exchange.rescan_interval, quiet_period=s.exchange.watch_quiet_period)]
+                          rescan_interval=s.exchange.rescan_interval, quiet_period=s.exchange.watch_quiet_period,
+                          watch_inbox=True)]
 
 
 def build_watcher(context: AppContext) -> list[Service]:

@@ -7,8 +7,10 @@ oldest claimable file, processes it, and claims again; when there is nothing to 
 sleeps until woken or ``exchange.poll_interval`` passes.
 
 Waking: a commit that registers a request file in this process (the SFTP server's or the
-watcher's) wakes the workers at once through a SQLAlchemy session hook, so a file received by
-this process waits for no poll; files registered by other processes are found by the poll.
+watcher's) wakes the workers at once through a SQLAlchemy session hook. With ``watch_inbox``,
+filesystem events in the inbox wake them too, which covers SFTP servers in other processes of
+the same machine (the server removes its temp file right after its registration commits);
+files registered on other machines are found by the poll (``exchange.poll_interval``).
 
 A housekeeping thread renews the leases of the files in hand and rescans the inbox every
 ``exchange.rescan_interval``. ``stop`` lets each thread finish the file in hand.
@@ -23,6 +25,8 @@ from collections.abc import Callable
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
 
 from gateway.clock import Clock, SystemClock
 from gateway.exchange.adopt import scan_inbox
@@ -60,6 +64,17 @@ def _forget_on_rollback(session: Session) -> None:
     session.info.pop(_FLAG, None)
 
 
+class _WakeOnInbox(FileSystemEventHandler):
+    """Wakes the workers when a file appears in or leaves an inbox folder (not on every write)."""
+
+    def __init__(self, service: WorkerService) -> None:
+        self._service = service
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("created", "moved", "deleted", "closed"):
+            self._service.wake()
+
+
 class WorkerService:
     """Worker threads of one process (a :class:`gateway.service.Service`)."""
 
@@ -67,7 +82,7 @@ class WorkerService:
 
     def __init__(self, sessions: sessionmaker[Session], processor: Processor, spool: SpoolPaths, *,
                  workers: int, poll_interval: float, lease_s: float, rescan_interval: float,
-                 quiet_period: float, clock: Clock | None = None,
+                 quiet_period: float, clock: Clock | None = None, watch_inbox: bool = False,
                  on_processed: Callable[[Claim], None] | None = None) -> None:
         self._sessions = sessions
         self._processor = processor
@@ -85,6 +100,8 @@ class WorkerService:
         self._generation = 0
         self._threads: list[threading.Thread] = []
         self._in_hand: dict[int, Claim] = {}
+        self._watch_inbox = watch_inbox
+        self._observer: Observer | None = None
 
     # ------------------------------------------------------------------ Service
 
@@ -99,11 +116,19 @@ class WorkerService:
         housekeeping = threading.Thread(target=self._housekeep, name="exchange-housekeeping", daemon=True)
         housekeeping.start()
         self._threads.append(housekeeping)
+        if self._watch_inbox:
+            self._spool.inbox.mkdir(parents=True, exist_ok=True)
+            self._observer = Observer()
+            self._observer.schedule(_WakeOnInbox(self), str(self._spool.inbox), recursive=True)
+            self._observer.start()
 
     def stop(self) -> None:
         """Stops claiming; returns once every thread has finished the file in hand."""
         self._stopping.set()
         _listeners.discard(self)
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join()
         self.wake()
         for thread in self._threads:
             thread.join()

@@ -99,7 +99,8 @@ class Runtime:
 
     def workers(self, count: int = 2, **kw) -> WorkerService:
         """A started worker service (stopped at the end of the test)."""
-        options = dict(workers=count, poll_interval=0.05, lease_s=30.0, rescan_interval=60.0, quiet_period=0.3)
+        options = dict(workers=count, poll_interval=0.05, lease_s=30.0, rescan_interval=60.0, quiet_period=0.3,
+                       watch_inbox=False)
         options.update({k: kw.pop(k) for k in list(kw) if k in options})
         service = WorkerService(self.sessions, self.processor(**kw), self.spool, **options)
         service.start()

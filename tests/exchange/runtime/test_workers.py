@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
 from collections import Counter, defaultdict
 
 import pytest
 from sqlalchemy import select
 
+from gateway.clock import utcnow
+from gateway.exchange.reception import register_received
 from gateway.store.models.exchange import ForwardedRecord, RequestFile
 from tests.exchange.runtime.conftest import EXTRA_KINE, KINE, LAB, request
 from tests.support import wait_until
@@ -142,3 +146,18 @@ def test_a_file_whose_check_fails_is_retried_later(runtime):
     wait_until(runtime.all_answered, timeout_s=30)
     (row,) = runtime.rows()
     assert failures and row.attempts == 2 and row.status == "ACCEPTE"
+
+
+def test_inbox_events_wake_workers_for_files_registered_by_another_process(runtime):
+    runtime.workers(1, poll_interval=3600.0, watch_inbox=True)
+    name, data = request("KINE")
+    # registered as another process's SFTP server does it: temp file, link, commit, unlink
+    folder = runtime.spool.inbox / KINE
+    (folder / ".upload-x").write_bytes(data)
+    os.link(folder / ".upload-x", folder / name)
+    with runtime.sessions() as session, session.begin():
+        register_received(session, provider_code=KINE, name=name, size=len(data),
+                          sha256=hashlib.sha256(data).hexdigest(), received_at=utcnow(), source="sftp")
+        session.info.pop("gateway.exchange.new_request_file", None)  # as if committed elsewhere
+    os.unlink(folder / ".upload-x")
+    wait_until(runtime.all_answered, timeout_s=30)  # a poll would take an hour
