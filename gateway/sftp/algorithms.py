@@ -26,11 +26,3 @@ def disabled_algorithms() -> dict[str, list[str]]:
     return {kind: [name for name in getattr(transport, f"_preferred_{kind}") if name not in wanted]
             for kind, wanted in allowed.items()}
 
-
-def configure(transport: paramiko.Transport) -> None:
-    """Orders the allowed algorithms by preference on a server transport."""
-    options = transport.get_security_options()
-    options.ciphers = tuple(c for c in CIPHERS if c in transport._cipher_info)
-    options.digests = MACS
-    options.kex = tuple(k for k in KEX if k in transport._kex_info)
-    options.key_types = HOST_KEYS
