@@ -37,6 +37,8 @@ def staff(site, browser) -> Iterator[Page]:  # noqa: ANN001
     """An agent logged in through the form, in French."""
     context = browser.new_context(base_url=site.url, locale="fr-FR", extra_http_headers={"Accept-Language": "fr"})
     page = context.new_page()
+    page.console_errors = []  # CSP violations and failed loads show up here
+    page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
     page.goto("/dashboard")
     expect(page).to_have_url(re.compile(r"/login\?next=/dashboard"))
     page.keyboard.press("Tab")
@@ -54,6 +56,8 @@ def applicant(site, browser) -> Iterator[Page]:  # noqa: ANN001
     context = browser.new_context(base_url=site.url, locale="fr-FR",
                                   extra_http_headers={"X-Forwarded-For": new_address()})
     page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
     yield page
     context.close()
 
@@ -85,6 +89,7 @@ def test_dashboard_with_server_drawn_charts(site, staff):
     expect(staff.get_by_role("link", name="ENT-006")).to_be_visible()
     widths = _images_loaded(staff, "img.chart")
     assert len(widths) == 2 and all(w > 0 for w in widths)
+    assert staff.console_errors == []
 
 
 def test_request_file_with_its_errors(site, staff):
@@ -168,3 +173,4 @@ def test_application_from_form_to_code(site, staff, applicant):
     assert re.fullmatch(r"63\d{6}", code)
     applicant.goto(followup)
     expect(applicant.locator("#allocated-code")).to_contain_text(code)
+    assert staff.console_errors == [] and applicant.console_errors == []
