@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import weakref
-from collections.abc import Callable
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
@@ -82,8 +81,7 @@ class WorkerService:
 
     def __init__(self, sessions: sessionmaker[Session], processor: Processor, spool: SpoolPaths, *,
                  workers: int, poll_interval: float, lease_s: float, rescan_interval: float,
-                 quiet_period: float, clock: Clock | None = None, watch_inbox: bool = False,
-                 on_processed: Callable[[Claim], None] | None = None) -> None:
+                 quiet_period: float, clock: Clock | None = None, watch_inbox: bool = False) -> None:
         self._sessions = sessions
         self._processor = processor
         self._spool = spool
@@ -93,7 +91,6 @@ class WorkerService:
         self._rescan = rescan_interval
         self._quiet = quiet_period
         self._clock = clock or SystemClock()
-        self._on_processed = on_processed
         self.identity = ProcessIdentity.current()
         self._stopping = threading.Event()
         self._condition = threading.Condition()
@@ -181,8 +178,6 @@ class WorkerService:
         else:
             bound.info("file answered", status=result.status, response=result.response,
                        forwarded=result.forwarded, attempt=claim.attempts, response_existed=result.response_existed)
-            if self._on_processed is not None:
-                self._on_processed(claim)
         finally:
             self._in_hand.pop(claim.file_id, None)
 
