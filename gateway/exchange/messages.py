@@ -106,11 +106,24 @@ CATALOGUE: dict[str, Entry] = {
 }
 
 
+#: longest offending value (or quoted parser message) in a response: a value may be megabytes long
+MAX_VALUE_CHARS = 1000
+
+
+def quoted(value: str | None) -> str | None:
+    """``value`` as a response quotes it: cut at MAX_VALUE_CHARS, the cut marked with '…'."""
+    if value is None or len(value) <= MAX_VALUE_CHARS:
+        return value
+    return value[:MAX_VALUE_CHARS - 1] + "…"
+
+
 def finding(code: str, *, line: int | None = None, column: int | None = None, path: str | None = None,
             value: str | None = None, **params: Any) -> Finding:
     """The finding ``code`` at this place, its messages filled from ``value`` and ``params``."""
     entry = CATALOGUE[code]
-    fields = {"value": value, **params}
+    value = quoted(value)
+    # libxml2 quotes the offending value in its message too: cut it the same way
+    fields = {"value": value, **{k: quoted(v) if isinstance(v, str) else v for k, v in params.items()}}
     return Finding(code=code, severity=entry.severity, message_fr=entry.fr.format(**fields),
                    message_en=entry.en.format(**fields), line=line or None, column=column or None,
                    path=path, value=value)

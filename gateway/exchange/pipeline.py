@@ -24,7 +24,8 @@ from gateway.exchange.stages.name import CheckName
 from gateway.exchange.stages.parse import ParseXml
 from gateway.exchange.stages.records import CheckRecords
 from gateway.exchange.stages.schema import ValidateSchema
-from gateway.exchange.xmlsafe import XmlProblem, iter_top_level, open_events, syntax_problem
+from gateway.exchange.xmlsafe import (MAX_TEXT_BYTES, XmlProblem, element_limits_problem, iter_top_level,
+                                      limits_problem, line_of, open_events, syntax_problem)
 
 EXCHANGE_STAGES: tuple[type[Stage], ...] = (CheckName, ParseXml, ValidateSchema, CheckHeader, CheckRecords,
                                             CheckHistory)
@@ -84,6 +85,17 @@ def _document_pass(context: Context, stages: list[Stage]) -> None:
         for stage in stages:
             stage.visit(context, element, current)
 
+    texts = context.received.size > MAX_TEXT_BYTES  # a smaller file cannot hold a longer text
+
+    def take(element: etree._Element) -> bool:
+        """Visits one child of the root unless it breaks the parser's bounds (XML-003)."""
+        problem = limits_problem(element, texts=texts)
+        if problem is not None:
+            context.xml_problem = problem
+            return False
+        visit(element)
+        return True
+
     events = open_events(context.received.path, tags)
     try:
         for element in iter_top_level(events):
@@ -91,17 +103,22 @@ def _document_pass(context: Context, stages: list[Stage]) -> None:
             context.root = root
             # Elements the tag filter did not select come before this one: visit them first.
             for stray in list(element.itersiblings(preceding=True))[::-1]:
-                visit(stray)
+                if not take(stray):
+                    return
                 root.remove(stray)
-            visit(element)
+            if not take(element):
+                return
             element.clear(keep_tail=False)
             root.remove(element)
         root = events.root
         if root is not None:
             context.root = root
             for stray in list(root):
-                visit(stray)
+                if not take(stray):
+                    return
                 root.remove(stray)
+            if texts and root.text is not None and len(root.text.encode("utf-8")) > MAX_TEXT_BYTES:
+                context.xml_problem = XmlProblem("XML-003", "a text node over 10 MiB", line_of(root))
             if root.getroottree().docinfo.doctype:
                 context.xml_problem = XmlProblem("XML-002", "DOCTYPE declaration", 1, None)
     except etree.XMLSyntaxError as exc:
@@ -113,6 +130,10 @@ def _wellformed_pass(context: Context) -> None:
     events = open_events(context.received.path, None)
     try:
         for element in iter_top_level(events, every_depth=True):
+            problem = element_limits_problem(element)
+            if problem is not None:
+                context.xml_problem = problem
+                return
             element.clear(keep_tail=False)
             while element.getprevious() is not None:
                 del element.getparent()[0]

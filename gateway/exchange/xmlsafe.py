@@ -3,9 +3,11 @@
 :func:`prolog_problem` looks at the first bytes before any parser does (encoding and DTD:
 XML-001 and XML-002, so a DTD is never even parsed); :func:`iter_top_level` streams the
 children of the root element with lxml configured defensively; :func:`syntax_problem` turns
-lxml's error into the XML-001 / XML-003 it stands for. libxml2's own limits are the bounds of
-XML-003: nesting deeper than 256 elements, and a text node or attribute value over
-10,000,000 bytes.
+lxml's error into the XML-001 / XML-003 it stands for, and :func:`limits_problem` applies the
+bounds of XML-003 to each element as it passes: nesting deeper than 256 elements, a text
+node or attribute value over 10 MiB. (libxml2's own text bound, 10,000,000 bytes, is a little
+lower than the spec's, so the parser runs in its "huge" mode, whose bounds are far above
+ours, and these checks are exact.)
 
 Line numbers: libxml2 keeps element lines in 16 bits and, beyond line 65535, derives an
 element's line from the text node that follows it; :func:`line_of` undoes that.
@@ -20,8 +22,15 @@ from pathlib import Path
 
 from lxml import etree
 
-#: a root-level element reached by the stream (None when the file ended)
 READ_CHUNK = 1 << 16
+#: XML-003: deepest nesting allowed (the root is at depth 1)
+MAX_DEPTH = 256
+#: XML-003: longest text node or attribute value allowed, in bytes of UTF-8
+MAX_TEXT_BYTES = 10 * 2**20
+#: a root child is at depth 2: anything 255 levels below it is deeper than MAX_DEPTH
+_TOO_DEEP = etree.XPath("/".join(["*"] * (MAX_DEPTH - 1)) + "[1]")
+#: candidates for MAX_TEXT_BYTES: a UTF-8 character takes at most 4 bytes
+_LONG_TEXT = etree.XPath("(descendant-or-self::*/text() | descendant-or-self::*/@*)[string-length(.) > $n]")
 _BOMS = {b"\xef\xbb\xbf": "utf-8", b"\xfe\xff": "utf-16", b"\xff\xfe": "utf-16", b"\x00\x00\xfe\xff": "utf-32"}
 _DECL = re.compile(rb"<\?xml\s+version\s*=\s*(['\"])[^'\"]*\1(\s+encoding\s*=\s*(['\"])([^'\"]*)\3)?")
 _SKIP = re.compile(rb"\s+|<!--.*?-->|<\?.*?\?>", re.S)
@@ -85,6 +94,40 @@ def syntax_problem(exc: etree.XMLSyntaxError) -> XmlProblem:
     return XmlProblem("XML-003" if limit else "XML-001", message, line or None, column or None)
 
 
+def _too_long(text: str | None) -> bool:
+    return text is not None and len(text) > MAX_TEXT_BYTES // 4 and len(text.encode("utf-8")) > MAX_TEXT_BYTES
+
+
+def limits_problem(element: etree._Element, *, texts: bool = True) -> XmlProblem | None:
+    """XML-003 when a complete child of the root nests too deep or holds too long a text.
+
+    ``texts`` False skips the text bound (a file smaller than it cannot break it).
+    """
+    deep = _TOO_DEEP(element)
+    if deep:
+        return XmlProblem("XML-003", f"nesting deeper than {MAX_DEPTH} elements", line_of(deep[0]))
+    if not texts:
+        return None
+    if _too_long(element.tail):
+        return XmlProblem("XML-003", f"a text node over {MAX_TEXT_BYTES} bytes", line_of(element))
+    for text in _LONG_TEXT(element, n=MAX_TEXT_BYTES // 4):
+        if _too_long(str(text)):
+            return XmlProblem("XML-003", f"a text node or attribute value over {MAX_TEXT_BYTES} bytes",
+                              line_of(text.getparent()))
+    return None
+
+
+def element_limits_problem(element: etree._Element) -> XmlProblem | None:
+    """XML-003 for one element met on its own (depth counted up to the root, its own texts)."""
+    depth = 1 + sum(1 for _ in element.iterancestors())
+    if depth > MAX_DEPTH:
+        return XmlProblem("XML-003", f"nesting deeper than {MAX_DEPTH} elements", line_of(element))
+    texts = [element.text, element.tail, *element.attrib.values()]
+    if any(_too_long(t) for t in texts):
+        return XmlProblem("XML-003", f"a text node or attribute value over {MAX_TEXT_BYTES} bytes", line_of(element))
+    return None
+
+
 def line_of(element: etree._Element) -> int | None:
     """The line an element starts on (corrects libxml2 beyond line 65535)."""
     line = element.sourceline
@@ -101,7 +144,7 @@ def open_events(path: Path, tags: tuple[str, ...] | None) -> etree.iterparse:
     """lxml's iterparse on ``path`` for end events of ``tags`` (None: every element), defused and bounded."""
     return etree.iterparse(
         str(path), events=("end",), tag=tags, load_dtd=False, no_network=True, resolve_entities=False,
-        huge_tree=False, remove_comments=True, remove_pis=True, collect_ids=False, dtd_validation=False,
+        huge_tree=True, remove_comments=True, remove_pis=True, collect_ids=False, dtd_validation=False,
         encoding=None,
     )
 
@@ -112,7 +155,7 @@ def read_root(path: Path) -> tuple[str, dict[str, str], int] | XmlProblem | None
     Returns the problem when the file breaks before that point, None when it has no element.
     """
     parser = etree.XMLPullParser(events=("start",), load_dtd=False, no_network=True,
-                                 resolve_entities=False, huge_tree=False)
+                                 resolve_entities=False, huge_tree=True)
     try:
         with path.open("rb") as handle:
             while chunk := handle.read(READ_CHUNK):

@@ -344,12 +344,39 @@ def test_xml_stage(check, data: bytes, code: str, position: tuple | None) -> Non
         assert errors[0]["ligne"] == position[0]
         if position[1] is not None:
             assert errors[0]["colonne"] == position[1]
-    assert result.root.find("{urn:cns:echange:reponse:1}Traitement").get("mode") is None \
-        or code == "XML-001"
+    if code == "XML-002":  # found before any parsing: nothing of the file was read
+        assert result.root.find("{urn:cns:echange:reponse:1}Traitement").get("mode") is None
 
 
-def test_xml_003_text_node_over_the_limit(check) -> None:
-    data = kine().replace(b"<Matricule>", b"<Matricule>" + b"1" * 10_500_000, 1)
+@pytest.mark.parametrize(("text", "code"), [
+    pytest.param(b"1" * (10 * 2**20 + 1), "XML-003", id="10-MiB-plus-1"),
+    pytest.param(b"1" * (10 * 2**20), "XSD-001", id="exactly-10-MiB-is-parsed"),
+    pytest.param("é".encode() * (5 * 2**20 + 1), "XML-003", id="bytes-not-characters"),
+])
+def test_xml_003_text_node_over_10_mib(check, text: bytes, code: str) -> None:
+    data = kine().replace(f"<Matricule>{KINE.matricule}".encode(), b"<Matricule>" + text, 1)
+    assert set(check(data).codes()) == {code}
+
+
+def test_xml_003_attribute_value_over_10_mib(check) -> None:
+    data = kine().replace(b'reference="', b'reference="' + b"x" * (10 * 2**20 + 1), 1)
+    result = check(data)
+    assert [(e["code"], e["ligne"]) for e in result.errors()] == [("XML-003", line(data, "<Enregistrement"))]
+
+
+@pytest.mark.parametrize(("depth", "code"), [
+    pytest.param(256, "XSD-001", id="256-levels-parse"),
+    pytest.param(257, "XML-003", id="257-levels-do-not"),
+])
+def test_xml_003_depth_boundary(check, depth: int, code: str) -> None:
+    # root (1) > Enregistrement (2) > 254 more levels of <a> = depth 256
+    nested = depth - 2
+    data = kine().replace(b"<Matricule>", b"<a>" * nested + b"</a>" * nested + b"<Matricule>", 1)
+    assert set(check(data).codes()) == {code}
+
+
+def test_xml_003_depth_in_a_file_no_schema_applies_to(check) -> None:
+    data = b'<?xml version="1.0"?>\n<x xmlns="urn:other">' + b"<a>" * 300 + b"</a>" * 300 + b"</x>"
     assert check(data).codes() == ["XML-003"]
 
 
