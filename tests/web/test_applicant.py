@@ -134,3 +134,15 @@ def test_the_applicant_withdraws_with_confirmation(site):
     assert applicant.post("withdraw", confirm="yes", reason="Plus besoin").status_code == 303
     page = applicant.page().text
     assert "Retirée" in page and 'id="data-form"' not in page
+
+
+def test_an_upload_of_unknown_length_is_refused(site):
+    applicant = Applicant(site)
+    applicant.create()
+
+    def chunks():  # noqa: ANN202 - a generator body is sent chunked, without Content-Length
+        yield b"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n%PDF-1.4\r\n--x--\r\n"
+
+    response = applicant.client.post(f"{applicant.link}/documents", content=chunks(),
+                                     headers={"Content-Type": "multipart/form-data; boundary=x"})
+    assert response.status_code == 411

@@ -35,6 +35,22 @@ class UploadTooLarge(WebError):
     status = 413
 
 
+class LengthRequired(WebError):
+    """An upload without Content-Length (browsers always send one): its size is unknown."""
+
+    code = "WEB-LENGTH"
+    status = 411
+
+
+def check_upload_size(request: Request, limit: int) -> None:
+    """Refuses an upload body that is far over ``limit``, or of unknown size, before reading it."""
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit():
+        raise LengthRequired("an upload must declare its length (Content-Length)")
+    if int(declared) > 2 * limit + FORM_OVERHEAD:
+        raise UploadTooLarge(f"the file is larger than the limit of {limit // (1024 * 1024)} MiB")
+
+
 def _data_from(form) -> ApplicationData:  # noqa: ANN001 - a form
     return ApplicationData.from_mapping({k: v for k, v in form.items() if isinstance(v, str)})
 
@@ -99,10 +115,7 @@ async def save_data(request: Request, token: str) -> Response:
 @router.post("/suivi/{token}/documents")
 async def upload(request: Request, token: str) -> Response:
     web = state(request)
-    limit = web.config.max_document_bytes
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > 2 * limit + FORM_OVERHEAD:
-        raise UploadTooLarge(f"the file is larger than the limit of {limit // (1024 * 1024)} MiB")
+    check_upload_size(request, web.config.max_document_bytes)
     await csrf.check(request)
     applications = service(request)
     view = applications.by_followup(token)
