@@ -61,10 +61,15 @@ class ApiClient:
 
 @dataclass(frozen=True)
 class LockoutPolicy:
-    """How many failures within how long lock a login."""
+    """How many failures within how long lock a login (and, four times as many, an address)."""
 
     after_failures: int = 5
     seconds: int = 900
+
+    @property
+    def address_failures(self) -> int:
+        """Failures from one address, whatever the logins, that stop it trying (password spraying)."""
+        return 4 * self.after_failures
 
 
 def _digest(secret: str) -> str:
@@ -149,8 +154,12 @@ def log_in(sessions: sessionmaker[Session], login: str, password: str, *, addres
     with transaction(sessions) as session:
         failures = session.scalar(select(func.count()).select_from(StaffLoginFailure).where(
             StaffLoginFailure.login == login, StaffLoginFailure.at > since)) or 0
+        from_address = 0
+        if address:
+            from_address = session.scalar(select(func.count()).select_from(StaffLoginFailure).where(
+                StaffLoginFailure.address == address, StaffLoginFailure.at > since)) or 0
         user = session.scalar(select(StaffUser).where(StaffUser.login == login))
-        if failures >= policy.after_failures:
+        if failures >= policy.after_failures or from_address >= policy.address_failures:
             outcome = "locked"
         elif verify_password(user.password_hash if user else None, password) and user is not None and user.enabled:
             outcome = "ok"

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from gateway.store.models.audit import AuditEvent
 from gateway.store.models.web import ApiKey, StaffLoginFailure
 from gateway.web.staff import add_staff, create_api_key, revoke_api_key
-from tests.web.conftest import AGENT, csrf_of, log_in
+from tests.web.conftest import AGENT, csrf_of, log_in, new_address
 
 
 def test_login_opens_a_session_with_safe_cookie_flags(site):
@@ -161,3 +161,13 @@ def test_after_login_the_page_asked_for_comes_back_with_its_query(site):
         assert asked.headers["location"] == "/login?next=/files%3Fstatus%3DREJETE%26provider%3D45001237"
         form = client.get(asked.headers["location"]).text
         assert 'name="next" value="/files?status=REJETE&amp;provider=45001237"' in form
+
+
+def test_one_address_trying_many_logins_is_stopped(site):
+    address = new_address()
+    with site.client(address=address) as client:
+        for n in range(site.config.lockout.address_failures):
+            assert log_in(client, f"nobody{n}", "some password").status_code == 401
+        assert log_in(client, *AGENT).status_code == 423  # even the right password, from there
+    with site.client(address=new_address()) as elsewhere:
+        assert log_in(elsewhere, *AGENT).status_code == 303
