@@ -177,7 +177,7 @@ class ValidateSchema(StageBase):
         tag = element.tag
         if raw_id is not None and raw_id.strip().isdigit() and int(raw_id) > 0:
             if int(raw_id) in self._ids:
-                self._error(f"Element '{tag}': Duplicate key-sequence ['{raw_id.strip()}'] in unique identity-constraint "
+                self._error(f"Element '{tag}': Duplicate key-sequence ['{int(raw_id)}'] in unique identity-constraint "
                             f"'{{{self._ns}}}idUnique'.", line_of(element), spec_path(element, self._position) + "/@id", raw_id)
             self._ids.add(int(raw_id))
         if reference is not None:
