@@ -154,7 +154,8 @@ class ValidateSchema(StageBase):
                 self._state = "header"
         else:
             allowed = is_record and position <= MAX_RECORDS
-            expected = "Enregistrement" if position <= MAX_RECORDS else None
+            # libxml2 names what it expects only where the content could not end here
+            expected = "Enregistrement" if self._state == "header" else None
             if allowed:
                 self._state = "records"
         if not allowed and not self._order_broken:

@@ -45,6 +45,11 @@ BROKEN = [
     pytest.param(lambda d: d.replace(b"<Montant>30.85</Montant>", b"<Montant>30.855</Montant>", 1), id="fraction"),
     pytest.param(lambda d: d.replace(b'<Seance><Date>2026-10-03</Date>', b'<Seance><Date>2026-10-3</Date>', 1),
                  id="date-type"),
+    pytest.param(lambda d: d.replace(b"  </Enregistrement>\n", b"  </Enregistrement>\n  <Autre/>\n", 1),
+                 id="stray-between-records"),
+    pytest.param(lambda d: d.replace(b' versionSchema="1.0"', b' versionSchema="1.0" couleur="x"'), id="root-attribute"),
+    pytest.param(lambda d: d.replace(b' versionSchema="1.0"', b""), id="root-version-missing"),
+    pytest.param(lambda d: d.replace(b"  </Entete>\n", b"  </Entete>\n  texte\n", 1), id="root-text"),
 ]
 
 
