@@ -22,9 +22,6 @@ from pathlib import Path
 from lxml import etree
 
 from gateway.exchange.errors import ExchangeError
-from gateway.logs import get_logger
-
-log = get_logger(__name__)
 
 
 
@@ -217,5 +214,9 @@ class ReferenceStore:
                         self._current = load_references(self.schemas_dir)
                         self._stamp = stamp
                     except ReferenceError_ as exc:
-                        log.error("schemas folder unusable; keeping the previous references", error=str(exc))
+                        # imported here: structlog costs 16 MiB, and a checking process needs it only now
+                        from gateway.logs import get_logger
+
+                        get_logger(__name__).error("schemas folder unusable; keeping the previous references",
+                                                   error=str(exc))
             return self._current
