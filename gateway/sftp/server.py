@@ -75,7 +75,8 @@ class SftpServer:
         self._sessions = sessions
         self.host_key = host_key
         self.node = node
-        readers = read_sessions(config.database_url, config.busy_timeout_ms) or sessions
+        self._readers = read_sessions(config.database_url, config.busy_timeout_ms)
+        readers = self._readers or sessions
         self.authenticator = Authenticator(readers)
         self.limits = Limits(sessions, config.limits, node=node, readers=readers)
         self.reception = Reception(sessions, durable=config.durable, node=node, readers=readers)
@@ -133,6 +134,8 @@ class SftpServer:
                 channel_thread.join(max(0.0, deadline - time.monotonic()))
             self._end(connection)
         self.limits.forget_node()
+        if self._readers is not None:
+            self._readers.kw["bind"].dispose()
         log.info("sftp stopped", node=self.node)
 
     @staticmethod
