@@ -8,7 +8,7 @@ import threading
 from collections import Counter, defaultdict
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from gateway.clock import utcnow
 from gateway.exchange.reception import register_received
@@ -114,8 +114,10 @@ def test_a_registration_wakes_idle_workers_without_waiting_for_the_poll(runtime)
 
 
 @pytest.mark.parametrize("services", [pytest.param(2, id="two-processes-two-threads")])
-def test_several_worker_services_share_the_queue_without_overlap(runtime, services):
+def test_several_worker_services_share_the_queue_without_overlap(runtime, engine, services):
     """On PostgreSQL this is SKIP LOCKED at work; on SQLite, BEGIN IMMEDIATE."""
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda _c, _cur, sql, *_: statements.append(sql))
     ids = deposit_many(runtime, per_provider=5)
     runtime.checker = tracking = Tracking(runtime.checker)
     started = [runtime.workers(2) for _ in range(services)]
@@ -130,6 +132,8 @@ def test_several_worker_services_share_the_queue_without_overlap(runtime, servic
         claimants = session.scalars(select(RequestFile.claimed_by).distinct()).all()
     # both services took files (the token names the service, the last part its thread)
     assert len({c.rsplit(":", 1)[0] for c in claimants}) == services
+    if engine.dialect.name == "postgresql":
+        assert any("FOR UPDATE SKIP LOCKED" in sql for sql in statements)
 
 
 def test_a_file_whose_check_fails_is_retried_later(runtime):
