@@ -75,6 +75,24 @@ def test_backoffice_keys_cannot_void(site, keys, seeded):
     assert response.status_code == 403 and response.json()["code"] == "WEB-FORBIDDEN"
 
 
+def test_admin_keys_manage_provider_keys_and_void_files(site, keys, seeded):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    public = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode() + " api-test"
+    with site.client(headers={"Authorization": f"Bearer {keys['admin']}"}) as client:
+        added = client.post("/api/v1/providers/45001237/keys", json={"public_key": public})
+        assert added.status_code == 201, added.text
+        (key,) = [k for k in added.json()["keys"] if k["comment"] == "api-test"]
+        removed = client.delete("/api/v1/providers/45001237/keys", params={"fingerprint": key["fingerprint"]})
+        assert removed.status_code == 200 and not [k for k in removed.json()["keys"] if k["comment"] == "api-test"]
+        voided = client.post(f"/api/v1/files/{seeded['files'][2]}/void", json={"reason": "sent twice by mistake"})
+        assert voided.status_code == 200 and voided.json()["withdrawn_records"] == 3
+        again = client.post(f"/api/v1/files/{seeded['files'][2]}/void", json={"reason": "sent twice by mistake"})
+        assert again.status_code == 409 and again.json()["code"] == "EXC-VOID-ALREADY"
+
+
 def test_api_conforms_to_its_openapi_document(site, keys, seeded):
     """Every operation, with generated parameters and bodies, answers as its schema says.
 
