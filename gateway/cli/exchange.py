@@ -11,6 +11,7 @@ web role) use them too.
 
 from __future__ import annotations
 
+import getpass
 import sys
 from enum import StrEnum
 from typing import Annotated
@@ -112,9 +113,17 @@ def void(
     """Voids a received file: it counts for nothing afterwards and its records are withdrawn."""
     context = app_context(config, actor="cli")
     result = void_file(context.sessions, provider_code=provider, file_name=file_name, reason=reason,
-                       actor=context.actor)
+                       actor=_operator())
     typer.echo(f"voided {result.file_name} (file {result.file_id}, provider {result.provider_code}, "
                f"status {result.status}); {result.withdrawn} forwarded record(s) withdrawn")
+
+
+def _operator() -> str:
+    """The audit actor of a command run by an operator: ``cli:<login>``."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for this uid (some containers)
+        return "cli"
 
 
 def register(app: typer.Typer) -> None:

@@ -79,3 +79,6 @@ def test_void_and_export_from_the_command_line(project, runtime):
     after = run_gateway("forwarded", "export", "--format", "jsonl", config=project.config)
     assert after.returncode == 0 and after.stdout == ""
     assert exported(runtime) == []
+    with runtime.sessions() as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "exchange.void")).one()
+    assert event.actor.startswith("cli") and event.detail["reason"] == "sent by mistake"
