@@ -24,8 +24,8 @@ from gateway.exchange.stages.name import CheckName
 from gateway.exchange.stages.parse import ParseXml
 from gateway.exchange.stages.records import CheckRecords
 from gateway.exchange.stages.schema import ValidateSchema
-from gateway.exchange.xmlsafe import (MAX_TEXT_BYTES, XmlProblem, element_limits_problem, iter_top_level,
-                                      limits_problem, line_of, open_events, syntax_problem)
+from gateway.exchange.xmlsafe import (MAX_TEXT_BYTES, READ_CHUNK, CountingReader, XmlProblem, element_limits_problem,
+                                      iter_top_level, limits_problem, line_of, open_events, syntax_problem)
 
 EXCHANGE_STAGES: tuple[type[Stage], ...] = (CheckName, ParseXml, ValidateSchema, CheckHeader, CheckRecords,
                                             CheckHistory)
@@ -85,9 +85,17 @@ def _document_pass(context: Context, stages: list[Stage]) -> None:
         for stage in stages:
             stage.visit(context, element, current)
 
-    texts = context.received.size > MAX_TEXT_BYTES  # a smaller file cannot hold a longer text
+    reader = CountingReader(context.received.path.open("rb"))
+    consumed = 0
 
-    def take(element: etree._Element) -> bool:
+    def long_texts_possible() -> bool:
+        """A text over the bound lies wholly in what the parser read since the last event:
+        only then are texts measured (the parser reads ahead by up to two chunks)."""
+        nonlocal consumed
+        span, consumed = reader.count - consumed, reader.count
+        return span + 2 * READ_CHUNK > MAX_TEXT_BYTES
+
+    def take(element: etree._Element, texts: bool) -> bool:
         """Visits one child of the root unless it breaks the parser's bounds (XML-003)."""
         problem = limits_problem(element, texts=texts)
         if problem is not None:
@@ -96,33 +104,38 @@ def _document_pass(context: Context, stages: list[Stage]) -> None:
         visit(element)
         return True
 
-    events = open_events(context.received.path, tags)
+    events = open_events(reader, tags)
     try:
         for element in iter_top_level(events):
             root = element.getparent()
             context.root = root
+            texts = long_texts_possible()
             # Elements the tag filter did not select come before this one: visit them first.
             for stray in list(element.itersiblings(preceding=True))[::-1]:
-                if not take(stray):
+                if not take(stray, texts):
                     return
                 root.remove(stray)
-            if not take(element):
+            if not take(element, texts):
                 return
             element.clear(keep_tail=False)
             root.remove(element)
         root = events.root
         if root is not None:
             context.root = root
+            texts = long_texts_possible()
             for stray in list(root):
-                if not take(stray):
+                if not take(stray, texts):
                     return
                 root.remove(stray)
-            if texts and root.text is not None and len(root.text.encode("utf-8")) > MAX_TEXT_BYTES:
+            if root.text is not None and len(root.text) > MAX_TEXT_BYTES // 4 \
+                    and len(root.text.encode("utf-8")) > MAX_TEXT_BYTES:
                 context.xml_problem = XmlProblem("XML-003", "a text node over 10 MiB", line_of(root))
             if root.getroottree().docinfo.doctype:
                 context.xml_problem = XmlProblem("XML-002", "DOCTYPE declaration", 1, None)
     except etree.XMLSyntaxError as exc:
         context.xml_problem = syntax_problem(exc)
+    finally:
+        reader.close()
 
 
 def _wellformed_pass(context: Context) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import BinaryIO
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,8 @@ MAX_DEPTH = 256
 MAX_TEXT_BYTES = 10 * 2**20
 #: a root child is at depth 2: anything 255 levels below it is deeper than MAX_DEPTH
 _TOO_DEEP = etree.XPath("/".join(["*"] * (MAX_DEPTH - 1)) + "[1]")
+#: request files nest 4 levels below a root child at most: only deeper ones need _TOO_DEEP
+_DEEPER_THAN_USUAL = etree.XPath("*/*/*/*/*[1]")
 #: candidates for MAX_TEXT_BYTES: a UTF-8 character takes at most 4 bytes
 _LONG_TEXT = etree.XPath("(descendant-or-self::*/text() | descendant-or-self::*/@*)[string-length(.) > $n]")
 _BOMS = {b"\xef\xbb\xbf": "utf-8", b"\xfe\xff": "utf-16", b"\xff\xfe": "utf-16", b"\x00\x00\xfe\xff": "utf-32"}
@@ -103,7 +106,7 @@ def limits_problem(element: etree._Element, *, texts: bool = True) -> XmlProblem
 
     ``texts`` False skips the text bound (a file smaller than it cannot break it).
     """
-    deep = _TOO_DEEP(element)
+    deep = _TOO_DEEP(element) if _DEEPER_THAN_USUAL(element) else None
     if deep:
         return XmlProblem("XML-003", f"nesting deeper than {MAX_DEPTH} elements", line_of(deep[0]))
     if not texts:
@@ -140,10 +143,29 @@ def line_of(element: etree._Element) -> int | None:
     return line
 
 
-def open_events(path: Path, tags: tuple[str, ...] | None) -> etree.iterparse:
-    """lxml's iterparse on ``path`` for end events of ``tags`` (None: every element), defused and bounded."""
+class CountingReader:
+    """A binary file that counts the bytes read from it (how much the parser has consumed)."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._handle.read(size)
+        self.count += len(data)
+        return data
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def open_events(source: Path | CountingReader, tags: tuple[str, ...] | None) -> etree.iterparse:
+    """lxml's iterparse on ``source`` for end events of ``tags`` (None: every element), defused and bounded.
+
+    The parser reads :data:`READ_CHUNK` bytes at a time.
+    """
     return etree.iterparse(
-        str(path), events=("end",), tag=tags, load_dtd=False, no_network=True, resolve_entities=False,
+        str(source) if isinstance(source, Path) else source, chunk_size=READ_CHUNK, events=("end",), tag=tags, load_dtd=False, no_network=True, resolve_entities=False,
         huge_tree=True, remove_comments=True, remove_pis=True, collect_ids=False, dtd_validation=False,
         encoding=None,
     )

@@ -513,3 +513,20 @@ def test_lines_beyond_65535_are_exact(check, convention: str) -> None:
     needle = '<Prelevement dateHeure="2026-10-03' if convention == "LAB" else "<Seance>"
     expected = line(data, needle, 7003 if convention == "LAB" else 2 * 7002 + 1)
     assert found[("DAT-003", date_path)] == expected
+
+
+@pytest.mark.parametrize("where", [
+    pytest.param(b"<Matricule>", id="in-the-last-record"),
+    pytest.param(b"<Autre>", id="in-an-element-before-it"),
+])
+def test_xml_003_long_text_after_other_records(check, where: bytes) -> None:
+    records = [s.default_record("KINE", i) for i in (1, 2, 3)]
+    data = kine(*records)
+    last = data.rindex(b"<Enregistrement ")
+    filler = b"x" * (10 * 2**20 + 1)
+    if where == b"<Autre>":
+        data = data[:last] + b"<Autre>" + filler + b"</Autre>\n  " + data[last:]
+    else:
+        at = data.index(b"<Matricule>", last) + len(b"<Matricule>")
+        data = data[:at] + filler + data[at:]
+    assert check(data).codes() == ["XML-003"]
