@@ -38,7 +38,7 @@ def response_name_for(name: str) -> str:
 
 def is_upload_name(name: str) -> bool:
     """True when ``name`` may be uploaded (pattern of section 1)."""
-    return bool(UPLOAD_NAME.match(name))
+    return UPLOAD_NAME.fullmatch(name) is not None  # fullmatch: "$" would let a trailing newline through
 
 
 def name_is_held(session: Session, provider_code: str, name: str) -> bool:
