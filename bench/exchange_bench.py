@@ -83,11 +83,16 @@ class Result:
     seconds: float
     latencies: list[float]
     answered: int
+    #: from the database: answered_at - received_at (the server's own view, no client in it)
+    server: list[float] = None  # type: ignore[assignment]
 
     def row(self) -> str:
-        lat = sorted(self.latencies)
+        return self._row(self.label, self.latencies) + "\n" + self._row("  server view (recuLe -> commit)", self.server or [])
+
+    def _row(self, label: str, latencies: list[float]) -> str:
+        lat = sorted(latencies)
         p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000 if lat else float("nan")  # noqa: E731
-        return (f"{self.label:<34} {self.files:>6} {self.answered:>8} {self.files / self.seconds:>9.1f} "
+        return (f"{label:<34} {self.files:>6} {self.answered:>8} {self.files / self.seconds:>9.1f} "
                 f"{p(0.50):>8.1f} {p(0.99):>8.1f} {max(lat) * 1000 if lat else float('nan'):>8.1f} "
                 f"{statistics.fmean(lat) * 1000 if lat else float('nan'):>8.1f}")
 
@@ -226,16 +231,30 @@ def run_inprocess(root: Path, args: argparse.Namespace) -> Result:
         service.stop()
         observer.stop()
         observer.join()
-        answered = count_answered(sessions)
+        answered, server = count_answered(sessions), server_latencies(sessions)
         engine.dispose()
     latencies = [max(0.0, arrivals.seen[k] - t) for k, t in received.items() if k in arrivals.seen]
-    return Result(f"in-process, SQLite, {args.workers} workers", args.files, seconds, latencies, answered)
+    return Result(f"in-process, SQLite, {args.workers} workers", args.files, seconds, latencies, answered, server)
 
 
 def count_answered(sessions) -> int:  # noqa: ANN001
     with sessions() as session:
         return session.scalar(select(func.count()).where(RequestFile.state == FileState.ANSWERED,
                                                          RequestFile.status == "ACCEPTE")) or 0
+
+
+def server_latencies(sessions) -> list[float]:  # noqa: ANN001
+    with sessions() as session:
+        rows = session.execute(select(RequestFile.received_at, RequestFile.claimed_at, RequestFile.answered_at,
+                                      RequestFile.check_seconds)
+                               .where(RequestFile.answered_at.is_not(None))).all()
+    waits = sorted((claimed - received).total_seconds() for received, claimed, _a, _c in rows)
+    works = sorted((answered - claimed).total_seconds() for _r, claimed, answered, _c in rows)
+    checks = sorted(check for *_, check in rows)
+    print(f"  server medians: wait for a worker {statistics.median(waits) * 1000:.1f} ms, "
+          f"claim to commit {statistics.median(works) * 1000:.1f} ms, checks {statistics.median(checks) * 1000:.1f} ms",
+          flush=True)
+    return [(answered - received).total_seconds() for received, _c, answered, _k in rows]
 
 
 # ----------------------------------------------------------------- 2/3. live SFTP
@@ -281,7 +300,7 @@ def run_live(root: Path, args: argparse.Namespace, kind: str) -> Result:
             ready = threading.Barrier(len(per) + 1)
             errors: list[BaseException] = []
 
-            def upload_all(files: list[Upload]) -> None:
+            def upload_all(index: int, files: list[Upload]) -> None:
                 try:
                     transport = paramiko.Transport(("127.0.0.1", port))
                     transport.connect(username=files[0].code, pkey=pkey)
@@ -289,8 +308,8 @@ def run_live(root: Path, args: argparse.Namespace, kind: str) -> Result:
                     ready.wait()
                     began = time.monotonic()
                     for number, upload in enumerate(files):
-                        if args.rate:  # each uploader its share of the total rate
-                            pause = began + number * len(per) / args.rate - time.monotonic()
+                        if args.rate:  # each uploader its share of the total rate, staggered
+                            pause = began + (number * len(per) + index) / args.rate - time.monotonic()
                             if pause > 0:
                                 time.sleep(pause)
                         with client.open(f"/inbox/{upload.name}", "wb") as handle:
@@ -303,7 +322,7 @@ def run_live(root: Path, args: argparse.Namespace, kind: str) -> Result:
                     errors.append(exc)
                     ready.abort()
 
-            threads = [threading.Thread(target=upload_all, args=(files,)) for files in per if files]
+            threads = [threading.Thread(target=upload_all, args=(i, files)) for i, files in enumerate(per) if files]
             for thread in threads:
                 thread.start()
             ready.wait()
@@ -321,12 +340,14 @@ def run_live(root: Path, args: argparse.Namespace, kind: str) -> Result:
                 process.send_signal(signal.SIGTERM)
             for process in processes:
                 process.wait(60)
-        answered = count_answered(sessions)
+            log.close()
+            shutil.copy(home / "gateway.log", Path(tempfile.gettempdir()) / f"exchange-bench-{kind}.log")
+        answered, server = count_answered(sessions), server_latencies(sessions)
         engine.dispose()
     latencies = [max(0.0, arrivals.seen[k] - t) for k, t in received.items() if k in arrivals.seen]
     label = (f"live, {'SQLite' if kind == 'sqlite' else 'PostgreSQL'}, {args.workers} workers"
              f"{', 2 processes' if args.split else ''}{f', {args.rate:g}/s offered' if args.rate else ''}")
-    return Result(label, args.files, seconds, latencies, answered)
+    return Result(label, args.files, seconds, latencies, answered, server)
 
 
 def _answers(port: int) -> bool:

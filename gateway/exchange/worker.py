@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 import weakref
 
 from sqlalchemy import event
@@ -148,12 +149,16 @@ class WorkerService:
         claimant = self.identity.claimant(index)
         while not self._stopping.is_set():
             generation = self._generation
+            started = time.perf_counter()
             try:
                 claim = claim_next(self._sessions, claimant, now=self._clock.now(), lease_s=self._lease,
                                    archive_ref=SpoolPaths.archive_ref)
             except Exception:
                 log.exception("claiming failed", worker=claimant)
                 claim = None
+            if claim is not None:
+                log.debug("file claimed", file_id=claim.file_id, claim_ms=round((time.perf_counter() - started) * 1000, 1),
+                          since_receipt_ms=round((self._clock.now() - claim.received_at).total_seconds() * 1000, 1))
             if claim is None:
                 with self._condition:
                     if self._generation == generation and not self._stopping.is_set():
