@@ -79,3 +79,9 @@ def test_invalid_toml_and_missing_file(tmp_path):
         load_settings(broken, environ={})
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(tmp_path / "missing.toml", environ={})
+
+
+def test_error_codes_doc_is_current():
+    from gateway.errors_docs import render_markdown as render_errors
+
+    assert (REPO / "docs" / "errors.md").read_text() == render_errors(), "run python -m gateway.errors_docs --write"
