@@ -43,8 +43,8 @@ from gateway.exchange.model import Mode
 
 client_app = typer.Typer(help="Provider-side client: make request files, push them, pull and import responses.",
                          no_args_is_help=True)
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DbOption = Annotated[Optional[str], typer.Option("--db", help="Local database URL (default: client.database, "
                                                  "else SQLite client.db beside the known-hosts file).")]

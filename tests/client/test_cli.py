@@ -6,6 +6,7 @@ import json
 
 from tests.support import run_gateway
 
+from .conftest import DATA, SCHEMAS
 from .live import CODE
 
 NAME = f"KINE_FACT_{CODE}_20261115093000_000001.xml"
@@ -48,3 +49,22 @@ def test_trust_then_push_then_status(live, project, tmp_path):
     [line] = summary["files"]
     assert (line["name"], line["state"], line["mode"], line["records"], line["amount"]) == \
         (NAME, "pending", "PRODUCTION", 1, "30.85")
+
+
+def test_make_request_writes_an_accepted_file_and_refuses_one_with_errors(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(f'[paths]\nschemas = "{SCHEMAS}"\n[demo]\nenabled = false\n'
+                      f'[client]\nuser = "{CODE}"\nknown_hosts = "practice/known_hosts"\n')
+    bad = tmp_path / "bad.csv"
+    bad.write_text((DATA / "kine.csv").read_text().replace("1983081246785", "1983081246786"))
+    refused = run_gateway("client", "make-request", "--convention", "KINE", "--csv", str(bad), config=config)
+    assert refused.returncode == 1
+    assert "CLT-CHECK" in refused.stderr and "ERREUR MAT-004 CSV line 4" in refused.stderr
+    assert not (tmp_path / "practice" / "outgoing").exists() or not any((tmp_path / "practice" / "outgoing").iterdir())
+
+    made = run_gateway("client", "make-request", "--convention", "kine", "--csv", str(DATA / "kine.csv"),
+                       config=config)
+    assert made.returncode == 0, made.stderr
+    [path] = (tmp_path / "practice" / "outgoing").iterdir()
+    assert path.name.startswith(f"KINE_FACT_{CODE}_") and path.name.endswith("_000001.xml")
+    assert str(path) in made.stdout and "sequence 1, 2 record(s), total 132.90" in made.stdout
