@@ -54,6 +54,7 @@ def serve(
         raise UsageError(f"unknown role(s) {', '.join(unknown) or '(none)'}: choose among {', '.join(ROLES)}")
     context = app_context(config, actor="system")
     context.accounts.sync_mirror()
+    _applications.build_applications(context).register_missing_providers()
     if context.settings.demo.enabled:
         for demo in ensure_demo_accounts(context.accounts, context.settings.paths.data):
             known_hosts = context.settings.paths.data / "demo" / "known_hosts"

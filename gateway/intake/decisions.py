@@ -138,6 +138,32 @@ class Decisions:
         self._send(notify.approval_message(view.data.contact_email, reference, code, self.link(token)))
         return view
 
+    def register_missing_providers(self: Applications) -> list[str]:
+        """Creates the accounts of approved applications that have none; returns their codes.
+
+        The account is created after the approval's commit, so a crash in between leaves an
+        allocated code without its account; ``gateway serve`` calls this at start to finish
+        that work.
+        """
+        from sqlalchemy import select
+
+        from gateway.store.models.accounts import Provider
+        from gateway.store.models.intake import Application
+
+        with self.sessions() as session:
+            missing = session.execute(
+                select(Application.provider_code, Application.establishment_name).where(
+                    Application.outcome == str(Outcome.CODE_ATTRIBUE),
+                    Application.provider_code.is_not(None),
+                    ~select(Provider.code).where(Provider.code == Application.provider_code).exists(),
+                )
+            ).all()
+        for code, name in missing:
+            log.warning("approved application had no provider account: creating it", provider=code)
+            if self.register_provider is not None:
+                self.register_provider(code, name)
+        return [code for code, _ in missing]
+
     # ------------------------------------------------------------------ after a decision
 
     def _register(self: Applications, view: ApplicationView) -> None:

@@ -60,17 +60,21 @@ def suggest_kind(name: str, text: str = "") -> DocumentKind | None:
 def pdf_text(data: bytes, *, pages: int = TEXT_PAGES, limit: int = TEXT_CHARS) -> str:
     """The text of the first ``pages`` pages of an accepted PDF ('' when it has none).
 
-    Only called on files the document checks accepted, so the reader's limits already held.
+    Only called on files the document checks accepted; the reader runs under the same
+    resource limits as the checks all the same, since text extraction decodes content streams.
     """
     try:
         from pypdf import PdfReader
 
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        parts: list[str] = []
-        for page in reader.pages[:pages]:
-            parts.append(page.extract_text() or "")
-            if sum(map(len, parts)) >= limit:
-                break
+        from gateway.intake.documents import reader_limits
+
+        with reader_limits():
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            parts: list[str] = []
+            for page in reader.pages[:pages]:
+                parts.append(page.extract_text() or "")
+                if sum(map(len, parts)) >= limit:
+                    break
         return "".join(parts)[:limit]
     except Exception as exc:  # a suggestion is never worth failing the intake for
         log.info("no text for kind suggestion", error=str(exc))

@@ -89,3 +89,22 @@ def test_mail_application_waits_for_kinds_to_be_confirmed(service):
         assert doc.suggested_kind is not None
         service.confirm_kind(reference, doc.id, doc.suggested_kind, actor="staff:m")
     assert service.approve(reference, actor="staff:m").provider_code == "63000012"
+
+
+def test_an_approval_whose_account_was_not_created_is_completed_at_start(service, accounts):
+    """A crash between the approval's commit and the account's creation leaves a code without
+    an account; the start-up pass creates it, and only once."""
+    from gateway.errors import NotFound
+
+    crashed = service
+    register = crashed.register_provider
+    crashed.register_provider = None  # the account step does not happen, as after a crash
+    reference = complete_application(crashed)
+    code = crashed.approve(reference, actor="staff:marie").provider_code
+    with pytest.raises(NotFound):
+        accounts.get(code)
+
+    crashed.register_provider = register
+    assert crashed.register_missing_providers() == [code]
+    assert accounts.get(code).profession == "OCB"
+    assert crashed.register_missing_providers() == []
