@@ -1,4 +1,4 @@
-"""Refusals of the SFTP layer; :mod:`gateway.sftp.status` turns them into SFTP status codes.
+"""Refusals of the SFTP layer; :func:`gateway.sftp.protocol.status_for` turns them into SFTP status codes.
 
 The tree (all under :class:`gateway.errors.GatewayError`)::
 
