@@ -96,11 +96,20 @@ def export(
 ) -> None:
     """Writes accepted records to standard output, oldest first; changes nothing."""
     context = app_context(config)
-    with context.sessions() as session:
-        records = export_records(session, since=since)
-    for chunk in render_export(records, format.value):
+    for chunk in render_export(_pages(context, since), format.value):
         sys.stdout.write(chunk)
     sys.stdout.flush()
+
+
+def _pages(context: AppContext, since: int, page: int = 5000):  # noqa: ANN202 - an iterator of records
+    """Every record above ``since``, read a page at a time (memory stays bounded)."""
+    while True:
+        with context.sessions() as session:
+            records = export_records(session, since=since, limit=page)
+        yield from records
+        if len(records) < page:
+            return
+        since = records[-1].id
 
 
 @exchange_app.command("void")

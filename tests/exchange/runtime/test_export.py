@@ -8,6 +8,8 @@ import json
 
 from sqlalchemy import delete, func, select
 
+from gateway.cli.context import AppContext
+from gateway.cli.exchange import _pages
 from gateway.store.db import transaction
 from gateway.store.models.audit import AuditEvent
 from gateway.store.models.exchange import ForwardedRecord
@@ -63,3 +65,13 @@ def test_ids_are_never_reused_even_after_rows_are_deleted(runtime):
     process_all(runtime)
     with runtime.sessions() as session:
         assert session.scalar(select(func.min(ForwardedRecord.id))) > highest
+
+
+def test_the_export_reads_page_by_page_without_losing_or_repeating_a_record(project, runtime):
+    runtime.deposit(KINE, *request("KINE", records=5))
+    process_all(runtime)
+    context = AppContext(project.settings())
+    ids = [record.id for record in _pages(context, 0, page=2)]
+    assert len(ids) == len(set(ids)) == 5 and ids == sorted(ids)
+    assert [record.id for record in _pages(context, ids[1], page=2)] == ids[2:]
+    context.engine.dispose()
