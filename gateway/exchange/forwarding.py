@@ -72,7 +72,7 @@ def forward(session: Session, *, file_id: int, provider_code: str, file_name: st
         return 0
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_KEY})
-    session.execute(insert(ForwardedRecord), [
+    insert_rows(session, ForwardedRecord, [
         {"request_file_id": file_id, "provider_code": provider_code, "convention": outcome.convention or "",
          "file_name": file_name, "id_fichier": outcome.id_fichier or "", "record_position": record.position,
          "record_id": record.id, "reference": record.reference, "matricule": record.matricule,
@@ -80,6 +80,12 @@ def forward(session: Session, *, file_id: int, provider_code: str, file_name: st
         for record in records
     ])
     return len(records)
+
+
+def insert_rows(session: Session, model: type, rows: list[dict]) -> None:
+    """Inserts ``rows`` in order with one executemany (faster here than multi-row VALUES)."""
+    if rows:
+        session.execute(insert(model), rows)
 
 
 def withdraw(session: Session, file_id: int, now: dt.datetime) -> int:

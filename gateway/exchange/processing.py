@@ -24,7 +24,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway import metrics
@@ -32,7 +32,7 @@ from gateway.clock import Clock, SystemClock
 from gateway.exchange.claims import Claim
 from gateway.exchange.errors import ClaimLost, FileMissing
 from gateway.exchange.faults import fault_point
-from gateway.exchange.forwarding import cents, forward
+from gateway.exchange.forwarding import cents, forward, insert_rows
 from gateway.exchange.history import COUNTING_STATUSES, DatabaseHistory
 from gateway.exchange.model import Mode, Outcome, Received
 from gateway.exchange.response import render_response
@@ -216,22 +216,20 @@ class Processor:
             rows.append((None, None, finding))
         for record in outcome.records or ():
             rows.extend((record.position, record.id, finding) for finding in record.findings)
-        if rows:
-            session.execute(insert(RequestFinding), [
-                {"request_file_id": file_id, "position": position, "record_position": record_position,
-                 "record_id": record_id, "code": f.code, "severity": f.severity.value, "line": f.line,
-                 "column": f.column, "path": f.path, "value": f.value}
-                for position, (record_position, record_id, f) in enumerate(rows, start=1)
-            ])
+        insert_rows(session, RequestFinding, [
+            {"request_file_id": file_id, "position": position, "record_position": record_position,
+             "record_id": record_id, "code": f.code, "severity": f.severity.value, "line": f.line,
+             "column": f.column, "path": f.path, "value": f.value}
+            for position, (record_position, record_id, f) in enumerate(rows, start=1)
+        ])
 
     def _add_acts(self, session: Session, claim: Claim, outcome: Outcome) -> None:
         history = DatabaseHistory(self._sessions, act_key=self._act_key)
         hashes = history.hashes(act for record in outcome.accepted_records for act in record.acts)
-        if hashes:
-            session.execute(insert(AcceptedAct), [
-                {"request_file_id": claim.file_id, "provider_code": claim.provider_code, "act_hash": digest}
-                for digest in sorted(hashes)
-            ])
+        insert_rows(session, AcceptedAct, [
+            {"request_file_id": claim.file_id, "provider_code": claim.provider_code, "act_hash": digest}
+            for digest in sorted(hashes)
+        ])
 
 
 def _all_findings(outcome: Outcome):  # noqa: ANN202
