@@ -70,10 +70,8 @@ class Processor:
     """Takes a claimed file through its way; shared by the worker threads of a process."""
 
     def __init__(self, sessions: sessionmaker[Session], checker, *, spool: SpoolPaths,  # noqa: ANN001
-                 timezone: str, act_key: bytes, clock: Clock | None = None, durable: bool = True,
-                 renderer=render_response) -> None:  # noqa: ANN001
+                 timezone: str, act_key: bytes, clock: Clock | None = None, durable: bool = True) -> None:
         self._sessions = sessions
-        self._render = renderer
         self._checker = checker
         self._spool = spool
         self._timezone = timezone
@@ -126,7 +124,7 @@ class Processor:
                 for stale in archived.parent.glob(f"{TEMP_PREFIX}*-{archived.name}"):
                     stale.unlink(missing_ok=True)
             processed_at = self._clock.now()
-            data = self._render(outcome, processed_at=processed_at, timezone=self._timezone)
+            data = render_response(outcome, processed_at=processed_at, timezone=self._timezone)
             if not atomic_write(archived, data, durable=self._durable, overwrite=False):
                 existed, data = True, archived.read_bytes()  # another worker won the race
         fault_point("after_archive_response")

@@ -20,17 +20,14 @@ from gateway.clock import utcnow
 from gateway.exchange import samples
 from gateway.exchange.claims import claim_next
 from gateway.exchange.history import load_act_key
-from gateway.exchange.model import EmptyHistory, Received
 from gateway.exchange.pipeline import Checker
 from gateway.exchange.processing import Processor
 from gateway.exchange.reception import register_received
-from gateway.exchange.response import render_response
 from gateway.exchange.spool import SpoolPaths
 from gateway.exchange.worker import WorkerService
 from gateway.identifiers import make_provider_code
 from gateway.store.db import transaction
 from gateway.store.models.exchange import FileState, RequestFile
-from tests.exchange.runtime.standin import StandInChecker, standin_render
 
 TIMEZONE = "Europe/Luxembourg"
 MAX_BYTES = 1_000_000
@@ -41,21 +38,6 @@ KINE = samples.PROVIDERS["KINE"]
 LAB = samples.PROVIDERS["LAB"]
 DIET = samples.PROVIDERS["DIET"]
 EXTRA_KINE = [code for code, p in PROVIDERS.items() if p == "KINE" and code != KINE]
-
-
-def _checker_and_renderer(schemas: Path, tmp: Path):  # noqa: ANN202
-    """The real checks when they work, else the stand-in (while the pipeline is a stub)."""
-    checker = Checker(schemas, timezone=TIMEZONE, max_file_bytes=MAX_BYTES)
-    probe = tmp / "probe.xml"
-    probe.write_bytes(samples.build_request())
-    received = Received(name=samples.file_name(), provider_code=KINE, profession="KINE",
-                        received_at=utcnow(), size=probe.stat().st_size, sha256="0" * 64, path=probe)
-    try:
-        outcome = checker.check(received, EmptyHistory())
-        render_response(outcome, processed_at=utcnow(), timezone=TIMEZONE)
-    except NotImplementedError:
-        return StandInChecker(MAX_BYTES), standin_render
-    return checker, render_response
 
 
 def request(convention: str = "KINE", *, sequence: int = 1, provider: str | None = None, mode: str = "PRODUCTION",
@@ -78,12 +60,11 @@ class Runtime:
     spool: SpoolPaths
     act_key: bytes
     checker: object
-    renderer: object
     services: list = field(default_factory=list)
 
     def processor(self, **kw) -> Processor:
         return Processor(self.sessions, self.checker, spool=self.spool, timezone=TIMEZONE, act_key=self.act_key,
-                         renderer=self.renderer, **kw)
+                         **kw)
 
     def deposit(self, code: str, name: str, data: bytes, *, received_at: dt.datetime | None = None) -> int:
         """Places a file in the inbox and registers it, as the SFTP server does on close."""
@@ -119,22 +100,22 @@ class Runtime:
         return self.spool.outbox_file(code, response_name_for(name)).read_bytes()
 
 
-def make_runtime(root: Path, sessions: sessionmaker[Session], probe_dir: Path) -> Runtime:
+def make_runtime(root: Path, sessions: sessionmaker[Session]) -> Runtime:
     """Providers, spool folders (laid out as the default settings do) and checks under ``root``."""
     accounts = Accounts(sessions, AccountMirror(root / "providers" / "accounts", root / "inbox", root / "outbox"))
     for code, profession in PROVIDERS.items():
         accounts.add(code, profession=profession, name=f"Provider {code}")
     spool = SpoolPaths(inbox=root / "inbox", outbox=root / "outbox", archive=root / "var" / "archive",
                        aside=root / "var" / "aside")
-    checker, renderer = _checker_and_renderer(root / "schemas", probe_dir)
+    checker = Checker(root / "schemas", timezone=TIMEZONE, max_file_bytes=MAX_BYTES)
     return Runtime(root=root, sessions=sessions, spool=spool, act_key=load_act_key(root / "var"),
-                   checker=checker, renderer=renderer)
+                   checker=checker)
 
 
 @pytest.fixture
-def runtime(project, engine, sessions, tmp_path: Path) -> Iterator[Runtime]:
+def runtime(project, engine, sessions) -> Iterator[Runtime]:
     """The project's installation (its config.toml points at the same folders and database)."""
-    rt = make_runtime(project.root, sessions, tmp_path)
+    rt = make_runtime(project.root, sessions)
     yield rt
     for service in rt.services:
         service.stop()

@@ -26,7 +26,6 @@ from gateway.store.db import make_engine, make_session_factory
 from gateway.store.models.exchange import FileState, ForwardedRecord
 from tests.conftest import REPO
 from tests.exchange.runtime.conftest import DIET, EXTRA_KINE, KINE, LAB, listing, make_runtime, process_all, request
-from tests.exchange.runtime.standin import StandInChecker
 from tests.support import GATEWAY, clean_env, wait_until
 
 RECEIVED_AT = dt.datetime(2026, 11, 16, 8, 0, tzinfo=dt.timezone.utc)
@@ -80,7 +79,7 @@ def uninterrupted(tmp_path_factory):
     shutil.copytree(REPO / "schemas", root / "schemas")
     engine = make_engine(f"sqlite:///{root / 'var' / 'gateway.db'}")
     schema.upgrade(engine)
-    rt = make_runtime(root, make_session_factory(engine), root)
+    rt = make_runtime(root, make_session_factory(engine))
     files, orphans = workload()
     for code, name, data in files + orphans:
         rt.deposit(code, name, data, received_at=RECEIVED_AT)
@@ -134,16 +133,10 @@ def finish_and_compare(project, runtime, uninterrupted, files, orphans, log: Pat
         assert listing(runtime.spool.inbox / code) == []
 
 
-@pytest.fixture
-def real_checks(runtime):
-    if isinstance(runtime.checker, StandInChecker):
-        pytest.skip("the exchange checks are not built yet")
-
-
 @pytest.mark.parametrize("point", [
     pytest.param(p, id=p.replace("_", "-"), marks=() if p in DEFAULT_POINTS else pytest.mark.heavy) for p in POINTS])
 def test_killed_at_a_point_the_worker_resumes_to_the_uninterrupted_result(
-        project, runtime, real_checks, uninterrupted, point, tmp_path):
+        project, runtime, uninterrupted, point, tmp_path):
     files, orphans = workload()
     deposit(runtime, files, orphans)
     log = tmp_path / "gateway.log"
@@ -155,7 +148,7 @@ def test_killed_at_a_point_the_worker_resumes_to_the_uninterrupted_result(
 
 
 @pytest.mark.heavy
-def test_killed_at_random_moments_again_and_again(project, runtime, real_checks, uninterrupted, tmp_path):
+def test_killed_at_random_moments_again_and_again(project, runtime, uninterrupted, tmp_path):
     files, orphans = workload()
     deposit(runtime, files, orphans)
     log = tmp_path / "gateway.log"
