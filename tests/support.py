@@ -48,3 +48,13 @@ def run_gateway(*args: str, config: Path | None = None, input: str | None = None
         argv += ["--config", str(config)]
     return subprocess.run(argv, input=input, capture_output=True, text=True, env=clean_env(env),
                           cwd=cwd, timeout=timeout)
+
+
+def missing_tool(why: str) -> None:
+    """Skips a test whose outside tool is missing; under CI (CI=true) fails instead, because
+    scripts/install installs every tool the suite needs and a silent skip would hide that."""
+    import pytest
+
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(f"{why} (scripts/install should have installed it)")
+    pytest.skip(why)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.support import missing_tool
 from tests.web.conftest import AGENT, new_address
 from tests.web.data import COMPLETE_DATA, JPEG, KINDS, FindingSpec, add_file, pdf
 
@@ -25,7 +26,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
-        pytest.skip("no Chromium at /usr/bin/chromium")
+        missing_tool("no Chromium at /usr/bin/chromium")
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield instance

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gateway.intake.documents import ClamdScanner
-from tests.support import wait_until
+from tests.support import missing_tool, wait_until
 
 #: the bytes our test signature matches (lower case: clamd also matches normalised HTML)
 MARKER = b"gateway-test-malware-7f3a"
@@ -30,7 +30,7 @@ class Clamd:
 def clamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clamd]:
     binary = shutil.which("clamd")
     if binary is None:
-        pytest.skip("clamd is not installed (Debian package clamav-daemon, see scripts/install)")
+        missing_tool("clamd is not installed (Debian package clamav-daemon, see scripts/install)")
     root = tmp_path_factory.mktemp("clamd")
     (root / "db").mkdir()
     # One body-based signature: any file containing MARKER, whatever its type.

@@ -8,6 +8,7 @@ import pytest
 
 from gateway.intake.documents import DocumentVerdict, Flag, Reason, Verdict, check_document
 from tests.intake.documents import samples as s
+from tests.support import missing_tool
 
 LIMIT = 20 * 1024 * 1024
 
@@ -97,7 +98,7 @@ def test_verdict_table(make: Callable[[], bytes], name: str, verdict: Verdict, r
     try:
         data = make()
     except FileNotFoundError as missing:
-        pytest.skip(f"{missing} is not installed")
+        missing_tool(f"{missing} is not installed")
     result = check_document(data, name, max_bytes=LIMIT)
     assert (result.verdict, result.reason, result.flags) == (verdict, reason, flags)
 
