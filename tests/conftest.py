@@ -10,6 +10,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,11 +26,12 @@ REPO = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("GATEWAY_TEST_POSTGRES_URL", "")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL of an empty database: SQLite in tmp_path, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'var' / 'gateway.db'}"
+@contextmanager
+def fresh_database_url(kind: str, folder: Path) -> Iterator[str]:
+    """A URL of an empty database: SQLite in ``folder``, or a PostgreSQL schema of its own
+    (dropped afterwards); skips the PostgreSQL case when no server was given."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'var' / 'gateway.db'}"
         return
     if not POSTGRES_URL:
         pytest.skip("GATEWAY_TEST_POSTGRES_URL is not set")
@@ -44,6 +46,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.connect() as connection:
             connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
         admin.dispose()
+
+
+DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database: SQLite in tmp_path, or a fresh PostgreSQL schema."""
+    with fresh_database_url(request.param, tmp_path) as url:
+        yield url
 
 
 @dataclass

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import os
 import re
 import secrets
 import shutil
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.accounts.mirror import AccountMirror
@@ -29,14 +28,14 @@ from gateway.intake.applications import Applications
 from gateway.intake.dossier import Dossier
 from gateway.intake.notify import FolderMailer, Notifier
 from gateway.store import schema
-from gateway.store.db import make_engine, make_session_factory, normalise_url
+from gateway.store.db import make_engine, make_session_factory
 from gateway.store.models.web import StaffUser
 from gateway.web.app import SESSION_COOKIE, WebConfig, create_app
 from gateway.web.service import WebService
 from gateway.web.staff import LockoutPolicy, add_staff, open_session_for
+from tests.conftest import DATABASES, fresh_database_url
 
 REPO = Path(__file__).resolve().parents[2]
-POSTGRES_URL = os.environ.get("GATEWAY_TEST_POSTGRES_URL", "")
 ADMIN = ("alice", "admin-password-123")
 AGENT = ("bob", "agent-password-456")
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
@@ -89,25 +88,11 @@ def web_config(root: Path, **overrides) -> WebConfig:  # noqa: ANN003
     return WebConfig(**values)
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=DATABASES)
 def module_database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Like the root ``database_url``, for one module: SQLite, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'gateway.db'}"
-        return
-    if not POSTGRES_URL:
-        pytest.skip("GATEWAY_TEST_POSTGRES_URL is not set")
-    name = f"gwtest_{secrets.token_hex(6)}"
-    admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{name}"'))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-        admin.dispose()
+    with fresh_database_url(request.param, tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 def start_site(root: Path, database_url: str, **overrides) -> tuple[Site, WebService]:  # noqa: ANN003
