@@ -29,7 +29,7 @@ from gateway.exchange.reception import NameHeld
 from gateway.logs import get_logger
 from gateway.sftp.area import ProviderArea, refuse_attribute_change
 from gateway.sftp.errors import (
-    BadHandle, NameRefused, NoSuchFile, PermissionDenied, SftpError, Unsupported,
+    BadHandle, NameRefused, NoSuchFile, PermissionDenied, Unsupported,
 )
 from gateway.sftp.handles import Reader, Upload
 

@@ -44,7 +44,7 @@ def test_accepted_production_files_count_and_voided_ones_do_not(runtime):
 
 def test_test_files_count_only_as_doublons(runtime):
     name, data = request("KINE", sequence=3, mode="TEST")
-    first = runtime.deposit(KINE, name, data)
+    runtime.deposit(KINE, name, data)
     process_all(runtime)
     row = runtime.rows()[0]
     h = history(runtime)
