@@ -52,3 +52,14 @@ def live_with_workers(project, engine, sessions, tmp_path):
     gateway = start_gateway(project, engine, sessions, tmp_path, roles=("sftp", "worker"))
     yield gateway
     gateway.stop()
+
+
+@pytest.fixture
+def memory_sftp(sftpserver):
+    """pytest-sftpserver's in-memory server, its session threads made daemons.
+
+    Its handler thread waits for the SSH transport to end; after a link cut by the tests that
+    can take long, and a non-daemon thread would keep the test run from exiting.
+    """
+    sftpserver.daemon_threads = True
+    return sftpserver

@@ -15,8 +15,8 @@ from .responses import PARTIAL, REJECTED, accepted_response, example
 
 
 @pytest.fixture
-def endpoint(sftpserver, tmp_path):
-    return Endpoint(host=sftpserver.host, port=sftpserver.port, user="45001237", password="any",
+def endpoint(memory_sftp, tmp_path):
+    return Endpoint(host=memory_sftp.host, port=memory_sftp.port, user="45001237", password="any",
                     known_hosts=tmp_path / "known_hosts", accept_new=True, timeout=5)
 
 
@@ -30,9 +30,9 @@ def pull(endpoint, puller, **kwargs):
         return retrying.run(puller.run)
 
 
-def test_responses_are_saved_then_deleted_on_the_server(sftpserver, endpoint, puller):
+def test_responses_are_saved_then_deleted_on_the_server(memory_sftp, endpoint, puller):
     content = {"inbox": {}, "outbox": {PARTIAL: example(PARTIAL), REJECTED: example(REJECTED), "notes.txt": b"x"}}
-    with sftpserver.serve_content(content):
+    with memory_sftp.serve_content(content):
         pulled = pull(endpoint, puller)
     assert [(p.name, p.result) for p in pulled] == [(PARTIAL, PullResult.SAVED), (REJECTED, PullResult.SAVED)]
     assert (puller.into / PARTIAL).read_bytes() == example(PARTIAL)
@@ -41,24 +41,24 @@ def test_responses_are_saved_then_deleted_on_the_server(sftpserver, endpoint, pu
     assert sorted(p.name for p in puller.into.iterdir()) == [PARTIAL, REJECTED]  # no temporary file left
 
 
-def test_a_response_saved_before_is_only_deleted_on_the_server(sftpserver, endpoint, puller):
+def test_a_response_saved_before_is_only_deleted_on_the_server(memory_sftp, endpoint, puller):
     puller.into.mkdir()
     (puller.into / PARTIAL).write_bytes(example(PARTIAL))  # an earlier pull stopped before deleting
     content = {"inbox": {}, "outbox": {PARTIAL: example(PARTIAL)}}
-    with sftpserver.serve_content(content):
+    with memory_sftp.serve_content(content):
         [pulled] = pull(endpoint, puller)
     assert pulled.result is PullResult.ALREADY_SAVED and content["outbox"] == {}
     assert [p.name for p in puller.into.iterdir()] == [PARTIAL]
 
 
-def test_another_response_under_a_used_name_is_kept_beside_it(sftpserver, endpoint, puller):
+def test_another_response_under_a_used_name_is_kept_beside_it(memory_sftp, endpoint, puller):
     name = "KINE_FACT_45001237_20261115093000_000001_REP.xml"
     first = accepted_response(name.replace("_REP", ""), "a" * 64)
     second = accepted_response(name.replace("_REP", ""), "b" * 64)
     puller.into.mkdir()
     (puller.into / name).write_bytes(first)
     content = {"inbox": {}, "outbox": {name: second}}
-    with sftpserver.serve_content(content):
+    with memory_sftp.serve_content(content):
         [pulled] = pull(endpoint, puller)
     assert pulled.result is PullResult.SAVED and pulled.path.name == f"{name[:-4]}.{pulled.sha256[:12]}.xml"
     assert (puller.into / name).read_bytes() == first and pulled.path.read_bytes() == second
@@ -68,9 +68,9 @@ def test_another_response_under_a_used_name_is_kept_beside_it(sftpserver, endpoi
     pytest.param(b"<Reponse", id="not-xml"),
     pytest.param(example(PARTIAL).replace(b"<Statut>PARTIELLEMENT_ACCEPTE", b"<Statut>PERDU"), id="off-schema"),
 ])
-def test_an_invalid_response_is_kept_aside_and_left_on_the_server(sftpserver, endpoint, puller, data):
+def test_an_invalid_response_is_kept_aside_and_left_on_the_server(memory_sftp, endpoint, puller, data):
     content = {"inbox": {}, "outbox": {PARTIAL: data}}
-    with sftpserver.serve_content(content):
+    with memory_sftp.serve_content(content):
         [pulled] = pull(endpoint, puller)
     assert pulled.result is PullResult.INVALID and pulled.problems
     assert content["outbox"] == {PARTIAL: data}
@@ -78,14 +78,14 @@ def test_an_invalid_response_is_kept_aside_and_left_on_the_server(sftpserver, en
     assert not (puller.into / PARTIAL).exists()
 
 
-def test_a_link_cut_mid_download_is_retried_and_nothing_is_lost(sftpserver, endpoint, puller):
+def test_a_link_cut_mid_download_is_retried_and_nothing_is_lost(memory_sftp, endpoint, puller):
     name = "KINE_FACT_45001237_20261115093000_000001_REP.xml"
     data = accepted_response(name.replace("_REP", ""), "c" * 64, records=400)  # several SFTP reads
     content = {"inbox": {}, "outbox": {name: data}}
-    proxy = CuttingProxy((sftpserver.host, sftpserver.port), cuts=[len(data) // 2], downstream=True)
+    proxy = CuttingProxy((memory_sftp.host, memory_sftp.port), cuts=[len(data) // 2], downstream=True)
     retries = []
     try:
-        with sftpserver.serve_content(content):
+        with memory_sftp.serve_content(content):
             [pulled] = pull(Endpoint(**{**endpoint.__dict__, "port": proxy.port}), puller,
                             on_retry=lambda attempt, exc, delay: retries.append(attempt))
     finally:

@@ -1,4 +1,4 @@
-"""Transfer logic against pytest-sftpserver's in-memory server (no posix-rename, any credentials)."""
+"""Transfer logic against pytest-memory_sftp's in-memory server (no posix-rename, any credentials)."""
 
 from __future__ import annotations
 
@@ -34,8 +34,8 @@ def request_file(tmp_path):
 
 
 @pytest.fixture
-def endpoint(sftpserver, tmp_path):
-    return Endpoint(host=sftpserver.host, port=sftpserver.port, user="45001237", password="any",
+def endpoint(memory_sftp, tmp_path):
+    return Endpoint(host=memory_sftp.host, port=memory_sftp.port, user="45001237", password="any",
                     known_hosts=tmp_path / "known_hosts", accept_new=True, timeout=5)
 
 
@@ -43,14 +43,14 @@ def retrying(endpoint, **kwargs):
     return Retrying(lambda: open_connection(endpoint), attempts=kwargs.pop("attempts", 3), base_delay=0.01, **kwargs)
 
 
-def test_push_uploads_under_a_part_name_then_renames(sftpserver, endpoint, request_file):
+def test_push_uploads_under_a_part_name_then_renames(memory_sftp, endpoint, request_file):
     content = {"inbox": {}, "outbox": {}}
     seen = []
 
     def progress(name, done, total):
         seen.append((done, sorted(content["inbox"])))
 
-    with sftpserver.serve_content(content), retrying(endpoint) as r:
+    with memory_sftp.serve_content(content), retrying(endpoint) as r:
         [pushed] = push_files([request_file], r, progress=progress)
     assert pushed.result is PushResult.UPLOADED and not pushed.posix_rename
     assert content["inbox"] == {NAME: request_file.read_bytes()}
@@ -59,47 +59,47 @@ def test_push_uploads_under_a_part_name_then_renames(sftpserver, endpoint, reque
     assert pushed.temporary.startswith(NAME + ".") and pushed.temporary.endswith(".part")
 
 
-def test_complete_part_left_by_an_interrupted_push_is_renamed(sftpserver, endpoint, request_file):
+def test_complete_part_left_by_an_interrupted_push_is_renamed(memory_sftp, endpoint, request_file):
     left = f"{NAME}.0badcafe.part"
     content = {"inbox": {left: request_file.read_bytes()}, "outbox": {}}
-    with sftpserver.serve_content(content), retrying(endpoint) as r:
+    with memory_sftp.serve_content(content), retrying(endpoint) as r:
         [pushed] = push_files([request_file], r)
     assert pushed.result is PushResult.RESUMED and pushed.temporary == left
     assert content["inbox"] == {NAME: request_file.read_bytes()}
 
 
-def test_short_part_is_left_alone_and_a_fresh_name_used(sftpserver, endpoint, request_file):
+def test_short_part_is_left_alone_and_a_fresh_name_used(memory_sftp, endpoint, request_file):
     left = f"{NAME}.0badcafe.part"
     content = {"inbox": {left: request_file.read_bytes()[:1000]}, "outbox": {}}
-    with sftpserver.serve_content(content), retrying(endpoint) as r:
+    with memory_sftp.serve_content(content), retrying(endpoint) as r:
         [pushed] = push_files([request_file], r)
     assert pushed.result is PushResult.UPLOADED and pushed.temporary != left
     assert content["inbox"][NAME] == request_file.read_bytes()
     assert content["inbox"][left] == request_file.read_bytes()[:1000]  # a provider cannot delete in /inbox
 
 
-def test_file_already_in_the_inbox_is_not_sent_again(sftpserver, endpoint, request_file):
+def test_file_already_in_the_inbox_is_not_sent_again(memory_sftp, endpoint, request_file):
     content = {"inbox": {NAME: request_file.read_bytes()}, "outbox": {}}
-    with sftpserver.serve_content(content), retrying(endpoint) as r:
+    with memory_sftp.serve_content(content), retrying(endpoint) as r:
         [pushed] = push_files([request_file], r)
     assert pushed.result is PushResult.ALREADY_RECEIVED
     assert list(content["inbox"]) == [NAME]
 
 
-def test_other_bytes_under_the_same_name_are_refused(sftpserver, endpoint, request_file):
+def test_other_bytes_under_the_same_name_are_refused(memory_sftp, endpoint, request_file):
     content = {"inbox": {NAME: b"<other/>"}, "outbox": {}}
-    with sftpserver.serve_content(content), retrying(endpoint) as r, pytest.raises(RemoteRefused):
+    with memory_sftp.serve_content(content), retrying(endpoint) as r, pytest.raises(RemoteRefused):
         push_files([request_file], r)
     assert content["inbox"] == {NAME: b"<other/>"}
 
 
-def test_connection_broken_mid_push_is_retried_and_finished(sftpserver, endpoint, request_file):
+def test_connection_broken_mid_push_is_retried_and_finished(memory_sftp, endpoint, request_file):
     content = {"inbox": {}, "outbox": {}}
-    proxy = CuttingProxy((sftpserver.host, sftpserver.port), cuts=[SIZE // 2])
+    proxy = CuttingProxy((memory_sftp.host, memory_sftp.port), cuts=[SIZE // 2])
     retries = []
     via_proxy = Endpoint(**{**endpoint.__dict__, "port": proxy.port})
     try:
-        with sftpserver.serve_content(content), Retrying(
+        with memory_sftp.serve_content(content), Retrying(
                 lambda: open_connection(via_proxy), attempts=3, base_delay=0.01,
                 on_retry=lambda attempt, exc, delay: retries.append(attempt)) as r:
             [pushed] = push_files([request_file], r)
@@ -129,7 +129,7 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
-def test_unknown_host_key_is_refused_with_its_fingerprint(sftpserver, endpoint):
+def test_unknown_host_key_is_refused_with_its_fingerprint(memory_sftp, endpoint):
     strict = Endpoint(**{**endpoint.__dict__, "accept_new": False})
     with pytest.raises(HostKeyUnknown) as caught:
         open_connection(strict)
@@ -138,7 +138,7 @@ def test_unknown_host_key_is_refused_with_its_fingerprint(sftpserver, endpoint):
     assert not strict.known_hosts.exists()
 
 
-def test_accept_new_records_the_key_in_openssh_format(sftpserver, endpoint):
+def test_accept_new_records_the_key_in_openssh_format(memory_sftp, endpoint):
     connection = open_connection(endpoint)
     try:
         assert connection.host_check.recorded
@@ -146,7 +146,7 @@ def test_accept_new_records_the_key_in_openssh_format(sftpserver, endpoint):
     finally:
         connection.close()
     line = endpoint.known_hosts.read_text()
-    assert line.startswith(f"[127.0.0.1]:{sftpserver.port} ssh-rsa ")
+    assert line.startswith(f"[127.0.0.1]:{memory_sftp.port} ssh-rsa ")
     assert endpoint.known_hosts.stat().st_mode & 0o777 == 0o600
     again = open_connection(Endpoint(**{**endpoint.__dict__, "accept_new": False}))
     try:
@@ -155,7 +155,7 @@ def test_accept_new_records_the_key_in_openssh_format(sftpserver, endpoint):
         again.close()
 
 
-def test_a_different_key_is_refused_even_with_accept_new(sftpserver, endpoint):
+def test_a_different_key_is_refused_even_with_accept_new(memory_sftp, endpoint):
     other = _other_host_key()
     KnownHosts(endpoint.known_hosts).record(host_id(endpoint.host, endpoint.port), other)
     before = endpoint.known_hosts.read_text()
