@@ -114,10 +114,17 @@ def deposit(runtime, files, orphans) -> None:
         (runtime.spool.inbox / code / name).write_bytes(data)
 
 
+def readies(log: Path) -> int:
+    return log.read_bytes().count(b"gateway ready") if log.exists() else 0
+
+
 def finish_and_compare(project, runtime, uninterrupted, files, orphans, log: Path) -> None:
     total = len(files) + len(orphans)
+    before = readies(log)
     process = start(project, log)
     try:
+        # started (signal handlers in place) even if earlier runs already answered everything
+        wait_until(lambda: readies(log) > before, timeout_s=60, interval_s=0.1)
         wait_until(lambda: len(runtime.rows()) == total and runtime.all_answered(), timeout_s=90, interval_s=0.1)
     finally:
         assert stop(process) == 0, log.read_text()[-3000:]
@@ -154,8 +161,10 @@ def test_killed_at_random_moments_again_and_again(project, runtime, uninterrupte
     log = tmp_path / "gateway.log"
     chance = random.Random(int.from_bytes(os.urandom(4), "big"))
     for _ in range(6):
+        before = readies(log)
         process = start(project, log, roles="worker,watcher")
-        wait_until(lambda: log.exists() and b"gateway ready" in log.read_bytes(), timeout_s=30)
+        if chance.random() < 0.5:  # else it may die while starting (recovery, rescan)
+            wait_until(lambda: readies(log) > before, timeout_s=60, interval_s=0.1)
         try:
             wait_until(lambda: False, timeout_s=chance.uniform(0.0, 0.4))
         except AssertionError:
