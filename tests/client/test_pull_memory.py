@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 
 import pytest
 
 from gateway.client.connection import Endpoint, Retrying, open_connection
-from gateway.client.pull import Puller, PullResult, ResponseSchema
+from gateway.client.pull import Puller, PullResult, ResponseSchema, watch
+from tests.support import wait_until
 
 from .conftest import SCHEMAS
 from .proxy import CuttingProxy
@@ -93,3 +95,23 @@ def test_a_link_cut_mid_download_is_retried_and_nothing_is_lost(memory_sftp, end
     assert proxy.cut == 1 and retries == [1]
     assert pulled.result is PullResult.SAVED and (puller.into / name).read_bytes() == data
     assert content["outbox"] == {} and [p.name for p in puller.into.iterdir()] == [name]
+
+
+def test_watch_pulls_what_arrives_until_stopped(memory_sftp, endpoint, puller):
+    content = {"inbox": {}, "outbox": {}}
+    stop = threading.Event()
+    rounds = []
+    with memory_sftp.serve_content(content), Retrying(lambda: open_connection(endpoint), attempts=2,
+                                                       base_delay=0.01) as retrying:
+        watcher = threading.Thread(target=watch, args=(puller, retrying),
+                                   kwargs={"interval": 0.05, "stop": stop, "on_pulled": rounds.append})
+        watcher.start()
+        try:
+            # a response appears while watching (a new folder object: the server may be listing the old one)
+            content["outbox"] = {PARTIAL: example(PARTIAL)}
+            wait_until(lambda: (puller.into / PARTIAL).exists() and not content["outbox"])
+        finally:
+            stop.set()
+            watcher.join(timeout=10)
+    assert not watcher.is_alive()
+    assert [[p.name for p in pulled] for pulled in rounds] == [[PARTIAL]]
