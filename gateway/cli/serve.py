@@ -8,39 +8,31 @@ from typing import Annotated
 import typer
 
 from gateway.accounts.demo import ensure_demo_accounts
+from gateway.cli import applications as _applications
+from gateway.cli import exchange as _exchange
+from gateway.cli import sftp as _sftp
+from gateway.cli import web as _web
 from gateway.cli.context import AppContext, ConfigOption, app_context
 from gateway.errors import UsageError
-from gateway.logs import get_logger
 from gateway.service import Service, run_services
 
-log = get_logger(__name__)
-
-ROLES = ("sftp", "worker", "watcher", "web")
-
-#: role -> builder of its services; each area registers its builder here
-ROLE_BUILDERS: dict[str, Callable[[AppContext], list[Service]]] = {}
-
-from gateway.cli import web as _web  # noqa: E402  (each area registers its role below)
-
-ROLE_BUILDERS["web"] = _web.build_services
-
-from gateway.cli import sftp as _sftp  # noqa: E402
-
-ROLE_BUILDERS["sftp"] = _sftp.build_services
-
-from gateway.cli import exchange as _exchange  # noqa: E402
-
-ROLE_BUILDERS["worker"] = _exchange.build_workers
-
-from gateway.cli import applications as _applications  # noqa: E402
+Builder = Callable[[AppContext], list[Service]]
 
 
-def _together(*builders: Callable[[AppContext], list[Service]]) -> Callable[[AppContext], list[Service]]:
+def _together(*builders: Builder) -> Builder:
     """One role served by several areas: each builder's services, in order."""
     return lambda context: [service for build in builders for service in build(context)]
 
 
-ROLE_BUILDERS["watcher"] = _together(_exchange.build_watcher, _applications.build_maildrop)
+#: role -> the builder of its services, in the order they start (each area provides its own)
+ROLE_BUILDERS: dict[str, Builder] = {
+    "sftp": _sftp.build_services,
+    "worker": _exchange.build_workers,
+    # the watcher role watches both drop folders: the inbox spool and the mail drop
+    "watcher": _together(_exchange.build_watcher, _applications.build_maildrop),
+    "web": _web.build_services,
+}
+ROLES = tuple(ROLE_BUILDERS)
 
 
 def serve(
@@ -61,14 +53,7 @@ def serve(
             print(f"demo {demo.profession} {demo.code}: "
                   f"{demo.sftp_command(context.settings.sftp.host, context.settings.sftp.port, known_hosts)}",
                   flush=True)
-    services: list[Service] = []
-    for name in roles:
-        builder = ROLE_BUILDERS.get(name)
-        if builder is None:
-            log.warning("role not available in this build", role=name)
-            continue
-        services.extend(builder(context))
-    run_services(services)
+    run_services([service for name in roles for service in ROLE_BUILDERS[name](context)])
 
 
 def register(app: typer.Typer) -> None:
