@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import ast
+import importlib
 import inspect
+import pkgutil
 from pathlib import Path
 
 from gateway.errors import GatewayError
@@ -17,12 +19,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _error_classes() -> list[type[GatewayError]]:
-    # Importing the areas' error modules registers their subclasses.
-    import gateway.client.errors  # noqa: F401
-    import gateway.exchange.errors  # noqa: F401
-    import gateway.exchange.reception  # noqa: F401
-    import gateway.intake.errors  # noqa: F401
-    import gateway.sftp.errors  # noqa: F401
+    # Every module is imported, so the list does not depend on what happened to be loaded.
+    import gateway
+
+    for module in pkgutil.walk_packages(gateway.__path__, "gateway."):
+        if module.name != "gateway.__main__" and not module.name.startswith("gateway.store.migrations"):
+            importlib.import_module(module.name)
 
     found, todo = [], [GatewayError]
     while todo:
