@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from gateway.accounts.service import Accounts
 from gateway.errors import NotFound
-from gateway.store.files import atomic_write
+from gateway.store.files import atomic_write, make_folder
 
 #: (code, profession, name): valid codes of spec/exchange.md section 5
 DEMO_PROVIDERS = (
@@ -52,7 +52,7 @@ def ensure_demo_accounts(accounts: Accounts, data: Path) -> list[DemoAccount]:
             created = False
         except NotFound:
             key = ed25519.Ed25519PrivateKey.generate()
-            folder.mkdir(parents=True, exist_ok=True)
+            make_folder(folder)
             pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
                                     serialization.NoEncryption())
             atomic_write(private, pem)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gateway.identifiers import EXCHANGE_PROFESSIONS
-from gateway.store.files import atomic_write
+from gateway.store.files import atomic_write, make_folder
 
 if TYPE_CHECKING:
     from gateway.accounts.service import AccountView
@@ -39,18 +39,18 @@ class AccountMirror:
     def write(self, account: AccountView) -> None:
         """Writes ``account``'s folder (and its inbox/outbox when it exchanges files)."""
         folder = self.folder(account.code)
-        folder.mkdir(parents=True, exist_ok=True)
+        make_folder(folder)
         document = account.as_dict()
         atomic_write(folder / "account.json", (json.dumps(document, indent=2, sort_keys=True) + "\n").encode())
         lines = [f"# {k.algorithm} {k.bits} {k.fingerprint} {k.comment}".rstrip() for k in account.keys]
         atomic_write(folder / "keys.txt", ("\n".join(lines) + "\n" if lines else "").encode())
         if account.profession in EXCHANGE_PROFESSIONS:
-            (self.inbox / account.code).mkdir(parents=True, exist_ok=True)
-            (self.outbox / account.code).mkdir(parents=True, exist_ok=True)
+            make_folder(self.inbox / account.code)
+            make_folder(self.outbox / account.code)
 
     def sync(self, accounts: list[AccountView]) -> None:
         """Rewrites every folder and removes folders of accounts that no longer exist."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        make_folder(self.root)
         readme = self.root / "README.txt"
         if not readme.exists() or readme.read_text() != NOTICE:
             atomic_write(readme, NOTICE.encode())

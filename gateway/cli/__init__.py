@@ -2,10 +2,15 @@
 
 Exit status (spec/operations.md): 0 success, 1 the command ran and found problems, 2 usage
 or configuration errors.
+
+Every command starts with umask 077 (:data:`gateway.cli.context.UMASK`): what the gateway
+writes is personal data, and a file some library creates without giving a mode must not end
+up readable by other users of the machine.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -22,7 +27,7 @@ from gateway.cli import serve as serve_cli
 from gateway.cli import sftp as sftp_cli
 from gateway.cli import validate as validate_cli
 from gateway.cli import web as web_cli
-from gateway.cli.context import ConfigOption
+from gateway.cli.context import UMASK, ConfigOption
 from gateway.errors import ConfigError, GatewayError
 
 app = typer.Typer(
@@ -49,6 +54,7 @@ _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def main() -> None:
     """Entry point of the console script; turns our errors into messages and exit codes."""
+    os.umask(UMASK)
     try:
         app()
     except ConfigError as exc:

@@ -23,6 +23,9 @@ from gateway.logs import configure_logging
 from gateway.store import schema
 from gateway.store.db import make_engine, make_session_factory
 
+#: the umask of every command: files and folders created without an explicit mode stay private
+UMASK = 0o077
+
 ConfigOption = Annotated[
     Optional[Path],
     typer.Option("--config", "-c", help="Config file (default: $GATEWAY_CONFIG, else ./config.toml).",

@@ -23,6 +23,7 @@ from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.exchange.model import ActKey, EarlierFile, FileStatus, Mode
+from gateway.store.files import make_folder
 from gateway.store.models.exchange import AcceptedAct, RequestFile
 
 #: statuses that use up a sequence number and an IdFichier, and whose acts count for DUP-002
@@ -45,7 +46,7 @@ def load_act_key(data_dir: Path, configured: str = "") -> bytes:
         return bytes.fromhex(path.read_text().strip())
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     key = secrets.token_hex(32)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

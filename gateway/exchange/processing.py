@@ -39,7 +39,7 @@ from gateway.exchange.response import render_response
 from gateway.exchange.spool import SpoolPaths, move_durably
 from gateway.logs import get_logger
 from gateway.store.db import transaction
-from gateway.store.files import TEMP_PREFIX, atomic_write, fsync_dir
+from gateway.store.files import TEMP_PREFIX, atomic_write, fsync_dir, make_folder
 from gateway.store.models.exchange import AcceptedAct, FileState, RequestFile, RequestFinding
 
 log = get_logger(__name__)
@@ -130,7 +130,7 @@ class Processor:
         fault_point("after_archive_response")
         outbox = self._spool.outbox_file(claim.provider_code, claim.response_name)
         if not outbox.exists():
-            outbox.parent.mkdir(parents=True, exist_ok=True)
+            make_folder(outbox.parent)
             try:
                 os.link(archived, outbox)
             except FileExistsError:

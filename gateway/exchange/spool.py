@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.store.files import fsync_dir
+from gateway.store.files import fsync_dir, make_folder
 
 INBOX = "inbox"
 ARCHIVE = "archive"
@@ -58,7 +58,7 @@ class SpoolPaths:
 
 def move_durably(source: Path, target: Path, *, durable: bool = True) -> None:
     """Renames ``source`` to ``target`` (same filesystem) and makes both folders durable."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(target.parent)
     os.rename(source, target)
     if durable:
         fsync_dir(target.parent)

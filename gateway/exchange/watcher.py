@@ -31,6 +31,7 @@ from gateway.clock import Clock, SystemClock
 from gateway.exchange.adopt import Adoption, adopt, is_candidate_name, scan_inbox
 from gateway.exchange.spool import SpoolPaths
 from gateway.logs import get_logger
+from gateway.store.files import make_folder
 
 log = get_logger(__name__)
 
@@ -72,7 +73,7 @@ class WatcherService:
     def start(self) -> None:
         """Rescans the inbox, then starts watching it."""
         root = self._spool.inbox
-        root.mkdir(parents=True, exist_ok=True)
+        make_folder(root)
         self._observer = Observer()
         self._observer.schedule(_Events(self), str(root), recursive=True)
         self._observer.start()  # before the rescan, so nothing written meanwhile is missed

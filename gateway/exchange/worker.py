@@ -36,6 +36,7 @@ from gateway.exchange.processing import Processor
 from gateway.exchange.recovery import recover
 from gateway.exchange.spool import SpoolPaths
 from gateway.logs import get_logger
+from gateway.store.files import make_folder
 from gateway.store.models.exchange import RequestFile
 
 log = get_logger(__name__)
@@ -115,7 +116,7 @@ class WorkerService:
         housekeeping.start()
         self._threads.append(housekeeping)
         if self._watch_inbox:
-            self._spool.inbox.mkdir(parents=True, exist_ok=True)
+            make_folder(self._spool.inbox)
             self._observer = Observer()
             self._observer.schedule(_WakeOnInbox(self), str(self._spool.inbox), recursive=True)
             self._observer.start()

@@ -42,6 +42,7 @@ from gateway.intake.views import application_view
 from gateway.logs import get_logger
 from gateway.store import audit
 from gateway.store.db import transaction
+from gateway.store.files import make_folder
 from gateway.store.models.intake import Application, MailMessage
 
 log = get_logger(__name__)
@@ -129,7 +130,7 @@ class MailDrop:
     def start(self) -> None:
         """Creates the Maildir folders, takes what is waiting, then watches ``new/``."""
         for sub in ("tmp", "new", "cur"):
-            (self.folder / sub).mkdir(parents=True, exist_ok=True)
+            make_folder(self.folder / sub)
         self._stopping.clear()
         observer = Observer()
         observer.schedule(_Wake(self._wake), str(self.folder / "new"), recursive=False)

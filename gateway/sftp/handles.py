@@ -25,6 +25,7 @@ from pathlib import Path
 from paramiko import SFTPAttributes
 
 from gateway.sftp.errors import BadHandle, NoSuchFile, TooLarge
+from gateway.store.files import FILE_MODE
 
 #: prefix of upload temp files (never a valid upload name: those cannot start with '.')
 UPLOAD_PREFIX = ".upload-"
@@ -65,7 +66,7 @@ class Upload:
         self._hashed = 0
         self._in_order = True
         self._fd: int | None = os.open(
-            self.temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o640)
+            self.temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
 
     def write(self, offset: int, data: bytes) -> None:
         """Writes ``data`` at ``offset``; raises TooLarge past the limit (and drops the file)."""

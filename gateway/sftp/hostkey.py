@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from gateway.accounts.keys import fingerprint_of
-from gateway.store.files import atomic_write
+from gateway.store.files import atomic_write, make_folder
 
 
 def load_or_create_host_key(path: Path) -> paramiko.Ed25519Key:
@@ -19,7 +19,7 @@ def load_or_create_host_key(path: Path) -> paramiko.Ed25519Key:
         key = ed25519.Ed25519PrivateKey.generate()
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
                                 serialization.NoEncryption())
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(path.parent)
         # Written under a temp name then linked without overwrite: two processes starting
         # together keep the same (first) key.
         temp = path.with_name(f".{path.name}.new-{os.getpid()}")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from gateway.exchange.reception import UPLOAD_NAME
 from gateway.sftp.errors import NameRefused, NoSuchFile
+from gateway.store.files import make_folder
 
 #: longest SFTP path considered at all (OpenSSH's PATH_MAX is 4096; names are <= 200)
 MAX_PATH = 1024
@@ -81,7 +82,7 @@ class Jail:
     def prepare(self) -> None:
         """Creates the two folders if missing; refuses a folder replaced by a symlink."""
         for folder in self.folders.values():
-            folder.mkdir(parents=True, exist_ok=True)
+            make_folder(folder)
             if not stat.S_ISDIR(os.lstat(folder).st_mode):
                 raise NoSuchFile("area folder is not a real folder", folder=str(folder))
 

@@ -3,10 +3,15 @@
 SQLite is opened in WAL mode with foreign keys on and a busy timeout, so that the SFTP
 server, the workers and the web interface of one process (or of several processes on one
 machine) can share it. ``postgresql://`` URLs use psycopg 3.
+
+A new SQLite database is created ``0600`` in a ``0700`` folder before SQLite opens it: it
+holds matricules, IBANs and password hashes, and SQLite gives its ``-wal`` and ``-shm``
+files the mode of the database file.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +19,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.store.files import FILE_MODE, make_folder
 
 
 def normalise_url(url: str) -> str:
@@ -35,7 +42,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10000) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            create_private(Path(parsed.database))
         engine = create_engine(
             url,
             connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
@@ -63,6 +70,15 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10000) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def create_private(database: Path) -> None:
+    """Creates an empty SQLite file (a valid empty database) with :data:`FILE_MODE` if missing."""
+    make_folder(database.parent)
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE))
+    except FileExistsError:
+        pass
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from gateway.store.files import atomic_write
+from gateway.store.files import atomic_write, make_folder
 
 FILE_NAME = "web_secret"
 
@@ -17,7 +17,7 @@ def load_or_create(data: Path) -> bytes:
     """The secret in ``data/web_secret``, created (0600) on first use."""
     path = data / FILE_NAME
     if not path.exists():
-        data.mkdir(parents=True, exist_ok=True)
+        make_folder(data)
         # overwrite=False: when two processes start at once, the first one's secret wins.
         atomic_write(path, secrets.token_hex(32).encode() + b"\n", overwrite=False)
         path.chmod(0o600)
