@@ -28,6 +28,8 @@ def setting(default: Any, doc: str, unit: str = "") -> Any:
     """Declares one setting: its default, what it is for, and its unit."""
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata={"doc": doc, "unit": unit})
+    if isinstance(default, dict):
+        return field(default_factory=lambda: dict(default), metadata={"doc": doc, "unit": unit})
     return field(default=default, metadata={"doc": doc, "unit": unit})
 
 
@@ -156,6 +158,29 @@ class ClientSettings:
 
 
 @dataclass(frozen=True)
+class ProcessesSettings:
+    """How ``gateway serve`` runs the roles: one supervised process each, with its own limits."""
+
+    workers: int = setting(0, "Worker processes (each runs exchange.workers threads); 0 means one per core.")
+    memory_max: dict[str, int] = setting(
+        {"sftp": 42949672960, "worker": 4294967296, "watcher": 4294967296, "web": 4294967296},
+        "Address-space limit (RLIMIT_AS) of each process of a role, by role; 0 or a role not listed: no limit. "
+        "It counts what is reserved, not what is used: every thread reserves 8 MiB of stack, and each SFTP "
+        "session has two threads, so the SFTP default leaves room for sftp.max_sessions_total sessions. "
+        "Bound resident memory with the service manager (MemoryMax= in the systemd units).",
+        "bytes")
+    open_files: dict[str, int] = setting(
+        {"sftp": 16384, "worker": 1024, "watcher": 1024, "web": 4096},
+        "Open files and sockets (RLIMIT_NOFILE) of each process of a role, by role; 0 or a role not listed: "
+        "inherited. Capped at the hard limit the gateway was started with.")
+    restart_delay: float = setting(1.0, "Wait before restarting a process that died; doubles with each exit within crash_loop_window, up to restart_delay_max.", "seconds")
+    restart_delay_max: float = setting(30.0, "Longest wait before a restart.", "seconds")
+    crash_loop_exits: int = setting(5, "Exits of one process within crash_loop_window after which it is not restarted again (logged as an error, shown on /status).")
+    crash_loop_window: float = setting(120.0, "Window over which a process's exits are counted.", "seconds")
+    stop_timeout: float = setting(45.0, "How long a process may take to finish its work after SIGTERM before it is killed.", "seconds")
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings, one attribute per section of config.toml."""
 
@@ -169,6 +194,7 @@ class Settings:
     demo: DemoSettings = field(default_factory=DemoSettings)
     log: LogSettings = field(default_factory=LogSettings)
     client: ClientSettings = field(default_factory=ClientSettings)
+    processes: ProcessesSettings = field(default_factory=ProcessesSettings)
     #: the config file read, or None for built-in defaults
     source: Path | None = None
 
@@ -257,6 +283,17 @@ def _coerce(value: Any, kind: Any, where: str, from_env: bool) -> Any:
         if isinstance(value, list):
             return [_coerce(item, item_kind, f"{where}[{i}]", from_env) for i, item in enumerate(value)]
         raise ValueError(f"{where}: expected a list, got {value!r}")
+    if get_origin(kind) is dict:
+        if from_env and isinstance(value, str):  # "a=1,b=2"
+            pairs = [item.partition("=") for item in value.split(",") if item.strip()]
+            if any(not sep or not key.strip() for key, sep, _ in pairs):
+                raise ValueError(f"{where}: expected key=value pairs separated by commas, got {value!r}")
+            value = {key.strip(): item.strip() for key, _, item in pairs}
+        key_kind, item_kind = get_args(kind)
+        if isinstance(value, dict):
+            return {_coerce(k, key_kind, where, from_env): _coerce(v, item_kind, f"{where}.{k}", from_env)
+                    for k, v in value.items()}
+        raise ValueError(f"{where}: expected a table {{ key = value, ... }}, got {value!r}")
     raise TypeError(f"unsupported setting type {kind!r}")  # pragma: no cover - declaration bug
 
 

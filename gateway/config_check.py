@@ -2,6 +2,8 @@
 
 :func:`gateway.config.load_settings` already refuses unknown keys and wrong types; this
 module looks at what the values point to. Every finding is a sentence an operator can act on.
+:func:`check_settings` returns problems (the configuration cannot be used);
+:func:`check_modes` returns warnings (personal data other users of the machine can read).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import tempfile
 import zoneinfo
+from collections.abc import Collection
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -16,6 +19,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from gateway.config import Settings
+from gateway.store.files import make_folder
+from gateway.store.modes import find_open
+
+#: how many open files or folders check-config lists before it stops looking
+MODE_WARNINGS = 20
 
 
 def _writable_folder(label: str, path: Path) -> str | None:
@@ -27,7 +35,7 @@ def _writable_folder(label: str, path: Path) -> str | None:
     if path.exists() and not path.is_dir():
         return f"{label}: {path} exists but is not a folder"
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        make_folder(path)
         with tempfile.NamedTemporaryFile(dir=path, prefix=".check-config-"):
             pass
     except OSError as exc:
@@ -35,8 +43,9 @@ def _writable_folder(label: str, path: Path) -> str | None:
     return None
 
 
-def check_settings(settings: Settings) -> list[str]:
-    """Every problem found in ``settings`` (empty when they can be used)."""
+def check_settings(settings: Settings, roles: Collection[str] = ()) -> list[str]:
+    """Every problem found in ``settings`` (empty when they can be used); ``roles`` are the
+    roles of ``gateway serve``, which the per-role settings may name."""
     problems: list[str] = []
     folders = {
         "paths.data": settings.paths.data,
@@ -98,14 +107,68 @@ def check_settings(settings: Settings) -> list[str]:
         "sftp.max_sessions_per_account": settings.sftp.max_sessions_per_account,
         "sftp.max_sessions_total": settings.sftp.max_sessions_total,
         "sftp.max_auth_attempts": settings.sftp.max_auth_attempts,
+        "processes.restart_delay": settings.processes.restart_delay,
+        "processes.restart_delay_max": settings.processes.restart_delay_max,
+        "processes.crash_loop_exits": settings.processes.crash_loop_exits,
+        "processes.crash_loop_window": settings.processes.crash_loop_window,
+        "processes.stop_timeout": settings.processes.stop_timeout,
     }
     for label, value in positive.items():
         if value <= 0:
             problems.append(f"{label}: must be greater than 0, got {value}")
     if settings.sftp.processes < 0:
         problems.append(f"sftp.processes: must be 0 (one per core) or more, got {settings.sftp.processes}")
+    if settings.processes.workers < 0:
+        problems.append(f"processes.workers: must be 0 (one per core) or more, got {settings.processes.workers}")
+    if roles:
+        problems += check_role_names(settings, roles)
+    for name in ("memory_max", "open_files"):
+        for role, value in getattr(settings.processes, name).items():
+            if value < 0:
+                problems.append(f"processes.{name}.{role}: must be 0 (no limit) or more, got {value}")
     if settings.log.level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         problems.append(f"log.level: {settings.log.level!r} is not one of DEBUG, INFO, WARNING, ERROR")
     if settings.log.format not in {"auto", "json", "console"}:
         problems.append(f"log.format: {settings.log.format!r} is not one of auto, json, console")
     return problems
+
+
+def check_role_names(settings: Settings, roles: Collection[str]) -> list[str]:
+    """Problems: per-role settings that name something other than one of ``roles``."""
+    return [f"processes.{name}: {role!r} is not a role (roles: {', '.join(roles)})"
+            for name in ("memory_max", "open_files")
+            for role in getattr(settings.processes, name) if role not in roles]
+
+
+def personal_data_paths(settings: Settings) -> dict[str, Path]:
+    """The configured places that hold personal data (schemas do not), by setting name."""
+    paths = {
+        "paths.data": settings.paths.data,
+        "paths.inbox": settings.paths.inbox,
+        "paths.outbox": settings.paths.outbox,
+        "paths.providers": settings.paths.providers,
+        "intake.maildrop": settings.maildrop_path,
+        "mail.outgoing": settings.outgoing_mail_path,
+        "sftp.host_key": settings.host_key_path,
+    }
+    if str(settings.exchange.archive) not in ("", "."):
+        paths["exchange.archive"] = settings.exchange.archive
+    try:
+        url = make_url(settings.database_url)
+    except ArgumentError:
+        return paths
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        database = Path(url.database)
+        for suffix in ("", "-wal", "-shm"):
+            paths[f"database.url{suffix}"] = database.with_name(database.name + suffix)
+    return paths
+
+
+def check_modes(settings: Settings) -> list[str]:
+    """Warnings: existing files and folders under the configured paths that group or others
+    may read (at most :data:`MODE_WARNINGS`, then a line saying there may be more)."""
+    scan = find_open(personal_data_paths(settings).values(), limit=MODE_WARNINGS)
+    warnings = [entry.sentence() for entry in scan.found]
+    if not scan.complete:
+        warnings.append(f"(stopped after {len(scan.found)}; there may be more)")
+    return warnings

@@ -25,6 +25,8 @@ def _toml_value(value: object) -> str:
         return json.dumps("" if str(value) in ("", ".") else str(value))
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
     return json.dumps(value)
 
 
@@ -55,7 +57,8 @@ def render_markdown() -> str:
         "Settings are read from `config.toml` (or the file given with `--config PATH`, or",
         "`$GATEWAY_CONFIG`). Any setting can be overridden with an environment variable",
         f"`{ENV_PREFIX}<SECTION>__<KEY>` (upper case), for example `{ENV_PREFIX}DATABASE__URL`.",
-        "Lists are given to the environment comma-separated. Relative paths are relative to the",
+        "Lists are given to the environment comma-separated, tables as `key=value` pairs",
+        "comma-separated (`sftp=1024,web=2048`, replacing the whole table). Relative paths are relative to the",
         "folder of the config file. `gateway check-config` reports unknown keys, wrong types,",
         "unwritable folders and bad URLs, and exits with status 2 when it finds any.",
         "",

@@ -2,14 +2,18 @@
 
 A :class:`Service` starts its threads (or processes) in ``start`` and returns; ``stop``
 asks it to finish in-flight work and returns when it has. :func:`run_services` starts them
-in order, waits for SIGINT/SIGTERM, and stops them in reverse order.
+in order, waits for SIGINT/SIGTERM, and stops them in reverse order. It runs the roles of
+one process: the whole gateway with ``--single-process``, else one supervised child
+(:mod:`gateway.supervisor`).
 """
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from gateway.logs import get_logger
@@ -29,8 +33,29 @@ class Service(Protocol):
         """Stops taking new work, finishes what is in flight, and returns."""
 
 
-def run_services(services: Sequence[Service], stop: threading.Event | None = None) -> None:
-    """Runs ``services`` until SIGINT or SIGTERM (or ``stop`` is set), then stops them."""
+def notify(state: str) -> None:
+    """Tells systemd about this process (``READY=1``, ``STOPPING=1``) when it runs as a
+    ``Type=notify`` service; does nothing otherwise."""
+    address = os.environ.get("NOTIFY_SOCKET", "")
+    if not address:
+        return
+    if address.startswith("@"):  # abstract namespace
+        address = "\0" + address[1:]
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+            sock.connect(address)
+            sock.sendall(state.encode())
+    except OSError as exc:
+        log.warning("systemd notification failed", state=state, error=str(exc))
+
+
+def run_services(services: Sequence[Service], stop: threading.Event | None = None, *,
+                 ready_event: str = "gateway ready", on_ready: Callable[[], None] | None = None) -> None:
+    """Runs ``services`` until SIGINT or SIGTERM (or ``stop`` is set), then stops them.
+
+    Once all have started it logs ``ready_event`` and calls ``on_ready`` (which tells the
+    supervisor or systemd).
+    """
     stop = stop or threading.Event()
 
     def on_signal(signum, _frame):  # noqa: ANN001
@@ -44,7 +69,9 @@ def run_services(services: Sequence[Service], stop: threading.Event | None = Non
             service.start()
             started.append(service)
             log.info("service started", service=service.name)
-        log.info("gateway ready", services=[s.name for s in services])
+        log.info(ready_event, services=[s.name for s in services])
+        if on_ready is not None:
+            on_ready()
         while not stop.wait(0.5):
             pass
     finally:

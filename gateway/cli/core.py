@@ -6,21 +6,27 @@ import typer
 from rich.console import Console
 
 from gateway.cli.context import ConfigOption, app_context
+from gateway.cli.serve import ROLES
 from gateway.config import describe
-from gateway.config_check import check_settings
+from gateway.config_check import check_modes, check_settings
 from gateway.errors import ConfigError
 from gateway.store import schema
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def check_config(config: ConfigOption = None) -> None:
-    """Validates the configuration: unknown keys, wrong types, folders, URLs (exit 2 on error)."""
+    """Validates the configuration: unknown keys, wrong types, folders, URLs (exit 2 on error).
+
+    Also warns (exit 0) about files and folders of personal data that other users can read."""
     context = app_context(config, current_schema=False)
-    problems = check_settings(context.settings)
+    problems = check_settings(context.settings, roles=ROLES)
     if problems:
         raise ConfigError(f"{len(problems)} problem(s) in the configuration", code="CFG-004", problems=problems)
+    for warning in check_modes(context.settings):  # warnings: the configuration itself is usable
+        err.print(f"warning: {warning}", markup=False)
     source = context.settings.source or "built-in defaults"
     out.print(f"configuration OK ({source}): {len(describe())} settings", markup=False)
 

@@ -1,7 +1,16 @@
-"""``gateway serve``: every part of the gateway in one process, or the roles asked for."""
+"""``gateway serve``: each role in a supervised child process, or all of them in this one.
+
+By default the command is a supervisor (:mod:`gateway.supervisor`): it runs the startup
+duties once, then one child per role (``processes.workers`` children for the workers), each
+being ``gateway serve --role ROLE --single-process --no-prepare`` with its role's limits.
+``--single-process`` runs the roles asked for in this process (debugging, tests, and what
+each child runs).
+"""
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
 from typing import Annotated
 
@@ -13,10 +22,16 @@ from gateway.cli import exchange as _exchange
 from gateway.cli import sftp as _sftp
 from gateway.cli import web as _web
 from gateway.cli.context import AppContext, ConfigOption, app_context
-from gateway.errors import UsageError
-from gateway.service import Service, run_services
+from gateway.config import Settings
+from gateway.config_check import check_role_names
+from gateway.errors import ConfigError, UsageError
+from gateway.logs import get_logger
+from gateway.service import Service, notify, run_services
+from gateway.supervisor import (ChildSpec, Limits, RestartPolicy, StatusBoard, Supervisor, apply_limits,
+                                die_with_parent, report_ready, supervised)
 
 Builder = Callable[[AppContext], list[Service]]
+log = get_logger(__name__)
 
 
 def _together(*builders: Builder) -> Builder:
@@ -35,16 +50,54 @@ ROLE_BUILDERS: dict[str, Builder] = {
 ROLES = tuple(ROLE_BUILDERS)
 
 
-def serve(
-    role: Annotated[str, typer.Option(help="Comma-separated subset of sftp,worker,watcher,web.")] = ",".join(ROLES),
-    config: ConfigOption = None,
-) -> None:
-    """Runs the gateway until SIGINT/SIGTERM, then finishes in-flight work and exits."""
-    roles = [r.strip() for r in role.split(",") if r.strip()]
-    unknown = [r for r in roles if r not in ROLES]
-    if unknown or not roles:
-        raise UsageError(f"unknown role(s) {', '.join(unknown) or '(none)'}: choose among {', '.join(ROLES)}")
-    context = app_context(config, actor="system")
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity, which containers and systemd narrow)."""
+    return len(os.sched_getaffinity(0)) or 1
+
+
+#: roles run as several processes, and how many; every other role runs as one
+ROLE_PROCESSES: dict[str, Callable[[Settings], int]] = {
+    "worker": lambda s: s.processes.workers or available_cores(),
+}
+
+
+def role_limits(settings: Settings, role: str) -> Limits:
+    """The limits of one process of ``role``, from ``[processes]``."""
+    return Limits(memory_bytes=settings.processes.memory_max.get(role, 0),
+                  open_files=settings.processes.open_files.get(role, 0))
+
+
+def child_specs(settings: Settings, roles: list[str]) -> list[ChildSpec]:
+    """The children of a supervisor of ``roles``, in the order they start."""
+    argv = [sys.executable, "-m", "gateway", "serve", "--single-process", "--no-prepare"]
+    if settings.source is not None:
+        argv += ["--config", str(settings.source)]
+    specs = []
+    for role in roles:
+        count = ROLE_PROCESSES.get(role, lambda _s: 1)(settings)
+        specs += [ChildSpec(f"{role}-{n}", role, (*argv, "--role", role)) for n in range(1, count + 1)]
+    return specs
+
+
+def restart_policy(settings: Settings) -> RestartPolicy:
+    """``[processes]`` as the supervisor's policy."""
+    p = settings.processes
+    return RestartPolicy(delay=p.restart_delay, delay_max=p.restart_delay_max, crash_loop_exits=p.crash_loop_exits,
+                         crash_loop_window=p.crash_loop_window, stop_timeout=p.stop_timeout)
+
+
+def child_environment(settings: Settings) -> dict[str, str]:
+    """This process's environment for the children, with the log format decided once here
+    (``auto`` would make children, writing to a pipe, choose JSON under a console)."""
+    env = dict(os.environ)
+    if settings.log.format == "auto":
+        env["GATEWAY_LOG__FORMAT"] = "console" if sys.stderr.isatty() else "json"
+    return env
+
+
+def prepare(context: AppContext) -> None:
+    """The duties that run once per start, before any role: the account mirror, providers
+    approved while the gateway was down, and the demo accounts (with their commands printed)."""
     context.accounts.sync_mirror()
     _applications.build_applications(context).register_missing_providers()
     if context.settings.demo.enabled:
@@ -53,7 +106,61 @@ def serve(
             print(f"demo {demo.profession} {demo.code}: "
                   f"{demo.sftp_command(context.settings.sftp.host, context.settings.sftp.port, known_hosts)}",
                   flush=True)
-    run_services([service for name in roles for service in ROLE_BUILDERS[name](context)])
+
+
+def _roles(role: str) -> list[str]:
+    roles = [r.strip() for r in role.split(",") if r.strip()]
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown or not roles:
+        raise UsageError(f"unknown role(s) {', '.join(unknown) or '(none)'}: choose among {', '.join(ROLES)}")
+    return roles
+
+
+def _check_limit_roles(settings: Settings) -> None:
+    problems = check_role_names(settings, ROLES)
+    if problems:
+        raise ConfigError(f"{len(problems)} problem(s) in the configuration", code="CFG-003", problems=problems)
+
+
+def serve(
+    role: Annotated[str, typer.Option(help=f"Comma-separated subset of {','.join(ROLES)}.")] = ",".join(ROLES),
+    single_process: Annotated[bool, typer.Option(
+        "--single-process", help="Run the roles in this one process: no supervisor, no per-role limits.")] = False,
+    run_prepare: Annotated[bool, typer.Option(
+        "--prepare/--no-prepare", help="Run the startup duties (account mirror, missing providers, demo "
+                                       "accounts) first; off where another unit runs them.")] = True,
+    prepare_only: Annotated[bool, typer.Option(
+        "--prepare-only", help="Run the startup duties and exit.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Runs the gateway until SIGINT/SIGTERM, then finishes in-flight work and exits."""
+    roles = _roles(role)
+    child = supervised()
+    if child is not None:
+        die_with_parent(child.supervisor_pid)  # first: nothing may outlive the supervisor
+    context = app_context(config, actor="system")
+    settings = context.settings
+    _check_limit_roles(settings)
+    if child is not None and len(roles) == 1:
+        applied = apply_limits(role_limits(settings, roles[0]))
+        log.info("limits applied", **applied)
+    if run_prepare and child is None:
+        prepare(context)
+    if prepare_only:
+        return
+    if single_process or child is not None:
+        services = [service for name in roles for service in ROLE_BUILDERS[name](context)]
+        if child is not None:
+            run_services(services, ready_event="role ready", on_ready=lambda: report_ready(child.ready_fd))
+        else:
+            run_services(services, on_ready=lambda: notify("READY=1"))
+        return
+    context.engine.dispose()  # the children open their own connections
+    supervisor = Supervisor(child_specs(settings, roles), restart_policy(settings),
+                            env=child_environment(settings), status=StatusBoard(settings.paths.data / "processes"))
+    status = supervisor.run()
+    if status:
+        raise typer.Exit(status)
 
 
 def register(app: typer.Typer) -> None:

@@ -3,7 +3,9 @@
 Enabled only by the environment variable ``GATEWAY_FAULT`` (``POINT`` or ``POINT:N``, several
 separated by commas): the N-th time (default 1st) the process reaches ``POINT`` it sends
 itself SIGKILL, exactly as a power cut or the OOM killer would end it: no ``finally``, no
-flush, no commit. Unset (the normal case) :func:`fault_point` costs one dictionary lookup.
+flush, no commit. Under the supervisor of ``gateway serve`` the supervisor is killed first,
+which kills every other child with it (``PR_SET_PDEATHSIG``): the whole gateway goes down
+at that point, as in a power cut. Unset (the normal case) :func:`fault_point` costs one dictionary lookup.
 
 Points, in the order a file meets them (gateway/exchange/processing.py): ``after_claim``,
 ``after_move``, ``after_check``, ``after_archive_response``, ``after_response``,
@@ -39,4 +41,7 @@ def fault_point(name: str) -> None:
         _armed[name] -= 1
         if _armed[name] > 0:
             return
+    supervisor = os.environ.get("GATEWAY_SUPERVISOR_PID", "")
+    if supervisor.isdigit():
+        os.kill(int(supervisor), signal.SIGKILL)
     os.kill(os.getpid(), signal.SIGKILL)

@@ -18,7 +18,9 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.host_checks import host_checks
 from gateway.store import schema
+from gateway.store.files import make_folder
 from gateway.store.models.exchange import FileState, RequestFile
 from gateway.store.models.sftp import SftpSession
 
@@ -67,7 +69,7 @@ def check_migrations(engine: Engine) -> Check:
 def check_writable(name: str, folder: Path) -> Check:
     """Creates and removes a temporary file in ``folder``."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_folder(folder)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".status-", delete=True):
             pass
     except OSError as exc:
@@ -133,6 +135,7 @@ def all_checks(engine: Engine, sessions: sessionmaker[Session], folders: dict[st
     checks.append(check_listening("sftp", *sftp))
     checks.append(check_sftp_sessions(sessions, now))
     checks.append(check_workers(sessions, now))
+    checks += [Check(name, CheckResult(result), detail) for name, result, detail in host_checks(folders)]
     return checks
 
 
