@@ -69,13 +69,12 @@ def role_limits(settings: Settings, role: str) -> Limits:
 
 def child_specs(settings: Settings, roles: list[str]) -> list[ChildSpec]:
     """The children of a supervisor of ``roles``, in the order they start."""
-    argv = [sys.executable, "-m", "gateway", "serve", "--single-process", "--no-prepare"]
-    if settings.source is not None:
-        argv += ["--config", str(settings.source)]
+    config = ("--config", str(settings.source)) if settings.source is not None else ()
     specs = []
     for role in roles:
+        argv = (sys.executable, "-m", "gateway", "serve", "--role", role, "--single-process", "--no-prepare", *config)
         count = ROLE_PROCESSES.get(role, lambda _s: 1)(settings)
-        specs += [ChildSpec(f"{role}-{n}", role, (*argv, "--role", role)) for n in range(1, count + 1)]
+        specs += [ChildSpec(f"{role}-{n}", role, argv) for n in range(1, count + 1)]
     return specs
 
 
