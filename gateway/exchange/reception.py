@@ -80,13 +80,17 @@ def register_received(
 
 
 def mark_collected(session: Session, provider_code: str, response_name: str, at: dt.datetime) -> bool:
-    """Frees the name of the file answered by ``response_name`` (provider deleted it)."""
+    """Frees the name of the file answered by ``response_name`` (provider deleted it).
+
+    The row may still be PROCESSING: the response reaches the outbox just before the worker
+    commits ANSWERED, and a provider polling its outbox can take it in between.
+    """
     row = session.scalars(
         select(RequestFile).where(
             RequestFile.provider_code == provider_code,
             RequestFile.response_name == response_name,
             RequestFile.collected_at.is_(None),
-            RequestFile.state == FileState.ANSWERED,
+            RequestFile.state.in_([FileState.ANSWERED, FileState.PROCESSING]),
         )
     ).first()
     if row is None:

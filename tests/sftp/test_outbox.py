@@ -42,6 +42,24 @@ def test_the_provider_lists_reads_and_deletes_its_responses(server, answered, se
     client.close()
 
 
+
+def test_a_response_taken_before_its_file_is_marked_answered_still_frees_the_name(server, provider, sessions):
+    """The worker links the response into the outbox, then commits ANSWERED: a provider
+    polling its outbox can delete the response in between."""
+    with sessions() as session, session.begin():
+        row = register_received(session, provider_code=provider.code, name="b.xml", size=1, sha256="0" * 64,
+                                received_at=utcnow(), source="test")
+        row.state = FileState.PROCESSING
+    server.outbox(provider.code).mkdir(parents=True, exist_ok=True)
+    (server.outbox(provider.code) / "b_REP.xml").write_bytes(b"<Reponse/>")
+    client = server.client(provider)
+    client.remove("/outbox/b_REP.xml")
+    with sessions() as session:
+        (row,) = session.scalars(select(RequestFile))
+        assert row.collected_at is not None
+    client.putfo(io.BytesIO(b"<again/>"), "/inbox/b.xml", confirm=False)  # the name is free again
+    client.close()
+
 def test_openssh_get_and_rm(server, answered, tmp_path):
     local = tmp_path / "got.xml"
     result = server.openssh(answered, f"get /outbox/a_REP.xml {local}\nrm /outbox/a_REP.xml\n")
