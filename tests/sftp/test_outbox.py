@@ -60,6 +60,7 @@ def test_a_response_taken_before_its_file_is_marked_answered_still_frees_the_nam
     client.putfo(io.BytesIO(b"<again/>"), "/inbox/b.xml", confirm=False)  # the name is free again
     client.close()
 
+
 def test_openssh_get_and_rm(server, answered, tmp_path):
     local = tmp_path / "got.xml"
     result = server.openssh(answered, f"get /outbox/a_REP.xml {local}\nrm /outbox/a_REP.xml\n")
@@ -102,7 +103,7 @@ def test_everything_else_is_refused(server, answered):
     assert (server.outbox(answered.code) / "a_REP.xml").read_bytes() == b"<Reponse/>"
     assert sorted(p.name for p in server.outbox(answered.code).iterdir()) == ["a_REP.xml"]
     assert sorted(p.name for p in server.inbox(answered.code).iterdir()) == ["pending.xml"]
-    assert (server.inbox(answered.code) / "pending.xml").stat().st_mode & 0o777 == 0o640
+    assert (server.inbox(answered.code) / "pending.xml").stat().st_mode & 0o777 == 0o600  # chmod refused; private
     client.close()
 
 
