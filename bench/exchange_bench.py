@@ -8,15 +8,15 @@ Runs, each on a fresh installation in a temp folder:
 
 1. in-process: files registered directly (as the SFTP server registers them) and answered by a
    WorkerService in this process (SQLite): the runtime alone, no network.
-2. live on SQLite: ``gateway serve --role sftp,worker`` as a subprocess; ``--uploaders``
+2. live on SQLite: ``gateway serve --role sftp,worker --single-process`` as a subprocess; ``--uploaders``
    paramiko clients, one provider account each, upload ``--files`` valid KINE files of
    ``--kib`` KiB over SFTP at the same time. Latency is measured from the moment the client's
    close returned (the file is received) to the moment its response appeared in the outbox
    (inotify in this process).
 3. the same on PostgreSQL (a fresh schema), when ``--postgres`` is given.
 
-``--split`` runs the SFTP server and the workers as two ``gateway serve`` processes (the
-workers are woken by inbox events), so both cores serve; ``--rate`` offers files at a steady
+``--split`` runs the SFTP server and the workers under two ``gateway serve`` supervisors (the
+workers, one process per core, are woken by inbox events), so every core serves; ``--rate`` offers files at a steady
 total rate instead of as fast as the uploaders go, to see the latency of a load the gateway
 sustains rather than the time files wait in a queue.
 
@@ -285,8 +285,9 @@ def run_live(root: Path, args: argparse.Namespace, kind: str) -> Result:
             f"[exchange]\nworkers = {args.workers}\n[demo]\nenabled = false\n[log]\nformat = \"json\"\n"
             "level = \"WARNING\"\n")
         log = open(home / "gateway.log", "wb")
-        roles = ["sftp", "worker"] if args.split else ["sftp,worker"]
-        processes = [subprocess.Popen([GATEWAY, "serve", "--role", role, "--config", str(home / "config.toml")],
+        # split: two supervisors (the SFTP server; the workers, one process per core); else one process
+        roles = [["sftp"], ["worker"]] if args.split else [["sftp,worker", "--single-process"]]
+        processes = [subprocess.Popen([GATEWAY, "serve", "--role", *role, "--config", str(home / "config.toml")],
                                       stdout=log, stderr=log, cwd=home) for role in roles]
         try:
             wait_for(lambda: _answers(port), 120)
