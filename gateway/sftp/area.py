@@ -123,7 +123,8 @@ class ProviderArea:
         self.log.debug("upload started", file=where.name)
         return Upload(folder, where.name, max_bytes=self.max_bytes, durable=self.reception.durable,
                       on_complete=self._complete, tag=self.temp_tag,
-                      on_grow=lambda added: self.quotas.grow(folder, added))
+                      on_grow=lambda added: self.quotas.grow(folder, added),
+                      on_drop=lambda size: self.quotas.release(folder, size))
 
     def _complete(self, upload: Upload) -> None:
         final = upload.folder / upload.name

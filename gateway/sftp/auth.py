@@ -181,6 +181,13 @@ class GatewayTransport(paramiko.Transport):
         super()._auth_trigger()
         self.server_object.authenticated()
 
+    def run(self) -> None:
+        try:
+            super().run()
+        finally:  # a connection that died before logging in stops counting at once
+            if isinstance(self.server_object, Connection):
+                self.server_object.leave_admission()
+
     def _queue_incoming_channel(self, channel: paramiko.Channel) -> None:
         # Kept here instead of paramiko's server_accepts, which only accept() would empty:
         # every channel ever opened would stay in memory for the connection's life.

@@ -67,7 +67,8 @@ class Upload:
 
     def __init__(self, folder: Path, name: str, *, max_bytes: int, durable: bool,
                  on_complete: Callable[[Upload], None], tag: str,
-                 on_grow: Callable[[int], None] | None = None) -> None:
+                 on_grow: Callable[[int], None] | None = None,
+                 on_drop: Callable[[int], None] | None = None) -> None:
         self.name = name
         self.folder = folder
         self.temp = folder / temp_name(tag)
@@ -78,6 +79,9 @@ class Upload:
         self.state = UploadState.OPEN
         self._on_complete = on_complete
         self._on_grow = on_grow
+        #: told the size of an upload removed without being placed (what it no longer uses)
+        self._on_drop = on_drop
+        self._placed = False
         self._failure: SftpError | None = None
         self._hash = hashlib.sha256()
         self._hashed = 0
@@ -146,6 +150,7 @@ class Upload:
             os.close(self._fd)
             self._fd = None
             self._on_complete(self)
+            self._placed = True
         finally:
             self._discard(UploadState.FINISHED)
 
@@ -168,6 +173,9 @@ class Upload:
             os.close(self._fd)
             self._fd = None
         self.temp.unlink(missing_ok=True)
+        if not self._placed and self._on_drop is not None:
+            self._on_drop(self.size)
+            self._on_drop = None  # once
 
 
 class Reader:

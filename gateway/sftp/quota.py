@@ -9,7 +9,8 @@ less than ``min_free_bytes`` free.
 
 One :class:`InboxQuotas` serves every session of a process. It measures a folder (one
 ``scandir``) at most once per ``refresh_s`` and counts this process's own opens and writes in
-between, so a session of many small files does not rescan the folder for each. What other
+between, so a session of many small files does not rescan the folder for each (an upload dropped
+before it was placed gives its file and bytes back at once). What other
 processes and nodes add, and what the workers take away, is seen at the next measure: the
 quota may be passed by what they wrote in that interval, no more.
 """
@@ -111,6 +112,14 @@ class InboxQuotas:
             if usage.bytes + added > self.values.max_bytes:
                 raise self._over_bytes(usage.bytes + added)
             usage.bytes += added
+
+    def release(self, folder: Path, size: int) -> None:
+        """An upload counted in ``folder`` was dropped (refused, broken): its file and bytes are free."""
+        usage = self._current(folder)
+        assert usage.lock is not None
+        with usage.lock:  # a measure taken since may already have missed it: never below zero
+            usage.bytes = max(0, usage.bytes - size)
+            usage.files = max(0, usage.files - 1)
 
     def _over_bytes(self, wanted: int) -> QuotaExceeded:
         limit = _mib(self.values.max_bytes)
