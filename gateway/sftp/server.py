@@ -77,7 +77,7 @@ class ServerConfig:
     max_channels_per_connection: int = 4
     max_buffered_bytes_per_connection: int = 32 * 1024 * 1024
     max_unauthenticated_connections: int = 200
-    max_unauthenticated_per_address: int = 10
+    max_unauthenticated_per_address: int = 20
     #: how often old .part files are looked for
     sweep_interval: float = 60.0
     log_level: str = "INFO"
