@@ -195,6 +195,10 @@ def start_gateway(root: Path, codes: list[str], *, durable: bool, processes: int
         f"[sftp]\nport = {port}\ndurable = {'true' if durable else 'false'}\nprocesses = {processes}\n"
         "max_connections_per_address_per_second = 100000.0\nmax_sessions_per_account = 2000\n"
         "max_sessions_total = 5000\nban_after_failures = 100000\n"
+        # no workers take files out of the inbox here: quotas high enough for every round
+        "max_inbox_files_per_provider = 1000000\nmax_inbox_bytes_per_provider = 1099511627776\n"
+        # 20 uploaders and the idle sessions log in at once from one address
+        "max_unauthenticated_connections = 5000\nmax_unauthenticated_per_address = 5000\n"
         "[exchange]\nmax_file_bytes = 1073741824\n[demo]\nenabled = false\n[log]\nformat = \"json\"\n")
     process = subprocess.Popen([GATEWAY, "serve", "--role", "sftp", "--config", str(config)],
                                stdout=subprocess.DEVNULL, stderr=open(home / f"log-{port}", "w"))

@@ -70,6 +70,16 @@ class SftpSettings:
     ban_after_failures: int = setting(10, "Failed logins from one address, within ban_window, that ban it.")
     ban_window: float = setting(600.0, "Window over which failed logins are counted.", "seconds")
     ban_seconds: float = setting(900.0, "How long a banned address is refused.", "seconds")
+    account_throttle_after: int = setting(5, "Failed password logins of one account, within ban_window, after which each further password attempt on it waits (keys never wait).")
+    account_throttle_max_delay: float = setting(10.0, "Longest wait before a password attempt on a throttled account is checked (the wait doubles with each failure up to this).", "seconds")
+    max_unauthenticated_connections: int = setting(200, "Connections of one server process not yet logged in; further connections are closed before the SSH banner.")
+    max_unauthenticated_per_address: int = setting(20, "Connections of one source address not yet logged in (per server process); further ones are closed before the SSH banner.")
+    max_channels_per_connection: int = setting(4, "Open SSH channels on one connection; further channel opens are refused.")
+    max_buffered_bytes_per_connection: int = setting(33554432, "Bytes a connection may have received and not yet consumed, over all its channels; each channel is offered this divided by max_channels_per_connection as its window (at most 8 MiB), and a client sending beyond its window is disconnected.", "bytes")
+    max_handles_per_session: int = setting(64, "Files and folders one SFTP session may have open at once; the next open is refused.")
+    max_inbox_bytes_per_provider: int = setting(536870912, "Bytes one provider may have in its inbox (files waiting to be checked, .part files and uploads in progress); an upload beyond it is refused.", "bytes")
+    max_inbox_files_per_provider: int = setting(1000, "Files one provider may have in its inbox (waiting, .part and uploads in progress); the next upload is refused.")
+    min_free_bytes: int = setting(1073741824, "Uploads are refused while the inbox's filesystem has less free space than this.", "bytes")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ SFTP_SESSIONS = Gauge("gateway_sftp_sessions", "SFTP sessions open now")
 SFTP_LOGINS = Counter("gateway_sftp_logins_total", "SFTP login attempts", ["method", "result"])
 SFTP_UPLOADS = Counter("gateway_sftp_uploads_total", "Uploads that ended", ["result"])
 SFTP_UPLOAD_BYTES = Counter("gateway_sftp_upload_bytes_total", "Bytes of completed uploads")
+SFTP_REFUSED = Counter("gateway_sftp_refused_total", "Connections, channels, logins and requests refused at an SFTP limit", ["reason"])
 
 FILES_RECEIVED = Counter("gateway_files_received_total", "Request files registered", ["source"])
 RESPONSES = Counter("gateway_responses_total", "Responses written", ["convention", "status"])

@@ -16,14 +16,17 @@ sftp_app = typer.Typer(help="The SFTP server providers connect to.", no_args_is_
 
 def server_config(context: AppContext):  # noqa: ANN201 - ServerConfig, imported late to keep the CLI light
     """The SFTP server's values, from the settings."""
+    from gateway.cli.exchange import spool_paths
     from gateway.sftp.limits import LimitValues
+    from gateway.sftp.quota import QuotaValues
     from gateway.sftp.server import ServerConfig
 
     s = context.settings
     sftp = s.sftp
+    spool = spool_paths(s)
     return ServerConfig(
         host=sftp.host, port=sftp.port, host_key_path=s.host_key_path,
-        inbox_root=s.paths.inbox, outbox_root=s.paths.outbox,
+        inbox_root=s.paths.inbox, outbox_root=s.paths.outbox, archive_root=spool.archive, aside_root=spool.aside,
         database_url=s.database_url, busy_timeout_ms=s.database.busy_timeout_ms,
         durable=sftp.durable, max_file_bytes=s.exchange.max_file_bytes, part_max_age=float(s.exchange.part_max_age),
         max_auth_attempts=sftp.max_auth_attempts, auth_timeout=sftp.auth_timeout, idle_timeout=sftp.idle_timeout,
@@ -31,8 +34,17 @@ def server_config(context: AppContext):  # noqa: ANN201 - ServerConfig, imported
             connections_per_address_per_second=sftp.max_connections_per_address_per_second,
             sessions_per_account=sftp.max_sessions_per_account, sessions_total=sftp.max_sessions_total,
             ban_after_failures=sftp.ban_after_failures, ban_window=sftp.ban_window, ban_seconds=sftp.ban_seconds,
+            account_throttle_after=sftp.account_throttle_after,
+            account_throttle_max_delay=sftp.account_throttle_max_delay,
         ),
+        quota=QuotaValues(max_bytes=sftp.max_inbox_bytes_per_provider, max_files=sftp.max_inbox_files_per_provider,
+                          min_free_bytes=sftp.min_free_bytes),
         processes=sftp.processes, log_level=s.log.level, log_format=s.log.format,
+        max_handles_per_session=sftp.max_handles_per_session,
+        max_channels_per_connection=sftp.max_channels_per_connection,
+        max_buffered_bytes_per_connection=sftp.max_buffered_bytes_per_connection,
+        max_unauthenticated_connections=sftp.max_unauthenticated_connections,
+        max_unauthenticated_per_address=sftp.max_unauthenticated_per_address,
     )
 
 

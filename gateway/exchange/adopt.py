@@ -9,7 +9,8 @@ provider's inbox folder. It decides, in this order:
 - a file still being written, or still being received by the SFTP server, waits (BUSY): the
   server places an upload by hard-linking its temp file onto the final name and removes the
   temp file only after the registration committed, so a link count above 1 means "the
-  server is on it"; a file changed less than ``min_age_s`` ago also waits;
+  server is on it"; a file changed less than ``min_age_s`` ago also waits (except a file the
+  SFTP server rescues: linked by a server process that died, see gateway/sftp/rescue.py);
 - a name outside section 1's pattern, a name held by another file, or anything but a regular
   file is moved aside for operators and logged (ASIDE);
 - anything else is registered (source ``watcher``, ``recuLe`` = now), whatever its size: an
@@ -103,8 +104,13 @@ def _owned_by(row: RequestFile | None, name: str) -> bool:
 
 
 def adopt(sessions: sessionmaker[Session], spool: SpoolPaths, code: str, name: str, *, now: dt.datetime,
-          min_age_s: float = 0.0) -> Adopted:
-    """Registers ``inbox/<code>/<name>`` if it can and should be; see the module docstring."""
+          min_age_s: float = 0.0, rescued: bool = False) -> Adopted:
+    """Registers ``inbox/<code>/<name>`` if it can and should be; see the module docstring.
+
+    ``rescued``: the caller knows the file is an upload complete on disk whose server process
+    died before registering it (gateway/sftp/rescue.py): it is taken at once, although still
+    linked to that process's temp file.
+    """
     if not is_candidate_name(name):
         return Adopted(code, name, Adoption.SKIPPED, reason="temporary name")
     path = spool.inbox_file(code, name)
@@ -119,7 +125,7 @@ def adopt(sessions: sessionmaker[Session], spool: SpoolPaths, code: str, name: s
     if _owned_by(owner, name):
         return Adopted(code, name, Adoption.OWNED, file_id=owner.id)
     age = now.timestamp() - max(before.st_mtime, before.st_ctime)
-    if stat.S_ISREG(before.st_mode):
+    if stat.S_ISREG(before.st_mode) and not rescued:
         if before.st_nlink > 1 and age < LINKED_GRACE_S:
             return Adopted(code, name, Adoption.BUSY, reason="being received")
         if age < min_age_s:

@@ -9,7 +9,8 @@ at that point, as in a power cut. Unset (the normal case) :func:`fault_point` co
 
 Points, in the order a file meets them (gateway/exchange/processing.py): ``after_claim``,
 ``after_move``, ``after_check``, ``after_archive_response``, ``after_response``,
-``before_commit``, ``after_commit``.
+``before_commit``, ``after_commit``; and in the SFTP server (gateway/sftp/receipt.py),
+``sftp_after_link``: an upload linked onto its final name, not yet registered.
 """
 
 from __future__ import annotations

@@ -6,7 +6,10 @@ Run by the worker service before its threads start (and its rescans by the watch
    claims lapse with their lease). Rows that are RECEIVED or PROCESSING are then simply
    claimed again in order: processing is idempotent (gateway/exchange/processing.py).
 2. Inbox files with no row (written by other means, or placed by an SFTP server that died
-   before registering them) are adopted (gateway/exchange/adopt.py).
+   before registering them) are adopted (gateway/exchange/adopt.py). The SFTP role registers
+   the latter itself before it takes any upload (gateway/sftp/rescue.py), since they must be
+   claimed before the provider's later uploads; here they are only found when the SFTP role
+   does not run on this node.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from gateway.metrics import SFTP_UPLOADS
 from gateway.sftp.errors import AlreadyExists, NoSuchFile, PermissionDenied, TooLarge
 from gateway.sftp.handles import Reader, Upload, attributes
 from gateway.sftp.jail import Area, Jail, Location, normalise
+from gateway.sftp.quota import InboxQuotas
 from gateway.sftp.receipt import Reception
 from gateway.sftp.session import Who
 from gateway.store import audit
@@ -50,11 +51,14 @@ def _folder_attributes(path: Path | None, name: str) -> SFTPAttributes:
 class ProviderArea:
     """The SFTP operations of one session, for one provider."""
 
-    def __init__(self, jail: Jail, reception: Reception, who: Who, *, max_bytes: int) -> None:
+    def __init__(self, jail: Jail, reception: Reception, who: Who, *, max_bytes: int, quotas: InboxQuotas,
+                 temp_tag: str) -> None:
         self.jail = jail
         self.reception = reception
         self.who = who
         self.max_bytes = max_bytes
+        self.quotas = quotas
+        self.temp_tag = temp_tag
         self.log = log.bind(**who.log_fields())
 
     # ----------------------------------------------------------------- looking
@@ -114,9 +118,13 @@ class ProviderArea:
                                 name=where.name)
         if not where.name.endswith(PART_SUFFIX) and self.reception.name_is_held(self.who.provider_code, where.name):
             raise NameHeld(f"{where.name} is held until its response is collected", name=where.name)
+        folder = where.path.parent
+        self.quotas.start_upload(folder)
         self.log.debug("upload started", file=where.name)
-        return Upload(where.path.parent, where.name, max_bytes=self.max_bytes, durable=self.reception.durable,
-                      on_complete=self._complete)
+        return Upload(folder, where.name, max_bytes=self.max_bytes, durable=self.reception.durable,
+                      on_complete=self._complete, tag=self.temp_tag,
+                      on_grow=lambda added: self.quotas.grow(folder, added),
+                      on_drop=lambda size: self.quotas.release(folder, size))
 
     def _complete(self, upload: Upload) -> None:
         final = upload.folder / upload.name

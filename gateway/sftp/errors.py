@@ -10,7 +10,13 @@ The tree (all under :class:`gateway.errors.GatewayError`)::
     ├── TooLarge              SFTP-TOO-LARGE    write beyond exchange.max_file_bytes
     ├── Unsupported           SFTP-UNSUPPORTED  request or extension not offered
     ├── BadHandle             SFTP-BAD-HANDLE   unknown or closed handle
-    └── ReceptionFailed       SFTP-RECEPTION    the upload could not be put in place or registered
+    ├── ReceptionFailed       SFTP-RECEPTION    the upload could not be put in place or registered
+    ├── TooManyHandles        SFTP-HANDLES      sftp.max_handles_per_session files already open
+    ├── QuotaExceeded         SFTP-QUOTA        the provider's inbox is full (bytes or files)
+    └── LowDiskSpace          SFTP-DISK-FULL    the inbox filesystem is below sftp.min_free_bytes
+
+Refusals a provider reads carry their message in English and French ("English / Français"),
+since SFTP clients show the status text as it is.
 
 ``gateway.exchange.reception.NameHeld`` (SFTP-NAME-HELD) is raised by registration and is
 answered like :class:`PermissionDenied`.
@@ -73,3 +79,21 @@ class ReceptionFailed(SftpError):
     """The completed upload could not be put in place or registered: it was not received."""
 
     code = "SFTP-RECEPTION"
+
+
+class TooManyHandles(SftpError):
+    """The session already has ``sftp.max_handles_per_session`` files and folders open."""
+
+    code = "SFTP-HANDLES"
+
+
+class QuotaExceeded(SftpError):
+    """The provider's inbox holds as many bytes or files as its quota allows."""
+
+    code = "SFTP-QUOTA"
+
+
+class LowDiskSpace(SftpError):
+    """The filesystem of the inbox has less free space than ``sftp.min_free_bytes``."""
+
+    code = "SFTP-DISK-FULL"

@@ -1,11 +1,13 @@
 """Open files of an SFTP session: uploads into /inbox and reads.
 
-An :class:`Upload` writes under ``.upload-<random>`` in the provider's inbox folder (same
-filesystem, so the final link is atomic; the leading dot keeps it out of listings and it can
-never look like a request file). Size and SHA-256 are computed while writing when writes
-arrive in order (OpenSSH and paramiko clients do), otherwise by reading the file at close.
-The size limit is checked on every write: the first byte beyond it fails the write, removes
-the file, and the close then fails too.
+An :class:`Upload` writes under ``.upload-<node tag>-<random>`` in the provider's inbox folder
+(same filesystem, so the final link is atomic; the leading dot keeps it out of listings and it
+can never look like a request file; the tag names the server process, so that temp files of a
+process that died can be told from live ones: :mod:`gateway.sftp.sweep`). Size and SHA-256
+are computed while writing when writes arrive in order (OpenSSH and paramiko clients do),
+otherwise by reading the file at close. The size limit and the disk quota
+(:mod:`gateway.sftp.quota`) are checked on every write that grows the file: the first write
+beyond either fails, removes the file, and the close then fails too.
 
 ``finish`` is the client's close; ``abort`` is the session ending with the handle still open
 (a broken upload: removed, nothing registered). Both are idempotent.
@@ -24,7 +26,7 @@ from pathlib import Path
 
 from paramiko import SFTPAttributes
 
-from gateway.sftp.errors import BadHandle, NoSuchFile, TooLarge
+from gateway.sftp.errors import BadHandle, NoSuchFile, SftpError, TooLarge
 from gateway.store.files import FILE_MODE
 
 #: prefix of upload temp files (never a valid upload name: those cannot start with '.')
@@ -32,9 +34,22 @@ UPLOAD_PREFIX = ".upload-"
 _CHUNK = 1 << 20
 
 
+def temp_name(tag: str) -> str:
+    """A new temp file name of the server process tagged ``tag``."""
+    return f"{UPLOAD_PREFIX}{tag}-{secrets.token_hex(8)}"
+
+
+def temp_tag(name: str) -> str | None:
+    """The process tag of a temp file name (None for names of other forms)."""
+    if not name.startswith(UPLOAD_PREFIX):
+        return None
+    tag, dash, _random = name[len(UPLOAD_PREFIX):].rpartition("-")
+    return tag if dash and tag else None
+
+
 class UploadState(StrEnum):
     OPEN = "open"
-    FAILED = "failed"      # too large: the file is gone, the close will fail
+    FAILED = "failed"      # too large or over quota: the file is gone, the close will fail
     FINISHED = "finished"  # closed by the client (received, or refused at close)
     ABORTED = "aborted"    # the session ended first
 
@@ -52,16 +67,23 @@ class Upload:
     kind = "upload"
 
     def __init__(self, folder: Path, name: str, *, max_bytes: int, durable: bool,
-                 on_complete: Callable[[Upload], None]) -> None:
+                 on_complete: Callable[[Upload], None], tag: str,
+                 on_grow: Callable[[int], None] | None = None,
+                 on_drop: Callable[[int], None] | None = None) -> None:
         self.name = name
         self.folder = folder
-        self.temp = folder / f"{UPLOAD_PREFIX}{secrets.token_hex(8)}"
+        self.temp = folder / temp_name(tag)
         self.max_bytes = max_bytes
         self.durable = durable
         self.started = time.monotonic()
         self.size = 0
         self.state = UploadState.OPEN
         self._on_complete = on_complete
+        self._on_grow = on_grow
+        #: told the size of an upload removed without being placed (what it no longer uses)
+        self._on_drop = on_drop
+        self._placed = False
+        self._failure: SftpError | None = None
         self._hash = hashlib.sha256()
         self._hashed = 0
         self._in_order = True
@@ -70,15 +92,19 @@ class Upload:
 
     def write(self, offset: int, data: bytes) -> None:
         """Writes ``data`` at ``offset``; raises TooLarge past the limit (and drops the file)."""
-        if self.state is UploadState.FAILED:
-            raise TooLarge(f"{self.name} is larger than {self.max_bytes} bytes: upload refused")
+        if self._failure is not None:
+            raise self._failure
         if self.state is not UploadState.OPEN or self._fd is None:
             raise BadHandle("handle is closed")
         end = offset + len(data)
         if end > self.max_bytes:
-            self._discard(UploadState.FAILED)
-            raise TooLarge(f"{self.name} is larger than {self.max_bytes} bytes: upload refused",
-                           name=self.name, limit=self.max_bytes)
+            self._fail(TooLarge(f"{self.name} is larger than {self.max_bytes} bytes: upload refused",
+                                name=self.name, limit=self.max_bytes))
+        if end > self.size and self._on_grow is not None:
+            try:
+                self._on_grow(end - self.size)
+            except SftpError as exc:
+                self._fail(exc)
         written = os.pwrite(self._fd, data, offset)
         while written < len(data):  # short writes are rare but allowed by POSIX
             written += os.pwrite(self._fd, data[written:], offset + written)
@@ -111,9 +137,9 @@ class Upload:
 
     def finish(self) -> None:
         """The client's close: completes the upload through ``on_complete`` or raises."""
-        if self.state is UploadState.FAILED:
+        if self._failure is not None:
             self.state = UploadState.FINISHED
-            raise TooLarge(f"{self.name} is larger than {self.max_bytes} bytes: upload refused")
+            raise self._failure
         if self.state is not UploadState.OPEN:
             return
         self.state = UploadState.FINISHED
@@ -125,6 +151,7 @@ class Upload:
             os.close(self._fd)
             self._fd = None
             self._on_complete(self)
+            self._placed = True
         finally:
             self._discard(UploadState.FINISHED)
 
@@ -135,12 +162,21 @@ class Upload:
         self._discard(UploadState.ABORTED)
         return True
 
+    def _fail(self, error: SftpError) -> None:
+        """Drops the upload for good: this write, later writes and the close all fail with ``error``."""
+        self._failure = error
+        self._discard(UploadState.FAILED)
+        raise error
+
     def _discard(self, state: UploadState) -> None:
         self.state = state
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
         self.temp.unlink(missing_ok=True)
+        if not self._placed and self._on_drop is not None:
+            self._on_drop(self.size)
+            self._on_drop = None  # once
 
 
 class Reader:

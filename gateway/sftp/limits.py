@@ -3,6 +3,9 @@
 - connections accepted per source address per second (a sliding window over
   ``sftp_connections``; refused connections are not counted, so a client that waits gets in);
 - failed logins per address within a window, which ban the address for a while;
+- failed password logins per account within the same window, after which each password
+  attempt on the account waits before it is checked (doubling up to a ceiling). Nothing locks
+  the account: the right password still gets in after the wait, and keys never wait;
 - concurrent sessions per account and in total (``sftp_sessions``; each node refreshes its
   rows' ``seen_at``, so the sessions of a node that died stop counting after ``stale_after``).
 
@@ -14,6 +17,7 @@ across nodes of a PostgreSQL installation: two nodes may both admit the last ses
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -23,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.clock import Clock, SystemClock
 from gateway.store.db import transaction
 from gateway.store.models.accounts import Provider
-from gateway.store.models.sftp import SftpAuthFailure, SftpBan, SftpConnection, SftpSession
+from gateway.store.models.sftp import SftpAccountFailure, SftpAuthFailure, SftpBan, SftpConnection, SftpSession
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,10 @@ class LimitValues:
     ban_seconds: float
     #: how often a node refreshes its sessions; rows older than 3 x this are dead
     heartbeat: float = 15.0
+    #: failed password logins of one account (within ban_window) before attempts on it wait
+    account_throttle_after: int = 5
+    #: the longest such wait, in seconds
+    account_throttle_max_delay: float = 10.0
 
     @property
     def stale_after(self) -> dt.timedelta:
@@ -58,6 +66,8 @@ class Refusal(StrEnum):
     RATE = "rate"
     ACCOUNT_SESSIONS = "account_sessions"
     TOTAL_SESSIONS = "total_sessions"
+    UNAUTHENTICATED = "unauthenticated"
+    ADDRESS_UNAUTHENTICATED = "address_unauthenticated"
 
 
 class Limits:
@@ -117,6 +127,27 @@ class Limits:
             session.execute(delete(SftpAuthFailure).where(SftpAuthFailure.address == address))
         return True
 
+    def record_account_failure(self, account: str) -> None:
+        """Counts a failed password login on ``account`` (an existing account or not)."""
+        with transaction(self._sessions) as session:
+            session.add(SftpAccountFailure(account=account[:40], at=self._clock.now()))
+
+    def password_delay(self, account: str) -> float:
+        """Seconds a password attempt on ``account`` waits before it is checked (0 when not throttled).
+
+        1 s once ``account_throttle_after`` failures are counted within ``ban_window``, doubling
+        with each further failure, at most ``account_throttle_max_delay``.
+        """
+        values = self.values
+        since = self._clock.now() - dt.timedelta(seconds=values.ban_window)
+        with self._readers() as session:
+            failures = session.scalar(select(func.count()).select_from(SftpAccountFailure).where(
+                SftpAccountFailure.account == account[:40], SftpAccountFailure.at > since)) or 0
+        over = failures - values.account_throttle_after
+        if over < 0:
+            return 0.0
+        return min(values.account_throttle_max_delay, 2.0 ** min(over, 30))
+
     def open_session(self, session_id: str, provider_code: str, address: str, fingerprint: str) -> Refusal | None:
         """Registers an authenticated session unless a session limit is reached."""
         now = self._clock.now()
@@ -150,7 +181,23 @@ class Limits:
             session.execute(delete(SftpConnection).where(SftpConnection.at <= now - window))
             session.execute(delete(SftpAuthFailure).where(
                 SftpAuthFailure.at <= now - dt.timedelta(seconds=self.values.ban_window)))
+            session.execute(delete(SftpAccountFailure).where(
+                SftpAccountFailure.at <= now - dt.timedelta(seconds=self.values.ban_window)))
             session.execute(delete(SftpBan).where(SftpBan.until <= now))
+
+    def live_nodes(self) -> list[str]:
+        """Names of the server processes (any host) whose sessions are alive."""
+        alive = self._clock.now() - self.values.stale_after
+        with self._readers() as session:
+            return list(session.scalars(select(SftpSession.node).where(SftpSession.seen_at > alive).distinct()))
+
+    def forget_dead_nodes(self, is_dead: Callable[[str], bool]) -> int:
+        """Removes the sessions of processes ``is_dead`` names (a crash of this host's server); returns how many."""
+        with transaction(self._sessions) as session:
+            nodes = [n for n in session.scalars(select(SftpSession.node).distinct()) if is_dead(n)]
+            if not nodes:
+                return 0
+            return session.execute(delete(SftpSession).where(SftpSession.node.in_(nodes))).rowcount or 0
 
     def forget_node(self) -> None:
         """Removes this node's sessions (at stop)."""

@@ -10,6 +10,7 @@ the upload's completion before it is answered; teardown aborts what is still ope
 from __future__ import annotations
 
 import errno
+import struct
 
 from paramiko import SFTPAttributes, SFTPServer
 from paramiko.common import DEBUG
@@ -29,7 +30,7 @@ from gateway.exchange.reception import NameHeld
 from gateway.logs import get_logger
 from gateway.sftp.area import ProviderArea, refuse_attribute_change
 from gateway.sftp.errors import (
-    BadHandle, NameRefused, NoSuchFile, PermissionDenied, Unsupported,
+    BadHandle, NameRefused, NoSuchFile, PermissionDenied, TooManyHandles, Unsupported,
 )
 from gateway.sftp.handles import Reader, Upload
 
@@ -40,6 +41,9 @@ SFTP_VERSION = 3
 EXTENSIONS = (("posix-rename@openssh.com", "1"),)
 #: entries sent per READDIR answer
 _NAMES_PER_READDIR = 100
+#: largest SFTP request read (OpenSSH's sftp-server limit; its client writes at most 255 KiB):
+#: paramiko alone would gather up to 16 MiB per request, by repeated concatenation
+MAX_REQUEST_BYTES = 256 * 1024
 
 
 def status_for(exc: BaseException) -> tuple[int, str]:
@@ -73,8 +77,31 @@ class GatewaySftpServer(SFTPServer):
         self._files: dict[bytes, Upload | Reader] = {}
         self._folders: dict[bytes, list[SFTPAttributes]] = {}
         self._next_handle = 1
+        self._max_handles = server.server.config.max_handles_per_session
+        self._handles_refused = 0
 
     # ----------------------------------------------------------------- session
+
+    def _read_packet(self) -> tuple[int, bytes]:
+        """One request, refused (SFTPError: the session ends) when longer than MAX_REQUEST_BYTES."""
+        size = struct.unpack(">I", self._read_exact(4))[0]
+        if size > MAX_REQUEST_BYTES:
+            self.area.log.warning("request too large: session closed", bytes=size, limit=MAX_REQUEST_BYTES)
+            raise SFTPError("request too large")
+        if size == 0:
+            return 0, b""
+        data = self._read_exact(size)
+        return data[0], data[1:]
+
+    def _read_exact(self, n: int) -> bytes:
+        chunks = []
+        while n > 0:
+            chunk = self.sock.recv(n)
+            if not chunk:
+                raise EOFError()
+            chunks.append(chunk)
+            n -= len(chunk)
+        return b"".join(chunks)
 
     def _send_server_version(self) -> int:
         t, data = self._read_packet()
@@ -109,6 +136,7 @@ class GatewaySftpServer(SFTPServer):
             self.area.abort(handle)
         self._files.clear()
         self._folders.clear()
+        self.connection.subsystem_ended()
         SubsystemHandler.finish_subsystem(self)
 
     def _process(self, t: int, request_number: int, msg: Message) -> None:
@@ -119,7 +147,8 @@ class GatewaySftpServer(SFTPServer):
             handler(self, request_number, msg)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a status, here only
             code, text = status_for(exc)
-            if isinstance(exc, NoSuchFile):  # clients stat names before uploading: not news
+            repeated = isinstance(exc, TooManyHandles) and self._handles_refused > 1
+            if isinstance(exc, NoSuchFile) or repeated:  # not news (clients stat names before uploading)
                 self.area.log.debug("request refused", request=t, code=exc.code, reason=exc.message)
             elif isinstance(exc, GatewayError):
                 self.area.log.info("request refused", request=t, code=exc.code, reason=exc.message)
@@ -153,7 +182,17 @@ class GatewaySftpServer(SFTPServer):
 
     # ----------------------------------------------------------------- requests
 
+    def _check_handles(self) -> None:
+        """Refuses a new handle when the session holds ``max_handles_per_session`` already."""
+        if len(self._files) + len(self._folders) >= self._max_handles:
+            self._handles_refused += 1
+            raise TooManyHandles(
+                f"too many open files: at most {self._max_handles} per session; close some first / "
+                f"trop de fichiers ouverts : au plus {self._max_handles} par session ; fermez-en d'abord",
+                limit=self._max_handles)
+
     def _open(self, n: int, msg: Message) -> None:
+        self._check_handles()
         path = self._path(msg)
         flags = self._convert_pflags(msg.get_int())
         SFTPAttributes._from_msg(msg)  # attributes of a new file are ours to decide
@@ -202,6 +241,7 @@ class GatewaySftpServer(SFTPServer):
         raise PermissionDenied("folders and links cannot be created or removed")
 
     def _opendir(self, n: int, msg: Message) -> None:
+        self._check_handles()
         entries = self.area.list_folder(self._path(msg))
         handle = self._new_handle()
         self._folders[handle] = entries

@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.clock import Clock, SystemClock
+from gateway.exchange.faults import fault_point
 from gateway.exchange.reception import NameHeld, name_is_held
 from gateway.logs import get_logger
 from gateway.metrics import FILES_RECEIVED, SFTP_UPLOAD_BYTES, SFTP_UPLOADS
@@ -85,6 +86,7 @@ class Reception:
         try:
             if self._durable:
                 fsync_dir(final.parent)
+            fault_point("sftp_after_link")
             request_id = self._registrar.register(Registration(
                 who=who, name=final.name, size=size, sha256=sha256, started=started, kind=kind))
         except BaseException:

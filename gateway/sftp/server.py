@@ -2,13 +2,16 @@
 
 One :class:`SftpServer` serves in one process (threads: the accept loop, one for each
 transport and SFTP channel, and a housekeeping loop that enforces the auth and idle
-timeouts, refreshes the shared session rows, and sweeps old ``.part`` uploads). Several
-processes may serve the same port (``SO_REUSEPORT``); see :mod:`gateway.sftp.service`.
+timeouts, refreshes the shared session rows, and tidies the inbox). Several processes may
+serve the same port (``SO_REUSEPORT``); see :mod:`gateway.sftp.service`.
+
+Before the listener opens, :meth:`SftpServer.start` registers the uploads that a dead server
+process placed without registering and removes its temp files (:mod:`gateway.sftp.rescue`),
+so that no later upload of a provider can be checked before them.
 """
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -20,23 +23,29 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.clock import utcnow
+from gateway.exchange.spool import SpoolPaths
 from gateway.logs import get_logger
+from gateway.metrics import SFTP_REFUSED
+from gateway.sftp.admission import Admission
 from gateway.sftp.algorithms import disabled_algorithms
 from gateway.sftp.area import ProviderArea
 from gateway.sftp.auth import Authenticator, Connection, GatewayTransport, hang_up
 from gateway.sftp.jail import Jail
 from gateway.sftp.limits import LimitValues, Limits
 from gateway.sftp.protocol import GatewaySftpServer
+from gateway.sftp.quota import InboxQuotas, QuotaValues
 from gateway.sftp.receipt import Reception
+from gateway.sftp.rescue import Tidied, tidy_folder
 from gateway.sftp.session import Who
-from gateway.sftp.sweep import sweep_inbox
+from gateway.sftp.sweep import TempJudge, node_is_dead_here, node_name, node_tag, provider_folders
 from gateway.store import audit
 from gateway.store.db import make_session_factory, normalise_url, transaction
 
 log = get_logger(__name__)
 
-#: SSH channel window and largest packet offered to clients (larger windows keep fast
-#: clients streaming; OpenSSH's sftp keeps 64 requests of 32 KiB in flight)
+#: largest SSH channel window offered to clients (larger windows keep fast clients streaming;
+#: OpenSSH's sftp keeps 64 requests of 32 KiB in flight), and largest packet
 WINDOW_BYTES = 8 * 1024 * 1024
 MAX_PACKET_BYTES = 64 * 1024
 
@@ -50,6 +59,9 @@ class ServerConfig:
     host_key_path: Path
     inbox_root: Path
     outbox_root: Path
+    #: where rescued files that cannot be taken go (the exchange's archive and aside folders)
+    archive_root: Path
+    aside_root: Path
     database_url: str
     busy_timeout_ms: int
     durable: bool
@@ -59,11 +71,34 @@ class ServerConfig:
     auth_timeout: float
     idle_timeout: float
     limits: LimitValues
+    quota: QuotaValues
     processes: int = 1
+    max_handles_per_session: int = 64
+    max_channels_per_connection: int = 4
+    max_buffered_bytes_per_connection: int = 32 * 1024 * 1024
+    max_unauthenticated_connections: int = 200
+    max_unauthenticated_per_address: int = 20
     #: how often old .part files are looked for
     sweep_interval: float = 60.0
     log_level: str = "INFO"
     log_format: str = "auto"
+
+    @property
+    def window_bytes(self) -> int:
+        """The window each channel is offered: its share of the connection's buffer, at most 8 MiB."""
+        share = self.max_buffered_bytes_per_connection // max(1, self.max_channels_per_connection)
+        return max(MAX_PACKET_BYTES, min(WINDOW_BYTES, share))
+
+    @property
+    def spool(self) -> SpoolPaths:
+        """The spool folders, for registering rescued uploads."""
+        return SpoolPaths(inbox=self.inbox_root, outbox=self.outbox_root, archive=self.archive_root,
+                          aside=self.aside_root)
+
+    @property
+    def temp_max_age(self) -> float:
+        """Age past which any temp file is an orphan (no upload stays open that long)."""
+        return 2 * self.idle_timeout + 60
 
 
 class SftpServer:
@@ -80,17 +115,26 @@ class SftpServer:
         self.authenticator = Authenticator(readers)
         self.limits = Limits(sessions, config.limits, node=node, readers=readers)
         self.reception = Reception(sessions, durable=config.durable, node=node, readers=readers)
+        self.quotas = InboxQuotas(config.quota)
+        self.admission = Admission(total=config.max_unauthenticated_connections,
+                                   per_address=config.max_unauthenticated_per_address)
+        self.temp_tag = node_tag(node)
         self.port = config.port
         self._connections: dict[str, Connection] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._listener: socket.socket | None = None
         self._threads: list[threading.Thread] = []
+        self._refusals: dict[str, tuple[float, int]] = {}
 
     # ----------------------------------------------------------------- life
 
     def start(self) -> None:
-        """Binds the port (shared with sibling processes) and starts serving."""
+        """Takes what dead server processes left in the inbox, binds the port and starts serving."""
+        forgotten = self.limits.forget_dead_nodes(node_is_dead_here)
+        tidied = self.tidy()
+        log.info("sftp inbox tidied", dead_sessions=forgotten, node=self.node,
+                 rescued=sum(len(t.rescued) for t in tidied), removed=sum(len(t.removed) for t in tidied))
         family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
         listener = socket.socket(family, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -158,7 +202,25 @@ class SftpServer:
                 log.exception("accept failed")
                 time.sleep(0.1)  # e.g. out of file descriptors: do not spin
                 continue
-            threading.Thread(target=self._admit, args=(sock, peer[0]), name="sftp-admit", daemon=True).start()
+            address = peer[0]
+            refusal = self.admission.enter(address)  # in memory: no thread, no query for a flood
+            if refusal is not None:
+                self.refused(refusal, address=address)
+                sock.close()
+                continue
+            threading.Thread(target=self._admit, args=(sock, address), name="sftp-admit", daemon=True).start()
+
+    def refused(self, reason: str, **fields: object) -> None:
+        """Counts a refusal at a limit; logs the first of a burst (a flood must not flood the log)."""
+        SFTP_REFUSED.labels(reason=reason).inc()
+        now = time.monotonic()
+        with self._lock:
+            last, count = self._refusals.get(reason, (float("-inf"), 0))
+            if now - last < 10.0:
+                self._refusals[reason] = (last, count + 1)
+                return
+            self._refusals[reason] = (now, 0)
+        log.warning("refused at a limit", reason=reason, refused_since_last_line=count, **fields)
 
     def _admit(self, sock: socket.socket, address: str) -> None:
         try:
@@ -168,12 +230,14 @@ class SftpServer:
             refusal = "error"
         if refusal is not None or self._stopping.is_set():
             log.info("connection refused", address=address, reason=str(refusal or "stopping"))
+            self.admission.leave(address)
             sock.close()
             return
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        transport = GatewayTransport(sock, default_window_size=WINDOW_BYTES,
+        transport = GatewayTransport(sock, default_window_size=self.config.window_bytes,
                                      default_max_packet_size=MAX_PACKET_BYTES,
-                                     disabled_algorithms=disabled_algorithms())
+                                     disabled_algorithms=disabled_algorithms(),
+                                     max_buffered_bytes=self.config.max_buffered_bytes_per_connection)
         transport.add_server_key(self.host_key)
         transport.set_subsystem_handler("sftp", GatewaySftpServer)
         connection = Connection(self, transport, address)
@@ -189,6 +253,7 @@ class SftpServer:
         with self._lock:
             if self._connections.pop(connection.session_id, None) is None:
                 return
+        connection.leave_admission()
         try:
             connection.ended()
         except Exception:
@@ -198,7 +263,23 @@ class SftpServer:
         """A provider's view of its two folders (created if missing)."""
         jail = Jail(self.config.inbox_root, self.config.outbox_root, who.provider_code)
         jail.prepare()
-        return ProviderArea(jail, self.reception, who, max_bytes=self.config.max_file_bytes)
+        return ProviderArea(jail, self.reception, who, max_bytes=self.config.max_file_bytes,
+                            quotas=self.quotas, temp_tag=self.temp_tag)
+
+    def tidy(self, provider_code: str | None = None) -> list[Tidied]:
+        """Registers uploads of dead server processes, removes their temp files and old ``.part`` files.
+
+        For one provider's folder (at its login) or for every folder (at start, and every
+        ``sweep_interval``).
+        """
+        judge = TempJudge(self.limits.live_nodes, stale_s=self.config.limits.stale_after.total_seconds(),
+                          max_age_s=self.config.temp_max_age, now=time.time())
+        if provider_code is not None:
+            folders = [self.config.inbox_root / provider_code]
+        else:
+            folders = provider_folders(self.config.inbox_root)
+        return [tidy_folder(self._sessions, self.config.spool, folder, judge,
+                            part_max_age=self.config.part_max_age, now=utcnow()) for folder in folders]
 
     def record(self, *, actor: str, action: str, address: str, outcome: str = "ok", **detail: object) -> None:
         """Writes one audit event about a connection (a failure is logged, never raised)."""
@@ -235,10 +316,7 @@ class SftpServer:
                     self.limits.heartbeat()
                     next_heartbeat = now + self.config.limits.heartbeat
                 if now >= next_sweep:
-                    removed = sweep_inbox(self.config.inbox_root, part_max_age=self.config.part_max_age,
-                                          temp_max_age=2 * self.config.idle_timeout + 60)
-                    for path in removed:
-                        log.info("stale upload removed", file=path.name, provider=path.parent.name)
+                    self.tidy()
                     next_sweep = now + self.config.sweep_interval
             except Exception:
                 log.exception("housekeeping failed")
@@ -266,6 +344,4 @@ def read_sessions(url: str, busy_timeout_ms: int) -> sessionmaker[Session] | Non
     return make_session_factory(engine)
 
 
-def node_name() -> str:
-    """This process's name in the shared session table."""
-    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
+__all__ = ["ServerConfig", "SftpServer", "node_name", "read_sessions"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import socket
+import time
 
 import paramiko
 import pytest
@@ -137,3 +138,27 @@ def test_connections_that_do_not_authenticate_are_closed(start_server, provider)
             assert sock.recv(4096) == b""  # the server hung up
         except ConnectionResetError:
             pass
+
+
+def throttled_count() -> float:
+    from gateway.metrics import SFTP_REFUSED
+
+    return SFTP_REFUSED.labels(reason="account_throttled")._value.get()
+
+
+def test_password_guessing_on_one_account_is_slowed_not_locked(start_server, server, make_provider):
+    provider = make_provider("LAB", password=PASSWORD)
+    other = make_provider("KINE", password=PASSWORD)
+    slowed = start_server(limits=limited(server, account_throttle_after=2, account_throttle_max_delay=1.0,
+                                         ban_after_failures=100))
+    for _ in range(2):
+        with pytest.raises(paramiko.AuthenticationException):
+            slowed.transport(user=provider.code, password="wrong password!")
+    before = throttled_count()
+    started = time.monotonic()
+    slowed.transport(user=provider.code, password=PASSWORD).close()  # the right password still gets in
+    assert time.monotonic() - started >= 0.9  # after the account's wait (a lower bound: load only adds)
+    assert throttled_count() == before + 1
+    slowed.transport(provider).close()  # keys never wait
+    slowed.transport(user=other.code, password=PASSWORD).close()  # nor do other accounts
+    assert throttled_count() == before + 1

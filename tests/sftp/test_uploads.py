@@ -309,9 +309,22 @@ def test_stopping_the_server_closes_open_uploads_as_broken(start_server, provide
 # ----------------------------------------------------------------- .part sweep
 
 
-def test_old_part_uploads_are_swept(tmp_path):
-    from gateway.sftp.sweep import sweep_inbox
+def sweep_inbox(root, *, part_max_age, temp_max_age):
+    """What one housekeeping pass removes from every provider folder (no live session anywhere)."""
+    import time
 
+    from gateway.sftp.sweep import TempJudge, dead_temps, old_parts, provider_folders, remove, scan
+
+    judge = TempJudge(lambda: [], stale_s=45.0, max_age_s=temp_max_age, now=time.time())
+    removed = []
+    for folder in provider_folders(root):
+        entries = scan(folder)
+        removed += remove([path for path, _ in dead_temps(entries, judge)])
+        removed += remove(old_parts(entries, part_max_age=part_max_age, now=judge.now))
+    return removed
+
+
+def test_old_part_uploads_are_swept(tmp_path):
     folder = tmp_path / "inbox" / "31000425"
     folder.mkdir(parents=True)
     for name in ("old.xml.part", "new.xml.part", "kept.xml", ".upload-abc", ".upload-new"):

@@ -1,7 +1,7 @@
 """Tables of the sftp area: limits shared by every SFTP process and node.
 
-Several processes (and machines) may serve the same port; connection rates, failed logins,
-bans and open sessions are counted here so that each of them sees the same numbers.
+Several processes (and machines) may serve the same port; connection rates, failed logins
+(per address and per account), bans and open sessions are counted here so that each of them sees the same numbers.
 """
 
 from __future__ import annotations
@@ -49,6 +49,18 @@ class SftpAuthFailure(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class SftpAccountFailure(Base):
+    """One failed password login on an account (from any address), counted for its throttle."""
+
+    __tablename__ = "sftp_account_failures"
+    __table_args__ = (Index("ix_sftp_account_failures_account_at", "account", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: the user name tried (a provider code, whether or not the account exists)
+    account: Mapped[str] = mapped_column(String(40))
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
