@@ -107,6 +107,7 @@ class ExchangeSettings:
     watch_quiet_period: float = setting(2.0, "Watcher: a file written by other means must be unchanged this long after its close before it is taken.", "seconds")
     retention_days: int = setting(730, "Request files, responses and their personal data are deleted this long after receipt.", "days")
     forwarding_key: str = setting("", "Secret for the keyed hashes kept after purge (DUP-002). Empty: generated once in paths.data.")
+    max_attempts: int = setting(3, "Processing attempts of one request file (checks that raise, or a process that dies while it is in hand) before it is answered with SYS-001 and staff are alerted, so its provider's later files go on.")
     claim_lease: float = setting(60.0, "A worker's claim on a file lapses this long after its last renewal (crash of a node), so another worker resumes the file.", "seconds")
     archive: Path = setting(Path(""), "Folder where claimed request files and copies of their responses are kept until purge. Empty: archive in paths.data.")
     rescan_interval: float = setting(60.0, "How often the inbox is rescanned for files no event announced (safety net of the watcher and workers).", "seconds")

@@ -21,6 +21,10 @@ DEPOSIT_TO_RESPONSE = Histogram(
     "gateway_deposit_to_response_seconds", "From recuLe to the response in the outbox",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
+PROCESSING_FAILURES = Counter(
+    "gateway_processing_failures_total",
+    "Failed processing attempts of request files: retried, or the file answered with SYS-001", ["action"],
+)
 CHECK_DURATION = Histogram(
     "gateway_check_seconds", "Time spent checking one file",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
@@ -31,4 +35,5 @@ APPLICATIONS = Counter("gateway_application_transitions_total", "Application sta
 WEB_LOGINS = Counter("gateway_web_logins_total", "Staff login attempts", ["result"])
 # Computed at scrape time by the web node's /metrics (gateway/web/routes/ops.py).
 OLDEST_UNANSWERED_AGE = Gauge("gateway_oldest_unanswered_file_age_seconds", "Age of the oldest received file not yet answered (0: none)")
+INTERNAL_ERROR_FILES = Gauge("gateway_internal_error_files", "Request files answered with SYS-001 (could not be checked), not voided")
 SPOOL_FREE_BYTES = Gauge("gateway_spool_free_bytes", "Free disk space of the file system holding each spool", ["spool"])

@@ -69,7 +69,7 @@ def build_workers(context: AppContext) -> list[Service]:
     spool = spool_paths(s)
     checker = Checker(s.paths.schemas, timezone=s.exchange.timezone, max_file_bytes=s.exchange.max_file_bytes)
     processor = Processor(context.sessions, checker, spool=spool, timezone=s.exchange.timezone,
-                          act_key=act_key(s), durable=s.sftp.durable)
+                          act_key=act_key(s), durable=s.sftp.durable, max_attempts=s.exchange.max_attempts)
     return [WorkerService(context.sessions, processor, spool, workers=s.exchange.workers,
                           poll_interval=s.exchange.poll_interval, lease_s=s.exchange.claim_lease,
                           rescan_interval=s.exchange.rescan_interval, quiet_period=s.exchange.watch_quiet_period,

@@ -7,6 +7,7 @@ about the runtime (a file that cannot be found, a claim lost, a void refused)::
     └── ExchangeError                EXC-*
         ├── FileMissing              EXC-FILE-MISSING: a registered file is in neither inbox nor archive
         ├── ClaimLost                EXC-CLAIM-LOST: another worker took over the file (lease lapsed)
+        ├── ChecksFailed             EXC-CHECKS-FAILED: the checks raised (retried, then SYS-001)
         └── VoidRefused              EXC-VOID-*: the file cannot be voided (not answered, already voided)
 """
 
@@ -31,6 +32,12 @@ class ClaimLost(ExchangeError):
     """The worker's claim on a file lapsed and another worker took the file over."""
 
     code = "EXC-CLAIM-LOST"
+
+
+class ChecksFailed(ExchangeError):
+    """The checks of a file failed with an internal error; the attempt is retried, then answered SYS-001."""
+
+    code = "EXC-CHECKS-FAILED"
 
 
 class VoidRefused(ExchangeError):

@@ -1,7 +1,8 @@
 """The stateful rules' view of a provider's earlier files, answered from the database.
 
 :class:`DatabaseHistory` implements :class:`gateway.exchange.model.History`. Voided files
-count for nothing; purged files still count (their rows keep hashes, ``IdFichier``, sequence
+count for nothing, and a file answered with SYS-001 (never checked) is no DOUBLON source;
+purged files still count (their rows keep hashes, ``IdFichier``, sequence
 numbers and the keyed act hashes). A worker passes ``before_id`` (the file's own row id) so
 that the file never sees itself or anything received after it: re-checking a file after a
 crash gives the same outcome. ``gateway validate`` leaves it None (every stored file counts).
@@ -22,9 +23,10 @@ from pathlib import Path
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.exchange.messages import INTERNAL_ERROR
 from gateway.exchange.model import ActKey, EarlierFile, FileStatus, Mode
 from gateway.store.files import make_folder
-from gateway.store.models.exchange import AcceptedAct, RequestFile
+from gateway.store.models.exchange import AcceptedAct, RequestFile, RequestFinding
 
 #: statuses that use up a sequence number and an IdFichier, and whose acts count for DUP-002
 COUNTING_STATUSES = (FileStatus.ACCEPTE.value, FileStatus.PARTIELLEMENT_ACCEPTE.value)
@@ -86,7 +88,10 @@ class DatabaseHistory:
 
     def identical_file(self, provider_code: str, sha256: str) -> EarlierFile | None:
         query = self._counted(select(RequestFile.name, RequestFile.received_at), provider_code)
-        query = query.where(RequestFile.sha256 == sha256).order_by(RequestFile.id).limit(1)
+        # A file the gateway could not check (SYS-001) was never judged: the same bytes may come again.
+        unchecked = select(RequestFinding.id).where(RequestFinding.request_file_id == RequestFile.id,
+                                                    RequestFinding.code == INTERNAL_ERROR).exists()
+        query = query.where(RequestFile.sha256 == sha256, ~unchecked).order_by(RequestFile.id).limit(1)
         with self._sessions() as session:
             row = session.execute(query).first()
         return EarlierFile(name=row.name, received_at=row.received_at) if row else None

@@ -32,7 +32,8 @@ class MemoryHistory:
 
     def identical_file(self, provider_code: str, sha256: str) -> EarlierFile | None:
         for outcome in self.outcomes:
-            if outcome.received.provider_code == provider_code and outcome.received.sha256 == sha256:
+            if outcome.received.provider_code == provider_code and outcome.received.sha256 == sha256 \
+                    and outcome.internal_error is None:  # a file that could not be checked may come again
                 return EarlierFile(outcome.received.name, outcome.received.received_at)
         return self.base.identical_file(provider_code, sha256)
 

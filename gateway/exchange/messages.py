@@ -15,13 +15,20 @@ from gateway.exchange.model import Finding, Severity
 
 @dataclass(frozen=True)
 class Entry:
-    """One code: its stage, severity and message templates (``str.format`` fields)."""
+    """One code: its stage, severity and message templates (``str.format`` fields).
 
-    stage: int
+    ``stage`` is the number of section 4's stage, or ``"any"`` for SYS-001, which no stage
+    gives: the gateway itself does, when it could not check the file.
+    """
+
+    stage: int | str
     severity: Severity
     fr: str
     en: str
 
+
+#: the file could not be checked (spec section 4 has no code for it; the response stays valid)
+INTERNAL_ERROR = "SYS-001"
 
 F, E, W, I = Severity.FATAL, Severity.ERREUR, Severity.AVERTISSEMENT, Severity.INFO
 
@@ -103,6 +110,13 @@ CATALOGUE: dict[str, Entry] = {
                      "The same act ({value}) for this matricule is already in record {earlier} of this file."),
     "DUP-002": Entry(5, E, "Le même acte ({value}) pour ce matricule a déjà été accepté dans un fichier de production antérieur.",
                      "The same act ({value}) for this matricule was already accepted in an earlier production file."),
+    # Not in section 4: the gateway's own failure, answered rather than retried for ever.
+    INTERNAL_ERROR: Entry("any", F, "Le fichier n'a pas pu être contrôlé à cause d'une erreur interne de la passerelle ; "
+                          "la caisse a été alertée. Une fois le problème corrigé et annoncé par la caisse, vous pourrez "
+                          "renvoyer ce même fichier sans le modifier : il ne sera pas traité comme un doublon.",
+                          "The file could not be checked because of an internal error of the gateway; the fund has "
+                          "been alerted. Once it has told you the problem is fixed, you may send this same file "
+                          "again unchanged: it will not be treated as a duplicate."),
 }
 
 

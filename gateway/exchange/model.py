@@ -126,6 +126,8 @@ class Outcome:
     duplicate_of: EarlierFile | None = None
     amount_received: Decimal | None = None
     amount_accepted: Decimal | None = None
+    #: set when the checks failed (the file gets SYS-001): what failed, for staff, never for the response
+    internal_error: str | None = None
 
     @property
     def accepted_records(self) -> tuple[RecordResult, ...]:

@@ -5,6 +5,11 @@ stage 0 looks at its name and size; then one streaming pass hands each element u
 root (the header, each record, anything else) to the stages in order, and the element is
 dropped as soon as they are done with it; then each stage gives its verdict in order and
 the first FATAL one ends the checks. Thread-safe: the stages of one check are its own.
+
+Nothing a stage raises leaves :meth:`Checker.check`: an unexpected exception (a bug, a library
+failing on a hostile file, a database error in the history) becomes the outcome of
+:func:`internal_error_outcome` (SYS-001), which the worker retries a few times before it
+answers with it (gateway/exchange/processing.py).
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
+from gateway.exchange.faults import fault_raise
+from gateway.exchange.messages import INTERNAL_ERROR, finding
 from gateway.exchange.model import FileStatus, History, Outcome, Received, RecordStatus, Severity
 from gateway.exchange.references import ReferenceStore
 from gateway.exchange.stages.base import Context, Stage
@@ -24,11 +31,32 @@ from gateway.exchange.stages.name import CheckName
 from gateway.exchange.stages.parse import ParseXml
 from gateway.exchange.stages.records import CheckRecords
 from gateway.exchange.stages.schema import ValidateSchema
-from gateway.exchange.xmlsafe import (MAX_TEXT_BYTES, READ_CHUNK, CountingReader, XmlProblem, element_limits_problem,
-                                      iter_top_level, limits_problem, line_of, open_events, syntax_problem)
+from gateway.exchange.xmlsafe import (MAX_TEXT_BYTES, READ_CHUNK, CountingReader, XmlProblem, dtd_problem,
+                                      element_limits_problem, iter_top_level, limits_problem, line_of, open_events,
+                                      syntax_problem)
+from gateway.logs import get_logger
 
 EXCHANGE_STAGES: tuple[type[Stage], ...] = (CheckName, ParseXml, ValidateSchema, CheckHeader, CheckRecords,
                                             CheckHistory)
+#: longest description of an internal error kept for staff (exception type and message)
+MAX_ERROR_CHARS = 500
+
+log = get_logger(__name__)
+
+
+def internal_error_outcome(received: Received, error: str) -> Outcome:
+    """The outcome of a file that could not be checked: REJETE with SYS-001 alone.
+
+    Nothing else is said (no mode, convention, IdFichier or sequence), so the response is the
+    same whichever attempt or process gives it.
+    """
+    return Outcome(received=received, status=FileStatus.REJETE, file_findings=(finding(INTERNAL_ERROR),),
+                   internal_error=error[:MAX_ERROR_CHARS])
+
+
+def describe(exc: BaseException) -> str:
+    """``Type: message`` of an exception, cut to MAX_ERROR_CHARS (for logs, audit and the outcome)."""
+    return f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
 
 
 class Checker:
@@ -47,7 +75,18 @@ class Checker:
         self.references = ReferenceStore(self.schemas_dir)
 
     def check(self, received: Received, history: History) -> Outcome:
-        """Runs every stage on ``received`` and returns its outcome (never raises on content)."""
+        """Runs every stage on ``received`` and returns its outcome; never raises.
+
+        An exception inside a stage gives :func:`internal_error_outcome` (logged with its
+        traceback); the caller tells it by ``outcome.internal_error``.
+        """
+        try:
+            return self._check(received, history)
+        except Exception as exc:  # noqa: BLE001 - whatever a stage raises becomes a finding
+            log.exception("the checks failed", file=received.name, provider=received.provider_code)
+            return internal_error_outcome(received, describe(exc))
+
+    def _check(self, received: Received, history: History) -> Outcome:
         context = Context(received=received, history=history, references=self.references.current(),
                           timezone=self.timezone, max_file_bytes=self.max_file_bytes)
         stages = [stage() for stage in EXCHANGE_STAGES]
@@ -57,6 +96,7 @@ class Checker:
                 return _outcome(context, reached_records=False)
             if context.fatal(stage.number):
                 return _outcome(context, reached_records=False)
+        fault_raise("in_checks")
         _document_pass(context, stages[1:])
         for stage in stages:
             stage.end(context)
@@ -107,6 +147,9 @@ def _document_pass(context: Context, stages: list[Stage]) -> None:
     events = open_events(reader, tags)
     try:
         for element in iter_top_level(events):
+            if context.root is None and (problem := dtd_problem(element)) is not None:
+                context.xml_problem = problem  # nothing of a document with a DTD is looked at
+                return
             root = element.getparent()
             context.root = root
             texts = long_texts_possible()
@@ -121,6 +164,9 @@ def _document_pass(context: Context, stages: list[Stage]) -> None:
             root.remove(element)
         root = events.root
         if root is not None:
+            if (problem := dtd_problem(root)) is not None:
+                context.xml_problem = problem
+                return
             context.root = root
             texts = long_texts_possible()
             for stray in list(root):
@@ -130,8 +176,6 @@ def _document_pass(context: Context, stages: list[Stage]) -> None:
             if root.text is not None and len(root.text) > MAX_TEXT_BYTES // 4 \
                     and len(root.text.encode("utf-8")) > MAX_TEXT_BYTES:
                 context.xml_problem = XmlProblem("XML-003", "a text node over 10 MiB", line_of(root))
-            if root.getroottree().docinfo.doctype:
-                context.xml_problem = XmlProblem("XML-002", "DOCTYPE declaration", 1, None)
     except etree.XMLSyntaxError as exc:
         context.xml_problem = syntax_problem(exc)
     finally:
@@ -142,16 +186,18 @@ def _wellformed_pass(context: Context) -> None:
     """Stage 1 alone (no schema applies): every element is dropped as soon as it ends."""
     events = open_events(context.received.path, None)
     try:
+        first = True
         for element in iter_top_level(events, every_depth=True):
-            problem = element_limits_problem(element)
+            problem = (dtd_problem(element) if first else None) or element_limits_problem(element)
+            first = False
             if problem is not None:
                 context.xml_problem = problem
                 return
             element.clear(keep_tail=False)
             while element.getprevious() is not None:
                 del element.getparent()[0]
-        if events.root is not None and events.root.getroottree().docinfo.doctype:
-            context.xml_problem = XmlProblem("XML-002", "DOCTYPE declaration", 1, None)
+        if events.root is not None and (problem := dtd_problem(events.root)) is not None:
+            context.xml_problem = problem
     except etree.XMLSyntaxError as exc:
         context.xml_problem = syntax_problem(exc)
 

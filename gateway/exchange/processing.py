@@ -13,6 +13,11 @@ had never stopped:
 4. One transaction records the outcome, the findings, the forwarded records and the keyed
    act hashes, and sets ANSWERED, on condition that the claim is still this worker's.
 
+A file that keeps failing (its checks raise, or the process dies while it is in hand) must not
+hold its provider's queue for ever: attempts are counted in its row at each claim, and after
+``max_attempts`` failed ones :meth:`Processor.give_up` answers it with SYS-001 (REJETE), alerts
+staff (audit event ``exchange.internal_error``, metric, /status) and the queue moves on.
+
 Fault points (gateway/exchange/faults.py) sit between the steps for the crash tests.
 """
 
@@ -29,15 +34,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway import metrics
 from gateway.clock import Clock, SystemClock
+from gateway.exchange.answered import outcome_of_response
 from gateway.exchange.claims import Claim
-from gateway.exchange.errors import ClaimLost, FileMissing
+from gateway.exchange.errors import ChecksFailed, ClaimLost, FileMissing
 from gateway.exchange.faults import fault_point
 from gateway.exchange.forwarding import cents, forward, insert_rows
 from gateway.exchange.history import COUNTING_STATUSES, DatabaseHistory
 from gateway.exchange.model import Mode, Outcome, Received
+from gateway.exchange.pipeline import MAX_ERROR_CHARS, describe, internal_error_outcome
 from gateway.exchange.response import render_response
 from gateway.exchange.spool import SpoolPaths, move_durably
 from gateway.logs import get_logger
+from gateway.store import audit
 from gateway.store.db import transaction
 from gateway.store.files import TEMP_PREFIX, atomic_write, fsync_dir, make_folder
 from gateway.store.models.exchange import AcceptedAct, FileState, RequestFile, RequestFinding
@@ -70,7 +78,9 @@ class Processor:
     """Takes a claimed file through its way; shared by the worker threads of a process."""
 
     def __init__(self, sessions: sessionmaker[Session], checker, *, spool: SpoolPaths,  # noqa: ANN001
-                 timezone: str, act_key: bytes, clock: Clock | None = None, durable: bool = True) -> None:
+                 timezone: str, act_key: bytes, clock: Clock | None = None, durable: bool = True,
+                 max_attempts: int = 3) -> None:
+        self._max_attempts = max(1, max_attempts)
         self._sessions = sessions
         self._checker = checker
         self._spool = spool
@@ -96,12 +106,18 @@ class Processor:
                                   file_id=claim.file_id, provider=claim.provider_code) from None
         return ref
 
-    def check(self, claim: Claim, ref: str) -> tuple[Outcome, float]:
-        """Runs the checks; returns the outcome and the seconds they took."""
-        received = Received(
+    def _received(self, claim: Claim, ref: str) -> Received:
+        return Received(
             name=claim.name, provider_code=claim.provider_code, profession=claim.profession,
             received_at=claim.received_at, size=claim.size, sha256=claim.sha256, path=self._spool.resolve(ref),
         )
+
+    def check(self, claim: Claim, ref: str) -> tuple[Outcome, float]:
+        """Runs the checks; returns the outcome and the seconds they took.
+
+        The outcome of checks that failed has ``internal_error`` set (see :meth:`process`).
+        """
+        received = self._received(claim, ref)
         history = DatabaseHistory(self._sessions, act_key=self._act_key, before_id=claim.file_id)
         started = time.perf_counter()
         outcome = self._checker.check(received, history)
@@ -142,10 +158,13 @@ class Processor:
                     fsync_dir(outbox.parent)
         return _read_processed_at(data), existed
 
-    def commit(self, claim: Claim, outcome: Outcome, *, processed_at: dt.datetime, check_seconds: float) -> int:
+    def commit(self, claim: Claim, outcome: Outcome, *, processed_at: dt.datetime, check_seconds: float | None,
+               alert: dict | None = None) -> int:
         """Records the outcome and sets ANSWERED in one transaction; returns records forwarded.
 
-        Raises :class:`ClaimLost` (and changes nothing) when the claim is no longer this worker's.
+        ``alert`` (given up on the file) is the detail of the ``exchange.internal_error`` audit
+        event written in the same transaction. Raises :class:`ClaimLost` (and changes nothing)
+        when the claim is no longer this worker's.
         """
         now = self._clock.now()
         with transaction(self._sessions) as session:
@@ -156,8 +175,14 @@ class Processor:
             row.processed_at, row.check_seconds = processed_at, check_seconds
             row.state, row.answered_at, row.lease_until = FileState.ANSWERED.value, now, None
             self._add_findings(session, claim.file_id, outcome)
+            if alert is not None:
+                audit.record(session, actor="system", action="exchange.internal_error", target_type="request_file",
+                             target_id=str(claim.file_id), outcome="answered", provider=claim.provider_code,
+                             file=claim.name, **alert)
             forwarded = 0
-            if outcome.mode == Mode.PRODUCTION and outcome.status.value in COUNTING_STATUSES:
+            # records is None only for a response given up on (not known: nothing to forward)
+            if outcome.mode == Mode.PRODUCTION and outcome.status.value in COUNTING_STATUSES \
+                    and outcome.records is not None:
                 forwarded = forward(session, file_id=claim.file_id, provider_code=claim.provider_code,
                                     file_name=claim.name, outcome=outcome, now=now)
                 self._add_acts(session, claim, outcome)
@@ -168,12 +193,78 @@ class Processor:
     # ------------------------------------------------------------------ the whole way
 
     def process(self, claim: Claim) -> Processed:
-        """Takes ``claim`` from wherever it stopped to ANSWERED."""
+        """Takes ``claim`` from wherever it stopped to ANSWERED, or gives up on it.
+
+        A failed attempt raises (the worker releases the claim and the file is retried) until
+        the ``max_attempts``-th, which answers with SYS-001 instead; a claim beyond
+        ``max_attempts`` means the earlier attempts ended without even raising (the process
+        died in them), so it is answered with SYS-001 at once, without running the checks again.
+        """
+        if claim.attempts > self._max_attempts:
+            return self.give_up(claim, error=f"{claim.attempts - 1} attempts ended without an answer "
+                                             "(the process stopped or lost its claim while checking)",
+                                may_resume=claim.attempts == self._max_attempts + 1)
+        try:
+            return self._process(claim)
+        except ClaimLost:
+            raise
+        except Exception as exc:
+            if claim.attempts < self._max_attempts:
+                metrics.PROCESSING_FAILURES.labels(action="retry").inc()
+                raise
+            log.exception("processing failed again: answering SYS-001", file_id=claim.file_id,
+                          provider=claim.provider_code, file=claim.name, attempt=claim.attempts)
+            error = exc.message if isinstance(exc, ChecksFailed) else describe(exc)
+            return self.give_up(claim, error=error)
+
+    def give_up(self, claim: Claim, *, error: str, may_resume: bool = False) -> Processed:
+        """Answers ``claim`` with SYS-001 (REJETE) and alerts staff; the provider's queue moves on.
+
+        Repeatable like the other steps. A response an earlier attempt already wrote is final:
+        the checks once succeeded, so with ``may_resume`` (the first claim beyond the attempts)
+        the file is finished the normal way once more; failing that, the response is kept and
+        the row records what it says (its records cannot be forwarded from a response: the
+        audit event says how many were accepted, for staff to hand on).
+        """
+        try:
+            ref = self.archive(claim)
+        except FileMissing:  # answered all the same: the row holds name, size and hash
+            ref = SpoolPaths.archive_ref(claim.provider_code, claim.file_id, claim.name, claim.received_at)
+        received = self._received(claim, ref)
+        archived = self._spool.archived_response(ref, claim.file_id, claim.response_name)
+        answered, accepted = outcome_of_response(archived.read_bytes(), received) if archived.exists() else (None, 0)
+        if answered is not None and may_resume:
+            try:
+                return self._process(claim)
+            except ClaimLost:
+                raise
+            except Exception:
+                log.exception("finishing an answered file failed again: recording its response as it is",
+                              file_id=claim.file_id, provider=claim.provider_code, file=claim.name)
+        outcome = answered or internal_error_outcome(received, error)
+        processed_at, existed = self.respond(claim, ref, outcome)  # an existing response is kept
+        alert = {"attempts": claim.attempts, "error": error[:MAX_ERROR_CHARS], "response_existed": existed}
+        if answered is not None:
+            alert.update(status=answered.status.value, records_not_forwarded=accepted)
+        forwarded = self.commit(claim, outcome, processed_at=processed_at, check_seconds=None, alert=alert)
+        metrics.PROCESSING_FAILURES.labels(action="answered").inc()
+        metrics.RESPONSES.labels(convention=outcome.convention or "", status=outcome.status.value).inc()
+        for finding in outcome.file_findings:
+            metrics.REJECTIONS.labels(code=finding.code, severity=finding.severity.value).inc()
+        log.error("given up on a file: staff must look at it", file_id=claim.file_id, provider=claim.provider_code,
+                  file=claim.name, attempts=claim.attempts, status=outcome.status.value, error=alert["error"],
+                  response_existed=existed)
+        return Processed(file_id=claim.file_id, status=outcome.status.value, response=claim.response_name,
+                         forwarded=forwarded, response_existed=existed)
+
+    def _process(self, claim: Claim) -> Processed:
         fault_point("after_claim")
         ref = self.archive(claim)
         fault_point("after_move")
         outcome, seconds = self.check(claim, ref)
         metrics.CHECK_DURATION.observe(seconds)
+        if outcome.internal_error is not None:
+            raise ChecksFailed(outcome.internal_error, file_id=claim.file_id, provider=claim.provider_code)
         fault_point("after_check")
         processed_at, existed = self.respond(claim, ref, outcome)
         if not existed:

@@ -1,7 +1,8 @@
 """Reading request XML safely: no DTD, no entities, no network, bounded, UTF-8 only.
 
-:func:`prolog_problem` looks at the first bytes before any parser does (encoding and DTD:
-XML-001 and XML-002, so a DTD is never even parsed); :func:`iter_top_level` streams the
+:func:`prolog_problem` reads the prolog before any parser does (encoding and DTD: XML-001
+and XML-002, so a DTD is never even parsed), chunk by chunk, however long its comments are;
+:func:`dtd_problem` is the second line, asked at the pass's first element; :func:`iter_top_level` streams the
 children of the root element with lxml configured defensively; :func:`syntax_problem` turns
 lxml's error into the XML-001 / XML-003 it stands for, and :func:`limits_problem` applies the
 bounds of XML-003 to each element as it passes: nesting deeper than 256 elements, a text
@@ -35,8 +36,10 @@ _DEEPER_THAN_USUAL = etree.XPath("*/*/*/*/*[1]")
 #: candidates for MAX_TEXT_BYTES: a UTF-8 character takes at most 4 bytes
 _LONG_TEXT = etree.XPath("(descendant-or-self::*/text() | descendant-or-self::*/@*)[string-length(.) > $n]")
 _BOMS = {b"\xef\xbb\xbf": "utf-8", b"\xfe\xff": "utf-16", b"\xff\xfe": "utf-16", b"\x00\x00\xfe\xff": "utf-32"}
-_DECL = re.compile(rb"<\?xml\s+version\s*=\s*(['\"])[^'\"]*\1(\s+encoding\s*=\s*(['\"])([^'\"]*)\3)?")
-_SKIP = re.compile(rb"\s+|<!--.*?-->|<\?.*?\?>", re.S)
+_SPACE = b" \t\r\n"
+_NAME = re.compile(rb"[A-Za-z]+")
+#: longest value of the XML declaration kept to be judged (a real one is "UTF-8"; "1.0")
+MAX_DECLARATION_VALUE = 256
 
 
 @dataclass(frozen=True)
@@ -49,40 +52,184 @@ class XmlProblem:
     column: int | None = None
 
 
-def _position(data: bytes, offset: int) -> tuple[int, int]:
-    line = data.count(b"\n", 0, offset) + 1
-    return line, offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+class _Prolog:
+    """The bytes of a file before its root element, read chunk by chunk with their position.
+
+    Holds at most one chunk and a few bytes more, whatever the length of what it skips, and
+    counts lines and columns (in bytes, from 1) of what it has consumed.
+    """
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+        self._buffer = b""
+        self._at = 0
+        self._eof = False
+        self.line = 1
+        self._line_start = 0  # offset of the current line's start, relative to the buffer
+        self._consumed = 0    # bytes dropped from the front of the buffer
+
+    def _fill(self) -> bool:
+        """Reads one more chunk; False at the end of the file."""
+        if self._eof:
+            return False
+        chunk = self._handle.read(READ_CHUNK)
+        if not chunk:
+            self._eof = True
+            return False
+        # Drop what is consumed, so the buffer never grows beyond a chunk and a tail.
+        self._buffer = self._buffer[self._at:] + chunk
+        self._consumed += self._at
+        self._line_start -= self._at
+        self._at = 0
+        return True
+
+    def available(self, count: int) -> bytes:
+        """Up to ``count`` bytes from the current position, reading more if needed."""
+        while len(self._buffer) - self._at < count and self._fill():
+            pass
+        return self._buffer[self._at:self._at + count]
+
+    def startswith(self, token: bytes) -> bool:
+        return self.available(len(token)) == token
+
+    def advance(self, count: int) -> None:
+        """Consumes ``count`` bytes (already available), counting the lines they end."""
+        end = self._at + count
+        newlines = self._buffer.count(b"\n", self._at, end)
+        if newlines:
+            self.line += newlines
+            self._line_start = self._buffer.rfind(b"\n", self._at, end) + 1
+        self._at = end
+
+    def skip_space(self) -> None:
+        while self.available(1):
+            buffer, start = self._buffer, self._at
+            end = start
+            while end < len(buffer) and buffer[end] in _SPACE:
+                end += 1
+            self.advance(end - start)
+            if end < len(buffer):
+                return
+
+    def skip_past(self, terminator: bytes) -> bool:
+        """Consumes everything up to and including ``terminator``; False when the file ends first."""
+        keep = len(terminator) - 1
+        while True:
+            found = self._buffer.find(terminator, self._at)
+            if found >= 0:
+                self.advance(found + len(terminator) - self._at)
+                return True
+            self.advance(max(0, len(self._buffer) - keep - self._at))
+            if not self._fill():
+                return False
+
+    def read_until(self, stop: bytes, limit: int) -> tuple[bytes, bool]:
+        """Consumes bytes up to one of ``stop`` (not included); keeps at most ``limit`` of them.
+
+        Returns what was kept and whether a stop byte was reached before the end of the file.
+        """
+        kept = b""
+        while True:
+            buffer, start = self._buffer, self._at
+            end = start
+            while end < len(buffer) and buffer[end] not in stop:
+                end += 1
+            if len(kept) <= limit:
+                kept += buffer[start:min(end, start + limit + 1 - len(kept))]
+            self.advance(end - start)
+            if end < len(buffer):
+                return kept, True
+            if not self._fill():
+                return kept, False
+
+    @property
+    def column(self) -> int:
+        return self._at - self._line_start + 1
+
+    def restart_columns(self) -> None:
+        """Counts columns from the current position (after a byte-order mark)."""
+        self._line_start = self._at
 
 
-def prolog_problem(head: bytes) -> XmlProblem | None:
-    """XML-001 for a non-UTF-8 encoding, XML-002 for a DOCTYPE, from the file's first bytes."""
+def _declaration(prolog: _Prolog) -> XmlProblem | None:
+    """XML-001 for an encoding other than UTF-8 in the XML declaration (``<?xml`` consumed).
+
+    Reads the pseudo-attributes one by one, however much white space lies between them; leaves
+    anything malformed to the parser (XML-001 in its words) and stops after ``?>``.
+    """
+    while True:
+        prolog.skip_space()
+        name = _NAME.match(prolog.available(16))
+        if name is None:
+            break
+        prolog.advance(name.end())
+        prolog.skip_space()
+        if not prolog.startswith(b"="):
+            break
+        prolog.advance(1)
+        prolog.skip_space()
+        quote = prolog.available(1)
+        if quote not in (b"'", b'"'):
+            break
+        prolog.advance(1)
+        line, column = prolog.line, prolog.column
+        value, closed = prolog.read_until(b"'\"", MAX_DECLARATION_VALUE)
+        if not closed:
+            return None
+        prolog.advance(1)
+        if name.group() == b"encoding" and value.decode("ascii", "replace").lower() != "utf-8":
+            return XmlProblem("XML-001", f"encoding {value.decode('ascii', 'replace')!r} is declared; only UTF-8 is accepted",
+                              line, column)
+    prolog.skip_past(b"?>")
+    return None
+
+
+def prolog_problem(handle: BinaryIO) -> XmlProblem | None:
+    """XML-001 for a non-UTF-8 encoding, XML-002 for a DOCTYPE, from the file's prolog.
+
+    Reads from ``handle`` (at the file's start) up to the first thing that is neither the XML
+    declaration, a comment, a processing instruction nor white space, so a DOCTYPE is found
+    wherever the prolog puts it, after any amount of comments; memory stays at one chunk.
+    """
+    prolog = _Prolog(handle)
+    head = prolog.available(4)
     for bom, name in sorted(_BOMS.items(), key=lambda item: -len(item[0])):
         if head.startswith(bom):
             if name != "utf-8":
                 return XmlProblem("XML-001", f"the file is encoded in {name.upper()}, not UTF-8", 1, 1)
-            head = head[len(bom):]
+            prolog.advance(len(bom))
+            prolog.restart_columns()  # columns count from after the byte-order mark
+            head = prolog.available(4)
             break
     if head[:4] in (b"\x00\x00\x00<", b"<\x00\x00\x00") or head[:2] in (b"\x00<", b"<\x00"):
         return XmlProblem("XML-001", "the file is encoded in UTF-16 or UTF-32, not UTF-8", 1, 1)
-    declaration = _DECL.match(head)
-    offset = 0
-    if declaration:
-        encoding = declaration.group(4)
-        if encoding is not None and encoding.decode("ascii", "replace").lower() != "utf-8":
-            line, column = _position(head, declaration.start(4))
-            return XmlProblem("XML-001", f"encoding {encoding.decode('ascii', 'replace')!r} is declared; only UTF-8 is accepted",
-                              line, column)
-        offset = declaration.end()
-        end = head.find(b"?>", offset)
-        offset = end + 2 if end >= 0 else offset
+    start = prolog.available(6)
+    if start[:5] == b"<?xml" and start[5:6] in (b" ", b"\t", b"\r", b"\n"):
+        prolog.advance(5)
+        problem = _declaration(prolog)
+        if problem is not None:
+            return problem
     while True:
-        skipped = _SKIP.match(head, offset)
-        if not skipped:
-            break
-        offset = skipped.end()
-    if head.startswith(b"<!DOCTYPE", offset):
-        line, column = _position(head, offset)
-        return XmlProblem("XML-002", "DOCTYPE declaration", line, column)
+        prolog.skip_space()
+        if prolog.startswith(b"<!--"):
+            prolog.advance(4)
+            if not prolog.skip_past(b"-->"):
+                return None
+        elif prolog.startswith(b"<?"):
+            prolog.advance(2)
+            if not prolog.skip_past(b"?>"):
+                return None
+        elif prolog.startswith(b"<!DOCTYPE"):
+            return XmlProblem("XML-002", "DOCTYPE declaration", prolog.line, prolog.column)
+        else:
+            return None
+
+
+def dtd_problem(element: etree._Element) -> XmlProblem | None:
+    """XML-002 when the parser met a DTD before ``element`` (a second line behind :func:`prolog_problem`)."""
+    docinfo = element.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        return XmlProblem("XML-002", "DOCTYPE declaration")
     return None
 
 

@@ -18,16 +18,19 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.exchange.messages import INTERNAL_ERROR
 from gateway.host_checks import host_checks
 from gateway.store import schema
 from gateway.store.files import make_folder
-from gateway.store.models.exchange import FileState, RequestFile
+from gateway.store.models.exchange import FileState, RequestFile, RequestFinding
 from gateway.store.models.sftp import SftpSession
 
 #: a received file older than this with nothing in progress means the workers are not running
 STALE_QUEUE_SECONDS = 300
 #: an SFTP session row not refreshed for this long belongs to a node that died (3 heartbeats)
 SFTP_SESSION_STALE = dt.timedelta(seconds=45)
+#: a file answered with SYS-001 (could not be checked) keeps /status at "warn" this long
+INTERNAL_ERROR_WINDOW = dt.timedelta(days=7)
 
 
 class CheckResult(StrEnum):
@@ -102,6 +105,36 @@ def check_workers(sessions: sessionmaker[Session], now: dt.datetime) -> Check:
     return Check("workers", CheckResult.OK, "queue moving")
 
 
+def _answered_with_internal_error():  # noqa: ANN202 - a SQLAlchemy condition
+    return select(RequestFinding.id).where(RequestFinding.request_file_id == RequestFile.id,
+                                           RequestFinding.code == INTERNAL_ERROR).exists()
+
+
+def internal_error_files(session: Session, since: dt.datetime | None = None) -> int:
+    """Files answered with SYS-001 (not voided), answered since ``since`` if given."""
+    query = select(func.count()).select_from(RequestFile).where(_answered_with_internal_error(),
+                                                                RequestFile.voided_at.is_(None))
+    if since is not None:
+        query = query.where(RequestFile.answered_at >= since)
+    return session.scalar(query) or 0
+
+
+def check_internal_errors(sessions: sessionmaker[Session], now: dt.datetime) -> Check:
+    """Files the gateway could not check: answered with SYS-001 lately, or failing and retried now."""
+    try:
+        with sessions() as session:
+            answered = internal_error_files(session, now - INTERNAL_ERROR_WINDOW)
+            retried = session.scalar(select(func.count()).select_from(RequestFile).where(
+                RequestFile.state != FileState.ANSWERED, RequestFile.attempts > 1)) or 0
+    except Exception as exc:  # noqa: BLE001
+        return Check("internal errors", CheckResult.FAIL, type(exc).__name__)
+    if not answered and not retried:
+        return Check("internal errors", CheckResult.OK, "none")
+    return Check("internal errors", CheckResult.WARN,
+                 f"{answered} file(s) answered SYS-001 in {INTERNAL_ERROR_WINDOW.days} days (audit: "
+                 f"exchange.internal_error); {retried} file(s) being retried")
+
+
 def check_sftp_sessions(sessions: sessionmaker[Session], now: dt.datetime) -> Check:
     """Live SFTP sessions across every node (rows whose node's heartbeat is recent)."""
     try:
@@ -136,6 +169,7 @@ def all_checks(engine: Engine, sessions: sessionmaker[Session], folders: dict[st
     checks.append(check_sftp_sessions(sessions, now))
     checks.append(check_workers(sessions, now))
     checks += [Check(name, CheckResult(result), detail) for name, result, detail in host_checks(folders)]
+    checks.append(check_internal_errors(sessions, now))
     return checks
 
 

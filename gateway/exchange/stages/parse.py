@@ -10,9 +10,6 @@ from gateway.exchange.messages import finding
 from gateway.exchange.stages.base import Context, StageBase
 from gateway.exchange.xmlsafe import prolog_problem
 
-#: enough for any prolog a request file has: the DOCTYPE must come before the root element
-HEAD_BYTES = 1 << 16
-
 
 class ParseXml(StageBase):
     """Stage 1: XML-001 (not UTF-8, not well-formed), XML-002 (DTD), XML-003 (limits)."""
@@ -21,8 +18,7 @@ class ParseXml(StageBase):
 
     def begin(self, context: Context) -> None:
         with context.received.path.open("rb") as handle:
-            head = handle.read(HEAD_BYTES)
-        problem = prolog_problem(head)
+            problem = prolog_problem(handle)
         if problem is not None:
             context.xml_problem = problem
             self.end(context)

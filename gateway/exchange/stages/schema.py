@@ -98,7 +98,7 @@ class ValidateSchema(StageBase):
         self._cut = False
         self._state = "start"  # start -> header -> records
         self._order_broken = False
-        self._ids: set[int] = set()
+        self._ids: set[str] = set()
         self._references: set[str] = set()
         self._schema: etree.XMLSchema | None = None
         self._root_problem: Finding | None = None
@@ -176,11 +176,15 @@ class ValidateSchema(StageBase):
     def _identity(self, element: etree._Element) -> None:
         raw_id, reference = element.get("id"), element.get("reference")
         tag = element.tag
-        if raw_id is not None and raw_id.strip().isdigit() and int(raw_id) > 0:
-            if int(raw_id) in self._ids:
-                self._error(f"Element '{tag}': Duplicate key-sequence ['{int(raw_id)}'] in unique identity-constraint "
+        # Compared as integers, as the schema compares xs:positiveInteger values, but as digit
+        # strings without leading zeros: int() refuses more than 4,300 digits, and an id may be
+        # megabytes long.
+        number = raw_id.strip().lstrip("0") if raw_id is not None and raw_id.strip().isdigit() else ""
+        if number:
+            if number in self._ids:
+                self._error(f"Element '{tag}': Duplicate key-sequence ['{number}'] in unique identity-constraint "
                             f"'{{{self._ns}}}idUnique'.", line_of(element), spec_path(element, self._position) + "/@id", raw_id)
-            self._ids.add(int(raw_id))
+            self._ids.add(number)
         if reference is not None:
             if reference in self._references:
                 self._error(f"Element '{tag}': Duplicate key-sequence ['{reference}'] in unique identity-constraint "

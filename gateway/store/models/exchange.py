@@ -119,7 +119,8 @@ class RequestFinding(Base):
     position: Mapped[int] = mapped_column(Integer)
     #: the record's position in the file (1-based); None for a file-level finding
     record_position: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    record_id: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    #: the record's ``id`` attribute: an xs:positiveInteger, of any length (exchange_0003)
+    record_id: Mapped[str | None] = mapped_column(Text, nullable=True)
     code: Mapped[str] = mapped_column(String(20), index=True)
     severity: Mapped[str] = mapped_column(String(16))
     line: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -147,8 +148,8 @@ class ForwardedRecord(Base):
     id_fichier: Mapped[str] = mapped_column(String(36))
     #: the record's position in the file (1-based)
     record_position: Mapped[int] = mapped_column(Integer)
-    #: the record's ``id`` attribute
-    record_id: Mapped[str] = mapped_column(String(20))
+    #: the record's ``id`` attribute: an xs:positiveInteger, of any length (exchange_0003)
+    record_id: Mapped[str] = mapped_column(Text)
     reference: Mapped[str] = mapped_column(String(35))
     #: None once purged
     matricule: Mapped[str | None] = mapped_column(String(13), nullable=True)

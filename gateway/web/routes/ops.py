@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from gateway import metrics
 from gateway.web.app import render, state
 from gateway.web.auth import session_token
-from gateway.web.health import CheckResult, all_checks, free_bytes, oldest_unanswered, overall
+from gateway.web.health import CheckResult, all_checks, free_bytes, internal_error_files, oldest_unanswered, overall
 from gateway.web.staff import session_user
 
 router = APIRouter(tags=["operations"])
@@ -58,6 +58,7 @@ def metrics_endpoint(request: Request) -> Response:
     now = web.clock.now()
     with web.sessions() as session:
         oldest = oldest_unanswered(session)
+        metrics.INTERNAL_ERROR_FILES.set(internal_error_files(session))
     metrics.OLDEST_UNANSWERED_AGE.set(max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
     for name, folder in (("inbox", web.config.inbox), ("outbox", web.config.outbox), ("data", web.config.data),
                          ("providers", web.config.providers)):

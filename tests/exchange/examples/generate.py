@@ -60,6 +60,10 @@ def examples() -> Iterator[tuple[str, list[tuple[str, bytes]]]]:
     yield "XML-001-not-well-formed", [(name(), kine().replace(b"</Matricule>", b"</Matricul>", 1))]
     yield "XML-001-latin-1", [(name(), kine().replace(b'encoding="UTF-8"', b'encoding="ISO-8859-1"'))]
     yield "XML-002-dtd", [(name(), kine().replace(b"<Facturation", b'<!DOCTYPE Facturation [<!ENTITY e "x">]>\n<Facturation', 1))]
+    yield "XML-002-late-doctype", [(name(), kine().replace(
+        b"<Facturation", b"<!--" + b" padding " * 8000 + b"-->\n"
+        b'<!DOCTYPE Facturation [<!ENTITY logiciel "KineSoft">]>\n<Facturation', 1).replace(
+        b'nom="KineSoft"', b'nom="&logiciel;"', 1).replace(b"<Matricule>", b"<Matricule>&logiciel;", 1))]
     yield "XML-003-depth", [(name(), kine().replace(b"<Matricule>", b"<a>" * 260 + b"</a>" * 260 + b"<Matricule>", 1))]
     yield "XSD-001-schema", [(name(), kine().replace(f"<Matricule>{KINE.matricule}".encode(), b"<Matricule>18931201057", 1)
                               .replace(b'reference="INV-000001"', b'reference="INV 000001"'))]
