@@ -7,7 +7,9 @@ flush, no commit. Unset (the normal case) :func:`fault_point` costs one dictiona
 
 Points, in the order a file meets them (gateway/exchange/processing.py): ``after_claim``,
 ``after_move``, ``after_check``, ``after_archive_response``, ``after_response``,
-``before_commit``, ``after_commit``.
+``before_commit``, ``after_commit``; and in the broker publisher
+(gateway/exchange/forwarding/publisher.py) ``publisher_after_confirm``, between a message's
+confirm and the mark that it was sent.
 """
 
 from __future__ import annotations

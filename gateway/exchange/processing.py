@@ -10,8 +10,9 @@ had never stopped:
 3. The response is written once, to the archive (temp, fsync, link: never replaced), then
    linked into ``outbox/<code>/`` under its fixed name (never replaced either). A response
    that already exists is kept as it is; its ``traiteLe`` is read back for the database.
-4. One transaction records the outcome, the findings, the forwarded records and the keyed
-   act hashes, and sets ANSWERED, on condition that the claim is still this worker's.
+4. One transaction records the outcome, the findings, the forwarded records (with their
+   broker outbox rows when a broker is configured) and the keyed act hashes, and sets
+   ANSWERED, on condition that the claim is still this worker's.
 
 Fault points (gateway/exchange/faults.py) sit between the steps for the crash tests.
 """
@@ -70,7 +71,8 @@ class Processor:
     """Takes a claimed file through its way; shared by the worker threads of a process."""
 
     def __init__(self, sessions: sessionmaker[Session], checker, *, spool: SpoolPaths,  # noqa: ANN001
-                 timezone: str, act_key: bytes, clock: Clock | None = None, durable: bool = True) -> None:
+                 timezone: str, act_key: bytes, clock: Clock | None = None, durable: bool = True,
+                 outbox: bool = False) -> None:
         self._sessions = sessions
         self._checker = checker
         self._spool = spool
@@ -78,6 +80,8 @@ class Processor:
         self._act_key = act_key
         self._clock = clock or SystemClock()
         self._durable = durable
+        #: a broker is configured: forwarded records also go to its outbox, in the same transaction
+        self._outbox = outbox
 
     # ------------------------------------------------------------------ steps
 
@@ -159,7 +163,7 @@ class Processor:
             forwarded = 0
             if outcome.mode == Mode.PRODUCTION and outcome.status.value in COUNTING_STATUSES:
                 forwarded = forward(session, file_id=claim.file_id, provider_code=claim.provider_code,
-                                    file_name=claim.name, outcome=outcome, now=now)
+                                    file_name=claim.name, outcome=outcome, now=now, outbox_rows=self._outbox)
                 self._add_acts(session, claim, outcome)
             fault_point("before_commit")
         fault_point("after_commit")
