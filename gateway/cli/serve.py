@@ -10,6 +10,7 @@ import typer
 from gateway.accounts.demo import ensure_demo_accounts
 from gateway.cli import applications as _applications
 from gateway.cli import exchange as _exchange
+from gateway.cli import forwarded as _forwarded
 from gateway.cli import sftp as _sftp
 from gateway.cli import web as _web
 from gateway.cli.context import AppContext, ConfigOption, app_context
@@ -31,20 +32,29 @@ ROLE_BUILDERS: dict[str, Builder] = {
     # the watcher role watches both drop folders: the inbox spool and the mail drop
     "watcher": _together(_exchange.build_watcher, _applications.build_maildrop),
     "web": _web.build_services,
+    # pushes forwarded records to the broker; in the default set only when one is configured
+    "publisher": _forwarded.build_publisher,
 }
 ROLES = tuple(ROLE_BUILDERS)
 
 
+def default_roles(context: AppContext) -> list[str]:
+    """The roles of a plain ``gateway serve``: all, the publisher only when a broker is set."""
+    return [r for r in ROLES if r != "publisher" or _forwarded.publishing(context.settings)]
+
+
 def serve(
-    role: Annotated[str, typer.Option(help="Comma-separated subset of sftp,worker,watcher,web.")] = ",".join(ROLES),
+    role: Annotated[str, typer.Option(help=f"Comma-separated subset of {','.join(ROLES)} (default: all; "
+                                           "publisher only when forwarding.amqp_url is set).")] = "",
     config: ConfigOption = None,
 ) -> None:
     """Runs the gateway until SIGINT/SIGTERM, then finishes in-flight work and exits."""
     roles = [r.strip() for r in role.split(",") if r.strip()]
     unknown = [r for r in roles if r not in ROLES]
-    if unknown or not roles:
+    if unknown or (role.strip() and not roles):
         raise UsageError(f"unknown role(s) {', '.join(unknown) or '(none)'}: choose among {', '.join(ROLES)}")
     context = app_context(config, actor="system")
+    roles = roles or default_roles(context)
     context.accounts.sync_mirror()
     _applications.build_applications(context).register_missing_providers()
     if context.settings.demo.enabled:
