@@ -16,6 +16,7 @@ queue bound to it with the binding key. Routing keys are ``<type>.<convention>.<
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -25,6 +26,11 @@ import pika
 import pika.exceptions
 
 from gateway.exchange.errors import ExchangeError
+
+
+# pika logs every failed connection attempt at ERROR; the publisher logs one warning per
+# failure with the same text and its retry delay, so pika's own lines would only repeat it.
+logging.getLogger("pika").setLevel(logging.CRITICAL)
 
 
 class BrokerUnavailable(ExchangeError):

@@ -15,9 +15,12 @@ from collections import defaultdict
 
 import jsonschema
 import pytest
+import structlog
+import typer
 from sqlalchemy import func, select
 
 from gateway.cli.forwarded import republish as republish_command
+from gateway.cli.forwarded import status as status_command
 from gateway.clock import utcnow
 from gateway.config_check import check_settings
 from gateway.errors import UsageError
@@ -37,6 +40,15 @@ from tests.support import GATEWAY, clean_env, free_port, run_gateway, wait_until
 
 RECORD_SCHEMA = json.loads((REPO / "schemas" / "forwarded-record-1.0.json").read_text())
 WITHDRAWAL_SCHEMA = json.loads((REPO / "schemas" / "forwarded-withdrawal-1.0.json").read_text())
+
+
+@pytest.fixture
+def quiet_cli(monkeypatch, request) -> None:
+    """Commands called in this process drop their log lines instead of pointing the process's
+    logging at this test's captured stderr (closed after the test); defaults come back after."""
+    monkeypatch.setattr("gateway.cli.context.configure_logging",
+                        lambda *args, **kwargs: structlog.configure(logger_factory=structlog.ReturnLoggerFactory()))
+    request.addfinalizer(structlog.reset_defaults)
 
 
 def forward_all(runtime) -> None:
@@ -243,7 +255,7 @@ def test_a_void_while_records_are_in_flight_names_them_in_the_withdrawal(runtime
     assert withdrawal["ids"] == [c.forwarded_record_id for c in claimed]
 
 
-def test_republish_replays_records_from_an_id_with_their_message_ids(project, runtime, rabbitmq):
+def test_republish_replays_records_from_an_id_with_their_message_ids(project, runtime, rabbitmq, quiet_cli):
     workload(runtime, files=1)
     publisher(runtime, rabbitmq)
     wait_until(lambda: unsent(runtime) == 0, timeout_s=30)
@@ -263,7 +275,8 @@ def test_republish_replays_records_from_an_id_with_their_message_ids(project, ru
     assert all(m.body == originals[m.message_id] for m in replayed)
 
 
-def test_status_and_metrics_show_the_backlog_and_an_unreachable_broker(project, runtime, tmp_path):
+def test_status_and_metrics_show_the_backlog_and_an_unreachable_broker(project, runtime, tmp_path, capsys,
+                                                                      quiet_cli):
     from tests.web.conftest import start_site
 
     workload(runtime, files=1, records=1)
@@ -276,6 +289,11 @@ def test_status_and_metrics_show_the_backlog_and_an_unreachable_broker(project, 
                                   .where(PublisherStatus.last_error_at.is_not(None)))
 
     wait_until(failing, timeout_s=30)
+    with pytest.raises(typer.Exit) as exited:  # gateway forwarded status: exit 1 on a problem
+        status_command(json_output=True, config=project.config)
+    # the publisher thread's log lines share this test's stdout: take the command's own line
+    said = json.loads(next(line for line in capsys.readouterr().out.splitlines() if line.startswith('{"unsent"')))
+    assert exited.value.exit_code == 1 and "unreachable" in said["problem"] and said["unsent"] == unsent(runtime)
     site, service = start_site(tmp_path / "site", project.database_url)
     try:
         with site.client() as client:
