@@ -114,6 +114,24 @@ class ExchangeSettings:
 
 
 @dataclass(frozen=True)
+class ForwardingSettings:
+    """Pushing forwarded records to the back office's message broker (AMQP 0-9-1, RabbitMQ)."""
+
+    amqp_url: str = setting("", "Broker URL, amqp://user:password@host:5672/vhost (amqps:// for TLS). Empty: no push; the back office pulls (gateway forwarded export, GET /api/v1/forwarded). Set: records go through the outbox and `gateway serve` runs the publisher role.")
+    exchange: str = setting("gateway.forwarded", "Durable topic exchange the gateway declares and publishes to; routing keys <type>.<convention>.<provider> (record.KINE.45001237, withdrawal.LAB.31000425).")
+    queue: str = setting("gateway.forwarded", "Durable queue the gateway declares and binds to the exchange. Empty: none; the back office declares and binds its own (a message nothing is bound for is not marked sent).")
+    binding_key: str = setting("#", "Binding key of the queue on the exchange (# takes every message).")
+    batch_size: int = setting(100, "Outbox messages a publisher claims at a time (one provider's, in order).", "messages")
+    claim_lease: float = setting(30.0, "A publisher's claim on outbox messages lapses this long after its last renewal (a dead publisher's messages are then taken over).", "seconds")
+    poll_interval: float = setting(1.0, "How often an idle publisher looks for new messages.", "seconds")
+    retry_initial: float = setting(1.0, "First wait after the broker failed; doubled after each failure.", "seconds")
+    retry_max: float = setting(60.0, "Longest wait between attempts while the broker is down.", "seconds")
+    connect_timeout: float = setting(10.0, "Time allowed to connect to the broker.", "seconds")
+    heartbeat: int = setting(30, "AMQP heartbeat: a silent connection is taken for dead after two of them.", "seconds")
+    blocked_timeout: float = setting(60.0, "A broker that blocks publishers (memory or disk alarm) longer than this is treated as down.", "seconds")
+
+
+@dataclass(frozen=True)
 class IntakeSettings:
     """Provider-code applications and their documents."""
 
@@ -200,6 +218,7 @@ class Settings:
     sftp: SftpSettings = field(default_factory=SftpSettings)
     web: WebSettings = field(default_factory=WebSettings)
     exchange: ExchangeSettings = field(default_factory=ExchangeSettings)
+    forwarding: ForwardingSettings = field(default_factory=ForwardingSettings)
     intake: IntakeSettings = field(default_factory=IntakeSettings)
     mail: MailSettings = field(default_factory=MailSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)

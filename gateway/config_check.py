@@ -116,6 +116,7 @@ def check_settings(settings: Settings, roles: Collection[str] = ()) -> list[str]
     for label, value in positive.items():
         if value <= 0:
             problems.append(f"{label}: must be greater than 0, got {value}")
+    problems += _forwarding_problems(settings)
     if settings.sftp.processes < 0:
         problems.append(f"sftp.processes: must be 0 (one per core) or more, got {settings.sftp.processes}")
     if settings.processes.workers < 0:
@@ -172,3 +173,28 @@ def check_modes(settings: Settings) -> list[str]:
     if not scan.complete:
         warnings.append(f"(stopped after {len(scan.found)}; there may be more)")
     return warnings
+def _forwarding_problems(settings: Settings) -> list[str]:
+    """The broker settings (section ``forwarding``)."""
+    problems: list[str] = []
+    forwarding = settings.forwarding
+    if forwarding.amqp_url:
+        url = urlparse(forwarding.amqp_url)
+        if url.scheme not in {"amqp", "amqps"} or not url.hostname:
+            problems.append("forwarding.amqp_url: expected amqp://user:password@host:5672/vhost (or amqps://), "
+                            "got a URL without that form")
+        if not forwarding.exchange.strip():
+            problems.append("forwarding.exchange: a name is required when forwarding.amqp_url is set")
+    for label, value in (("forwarding.batch_size", forwarding.batch_size),
+                         ("forwarding.claim_lease", forwarding.claim_lease),
+                         ("forwarding.poll_interval", forwarding.poll_interval),
+                         ("forwarding.retry_initial", forwarding.retry_initial),
+                         ("forwarding.connect_timeout", forwarding.connect_timeout),
+                         ("forwarding.blocked_timeout", forwarding.blocked_timeout)):
+        if value <= 0:
+            problems.append(f"{label}: must be greater than 0, got {value}")
+    if forwarding.retry_max < forwarding.retry_initial:
+        problems.append(f"forwarding.retry_max: must be at least forwarding.retry_initial ({forwarding.retry_initial}), "
+                        f"got {forwarding.retry_max}")
+    if forwarding.heartbeat < 0:
+        problems.append(f"forwarding.heartbeat: must be 0 (none) or more, got {forwarding.heartbeat}")
+    return problems

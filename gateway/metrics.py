@@ -37,3 +37,6 @@ WEB_LOGINS = Counter("gateway_web_logins_total", "Staff login attempts", ["resul
 OLDEST_UNANSWERED_AGE = Gauge("gateway_oldest_unanswered_file_age_seconds", "Age of the oldest received file not yet answered (0: none)")
 INTERNAL_ERROR_FILES = Gauge("gateway_internal_error_files", "Request files answered with SYS-001 (could not be checked), not voided")
 SPOOL_FREE_BYTES = Gauge("gateway_spool_free_bytes", "Free disk space of the file system holding each spool", ["spool"])
+FORWARDING_UNSENT = Gauge("gateway_forwarding_unsent_messages", "Messages in the broker outbox not yet confirmed by the broker")
+FORWARDING_OLDEST_UNSENT_AGE = Gauge("gateway_forwarding_oldest_unsent_age_seconds", "Age of the oldest unsent broker message (0: none)")
+FORWARDING_BROKER_FAILING = Gauge("gateway_forwarding_broker_failing", "1 while a live publisher's last attempt to reach the broker failed")

@@ -21,6 +21,7 @@ from gateway.cli import applications as applications_cli
 from gateway.cli import client as client_cli
 from gateway.cli import core as core_cli
 from gateway.cli import exchange as exchange_cli
+from gateway.cli import forwarded as forwarded_cli
 from gateway.cli import intake as intake_cli
 from gateway.cli import purge as purge_cli
 from gateway.cli import serve as serve_cli
@@ -45,7 +46,7 @@ def root(ctx: typer.Context, config: ConfigOption = None) -> None:
     ctx.obj = {"config": config}
 
 
-for module in (core_cli, accounts_cli, serve_cli, sftp_cli, validate_cli, exchange_cli, intake_cli,
+for module in (core_cli, accounts_cli, serve_cli, sftp_cli, validate_cli, exchange_cli, forwarded_cli, intake_cli,
                applications_cli, purge_cli, web_cli, client_cli):
     module.register(app)
 

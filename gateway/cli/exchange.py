@@ -1,7 +1,7 @@
-"""Commands and services of the exchange runtime: forwarded export, void, workers, watcher.
+"""Commands and services of the exchange runtime: void, workers, watcher.
 
-- ``gateway forwarded export [--since ID] [--format csv|jsonl]``: accepted records for the back
-  office, read-only, ids above ``--since`` (exclusive), in id order.
+(``gateway forwarded ...`` and the publisher role are in gateway/cli/forwarded.py.)
+
 - ``gateway exchange void FILE_NAME --provider CODE --reason TEXT``: spec/exchange.md section 9.
 
 The helpers :func:`spool_paths`, :func:`act_key` and :func:`database_history` turn settings
@@ -12,27 +12,18 @@ web role) use them too.
 from __future__ import annotations
 
 import getpass
-import sys
-from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from gateway.cli.context import AppContext, ConfigOption, app_context
 from gateway.config import Settings
-from gateway.exchange.forwarding import export_records, render_export
 from gateway.exchange.history import DatabaseHistory, load_act_key
 from gateway.exchange.spool import SpoolPaths
 from gateway.exchange.void import void_file
 from gateway.service import Service
 
-forwarded_app = typer.Typer(help="Accepted records handed on to the back office.", no_args_is_help=True)
 exchange_app = typer.Typer(help="Request files: correcting and keeping.", no_args_is_help=True)
-
-
-class ExportFormat(StrEnum):
-    csv = "csv"
-    jsonl = "jsonl"
 
 
 # ----------------------------------------------------------------------- settings -> values
@@ -69,7 +60,8 @@ def build_workers(context: AppContext) -> list[Service]:
     spool = spool_paths(s)
     checker = Checker(s.paths.schemas, timezone=s.exchange.timezone, max_file_bytes=s.exchange.max_file_bytes)
     processor = Processor(context.sessions, checker, spool=spool, timezone=s.exchange.timezone,
-                          act_key=act_key(s), durable=s.sftp.durable, max_attempts=s.exchange.max_attempts)
+                          act_key=act_key(s), durable=s.sftp.durable, max_attempts=s.exchange.max_attempts,
+                          outbox=bool(s.forwarding.amqp_url.strip()))
     return [WorkerService(context.sessions, processor, spool, workers=s.exchange.workers,
                           poll_interval=s.exchange.poll_interval, lease_s=s.exchange.claim_lease,
                           rescan_interval=s.exchange.rescan_interval, quiet_period=s.exchange.watch_quiet_period,
@@ -86,30 +78,6 @@ def build_watcher(context: AppContext) -> list[Service]:
 
 
 # ----------------------------------------------------------------------- commands
-
-
-@forwarded_app.command("export")
-def export(
-    since: Annotated[int, typer.Option(help="Only records with an id above this one (exclusive).", min=0)] = 0,
-    format: Annotated[ExportFormat, typer.Option("--format", help="csv (with a header line) or jsonl.")] = ExportFormat.csv,  # noqa: A002
-    config: ConfigOption = None,
-) -> None:
-    """Writes accepted records to standard output, oldest first; changes nothing."""
-    context = app_context(config)
-    for chunk in render_export(_pages(context, since), format.value):
-        sys.stdout.write(chunk)
-    sys.stdout.flush()
-
-
-def _pages(context: AppContext, since: int, page: int = 5000):  # noqa: ANN202 - an iterator of records
-    """Every record above ``since``, read a page at a time (memory stays bounded)."""
-    while True:
-        with context.sessions() as session:
-            records = export_records(session, since=since, limit=page)
-        yield from records
-        if len(records) < page:
-            return
-        since = records[-1].id
 
 
 @exchange_app.command("void")
@@ -137,5 +105,4 @@ def _operator() -> str:
 
 def register(app: typer.Typer) -> None:
     """Adds this area's commands to the root app."""
-    app.add_typer(forwarded_app, name="forwarded")
     app.add_typer(exchange_app, name="exchange")

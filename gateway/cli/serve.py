@@ -19,6 +19,7 @@ import typer
 from gateway.accounts.demo import ensure_demo_accounts
 from gateway.cli import applications as _applications
 from gateway.cli import exchange as _exchange
+from gateway.cli import forwarded as _forwarded
 from gateway.cli import sftp as _sftp
 from gateway.cli import web as _web
 from gateway.cli.context import AppContext, ConfigOption, app_context
@@ -46,6 +47,8 @@ ROLE_BUILDERS: dict[str, Builder] = {
     # the watcher role watches both drop folders: the inbox spool and the mail drop
     "watcher": _together(_exchange.build_watcher, _applications.build_maildrop),
     "web": _web.build_services,
+    # pushes forwarded records to the broker; in the default set only when one is configured
+    "publisher": _forwarded.build_publisher,
 }
 ROLES = tuple(ROLE_BUILDERS)
 
@@ -107,10 +110,16 @@ def prepare(context: AppContext) -> None:
                   flush=True)
 
 
+def default_roles(settings: Settings) -> list[str]:
+    """The roles of a plain ``gateway serve``: all, the publisher only when a broker is set."""
+    return [r for r in ROLES if r != "publisher" or _forwarded.publishing(settings)]
+
+
 def _roles(role: str) -> list[str]:
+    """The roles named by ``--role`` (empty: none named, the default set applies)."""
     roles = [r.strip() for r in role.split(",") if r.strip()]
     unknown = [r for r in roles if r not in ROLES]
-    if unknown or not roles:
+    if unknown or (role.strip() and not roles):
         raise UsageError(f"unknown role(s) {', '.join(unknown) or '(none)'}: choose among {', '.join(ROLES)}")
     return roles
 
@@ -122,7 +131,8 @@ def _check_limit_roles(settings: Settings) -> None:
 
 
 def serve(
-    role: Annotated[str, typer.Option(help=f"Comma-separated subset of {','.join(ROLES)}.")] = ",".join(ROLES),
+    role: Annotated[str, typer.Option(help=f"Comma-separated subset of {','.join(ROLES)} (default: all; "
+                                           "publisher only when forwarding.amqp_url is set).")] = "",
     single_process: Annotated[bool, typer.Option(
         "--single-process", help="Run the roles in this one process: no supervisor, no per-role limits.")] = False,
     run_prepare: Annotated[bool, typer.Option(
@@ -139,6 +149,7 @@ def serve(
         die_with_parent(child.supervisor_pid)  # first: nothing may outlive the supervisor
     context = app_context(config, actor="system")
     settings = context.settings
+    roles = roles or default_roles(settings)
     _check_limit_roles(settings)
     if child is not None and len(roles) == 1:
         applied = apply_limits(role_limits(settings, roles[0]))

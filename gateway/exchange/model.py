@@ -94,6 +94,76 @@ class EarlierFile:
     received_at: dt.datetime
 
 
+#: separators of a packed RecordDetail: XML 1.0 forbids both characters, so no value holds them
+_FIELD, _ITEM = "\x1f", "\x1e"
+
+
+@dataclass(frozen=True, slots=True)
+class ActDetail:
+    """One act of an accepted record as forwarded: what was billed and at which tariff.
+
+    Text as written in the file (dates ISO, amounts as decimal strings); ``unit_tariff`` is the
+    nomenclature's tariff applied on the act date; ``performer`` is DIET's performing dietitian.
+    """
+
+    code: str
+    date: str
+    quantity: int
+    unit_tariff: str
+    amount: str
+    performer: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordDetail:
+    """What the back office needs of an accepted record beyond its ids: prescription, acts.
+
+    Captured by stage 4 while the record is parsed (PRODUCTION files only), so forwarding
+    never reads the request file again. ``sampled_at`` and ``sampling_place`` are LAB's
+    ``Prelevement``; ``sessions_prescribed`` is KINE's ``NombreSeancesPrescrites``.
+
+    A file may hold 100,000 records: between the stages and the forwarding a detail travels
+    packed into one string (:meth:`pack`, :meth:`unpack`), a third of the size of objects.
+    """
+
+    physician: str
+    prescribed_on: str
+    acts: tuple[ActDetail, ...]
+    nomenclature: str
+    sessions_prescribed: int | None = None
+    sampled_at: str | None = None
+    sampling_place: str | None = None
+
+    def pack(self) -> str:
+        """The one-string form (what :attr:`RecordResult.detail` holds)."""
+        return pack_detail(self.physician, self.prescribed_on, self.sessions_prescribed, self.sampled_at,
+                           self.sampling_place, self.nomenclature,
+                           [(a.code, a.date, a.quantity, a.unit_tariff, a.amount, a.performer) for a in self.acts])
+
+    @classmethod
+    def unpack(cls, packed: str) -> RecordDetail:
+        """The detail packed by :meth:`pack` or :func:`pack_detail`."""
+        head, *items = packed.split(_ITEM)
+        physician, prescribed, sessions, sampled, place, nomenclature = head.split(_FIELD)
+        acts = []
+        for item in items:
+            code, date, quantity, tariff, amount, performer = item.split(_FIELD)
+            acts.append(ActDetail(code, date, int(quantity), tariff, amount, performer or None))
+        return cls(physician, prescribed, tuple(acts), nomenclature, int(sessions) if sessions else None,
+                   sampled or None, place or None)
+
+
+def pack_detail(physician: str, prescribed_on: str, sessions_prescribed: int | None, sampled_at: str | None,
+                sampling_place: str | None, nomenclature: str,
+                acts: list[tuple[str, str, int, str, str, str | None]]) -> str:
+    """A :class:`RecordDetail` packed without building it; ``acts`` as (code, date, quantity,
+    unit tariff, amount, performer)."""
+    head = _FIELD.join((physician, prescribed_on, "" if sessions_prescribed is None else str(sessions_prescribed),
+                        sampled_at or "", sampling_place or "", nomenclature))
+    return _ITEM.join([head, *(f"{c}{_FIELD}{d}{_FIELD}{q}{_FIELD}{t}{_FIELD}{m}{_FIELD}{p or ''}"
+                               for c, d, q, t, m, p in acts)])
+
+
 @dataclass(frozen=True, slots=True)
 class RecordResult:
     """A record of a file that reached stage 4, in file order."""
@@ -108,6 +178,8 @@ class RecordResult:
     acts: tuple[ActKey, ...] = ()
     #: the line the record starts on
     line: int | None = None
+    #: what forwarding hands on, packed (RecordDetail.unpack); accepted records of PRODUCTION files only
+    detail: str | None = None
 
 
 @dataclass(frozen=True)

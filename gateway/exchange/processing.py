@@ -10,8 +10,9 @@ had never stopped:
 3. The response is written once, to the archive (temp, fsync, link: never replaced), then
    linked into ``outbox/<code>/`` under its fixed name (never replaced either). A response
    that already exists is kept as it is; its ``traiteLe`` is read back for the database.
-4. One transaction records the outcome, the findings, the forwarded records and the keyed
-   act hashes, and sets ANSWERED, on condition that the claim is still this worker's.
+4. One transaction records the outcome, the findings, the forwarded records (with their
+   broker outbox rows when a broker is configured) and the keyed act hashes, and sets
+   ANSWERED, on condition that the claim is still this worker's.
 
 A file that keeps failing (its checks raise, or the process dies while it is in hand) must not
 hold its provider's queue for ever: attempts are counted in its row at each claim, and after
@@ -79,7 +80,7 @@ class Processor:
 
     def __init__(self, sessions: sessionmaker[Session], checker, *, spool: SpoolPaths,  # noqa: ANN001
                  timezone: str, act_key: bytes, clock: Clock | None = None, durable: bool = True,
-                 max_attempts: int = 3) -> None:
+                 max_attempts: int = 3, outbox: bool = False) -> None:
         self._max_attempts = max(1, max_attempts)
         self._sessions = sessions
         self._checker = checker
@@ -88,6 +89,8 @@ class Processor:
         self._act_key = act_key
         self._clock = clock or SystemClock()
         self._durable = durable
+        #: a broker is configured: forwarded records also go to its outbox, in the same transaction
+        self._outbox = outbox
 
     # ------------------------------------------------------------------ steps
 
@@ -184,7 +187,7 @@ class Processor:
             if outcome.mode == Mode.PRODUCTION and outcome.status.value in COUNTING_STATUSES \
                     and outcome.records is not None:
                 forwarded = forward(session, file_id=claim.file_id, provider_code=claim.provider_code,
-                                    file_name=claim.name, outcome=outcome, now=now)
+                                    file_name=claim.name, outcome=outcome, now=now, outbox_rows=self._outbox)
                 self._add_acts(session, claim, outcome)
             fault_point("before_commit")
         fault_point("after_commit")

@@ -71,6 +71,8 @@ class Nomenclature:
 
     start: dt.date
     rows: Mapping[tuple[str, str], tuple[Tariff, ...]]
+    #: the list's published version (``version`` in versions.toml, else its first day), as forwarded
+    version: str = ""
 
     def lookup(self, convention: str, code: str, day: dt.date) -> tuple[bool, Tariff | None]:
         """(code known at all, row valid on ``day`` or None)."""
@@ -123,7 +125,7 @@ def _optional_date(text: str) -> dt.date | None:
     return dt.date.fromisoformat(text) if text.strip() else None
 
 
-def read_nomenclature(path: Path, start: dt.date) -> Nomenclature:
+def read_nomenclature(path: Path, start: dt.date, version: str = "") -> Nomenclature:
     """Reads one list (columns of spec/exchange.md section 8)."""
     rows: dict[tuple[str, str], list[Tariff]] = {}
     try:
@@ -138,7 +140,7 @@ def read_nomenclature(path: Path, start: dt.date) -> Nomenclature:
                 rows.setdefault((tariff.convention, tariff.code), []).append(tariff)
     except OSError as exc:
         raise ReferenceError_(f"cannot read {path}: {exc}", path=str(path)) from None
-    return Nomenclature(start, {key: tuple(value) for key, value in rows.items()})
+    return Nomenclature(start, {key: tuple(value) for key, value in rows.items()}, version or start.isoformat())
 
 
 def _target_namespace(path: Path) -> str:
@@ -172,7 +174,8 @@ def load_references(schemas_dir: Path) -> References:
         where = f"{registry.name} nomenclature[{i}]"
         if "file" not in entry or "from" not in entry:
             raise ReferenceError_(f"{where}: needs file and from")
-        lists.append(read_nomenclature(schemas_dir / entry["file"], _date(entry["from"], where)))
+        lists.append(read_nomenclature(schemas_dir / entry["file"], _date(entry["from"], where),
+                                       str(entry.get("version", ""))))
     if not versions or not lists:
         raise ReferenceError_(f"{registry} names no schema or no nomenclature")
     return References(tuple(versions), tuple(lists))

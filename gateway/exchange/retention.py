@@ -2,8 +2,8 @@
 
 Two years (``exchange.retention_days``) after receipt, an answered file's request and response
 (archive and outbox copies) are deleted, and the personal data kept about it is erased: the
-offending values of its findings (a MAT-* value is a matricule) and the matricules of its
-forwarded records. What later checks need stays in the row: SHA-256 (DOUBLON), ``IdFichier``,
+offending values of its findings (a MAT-* value is a matricule) and the matricules, prescriptions
+and acts of its forwarded records. What later checks need stays in the row: SHA-256 (DOUBLON), ``IdFichier``,
 sequence number, status, mode; and the keyed act hashes (DUP-002), which hold no matricule in
 clear. Files moved aside for operators are deleted after the same period.
 
@@ -100,7 +100,8 @@ def purge_exchange(sessions: sessionmaker[Session], *, spool: SpoolPaths, now: d
 
 def _erase(session: Session, ids: list[int], now: dt.datetime) -> None:
     session.execute(update(RequestFinding).where(RequestFinding.request_file_id.in_(ids)).values(value=None))
-    session.execute(update(ForwardedRecord).where(ForwardedRecord.request_file_id.in_(ids)).values(matricule=None))
+    session.execute(update(ForwardedRecord).where(ForwardedRecord.request_file_id.in_(ids))
+                    .values(matricule=None, detail=None))
     session.execute(update(RequestFile).where(RequestFile.id.in_(ids), RequestFile.collected_at.is_(None))
                     .values(collected_at=now))
     session.execute(update(RequestFile).where(RequestFile.id.in_(ids)).values(purged_at=now))

@@ -2,8 +2,9 @@
 
 A voided file counts for nothing afterwards: the history (gateway/exchange/history.py) leaves
 it out of DOUBLON, sequence numbers, IdFichier and DUP-002, and its forwarded records are
-withdrawn from the hand-off (the export no longer lists them). Its response stays where it
-is. ``gateway exchange void`` and the staff interface both call :func:`void_file`.
+withdrawn from the hand-off (the export no longer lists them; records not yet pushed to the
+broker never will be, and a withdrawal message follows those that were). Its response stays
+where it is. ``gateway exchange void`` and the staff interface both call :func:`void_file`.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def void_file(sessions: sessionmaker[Session], *, provider_code: str, file_name:
             raise VoidRefused(f"{row.name} is still being checked; void it once it is answered",
                               code="EXC-VOID-NOT-ANSWERED", file_id=row.id)
         row.voided_at, row.voided_by, row.void_reason = now, actor, reason
-        withdrawn = withdraw(session, row.id, now)
+        withdrawn = withdraw(session, row.id, now, reason=reason)
         audit.record(session, actor=actor, action="exchange.void", target_type="request_file",
                      target_id=str(row.id), address=address, provider=provider_code, name=row.name,
                      reason=reason, status=row.status, withdrawn_records=withdrawn)

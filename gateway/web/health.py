@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.exchange.messages import INTERNAL_ERROR
 from gateway.host_checks import host_checks
+from gateway.exchange.forwarding.monitor import forwarding_health
 from gateway.store import schema
 from gateway.store.files import make_folder
 from gateway.store.models.exchange import FileState, RequestFile, RequestFinding
@@ -146,6 +147,18 @@ def check_sftp_sessions(sessions: sessionmaker[Session], now: dt.datetime) -> Ch
     return Check("sftp sessions", CheckResult.OK, str(live))
 
 
+def check_forwarding(sessions: sessionmaker[Session], now: dt.datetime) -> Check:
+    """The push to the broker: backlog and the publishers' last view of the broker (any node)."""
+    try:
+        with sessions() as session:
+            health = forwarding_health(session, now)
+    except Exception as exc:  # noqa: BLE001
+        return Check("forwarding", CheckResult.FAIL, type(exc).__name__)
+    if health.problem:
+        return Check("forwarding", CheckResult.WARN, health.problem)
+    return Check("forwarding", CheckResult.OK, health.summary)
+
+
 def oldest_unanswered(session: Session) -> dt.datetime | None:
     """recuLe of the oldest file not yet answered, or None."""
     return session.scalar(select(func.min(RequestFile.received_at)).where(
@@ -170,6 +183,7 @@ def all_checks(engine: Engine, sessions: sessionmaker[Session], folders: dict[st
     checks.append(check_workers(sessions, now))
     checks += [Check(name, CheckResult(result), detail) for name, result, detail in host_checks(folders)]
     checks.append(check_internal_errors(sessions, now))
+    checks.append(check_forwarding(sessions, now))
     return checks
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 from lxml import etree
 
 from gateway.exchange.messages import CATALOGUE, finding
-from gateway.exchange.model import Finding, RecordResult
+from gateway.exchange.model import Finding, Mode, RecordResult, RecordStatus
 from gateway.exchange.rules.context import RuleContext
 from gateway.exchange.rules.record import read_record
 from gateway.exchange.rules.stage4 import RECORD_RULES, record_status, unique
 from gateway.exchange.stages.base import Context, StageBase
+from gateway.exchange.stages.capture import capture
 
 _ORDER = {code: index for index, code in enumerate(CATALOGUE)}
 
@@ -31,6 +32,7 @@ class CheckRecords(StageBase):
     def begin(self, context: Context) -> None:
         self._rules: RuleContext | None = None
         self._strings: dict[str, str] = {}
+        self._tariffs: dict[tuple[str, str], str] = {}
 
     def _rule_context(self, context: Context) -> RuleContext | None:
         header = context.header
@@ -60,7 +62,12 @@ class CheckRecords(StageBase):
                 findings.append(finding("DUP-001", line=record.line, path=record.path,
                                         value=f"{act.code} {act.date}", earlier=earlier))
         result = ordered(findings)
+        status = record_status(result)
+        # Forwarding's copy of the record, taken while it is parsed (the file is never read again).
+        detail = capture(record, rules, self._tariffs) \
+            if status != RecordStatus.REJETE and context.mode == Mode.PRODUCTION else None
         context.records.append(RecordResult(
-            position=position, id=record.id, reference=record.reference, status=record_status(result),
+            position=position, id=record.id, reference=record.reference, status=status,
             findings=result, matricule=record.matricule.text, amount=record.amount, acts=acts, line=record.line,
+            detail=detail,
         ))

@@ -5,12 +5,13 @@ Tables and the Alembic branch that creates them:
 - ``accounts``: providers, provider_keys (branch ``core``)
 - ``audit``: audit_events (branch ``core``)
 - ``exchange``: request files, findings, forwarded records (branch ``exchange``)
+- ``forwarding``: the outbox of the broker publisher and its status (branch ``exchange``)
 - ``intake``: applications, documents, status history, allocated codes (branch ``intake``)
 - ``sftp``: shared connection limits and bans (branch ``sftp``)
 - ``web``: staff accounts, API keys (branch ``web``)
 """
 
 from gateway.store.models.base import Base
-from gateway.store.models import accounts, audit, exchange, intake, sftp, web  # noqa: F401  (registers tables)
+from gateway.store.models import accounts, audit, exchange, forwarding, intake, sftp, web  # noqa: F401  (registers tables)
 
 __all__ = ["Base"]

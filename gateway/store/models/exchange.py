@@ -14,6 +14,8 @@ Tables:
 - ``forwarded_records``: the hand-off to the back office, one row per accepted record of a
   PRODUCTION file, written in the transaction that makes the file ANSWERED. Ids only increase
   and are never reused (AUTOINCREMENT on SQLite, a sequence on PostgreSQL).
+- ``forwarding_outbox`` and ``publisher_status`` (gateway/store/models/forwarding.py): the push
+  of forwarded records to a message broker.
 - ``accepted_acts``: keyed hashes (HMAC-SHA-256) of matricule, act code and act date of
   accepted records of PRODUCTION files, for DUP-002; they carry no personal data in clear and
   are kept after purge.
@@ -159,6 +161,12 @@ class ForwardedRecord(Base):
     forwarded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     #: set when the file was voided: the record is no longer exported
     withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    # -- whole records (exchange_0004): what the back office settles the record from
+    #: prescription and acts as JSON (gateway/exchange/forwarding/records.py); None once purged
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: the nomenclature the record was judged with (versions.toml)
+    nomenclature_version: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 class AcceptedAct(Base):

@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from gateway.web.api import applications, files, providers
+from gateway.web.api import applications, files, forwarded, providers
 
 router = APIRouter(prefix="/api/v1")
-for module in (files, applications, providers):
+for module in (files, forwarded, applications, providers):
     router.include_router(module.router)

@@ -1,9 +1,8 @@
-"""Request files, their findings, responses and voiding; forwarded records for the back office."""
+"""Request files, their findings, responses and voiding (forwarded records: forwarded.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,12 +10,12 @@ from fastapi.responses import FileResponse, Response
 from sqlalchemy import select
 
 from gateway.errors import NotFound
-from gateway.exchange.forwarding import euros, export_records
+from gateway.exchange.forwarding import euros
 from gateway.exchange.void import record_file_view, void_file
 from gateway.store.models.exchange import RequestFile, RequestFinding
 from gateway.web import filestore
 from gateway.web.api.common import ERRORS, MAX_LIMIT, READ, api_admin, api_reader
-from gateway.web.api.schemas import FileDetail, FileOut, FindingOut, ForwardedOut, Page, VoidIn, VoidOut
+from gateway.web.api.schemas import FileDetail, FileOut, FindingOut, Page, VoidIn, VoidOut
 from gateway.web.app import client_address, state
 from gateway.web.routes.files import MAX_ID, FileFilters, Id, filtered_query, load_file, roots
 from gateway.web.staff import ApiClient
@@ -96,13 +95,3 @@ def void(request: Request, file_id: Id, body: VoidIn, client: ApiClient = Depend
     result = void_file(web.sessions, provider_code=row.provider_code, file_id=file_id, reason=body.reason,
                        actor=client.actor, address=client_address(request), now=web.clock.now())
     return {"file_id": result.file_id, "withdrawn_records": result.withdrawn, "voided_at": result.voided_at}
-
-
-@router.get("/forwarded", response_model=Page[ForwardedOut], tags=["back office"],
-            summary="Accepted records handed on, by increasing id (withdrawn ones left out)")
-def forwarded(request: Request, after: After = 0, limit: Limit = 500,
-              client: ApiClient = Depends(api_reader)) -> dict:
-    with state(request).sessions() as session:
-        records = export_records(session, since=after, limit=limit + 1)
-    items = [asdict(r) for r in records[:limit]]
-    return {"items": items, "next_cursor": records[limit - 1].id if len(records) > limit else None}

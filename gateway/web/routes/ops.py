@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gateway import metrics
+from gateway.exchange.forwarding.monitor import forwarding_health
 from gateway.web.app import render, state
 from gateway.web.auth import session_token
 from gateway.web.health import CheckResult, all_checks, free_bytes, internal_error_files, oldest_unanswered, overall
@@ -59,7 +60,11 @@ def metrics_endpoint(request: Request) -> Response:
     with web.sessions() as session:
         oldest = oldest_unanswered(session)
         metrics.INTERNAL_ERROR_FILES.set(internal_error_files(session))
+        forwarding = forwarding_health(session, now)
     metrics.OLDEST_UNANSWERED_AGE.set(max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
+    metrics.FORWARDING_UNSENT.set(forwarding.unsent)
+    metrics.FORWARDING_OLDEST_UNSENT_AGE.set(forwarding.oldest_age_s)
+    metrics.FORWARDING_BROKER_FAILING.set(1 if forwarding.failing else 0)
     for name, folder in (("inbox", web.config.inbox), ("outbox", web.config.outbox), ("data", web.config.data),
                          ("providers", web.config.providers)):
         free = free_bytes(folder)
