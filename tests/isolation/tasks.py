@@ -43,3 +43,8 @@ def write_file(data: bytes, *, path: str) -> Output:
 def fail(data: bytes) -> Output:
     """Raises an unexpected exception."""
     raise ValueError("something unexpected")
+
+
+def size(data: bytes) -> Output:
+    """The size of the input (a round trip that sends a file and little back)."""
+    return Output(len(data))
