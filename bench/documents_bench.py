@@ -1,8 +1,11 @@
-"""Benchmark of the application document checks; prints a table, asserts nothing.
+"""Benchmark of the application document checks; prints tables, asserts nothing.
 
+- worker processes: a cold worker's start (what a plain spawn per call would cost), a warm
+  round trip with a small and a 20 MiB input, and a first-page preview;
 - throughput: documents checked per second (one thread) for 1-page and 50-page PDFs of
-  several producers, and for a 50-page scan;
-- hostile files: verdict, time and peak resident size of the check, each in a fresh
+  several producers, and for a 50-page scan, through a warm worker (``check_document``) and
+  with the content checks run in this process (the work alone);
+- hostile files: verdict, time and peak resident size of the content checks, each in a fresh
   interpreter (VmHWM, interpreter and libraries included).
 
 Run from the project root: ``.venv/bin/python bench/documents_bench.py [--seconds 3]``.
@@ -22,20 +25,54 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gateway.intake.documents import check_document  # noqa: E402
+from gateway.intake.documents.content import check_content  # noqa: E402
+from gateway.isolation import Isolation  # noqa: E402
+from gateway.web.thumbnails import first_page_png  # noqa: E402
 from tests.intake.documents import samples  # noqa: E402
 
 PROBE = ROOT / "tests" / "intake" / "documents" / "probe.py"
 LIMIT = 20 * 1024 * 1024
 
 
-def throughput(data: bytes, seconds: float) -> tuple[float, str]:
-    """Checks ``data`` repeatedly for about ``seconds``; returns (per second, verdict)."""
-    verdict = check_document(data, "bench.pdf", max_bytes=LIMIT)  # warm-up
+def rate(call, seconds: float) -> float:  # noqa: ANN001
+    """Calls ``call`` repeatedly for about ``seconds``; returns calls per second."""
+    call()  # warm-up
     count, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
-        check_document(data, "bench.pdf", max_bytes=LIMIT)
+        call()
         count += 1
-    return count / (time.perf_counter() - started), str(verdict.reason or verdict.verdict)
+    return count / (time.perf_counter() - started)
+
+
+def throughput(data: bytes, seconds: float, isolation: Isolation) -> tuple[float, float, str]:
+    """(isolated per second, in-process per second, verdict) for ``data``."""
+    verdict = check_document(data, "bench.pdf", max_bytes=LIMIT, isolation=isolation)
+    isolated = rate(lambda: check_document(data, "bench.pdf", max_bytes=LIMIT, isolation=isolation), seconds)
+    alone = rate(lambda: check_content(data), seconds)
+    return isolated, alone, str(verdict.reason or verdict.verdict)
+
+
+def workers(seconds: float) -> None:
+    """Cost of the worker processes themselves."""
+    starts = []
+    for _ in range(3):
+        pool = Isolation(workers=1)
+        started = time.perf_counter()
+        pool.run("tests.isolation.tasks:size", b"x")
+        starts.append(time.perf_counter() - started)
+        pool.close()
+    pool = Isolation(workers=1)
+    try:
+        print(f"{'worker process':44} {'ms':>8}")
+        print(f"{'cold start + first call (median of 3)':44} {1000 * sorted(starts)[1]:>8.1f}")
+        for label, data in (("warm round trip, 1 KiB", b"x" * 1024), ("warm round trip, 20 MiB", b"x" * LIMIT)):
+            per_second = rate(lambda data=data: pool.run("tests.isolation.tasks:size", data), seconds)
+            print(f"{label:44} {1000 / per_second:>8.2f}")
+        page = samples.fpdf_pdf(1)
+        per_second = rate(lambda: first_page_png(page, isolation=pool), seconds)
+        print(f"{'first-page preview (fpdf2, A4)':44} {1000 / per_second:>8.2f}")
+    finally:
+        pool.close()
 
 
 def hostile(name: str, data: bytes, folder: Path) -> dict:
@@ -61,10 +98,14 @@ def main() -> None:
         "Pillow scan, 50 pages": samples.image_scan_pdf(50),
         "owner-restricted, 1 page": samples.encrypted_pdf("", "owner"),
     }
-    print(f"{'document':28} {'size':>10} {'verdict':>12} {'docs/s':>9} {'ms/doc':>8}")
+    workers(args.seconds)
+    print()
+    isolation = Isolation(workers=1)
+    print(f"{'document':28} {'size':>10} {'verdict':>12} {'docs/s':>9} {'ms/doc':>8} {'in-process ms':>14}")
     for name, data in cases.items():
-        rate, verdict = throughput(data, args.seconds)
-        print(f"{name:28} {len(data):>10} {verdict:>12} {rate:>9.1f} {1000 / rate:>8.2f}")
+        isolated, alone, verdict = throughput(data, args.seconds, isolation)
+        print(f"{name:28} {len(data):>10} {verdict:>12} {isolated:>9.1f} {1000 / isolated:>8.2f} {1000 / alone:>14.2f}")
+    isolation.close()
 
     print()
     print(f"{'hostile file':32} {'size':>10} {'reason':>18} {'seconds':>8} {'peak MiB':>9} {'base MiB':>9}")

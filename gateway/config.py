@@ -142,6 +142,10 @@ class IntakeSettings:
     uploads_per_address_per_hour: int = setting(60, "Documents the public form accepts from one address per hour.")
     followup_days_after_close: int = setting(90, "Follow-up links stop working this long after the application is closed.", "days")
     retention_days: int = setting(730, "Documents and reports are deleted this long after the application is closed.", "days")
+    document_workers: int = setting(2, "Worker processes that read documents (checks, text for kind suggestions, previews) under the limits below; callers wait for a free one.")
+    document_memory_bytes: int = setting(1073741824, "Address space of one document worker process, interpreter and libraries included (about 100 MiB); a document that needs more is refused (pdf_trop_complexe) or gets a placeholder preview. At least 256 MiB.", "bytes")
+    document_cpu_seconds: float = setting(20.0, "CPU time one document check, text extraction or preview may use in its worker.", "seconds")
+    document_wall_seconds: float = setting(30.0, "How long the gateway waits for a document worker's answer (and for a free worker) before it kills the worker.", "seconds")
 
 
 @dataclass(frozen=True)

@@ -112,11 +112,17 @@ def check_settings(settings: Settings, roles: Collection[str] = ()) -> list[str]
         "processes.crash_loop_exits": settings.processes.crash_loop_exits,
         "processes.crash_loop_window": settings.processes.crash_loop_window,
         "processes.stop_timeout": settings.processes.stop_timeout,
+        "intake.document_workers": settings.intake.document_workers,
+        "intake.document_cpu_seconds": settings.intake.document_cpu_seconds,
+        "intake.document_wall_seconds": settings.intake.document_wall_seconds,
     }
     for label, value in positive.items():
         if value <= 0:
             problems.append(f"{label}: must be greater than 0, got {value}")
     problems += _forwarding_problems(settings)
+    if settings.intake.document_memory_bytes < 256 * 1024 * 1024:
+        problems.append("intake.document_memory_bytes: at least 268435456 (256 MiB: the worker's interpreter "
+                        f"and PDF libraries need about 100 MiB), got {settings.intake.document_memory_bytes}")
     if settings.sftp.processes < 0:
         problems.append(f"sftp.processes: must be 0 (one per core) or more, got {settings.sftp.processes}")
     if settings.processes.workers < 0:

@@ -30,6 +30,8 @@ CHECK_DURATION = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 
+ISOLATED_WORK = Counter("gateway_isolated_work_total", "Calls to document worker processes (checks, text, previews)",
+                        ["task", "result"])
 DOCUMENTS_CHECKED = Counter("gateway_documents_checked_total", "Application documents checked", ["verdict", "reason"])
 APPLICATIONS = Counter("gateway_application_transitions_total", "Application status changes", ["status"])
 WEB_LOGINS = Counter("gateway_web_logins_total", "Staff login attempts", ["result"])

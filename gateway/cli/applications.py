@@ -30,6 +30,15 @@ codes_app = typer.Typer(help="OCB provider codes allocated before the gateway (i
 # --------------------------------------------------------------------------- wiring
 
 
+def build_isolation(settings):  # noqa: ANN001, ANN201 - Settings -> Isolation, imported late
+    """The worker processes that read documents, with the limits of the settings."""
+    from gateway.isolation import Isolation, WorkLimits
+
+    s = settings.intake
+    return Isolation(WorkLimits(memory_bytes=s.document_memory_bytes, cpu_seconds=s.document_cpu_seconds,
+                                wall_seconds=s.document_wall_seconds), workers=s.document_workers)
+
+
 def build_applications(context: AppContext):  # noqa: ANN201 - Applications, imported late to keep the CLI light
     """The intake service for these settings (also used by the web and watcher roles)."""
     from gateway.intake import followup, notify
@@ -54,6 +63,7 @@ def build_applications(context: AppContext):  # noqa: ANN201 - Applications, imp
         register_provider=lambda code, name: accounts.add(code, profession="OCB", name=name),
         followup_days_after_close=s.intake.followup_days_after_close,
         followup_url=s.web.public_url.rstrip("/") + followup.FOLLOWUP_PATH,
+        isolation=build_isolation(s),
     )
 
 

@@ -29,6 +29,7 @@ def check(
     config: ConfigOption = None,
 ) -> None:
     """Document verdicts of spec/intake.md section 2; exit status 1 when a file is refused."""
+    from gateway.cli.applications import build_isolation
     from gateway.intake.documents import ClamdScanner, check_file
 
     if name is not None and len(files) != 1:
@@ -38,9 +39,11 @@ def check(
         raise UsageError(f"not a readable file: {', '.join(missing)}", code="USE-INTAKE-FILE")
     settings = app_context(config, current_schema=False).settings
     scanner = ClamdScanner(settings.intake.clamd_socket) if settings.intake.clamd_socket else None
+    isolation = build_isolation(settings)
     results = []
     for path in files:
-        verdict = check_file(path, name=name, max_bytes=settings.intake.max_document_bytes, scanner=scanner)
+        verdict = check_file(path, name=name, max_bytes=settings.intake.max_document_bytes, scanner=scanner,
+                             isolation=isolation)
         results.append({"file": str(path), **verdict.as_dict()})
     if as_json:
         for row in results:

@@ -41,6 +41,7 @@ from gateway.intake.requirements import DocumentKind, parse_kind
 from gateway.intake.status import APPLICANT_EDITABLE, Channel, Status
 from gateway.intake.validation import ApplicationData, check_lengths
 from gateway.intake.views import ApplicationView, DocumentView, application_view, document_view
+from gateway.isolation import Isolation, default_isolation
 from gateway.logs import get_logger
 from gateway.store import audit
 from gateway.store.db import transaction
@@ -96,10 +97,13 @@ class Applications(Decisions):
         followup_days_after_close: int = 90,
         followup_url: str = "{token}",
         clock: Clock | None = None,
+        isolation: Isolation | None = None,
     ) -> None:
         """``register_provider(code, name)`` creates the OCB account on approval (usually
         ``lambda code, name: accounts.add(code, profession="OCB", name=name)``);
-        ``followup_url`` is a template with ``{token}``, e.g. ``https://host/suivi/{token}``."""
+        ``followup_url`` is a template with ``{token}``, e.g. ``https://host/suivi/{token}``;
+        ``isolation`` runs every reading of a document's content (checks, text, previews) in
+        worker processes under limits (the process's shared pool when None)."""
         self.sessions = sessions
         self.dossier = dossier
         self.max_document_bytes = max_document_bytes
@@ -109,6 +113,7 @@ class Applications(Decisions):
         self.followup_days_after_close = followup_days_after_close
         self.followup_url = followup_url
         self.clock = clock or SystemClock()
+        self.isolation = isolation or default_isolation()
 
     # ------------------------------------------------------------------ reading
 
@@ -264,10 +269,12 @@ class Applications(Decisions):
     def check_file(self, data: bytes, name: str, kind: str | None) -> CheckedFile:
         """Runs the document checks (and the kind suggestion when ``kind`` is None); no I/O."""
         chosen = self._parse_kind(kind)
-        verdict = check_document(data, name, max_bytes=self.max_document_bytes, scanner=self.scanner)
+        verdict = check_document(data, name, max_bytes=self.max_document_bytes, scanner=self.scanner,
+                                 isolation=self.isolation)
         suggested = None
         if chosen is None:
-            suggested = suggest_kind(verdict.display_name, pdf_text(data) if verdict.accepted else "")
+            text = pdf_text(data, isolation=self.isolation) if verdict.accepted else ""
+            suggested = suggest_kind(verdict.display_name, text)
         return CheckedFile(data=data, verdict=verdict, kind=chosen, suggested_kind=suggested)
 
     def record_document(self, session: Session, row: Application, checked: CheckedFile, *, actor: str,

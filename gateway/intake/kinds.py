@@ -11,6 +11,7 @@ import re
 import unicodedata
 
 from gateway.intake.requirements import DocumentKind
+from gateway.isolation import Isolation, IsolationError, Output, default_isolation
 from gateway.logs import get_logger
 
 log = get_logger(__name__)
@@ -34,6 +35,8 @@ NAME_WEIGHT = 3
 #: how much of a document's text is read
 TEXT_PAGES = 2
 TEXT_CHARS = 20000
+#: the worker task that extracts text
+TEXT_TASK = "gateway.intake.kinds:text_task"
 
 
 def _plain(text: str) -> str:
@@ -57,17 +60,29 @@ def suggest_kind(name: str, text: str = "") -> DocumentKind | None:
     return winners[0] if best > 0 and len(winners) == 1 else None
 
 
-def pdf_text(data: bytes, *, pages: int = TEXT_PAGES, limit: int = TEXT_CHARS) -> str:
+def pdf_text(data: bytes, *, pages: int = TEXT_PAGES, limit: int = TEXT_CHARS,
+             isolation: Isolation | None = None) -> str:
     """The text of the first ``pages`` pages of an accepted PDF ('' when it has none).
 
-    Only called on files the document checks accepted; the reader runs under the same
-    resource limits as the checks all the same, since text extraction decodes content streams.
+    Text extraction decodes content streams, so it runs in a worker process under the same
+    reader limits as the checks and the worker's memory, CPU-time and wall-time limits; a
+    suggestion is never worth failing the intake for, so any failure gives ''.
     """
     try:
-        from pypdf import PdfReader
+        output = (isolation or default_isolation()).run(TEXT_TASK, data, pages=pages, limit=limit)
+    except IsolationError as exc:
+        log.info("no text for kind suggestion", error=exc.message)
+        return ""
+    return output.value[:limit] if isinstance(output.value, str) else ""
 
-        from gateway.intake.documents import reader_limits
 
+def text_task(data: bytes, *, pages: int, limit: int) -> Output:
+    """The worker's side of :func:`pdf_text` (pypdf under the checks' reader limits)."""
+    from pypdf import PdfReader
+
+    from gateway.intake.documents import reader_limits
+
+    try:
         with reader_limits():
             reader = PdfReader(io.BytesIO(data), strict=False)
             parts: list[str] = []
@@ -75,7 +90,8 @@ def pdf_text(data: bytes, *, pages: int = TEXT_PAGES, limit: int = TEXT_CHARS) -
                 parts.append(page.extract_text() or "")
                 if sum(map(len, parts)) >= limit:
                     break
-        return "".join(parts)[:limit]
-    except Exception as exc:  # a suggestion is never worth failing the intake for
-        log.info("no text for kind suggestion", error=str(exc))
-        return ""
+    except MemoryError:
+        raise
+    except Exception:  # noqa: BLE001 - a broken file has no text worth suggesting from
+        return Output("")
+    return Output("".join(parts)[:limit])

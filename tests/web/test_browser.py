@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.support import missing_tool
+from tests.support import missing_tool, wait_until
 from tests.web.conftest import AGENT, new_address
 from tests.web.data import COMPLETE_DATA, JPEG, KINDS, FindingSpec, add_file, pdf
 
@@ -78,7 +78,10 @@ def _images_loaded(page: Page, selector: str) -> list[int]:
     images = page.locator(selector)
     for index in range(images.count()):
         images.nth(index).scroll_into_view_if_needed()
-    page.wait_for_function(f"Array.from(document.querySelectorAll({selector!r})).every(e => e.complete)")
+    # Polled from here: wait_for_function's own polling evaluates a string, which the pages' CSP
+    # forbids, and previews (rendered in a worker process) may take a moment the first time.
+    wait_until(lambda: page.eval_on_selector_all(selector, "els => els.every(e => e.complete)"), timeout_s=60,
+               interval_s=0.1)
     return page.eval_on_selector_all(selector, "els => els.map(e => e.naturalWidth)")
 
 

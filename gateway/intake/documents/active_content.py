@@ -1,13 +1,18 @@
-"""Active content and embedded files: JavaScript, launch actions, attachments.
+"""Active content and embedded files in the raw structure text (the pre-scan's view).
 
-Two searches, one for each way a PDF can hide them:
+``pdf_contenu_actif`` (spec/intake.md section 2): JavaScript, a launch action, or an action
+that sends data or opens another document. This module holds what counts as such, and two
+searches that do not depend on how a reader walks the file:
 
 - :func:`scan_structure` reads the pre-scan's structure text (every object outside streams,
-  and decoded object streams, strings removed, name escapes such as ``/J#61vaScript``
-  decoded), so an object no page refers to is found too;
+  and decoded object streams; strings and comments removed by PDF's lexical rules, name
+  escapes such as ``/J#61vaScript`` decoded), so an object nothing refers to is found too;
 - :func:`walk_object_streams` asks pypdf for the objects inside object streams the pre-scan
   could not decode (encrypted files, filters it does not decode). Names are never encrypted,
   so every other object of an encrypted file is read in the raw text like any other.
+
+:mod:`.actions` then asks the readers themselves (pypdf's object tree, pdfium), whatever this
+search found.
 """
 
 from __future__ import annotations
@@ -21,41 +26,80 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObj
 from gateway.intake.documents.model import Reason
 from gateway.intake.errors import DocumentRefused
 
+#: action types (``/S``) that run code, start a program, send data or open another document
+ACTIVE_ACTIONS: dict[str, str] = {
+    "/JavaScript": "JavaScript",
+    "/Launch": "launch action",
+    "/SubmitForm": "form submission",
+    "/ImportData": "data import",
+    "/GoToR": "link to another document",
+    "/GoToE": "link to an embedded document",
+}
+#: keys whose presence is JavaScript wherever they are (an action's /JS, a /Names entry)
+JAVASCRIPT_KEYS = frozenset({"/JS", "/JavaScript"})
+#: keys and values that mean an embedded file (the name tree, a file specification's /EF)
+EMBEDDED_KEYS = frozenset({"/EmbeddedFiles", "/EmbeddedFile", "/EF"})
+EMBEDDED_TYPES = frozenset({"/EmbeddedFile"})
+
 # A name token ends at white space or a delimiter.
 _END = rb"(?=[\s/\[\]<>(){}%]|\Z)"
-_JAVASCRIPT = re.compile(rb"/(?:JavaScript|JS)" + _END)
-_LAUNCH = re.compile(rb"/Launch" + _END)
-_EMBEDDED = re.compile(rb"/(?:EmbeddedFiles?)" + _END)
-
-_JS_NAMES = frozenset({"/JavaScript", "/JS"})
-_EMBEDDED_NAMES = frozenset({"/EmbeddedFile", "/EmbeddedFiles"})
+_ACTIVE_NAME = re.compile(rb"/(JavaScript|JS|Launch|SubmitForm|ImportData|GoToR|GoToE)" + _END)
+_EMBEDDED = re.compile(rb"/(?:EmbeddedFiles?|EF)" + _END)
+_WHAT = {b"JS": "JavaScript", **{name[1:].encode(): what for name, what in ACTIVE_ACTIONS.items()}}
 
 
 @dataclass(frozen=True)
 class ActiveContent:
-    """What was found: JavaScript, a launch action, embedded files."""
+    """What was found: kinds of active content (``JavaScript``, ``launch action`` ...), attachments."""
 
-    javascript: bool = False
-    launch: bool = False
+    kinds: frozenset[str] = frozenset()
     embedded_files: bool = False
 
     @property
     def active(self) -> bool:
         """True when the file must be refused (pdf_contenu_actif)."""
-        return self.javascript or self.launch
+        return bool(self.kinds)
+
+    @property
+    def javascript(self) -> bool:
+        """JavaScript anywhere (an action, the /Names tree, an XFA script)."""
+        return "JavaScript" in self.kinds or "XFA script" in self.kinds
+
+    @property
+    def launch(self) -> bool:
+        """A launch action."""
+        return "launch action" in self.kinds
+
+    def describe(self) -> str:
+        """The kinds found, for the refusal's detail."""
+        return ", ".join(sorted(self.kinds))
 
     def __or__(self, other: ActiveContent) -> ActiveContent:
-        return ActiveContent(self.javascript or other.javascript, self.launch or other.launch,
-                             self.embedded_files or other.embedded_files)
+        return ActiveContent(self.kinds | other.kinds, self.embedded_files or other.embedded_files)
+
+
+def classify(obj: DictionaryObject) -> ActiveContent:
+    """What one dictionary holds by itself (its own keys and /S, /Type, /Subtype values)."""
+    kinds: set[str] = set()
+    embedded = False
+    for key in obj.keys():
+        if key in JAVASCRIPT_KEYS:
+            kinds.add("JavaScript")
+        elif key in EMBEDDED_KEYS:
+            embedded = True
+    for key in ("/S", "/Type", "/Subtype"):
+        value = obj.get(key)
+        if isinstance(value, NameObject):
+            if key == "/S" and value in ACTIVE_ACTIONS:
+                kinds.add(ACTIVE_ACTIONS[value])
+            embedded = embedded or value in EMBEDDED_TYPES
+    return ActiveContent(frozenset(kinds), embedded)
 
 
 def scan_structure(structure: bytes) -> ActiveContent:
     """Searches the pre-scan's structure text for the names that carry active content."""
-    return ActiveContent(
-        javascript=bool(_JAVASCRIPT.search(structure)),
-        launch=bool(_LAUNCH.search(structure)),
-        embedded_files=bool(_EMBEDDED.search(structure)),
-    )
+    kinds = frozenset(_WHAT[m[1]] for m in _ACTIVE_NAME.finditer(structure))
+    return ActiveContent(kinds, bool(_EMBEDDED.search(structure)))
 
 
 def walk_object_streams(reader: PdfReader, *, max_objects: int, max_depth: int) -> ActiveContent:
@@ -68,34 +112,22 @@ def walk_object_streams(reader: PdfReader, *, max_objects: int, max_depth: int) 
     numbers = list(reader.xref_objStm)
     if len(numbers) > max_objects:
         raise DocumentRefused(Reason.PDF_TROP_COMPLEXE, f"{len(numbers)} objects in object streams to read")
-    found = {"js": False, "launch": False, "embedded": False}
-    budget = [max_objects * 8]
-
-    def visit(obj: object, depth: int) -> None:
-        budget[0] -= 1
-        if depth > max_depth or budget[0] < 0:
-            return
-        if isinstance(obj, DictionaryObject):
-            for key, value in obj.items():
-                if key in _JS_NAMES:
-                    found["js"] = True
-                elif key in _EMBEDDED_NAMES:
-                    found["embedded"] = True
-                if key in ("/S", "/Type") and isinstance(value, NameObject):
-                    found["js"] |= value in _JS_NAMES
-                    found["launch"] |= value == "/Launch"
-                    found["embedded"] |= value == "/EmbeddedFile"
-                if not isinstance(value, IndirectObject):
-                    visit(value, depth + 1)
-        elif isinstance(obj, ArrayObject):
-            for value in obj:
-                if not isinstance(value, IndirectObject):
-                    visit(value, depth + 1)
-
+    found = ActiveContent()
+    budget = max_objects * 8
     for num in numbers:
         try:
             obj = reader.get_object(IndirectObject(num, 0, reader))
         except Exception:  # noqa: BLE001 - one unreadable object does not hide the others
             continue
-        visit(obj, 0)
-    return ActiveContent(found["js"], found["launch"], found["embedded"])
+        stack = [(obj, 0)]
+        while stack and budget > 0:
+            item, depth = stack.pop()
+            budget -= 1
+            if depth > max_depth:
+                continue
+            if isinstance(item, DictionaryObject):
+                found = found | classify(item)
+                stack.extend((v, depth + 1) for v in item.values() if not isinstance(v, IndirectObject))
+            elif isinstance(item, ArrayObject):
+                stack.extend((v, depth + 1) for v in item if not isinstance(v, IndirectObject))
+    return found

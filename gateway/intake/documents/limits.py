@@ -2,7 +2,8 @@
 
 Legitimate application documents (scans, office exports, forms) stay far below every limit;
 the limits exist so that a hostile file is refused quickly and in bounded memory before, and
-while, pypdf reads it.
+while, pypdf reads it, and before pdfium draws it. (The worker process that does this work
+has limits of its own: :class:`gateway.isolation.WorkLimits`.)
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ class PdfLimits:
     max_content_tokens: int = 500_000
     #: pages in the page tree
     max_pages: int = 10_000
+    #: operators a renderer runs for one page, Form XObjects, patterns, soft masks, Type 3
+    #: glyphs and annotation appearances expanded each time they are drawn (text-heavy pages
+    #: run a few thousand, detailed plans a few hundred thousand)
+    max_page_drawing_operators: int = 1_000_000
 
 
 DEFAULT_LIMITS = PdfLimits()

@@ -82,10 +82,12 @@ REASONS: dict[Reason, Message] = {
         en="The PDF has no page. Please check the document and send it again.",
     ),
     Reason.PDF_CONTENU_ACTIF: Message(
-        fr="Le PDF contient du contenu actif (JavaScript ou lancement de programme), qui n'est "
-           "pas accepté. Veuillez l'imprimer en PDF ou le scanner, puis l'envoyer à nouveau.",
-        en="The PDF carries active content (JavaScript or a program launch), which is not "
-           "accepted. Please print it to PDF or scan it, then send it again.",
+        fr="Le PDF contient du contenu actif (JavaScript, lancement de programme, envoi de données "
+           "ou ouverture d'un autre document), qui n'est pas accepté. Veuillez l'imprimer en PDF "
+           "ou le scanner, puis l'envoyer à nouveau.",
+        en="The PDF carries active content (JavaScript, a program launch, sending data or opening "
+           "another document), which is not accepted. Please print it to PDF or scan it, then "
+           "send it again.",
     ),
 }
 

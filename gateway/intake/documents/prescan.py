@@ -11,8 +11,10 @@ It measures what could make a reader spend unbounded memory or time and refuses 
 - images are not decoded (no check needs their pixels): their declared size is bounded.
 
 It also hands on the structure text (everything outside streams, plus the decoded object
-streams, with strings removed and name escapes such as ``#61`` decoded) for the active-content
-search. Everything here is C-speed regex and zlib work, linear in the file size.
+streams, with strings and comments removed by PDF's lexical rules (:mod:`.lexer`) and name
+escapes such as ``#61`` decoded) for the active-content search. Everything here is C-speed
+search and zlib work, linear in the file size; the Python loop runs once per string, comment,
+stream or dictionary, at most ``max_structure_tokens`` times.
 """
 
 from __future__ import annotations
@@ -21,31 +23,24 @@ import base64
 import binascii
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import accumulate
 
+from gateway.intake.documents.lexer import Lexer, StepsExceeded, integer_objects, unescape_names
 from gateway.intake.documents.limits import PdfLimits
 from gateway.intake.documents.model import Reason
 from gateway.intake.errors import DocumentRefused
 
-# "stream" + EOL; a literal start keeps the search at memchr speed ("endstream" is skipped in code)
-_STREAM = re.compile(rb"stream(?:\r\n|\n|\r)")
-_LENGTH = re.compile(rb"/Length(?![0-9A-Za-z#])\s*(\d+)(\s+\d+\s+R)?")
 _FILTER = re.compile(rb"/Filter\s*(\[[^\]]*\]|/[^\s/\[\]<>()%]+)")
 _NAME = re.compile(rb"/([^\s/\[\]<>()%{}]*)")
-_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 _OBJSTM = re.compile(rb"/Type\s*/ObjStm(?![0-9A-Za-z])")
 _OBJSTM_N = re.compile(rb"/N\s+(\d+)")
 _SIZE = re.compile(rb"/Size\s+(\d+)")
 _IMAGE = re.compile(rb"/Subtype\s*/Image(?![0-9A-Za-z])")
-_WIDTH = re.compile(rb"/Width\s+(\d+)(?!\s+\d+\s+R)")
-_HEIGHT = re.compile(rb"/Height\s+(\d+)(?!\s+\d+\s+R)")
-_ENDSTREAM_AT = re.compile(rb"\s*endstream")
-# A literal string without nested parentheses (applied twice: one nesting level is common).
-_STRING = re.compile(rb"\((?:[^()\\]|\\.)*\)", re.DOTALL)
-_HEX_STRING = re.compile(rb"(?<!<)<[0-9A-Fa-f\s]*>")
-_COMMENT = re.compile(rb"%[^\r\n]*")
+# /Width 100 or /Width 12 0 R (an indirect integer, resolved)
+_WIDTH = re.compile(rb"/Width\s*(\d+)(?:\s+(\d+)\s+R)?")
+_HEIGHT = re.compile(rb"/Height\s*(\d+)(?:\s+(\d+)\s+R)?")
 _KEEP_STRUCTURE = bytes(range(256)).translate(None, b"[]{}|")
 
 # White space -> " ", delimiters that start a token -> "d", anything else -> "x".
@@ -75,13 +70,6 @@ class PreScan:
 def too_complex(detail: str, **context: object) -> DocumentRefused:
     """The refusal every budget overrun raises."""
     return DocumentRefused(Reason.PDF_TROP_COMPLEXE, detail, **context)
-
-
-def unescape_names(text: bytes) -> bytes:
-    """Decodes ``#xx`` escapes (``/J#61vaScript`` -> ``/JavaScript``); strings are gone by now."""
-    if b"#" not in text:
-        return text
-    return _NAME_ESCAPE.sub(lambda m: bytes((int(m[1], 16),)), text)
 
 
 class _Budget:
@@ -182,15 +170,9 @@ def _decode(view: memoryview, filters: list[bytes], budget: _Budget, keep: bool)
     return (b"".join(kept) if kept is not None else None), True
 
 
-def _strip_strings(text: bytes) -> bytes:
-    text = _STRING.sub(b"()", text)
-    text = _STRING.sub(b"()", text)
-    return _HEX_STRING.sub(b"<>", text)
-
-
 def check_depth(text: bytes, limits: PdfLimits) -> None:
     """Refuses when arrays/dictionaries nest deeper than the limit within one object."""
-    skeleton = _COMMENT.sub(b"", text).replace(b"endobj", b"|").replace(b"<<", b"{").replace(b">>", b"}")
+    skeleton = text.replace(b"endobj", b"|").replace(b"<<", b"{").replace(b">>", b"}")
     skeleton = skeleton.translate(None, _KEEP_STRUCTURE)
     openers = skeleton.count(b"[") + skeleton.count(b"{")
     if openers <= limits.max_depth:
@@ -204,12 +186,23 @@ def check_depth(text: bytes, limits: PdfLimits) -> None:
             raise too_complex(f"nesting depth over {limits.max_depth}", limit=limits.max_depth)
 
 
-def _check_image(head: bytes, limits: PdfLimits) -> None:
-    """An image is never decoded here; its declared size bounds what a viewer will allocate."""
-    width, height = _WIDTH.search(head), _HEIGHT.search(head)
-    if width and height and int(width[1]) * int(height[1]) > limits.max_image_pixels:
-        raise too_complex(f"image of {width[1].decode()}x{height[1].decode()} pixels",
-                          limit=limits.max_image_pixels)
+def _declared(found: re.Match[bytes] | None, integer: Callable[[int, int], int | None]) -> int | None:
+    if found is None:
+        return None
+    if found[2] is None:
+        return int(found[1])
+    return integer(int(found[1]), int(found[2]))  # None when it lives in an object stream
+
+
+def _check_image(head: bytes, limits: PdfLimits, integer: Callable[[int, int], int | None]) -> None:
+    """An image is never decoded here; its declared size bounds what a viewer will allocate.
+
+    Indirect sizes are resolved from the raw file; those it cannot resolve (inside object
+    streams) are bounded by the reader's own pass (:mod:`.drawing`).
+    """
+    width, height = _declared(_WIDTH.search(head), integer), _declared(_HEIGHT.search(head), integer)
+    if width is not None and height is not None and width * height > limits.max_image_pixels:
+        raise too_complex(f"image of {width}x{height} pixels", limit=limits.max_image_pixels)
 
 
 def count_tokens(text: bytes, limits: PdfLimits, before: int = 0) -> int:
@@ -227,40 +220,18 @@ def count_tokens(text: bytes, limits: PdfLimits, before: int = 0) -> int:
     return tokens
 
 
-def _split_streams(data: bytes, limits: PdfLimits) -> tuple[list[bytes], list[tuple[bytes, int, int]]]:
-    """Cuts ``data`` into what lies outside streams and the streams (dictionary, start, end)."""
-    outside: list[bytes] = []
-    spans: list[tuple[bytes, int, int]] = []
-    cursor = 0
-    search_from = 0
-    while (m := _STREAM.search(data, search_from)) is not None:
-        search_from = m.end()
-        if m.start() > 0 and data[m.start() - 1:m.start()].isalpha():
-            continue  # the tail of "endstream" (or another word)
-        head_at = max(data.rfind(b"obj", cursor, m.start()), cursor, m.start() - 65536)
-        head = data[head_at:m.start()]
-        start = m.end()
-        end = -1
-        length = _LENGTH.search(head)
-        if length and not length[2]:
-            declared = int(length[1])
-            if start + declared <= len(data) and _ENDSTREAM_AT.match(data, start + declared):
-                end = start + declared
-        if end < 0:
-            found = data.find(b"endstream", start)
-            end = len(data) if found < 0 else found
-        outside.append(data[cursor:m.start()])
-        spans.append((head, start, end))
-        if len(spans) > limits.max_objects:
-            raise too_complex(f"more than {limits.max_objects} streams", limit=limits.max_objects)
-        cursor = search_from = end
-    outside.append(data[cursor:])
-    return outside, spans
+def _lex(data: bytes, limits: PdfLimits, used: int, **options: object) -> Lexer:
+    lexer = Lexer(data, max_steps=limits.max_structure_tokens - used, **options)  # type: ignore[arg-type]
+    try:
+        lexer.run()
+    except StepsExceeded:
+        raise too_complex(f"more than {limits.max_structure_tokens} strings, comments, streams and dictionaries",
+                          limit=limits.max_structure_tokens) from None
+    return lexer
 
 
 def _clean(text: bytes, limits: PdfLimits) -> bytes:
-    """Strings removed, name escapes decoded; refuses a flood of escapes (one Python step each)."""
-    text = _strip_strings(text)
+    """Name escapes decoded (strings are gone); refuses a flood of escapes (one Python step each)."""
     escapes = text.count(b"#")
     if escapes > limits.max_name_escapes:
         raise too_complex(f"{escapes} name escapes", limit=limits.max_name_escapes)
@@ -275,8 +246,13 @@ def prescan(data: bytes, limits: PdfLimits) -> PreScan:
     streams = data.count(b"endstream")
     if streams > limits.max_objects:
         raise too_complex(f"{streams} streams", limit=limits.max_objects)
-    outside, spans = _split_streams(data, limits)
-    structure = b"".join(outside)
+    integer = integer_objects(data)
+    lexer = _lex(data, limits, 0, streams=True, length_of=integer)
+    spans = lexer.result.streams
+    if len(spans) > limits.max_objects:
+        raise too_complex(f"more than {limits.max_objects} streams", limit=limits.max_objects)
+    steps = lexer.result.steps
+    structure = lexer.result.text
     tokens = count_tokens(structure, limits)
     structure = _clean(structure, limits)
     encrypted = b"/Encrypt" in structure
@@ -286,7 +262,6 @@ def prescan(data: bytes, limits: PdfLimits) -> PreScan:
     object_stream_texts: list[bytes] = []
     opaque = False
     for head, start, end in spans:
-        head = unescape_names(head)
         is_objstm = bool(_OBJSTM.search(head))
         if is_objstm:
             n = _OBJSTM_N.search(head)
@@ -294,7 +269,7 @@ def prescan(data: bytes, limits: PdfLimits) -> PreScan:
             if objects > limits.max_objects:
                 raise too_complex(f"{objects} objects", limit=limits.max_objects)
         if _IMAGE.search(head):
-            _check_image(head, limits)
+            _check_image(head, limits, integer)
             continue  # images are decoded by viewers only, never by the checks
         if encrypted:
             # Encrypted streams decode only after decryption: pypdf's own limits apply there.
@@ -308,8 +283,10 @@ def prescan(data: bytes, limits: PdfLimits) -> PreScan:
             if kept is None or not complete:
                 opaque = True
             else:
-                tokens = count_tokens(kept, limits, tokens)
-                object_stream_texts.append(_clean(kept, limits))
+                inner = _lex(kept, limits, steps)
+                steps += inner.result.steps
+                tokens = count_tokens(inner.result.text, limits, tokens)
+                object_stream_texts.append(_clean(inner.result.text, limits))
     declared = [int(n) for n in _SIZE.findall(structure)]
     if declared and max(declared) > limits.max_objects:
         raise too_complex(f"declared /Size {max(declared)}", limit=limits.max_objects)

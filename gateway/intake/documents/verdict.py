@@ -2,27 +2,29 @@
 
 Each check passes, adds a flag, or raises :class:`DocumentRefused` with its reason code; the
 first refusal decides. The order is the spec's order of precedence: empty, over the size
-limit, (malware, when a scanner is configured), a name ending in .htm/.html, content sniffed as
-JPEG or HTML, %PDF- not at the first byte or foreign data after the end, then the PDF rows in
-table order. A PDF is handed to pypdf only once the raw pre-scan found it within the limits.
+limit, (malware, when a scanner is configured), a name ending in .htm/.html, then the content
+rows (:data:`~.content.CONTENT_CHECKS`: JPEG or HTML, %PDF- not at the first byte or foreign
+data after the end, then the PDF rows in table order). The content rows read the file with
+C libraries, so they run in a worker process under memory, CPU-time and wall-time limits
+(:mod:`gateway.isolation`); a file that exhausts those is ``pdf_trop_complexe``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from gateway.intake.documents import sniff as sniffing
-from gateway.intake.documents.active_content import scan_structure, walk_object_streams
+from gateway.intake.documents import content
+from gateway.intake.documents.content import ContentResult
 from gateway.intake.documents.limits import DEFAULT_LIMITS, PdfLimits
 from gateway.intake.documents.malware import Scanner
 from gateway.intake.documents.messages import message_for
 from gateway.intake.documents.model import DocumentVerdict, Flag, Reason, Verdict
 from gateway.intake.documents.names import SanitisedName, sanitise_name
-from gateway.intake.documents.pdf import OpenedPdf, open_pdf, reader_limits
-from gateway.intake.documents.prescan import PreScan, prescan
 from gateway.intake.errors import DocumentRefused
+from gateway.isolation import Isolation, WorkFailed, WorkLimitExceeded, default_isolation
 from gateway.logs import get_logger
 from gateway.metrics import DOCUMENTS_CHECKED
 
@@ -40,13 +42,13 @@ class Work:
     max_bytes: int
     scanner: Scanner | None
     limits: PdfLimits
+    isolation: Isolation
     size: int
     flags: set[Flag] = field(default_factory=set)
     detected_type: str = ""
     scanned: bool = False
     scan_result: str = ""
-    pre: PreScan | None = None
-    pdf: OpenedPdf | None = None
+    content: ContentResult | None = None
 
 
 def check_not_empty(w: Work) -> None:
@@ -77,61 +79,20 @@ def check_name_not_html(w: Work) -> None:
         raise DocumentRefused(Reason.HTM_REFUSE, "HTML file name")
 
 
-def check_not_jpeg_or_html(w: Work) -> None:
-    """jpeg_refuse / htm_refuse by content; format_non_pdf when no PDF header is near the start."""
-    found = sniffing.sniff(w.data)
-    w.detected_type = found.mime
-    if found.kind is sniffing.ContentKind.JPEG:
-        raise DocumentRefused(Reason.JPEG_REFUSE, found.mime)
-    if found.kind is sniffing.ContentKind.HTML:
-        raise DocumentRefused(Reason.HTM_REFUSE, found.mime)
-    if found.kind is sniffing.ContentKind.OTHER:
-        raise DocumentRefused(Reason.FORMAT_NON_PDF, found.mime)
-
-
-def check_pdf_bounds(w: Work) -> None:
-    """format_non_pdf: %PDF- not at the first byte, or foreign data after the last %%EOF."""
-    if not w.data.startswith(b"%PDF-"):
-        raise DocumentRefused(Reason.FORMAT_NON_PDF, "bytes before %PDF-")
-    w.detected_type = sniffing.PDF_MIME
-    extra = sniffing.trailing_data(w.data)
-    if extra:
-        inner = sniffing.magic_mime(extra)
-        raise DocumentRefused(Reason.FORMAT_NON_PDF, f"{len(extra)} bytes ({inner}) after %%EOF")
-
-
-def check_complete(w: Work) -> None:
-    """pdf_illisible: no %%EOF at all means the file was cut short (or is a header only)."""
-    if not sniffing.has_eof_marker(w.data):
-        raise DocumentRefused(Reason.PDF_ILLISIBLE, "no %%EOF: truncated")
-
-
-def check_within_limits(w: Work) -> None:
-    """pdf_trop_complexe: the raw pre-scan's budgets (objects, depth, decoded bytes)."""
-    w.pre = prescan(w.data, w.limits)
-
-
-def check_opens(w: Work) -> None:
-    """pdf_illisible, pdf_chiffre, pdf_sans_page; flags pdf_repare and pdf_restrictions."""
-    w.pdf = open_pdf(w.data, w.limits)
-    if w.pdf.repaired:
-        w.flags.add(Flag.PDF_REPARE)
-    if w.pdf.restricted:
-        w.flags.add(Flag.PDF_RESTRICTIONS)
-
-
-def check_no_active_content(w: Work) -> None:
-    """pdf_contenu_actif: JavaScript or a launch action; flag pdf_fichier_joint."""
-    assert w.pre is not None and w.pdf is not None
-    found = scan_structure(w.pre.structure)
-    if w.pre.opaque_object_streams:
-        found = found | walk_object_streams(w.pdf.reader, max_objects=w.limits.max_walked_objects,
-                                            max_depth=w.limits.max_depth)
-    if found.active:
-        what = "JavaScript" if found.javascript else "launch action"
-        raise DocumentRefused(Reason.PDF_CONTENU_ACTIF, what)
-    if found.embedded_files:
-        w.flags.add(Flag.PDF_FICHIER_JOINT)
+def check_content(w: Work) -> None:
+    """The content rows (CONTENT_CHECKS), in a worker process; its limits make a file pdf_trop_complexe."""
+    try:
+        output = w.isolation.run(content.TASK, w.data, limits=dataclasses.asdict(w.limits))
+    except WorkLimitExceeded as exc:
+        raise DocumentRefused(Reason.PDF_TROP_COMPLEXE, f"reader stopped: {exc.message}") from None
+    except WorkFailed as exc:
+        log.warning("document reader failed", error=exc.message)
+        raise DocumentRefused(Reason.PDF_ILLISIBLE, f"reader failed: {exc.message}") from None
+    w.content = result = ContentResult.from_json(output.value)
+    w.flags.update(result.flags)
+    w.detected_type = result.detected_type
+    if result.reason is not None:
+        raise DocumentRefused(result.reason, result.detail)
 
 
 def check_extension(w: Work) -> None:
@@ -146,34 +107,34 @@ DOCUMENT_CHECKS: tuple[Callable[[Work], None], ...] = (
     check_size,
     check_malware,
     check_name_not_html,
-    check_not_jpeg_or_html,
-    check_pdf_bounds,
-    check_complete,
-    check_within_limits,
-    check_opens,
-    check_no_active_content,
+    check_content,  # content.CONTENT_CHECKS, in a worker process
     check_extension,
 )
 
 
 def run_checks(data: bytes, name: str, *, size: int, max_bytes: int, scanner: Scanner | None,
-               limits: PdfLimits = DEFAULT_LIMITS, sha256: str | None) -> DocumentVerdict:
-    """Runs DOCUMENT_CHECKS over ``data`` (``size`` may exceed len(data) for a file on disk)."""
+               limits: PdfLimits = DEFAULT_LIMITS, sha256: str | None,
+               isolation: Isolation | None = None) -> DocumentVerdict:
+    """Runs DOCUMENT_CHECKS over ``data`` (``size`` may exceed len(data) for a file on disk).
+
+    ``isolation`` is the pool of worker processes the content checks run in (the process's
+    shared pool, with default limits, when None).
+    """
     sanitised = sanitise_name(name)
-    w = Work(data=data, name=sanitised, max_bytes=max_bytes, scanner=scanner, limits=limits, size=size)
+    w = Work(data=data, name=sanitised, max_bytes=max_bytes, scanner=scanner, limits=limits,
+             isolation=isolation or default_isolation(), size=size)
     if sanitised.changed:
         w.flags.add(Flag.NOM_ASSAINI)
     reason: Reason | None = None
     detail = ""
     try:
-        with reader_limits(limits):
-            for check in DOCUMENT_CHECKS:
-                check(w)
+        for check in DOCUMENT_CHECKS:
+            check(w)
     except DocumentRefused as refused:
         reason, detail = Reason(refused.reason), refused.message
     flags = tuple(f for f in Flag if f in w.flags)
     message = message_for(reason, flags, max_bytes=max_bytes)
-    pdf = w.pdf
+    pdf = w.content
     verdict = DocumentVerdict(
         verdict=Verdict.ACCEPTED if reason is None else Verdict.REFUSED,
         reason=reason,
@@ -197,11 +158,13 @@ def run_checks(data: bytes, name: str, *, size: int, max_bytes: int, scanner: Sc
 
 
 def check_document(data: bytes, name: str, *, max_bytes: int, scanner: Scanner | None = None,
-                   limits: PdfLimits = DEFAULT_LIMITS) -> DocumentVerdict:
+                   limits: PdfLimits = DEFAULT_LIMITS, isolation: Isolation | None = None) -> DocumentVerdict:
     """The verdict of spec/intake.md section 2 for ``data`` received under ``name``.
 
-    Pure: no database, no file system; ``name`` is only sanitised for display. Raises only
-    ScannerUnavailable (a configured scanner gave no answer); every refusal is a verdict.
+    No database, no file system; ``name`` is only sanitised for display; the content is read
+    in a worker process of ``isolation``. Raises only ScannerUnavailable (a configured scanner
+    gave no answer) and WorkerUnavailable (no worker process could be had); every refusal is a
+    verdict.
     """
     return run_checks(data, name, size=len(data), max_bytes=max_bytes, scanner=scanner, limits=limits,
-                      sha256=hashlib.sha256(data).hexdigest())
+                      sha256=hashlib.sha256(data).hexdigest(), isolation=isolation)

@@ -17,14 +17,16 @@ from gateway.intake.rendering import render_html, render_pdf
 from gateway.intake.requirements import DocumentKind
 from gateway.intake.status import Channel, Status
 from gateway.intake.validation import ApplicationData, LegalForm
+from gateway.logs import get_logger
 from gateway.web.app import client_address, render, state
 from gateway.web.auth import staff_member
 from gateway.web.errors import BadInput, WebError
 from gateway.web.routes.files import Id
 from gateway.web.security import DOCUMENT_CSP
 from gateway.web.staff import StaffView
-from gateway.web.thumbnails import ThumbnailError, first_page_png
+from gateway.web.thumbnails import ThumbnailError, first_page_png, placeholder_png
 
+log = get_logger(__name__)
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 QUEUE = ("TRANSMISE", "A_CORRIGER", "EN_PREPARATION", "CLOTUREE")
@@ -141,11 +143,15 @@ def thumbnail(request: Request, reference: str, doc_id: Id, user: StaffView = De
     view, data = _document(request, reference, doc_id, user)
     if not view.accepted:
         raise BadInput("only accepted documents have a preview")
+    headers = {"Cache-Control": "private, no-store"}
     try:
-        png = first_page_png(data)
+        png = first_page_png(data, isolation=service(request).isolation)
     except ThumbnailError as exc:
-        raise BadInput(f"no preview: {exc}") from None
-    return Response(png, media_type="image/png", headers={"Cache-Control": "private, no-store"})
+        # Rendered in a worker under limits: a page too costly to draw gets a placeholder.
+        log.info("no preview", reference=reference, document=doc_id, error=str(exc))
+        png = placeholder_png()
+        headers["X-Preview"] = "placeholder"
+    return Response(png, media_type="image/png", headers=headers)
 
 
 @router.post("/applications/{reference}/correction")

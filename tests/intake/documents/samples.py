@@ -205,34 +205,48 @@ def run_length(data: bytes) -> bytes:
     return bytes(out + b"\x80")
 
 
-def hidden_javascript_in_object_stream(run_length_filter: bool = False) -> bytes:
-    """JavaScript in an object stream (FlateDecode, or RunLengthDecode), behind an xref stream.
+def with_object_stream(bodies: list[bytes | None], packed: dict[int, bytes], run_length_filter: bool = False) -> bytes:
+    """A PDF 1.5 file: ``bodies`` as plain objects (1, 2 ...), objects ``packed`` in one object stream.
 
-    Object 5 (the open action) lives in object stream 6; object 7 is the cross-reference
-    stream that says so, as PDF 1.5 writers do.
+    A None in ``bodies`` is a number whose object lives in the object stream; the object
+    stream and the cross-reference stream that says so (as PDF 1.5 writers do) come last.
     """
-    objstm_body = b"5 0 << /S /JavaScript /JS (app.alert(2)) >>"
+    numbers = sorted(packed)
+    header = b" ".join(b"%d %d" % (n, sum(len(packed[m]) + 1 for m in numbers[:i])) for i, n in enumerate(numbers))
+    objstm_body = header + b" " + b"".join(packed[n] + b" " for n in numbers)
     if run_length_filter:
-        packed, filters = run_length(objstm_body), b"/Filter /RunLengthDecode "
+        data, filters = run_length(objstm_body), b"/Filter /RunLengthDecode "
     else:
-        packed, filters = zlib.compress(objstm_body), b"/Filter /FlateDecode "
-    bodies = one_page(b"/OpenAction 5 0 R ").objects[:4] + [None, (
-        b"<< /Type /ObjStm /N 1 /First 4 %s/Length %d >>\nstream\n%s\nendstream" % (filters, len(packed), packed))]
+        data, filters = zlib.compress(objstm_body), b"/Filter /FlateDecode "
+    objstm_number = len(bodies) + 1
+    all_bodies = [*bodies, b"<< /Type /ObjStm /N %d /First %d %s/Length %d >>\nstream\n%s\nendstream" % (
+        len(numbers), len(header) + 1, filters, len(data), data)]
     out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     rows = [b"\x00" + (0).to_bytes(4, "big") + (65535).to_bytes(2, "big")]
-    for number, body in enumerate(bodies, start=1):
+    for number, body in enumerate(all_bodies, start=1):
         if body is None:
-            rows.append(b"\x02" + (6).to_bytes(4, "big") + (0).to_bytes(2, "big"))
+            rows.append(b"\x02" + objstm_number.to_bytes(4, "big") + numbers.index(number).to_bytes(2, "big"))
             continue
         rows.append(b"\x01" + len(out).to_bytes(4, "big") + (0).to_bytes(2, "big"))
         out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
     xref_at = len(out)
     rows.append(b"\x01" + xref_at.to_bytes(4, "big") + (0).to_bytes(2, "big"))
     table = b"".join(rows)
-    out += (b"7 0 obj\n<< /Type /XRef /Size 8 /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n%s\nendstream\nendobj\n"
-            % (len(table), table))
+    size = len(all_bodies) + 2
+    out += (b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n%s\nendstream\nendobj\n"
+            % (size - 1, size, len(table), table))
     out += b"startxref\n%d\n%%%%EOF\n" % xref_at
     return bytes(out)
+
+
+def hidden_javascript_in_object_stream(run_length_filter: bool = False) -> bytes:
+    """JavaScript in an object stream (FlateDecode, or RunLengthDecode), behind an xref stream.
+
+    Object 5 (the open action) lives in object stream 6; object 7 is the cross-reference
+    stream that says so, as PDF 1.5 writers do.
+    """
+    bodies: list[bytes | None] = [*one_page(b"/OpenAction 5 0 R ").objects[:4], None]
+    return with_object_stream(bodies, {5: b"<< /S /JavaScript /JS (app.alert(2)) >>"}, run_length_filter)
 
 
 def wrong_xref_offsets() -> bytes:
@@ -322,6 +336,79 @@ def huge_image_pdf() -> bytes:
     return pdf.build()
 
 
+def huge_image_indirect_size(in_object_stream: bool = False) -> bytes:
+    """An image whose /Width and /Height are indirect objects (100000 each), plain or in an object stream."""
+    page = one_page(page_extra=b"/Resources << /XObject << /Im1 5 0 R >> >> ")
+    page.objects[3] = stream(b"q 100 0 0 100 0 0 cm /Im1 Do Q")
+    image = stream(b"x" * 100, b"/Type /XObject /Subtype /Image /Width 6 0 R /Height 7 0 R "
+                   b"/ColorSpace /DeviceRGB /BitsPerComponent 8 ", compress=True)
+    if not in_object_stream:
+        page.add(image)
+        page.add(b"100000")
+        page.add(b"100000")
+        return page.build()
+    return with_object_stream([*page.objects, image, None, None], {6: b"100000", 7: b"100000"})
+
+
+@functools.cache
+def fanout_forms(levels: int, fan: int = 4) -> bytes:
+    """Form XObjects each drawing the next one ``fan`` times, ``levels`` deep (about 2 KiB).
+
+    The last form strokes one line; a renderer parses fan ** (levels - 1) copies of it.
+    """
+    pdf = one_page(page_extra=b"/Resources << /XObject << /X0 5 0 R >> >> ")
+    pdf.objects[3] = stream(b"/X0 Do")
+    for level in range(levels):
+        if level < levels - 1:
+            body = b"q /X Do Q " * fan
+            resources = b"/Resources << /XObject << /X %d 0 R >> >> " % (6 + level)
+        else:
+            body, resources = b"0 0 m 10 10 l S", b""
+        pdf.add(stream(body, b"/Type /XObject /Subtype /Form /BBox [0 0 100 100] " + resources))
+    return pdf.build()
+
+
+def fanout_patterns(levels: int, fan: int = 4) -> bytes:
+    """Tiling patterns whose cells fill with the next pattern ``fan`` times, ``levels`` deep."""
+    pdf = one_page(page_extra=b"/Resources << /Pattern << /P 5 0 R >> >> ")
+    pdf.objects[3] = stream(b"/Pattern cs /P scn 0 0 595 842 re f")
+    for level in range(levels):
+        if level < levels - 1:
+            body = b"/Pattern cs /P scn 0 0 10 10 re f " * fan
+            resources = b"/Resources << /Pattern << /P %d 0 R >> >> " % (6 + level)
+        else:
+            body, resources = b"0 0 m 1 1 l S", b""
+        pdf.add(stream(body, b"/Type /Pattern /PatternType 1 /PaintType 1 /TilingType 1 /BBox [0 0 10 10] "
+                             b"/XStep 10 /YStep 10 " + resources))
+    return pdf.build()
+
+
+def type3_fanout(glyphs: int, levels: int = 7) -> bytes:
+    """``glyphs`` characters of a Type 3 font whose one glyph draws a form fan-out ``levels`` deep."""
+    pdf = one_page(page_extra=b"/Resources << /Font << /T3 5 0 R >> >> ")
+    pdf.objects[3] = stream(b"BT /T3 12 Tf 10 10 Td (" + b"A" * glyphs + b") Tj ET")
+    pdf.add(b"<< /Type /Font /Subtype /Type3 /FontBBox [0 0 1000 1000] /FontMatrix [0.001 0 0 0.001 0 0] "
+            b"/CharProcs << /g 6 0 R >> /Encoding << /Type /Encoding /Differences [65 /g] >> "
+            b"/FirstChar 65 /LastChar 65 /Widths [1000] /Resources << /XObject << /X 7 0 R >> >> >>")
+    pdf.add(stream(b"1000 0 d0 /X Do"))
+    for level in range(levels):
+        if level < levels - 1:
+            body, resources = b"q /X Do Q " * 4, b"/Resources << /XObject << /X %d 0 R >> >> " % (8 + level)
+        else:
+            body, resources = b"0 0 m 10 10 l S", b""
+        pdf.add(stream(body, b"/Type /XObject /Subtype /Form /BBox [0 0 1000 1000] " + resources))
+    return pdf.build()
+
+
+def self_drawing_form() -> bytes:
+    """A form that draws itself."""
+    pdf = one_page(page_extra=b"/Resources << /XObject << /X 5 0 R >> >> ")
+    pdf.objects[3] = stream(b"/X Do")
+    pdf.add(stream(b"0 0 m 1 1 l S /X Do", b"/Type /XObject /Subtype /Form /BBox [0 0 10 10] "
+                                          b"/Resources << /XObject << /X 5 0 R >> >> "))
+    return pdf.build()
+
+
 def pdf_zip_polyglot() -> bytes:
     """A ZIP archive whose first member is stored ahead: the file starts as a PDF, ends as a ZIP."""
     return fpdf_pdf() + zip_bytes()
@@ -365,6 +452,11 @@ HOSTILE = {
     "bracket-flood": lambda: bracket_flood(),
     "stream-flood": lambda: stream_flood(),
     "huge-declared-image": huge_image_pdf,
+    "huge-image-indirect-size": huge_image_indirect_size,
+    "huge-image-size-in-object-stream": lambda: huge_image_indirect_size(in_object_stream=True),
+    "form-fan-out-11": lambda: fanout_forms(11),
+    "form-fan-out-12": lambda: fanout_forms(12),
+    "pattern-fan-out-11": lambda: fanout_patterns(11),
     "escaped-name-flood": lambda: escape_flood(),
     "string-flood": lambda: token_flood(b"(a)"),
     "comment-flood": lambda: token_flood(b"%\n"),
