@@ -81,6 +81,8 @@ class WebSettings:
     session_max_age: int = setting(28800, "Staff session lifetime.", "seconds")
     lockout_after_failures: int = setting(5, "Failed staff logins that lock an account for lockout_seconds.")
     lockout_seconds: int = setting(900, "How long a locked staff account stays locked.", "seconds")
+    max_form_bytes: int = setting(65536, "Largest request body of every route but the document uploads (forms, JSON); larger ones get 413 before they are read.", "bytes")
+    max_field_bytes: int = setting(16384, "Largest form field other than a file, on every form; larger ones get 413 while the form streams in.", "bytes")
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from gateway.errors import AccountError, GatewayError, IdentifierError, NotFound
 from gateway.logs import get_logger
 from gateway.web import csrf, i18n
 from gateway.web.errors import LoginRequired, WebError
+from gateway.web.limits import BodyLimit, BodyLimits
 from gateway.web.security import ClientAddress, SecurityHeaders, TrustedProxies
 from gateway.web.staff import LockoutPolicy
 
@@ -56,6 +57,10 @@ class WebConfig:
     sftp_host: str = "127.0.0.1"
     sftp_port: int = 2222
     max_document_bytes: int = 20 * 1024 * 1024
+    #: every request body but a document upload (forms, JSON)
+    max_form_bytes: int = 65536
+    #: one form field that is not a file
+    max_field_bytes: int = 16384
     #: extra values handed to the intake service (rate limits, follow-up expiry)
     intake: dict[str, Any] = field(default_factory=dict)
 
@@ -106,6 +111,11 @@ def create_app(config: WebConfig, *, sessions: sessionmaker[Session], engine: En
         app.include_router(router)
     app.include_router(api_router)
 
+    # Added before the CSRF cookie middleware, so it runs inside it: a refusal page gets the
+    # same cookie and headers as any other page.
+    app.add_middleware(BodyLimit, limits=BodyLimits(config.max_form_bytes, config.max_field_bytes,
+                                                    config.max_document_bytes), refuse=_refuse_body)
+
     @app.middleware("http")
     async def csrf_cookie(request: Request, call_next):  # noqa: ANN001, ANN202
         # Every browser gets its CSRF cookie on its first page, before it sees a form.
@@ -122,6 +132,11 @@ def create_app(config: WebConfig, *, sessions: sessionmaker[Session], engine: En
     app.add_middleware(SecurityHeaders)
     app.add_middleware(ClientAddress, proxies=TrustedProxies(config.trusted_proxies))
     return app
+
+
+async def _refuse_body(scope: Any, exc: WebError) -> Response:
+    """The page (or JSON) of a body refused by :class:`~gateway.web.limits.BodyLimit`."""
+    return await _on_error(Request(scope), exc)
 
 
 def _status_of(exc: GatewayError) -> int:
