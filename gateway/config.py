@@ -112,6 +112,11 @@ class IntakeSettings:
     applications_per_address_per_hour: int = setting(5, "Applications the public form accepts from one address per hour.")
     uploads_per_address_per_hour: int = setting(60, "Documents the public form accepts from one address per hour.")
     followup_days_after_close: int = setting(90, "Follow-up links stop working this long after the application is closed.", "days")
+    mail_max_bytes: int = setting(31457280, "Largest mail-drop message, inclusive; a larger one is quarantined before it is read.", "bytes")
+    mail_max_parts: int = setting(100, "MIME parts of one mail-drop message (bodies, attachments and the containers around them); more: quarantined.")
+    mail_max_attachments: int = setting(20, "Attachments of one mail-drop message; more: quarantined.")
+    mail_max_depth: int = setting(10, "How deep the MIME parts of one mail-drop message may nest; deeper: quarantined.")
+    mail_max_attempts: int = setting(3, "Attempts at a mail-drop message whose reading fails unexpectedly, before it is quarantined.")
     retention_days: int = setting(730, "Documents and reports are deleted this long after the application is closed.", "days")
 
 
@@ -125,6 +130,7 @@ class MailSettings:
     smtp_user: str = setting("", "SMTP user name (empty: no authentication).")
     smtp_password_env: str = setting("", "Name of the environment variable holding the SMTP password.")
     sender: str = setting("noreply@gateway.invalid", "From address of messages to applicants.")
+    reply_address: str = setting("", "Mailbox applicants reply to, delivered into the mail drop; messages carry its plus address per application (demandes+<token>@...) as Reply-To. Empty: the reply token travels in the subject only.")
     outgoing: Path = setting(Path(""), "Folder for messages when no SMTP server is set. Empty: outgoing-mail in paths.data.")
 
 

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gateway.accounts.mirror import AccountMirror
-from gateway.cli.applications import build_applications
+from gateway.cli.applications import build_applications, build_drop
 from gateway.cli.context import AppContext, ConfigOption, app_context
 from gateway.cli.exchange import spool_paths
 from gateway.errors import ConfigError, UsageError
@@ -61,10 +61,13 @@ def build_app(context: AppContext):  # noqa: ANN201 - FastAPI
     """The web application for these settings."""
     from gateway.web.app import create_app
 
+    from gateway.intake.unattached import UnattachedMail
+
     s = context.settings
     mirror = AccountMirror(s.accounts_path, s.paths.inbox, s.paths.outbox)
+    applications = build_applications(context)
     return create_app(web_config(context), sessions=context.sessions, engine=context.engine, mirror=mirror,
-                      applications=build_applications(context))
+                      applications=applications, mail=UnattachedMail(build_drop(context, applications)))
 
 
 def build_services(context: AppContext) -> list[Service]:

@@ -77,6 +77,8 @@ class WebState:
     templates: Jinja2Templates
     #: the intake service (gateway.intake.applications.Applications)
     applications: Any = None
+    #: mail waiting for staff (gateway.intake.unattached.UnattachedMail)
+    mail: Any = None
 
     @property
     def accounts(self) -> Accounts:
@@ -89,11 +91,13 @@ class WebState:
 
 
 def create_app(config: WebConfig, *, sessions: sessionmaker[Session], engine: Engine, mirror: AccountMirror,
-               applications: Any = None, clock: Clock | None = None) -> FastAPI:
+               applications: Any = None, mail: Any = None, clock: Clock | None = None) -> FastAPI:
     """Builds the application with every route, middleware and error translation.
 
     ``applications`` is the intake service (:class:`gateway.intake.applications.Applications`)
     built by the caller with the same sessions; without it the application pages answer 503.
+    ``mail`` (:class:`gateway.intake.unattached.UnattachedMail`) serves the page of messages
+    waiting for staff; without it that page answers 503.
     """
     from gateway.web.api import router as api_router
     from gateway.web.routes import ROUTERS
@@ -105,7 +109,8 @@ def create_app(config: WebConfig, *, sessions: sessionmaker[Session], engine: En
 
     install_filters(templates.env, config.timezone)
     install_labels(templates.env)
-    app.state.web = WebState(config, sessions, engine, mirror, clock or SystemClock(), templates, applications)
+    app.state.web = WebState(config, sessions, engine, mirror, clock or SystemClock(), templates, applications,
+                             mail)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for router in ROUTERS:
         app.include_router(router)
