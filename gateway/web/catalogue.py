@@ -169,6 +169,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
                        "Here is the new key. Copy it now: it will never be shown again."),
     "admin.done.staff-saved": ("Compte enregistré.", "Account saved."),
     "admin.done.key-revoked": ("Clé révoquée.", "Key revoked."),
+    "mail.title": ("Courriels à rattacher", "Mail to attach"),
+    "mail.intro": ("Ces messages n'ont été joints à aucune demande : ils ne portent pas de jeton de réponse valable, "
+                   "ou leur expéditeur est mal formé ou ambigu. Joignez-les à une demande ouverte, ou ouvrez une demande "
+                   "pour leur expéditeur ; les pièces jointes sont alors vérifiées comme toute pièce reçue par courriel.",
+                   "These messages were attached to no application: they carry no valid reply token, or their sender is "
+                   "malformed or ambiguous. Attach each to an open application, or open an application for its sender; "
+                   "the attachments are then checked like any attachment received by mail."),
+    "mail.received": ("Reçu le", "Received"),
+    "mail.from": ("Expéditeur (From:)", "Sender (From:)"),
+    "mail.subject": ("Objet", "Subject"),
+    "mail.action": ("Action", "Action"),
+    "mail.attach": ("Joindre à cette demande", "Attach to this application"),
+    "mail.open": ("Ouvrir une demande pour l'expéditeur", "Open an application for the sender"),
+    "mail.file": ("Fichier", "File"),
+    "mail.quarantine": ("Quarantaine", "Quarantine"),
+    "mail.quarantine_intro": ("Messages écartés (trop volumineux, trop de parties, illisibles) : ils restent dans le dossier "
+                              "quarantine/ du dépôt de courriels, avec leur motif à côté.",
+                              "Messages set aside (too large, too many parts, unreadable): they stay in the mail drop's "
+                              "quarantine/ folder, with their reason beside them."),
+    "apps.done.mail": ("Message joint ; ses pièces jointes figurent ci-dessous.", "Message attached; its attachments are listed below."),
+    "errcode.INT-MAIL-NOT-WAITING": ("Ce message a déjà été traité.", "This message has already been dealt with."),
     "apps.queue": ("File de travail", "Work queue"),
     "apps.search": ("Recherche (référence, nom, e-mail, code)", "Search (reference, name, e-mail, code)"),
     "apps.reference": ("Référence", "Reference"),
