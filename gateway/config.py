@@ -93,6 +93,8 @@ class WebSettings:
     session_max_age: int = setting(28800, "Staff session lifetime.", "seconds")
     lockout_after_failures: int = setting(5, "Failed staff logins that lock an account for lockout_seconds.")
     lockout_seconds: int = setting(900, "How long a locked staff account stays locked.", "seconds")
+    max_form_bytes: int = setting(65536, "Largest request body of every route but the document uploads (forms, JSON); larger ones get 413 before they are read.", "bytes")
+    max_field_bytes: int = setting(16384, "Largest form field other than a file, on every form; larger ones get 413 while the form streams in.", "bytes")
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,11 @@ class IntakeSettings:
     applications_per_address_per_hour: int = setting(5, "Applications the public form accepts from one address per hour.")
     uploads_per_address_per_hour: int = setting(60, "Documents the public form accepts from one address per hour.")
     followup_days_after_close: int = setting(90, "Follow-up links stop working this long after the application is closed.", "days")
+    mail_max_bytes: int = setting(31457280, "Largest mail-drop message, inclusive; a larger one is quarantined before it is read.", "bytes")
+    mail_max_parts: int = setting(100, "MIME parts of one mail-drop message (bodies, attachments and the containers around them); more: quarantined.")
+    mail_max_attachments: int = setting(20, "Attachments of one mail-drop message; more: quarantined.")
+    mail_max_depth: int = setting(10, "How deep the MIME parts of one mail-drop message may nest; deeper: quarantined.")
+    mail_max_attempts: int = setting(3, "Attempts at a mail-drop message whose reading fails unexpectedly, before it is quarantined.")
     retention_days: int = setting(730, "Documents and reports are deleted this long after the application is closed.", "days")
     document_workers: int = setting(2, "Worker processes that read documents (checks, text for kind suggestions, previews) under the limits below; callers wait for a free one.")
     document_memory_bytes: int = setting(1073741824, "Address space of one document worker process, interpreter and libraries included (about 100 MiB); a document that needs more is refused (pdf_trop_complexe) or gets a placeholder preview. At least 256 MiB.", "bytes")
@@ -158,6 +165,7 @@ class MailSettings:
     smtp_user: str = setting("", "SMTP user name (empty: no authentication).")
     smtp_password_env: str = setting("", "Name of the environment variable holding the SMTP password.")
     sender: str = setting("noreply@gateway.invalid", "From address of messages to applicants.")
+    reply_address: str = setting("", "Mailbox applicants reply to, delivered into the mail drop; messages carry its plus address per application (demandes+<token>@...) as Reply-To. Empty: the reply token travels in the subject only.")
     outgoing: Path = setting(Path(""), "Folder for messages when no SMTP server is set. Empty: outgoing-mail in paths.data.")
 
 

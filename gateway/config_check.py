@@ -100,6 +100,13 @@ def check_settings(settings: Settings, roles: Collection[str] = ()) -> list[str]
     positive = {
         "exchange.max_file_bytes": settings.exchange.max_file_bytes,
         "intake.max_document_bytes": settings.intake.max_document_bytes,
+        "intake.mail_max_bytes": settings.intake.mail_max_bytes,
+        "intake.mail_max_parts": settings.intake.mail_max_parts,
+        "intake.mail_max_attachments": settings.intake.mail_max_attachments,
+        "intake.mail_max_depth": settings.intake.mail_max_depth,
+        "intake.mail_max_attempts": settings.intake.mail_max_attempts,
+        "web.max_form_bytes": settings.web.max_form_bytes,
+        "web.max_field_bytes": settings.web.max_field_bytes,
         "exchange.part_max_age": settings.exchange.part_max_age,
         "exchange.workers": settings.exchange.workers,
         "exchange.retention_days": settings.exchange.retention_days,
@@ -123,6 +130,10 @@ def check_settings(settings: Settings, roles: Collection[str] = ()) -> list[str]
     if settings.intake.document_memory_bytes < 256 * 1024 * 1024:
         problems.append("intake.document_memory_bytes: at least 268435456 (256 MiB: the worker's interpreter "
                         f"and PDF libraries need about 100 MiB), got {settings.intake.document_memory_bytes}")
+    local, at, domain = settings.mail.reply_address.strip().rpartition("@")
+    if settings.mail.reply_address.strip() and (not at or not local or not domain or "+" in local):
+        problems.append(f"mail.reply_address: {settings.mail.reply_address!r} is not a mailbox address "
+                        "(example: demandes@fund.lu, without a +tag)")
     if settings.sftp.processes < 0:
         problems.append(f"sftp.processes: must be 0 (one per core) or more, got {settings.sftp.processes}")
     if settings.processes.workers < 0:

@@ -59,7 +59,7 @@ def build_applications(context: AppContext):  # noqa: ANN201 - Applications, imp
         dossier=Dossier(s.applications_path),
         max_document_bytes=s.intake.max_document_bytes,
         scanner=ClamdScanner(s.intake.clamd_socket) if s.intake.clamd_socket else None,
-        notifier=notify.Notifier(mailer, s.mail.sender),
+        notifier=notify.Notifier(mailer, s.mail.sender, reply_address=s.mail.reply_address),
         register_provider=lambda code, name: accounts.add(code, profession="OCB", name=name),
         followup_days_after_close=s.intake.followup_days_after_close,
         followup_url=s.web.public_url.rstrip("/") + followup.FOLLOWUP_PATH,
@@ -67,11 +67,32 @@ def build_applications(context: AppContext):  # noqa: ANN201 - Applications, imp
     )
 
 
+def build_drop(context: AppContext, applications=None):  # noqa: ANN001, ANN201 - MailDrop, imported late
+    """The mail drop for these settings (the watcher's service, ``take-mail``, the staff page)."""
+    from gateway.intake.maildrop import MailDrop
+    from gateway.intake.mailparse import MailLimits
+
+    s = context.settings
+    limits = MailLimits(max_bytes=s.intake.mail_max_bytes, max_parts=s.intake.mail_max_parts,
+                        max_attachments=s.intake.mail_max_attachments, max_depth=s.intake.mail_max_depth)
+    return MailDrop(applications or build_applications(context), s.maildrop_path, limits=limits,
+                    mailbox=reply_mailbox(context), max_attempts=s.intake.mail_max_attempts)
+
+
+def reply_mailbox(context: AppContext):  # noqa: ANN201 - ReplyAddress | None
+    """``mail.reply_address`` as a mailbox, or None; a malformed one is a configuration error."""
+    from gateway.errors import ConfigError
+    from gateway.intake.replytoken import ReplyAddress
+
+    try:
+        return ReplyAddress.parse(context.settings.mail.reply_address)
+    except ValueError as exc:
+        raise ConfigError(f"mail.reply_address: {exc}", code="CFG-003") from None
+
+
 def build_maildrop(context: AppContext) -> list[Service]:
     """The mail-drop watcher of the ``watcher`` role."""
-    from gateway.intake.maildrop import MailDrop
-
-    return [MailDrop(build_applications(context), context.settings.maildrop_path)]
+    return [build_drop(context)]
 
 
 def _actor(staff: str | None) -> str:
@@ -254,17 +275,18 @@ def confirm_kind(reference: str, document_id: int, kind: str, staff: StaffOption
 
 def take_mail(as_json: JsonOption = False, config: ConfigOption = None) -> None:
     """Takes the messages waiting in the mail drop once (what the watcher does continuously)."""
-    from gateway.intake.maildrop import MailDrop
-
-    context = app_context(config)
-    drop = MailDrop(build_applications(context), context.settings.maildrop_path)
+    drop = build_drop(app_context(config))
+    drop.create_folders()
     outcomes = drop.process_pending()
     if as_json:
         _print_json([o.__dict__ for o in outcomes])
     else:
         for o in outcomes:
-            how = "already taken" if o.already_taken else ("joined" if o.joined else "opened")
-            out.print(f"{o.file}: {how} {o.reference or ''} ({o.documents} documents)", markup=False)
+            if o.state == "taken":
+                how = f"{'joined' if o.joined else 'opened'} {o.reference} ({o.documents} documents)"
+            else:
+                how = o.state.replace("_", " ") + (f" ({o.reason})" if o.reason else "")
+            out.print(f"{o.file}: {how}", markup=False)
 
 
 # --------------------------------------------------------------------------- codes import

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gateway.accounts.mirror import AccountMirror
-from gateway.cli.applications import build_applications
+from gateway.cli.applications import build_applications, build_drop
 from gateway.cli.context import AppContext, ConfigOption, app_context
 from gateway.cli.exchange import spool_paths
 from gateway.errors import ConfigError, UsageError
@@ -50,6 +50,7 @@ def web_config(context: AppContext):  # noqa: ANN201 - WebConfig, imported late 
         lockout=LockoutPolicy(s.web.lockout_after_failures, s.web.lockout_seconds),
         timezone=s.exchange.timezone, sftp_host=s.sftp.host, sftp_port=s.sftp.port,
         max_document_bytes=s.intake.max_document_bytes,
+        max_form_bytes=s.web.max_form_bytes, max_field_bytes=s.web.max_field_bytes,
         intake={"applications_per_hour": s.intake.applications_per_address_per_hour,
                 "uploads_per_hour": s.intake.uploads_per_address_per_hour,
                 "followup_days_after_close": s.intake.followup_days_after_close},
@@ -60,10 +61,13 @@ def build_app(context: AppContext):  # noqa: ANN201 - FastAPI
     """The web application for these settings."""
     from gateway.web.app import create_app
 
+    from gateway.intake.unattached import UnattachedMail
+
     s = context.settings
     mirror = AccountMirror(s.accounts_path, s.paths.inbox, s.paths.outbox)
+    applications = build_applications(context)
     return create_app(web_config(context), sessions=context.sessions, engine=context.engine, mirror=mirror,
-                      applications=build_applications(context))
+                      applications=applications, mail=UnattachedMail(build_drop(context, applications)))
 
 
 def build_services(context: AppContext) -> list[Service]:

@@ -20,8 +20,8 @@ Decisions (correction request, refusal, approval, withdrawal) live in
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import event, func, or_, select
@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from gateway.clock import Clock, SystemClock
-from gateway.intake import followup, notify
+from gateway.intake import followup, notify, replytoken
 from gateway.intake.decisions import Decisions
 from gateway.intake.documents import DocumentVerdict, check_document
 from gateway.intake.dossier import Dossier
@@ -61,6 +61,13 @@ class CheckedFile:
     verdict: DocumentVerdict
     kind: DocumentKind | None
     suggested_kind: DocumentKind | None
+    #: the name under which the bytes wait in the dossier's staging folder (Applications.stage)
+    staged: str | None = None
+
+    @property
+    def kept(self) -> bool:
+        """False for a file over the size limit: nothing of it is kept (spec section 2)."""
+        return self.verdict.reason is None or str(self.verdict.reason) != "fichier_trop_volumineux"
 
 
 @dataclass(frozen=True)
@@ -209,7 +216,8 @@ class Applications(Decisions):
         sequence = (session.scalar(select(func.max(Application.sequence)).where(Application.year == now.year)) or 0) + 1
         row = Application(reference=f"DEM-{now.year}-{sequence:06d}", year=now.year, sequence=sequence,
                           channel=str(channel), status=str(status), created_at=now, updated_at=now,
-                          correction_message="", decision_reason="", notes=list(notes), **data.as_dict())
+                          correction_message="", decision_reason="", notes=list(notes),
+                          reply_token=replytoken.new_token(), **data.as_dict())
         session.add(row)
         session.flush()
         change_status(session, row, status, actor=actor, address=address, now=now, reason=f"ouverte ({channel})")
@@ -258,13 +266,16 @@ class Applications(Decisions):
         """
         with self.sessions() as session:
             self._check_editable(self._load(session, reference), by_staff)
-        checked = self.check_file(data, name, kind)
-        with transaction(self.sessions) as session:
-            row = self._load(session, reference, lock=True)
-            self._check_editable(row, by_staff)
-            doc = self.record_document(session, row, checked, actor=actor, address=address,
-                                       source=Channel(source or row.channel))
-            return document_view(doc, reference)
+        checked = self.stage(self.check_file(data, name, kind))
+        try:
+            with transaction(self.sessions) as session:
+                row = self._load(session, reference, lock=True)
+                self._check_editable(row, by_staff)
+                doc = self.record_document(session, row, checked, actor=actor, address=address,
+                                           source=Channel(source or row.channel))
+                return document_view(doc, reference)
+        finally:
+            self.discard((checked,))
 
     def check_file(self, data: bytes, name: str, kind: str | None) -> CheckedFile:
         """Runs the document checks (and the kind suggestion when ``kind`` is None); no I/O."""
@@ -277,20 +288,45 @@ class Applications(Decisions):
             suggested = suggest_kind(verdict.display_name, text)
         return CheckedFile(data=data, verdict=verdict, kind=chosen, suggested_kind=suggested)
 
+    def stage(self, checked: CheckedFile) -> CheckedFile:
+        """Writes a checked file durably into the dossier's staging folder, before any transaction.
+
+        Nothing is written for a file over the size limit. Whoever stages a file records it
+        (:meth:`record_document`) or gives it back to :meth:`discard`.
+        """
+        if not checked.kept or checked.staged is not None:
+            return checked
+        return replace(checked, staged=self.dossier.stage(checked.data))
+
+    def discard(self, checked: Iterable[CheckedFile]) -> None:
+        """Removes the staged bytes of files that were not recorded (a no-op for recorded ones)."""
+        for item in checked:
+            if item.staged is not None:
+                self.dossier.discard(item.staged)
+
     def record_document(self, session: Session, row: Application, checked: CheckedFile, *, actor: str,
                         address: str = "", source: Channel) -> ApplicationDocument:
-        """Stores a checked file in the dossier and adds its row to the caller's transaction.
+        """Moves a staged file into the dossier and adds its row to the caller's transaction.
 
-        Nothing is kept of a file over the size limit (spec section 2). When the transaction
-        does not commit, the stored file is removed again.
+        The file must have been staged (:meth:`stage`) before the transaction: here it is only
+        renamed, so the transaction never waits for data to reach the disk. When the
+        transaction does not commit, the file goes back to staging; once it commits, the
+        dossier folder is synced. Nothing is kept of a file over the size limit (spec section 2).
         """
         verdict = checked.verdict
         reason = None if verdict.reason is None else str(verdict.reason)
         stored = None
-        if reason != "fichier_trop_volumineux":
-            stored = self.dossier.store_document(row.reference, checked.data)
-            path = self.dossier.path(row.reference, stored)
-            event.listen(session, "after_soft_rollback", lambda *_: path.unlink(missing_ok=True), once=True)
+        if checked.kept:
+            if checked.staged is None:
+                raise ValueError("stage the file (Applications.stage) before the transaction that records it")
+            stored, reference = checked.staged, row.reference
+            self.dossier.place(reference, stored)
+            event.listen(session, "after_soft_rollback",
+                         lambda *_: self.dossier.unplace(reference, stored), once=True)
+            synced = session.info.setdefault("dossiers_to_sync", set())
+            if reference not in synced:
+                synced.add(reference)
+                event.listen(session, "after_commit", lambda *_: self.dossier.sync(reference), once=True)
         now = self.clock.now()
         doc = ApplicationDocument(
             kind=None if checked.kind is None else str(checked.kind),
@@ -364,6 +400,12 @@ class Applications(Decisions):
                          target_id=reference, address=address, count=count)
         return count
 
+    def lock_editable(self, session: Session, reference: str, *, by_staff: bool) -> Application:
+        """The application, locked in the caller's transaction; raises when it cannot be changed."""
+        row = self._load(session, reference, lock=True)
+        self._check_editable(row, by_staff)
+        return row
+
     # ------------------------------------------------------------------ helpers
 
     @staticmethod
@@ -399,7 +441,29 @@ class Applications(Decisions):
                               reference=row.reference, status=str(status))
 
     def _send(self, message: notify.OutgoingMessage) -> bool:
+        """Sends a message to the applicant, carrying the application's reply token."""
         if self.notifier is None or not message.to:
             return False
-        return self.notifier.deliver(message)
+        with self.sessions() as session:
+            token = session.scalar(select(Application.reply_token).where(Application.reference == message.reference))
+        return self.notifier.deliver(replace(message, reply_token=token or ""))
+
+    def sweep_staging(self, *, older_than_s: float = 86400.0) -> tuple[int, int]:
+        """Puts in place staged documents that a row names, and removes the others older than
+        ``older_than_s`` (left by a crash before their transaction); returns (placed, removed)."""
+        placed = removed = 0
+        for name in list(self.dossier.staged_before(older_than_s)):
+            with self.sessions() as session:
+                reference = session.scalar(select(Application.reference).join(ApplicationDocument)
+                                           .where(ApplicationDocument.stored_name == name))
+            if reference is not None:
+                self.dossier.place(reference, name)
+                self.dossier.sync(reference)
+                placed += 1
+            else:
+                self.dossier.discard(name)
+                removed += 1
+        if placed or removed:
+            log.info("staged documents swept", placed=placed, removed=removed)
+        return placed, removed
 

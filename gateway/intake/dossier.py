@@ -3,20 +3,32 @@
 Documents are kept exactly as received, under names this module makes up (the applicant's
 name is only ever displayed, never used as a path). Final reports are written beside them
 when an application is closed. Retention deletes the whole folder.
+
+A document is written in two steps so that no database transaction waits for a disk:
+:meth:`Dossier.stage` writes it durably into ``.staging/`` (before the transaction), and
+:meth:`Dossier.place` renames it into the dossier (inside the transaction: a rename, no data
+written); :meth:`Dossier.sync` makes the renames durable after the commit. A staged file
+keeps its name when placed, so one found in ``.staging/`` that a document row names is put
+in place when read (:meth:`Dossier.read`), whatever crash came between.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import shutil
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from gateway.intake.errors import ApplicationNotFound
-from gateway.store.files import atomic_write
+from gateway.store.files import atomic_write, fsync_dir, make_folder
 
 _REFERENCE = re.compile(r"^DEM-[0-9]{4}-[0-9]{6}$")
 _STORED = re.compile(r"^(doc-[0-9a-f]{32}|report-[0-9A-Za-z_.-]{1,60}\.(json|pdf))$")
+_DOCUMENT = re.compile(r"^doc-[0-9a-f]{32}$")
+STAGING = ".staging"
 
 
 class Dossier:
@@ -37,16 +49,68 @@ class Dossier:
             raise ApplicationNotFound(f"{stored_name!r} is not a stored file name", reference=reference)
         return self.folder(reference) / stored_name
 
-    def store_document(self, reference: str, data: bytes) -> str:
-        """Writes ``data`` durably under a new generated name; returns that name."""
+    def staged(self, name: str) -> Path:
+        """Where a staged document is (it may not exist)."""
+        if not _DOCUMENT.match(name):
+            raise ApplicationNotFound(f"{name!r} is not a stored file name")
+        return self.root / STAGING / name
+
+    def stage(self, data: bytes) -> str:
+        """Writes ``data`` durably into the staging folder under a new name; returns the name.
+
+        Call it before the transaction that records the document (:meth:`place`).
+        """
         name = f"doc-{secrets.token_hex(16)}"
-        atomic_write(self._path(reference, name), data, durable=self._durable, overwrite=False)
+        atomic_write(self.staged(name), data, durable=self._durable, overwrite=False)
         return name
 
-    def read(self, reference: str, stored_name: str) -> bytes:
-        """The bytes of a stored file; raises :class:`ApplicationNotFound` when gone."""
+    def place(self, reference: str, name: str) -> Path:
+        """Renames a staged document into the dossier of ``reference`` (no data is written)."""
+        path = self._path(reference, name)
+        make_folder(path.parent)
+        os.replace(self.staged(name), path)
+        return path
+
+    def unplace(self, reference: str, name: str) -> None:
+        """Puts a placed document back into staging (its transaction did not commit)."""
         try:
-            return self._path(reference, stored_name).read_bytes()
+            os.replace(self._path(reference, name), self.staged(name))
+        except FileNotFoundError:
+            pass
+
+    def discard(self, name: str) -> None:
+        """Removes a staged document that will not be recorded."""
+        self.staged(name).unlink(missing_ok=True)
+
+    def sync(self, reference: str) -> None:
+        """Makes the documents placed in a dossier durable (after the commit)."""
+        if self._durable:
+            folder = self.folder(reference)
+            if folder.is_dir():
+                fsync_dir(folder)
+                fsync_dir(self.root)
+
+    def staged_before(self, age_s: float) -> Iterator[str]:
+        """Names of staged documents older than ``age_s`` seconds (left by a crash)."""
+        folder = self.root / STAGING
+        if not folder.is_dir():
+            return
+        limit = time.time() - age_s
+        for path in folder.iterdir():
+            if _DOCUMENT.match(path.name) and path.stat().st_mtime < limit:
+                yield path.name
+
+    def read(self, reference: str, stored_name: str) -> bytes:
+        """The bytes of a stored file; raises :class:`ApplicationNotFound` when gone.
+
+        A document recorded but still in staging (a crash between the commit and the
+        folder's sync) is put in place first.
+        """
+        path = self._path(reference, stored_name)
+        if not path.exists() and _DOCUMENT.match(stored_name) and self.staged(stored_name).exists():
+            self.place(reference, stored_name)
+        try:
+            return path.read_bytes()
         except FileNotFoundError:
             raise ApplicationNotFound(f"{reference}: file {stored_name} is no longer kept",
                                       reference=reference) from None

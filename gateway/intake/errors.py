@@ -11,6 +11,9 @@
     ├── RateLimited                  INT-RATE: too many applications or uploads from one address
     ├── FollowupInvalid              INT-FOLLOWUP: unknown, revoked or expired follow-up link
     ├── CodesExhausted               INT-CODES-FULL: no OCB sequence number left
+    ├── MailError                    INT-MAIL: a mail-drop message cannot be taken or attached
+    │   ├── MailRefused              <reason code>: over a mail limit or unreadable (quarantined)
+    │   └── MailNotWaiting           INT-MAIL-NOT-WAITING: staff act on a message already dealt with
     └── DocumentError                INT-DOC: a document could not be checked at all
         ├── ScannerUnavailable       INT-SCAN-UNAVAILABLE: the configured clamd gave no answer
         └── DocumentRefused          <reason code>: internal to the checks, becomes a verdict
@@ -79,6 +82,31 @@ class CodesExhausted(IntakeError):
     """Every OCB sequence number (00000..99999) is taken."""
 
     code = "INT-CODES-FULL"
+
+
+class MailError(IntakeError):
+    """A mail-drop message cannot be taken in or attached."""
+
+    code = "INT-MAIL"
+
+
+class MailRefused(MailError):
+    """A message over a mail-drop limit, or unreadable: ``code`` is the reason it is quarantined.
+
+    Raised inside the mail drop (:mod:`gateway.intake.mailparse`); the drop moves the message
+    to its quarantine folder with the reason, it never reaches other callers.
+    """
+
+    def __init__(self, reason: str, detail: str = "", **context: object) -> None:
+        super().__init__(detail or reason, code=str(reason), **context)
+        self.reason = str(reason)
+
+
+class MailNotWaiting(MailError):
+    """Staff attach (or open) a message that is no longer waiting for them."""
+
+    code = "INT-MAIL-NOT-WAITING"
+    http_status = 409
 
 
 class DocumentError(IntakeError):

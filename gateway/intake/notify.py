@@ -18,6 +18,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Protocol
 
+from gateway.intake.replytoken import ReplyAddress, subject_tag
 from gateway.logs import get_logger
 from gateway.store.files import atomic_write
 
@@ -29,16 +30,28 @@ class OutgoingMessage:
     """A message to an applicant, before it is addressed from the fund's sender."""
 
     to: str
-    subject: str
+    #: what the message is about; the subject is this after the reference and reply token
+    topic: str
     body_fr: str
     body_en: str
     reference: str
+    #: the application's reply token (set by the intake service when it sends the message)
+    reply_token: str = ""
 
-    def to_email(self, sender: str, now: dt.datetime) -> EmailMessage:
+    @property
+    def subject(self) -> str:
+        """``[DEM-2026-000417 #<token>] <topic>`` (``DEM-2026-000417 : <topic>`` without a token)."""
+        if self.reply_token:
+            return f"{subject_tag(self.reference, self.reply_token)} {self.topic}"
+        return f"{self.reference} : {self.topic}"
+
+    def to_email(self, sender: str, now: dt.datetime, reply_address: ReplyAddress | None = None) -> EmailMessage:
         """The message as an RFC 5322 e-mail (plain text, French first, then English)."""
         message = EmailMessage()
         message["From"] = sender
         message["To"] = self.to
+        if reply_address is not None and self.reply_token:
+            message["Reply-To"] = reply_address.for_token(self.reply_token)
         message["Subject"] = self.subject
         message["Date"] = format_datetime(now)
         message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
@@ -95,11 +108,13 @@ def acknowledgement_message(to: str, reference: str, link: str | None) -> Outgoi
     fr_link, en_link = _link_lines(link)
     return OutgoingMessage(
         to=to, reference=reference,
-        subject=f"{reference} : demande de code prestataire reçue / application received",
+        topic="demande de code prestataire reçue / application received",
         body_fr=(f"Bonjour,\n\nNous avons bien reçu votre demande de code prestataire, référence {reference}. "
-                 "Indiquez cette référence dans l'objet de vos messages." + fr_link),
+                 "Pour envoyer des documents par e-mail, répondez à ce message en gardant son objet tel quel : "
+                 "un message sans la marque [DEM-… #…] de l'objet n'est pas joint à votre demande." + fr_link),
         body_en=(f"Hello,\n\nWe have received your application for a provider code, reference {reference}. "
-                 "Please put this reference in the subject of your messages." + en_link),
+                 "To send documents by e-mail, reply to this message and keep its subject as it is: a "
+                 "message without the [DEM-… #…] mark of the subject is not added to your application." + en_link),
     )
 
 
@@ -108,7 +123,7 @@ def correction_message(to: str, reference: str, message: str, link: str | None) 
     fr_link, en_link = _link_lines(link)
     return OutgoingMessage(
         to=to, reference=reference,
-        subject=f"{reference} : corrections demandées / corrections requested",
+        topic="corrections demandées / corrections requested",
         body_fr=(f"Bonjour,\n\nVotre demande {reference} doit être complétée ou corrigée :\n\n{message}\n\n"
                  "Utilisez le lien de suivi pour corriger vos données et envoyer les documents, puis "
                  "transmettez à nouveau la demande." + fr_link),
@@ -123,7 +138,7 @@ def refusal_message(to: str, reference: str, reason: str, link: str | None) -> O
     fr_link, en_link = _link_lines(link)
     return OutgoingMessage(
         to=to, reference=reference,
-        subject=f"{reference} : demande refusée / application refused",
+        topic="demande refusée / application refused",
         body_fr=f"Bonjour,\n\nVotre demande {reference} a été refusée pour la raison suivante :\n\n{reason}" + fr_link,
         body_en=f"Hello,\n\nYour application {reference} was refused for the following reason:\n\n{reason}" + en_link,
     )
@@ -134,7 +149,7 @@ def approval_message(to: str, reference: str, code: str, link: str | None) -> Ou
     fr_link, en_link = _link_lines(link)
     return OutgoingMessage(
         to=to, reference=reference,
-        subject=f"{reference} : code prestataire attribué {code} / provider code allocated",
+        topic=f"code prestataire attribué {code} / provider code allocated",
         body_fr=(f"Bonjour,\n\nVotre demande {reference} est acceptée. Votre code prestataire est : {code}\n\n"
                  "Ce code figure désormais sur chaque document que vous émettez. Pour les échanges "
                  "électroniques, un accès SFTP peut vous être ouvert sur demande." + fr_link),
@@ -150,7 +165,7 @@ def withdrawal_message(to: str, reference: str, reason: str) -> OutgoingMessage:
     why_en = f"\n\nReason: {reason}" if reason else ""
     return OutgoingMessage(
         to=to, reference=reference,
-        subject=f"{reference} : demande retirée / application withdrawn",
+        topic="demande retirée / application withdrawn",
         body_fr=f"Bonjour,\n\nVotre demande {reference} a été retirée." + why_fr,
         body_en=f"Hello,\n\nYour application {reference} has been withdrawn." + why_en,
     )
@@ -163,16 +178,19 @@ class Notifier:
     must not undo it. Failed messages are logged (and returned as False) for staff to resend.
     """
 
-    def __init__(self, mailer: Mailer, sender: str) -> None:
+    def __init__(self, mailer: Mailer, sender: str, *, reply_address: str = "") -> None:
+        """``reply_address`` is the fund's mailbox applicants reply to (``mail.reply_address``);
+        empty, replies carry the token in their subject only."""
         self.mailer = mailer
         self.sender = sender
+        self.reply_address = ReplyAddress.parse(reply_address)
 
     def deliver(self, message: OutgoingMessage) -> bool:
         """Sends ``message``; returns False (and logs) when it could not be sent."""
         if not message.to or "@" not in message.to:
             return False
         try:
-            self.mailer.send(message.to_email(self.sender, dt.datetime.now(dt.timezone.utc)))
+            self.mailer.send(message.to_email(self.sender, dt.datetime.now(dt.timezone.utc), self.reply_address))
         except (OSError, smtplib.SMTPException) as exc:
             log.warning("message to applicant not sent", reference=message.reference,
                                          error=str(exc))

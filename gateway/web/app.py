@@ -28,6 +28,7 @@ from gateway.errors import AccountError, GatewayError, IdentifierError, NotFound
 from gateway.logs import get_logger
 from gateway.web import csrf, i18n
 from gateway.web.errors import LoginRequired, WebError
+from gateway.web.limits import BodyLimit, BodyLimits
 from gateway.web.security import ClientAddress, SecurityHeaders, TrustedProxies
 from gateway.web.staff import LockoutPolicy
 
@@ -56,6 +57,10 @@ class WebConfig:
     sftp_host: str = "127.0.0.1"
     sftp_port: int = 2222
     max_document_bytes: int = 20 * 1024 * 1024
+    #: every request body but a document upload (forms, JSON)
+    max_form_bytes: int = 65536
+    #: one form field that is not a file
+    max_field_bytes: int = 16384
     #: extra values handed to the intake service (rate limits, follow-up expiry)
     intake: dict[str, Any] = field(default_factory=dict)
 
@@ -72,6 +77,8 @@ class WebState:
     templates: Jinja2Templates
     #: the intake service (gateway.intake.applications.Applications)
     applications: Any = None
+    #: mail waiting for staff (gateway.intake.unattached.UnattachedMail)
+    mail: Any = None
 
     @property
     def accounts(self) -> Accounts:
@@ -84,11 +91,13 @@ class WebState:
 
 
 def create_app(config: WebConfig, *, sessions: sessionmaker[Session], engine: Engine, mirror: AccountMirror,
-               applications: Any = None, clock: Clock | None = None) -> FastAPI:
+               applications: Any = None, mail: Any = None, clock: Clock | None = None) -> FastAPI:
     """Builds the application with every route, middleware and error translation.
 
     ``applications`` is the intake service (:class:`gateway.intake.applications.Applications`)
     built by the caller with the same sessions; without it the application pages answer 503.
+    ``mail`` (:class:`gateway.intake.unattached.UnattachedMail`) serves the page of messages
+    waiting for staff; without it that page answers 503.
     """
     from gateway.web.api import router as api_router
     from gateway.web.routes import ROUTERS
@@ -100,11 +109,17 @@ def create_app(config: WebConfig, *, sessions: sessionmaker[Session], engine: En
 
     install_filters(templates.env, config.timezone)
     install_labels(templates.env)
-    app.state.web = WebState(config, sessions, engine, mirror, clock or SystemClock(), templates, applications)
+    app.state.web = WebState(config, sessions, engine, mirror, clock or SystemClock(), templates, applications,
+                             mail)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(api_router)
+
+    # Added before the CSRF cookie middleware, so it runs inside it: a refusal page gets the
+    # same cookie and headers as any other page.
+    app.add_middleware(BodyLimit, limits=BodyLimits(config.max_form_bytes, config.max_field_bytes,
+                                                    config.max_document_bytes), refuse=_refuse_body)
 
     @app.middleware("http")
     async def csrf_cookie(request: Request, call_next):  # noqa: ANN001, ANN202
@@ -122,6 +137,11 @@ def create_app(config: WebConfig, *, sessions: sessionmaker[Session], engine: En
     app.add_middleware(SecurityHeaders)
     app.add_middleware(ClientAddress, proxies=TrustedProxies(config.trusted_proxies))
     return app
+
+
+async def _refuse_body(scope: Any, exc: WebError) -> Response:
+    """The page (or JSON) of a body refused by :class:`~gateway.web.limits.BodyLimit`."""
+    return await _on_error(Request(scope), exc)
 
 
 def _status_of(exc: GatewayError) -> int:

@@ -169,6 +169,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
                        "Here is the new key. Copy it now: it will never be shown again."),
     "admin.done.staff-saved": ("Compte enregistré.", "Account saved."),
     "admin.done.key-revoked": ("Clé révoquée.", "Key revoked."),
+    "mail.title": ("Courriels à rattacher", "Mail to attach"),
+    "mail.intro": ("Ces messages n'ont été joints à aucune demande : ils ne portent pas de jeton de réponse valable, "
+                   "ou leur expéditeur est mal formé ou ambigu. Joignez-les à une demande ouverte, ou ouvrez une demande "
+                   "pour leur expéditeur ; les pièces jointes sont alors vérifiées comme toute pièce reçue par courriel.",
+                   "These messages were attached to no application: they carry no valid reply token, or their sender is "
+                   "malformed or ambiguous. Attach each to an open application, or open an application for its sender; "
+                   "the attachments are then checked like any attachment received by mail."),
+    "mail.received": ("Reçu le", "Received"),
+    "mail.from": ("Expéditeur (From:)", "Sender (From:)"),
+    "mail.subject": ("Objet", "Subject"),
+    "mail.action": ("Action", "Action"),
+    "mail.attach": ("Joindre à cette demande", "Attach to this application"),
+    "mail.open": ("Ouvrir une demande pour l'expéditeur", "Open an application for the sender"),
+    "mail.file": ("Fichier", "File"),
+    "mail.quarantine": ("Quarantaine", "Quarantine"),
+    "mail.quarantine_intro": ("Messages écartés (trop volumineux, trop de parties, illisibles) : ils restent dans le dossier "
+                              "quarantine/ du dépôt de courriels, avec leur motif à côté.",
+                              "Messages set aside (too large, too many parts, unreadable): they stay in the mail drop's "
+                              "quarantine/ folder, with their reason beside them."),
+    "apps.done.mail": ("Message joint ; ses pièces jointes figurent ci-dessous.", "Message attached; its attachments are listed below."),
+    "errcode.INT-MAIL-NOT-WAITING": ("Ce message a déjà été traité.", "This message has already been dealt with."),
     "apps.queue": ("File de travail", "Work queue"),
     "apps.search": ("Recherche (référence, nom, e-mail, code)", "Search (reference, name, e-mail, code)"),
     "apps.reference": ("Référence", "Reference"),
@@ -296,6 +317,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "errcode.WEB-FORBIDDEN": ("Votre rôle ne permet pas cette action.", "Your role does not allow this."),
     "errcode.fichier_trop_volumineux": ("Le fichier dépasse la taille maximale. Réduisez-le (par exemple en le scannant en noir et blanc) et envoyez-le à nouveau.",
                                         "The file is over the size limit. Make it smaller (for example, scan it in black and white) and send it again."),
+    "errcode.WEB-BODY-TOO-LARGE": ("La requête est trop volumineuse pour ce formulaire : elle a été refusée sans être lue. Raccourcissez les textes saisis et recommencez.",
+                                   "The request is too large for this form: it was refused without being read. Shorten what you typed and try again."),
+    "errcode.WEB-FIELD-TOO-LARGE": ("Un champ du formulaire est trop long : la requête a été refusée. Raccourcissez-le et recommencez.",
+                                    "A form field is too long: the request was refused. Shorten it and try again."),
+    "errcode.WEB-LENGTH": ("Un envoi de fichier doit annoncer sa taille. Envoyez le fichier depuis le formulaire de la page.",
+                           "A file upload must declare its size. Send the file from the form on the page."),
     "errcode.HTTP-404": ("Cette page n'existe pas.", "This page does not exist."),
     "errcode.INT-NOT-FOUND": ("Cette demande ou ce document n'existe pas.", "This application or document does not exist."),
     "account.title": ("Mon compte", "My account"),

@@ -26,7 +26,9 @@ from gateway.accounts.mirror import AccountMirror
 from gateway.accounts.service import Accounts
 from gateway.intake.applications import Applications
 from gateway.intake.dossier import Dossier
+from gateway.intake.maildrop import MailDrop
 from gateway.intake.notify import FolderMailer, Notifier
+from gateway.intake.unattached import UnattachedMail
 from gateway.store import schema
 from gateway.store.db import make_engine, make_session_factory
 from gateway.store.models.web import StaffUser
@@ -112,7 +114,10 @@ def start_site(root: Path, database_url: str, **overrides) -> tuple[Site, WebSer
         register_provider=lambda code, name: accounts.add(code, profession="OCB", name=name),
         followup_url="/suivi/{token}",
     )
-    app = create_app(config, sessions=sessions, engine=engine, mirror=mirror, applications=applications)
+    drop = MailDrop(applications, root / "var" / "maildrop")
+    drop.create_folders()
+    app = create_app(config, sessions=sessions, engine=engine, mirror=mirror, applications=applications,
+                     mail=UnattachedMail(drop))
     service = WebService(app, "127.0.0.1", 0)
     service.start()
     return Site(f"http://127.0.0.1:{service.port}", root, config, sessions, engine, applications), service

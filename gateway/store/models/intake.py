@@ -13,7 +13,8 @@
 - ``followup_tokens``: SHA-256 of the applicant's follow-up token, never the token.
 - ``intake_rate_events``: public-form actions per address, for the hourly limits (in the
   database so every web node sees them).
-- ``mail_messages``: mail-drop messages taken, so that none is taken twice.
+- ``mail_messages``: mail-drop messages taken, so that none is taken twice, and those
+  waiting for staff to attach them (``state`` ``unattached``, with the reason).
 """
 
 from __future__ import annotations
@@ -65,6 +66,9 @@ class Application(Base):
     #: remarks for the report, e.g. a mail whose sender was not the contact address:
     #: list of {"code", "fr", "en"}
     notes: Mapped[list] = mapped_column(JSON, default=list)
+    #: what an e-mail must carry to join this application (gateway.intake.replytoken);
+    #: None only for applications created before reply tokens existed, until migrated
+    reply_token: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True)
 
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
@@ -182,7 +186,12 @@ class RateEvent(Base):
 
 
 class MailMessage(Base):
-    """A mail-drop message taken in; its key and digest keep it from being taken twice."""
+    """A mail-drop message taken in; its key and digest keep it from being taken twice.
+
+    ``state``: ``taken`` (joined or opened an application), ``unattached`` (kept in the mail
+    drop's ``unattached/`` folder as ``kept_name`` until staff attach it; ``reason`` says why),
+    ``attached`` (attached by staff: ``resolved_by``, ``resolved_at``).
+    """
 
     __tablename__ = "mail_messages"
 
@@ -195,3 +204,10 @@ class MailMessage(Base):
     subject: Mapped[str] = mapped_column(String(300), default="")
     application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id", ondelete="SET NULL"), nullable=True)
     taken_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    state: Mapped[str] = mapped_column(String(20), default="taken", server_default="taken", index=True)
+    reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    #: the ``From:`` line as received (shown to staff when it is not a plain address)
+    from_line: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    kept_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    resolved_by: Mapped[str] = mapped_column(String(120), default="", server_default="")

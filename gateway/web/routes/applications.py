@@ -47,14 +47,6 @@ def service(request: Request):  # noqa: ANN201 - Applications
     return applications
 
 
-async def staff_upload_member(request: Request) -> StaffView:
-    """A staff member sending a document: the size is checked before the body is read."""
-    from gateway.web.routes.public import check_upload_size
-
-    check_upload_size(request, state(request).config.max_document_bytes)
-    return await staff_member(request)
-
-
 def _confirmed(form) -> None:  # noqa: ANN001 - a form
     if form.get("confirm") != "yes":
         raise BadInput("tick the confirmation box to go on")
@@ -206,7 +198,7 @@ async def staff_data(request: Request, reference: str, user: StaffView = Depends
 
 
 @router.post("/applications/{reference}/documents")
-async def staff_upload(request: Request, reference: str, user: StaffView = Depends(staff_upload_member)) -> Response:
+async def staff_upload(request: Request, reference: str, user: StaffView = Depends(staff_member)) -> Response:
     """Staff add a scanned document (paper applications, or one received otherwise)."""
     form = await request.form()
     upload = form.get("file")

@@ -18,37 +18,12 @@ from gateway.intake.status import APPLICANT_EDITABLE
 from gateway.intake.validation import ApplicationData, LegalForm
 from gateway.web import csrf
 from gateway.web.app import client_address, render, state
-from gateway.web.errors import BadInput, WebError
+from gateway.web.errors import BadInput
 from gateway.web.routes.applications import service
 from gateway.web.routes.files import Id
 
 router = APIRouter(include_in_schema=False)
 APPLICANT = "applicant"
-#: room for the multipart framing and the other fields around one document
-FORM_OVERHEAD = 1024 * 1024
-
-
-class UploadTooLarge(WebError):
-    """A request far beyond the document size limit, refused before it is read."""
-
-    code = "fichier_trop_volumineux"
-    status = 413
-
-
-class LengthRequired(WebError):
-    """An upload without Content-Length (browsers always send one): its size is unknown."""
-
-    code = "WEB-LENGTH"
-    status = 411
-
-
-def check_upload_size(request: Request, limit: int) -> None:
-    """Refuses an upload body that is far over ``limit``, or of unknown size, before reading it."""
-    declared = request.headers.get("content-length", "")
-    if not declared.isdigit():
-        raise LengthRequired("an upload must declare its length (Content-Length)")
-    if int(declared) > 2 * limit + FORM_OVERHEAD:
-        raise UploadTooLarge(f"the file is larger than the limit of {limit // (1024 * 1024)} MiB")
 
 
 def _data_from(form) -> ApplicationData:  # noqa: ANN001 - a form
@@ -114,8 +89,7 @@ async def save_data(request: Request, token: str) -> Response:
 
 @router.post("/suivi/{token}/documents")
 async def upload(request: Request, token: str) -> Response:
-    web = state(request)
-    check_upload_size(request, web.config.max_document_bytes)
+    web = state(request)  # the body's size was checked before this runs (gateway.web.limits)
     await csrf.check(request)
     applications = service(request)
     view = applications.by_followup(token)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import threading
 from email import message_from_bytes, policy
 
@@ -9,6 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from gateway.intake import notify
+from tests.intake.applications.conftest import valid_data
 from tests.support import free_port, wait_until
 
 
@@ -68,3 +71,26 @@ def test_no_address_no_message(tmp_path):
     notifier = notify.Notifier(notify.FolderMailer(tmp_path / "out"), "fonds@cns.invalid")
     assert notifier.deliver(notify.acknowledgement_message("", "DEM-2026-000003", None)) is False
     assert not (tmp_path / "out").exists()
+
+
+def test_every_message_carries_the_reply_token_in_its_subject_and_reply_to(tmp_path):
+    notifier = notify.Notifier(notify.FolderMailer(tmp_path / "out"), "fonds@cns.invalid",
+                               reply_address="Demandes@CNS.invalid")
+    token = "0123456789abcdef01234567"
+    message = notify.correction_message("a@b.lu", "DEM-2026-000002", "Joindre le RIB.", None)
+    assert notifier.deliver(dataclasses.replace(message, reply_token=token))
+    (path,) = (tmp_path / "out").glob("*.eml")
+    parsed = message_from_bytes(path.read_bytes(), policy=policy.default)
+    assert parsed["Subject"].startswith(f"[DEM-2026-000002 #{token}] ")
+    assert parsed["Reply-To"] == f"demandes+{token}@cns.invalid"
+
+
+def test_the_service_sends_each_application_its_own_token(service, outbox):
+    first = service.create(None, channel="paper", actor="cli", address="")
+    second = service.create(None, channel="paper", actor="cli", address="")
+    assert not outbox.messages()  # no contact address: nothing sent
+    for created in (first, second):
+        service.update_data(created.application.reference, valid_data(), actor="cli", by_staff=True)
+        service.request_correction(created.application.reference, "Joindre le RIB.", actor="staff:m")
+    tokens = [re.search(r"#([0-9a-f]{24})\]", m["Subject"]).group(1) for m in outbox.messages()]
+    assert len(tokens) == 2 and tokens[0] != tokens[1]
