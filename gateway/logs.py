@@ -20,7 +20,8 @@ REDACTED = "[redacted]"
 #: (pattern, replacement) pairs applied to every string of every log line
 SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Path segments that are keys themselves: the applicant's follow-up link /suivi/<token>.
-    (re.compile(r"(/suivi/)[^/?#\s\"'<>]+"), rf"\g<1>{REDACTED}"),
+    # (also percent-encoded, as in a ``next=`` parameter).
+    (re.compile(r"((?:/|%2F)suivi(?:/|%2F))[^/?#&\s\"'<>]+", re.IGNORECASE), rf"\g<1>{REDACTED}"),
     # Query parameters (and form fields) that carry a secret.
     (re.compile(r"([?&;](?:token|key|api_?key|secret|password|passwd|session|sid|recovery_code|"
                 r"csrf_token|access_token|auth|signature|sig)=)[^&#\s\"'<>]*", re.IGNORECASE), rf"\g<1>{REDACTED}"),

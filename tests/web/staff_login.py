@@ -3,8 +3,8 @@
 Codes come from pyotp with the secret the enrolment page showed or, for a member enrolled
 earlier, the secret read from the database and decrypted with the site's web secret. The
 server accepts each 30-second step once per member, so :func:`next_code` picks the first step
-after the last one accepted and waits when even the next step (still inside the accepted
-drift) is taken.
+after the last one accepted and waits when the next step (the last inside the accepted drift)
+is taken already.
 """
 
 from __future__ import annotations
@@ -56,11 +56,12 @@ def next_code(site, login: str, secret: str) -> str:  # noqa: ANN001
         with site.sessions() as session:
             last = session.scalar(select(StaffUser.totp_last_step).where(StaffUser.login == login))
         current = totp.timecode(dt.datetime.now(dt.timezone.utc))
-        step = current - DRIFT_STEPS if last is None else max(current - DRIFT_STEPS, last + 1)
-        # Keep one step of margin on the late side, so the code is still good when it arrives.
-        return step if step <= current + DRIFT_STEPS - 1 else None
+        # The current step or the next one: both stay good for at least 30 s, so a code never
+        # expires between here and the server (the previous step could, at a boundary).
+        step = current if last is None else max(current, last + 1)
+        return step if step <= current + DRIFT_STEPS else None
 
-    step = wait_until(usable_step, timeout_s=65, interval_s=0.5)
+    step = wait_until(usable_step, timeout_s=65, interval_s=0.5)  # at most one step (30 s) of waiting
     return totp.generate_otp(step)
 
 
@@ -90,3 +91,18 @@ def log_in_fully(client: httpx.Client, site, login: str, password: str) -> None:
     done = client.post("/login/code", data={"csrf_token": csrf_of(page.text), "next": "/dashboard",
                                             "code": next_code(site, login, stored_secret(site, login))})
     assert done.status_code == 303, done.text
+
+
+def start_login(client: httpx.Client, login: str, password: str, next_path: str = "/dashboard") -> httpx.Response:
+    """Posts the login form (the password step) and returns the answer."""
+    form = client.get("/login")
+    return client.post("/login", data={"login": login, "password": password, "csrf_token": csrf_of(form.text),
+                                       "next": next_path})
+
+
+def send_code(client: httpx.Client, code: str, *, recovery: bool = False) -> httpx.Response:
+    """Posts the code form of a pending login (a TOTP code, or a recovery code)."""
+    page = client.get("/login/code")
+    assert page.status_code == 200, page.text
+    field = "recovery_code" if recovery else "code"
+    return client.post("/login/code", data={"csrf_token": csrf_of(page.text), "next": "/dashboard", field: code})
