@@ -28,7 +28,8 @@ from gateway.web.staff_sessions import list_sessions, revoke
 
 staff_app = typer.Typer(help="Staff accounts of the web interface.", no_args_is_help=True)
 apikey_app = typer.Typer(help="API keys of machine clients (REST API).", no_args_is_help=True)
-_out = Console(highlight=False, soft_wrap=True)
+# Wide when piped, so refs and dates are never wrapped in the middle.
+_out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
 
 def web_config(context: AppContext):  # noqa: ANN201 - WebConfig, imported late to keep the CLI light
@@ -121,7 +122,8 @@ def staff_list(config: ConfigOption = None) -> None:
 @staff_app.command("disable")
 def staff_disable(login: str, config: ConfigOption = None) -> None:
     """Disables a staff account and ends its sessions."""
-    staff.set_staff_enabled(app_context(config).sessions, login, False, actor="cli")
+    # Even the last admin: stopping a compromised account comes first (``staff add`` makes another).
+    staff.set_staff_enabled(app_context(config).sessions, login, False, actor="cli", keep_an_admin=False)
     _out.print(f"staff account {login} disabled")
 
 
@@ -168,6 +170,7 @@ def staff_sessions(
 ) -> None:
     """Lists active staff sessions."""
     table = Table("login", "ref", "opened", "last seen", "address", "browser")
+    table.columns[1].no_wrap = True  # the ref is what end-session takes: it must stay copyable
     for info in list_sessions(app_context(config).sessions, login=login, now=utcnow()):
         table.add_row(info.login, info.ref, info.created_at.isoformat(), info.last_seen_at.isoformat(),
                       info.address, info.user_agent[:60] + (" (pending)" if info.pending else ""))

@@ -124,11 +124,15 @@ def get_staff(sessions: sessionmaker[Session], login: str) -> StaffAccount:
 
 
 def set_staff_enabled(sessions: sessionmaker[Session], login: str, enabled: bool, *, actor: str,
-                      address: str = "") -> None:
-    """Enables or disables a staff account; disabling ends its sessions at once."""
+                      address: str = "", keep_an_admin: bool = True) -> None:
+    """Enables or disables a staff account; disabling ends its sessions at once.
+
+    The web never disables the last enabled admin; the command line may (``keep_an_admin``
+    False: a compromised account is stopped first, a new admin is added after).
+    """
     with transaction(sessions) as session:
         user = _get(session, login)
-        if not enabled:
+        if not enabled and keep_an_admin:
             _keep_an_admin(session, user)
             end_sessions(session, user.id)
         user.enabled = enabled

@@ -77,3 +77,47 @@ def test_a_bad_trusted_proxy_is_a_configuration_error(migrated):
     result = run_gateway("serve", "--role", "web", config=migrated.config, timeout=60)
     assert result.returncode == 2
     assert "web.trusted_proxies" in result.stderr
+
+
+def test_staff_commands_share_the_web_service(migrated, sessions):
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from gateway.store.models.audit import AuditEvent
+    from gateway.store.models.web import StaffUser
+    from gateway.web.login import Client, LoginPolicy, check_password
+    from gateway.web.lockout import LockoutPolicy
+    from gateway.web.staff import add_staff
+    from gateway.web.staff_sessions import list_sessions
+
+    add_staff(sessions, "xena", "agent", "xena-password-001")
+    now = dt.datetime.now(dt.timezone.utc)
+    check_password(sessions, "xena", "xena-password-001", client=Client("192.0.2.9", "cli test browser"),
+                   policy=LoginPolicy(LockoutPolicy()), now=now)
+    listed = run_gateway("staff", "sessions", "xena", config=migrated.config)
+    assert listed.returncode == 0 and "192.0.2.9" in listed.stdout, listed.stderr
+    (info,) = list_sessions(sessions, login="xena", now=now)
+    assert info.ref in listed.stdout
+    assert run_gateway("staff", "end-session", info.ref, config=migrated.config).returncode == 0
+    assert list_sessions(sessions, login="xena", now=now) == []
+    assert run_gateway("staff", "role", "xena", "admin", config=migrated.config).returncode == 0
+    assert run_gateway("staff", "reset-second-factor", "xena", config=migrated.config).returncode == 0
+    assert run_gateway("staff", "reset-password", "xena", "--password-stdin", config=migrated.config,
+                       input="xena-password-002\n").returncode == 0
+    assert run_gateway("staff", "disable", "xena", config=migrated.config).returncode == 0
+    assert run_gateway("staff", "enable", "xena", config=migrated.config).returncode == 0
+    with sessions() as session:
+        user = session.scalar(select(StaffUser).where(StaffUser.login == "xena"))
+        actions = session.scalars(select(AuditEvent.action).where(AuditEvent.actor == "cli",
+                                                                  AuditEvent.target_id == "xena")).all()
+    assert (user.role, user.enabled) == ("admin", True) and verify_password(user.password_hash, "xena-password-002")
+    assert actions == ["staff.add", "staff.session.revoke", "staff.role", "staff.second_factor.reset", "staff.password.reset",
+                       "staff.disable", "staff.enable"]
+
+
+def test_an_unknown_role_needing_a_second_factor_is_a_configuration_error(migrated):
+    migrated.config.write_text(migrated.config.read_text() + '[web]\nrequire_second_factor = ["admin", "boss"]\n')
+    result = run_gateway("serve", "--role", "web", config=migrated.config, timeout=60)
+    assert result.returncode == 2
+    assert "web.require_second_factor" in result.stderr
