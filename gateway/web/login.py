@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway import metrics
@@ -118,7 +118,7 @@ def _complete(sessions: sessionmaker[Session], staff_id: int, *, client: Client,
     with transaction(sessions) as session:
         user = session.get(StaffUser, staff_id)
         if replaces:
-            session.query(StaffSession).filter(StaffSession.token_hash == digest(replaces)).delete()
+            session.execute(delete(StaffSession).where(StaffSession.token_hash == digest(replaces)))
         user.last_login_at = now
         lockout.clear(session, user.login)
         token = open_session(session, user, pending=False, address=client.address, user_agent=client.user_agent,
