@@ -65,7 +65,7 @@ def test_an_enrolled_member_needs_the_code_and_a_code_works_once(site):
     password = _admin(site, "fred")
     with site.client() as client:
         start_login(client, "fred", password)
-        secret, _codes = enrol(client, site, "fred")
+        secret, codes = enrol(client, site, "fred")
     with site.client() as client:
         assert start_login(client, "fred", password).headers["location"].startswith("/login/code")
         page = client.get("/login/code")
@@ -83,7 +83,8 @@ def test_an_enrolled_member_needs_the_code_and_a_code_works_once(site):
         start_login(other, "fred", password)
         assert send_code(other, code).status_code == 401
         assert other.get("/dashboard").headers["location"].startswith("/login/code")
-        assert send_code(other, next_code(site, "fred", secret)).status_code == 303
+        # (A recovery code finishes, rather than the next step's code: no waiting for the clock.)
+        assert send_code(other, codes[0], recovery=True).status_code == 303
 
 
 def test_a_login_without_the_code_goes_nowhere(site):
