@@ -92,7 +92,9 @@ class WebSettings:
     trusted_proxies: list[str] = setting([], "Addresses or networks of reverse proxies whose X-Forwarded-For is believed.")
     session_max_age: int = setting(28800, "Staff session lifetime.", "seconds")
     lockout_after_failures: int = setting(5, "Failed staff logins that lock an account for lockout_seconds.")
-    lockout_seconds: int = setting(900, "How long a locked staff account stays locked.", "seconds")
+    lockout_seconds: int = setting(900, "Window of the lockout: failed password, current-password and second-factor checks within it count together, and a locked login stays locked until it ends.", "seconds")
+    require_second_factor: list[str] = setting(["admin"], "Staff roles (agent, admin) that must log in with a second factor (TOTP); members of other roles may set one up from their account page, and are then always asked for it.")
+    access_log: bool = setting(True, "Log one line per web request (method, path, status); secrets in paths and queries (follow-up tokens, keys) are redacted.")
     max_form_bytes: int = setting(65536, "Largest request body of every route but the document uploads (forms, JSON); larger ones get 413 before they are read.", "bytes")
     max_field_bytes: int = setting(16384, "Largest form field other than a file, on every form; larger ones get 413 while the form streams in.", "bytes")
 

@@ -1,11 +1,63 @@
-"""Structured logs: JSON lines when not on a terminal, readable lines on one."""
+"""Structured logs: JSON lines when not on a terminal, readable lines on one.
+
+Every line, ours and the libraries' (uvicorn's access log included), passes through
+:func:`redact_secrets` before it is written: the one place that keeps secrets out of the logs
+(:data:`SECRET_PATTERNS`: follow-up tokens in paths, secret-bearing query parameters, bearer
+credentials, API keys, session and CSRF cookies; and fields named like a secret).
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 import structlog
+
+REDACTED = "[redacted]"
+#: (pattern, replacement) pairs applied to every string of every log line
+SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # Path segments that are keys themselves: the applicant's follow-up link /suivi/<token>.
+    # (also percent-encoded, as in a ``next=`` parameter).
+    (re.compile(r"((?:/|%2F)suivi(?:/|%2F))[^/?#&\s\"'<>]+", re.IGNORECASE), rf"\g<1>{REDACTED}"),
+    # Query parameters (and form fields) that carry a secret.
+    (re.compile(r"([?&;](?:token|key|api_?key|secret|password|passwd|session|sid|recovery_code|"
+                r"csrf_token|access_token|auth|signature|sig)=)[^&#\s\"'<>]*", re.IGNORECASE), rf"\g<1>{REDACTED}"),
+    # Credentials in headers written out by a library or a traceback.
+    (re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE), rf"\g<1> {REDACTED}"),
+    # API keys wherever they appear.
+    (re.compile(r"\bgwk_[A-Za-z0-9_-]+"), f"gwk_{REDACTED}"),
+    # Session and CSRF cookies.
+    (re.compile(r"((?:__Host-)?gw_(?:session|csrf)=)[^;,\s\"'<>]+"), rf"\g<1>{REDACTED}"),
+)
+#: fields whose whole value is a secret, whatever it looks like
+SECRET_FIELDS = frozenset({"token", "password", "secret", "api_key", "authorization", "cookie", "session_token",
+                           "csrf_token", "recovery_code", "totp_secret"})
+
+
+def redact(text: str) -> str:
+    """``text`` with every secret that :data:`SECRET_PATTERNS` recognises replaced."""
+    for pattern, replacement in SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, Mapping):
+        return {k: REDACTED if str(k).lower() in SECRET_FIELDS else _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_clean(v) for v in value)
+    return value
+
+
+def redact_secrets(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: redacts every field of a line (run after exceptions are formatted)."""
+    return {key: value if key.startswith("_") else REDACTED if key.lower() in SECRET_FIELDS else _clean(value)
+            for key, value in event_dict.items()}
 
 
 def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
@@ -18,7 +70,7 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
     ]
     renderer = structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer(colors=False)
     structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        processors=[*shared, structlog.processors.format_exc_info, redact_secrets, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
         # One write per line (message and newline together): several processes share stderr.
         logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
@@ -27,7 +79,8 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
     # Libraries (paramiko, uvicorn, watchdog) log through the standard library.
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(processors=[
-        structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer,
+        structlog.stdlib.ProcessorFormatter.remove_processors_meta, structlog.processors.format_exc_info,
+        redact_secrets, renderer,
     ], foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name]))
     root = logging.getLogger()
     root.handlers[:] = [handler]

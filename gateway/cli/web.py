@@ -21,11 +21,15 @@ from gateway.cli.exchange import spool_paths
 from gateway.errors import ConfigError, UsageError
 from gateway.service import Service
 from gateway.web import secret, staff
-from gateway.web.staff import LockoutPolicy
+from gateway.store.models.web import StaffRole
+from gateway.clock import utcnow
+from gateway.web.lockout import LockoutPolicy
+from gateway.web.staff_sessions import list_sessions, revoke
 
 staff_app = typer.Typer(help="Staff accounts of the web interface.", no_args_is_help=True)
 apikey_app = typer.Typer(help="API keys of machine clients (REST API).", no_args_is_help=True)
-_out = Console(highlight=False, soft_wrap=True)
+# Wide when piped, so refs and dates are never wrapped in the middle.
+_out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
 
 def web_config(context: AppContext):  # noqa: ANN201 - WebConfig, imported late to keep the CLI light
@@ -40,6 +44,11 @@ def web_config(context: AppContext):  # noqa: ANN201 - WebConfig, imported late 
             raise ConfigError(f"web.trusted_proxies: {network!r} is not an address or network", code="CFG-003",
                               problems=[f"web.trusted_proxies: {network!r} is not an address or network "
                                         "(example: 10.0.0.0/8)"]) from None
+    unknown = [role for role in s.web.require_second_factor if role not in {r.value for r in StaffRole}]
+    if unknown:
+        raise ConfigError(f"web.require_second_factor: unknown role {unknown[0]!r}", code="CFG-003",
+                          problems=[f"web.require_second_factor: {unknown[0]!r} is not a staff role "
+                                    f"({', '.join(StaffRole)})"])
     spools = spool_paths(s)
     return WebConfig(
         secret=secret.load_or_create(s.paths.data), data=s.paths.data, inbox=s.paths.inbox, outbox=s.paths.outbox,
@@ -48,6 +57,7 @@ def web_config(context: AppContext):  # noqa: ANN201 - WebConfig, imported late 
         public_url=s.web.public_url, trusted_proxies=tuple(s.web.trusted_proxies),
         session_max_age=s.web.session_max_age,
         lockout=LockoutPolicy(s.web.lockout_after_failures, s.web.lockout_seconds),
+        second_factor_roles=tuple(s.web.require_second_factor),
         timezone=s.exchange.timezone, sftp_host=s.sftp.host, sftp_port=s.sftp.port,
         max_document_bytes=s.intake.max_document_bytes,
         max_form_bytes=s.web.max_form_bytes, max_field_bytes=s.web.max_field_bytes,
@@ -74,7 +84,8 @@ def build_services(context: AppContext) -> list[Service]:
     """The ``web`` role of ``gateway serve``."""
     from gateway.web.service import WebService
 
-    return [WebService(build_app(context), context.settings.web.host, context.settings.web.port)]
+    web = context.settings.web
+    return [WebService(build_app(context), web.host, web.port, access_log=web.access_log)]
 
 
 def _password(password_stdin: bool) -> str:
@@ -94,7 +105,7 @@ def staff_add(
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from the first line of standard input.")] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Creates a staff account, or resets the role and password of an existing one."""
+    """Creates a staff account, or resets the role and password of an existing one (ending its sessions)."""
     context = app_context(config)
     user = staff.add_staff(context.sessions, login, role, _password(password_stdin), actor="cli")
     _out.print(f"staff account {user.login} ({user.role}) saved")
@@ -104,9 +115,10 @@ def staff_add(
 def staff_list(config: ConfigOption = None) -> None:
     """Lists staff accounts."""
     context = app_context(config)
-    table = Table("login", "role", "enabled", "last login")
+    table = Table("login", "role", "enabled", "second factor", "last login")
     for user in staff.list_staff(context.sessions):
         table.add_row(user.login, user.role, "yes" if user.enabled else "no",
+                      user.totp_enrolled_at.isoformat() if user.totp_enrolled_at else "no",
                       user.last_login_at.isoformat() if user.last_login_at else "")
     _out.print(table)
 
@@ -114,8 +126,67 @@ def staff_list(config: ConfigOption = None) -> None:
 @staff_app.command("disable")
 def staff_disable(login: str, config: ConfigOption = None) -> None:
     """Disables a staff account and ends its sessions."""
-    staff.set_staff_enabled(app_context(config).sessions, login, False, actor="cli")
+    # Even the last admin: stopping a compromised account comes first (``staff add`` makes another).
+    staff.set_staff_enabled(app_context(config).sessions, login, False, actor="cli", keep_an_admin=False)
     _out.print(f"staff account {login} disabled")
+
+
+@staff_app.command("enable")
+def staff_enable(login: str, config: ConfigOption = None) -> None:
+    """Enables a disabled staff account again."""
+    staff.set_staff_enabled(app_context(config).sessions, login, True, actor="cli")
+    _out.print(f"staff account {login} enabled")
+
+
+@staff_app.command("role")
+def staff_role(
+    login: str,
+    role: Annotated[str, typer.Argument(help="agent or admin.")],
+    config: ConfigOption = None,
+) -> None:
+    """Changes a member's role; their sessions end."""
+    staff.set_role(app_context(config).sessions, login, role, actor="cli")
+    _out.print(f"staff account {login} is now {role}")
+
+
+@staff_app.command("reset-password")
+def staff_reset_password(
+    login: str,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from the first line of standard input.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Sets a new password for a member; their sessions end."""
+    staff.reset_password(app_context(config).sessions, login, _password(password_stdin), actor="cli")
+    _out.print(f"password of {login} reset")
+
+
+@staff_app.command("reset-second-factor")
+def staff_reset_second_factor(login: str, config: ConfigOption = None) -> None:
+    """Removes a member's second factor and recovery codes (lost device); their sessions end."""
+    staff.reset_second_factor(app_context(config).sessions, login, actor="cli")
+    _out.print(f"second factor of {login} removed; they set up a new one at their next login if their role needs it")
+
+
+@staff_app.command("sessions")
+def staff_sessions(
+    login: Annotated[str | None, typer.Argument(help="Only this member's sessions.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Lists active staff sessions."""
+    table = Table("login", "ref", "opened", "last seen", "address", "browser")
+    table.columns[1].no_wrap = True  # the ref is what end-session takes: it must stay copyable
+    for info in list_sessions(app_context(config).sessions, login=login, now=utcnow()):
+        table.add_row(info.login, info.ref, info.created_at.isoformat(), info.last_seen_at.isoformat(),
+                      info.address, info.user_agent[:60] + (" (pending)" if info.pending else ""))
+    _out.print(table)
+
+
+@staff_app.command("end-session")
+def staff_end_session(ref: Annotated[str, typer.Argument(help="The session's ref, from gateway staff sessions.")],
+                      config: ConfigOption = None) -> None:
+    """Ends one staff session at once."""
+    revoke(app_context(config).sessions, ref, actor="cli", address="")
+    _out.print("session ended")
 
 
 @apikey_app.command("create")

@@ -26,22 +26,22 @@ from gateway.accounts.service import Accounts
 from gateway.clock import Clock, SystemClock
 from gateway.errors import AccountError, GatewayError, IdentifierError, NotFound, UsageError
 from gateway.logs import get_logger
-from gateway.web import csrf, i18n
+from gateway.web import cookies, csrf, i18n
 from gateway.web.errors import LoginRequired, WebError
 from gateway.web.limits import BodyLimit, BodyLimits
 from gateway.web.security import ClientAddress, SecurityHeaders, TrustedProxies
-from gateway.web.staff import LockoutPolicy
+from gateway.web.lockout import LockoutPolicy
 
 log = get_logger(__name__)
 HERE = Path(__file__).parent
-SESSION_COOKIE = "gw_session"
+SESSION_COOKIE = cookies.SESSION
 
 
 @dataclass(frozen=True)
 class WebConfig:
     """Everything the web layer needs from the settings, as plain values."""
 
-    #: HMAC key of the CSRF tokens (same on every web node)
+    #: HMAC key of the CSRF tokens and source of the key encrypting TOTP secrets (same on every web node)
     secret: bytes
     data: Path
     inbox: Path
@@ -53,6 +53,8 @@ class WebConfig:
     trusted_proxies: tuple[str, ...] = ()
     session_max_age: int = 28800
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
+    #: staff roles that must log in with a second factor (web.require_second_factor)
+    second_factor_roles: tuple[str, ...] = ("admin",)
     timezone: str = "Europe/Luxembourg"
     sftp_host: str = "127.0.0.1"
     sftp_port: int = 2222
@@ -124,11 +126,9 @@ def create_app(config: WebConfig, *, sessions: sessionmaker[Session], engine: En
     @app.middleware("http")
     async def csrf_cookie(request: Request, call_next):  # noqa: ANN001, ANN202
         # Every browser gets its CSRF cookie on its first page, before it sees a form.
-        request.state.new_csrf_cookie = "" if request.cookies.get(csrf.COOKIE) else csrf.new_cookie_value()
+        csrf.prepare(request)
         response = await call_next(request)
-        if request.state.new_csrf_cookie:
-            response.set_cookie(csrf.COOKIE, request.state.new_csrf_cookie, httponly=True, samesite="strict",
-                                secure=request.url.scheme == "https", path="/")
+        csrf.finish(request, response)
         return response
 
     app.add_exception_handler(GatewayError, _on_error)
@@ -177,7 +177,7 @@ async def _on_error(request: Request, exc: GatewayError) -> Response:
         return JSONResponse({"code": exc.code, "message": exc.message}, status_code=status, headers=headers)
     if isinstance(exc, LoginRequired) and request.method == "GET":
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+        return RedirectResponse(f"{exc.login_path}?next={quote(target, safe='/')}", status_code=303)
     return render(request, "error.html", status_code=status, code=exc.code, message=exc.message)
 
 
@@ -210,10 +210,9 @@ def render(request: Request, template: str, *, status_code: int = 200, **context
     """A page in the request's language, with the staff member and a CSRF token at hand."""
     web = state(request)
     lang = i18n.language_of(request)
-    cookie = csrf.cookie_value(request)
     context.setdefault("staff", getattr(request.state, "staff", None))
     return web.templates.TemplateResponse(request, template, {
-        "t": i18n.translator(lang), "lang": lang, "csrf_token": csrf.token_for(web.config.secret, cookie),
+        "t": i18n.translator(lang), "lang": lang, "csrf_token": csrf.token(request),
         "now": web.clock.now(), "path": request.url.path, **context,
     }, status_code=status_code)
 

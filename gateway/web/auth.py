@@ -1,9 +1,10 @@
 """Who is asking: staff sessions for pages, API keys for machine clients.
 
-Route dependencies: :func:`staff_member` (any staff), :func:`admin` (admins only),
+Route dependencies: :func:`staff_member` (any staff with a complete session), :func:`admin`
+(admins only), :func:`pending_member` (a session waiting for its second factor),
 :func:`api_reader` (any active key), :func:`api_admin` (``admin`` scope). Each raises
-:class:`LoginRequired` or :class:`Forbidden`; the app turns those into a redirect to the
-login form, a 403 page, or a JSON body.
+:class:`LoginRequired` (or :class:`SecondFactorRequired`) or :class:`Forbidden`; the app
+turns those into a redirect to the login or code form, a 403 page, or a JSON body.
 """
 
 from __future__ import annotations
@@ -11,30 +12,50 @@ from __future__ import annotations
 from fastapi import Depends, Request
 
 from gateway.store.models.web import ApiScope
-from gateway.web import csrf
-from gateway.web.app import SESSION_COOKIE, state
-from gateway.web.errors import Forbidden, LoginRequired
-from gateway.web.staff import ApiClient, StaffView, api_client, session_user
+from gateway.web import cookies, csrf
+from gateway.web.app import state
+from gateway.web.errors import Forbidden, LoginRequired, SecondFactorRequired
+from gateway.web.staff import ApiClient, api_client
+from gateway.web.staff_sessions import LiveSession, StaffView, resolve
 
 
 def session_cookie_name(request: Request) -> str:
-    """``__Host-`` prefixed over TLS, so the cookie is bound to this host and to HTTPS."""
-    return f"__Host-{SESSION_COOKIE}" if request.url.scheme == "https" else SESSION_COOKIE
+    """``__Host-`` prefixed over HTTPS, so the cookie is bound to this host and to HTTPS."""
+    return cookies.name(request, cookies.SESSION)
 
 
 def session_token(request: Request) -> str:
     """The session token this browser sent, if any."""
-    return request.cookies.get(session_cookie_name(request), "")
+    return cookies.read(request, cookies.SESSION)
+
+
+def live_session(request: Request) -> LiveSession | None:
+    """The session this request came with (complete or pending), looked up once per request."""
+    if not hasattr(request.state, "live_session"):
+        request.state.live_session = resolve(state(request).sessions, session_token(request),
+                                             now=state(request).clock.now())
+    return request.state.live_session
 
 
 async def staff_member(request: Request) -> StaffView:
     """The logged-in staff member; also checks the CSRF token of unsafe requests."""
-    user = session_user(state(request).sessions, session_token(request), now=state(request).clock.now())
-    if user is None:
+    live = live_session(request)
+    if live is None:
         raise LoginRequired("please log in")
-    request.state.staff = user
+    if live.pending:
+        raise SecondFactorRequired("please give the code of your second factor")
+    request.state.staff = live.user
     await csrf.check(request)
-    return user
+    return live.user
+
+
+async def pending_member(request: Request) -> LiveSession:
+    """A session whose password was checked and whose second factor is still due."""
+    live = live_session(request)
+    if live is None or not live.pending:
+        raise LoginRequired("please log in")
+    await csrf.check(request)
+    return live
 
 
 async def admin(user: StaffView = Depends(staff_member)) -> StaffView:

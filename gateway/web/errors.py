@@ -5,8 +5,11 @@ Tree (under :class:`gateway.errors.GatewayError`)::
     WebError              WEB-*: HTTP status in ``status``
     ├── CsrfRefused       WEB-CSRF (403)
     ├── LoginRequired     WEB-LOGIN (401, pages redirect to the login form)
+    │   └── SecondFactorRequired  WEB-2FA-REQUIRED (401, pages redirect to the code form)
     ├── Forbidden         WEB-FORBIDDEN (403): wrong role or scope
-    ├── LoginRefused      WEB-LOGIN-REFUSED (401) / WEB-LOCKED (423)
+    ├── LoginRefused      WEB-LOGIN-REFUSED (401)
+    │   ├── AccountLocked         WEB-LOCKED (423)
+    │   └── SecondFactorRefused   WEB-2FA-REFUSED (401)
     └── BadInput          WEB-INPUT (400/422)
 """
 
@@ -34,6 +37,15 @@ class LoginRequired(WebError):
 
     code = "WEB-LOGIN"
     status = 401
+    #: where a page asked for with GET sends the browser
+    login_path = "/login"
+
+
+class SecondFactorRequired(LoginRequired):
+    """The password was right; the second factor (or its enrolment) is still due."""
+
+    code = "WEB-2FA-REQUIRED"
+    login_path = "/login/code"
 
 
 class Forbidden(WebError):
@@ -55,6 +67,13 @@ class AccountLocked(LoginRefused):
 
     code = "WEB-LOCKED"
     status = 423
+
+
+class SecondFactorRefused(LoginRefused):
+    """A wrong, expired or already used second-factor or recovery code."""
+
+    code = "WEB-2FA-REFUSED"
+    status = 401
 
 
 class BadInput(WebError):

@@ -27,8 +27,10 @@ class WebService:
 
     name = "web"
 
-    def __init__(self, app: FastAPI, host: str, port: int, *, start_timeout: float = 15.0) -> None:
-        config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
+    def __init__(self, app: FastAPI, host: str, port: int, *, start_timeout: float = 15.0,
+                 access_log: bool = False) -> None:
+        # The access log goes through gateway.logs, which redacts secrets from paths and queries.
+        config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=access_log,
                                 proxy_headers=False, server_header=False, timeout_graceful_shutdown=10)
         self._server = _Server(config)
         self._thread: threading.Thread | None = None

@@ -1,7 +1,10 @@
-"""Staff accounts: creation, login with lockout, sessions, API keys.
+"""Staff accounts and API keys: the one service behind the admin pages and ``gateway staff`` /
+``gateway apikey``.
 
-Plain functions over a session factory, used by the web pages and by ``gateway staff`` /
-``gateway apikey``. Each change is committed with its audit event.
+Plain functions over a session factory; each change is committed with its audit event.
+Changes that alter what a member may do (disabling, a new role, a reset password or second
+factor) end that member's sessions at once. Logging in is :mod:`gateway.web.login`;
+sessions are :mod:`gateway.web.staff_sessions`.
 """
 
 from __future__ import annotations
@@ -12,38 +15,33 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway import metrics
-from gateway.accounts.passwords import hash_password, verify_password
+from gateway.accounts.passwords import hash_password
 from gateway.clock import utcnow
 from gateway.errors import NotFound, UsageError
 from gateway.store import audit
 from gateway.store.db import transaction
-from gateway.store.models.web import ApiKey, ApiScope, StaffLoginFailure, StaffRole, StaffSession, StaffUser
-from gateway.web.errors import AccountLocked, LoginRefused
+from gateway.store.models.web import ApiKey, ApiScope, StaffRole, StaffUser
+from gateway.web import second_factor
+from gateway.web.staff_sessions import StaffView, end_sessions, session_user  # noqa: F401 - used by the routes
 
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 KEY_PREFIX = "gwk_"
 
 
 @dataclass(frozen=True)
-class StaffView:
-    """A logged-in staff member as the pages see them."""
+class StaffAccount:
+    """A staff account as the admin pages show it."""
 
-    id: int
     login: str
     role: StaffRole
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == StaffRole.ADMIN
-
-    @property
-    def actor(self) -> str:
-        """How the audit trail names this person."""
-        return f"staff:{self.login}"
+    enabled: bool
+    created_at: dt.datetime
+    last_login_at: dt.datetime | None
+    second_factor_since: dt.datetime | None
+    recovery_codes_left: int
 
 
 @dataclass(frozen=True)
@@ -59,65 +57,56 @@ class ApiClient:
         return f"apikey:{self.name}"
 
 
-@dataclass(frozen=True)
-class LockoutPolicy:
-    """How many failures within how long lock a login (and, four times as many, an address)."""
-
-    after_failures: int = 5
-    seconds: int = 900
-
-    @property
-    def address_failures(self) -> int:
-        """Failures from one address, whatever the logins, that stop it trying (password spraying)."""
-        return 4 * self.after_failures
-
-
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def add_staff(sessions: sessionmaker[Session], login: str, role: str, password: str, *, actor: str = "cli") -> StaffView:
-    """Creates a staff account (or resets the password and role of an existing one)."""
-    if not LOGIN.match(login):
-        raise UsageError("a staff login has 2 to 64 characters: lower-case letters, digits, '.', '_', '-'")
+def _role(role: str) -> StaffRole:
     try:
-        role = StaffRole(role)
+        return StaffRole(role)
     except ValueError:
         raise UsageError(f"role must be one of {', '.join(StaffRole)}") from None
+
+
+def _get(session: Session, login: str) -> StaffUser:
+    user = session.scalar(select(StaffUser).where(StaffUser.login == login))
+    if user is None:
+        raise NotFound(f"no staff account {login}", code="WEB-STAFF-NOT-FOUND")
+    return user
+
+
+def _keep_an_admin(session: Session, user: StaffUser) -> None:
+    """Refuses a change that would leave no enabled admin (nobody could manage staff any more)."""
+    others = session.scalar(select(func.count()).select_from(StaffUser).where(
+        StaffUser.role == StaffRole.ADMIN, StaffUser.enabled.is_(True), StaffUser.id != user.id)) or 0
+    if user.role == StaffRole.ADMIN and user.enabled and others == 0:
+        raise UsageError("this is the last enabled admin account: make another admin first",
+                         code="WEB-STAFF-LAST-ADMIN")
+
+
+def add_staff(sessions: sessionmaker[Session], login: str, role: str, password: str, *, actor: str = "cli",
+              address: str = "", replace: bool = True) -> StaffView:
+    """Creates a staff account; with ``replace`` (the CLI's way) an existing one gets the new
+    password and role, is enabled again, and its sessions end."""
+    if not LOGIN.match(login):
+        raise UsageError("a staff login has 2 to 64 characters: lower-case letters, digits, '.', '_', '-'")
+    role = _role(role)
     password_hash = hash_password(password)
     with transaction(sessions) as session:
         user = session.scalar(select(StaffUser).where(StaffUser.login == login))
+        if user is not None and not replace:
+            raise UsageError(f"a staff account {login} exists already", code="WEB-STAFF-EXISTS")
         action = "staff.update" if user else "staff.add"
         if user is None:
             user = StaffUser(login=login, created_at=utcnow(), enabled=True)
             session.add(user)
+        else:
+            end_sessions(session, user.id)
         user.role, user.password_hash, user.enabled = role, password_hash, True
-        audit.record(session, actor=actor, action=action, target_type="staff", target_id=login, role=str(role))
+        audit.record(session, actor=actor, action=action, target_type="staff", target_id=login, role=str(role),
+                     address=address)
         session.flush()
         return StaffView(user.id, user.login, role)
-
-
-def change_password(sessions: sessionmaker[Session], staff_id: int, current: str, new: str, *,
-                    keep_token: str, address: str = "") -> None:
-    """Changes one's own password after checking the current one; ends one's other sessions.
-
-    Raises :class:`LoginRefused` when ``current`` is wrong (counted like a failed login, so the
-    form cannot be used to guess passwords) and ``AccountError`` when ``new`` is too short.
-    """
-    new_hash = hash_password(new)
-    with transaction(sessions) as session:
-        user = session.get(StaffUser, staff_id)
-        ok = verify_password(user.password_hash, current)
-        if ok:
-            user.password_hash = new_hash
-            session.execute(delete(StaffSession).where(StaffSession.staff_id == staff_id,
-                                                       StaffSession.token_hash != _digest(keep_token)))
-        else:
-            session.add(StaffLoginFailure(login=user.login, address=address, at=utcnow()))
-        audit.record(session, actor=f"staff:{user.login}", action="staff.password", target_type="staff",
-                     target_id=user.login, address=address, outcome="ok" if ok else "refused")
-    if not ok:
-        raise LoginRefused("the current password is wrong")
 
 
 def list_staff(sessions: sessionmaker[Session]) -> list[StaffUser]:
@@ -126,97 +115,68 @@ def list_staff(sessions: sessionmaker[Session]) -> list[StaffUser]:
         return list(session.scalars(select(StaffUser).order_by(StaffUser.login)))
 
 
-def set_staff_enabled(sessions: sessionmaker[Session], login: str, enabled: bool, *, actor: str) -> None:
-    """Enables or disables a staff account; disabling ends its sessions."""
-    with transaction(sessions) as session:
-        user = session.scalar(select(StaffUser).where(StaffUser.login == login))
-        if user is None:
-            raise NotFound(f"no staff account {login}", code="WEB-STAFF-NOT-FOUND")
-        user.enabled = enabled
-        if not enabled:
-            session.execute(delete(StaffSession).where(StaffSession.staff_id == user.id))
-        audit.record(session, actor=actor, action="staff.enable" if enabled else "staff.disable",
-                     target_type="staff", target_id=login)
-
-
-def log_in(sessions: sessionmaker[Session], login: str, password: str, *, address: str,
-           policy: LockoutPolicy, max_age: int, now: dt.datetime | None = None) -> tuple[str, StaffView]:
-    """Checks a password and opens a session; returns (cookie token, staff member).
-
-    Raises :class:`AccountLocked` when the login had ``policy.after_failures`` failures in
-    the last ``policy.seconds`` (the password is then not even checked), else
-    :class:`LoginRefused` for any wrong login or password, without saying which.
-    """
-    now = now or utcnow()
-    login = login.strip().lower()[:64]
-    since = now - dt.timedelta(seconds=policy.seconds)
-    # Refusals are committed (failure row, audit event) before the error is raised.
-    with transaction(sessions) as session:
-        failures = session.scalar(select(func.count()).select_from(StaffLoginFailure).where(
-            StaffLoginFailure.login == login, StaffLoginFailure.at > since)) or 0
-        from_address = 0
-        if address:
-            from_address = session.scalar(select(func.count()).select_from(StaffLoginFailure).where(
-                StaffLoginFailure.address == address, StaffLoginFailure.at > since)) or 0
-        user = session.scalar(select(StaffUser).where(StaffUser.login == login))
-        if failures >= policy.after_failures or from_address >= policy.address_failures:
-            outcome = "locked"
-        elif verify_password(user.password_hash if user else None, password) and user is not None and user.enabled:
-            outcome = "ok"
-        else:
-            outcome = "refused"
-            session.add(StaffLoginFailure(login=login, address=address, at=now))
-            # Failures older than the window no longer count: keep the table small.
-            session.execute(delete(StaffLoginFailure).where(StaffLoginFailure.at <= since))
-        if outcome != "ok":
-            audit.record(session, actor=f"staff:{login}", action="staff.login", target_type="staff",
-                         target_id=login, address=address, outcome=outcome)
-    if outcome != "ok":
-        metrics.WEB_LOGINS.labels(result=outcome).inc()
-        if outcome == "locked":
-            raise AccountLocked("too many failed logins: this account is locked for a while", login=login)
-        raise LoginRefused("wrong login or password")
-    view = open_session_for(sessions, user.id, address=address, max_age=max_age, now=now)
-    metrics.WEB_LOGINS.labels(result="ok").inc()
-    return view
-
-
-def open_session_for(sessions: sessionmaker[Session], staff_id: int, *, address: str, max_age: int,
-                     now: dt.datetime) -> tuple[str, StaffView]:
-    """Opens a session for a staff member whose password was checked; returns (token, member)."""
-    token = secrets.token_urlsafe(32)
-    with transaction(sessions) as session:
-        user = session.get(StaffUser, staff_id)
-        user.last_login_at = now
-        session.execute(delete(StaffLoginFailure).where(StaffLoginFailure.login == user.login))
-        session.execute(delete(StaffSession).where(StaffSession.expires_at < now))
-        session.add(StaffSession(token_hash=_digest(token), staff_id=user.id, created_at=now,
-                                 expires_at=now + dt.timedelta(seconds=max_age), address=address))
-        audit.record(session, actor=f"staff:{user.login}", action="staff.login", target_type="staff",
-                     target_id=user.login, address=address)
-        view = StaffView(user.id, user.login, StaffRole(user.role))
-    return token, view
-
-
-def session_user(sessions: sessionmaker[Session], token: str, *, now: dt.datetime | None = None) -> StaffView | None:
-    """The staff member of a live session token, or None."""
-    if not token:
-        return None
-    now = now or utcnow()
+def get_staff(sessions: sessionmaker[Session], login: str) -> StaffAccount:
+    """One staff account with the state of its second factor."""
     with sessions() as session:
-        row = session.execute(
-            select(StaffUser).join(StaffSession, StaffSession.staff_id == StaffUser.id)
-            .where(StaffSession.token_hash == _digest(token), StaffSession.expires_at > now,
-                   StaffUser.enabled.is_(True))
-        ).scalar_one_or_none()
-        return StaffView(row.id, row.login, StaffRole(row.role)) if row else None
+        user = _get(session, login)
+        return StaffAccount(user.login, StaffRole(user.role), user.enabled, user.created_at, user.last_login_at,
+                            user.totp_enrolled_at, second_factor.recovery_codes_left(session, user.id))
 
 
-def log_out(sessions: sessionmaker[Session], token: str, *, actor: str, address: str) -> None:
-    """Ends a session."""
+def set_staff_enabled(sessions: sessionmaker[Session], login: str, enabled: bool, *, actor: str,
+                      address: str = "", keep_an_admin: bool = True) -> None:
+    """Enables or disables a staff account; disabling ends its sessions at once.
+
+    The web never disables the last enabled admin; the command line may (``keep_an_admin``
+    False: a compromised account is stopped first, a new admin is added after).
+    """
     with transaction(sessions) as session:
-        session.execute(delete(StaffSession).where(StaffSession.token_hash == _digest(token)))
-        audit.record(session, actor=actor, action="staff.logout", address=address)
+        user = _get(session, login)
+        if not enabled and keep_an_admin:
+            _keep_an_admin(session, user)
+            end_sessions(session, user.id)
+        user.enabled = enabled
+        audit.record(session, actor=actor, action="staff.enable" if enabled else "staff.disable",
+                     target_type="staff", target_id=login, address=address)
+
+
+def set_role(sessions: sessionmaker[Session], login: str, role: str, *, actor: str, address: str = "") -> None:
+    """Changes a member's role; their sessions end, so the next login applies the new role's
+    rules (an agent made admin must then give a second factor)."""
+    role = _role(role)
+    with transaction(sessions) as session:
+        user = _get(session, login)
+        if role != StaffRole.ADMIN:
+            _keep_an_admin(session, user)
+        previous, user.role = user.role, role
+        end_sessions(session, user.id)
+        audit.record(session, actor=actor, action="staff.role", target_type="staff", target_id=login,
+                     address=address, role=str(role), previous=previous)
+
+
+def reset_password(sessions: sessionmaker[Session], login: str, password: str, *, actor: str,
+                   address: str = "") -> None:
+    """Sets a new password for a member (an admin's reset); every session of theirs ends."""
+    password_hash = hash_password(password)
+    with transaction(sessions) as session:
+        user = _get(session, login)
+        user.password_hash = password_hash
+        end_sessions(session, user.id)
+        audit.record(session, actor=actor, action="staff.password.reset", target_type="staff", target_id=login,
+                     address=address)
+
+
+def reset_second_factor(sessions: sessionmaker[Session], login: str, *, actor: str, address: str = "") -> None:
+    """Removes a member's second factor and recovery codes (a lost device); their sessions end.
+
+    If their role requires a second factor they enrol again at their next login.
+    """
+    with transaction(sessions) as session:
+        user = _get(session, login)
+        second_factor.forget(session, user)
+        end_sessions(session, user.id)
+        audit.record(session, actor=actor, action="staff.second_factor.reset", target_type="staff",
+                     target_id=login, address=address)
 
 
 # --------------------------------------------------------------------------- API keys

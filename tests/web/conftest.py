@@ -3,18 +3,20 @@
 One site (database, folders, server) per test module and database, because argon2 hashing
 and migrations dominate the run time on a small machine; tests that change shared state
 (lockout, rate limits) use their own logins and client addresses. Staff clients get a real
-session row directly (the login form itself is tested in test_auth.py).
+session through the login pages (tests.web.staff_login): agents with their password; the
+admin, whose role requires a second factor, enrols on first use and then gives a TOTP code.
+A code's step is accepted once per member, so the admin's complete session is kept for the
+module and handed to each admin client (tests that end sessions use their own logins).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
-import re
 import secrets
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -32,15 +34,19 @@ from gateway.intake.unattached import UnattachedMail
 from gateway.store import schema
 from gateway.store.db import make_engine, make_session_factory
 from gateway.store.models.web import StaffUser
-from gateway.web.app import SESSION_COOKIE, WebConfig, create_app
+from gateway.web import cookies
+from gateway.web.app import WebConfig, create_app
+from gateway.web.lockout import LockoutPolicy
 from gateway.web.service import WebService
-from gateway.web.staff import LockoutPolicy, add_staff, open_session_for
+from gateway.web.staff import add_staff
+from gateway.web.staff_sessions import session_user
 from tests.conftest import DATABASES, fresh_database_url
+from tests.web.staff_login import csrf_of, log_in_fully  # noqa: F401 - csrf_of is used by the test modules
 
 REPO = Path(__file__).resolve().parents[2]
 ADMIN = ("alice", "admin-password-123")
 AGENT = ("bob", "agent-password-456")
-CSRF_FIELD = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
+PASSWORDS = dict((ADMIN, AGENT))
 #: client addresses handed to tests (through the trusted proxy) so rate limits do not mix
 _addresses = itertools.count(1)
 
@@ -55,6 +61,8 @@ class Site:
     sessions: sessionmaker[Session]
     engine: Engine
     applications: Applications
+    #: complete sessions of members who give a second factor, kept for the module
+    kept_sessions: dict[str, str] = field(default_factory=dict)
 
     def client(self, *, address: str | None = None, **kwargs) -> httpx.Client:  # noqa: ANN003
         """An HTTP client; ``address`` is claimed through X-Forwarded-For (127.0.0.1 is a trusted proxy)."""
@@ -63,14 +71,21 @@ class Site:
             headers["X-Forwarded-For"] = address
         return httpx.Client(base_url=self.url, follow_redirects=False, timeout=30, headers=headers, **kwargs)
 
-    def staff_client(self, login: str) -> httpx.Client:
-        """A client with a live session of ``login``."""
-        with self.sessions() as session:
-            staff_id = session.scalar(select(StaffUser.id).where(StaffUser.login == login))
-        token, _ = open_session_for(self.sessions, staff_id, address="127.0.0.1", max_age=3600,
-                                    now=dt.datetime.now(dt.timezone.utc))
+    def staff_client(self, login: str, password: str | None = None) -> httpx.Client:
+        """A client logged in as ``login`` through the login pages (its own session, except for
+        members with a second factor, who share the module's kept one)."""
+        token = self.kept_sessions.get(login, "")
+        if not (token and session_user(self.sessions, token, now=dt.datetime.now(dt.timezone.utc))):
+            # An address of its own, so the lockout's per-address count of other tests never stops it.
+            with self.client(address=new_address()) as browser:
+                log_in_fully(browser, self, login, password or PASSWORDS.get(login) or f"{login}-password-001")
+                token = browser.cookies.get(cookies.SESSION)
+            with self.sessions() as session:
+                enrolled = session.scalar(select(StaffUser.totp_enrolled_at).where(StaffUser.login == login))
+            if enrolled is not None:
+                self.kept_sessions[login] = token
         client = self.client()
-        client.cookies.set(SESSION_COOKIE, token)
+        client.cookies.set(cookies.SESSION, token)
         return client
 
 
@@ -132,13 +147,6 @@ def site(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     finally:
         service.stop()
         site.engine.dispose()
-
-
-def csrf_of(html: str) -> str:
-    """The CSRF token of the first form in a page."""
-    match = CSRF_FIELD.search(html)
-    assert match, "no CSRF token in the page"
-    return match.group(1)
 
 
 def log_in(client: httpx.Client, login: str, password: str) -> httpx.Response:

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from gateway.store.models.audit import AuditEvent
-from gateway.store.models.web import ApiKey, StaffLoginFailure
+from gateway.accounts.passwords import verify_password
+from gateway.store.models.web import ApiKey, FailureKind, StaffLoginFailure, StaffUser
 from gateway.web.staff import add_staff, create_api_key, revoke_api_key
 from tests.web.conftest import AGENT, csrf_of, log_in, new_address
 
@@ -171,3 +172,48 @@ def test_one_address_trying_many_logins_is_stopped(site):
         assert log_in(client, *AGENT).status_code == 423  # even the right password, from there
     with site.client(address=new_address()) as elsewhere:
         assert log_in(elsewhere, *AGENT).status_code == 303
+
+
+def _change_password(client, current: str, new: str):  # noqa: ANN001, ANN202
+    page = client.get("/account").text
+    return client.post("/account/password", data={"csrf_token": csrf_of(page), "current_password": current,
+                                                  "new_password": new, "new_password_again": new})
+
+
+def test_the_password_change_form_is_under_the_login_lockout(site):
+    add_staff(site.sessions, "lena", "agent", "lena-password-001")
+    with site.staff_client("lena") as client:
+        for n in range(site.config.lockout.after_failures):
+            assert _change_password(client, f"guess number {n}!", "lena-password-002").status_code == 401
+        locked = _change_password(client, "lena-password-001", "lena-password-002")
+        assert locked.status_code == 423  # the right one is not even checked while locked
+    with site.sessions() as session:
+        kinds = session.scalars(select(StaffLoginFailure.kind).where(StaffLoginFailure.login == "lena")).all()
+    assert kinds == [FailureKind.PASSWORD_CHANGE] * site.config.lockout.after_failures
+    with site.client() as fresh:  # the guesses locked the login form too, and the password is unchanged
+        assert log_in(fresh, "lena", "lena-password-001").status_code == 423
+    with site.sessions() as session:
+        stored = session.scalar(select(StaffUser.password_hash).where(StaffUser.login == "lena"))
+    assert verify_password(stored, "lena-password-001")
+
+
+def test_a_csrf_token_of_another_session_is_refused(site):
+    add_staff(site.sessions, "mona", "agent", "mona-password-001")
+    with site.staff_client("mona") as first, site.staff_client("mona") as second:
+        token_of_first = csrf_of(first.get("/account").text)
+        refused = second.post("/logout", data={"csrf_token": token_of_first})
+        assert refused.status_code == 403 and "WEB-CSRF" in refused.text
+        assert second.get("/dashboard").status_code == 200
+        assert second.post("/logout", data={"csrf_token": csrf_of(second.get("/account").text)}).status_code == 303
+
+
+def test_a_tossed_csrf_cookie_with_its_own_token_does_not_forge_a_staff_request(site, agent_client):
+    # The attacker gets a valid (cookie, token) pair as an anonymous visitor, and plants the
+    # cookie in the victim's browser (from a sibling subdomain, say).
+    with site.client() as attacker:
+        token = csrf_of(attacker.get("/login").text)
+        planted = attacker.cookies.get("gw_csrf")
+    agent_client.cookies.set("gw_csrf", planted)
+    response = agent_client.post("/logout", data={"csrf_token": token})
+    assert response.status_code == 403
+    assert agent_client.get("/dashboard").status_code == 200

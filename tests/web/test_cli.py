@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 import subprocess
 
 import httpx
 import pytest
 
+from sqlalchemy import select
+
 from gateway.accounts.passwords import verify_password
-from gateway.web.staff import api_client, list_staff
+from gateway.store.models.audit import AuditEvent
+from gateway.store.models.web import StaffUser
+from gateway.web.staff import add_staff, api_client, list_staff
+from gateway.web.staff_sessions import list_sessions
 from tests.support import GATEWAY, clean_env, free_port, run_gateway, wait_until
 
 
@@ -77,3 +83,57 @@ def test_a_bad_trusted_proxy_is_a_configuration_error(migrated):
     result = run_gateway("serve", "--role", "web", config=migrated.config, timeout=60)
     assert result.returncode == 2
     assert "web.trusted_proxies" in result.stderr
+
+
+def _staff_with_a_session(sessions, login: str):  # noqa: ANN001, ANN202
+    """A staff member with one open session (as after a login from 192.0.2.9)."""
+    from gateway.web.lockout import LockoutPolicy
+    from gateway.web.login import Client, LoginPolicy, check_password
+
+    add_staff(sessions, login, "agent", f"{login}-password-001", actor="test")
+    check_password(sessions, login, f"{login}-password-001", client=Client("192.0.2.9", "cli test browser"),
+                   policy=LoginPolicy(LockoutPolicy()), now=dt.datetime.now(dt.timezone.utc))
+
+
+def _cli_actions(sessions, login: str) -> list[str]:  # noqa: ANN001
+    with sessions() as session:
+        return list(session.scalars(select(AuditEvent.action).where(AuditEvent.actor == "cli",
+                                                                    AuditEvent.target_id == login)
+                                    .order_by(AuditEvent.id)))
+
+
+def test_staff_sessions_listed_and_ended_from_the_command_line(migrated, sessions):
+    _staff_with_a_session(sessions, "xena")
+    listed = run_gateway("staff", "sessions", "xena", config=migrated.config)
+    assert listed.returncode == 0 and "192.0.2.9" in listed.stdout, listed.stderr
+    now = dt.datetime.now(dt.timezone.utc)
+    (info,) = list_sessions(sessions, login="xena", now=now)
+    assert info.ref in listed.stdout  # whole, so it can be copied into end-session
+    assert run_gateway("staff", "end-session", info.ref, config=migrated.config).returncode == 0
+    assert list_sessions(sessions, login="xena", now=now) == []
+    assert _cli_actions(sessions, "xena") == ["staff.session.revoke"]
+
+
+@pytest.mark.heavy
+def test_staff_commands_share_the_web_service(migrated, sessions):
+    _staff_with_a_session(sessions, "yann")
+    assert run_gateway("staff", "role", "yann", "admin", config=migrated.config).returncode == 0
+    assert list_sessions(sessions, login="yann", now=dt.datetime.now(dt.timezone.utc)) == []
+    assert run_gateway("staff", "reset-second-factor", "yann", config=migrated.config).returncode == 0
+    assert run_gateway("staff", "reset-password", "yann", "--password-stdin", config=migrated.config,
+                       input="yann-password-002\n").returncode == 0
+    # The command line may disable even the last admin (an emergency); the web may not.
+    assert run_gateway("staff", "disable", "yann", config=migrated.config).returncode == 0
+    assert run_gateway("staff", "enable", "yann", config=migrated.config).returncode == 0
+    with sessions() as session:
+        user = session.scalar(select(StaffUser).where(StaffUser.login == "yann"))
+    assert (user.role, user.enabled) == ("admin", True) and verify_password(user.password_hash, "yann-password-002")
+    assert _cli_actions(sessions, "yann") == ["staff.role", "staff.second_factor.reset", "staff.password.reset",
+                                              "staff.disable", "staff.enable"]
+
+
+def test_an_unknown_role_needing_a_second_factor_is_a_configuration_error(migrated):
+    migrated.config.write_text(migrated.config.read_text() + '[web]\nrequire_second_factor = ["admin", "boss"]\n')
+    result = run_gateway("serve", "--role", "web", config=migrated.config, timeout=60)
+    assert result.returncode == 2
+    assert "web.require_second_factor" in result.stderr

@@ -93,8 +93,8 @@ def test_session_cookie_is_secure_and_host_bound_behind_tls(site):
     # to itself: the CSRF cookie is handed back by hand, as a browser on HTTPS would.
     with site.client(headers={"X-Forwarded-Proto": "https"}) as client:
         form = client.get("/login")
-        csrf_cookie = next(c for c in form.headers.get_list("set-cookie") if c.startswith("gw_csrf="))
-        assert "Secure" in csrf_cookie
+        csrf_cookie = next(c for c in form.headers.get_list("set-cookie") if c.startswith("__Host-gw_csrf="))
+        assert "Secure" in csrf_cookie and "Domain" not in csrf_cookie and "Path=/" in csrf_cookie
         client.cookies.clear()
         response = client.post("/login", data={"login": AGENT[0], "password": AGENT[1], "csrf_token": csrf_of(form.text)},
                                headers={"Cookie": csrf_cookie.split(";")[0]})

@@ -1,6 +1,7 @@
 """Page routes, one module per page family; :data:`ROUTERS` lists them for the app."""
 
-from gateway.web.routes import admin, applications, audit, dashboard, files, mail, ops, providers, public, session
+from gateway.web.routes import (account, admin, applications, audit, dashboard, files, mail, ops, providers, public,
+                                 session)
 
-ROUTERS = (session.router, dashboard.router, files.router, mail.router, applications.router, providers.router,
-           audit.router, admin.router, public.router, ops.router)
+ROUTERS = (session.router, account.router, dashboard.router, files.router, mail.router, applications.router,
+           providers.router, audit.router, admin.router, public.router, ops.router)
