@@ -19,7 +19,10 @@ from gateway.intake.dossier import Dossier
 from gateway.isolation import MIB, Isolation, WorkLimits
 from gateway.store.models.intake import ApplicationDocument
 from gateway.web.app import SESSION_COOKIE
-from gateway.web.staff import add_staff, open_session_for
+from gateway.store.db import transaction
+from gateway.store.models.web import StaffUser
+from gateway.web.staff import add_staff
+from gateway.web.staff_sessions import open_session
 from gateway.web.thumbnails import MAX_HEIGHT, WIDTH, ThumbnailError, first_page_png, placeholder_png
 from tests.intake.documents import samples as s
 from tests.support import GATEWAY, clean_env, free_port, wait_until
@@ -137,8 +140,9 @@ def test_gateway_keeps_answering_and_its_memory_bounded_while_a_costly_page_is_p
         stored = session.get(ApplicationDocument, costly.id).stored_name
     dossier.path(reference, stored).write_bytes(s.fanout_forms(12))
     staff = add_staff(sessions, "carla", "agent", "agent-password-789")
-    token, _ = open_session_for(sessions, staff.id, address="127.0.0.1", max_age=3600,
-                                now=dt.datetime.now(dt.timezone.utc))
+    with transaction(sessions) as session:  # an agent needs no second factor: a complete session
+        token = open_session(session, session.get(StaffUser, staff.id), pending=False, address="127.0.0.1",
+                             user_agent="test", max_age=3600, now=dt.datetime.now(dt.timezone.utc))
 
     port = free_port()
     env = clean_env({"GATEWAY_WEB__PORT": str(port), "GATEWAY_INTAKE__DOCUMENT_MEMORY_BYTES": str(512 * MIB)})
