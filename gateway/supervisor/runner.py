@@ -95,11 +95,14 @@ class Supervisor:
         self._force = False
         self._announced = False
         self._gave_up = False
+        #: a child was given up on for another reason than its configuration
+        self._gave_up_crashing = False
 
     # ------------------------------------------------------------------ main loop
 
     def run(self) -> int:
-        """Supervises until asked to stop; returns 0, or 1 when a child was given up on."""
+        """Supervises until asked to stop; returns 0, 2 (the configuration's exit status) when
+        the children given up on all refused their configuration, or 1 when one crashed in a loop."""
         wake_read, wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._selector.register(wake_read, selectors.EVENT_READ, ("wake", None))
         previous_wakeup = signal.set_wakeup_fd(wake_write, warn_on_full_buffer=False)
@@ -125,7 +128,9 @@ class Supervisor:
                 os.close(key.fd)
             os.close(wake_write)
             self._selector.close()
-        return 1 if self._gave_up else 0
+        if not self._gave_up:
+            return 0
+        return 1 if self._gave_up_crashing else CONFIGURATION_EXIT
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         if self._stop_signal is not None:
@@ -248,6 +253,7 @@ class Supervisor:
         if configuration or len(child.exits) >= self._policy.crash_loop_exits:
             child.state = ChildState.GIVEN_UP
             self._gave_up = True
+            self._gave_up_crashing = self._gave_up_crashing or not configuration
             why = ("it refused its configuration" if configuration else
                    f"{len(child.exits)} exits within {self._policy.crash_loop_window:g} s")
             log.error("process given up: not restarted", process=child.spec.name, role=child.spec.role,

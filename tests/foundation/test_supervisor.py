@@ -120,7 +120,7 @@ def test_a_crash_loop_is_given_up_loudly_and_the_others_keep_running(tmp_path):
 
 def test_a_child_refusing_its_configuration_is_not_restarted_and_nothing_left_stops_the_supervisor(tmp_path):
     run = Run(tmp_path, [("a-1", "a", "exit:2")])
-    assert run.finish(sig=None) == 1
+    assert run.finish(sig=None) == 2  # the configuration's exit status, as without a supervisor
     assert run.statuses()["a-1"].starts == 1
     assert any(e["event"] == "process given up: not restarted" and e["reason"] == "it refused its configuration"
                for e in run.events())

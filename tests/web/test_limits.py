@@ -205,9 +205,9 @@ def test_a_form_over_the_form_limit_is_refused_with_its_code(site):
 
 def test_a_chunked_form_is_counted_as_it_streams(site):
     def chunks() -> Iterator[bytes]:  # a generator body is sent chunked, without Content-Length
-        yield b"csrf_token=x&login="
-        for _ in range(200):
-            yield b"y" * 1024
+        yield b"csrf_token=x&login=y"
+        for n in range(200):  # fields under the field limit, so only the whole body's count can refuse
+            yield b"&f%d=" % n + b"y" * 1024
 
     with site.client(address=new_address()) as client:
         client.get("/login")

@@ -317,8 +317,8 @@ def test_a_plain_serve_runs_the_publisher_only_when_a_broker_is_set(project, eng
     from gateway.cli.serve import default_roles
 
     pull_only = AppContext(project.settings())
-    assert "publisher" not in default_roles(pull_only)
-    assert "publisher" in default_roles(AppContext(project.settings(GATEWAY_FORWARDING__AMQP_URL=URL)))
+    assert "publisher" not in default_roles(pull_only.settings)
+    assert "publisher" in default_roles(project.settings(GATEWAY_FORWARDING__AMQP_URL=URL))
     with pytest.raises(UsageError) as refused:  # --role publisher without a broker
         build_publisher(pull_only)
     assert refused.value.code == "FWD-NOT-CONFIGURED"
