@@ -151,6 +151,8 @@ class IntakeSettings:
     mail_max_depth: int = setting(10, "How deep the MIME parts of one mail-drop message may nest; deeper: quarantined.")
     mail_max_attempts: int = setting(3, "Attempts at a mail-drop message whose reading fails unexpectedly, before it is quarantined.")
     retention_days: int = setting(730, "Documents and reports are deleted this long after the application is closed.", "days")
+    mail_retention_days: int = setting(730, "The mail drop's copies of the messages it took (cur/) are deleted this long after delivery; the documents they brought stay in the dossier.", "days")
+    mail_held_days: int = setting(90, "Quarantined messages, and messages still waiting for staff to attach them, are deleted this long after delivery.", "days")
     document_workers: int = setting(2, "Worker processes that read documents (checks, text for kind suggestions, previews) under the limits below; callers wait for a free one.")
     document_memory_bytes: int = setting(1073741824, "Address space of one document worker process, interpreter and libraries included (about 100 MiB); a document that needs more is refused (pdf_trop_complexe) or gets a placeholder preview. At least 256 MiB.", "bytes")
     document_cpu_seconds: float = setting(20.0, "CPU time one document check, text extraction or preview may use in its worker.", "seconds")

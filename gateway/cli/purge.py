@@ -1,4 +1,4 @@
-"""``gateway purge``: retention of request files (exchange.md 9) and dossiers (intake.md 7)."""
+"""``gateway purge``: retention of request files (exchange.md 9), dossiers (intake.md 7) and the mail drop."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from gateway.cli.context import ConfigOption, app_context
 from gateway.cli.exchange import spool_paths
 from gateway.clock import utcnow
 from gateway.exchange.retention import purge_exchange
+from gateway.intake.mailretention import purge_mail_drop
 from gateway.intake.retention import purge_intake
 
 out = Console(highlight=False, soft_wrap=True)
@@ -29,8 +30,12 @@ def purge(
                               retention_days=settings.exchange.retention_days, dry_run=dry_run)
     intake = purge_intake(context.sessions, applications_root=settings.applications_path, now=now,
                           retention_days=settings.intake.retention_days, dry_run=dry_run)
+    mail = purge_mail_drop(context.sessions, folder=settings.maildrop_path, now=now,
+                           retention_days=settings.intake.mail_retention_days,
+                           held_days=settings.intake.mail_held_days, dry_run=dry_run)
     if as_json:
-        print(json.dumps({"exchange": exchange.as_dict(), "intake": intake.as_dict()}, indent=2))
+        print(json.dumps({"exchange": exchange.as_dict(), "intake": intake.as_dict(), "mail": mail.as_dict()},
+                         indent=2))
         return
     verb = "would delete" if dry_run else "deleted"
     out.print(f"request files: {verb} {exchange.files} file(s) received before {exchange.cutoff:%Y-%m-%d} "
@@ -41,6 +46,8 @@ def purge(
     for application in intake.applications:
         out.print(f"  {application.reference}  {application.status}  {application.files} file(s), "
                   f"{application.bytes} bytes", markup=False)
+    out.print(f"mail drop: {verb} {mail.taken} message(s) taken, {mail.quarantined} quarantined and "
+              f"{mail.unattached} left unattached ({mail.bytes} bytes)", markup=False)
 
 
 def register(app: typer.Typer) -> None:
