@@ -11,6 +11,7 @@ import datetime as dt
 import itertools
 import re
 import shutil
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,3 +170,22 @@ def installation(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
             for service in reversed(started):
                 service.stop()
             context.engine.dispose()
+
+
+def send(client: httpx.Client, name: str, data: bytes) -> httpx.Response:
+    """Sends a file through the portal's form, as a browser does."""
+    page = client.get("/send")
+    assert page.status_code == 200, page.text
+    return client.post("/send", data={"csrf_token": csrf_of(page.text)},
+                       files={"file": (name, data, "text/xml")})
+
+
+def kine_request(code: str, sequence: int, *, total: str | None = None) -> tuple[str, bytes]:
+    """A KINE request of ``code`` (a wrong header ``total`` makes it rejected)."""
+    from decimal import Decimal
+
+    header = samples.Header(convention="KINE", provider=code, sequence=sequence,
+                            id_fichier=str(uuid.uuid5(uuid.NAMESPACE_URL, f"portal/{code}/{sequence}")),
+                            total=Decimal(total) if total else None)
+    return (samples.file_name("KINE", code, sequence),
+            samples.build_request(header, [samples.default_record("KINE", 1)]))

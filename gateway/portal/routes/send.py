@@ -47,7 +47,8 @@ async def send_submit(request: Request, who: ProviderView = Provider) -> Respons
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         return _page(request, status_code=400, error=None, name="")
-    name = upload.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    # The name as the browser sent it (browsers send the base name only); the SFTP rules judge it.
+    name = upload.filename
 
     def chunks():  # noqa: ANN202 - read in the thread that writes
         while data := upload.file.read(_CHUNK):
