@@ -108,6 +108,7 @@ class PortalSettings:
     public_url: str = setting("http://127.0.0.1:8443", "Base URL providers use to reach the portal (password links in messages).")
     session_max_age: int = setting(3600, "Provider session lifetime in the portal.", "seconds")
     password_link_hours: int = setting(72, "How long a password-setting link staff send to a key-only account works.", "hours")
+    notify_interval: float = setting(30.0, "How often the portal looks for responses to notify (providers who chose e-mail notifications); the daily digest goes out at the first look after 07:00.", "seconds")
 
 
 @dataclass(frozen=True)

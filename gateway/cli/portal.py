@@ -6,24 +6,15 @@ portal sees only plain values.
 
 from __future__ import annotations
 
-from gateway.cli.context import AppContext
+from typing import Annotated
+
+import typer
+
+from gateway.cli.context import AppContext, ConfigOption, app_context
 from gateway.service import Service
 
-
-def host_key_fingerprint(context: AppContext) -> str:
-    """The SFTP host key's fingerprint when its file is on this machine, else "" (never creates one:
-    on a machine of its own the portal shows what ``gateway sftp fingerprint`` printed there)."""
-    import paramiko
-
-    from gateway.sftp.hostkey import fingerprint
-
-    path = context.settings.host_key_path
-    if not path.is_file():
-        return ""
-    try:
-        return fingerprint(paramiko.Ed25519Key.from_private_key_file(str(path)))
-    except (OSError, paramiko.SSHException):
-        return ""
+portal_app = typer.Typer(help="The provider portal: contact addresses, password links, second factors.",
+                         no_args_is_help=True)
 
 
 def portal_config(context: AppContext):  # noqa: ANN201 - PortalConfig, imported late to keep the CLI light
@@ -41,8 +32,23 @@ def portal_config(context: AppContext):  # noqa: ANN201 - PortalConfig, imported
         lockout=LockoutPolicy(s.web.lockout_after_failures, s.web.lockout_seconds), timezone=s.exchange.timezone,
         max_file_bytes=s.exchange.max_file_bytes, max_form_bytes=s.web.max_form_bytes,
         max_field_bytes=s.web.max_field_bytes, sftp_host=s.sftp.host, sftp_port=s.sftp.port,
-        host_key_fingerprint=host_key_fingerprint(context),
+        host_key_path=s.host_key_path, password_link_hours=s.portal.password_link_hours,
     )
+
+
+def provider_settings(context: AppContext):  # noqa: ANN201 - ProviderSettings
+    """Provider account changes in the portal's way (audited, told by e-mail)."""
+    from gateway.accounts.mirror import AccountMirror
+    from gateway.accounts.service import Accounts
+    from gateway.cli.applications import build_mailer
+    from gateway.clock import utcnow
+    from gateway.intake.notify import Notifier
+    from gateway.portal.settings import ProviderSettings
+
+    s = context.settings
+    mirror = AccountMirror(s.accounts_path, s.paths.inbox, s.paths.outbox)
+    return ProviderSettings(context.sessions, lambda actor: Accounts(context.sessions, mirror, actor=actor),
+                            Notifier(build_mailer(s), s.mail.sender), clock=utcnow)
 
 
 def build_app(context: AppContext):  # noqa: ANN201 - FastAPI
@@ -58,13 +64,61 @@ def build_app(context: AppContext):  # noqa: ANN201 - FastAPI
         quota=QuotaValues(max_bytes=s.sftp.max_inbox_bytes_per_provider,
                           max_files=s.sftp.max_inbox_files_per_provider, min_free_bytes=s.sftp.min_free_bytes),
         durable=s.sftp.durable)
-    return create_portal_app(config, sessions=context.sessions, reception=reception)
+    return create_portal_app(config, sessions=context.sessions, reception=reception,
+                             settings=provider_settings(context))
 
 
 def build_services(context: AppContext) -> list[Service]:
     """The ``portal`` role of ``gateway serve``."""
+    from gateway.cli.applications import build_mailer
+    from gateway.clock import utcnow
+    from gateway.intake.notify import Notifier
+    from gateway.portal.notices import Notices
     from gateway.web.service import WebService
 
-    portal = context.settings.portal
-    return [WebService(build_app(context), portal.host, portal.port, access_log=context.settings.web.access_log,
-                       name="portal")]
+    s = context.settings
+    notices = Notices(context.sessions, Notifier(build_mailer(s), s.mail.sender), portal_url=s.portal.public_url,
+                      timezone=s.exchange.timezone, clock=utcnow, interval=s.portal.notify_interval)
+    return [WebService(build_app(context), s.portal.host, s.portal.port, access_log=s.web.access_log, name="portal"),
+            notices]
+
+
+@portal_app.command("contact")
+def contact(code: str, email: Annotated[str, typer.Argument(help="Where notifications go; \"\" for none.")],
+            config: ConfigOption = None) -> None:
+    """Sets the contact address of a provider account (notifications, warnings of changes)."""
+    provider_settings(app_context(config)).set_contact(code, email, actor="cli")
+    typer.echo(f"contact address of {code} set")
+
+
+@portal_app.command("password-link")
+def password_link(code: str, config: ConfigOption = None) -> None:
+    """Prints a one-time link setting the account's password (key-only accounts); mailed to the contact too."""
+    from gateway.intake.notify import OutgoingMessage
+
+    context = app_context(config)
+    s = context.settings
+    settings = provider_settings(context)
+    token = settings.issue_password_link(code, actor="cli", hours=s.portal.password_link_hours)
+    link = f"{s.portal.public_url.rstrip('/')}/password/{token}"
+    print(link, flush=True)
+    contact = settings.view(code).contact_email
+    if contact:
+        settings.notifier.deliver(OutgoingMessage(
+            to=contact, reference=code, topic="Mot de passe de votre compte / Your account's password",
+            body_fr=f"Bonjour,\n\nChoisissez le mot de passe de votre compte {code} avec ce lien (il fonctionne une fois, "
+                    f"pendant {s.portal.password_link_hours} heures) :\n{link}",
+            body_en=f"Hello,\n\nChoose the password of your account {code} with this link (it works once, "
+                    f"for {s.portal.password_link_hours} hours):\n{link}"))
+
+
+@portal_app.command("reset-second-factor")
+def reset_second_factor(code: str, config: ConfigOption = None) -> None:
+    """Removes a provider's portal second factor (lost phone); they enrol again at their next login."""
+    provider_settings(app_context(config)).reset_second_factor(code, actor="cli")
+    typer.echo(f"second factor of {code} removed")
+
+
+def register(app: typer.Typer) -> None:
+    """Adds ``gateway portal ...`` to the root app."""
+    app.add_typer(portal_app, name="portal")

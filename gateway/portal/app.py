@@ -62,7 +62,10 @@ class PortalConfig:
     #: what providers are told to connect to, and the host key's fingerprint they check
     sftp_host: str = "127.0.0.1"
     sftp_port: int = 2222
-    host_key_fingerprint: str = ""
+    #: the SFTP host key, whose fingerprint providers check on first connection (None: not shown)
+    host_key_path: Path | None = None
+    #: how long a password-setting link works
+    password_link_hours: int = 72
 
 
 @dataclass

@@ -11,7 +11,10 @@ import datetime as dt
 import itertools
 import re
 import shutil
+import threading
 import uuid
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +22,7 @@ from pathlib import Path
 import httpx
 import pyotp
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from gateway.cli.context import app_context
@@ -30,7 +34,7 @@ from gateway.store.models.portal import PortalAccount
 from gateway.web import secret
 from gateway.web.second_factor import DRIFT_STEPS, SecretBox
 from tests.conftest import DATABASES, REPO, fresh_database_url
-from tests.support import wait_until
+from tests.support import free_port, wait_until
 
 KINE = samples.PROVIDERS["KINE"]
 PASSWORD = "physio-password-2026"
@@ -59,6 +63,7 @@ class Installation:
     context: object
     portal_url: str
     sftp_port: int
+    mails: Collect
 
     @property
     def sessions(self):  # noqa: ANN201
@@ -109,7 +114,25 @@ class Installation:
         return done
 
 
-def write_config(root: Path, database_url: str) -> Path:
+class Collect:
+    """aiosmtpd handler keeping every message received (the test SMTP server)."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802 - aiosmtpd's hook
+        with self.lock:
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        """Messages received for ``address``, oldest first."""
+        with self.lock:
+            return [m for m in self.messages if m["To"] == address]
+
+
+def write_config(root: Path, database_url: str, smtp_port: int) -> Path:
     shutil.copytree(REPO / "schemas", root / "schemas", dirs_exist_ok=True)
     path = root / "config.toml"
     path.write_text(f"""
@@ -134,11 +157,18 @@ lockout_after_failures = 3
 
 [portal]
 port = 0
+notify_interval = 0.3
 
 [exchange]
 workers = 1
 poll_interval = 0.1
 max_file_bytes = 200000
+
+[mail]
+smtp_host = "127.0.0.1"
+smtp_port = {smtp_port}
+smtp_starttls = false
+sender = "fonds@cns.invalid"
 
 [log]
 level = "WARNING"
@@ -150,11 +180,14 @@ level = "WARNING"
 def installation(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installation]:
     """SFTP server, a worker and the portal, on free ports, with the physiotherapist of the samples."""
     root = tmp_path_factory.mktemp("portal")
+    mails = Collect()
+    smtp = Controller(mails, hostname="127.0.0.1", port=free_port())
+    smtp.start()
     with fresh_database_url(request.param, root) as url:
         engine = make_engine(url)
         schema.upgrade(engine)
         engine.dispose()
-        context = app_context(write_config(root, url), actor="test")
+        context = app_context(write_config(root, url, smtp.port), actor="test")
         services = [*ROLE_BUILDERS["sftp"](context), *ROLE_BUILDERS["worker"](context),
                     *ROLE_BUILDERS["portal"](context)]
         started = []
@@ -162,14 +195,16 @@ def installation(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
             for service in services:
                 service.start()
                 started.append(service)
-            sftp, portal = services[0], services[-1]
-            site = Installation(root, context, f"http://127.0.0.1:{portal.port}", sftp.port)
+            sftp = services[0]
+            portal = next(s for s in services if s.name == "portal")
+            site = Installation(root, context, f"http://127.0.0.1:{portal.port}", sftp.port, mails)
             site.add_provider(KINE)
             yield site
         finally:
             for service in reversed(started):
                 service.stop()
             context.engine.dispose()
+            smtp.stop()
 
 
 def send(client: httpx.Client, name: str, data: bytes) -> httpx.Response:

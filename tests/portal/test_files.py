@@ -99,7 +99,8 @@ def test_refusals_are_sftps_and_are_told_at_once(installation):
         assert bad_name.status_code == 409 and "SFTP-NAME" in bad_name.text
         assert send(browser, "../escape.xml", b"<x/>").status_code == 409
         name, data = kine_request(code, 1)
-        _file_id(send(browser, name, data))
+        first = _file_id(send(browser, name, data))
+        wait_until(lambda: _answered(installation, first), timeout_s=30)  # until then the name is "already there"
         held = send(browser, name, data)
         assert held.status_code == 409 and "SFTP-NAME-HELD" in held.text
         too_large = send(browser, "big.xml", b"<a>" + b"x" * 250_000 + b"</a>")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, String
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.store.models.base import Base, UtcDateTime
@@ -38,6 +38,10 @@ class PortalAccount(Base):
     password_link_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     password_link_expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    #: responses answered up to this moment have been notified (set when the choice is turned on)
+    notified_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    #: the local day whose digest was last sent
+    digest_sent_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
 
 
 class PortalSession(Base):

@@ -29,6 +29,8 @@ def upgrade() -> None:
         sa.Column("password_link_hash", sa.String(64), nullable=True),
         sa.Column("password_link_expires_at", UtcDateTime(), nullable=True),
         sa.Column("last_login_at", UtcDateTime(), nullable=True),
+        sa.Column("notified_until", UtcDateTime(), nullable=True),
+        sa.Column("digest_sent_on", sa.Date(), nullable=True),
         sa.ForeignKeyConstraint(["provider_code"], ["providers.code"],
                                 name=op.f("fk_portal_accounts_provider_code_providers"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("provider_code", name=op.f("pk_portal_accounts")),
