@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway import metrics
 from gateway.accounts.passwords import verify_password
 from gateway.errors import UsageError
+from gateway.portal.applicant import applicant_email
 from gateway.sftp.auth import network_allows
 from gateway.store import audit
 from gateway.store.db import transaction
@@ -80,7 +81,9 @@ def account_row(session: Session, code: str) -> PortalAccount:
     """The portal account of ``code``, created on first use (caller's transaction)."""
     row = session.get(PortalAccount, code)
     if row is None:
-        row = PortalAccount(provider_code=code, contact_email="", notify_response=False, notify_digest=False)
+        # An OCB applicant's account starts with the address its application gave.
+        row = PortalAccount(provider_code=code, contact_email=applicant_email(session, code),
+                            notify_response=False, notify_digest=False)
         session.add(row)
         session.flush()
     return row

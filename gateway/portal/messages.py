@@ -77,4 +77,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "portal.password.done": ("Mot de passe enregistré : connectez-vous.", "Password saved: log in."),
     "errcode.WEB-PORTAL-LINK": ("Ce lien est inconnu, déjà utilisé ou expiré : demandez-en un nouveau à la caisse.",
                                 "This link is unknown, used already or expired: ask the fund for a new one."),
+    "portal.nav.application": ("Mon code prestataire", "My provider code"),
+    "portal.application.title": ("Votre code prestataire", "Your provider code"),
+    "portal.application.code": ("Code prestataire", "Provider code"),
+    "portal.application.reference": ("Demande", "Application"),
+    "portal.application.establishment": ("Établissement", "Establishment"),
+    "portal.application.decided": ("Décision du", "Decided on"),
+    "portal.application.letter": ("Lettre de décision", "Decision letter"),
+    "portal.application.download": ("Télécharger la lettre", "Download the letter"),
+    "errcode.WEB-PORTAL-NO-APPLICATION": ("Aucune demande acceptée n'a donné ce code.", "No approved application gave this code."),
 }
