@@ -81,7 +81,9 @@ def file_detail(request: Request, file_id: Id, who: ProviderView = Provider) -> 
 def file_state(request: Request, file_id: Id, who: ProviderView = Provider) -> Response:
     """What the file page's script polls: the state and status, until the response is written."""
     row = own_file(request, who, file_id)
-    answered = filestore.response_path(_spools(request), row) is not None
+    # The response reaches the outbox just before the worker commits ANSWERED: wait for both,
+    # so the reloaded page shows the final status.
+    answered = row.state == "ANSWERED" and filestore.response_path(_spools(request), row) is not None
     return JSONResponse({"state": row.state, "status": row.status, "answered": answered})
 
 
