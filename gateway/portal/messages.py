@@ -86,4 +86,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "portal.application.letter": ("Lettre de décision", "Decision letter"),
     "portal.application.download": ("Télécharger la lettre", "Download the letter"),
     "errcode.WEB-PORTAL-NO-APPLICATION": ("Aucune demande acceptée n'a donné ce code.", "No approved application gave this code."),
+    "prov.portal": ("Espace prestataires", "Provider portal"),
+    "prov.portal_contact": ("Adresse de contact (notifications)", "Contact address (notifications)"),
+    "prov.portal_notifications": ("Réponse prête / résumé des rejets", "Response ready / digest of rejections"),
+    "prov.portal_save_contact": ("Enregistrer l'adresse", "Save the address"),
+    "prov.portal_send_link": ("Envoyer un lien pour choisir le mot de passe", "Send a link to choose the password"),
+    "prov.portal_link_mailed": ("Lien envoyé à l'adresse de contact (valable une fois) :", "Link sent to the contact address (works once):"),
+    "prov.portal_link_give": ("Pas d'adresse de contact : donnez ce lien vous-même (valable une fois, affiché une seule fois) :",
+                              "No contact address: give this link yourself (works once, shown only now):"),
+    "prov.done.portal-contact": ("Adresse de contact enregistrée.", "Contact address saved."),
 }

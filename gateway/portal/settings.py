@@ -150,6 +150,21 @@ class ProviderSettings:
             audit.record(session, actor=actor, action="portal.second_factor.reset", target_type="provider",
                          target_id=code)
 
+    def send_password_link(self, code: str, *, actor: str, hours: int, portal_url: str) -> tuple[str, bool]:
+        """Issues a password link and mails it to the contact address; returns the link (for staff to
+        give by other means when there is no address) and whether it was mailed."""
+        link = f"{portal_url.rstrip('/')}/password/{self.issue_password_link(code, actor=actor, hours=hours)}"
+        contact = self.view(code).contact_email
+        if not contact or self._notifier is None:
+            return link, False
+        mailed = self._notifier.deliver(OutgoingMessage(
+            to=contact, reference=code, topic="Mot de passe de votre compte / Your account's password",
+            body_fr=f"Bonjour,\n\nChoisissez le mot de passe de votre compte {code} avec ce lien (il fonctionne une fois, "
+                    f"pendant {hours} heures) :\n{link}\n\nIl sert à l'espace prestataires et au dépôt SFTP.",
+            body_en=f"Hello,\n\nChoose the password of your account {code} with this link (it works once, "
+                    f"for {hours} hours):\n{link}\n\nIt is used by the provider portal and by SFTP."))
+        return link, mailed
+
     def link_owner(self, token: str) -> str:
         """The provider code of a valid link, or raises :class:`LinkInvalid`."""
         with self._sessions() as session:

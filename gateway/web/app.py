@@ -63,6 +63,9 @@ class WebConfig:
     max_form_bytes: int = 65536
     #: one form field that is not a file
     max_field_bytes: int = 16384
+    #: the provider portal's address (password links staff send) and how long such a link works
+    portal_url: str = "http://127.0.0.1:8443"
+    password_link_hours: int = 72
     #: extra values handed to the intake service (rate limits, follow-up expiry)
     intake: dict[str, Any] = field(default_factory=dict)
 
