@@ -25,10 +25,10 @@ PHONE = {"width": 390, "height": 844}
 #: every element wider than the page (a table may be, inside its own scrolling box)
 OVERFLOW = """() => document.documentElement.scrollWidth - document.documentElement.clientWidth"""
 #: the outermost elements that stick out, to say what is too wide
-WIDE = """() => Array.from(document.querySelectorAll('body *'))
+WIDE = """() => Array.from(document.querySelectorAll('html, body, body *'))
     .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
     .filter(e => !e.parentElement.closest('.scroll, pre'))
-    .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
+    .slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
 
 
 @pytest.fixture
@@ -43,6 +43,7 @@ def phone(installation, browser: Browser) -> Iterator[Page]:  # noqa: F811
 
 
 def _fits_and_is_labelled(page: Page) -> None:
+    page.wait_for_load_state("load")  # measured once the stylesheets apply
     assert page.evaluate(OVERFLOW) <= 0, f"{page.url} is wider than 390 px: {page.evaluate(WIDE)}"
     assert page.evaluate(UNLABELLED) == [], page.url
     assert page.console_errors == [], page.console_errors
