@@ -154,4 +154,5 @@ async def pending_provider(request: Request) -> ProviderView:
     return live
 
 
-Provider = Depends(provider)
+#: the dependency of every page of a logged-in provider
+LoggedIn = Depends(provider)

@@ -10,7 +10,6 @@ refusal is the SFTP error with its stable code, shown to the provider with its m
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import secrets
 from collections.abc import Iterable
@@ -88,9 +87,6 @@ class BrowserReception:
     def collect(self, area: ProviderArea, response_name: str) -> None:
         """Collects a response as an SFTP client does: deleting it from ``/outbox`` (the archive keeps its copy)."""
         area.remove(f"/outbox/{response_name}")
-
-    def now(self) -> dt.datetime:
-        return self._clock.now()
 
 
 def check_name(name: str) -> None:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from gateway.errors import AccountError, NotFound, UsageError
-from gateway.portal.app import Provider, portal
+from gateway.portal.app import LoggedIn, portal
 from gateway.portal.login import ProviderView
 from gateway.portal.settings import LinkInvalid
 from gateway.sftp.hostkey import fingerprint_of_file
@@ -43,12 +43,12 @@ def _page(request: Request, who: ProviderView, *, status_code: int = 200, error:
 
 
 @router.get("/account")
-def account(request: Request, who: ProviderView = Provider) -> Response:
+def account(request: Request, who: ProviderView = LoggedIn) -> Response:
     return _page(request, who)
 
 
 @router.post("/account/keys")
-async def add_key(request: Request, who: ProviderView = Provider) -> Response:
+async def add_key(request: Request, who: ProviderView = LoggedIn) -> Response:
     form = await request.form()
     key_text = str(form.get("key", ""))
     try:
@@ -59,7 +59,7 @@ async def add_key(request: Request, who: ProviderView = Provider) -> Response:
 
 
 @router.post("/account/keys/remove")
-async def remove_key(request: Request, who: ProviderView = Provider) -> Response:
+async def remove_key(request: Request, who: ProviderView = LoggedIn) -> Response:
     form = await request.form()
     try:
         _settings(request).remove_key(who.code, str(form.get("fingerprint", "")), address=client_address(request))
@@ -69,7 +69,7 @@ async def remove_key(request: Request, who: ProviderView = Provider) -> Response
 
 
 @router.post("/account/notifications")
-async def notifications(request: Request, who: ProviderView = Provider) -> Response:
+async def notifications(request: Request, who: ProviderView = LoggedIn) -> Response:
     form = await request.form()
     _settings(request).set_notifications(who.code, response=form.get("response") == "yes",
                                          digest=form.get("digest") == "yes", address=client_address(request))

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from gateway.errors import NotFound
-from gateway.portal.app import Provider, portal
+from gateway.portal.app import LoggedIn, portal
 from gateway.portal.applicant import approved_application
 from gateway.portal.login import ProviderView
 from gateway.store import audit
@@ -25,12 +25,12 @@ def _decision(request: Request, who: ProviderView):  # noqa: ANN202 - Decision
 
 
 @router.get("/application")
-def application(request: Request, who: ProviderView = Provider) -> Response:
+def application(request: Request, who: ProviderView = LoggedIn) -> Response:
     return render(request, "portal_application.html", decision=_decision(request, who))
 
 
 @router.get("/application/letter")
-def letter(request: Request, who: ProviderView = Provider) -> Response:
+def letter(request: Request, who: ProviderView = LoggedIn) -> Response:
     """The decision letter as a text file, in the page's language."""
     decision = _decision(request, who)
     with transaction(portal(request).sessions) as session:

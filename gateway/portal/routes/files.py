@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from gateway.errors import NotFound
 from gateway.exchange.void import record_file_view
-from gateway.portal.app import Provider, portal
+from gateway.portal.app import LoggedIn, portal
 from gateway.portal.login import ProviderView
 from gateway.sftp.errors import NoSuchFile
 from gateway.store.models.exchange import RequestFile, RequestFinding
@@ -45,7 +45,7 @@ def own_file(request: Request, who: ProviderView, file_id: int) -> RequestFile:
 
 @router.get("/files")
 def file_list(request: Request, status: str = "", date_from: str = "", date_to: str = "", error_code: str = "",
-              page: Annotated[int, Query(ge=1, le=100_000)] = 1, who: ProviderView = Provider) -> Response:
+              page: Annotated[int, Query(ge=1, le=100_000)] = 1, who: ProviderView = LoggedIn) -> Response:
     web = portal(request)
     filters = FileFilters(who.code, "", status.strip(), parse_date(date_from), parse_date(date_to),
                           error_code.strip().upper()[:40], "")
@@ -58,7 +58,7 @@ def file_list(request: Request, status: str = "", date_from: str = "", date_to: 
 
 
 @router.get("/files/{file_id}")
-def file_detail(request: Request, file_id: Id, who: ProviderView = Provider) -> Response:
+def file_detail(request: Request, file_id: Id, who: ProviderView = LoggedIn) -> Response:
     web = portal(request)
     row = own_file(request, who, file_id)
     with web.sessions() as session:
@@ -78,7 +78,7 @@ def file_detail(request: Request, file_id: Id, who: ProviderView = Provider) -> 
 
 
 @router.get("/files/{file_id}/state.json")
-def file_state(request: Request, file_id: Id, who: ProviderView = Provider) -> Response:
+def file_state(request: Request, file_id: Id, who: ProviderView = LoggedIn) -> Response:
     """What the file page's script polls: the state and status, until the response is written."""
     row = own_file(request, who, file_id)
     # The response reaches the outbox just before the worker commits ANSWERED: wait for both,
@@ -88,7 +88,7 @@ def file_state(request: Request, file_id: Id, who: ProviderView = Provider) -> R
 
 
 @router.get("/files/{file_id}/request")
-def download_request(request: Request, file_id: Id, who: ProviderView = Provider) -> Response:
+def download_request(request: Request, file_id: Id, who: ProviderView = LoggedIn) -> Response:
     row = own_file(request, who, file_id)
     path = filestore.request_path(_spools(request), row)
     if path is None:
@@ -99,7 +99,7 @@ def download_request(request: Request, file_id: Id, who: ProviderView = Provider
 
 
 @router.get("/files/{file_id}/response")
-def download_response(request: Request, file_id: Id, who: ProviderView = Provider) -> Response:
+def download_response(request: Request, file_id: Id, who: ProviderView = LoggedIn) -> Response:
     web = portal(request)
     row = own_file(request, who, file_id)
     path = filestore.response_path(_spools(request), row)

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from gateway.exchange.reception import UPLOAD_NAME, NameHeld
-from gateway.portal.app import Provider, portal
+from gateway.portal.app import LoggedIn, portal
 from gateway.portal.login import ProviderView
 from gateway.sftp.errors import SftpError
 from gateway.store.models.exchange import RequestFile
@@ -34,12 +34,12 @@ def _page(request: Request, *, status_code: int = 200, error: SftpError | None =
 
 
 @router.get("/send")
-def send_form(request: Request, who: ProviderView = Provider) -> Response:
+def send_form(request: Request, who: ProviderView = LoggedIn) -> Response:
     return _page(request)
 
 
 @router.post("/send")
-async def send_submit(request: Request, who: ProviderView = Provider) -> Response:
+async def send_submit(request: Request, who: ProviderView = LoggedIn) -> Response:
     web = portal(request)
     if web.reception is None:
         raise ReceptionUnavailable("files cannot be sent here at the moment; use SFTP")
