@@ -7,6 +7,7 @@ machine. Providers log in through the real pages (password, then TOTP enrolment 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import re
@@ -176,35 +177,40 @@ level = "WARNING"
     return path
 
 
-@pytest.fixture(scope="module", params=DATABASES)
-def installation(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installation]:
-    """SFTP server, a worker and the portal, on free ports, with the physiotherapist of the samples."""
-    root = tmp_path_factory.mktemp("portal")
+@contextlib.contextmanager
+def running_installation(root: Path, url: str) -> Iterator[Installation]:
+    """SFTP server, a worker and the portal on free ports, with a test SMTP server (also used by bench/)."""
     mails = Collect()
     smtp = Controller(mails, hostname="127.0.0.1", port=free_port())
     smtp.start()
-    with fresh_database_url(request.param, root) as url:
-        engine = make_engine(url)
-        schema.upgrade(engine)
-        engine.dispose()
-        context = app_context(write_config(root, url, smtp.port), actor="test")
-        services = [*ROLE_BUILDERS["sftp"](context), *ROLE_BUILDERS["worker"](context),
-                    *ROLE_BUILDERS["portal"](context)]
-        started = []
-        try:
-            for service in services:
-                service.start()
-                started.append(service)
-            sftp = services[0]
-            portal = next(s for s in services if s.name == "portal")
-            site = Installation(root, context, f"http://127.0.0.1:{portal.port}", sftp.port, mails)
-            site.add_provider(KINE)
-            yield site
-        finally:
-            for service in reversed(started):
-                service.stop()
-            context.engine.dispose()
-            smtp.stop()
+    engine = make_engine(url)
+    schema.upgrade(engine)
+    engine.dispose()
+    context = app_context(write_config(root, url, smtp.port), actor="test")
+    services = [*ROLE_BUILDERS["sftp"](context), *ROLE_BUILDERS["worker"](context),
+                *ROLE_BUILDERS["portal"](context)]
+    started = []
+    try:
+        for service in services:
+            service.start()
+            started.append(service)
+        sftp = services[0]
+        portal = next(s for s in services if s.name == "portal")
+        yield Installation(root, context, f"http://127.0.0.1:{portal.port}", sftp.port, mails)
+    finally:
+        for service in reversed(started):
+            service.stop()
+        context.engine.dispose()
+        smtp.stop()
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def installation(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installation]:
+    """The running installation with the physiotherapist of the samples, per module and database."""
+    root = tmp_path_factory.mktemp("portal")
+    with fresh_database_url(request.param, root) as url, running_installation(root, url) as site:
+        site.add_provider(KINE)
+        yield site
 
 
 def send(client: httpx.Client, name: str, data: bytes) -> httpx.Response:
