@@ -100,6 +100,18 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class PortalSettings:
+    """The provider portal: providers see, send and collect their files in a browser (docs/portal.md)."""
+
+    host: str = setting("127.0.0.1", "Address the provider portal listens on (its own listener, so the staff web and the REST API can stay off the network providers reach).")
+    port: int = setting(8443, "TCP port of the provider portal.")
+    public_url: str = setting("http://127.0.0.1:8443", "Base URL providers use to reach the portal (password links in messages).")
+    session_max_age: int = setting(3600, "Provider session lifetime in the portal.", "seconds")
+    password_link_hours: int = setting(72, "How long a password-setting link staff send to a key-only account works.", "hours")
+    notify_interval: float = setting(30.0, "How often the portal looks for responses to notify (providers who chose e-mail notifications); the daily digest goes out at the first look after 07:00.", "seconds")
+
+
+@dataclass(frozen=True)
 class ExchangeSettings:
     """Request files: limits, time zone, workers, retention."""
 
@@ -208,14 +220,15 @@ class ProcessesSettings:
 
     workers: int = setting(0, "Worker processes (each runs exchange.workers threads); 0 means one per core.")
     memory_max: dict[str, int] = setting(
-        {"sftp": 42949672960, "worker": 4294967296, "watcher": 4294967296, "web": 4294967296},
+        {"sftp": 42949672960, "worker": 4294967296, "watcher": 4294967296, "web": 4294967296,
+         "portal": 4294967296},
         "Address-space limit (RLIMIT_AS) of each process of a role, by role; 0 or a role not listed: no limit. "
         "It counts what is reserved, not what is used: every thread reserves 8 MiB of stack, and each SFTP "
         "session has two threads, so the SFTP default leaves room for sftp.max_sessions_total sessions. "
         "Bound resident memory with the service manager (MemoryMax= in the systemd units).",
         "bytes")
     open_files: dict[str, int] = setting(
-        {"sftp": 16384, "worker": 1024, "watcher": 1024, "web": 4096},
+        {"sftp": 16384, "worker": 1024, "watcher": 1024, "web": 4096, "portal": 4096},
         "Open files and sockets (RLIMIT_NOFILE) of each process of a role, by role; 0 or a role not listed: "
         "inherited. Capped at the hard limit the gateway was started with.")
     restart_delay: float = setting(1.0, "Wait before restarting a process that died; doubles with each exit within crash_loop_window, up to restart_delay_max.", "seconds")
@@ -233,6 +246,7 @@ class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     sftp: SftpSettings = field(default_factory=SftpSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    portal: PortalSettings = field(default_factory=PortalSettings)
     exchange: ExchangeSettings = field(default_factory=ExchangeSettings)
     forwarding: ForwardingSettings = field(default_factory=ForwardingSettings)
     intake: IntakeSettings = field(default_factory=IntakeSettings)

@@ -73,19 +73,22 @@ def check_settings(settings: Settings, roles: Collection[str] = ()) -> list[str]
     except ArgumentError:
         problems.append(f"database.url: {settings.database.url!r} is not a database URL (example: postgresql://user@host:5432/name)")
 
-    for label, port in (("sftp.port", settings.sftp.port), ("web.port", settings.web.port), ("client.port", settings.client.port)):
+    for label, port in (("sftp.port", settings.sftp.port), ("web.port", settings.web.port),
+                        ("portal.port", settings.portal.port), ("client.port", settings.client.port)):
         if not 0 <= port <= 65535:
             problems.append(f"{label}: {port} is not a TCP port (0..65535)")
-    for label, host in (("sftp.host", settings.sftp.host), ("web.host", settings.web.host)):
+    for label, host in (("sftp.host", settings.sftp.host), ("web.host", settings.web.host),
+                        ("portal.host", settings.portal.host)):
         try:
             ipaddress.ip_address(host)
         except ValueError:
             if not host or any(c.isspace() for c in host):
                 problems.append(f"{label}: {host!r} is not an address to listen on")
 
-    public = urlparse(settings.web.public_url)
-    if public.scheme not in {"http", "https"} or not public.netloc:
-        problems.append(f"web.public_url: {settings.web.public_url!r} is not an http(s) URL")
+    for label, url in (("web.public_url", settings.web.public_url), ("portal.public_url", settings.portal.public_url)):
+        public = urlparse(url)
+        if public.scheme not in {"http", "https"} or not public.netloc:
+            problems.append(f"{label}: {url!r} is not an http(s) URL")
     for proxy in settings.web.trusted_proxies:
         try:
             ipaddress.ip_network(proxy, strict=False)

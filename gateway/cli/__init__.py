@@ -27,6 +27,7 @@ from gateway.cli import purge as purge_cli
 from gateway.cli import serve as serve_cli
 from gateway.cli import sftp as sftp_cli
 from gateway.cli import validate as validate_cli
+from gateway.cli import portal as portal_cli
 from gateway.cli import web as web_cli
 from gateway.cli.context import UMASK, ConfigOption
 from gateway.errors import ConfigError, GatewayError
@@ -47,7 +48,7 @@ def root(ctx: typer.Context, config: ConfigOption = None) -> None:
 
 
 for module in (core_cli, accounts_cli, serve_cli, sftp_cli, validate_cli, exchange_cli, forwarded_cli, intake_cli,
-               applications_cli, purge_cli, web_cli, client_cli):
+               applications_cli, purge_cli, web_cli, portal_cli, client_cli):
     module.register(app)
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 
 from gateway.cli.context import AppContext, ConfigOption, app_context
+from gateway.config import Settings
 from gateway.errors import UsageError
 from gateway.service import Service
 
@@ -39,6 +40,17 @@ def build_isolation(settings):  # noqa: ANN001, ANN201 - Settings -> Isolation, 
                                 wall_seconds=s.document_wall_seconds), workers=s.document_workers)
 
 
+def build_mailer(s: Settings):  # noqa: ANN201 - a gateway.intake.notify.Mailer
+    """The fund's outgoing mail: the SMTP server of ``[mail]``, else the outgoing folder."""
+    from gateway.intake import notify
+
+    if s.mail.smtp_host:
+        password = os.environ.get(s.mail.smtp_password_env, "") if s.mail.smtp_password_env else ""
+        return notify.SmtpMailer(s.mail.smtp_host, s.mail.smtp_port, starttls=s.mail.smtp_starttls,
+                                 user=s.mail.smtp_user, password=password)
+    return notify.FolderMailer(s.outgoing_mail_path)
+
+
 def build_applications(context: AppContext):  # noqa: ANN201 - Applications, imported late to keep the CLI light
     """The intake service for these settings (also used by the web and watcher roles)."""
     from gateway.intake import followup, notify
@@ -47,12 +59,7 @@ def build_applications(context: AppContext):  # noqa: ANN201 - Applications, imp
     from gateway.intake.dossier import Dossier
 
     s = context.settings
-    if s.mail.smtp_host:
-        password = os.environ.get(s.mail.smtp_password_env, "") if s.mail.smtp_password_env else ""
-        mailer = notify.SmtpMailer(s.mail.smtp_host, s.mail.smtp_port, starttls=s.mail.smtp_starttls,
-                                   user=s.mail.smtp_user, password=password)
-    else:
-        mailer = notify.FolderMailer(s.outgoing_mail_path)
+    mailer = build_mailer(s)
     accounts = context.accounts
     return Applications(
         context.sessions,

@@ -20,6 +20,7 @@ from gateway.accounts.demo import ensure_demo_accounts
 from gateway.cli import applications as _applications
 from gateway.cli import exchange as _exchange
 from gateway.cli import forwarded as _forwarded
+from gateway.cli import portal as _portal
 from gateway.cli import sftp as _sftp
 from gateway.cli import web as _web
 from gateway.cli.context import AppContext, ConfigOption, app_context
@@ -47,6 +48,8 @@ ROLE_BUILDERS: dict[str, Builder] = {
     # the watcher role watches both drop folders: the inbox spool and the mail drop
     "watcher": _together(_exchange.build_watcher, _applications.build_maildrop),
     "web": _web.build_services,
+    # the provider portal, on its own listener (portal.host, portal.port)
+    "portal": _portal.build_services,
     # pushes forwarded records to the broker; in the default set only when one is configured
     "publisher": _forwarded.build_publisher,
 }

@@ -61,6 +61,7 @@ def web_config(context: AppContext):  # noqa: ANN201 - WebConfig, imported late 
         timezone=s.exchange.timezone, sftp_host=s.sftp.host, sftp_port=s.sftp.port,
         max_document_bytes=s.intake.max_document_bytes,
         max_form_bytes=s.web.max_form_bytes, max_field_bytes=s.web.max_field_bytes,
+        portal_url=s.portal.public_url, password_link_hours=s.portal.password_link_hours,
         intake={"applications_per_hour": s.intake.applications_per_address_per_hour,
                 "uploads_per_hour": s.intake.uploads_per_address_per_hour,
                 "followup_days_after_close": s.intake.followup_days_after_close},

@@ -41,6 +41,14 @@ def fingerprint(key: paramiko.PKey) -> str:
     return fingerprint_of(key.asbytes())
 
 
+def fingerprint_of_file(path: Path) -> str:
+    """The fingerprint of the host key at ``path``, or "" when it is not on this machine (never creates one)."""
+    try:
+        return fingerprint(paramiko.Ed25519Key(filename=str(path)))
+    except (OSError, paramiko.SSHException):
+        return ""
+
+
 def known_hosts_line(key: paramiko.PKey, host: str, port: int) -> str:
     """The known_hosts line for ``[host]:port`` (plain ``host`` on port 22)."""
     where = host if port == 22 else f"[{host}]:{port}"

@@ -29,7 +29,7 @@ from gateway.logs import get_logger
 from gateway.web import cookies, csrf, i18n
 from gateway.web.errors import LoginRequired, WebError
 from gateway.web.limits import BodyLimit, BodyLimits
-from gateway.web.security import ClientAddress, SecurityHeaders, TrustedProxies
+from gateway.web.security import PAGE_CSP, ClientAddress, SecurityHeaders, TrustedProxies
 from gateway.web.lockout import LockoutPolicy
 
 log = get_logger(__name__)
@@ -63,6 +63,9 @@ class WebConfig:
     max_form_bytes: int = 65536
     #: one form field that is not a file
     max_field_bytes: int = 16384
+    #: the provider portal's address (password links staff send) and how long such a link works
+    portal_url: str = "http://127.0.0.1:8443"
+    password_link_hours: int = 72
     #: extra values handed to the intake service (rate limits, follow-up expiry)
     intake: dict[str, Any] = field(default_factory=dict)
 
@@ -118,10 +121,18 @@ def create_app(config: WebConfig, *, sessions: sessionmaker[Session], engine: En
         app.include_router(router)
     app.include_router(api_router)
 
+    secure_app(app, BodyLimits(config.max_form_bytes, config.max_field_bytes, config.max_document_bytes),
+               trusted_proxies=config.trusted_proxies)
+    return app
+
+
+def secure_app(app: FastAPI, limits: BodyLimits, *, trusted_proxies: tuple[str, ...], csp: str = PAGE_CSP) -> None:
+    """What every web application of the gateway wears (staff web and provider portal alike):
+    body limits, the CSRF cookie, the translation of refusals into pages or JSON, the security
+    headers with the strict CSP, and the real client address behind trusted proxies."""
     # Added before the CSRF cookie middleware, so it runs inside it: a refusal page gets the
     # same cookie and headers as any other page.
-    app.add_middleware(BodyLimit, limits=BodyLimits(config.max_form_bytes, config.max_field_bytes,
-                                                    config.max_document_bytes), refuse=_refuse_body)
+    app.add_middleware(BodyLimit, limits=limits, refuse=_refuse_body)
 
     @app.middleware("http")
     async def csrf_cookie(request: Request, call_next):  # noqa: ANN001, ANN202
@@ -134,9 +145,8 @@ def create_app(config: WebConfig, *, sessions: sessionmaker[Session], engine: En
     app.add_exception_handler(GatewayError, _on_error)
     app.add_exception_handler(HTTPException, _on_http_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
-    app.add_middleware(SecurityHeaders)
-    app.add_middleware(ClientAddress, proxies=TrustedProxies(config.trusted_proxies))
-    return app
+    app.add_middleware(SecurityHeaders, csp=csp)
+    app.add_middleware(ClientAddress, proxies=TrustedProxies(trusted_proxies))
 
 
 async def _refuse_body(scope: Any, exc: WebError) -> Response:
@@ -207,10 +217,11 @@ def client_address(request: Request) -> str:
 
 
 def render(request: Request, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """A page in the request's language, with the staff member and a CSRF token at hand."""
+    """A page in the request's language, with the staff member (or provider) and a CSRF token at hand."""
     web = state(request)
     lang = i18n.language_of(request)
     context.setdefault("staff", getattr(request.state, "staff", None))
+    context.setdefault("provider", getattr(request.state, "provider", None))
     return web.templates.TemplateResponse(request, template, {
         "t": i18n.translator(lang), "lang": lang, "csrf_token": csrf.token(request),
         "now": web.clock.now(), "path": request.url.path, **context,

@@ -394,3 +394,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "account.wrong_current": ("Le mot de passe actuel est incorrect.", "The current password is wrong."),
     "account.too_short": ("Le nouveau mot de passe est trop court (12 caractères au moins).", "The new password is too short (at least 12 characters)."),
 }
+
+# The provider portal's texts live beside its code; one catalogue serves every page.
+from gateway.portal.messages import MESSAGES as _PORTAL_MESSAGES  # noqa: E402
+
+MESSAGES.update(_PORTAL_MESSAGES)

@@ -15,6 +15,13 @@ SESSION = "gw_session"
 CSRF = "gw_csrf"
 
 
+def session_base(request: Request) -> str:
+    """The base name of this application's session cookie: ``gw_session`` for the staff web,
+    another for the provider portal (cookies are shared by every port of a host, so two
+    applications on one host must not read each other's session cookie)."""
+    return getattr(request.app.state, "session_cookie", SESSION)
+
+
 def secure(request: Request) -> bool:
     """True when the browser talks to us over HTTPS."""
     public_url = request.app.state.web.config.public_url

@@ -2,7 +2,7 @@
 
 Every form carries ``csrf_token``, an HMAC (server secret) of what the request is bound to:
 
-- with a staff session (complete, or pending its second factor): the SHA-256 of the session
+- with a session (staff or provider portal; complete, or pending its second factor): the SHA-256 of the session
   token, so a token works only with the session it was issued for; a token taken from another
   session (the attacker's own, say) is refused;
 - without one (login form, applicant pages): a random per-browser cookie (``gw_csrf``).
@@ -30,7 +30,7 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def _binding(request: Request) -> str:
-    session_token = cookies.read(request, cookies.SESSION)
+    session_token = cookies.read(request, cookies.session_base(request))
     if session_token:
         return "session|" + hashlib.sha256(session_token.encode()).hexdigest()
     browser = cookies.read(request, cookies.CSRF) or getattr(request.state, "new_csrf_cookie", "")
@@ -64,7 +64,7 @@ async def check(request: Request) -> None:
         value = form.get(FIELD, "")
         sent = value if isinstance(value, str) else ""
     # A request that arrived without any cookie has no binding: its token cannot be right.
-    bound = cookies.read(request, cookies.SESSION) or cookies.read(request, cookies.CSRF)
+    bound = cookies.read(request, cookies.session_base(request)) or cookies.read(request, cookies.CSRF)
     expected = token(request) if bound else ""
     if not expected or not sent or not hmac.compare_digest(sent, expected):
         raise CsrfRefused("the form has expired or did not come from this site; reload the page and try again")

@@ -80,6 +80,8 @@ class BodyLimits:
     field_bytes: int = 16384
     #: the largest document accepted (``intake.max_document_bytes``)
     document_bytes: int = 20 * 1024 * 1024
+    #: the routes that take a file as a multipart POST (each application names its own)
+    upload_routes: tuple[re.Pattern[str], ...] = UPLOAD_ROUTES
 
     @property
     def upload_bytes(self) -> int:
@@ -88,9 +90,9 @@ class BodyLimits:
         return 2 * self.document_bytes + FORM_OVERHEAD
 
     def is_upload(self, method: str, path: str, content_type: str) -> bool:
-        """True for a multipart POST to one of :data:`UPLOAD_ROUTES`."""
+        """True for a multipart POST to one of the upload routes (by default :data:`UPLOAD_ROUTES`)."""
         return (method == "POST" and content_type.lower().startswith("multipart/form-data")
-                and any(route.fullmatch(path) for route in UPLOAD_ROUTES))
+                and any(route.fullmatch(path) for route in self.upload_routes))
 
     def limit_for(self, method: str, path: str, content_type: str) -> int:
         """The body limit of one request."""

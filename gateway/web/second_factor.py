@@ -26,6 +26,7 @@ import segno
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from gateway.store.models.web import StaffRecoveryCode, StaffUser
@@ -39,23 +40,25 @@ _SEAL_VERSION = "v1."
 class SecretBox:
     """Encrypts TOTP secrets at rest with a key derived from the web secret."""
 
-    def __init__(self, web_secret: bytes) -> None:
-        # A key of its own: the web secret also signs CSRF tokens, and keys are never shared.
-        self._aead = AESGCM(hmac.new(web_secret, b"gateway staff totp secret v1", hashlib.sha256).digest())
+    def __init__(self, web_secret: bytes, *, scope: str = "staff") -> None:
+        # A key of its own: the web secret also signs CSRF tokens, and keys are never shared;
+        # each scope (staff, provider) has its own key too.
+        self._scope = scope
+        self._aead = AESGCM(hmac.new(web_secret, f"gateway {scope} totp secret v1".encode(), hashlib.sha256).digest())
 
-    def seal(self, secret: str, staff_id: int) -> str:
-        """The stored form of ``secret``; bound to ``staff_id`` so it cannot be moved to another row."""
+    def seal(self, secret: str, staff_id: int | str) -> str:
+        """The stored form of ``secret``; bound to the owner's id so it cannot be moved to another row."""
         nonce = secrets.token_bytes(12)
-        sealed = self._aead.encrypt(nonce, secret.encode(), f"staff:{staff_id}".encode())
+        sealed = self._aead.encrypt(nonce, secret.encode(), f"{self._scope}:{staff_id}".encode())
         return _SEAL_VERSION + base64.urlsafe_b64encode(nonce + sealed).decode()
 
-    def open(self, stored: str, staff_id: int) -> str | None:
+    def open(self, stored: str, staff_id: int | str) -> str | None:
         """The secret back, or None when it was sealed with another key (web secret replaced)."""
         if not stored.startswith(_SEAL_VERSION):
             return None
         raw = base64.urlsafe_b64decode(stored[len(_SEAL_VERSION):])
         try:
-            return self._aead.decrypt(raw[:12], raw[12:], f"staff:{staff_id}".encode()).decode()
+            return self._aead.decrypt(raw[:12], raw[12:], f"{self._scope}:{staff_id}".encode()).decode()
         except InvalidTag:
             return None
 
@@ -83,9 +86,12 @@ def grouped(secret: str) -> str:
 def accept_totp(session: Session, user: StaffUser, secret: str, code: str, now: dt.datetime) -> bool:
     """True when ``code`` is valid now and of a step later than any accepted before.
 
-    On success the step is recorded in the same statement that checks it (replay protection
-    across nodes); the caller's transaction commits it.
+    ``user`` is any row with a ``totp_last_step`` column (a staff member, a provider's portal
+    account). On success the step is recorded in the same statement that checks it (replay
+    protection across nodes); the caller's transaction commits it.
     """
+    model = type(user)
+    key = sa_inspect(model).primary_key[0]
     code = "".join(code.split())
     if len(code) != 6 or not code.isdigit():
         return False
@@ -94,8 +100,8 @@ def accept_totp(session: Session, user: StaffUser, secret: str, code: str, now: 
     for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
         if hmac.compare_digest(totp.generate_otp(step), code):
             moved = session.execute(
-                update(StaffUser).where(StaffUser.id == user.id, or_(StaffUser.totp_last_step.is_(None),
-                                                                     StaffUser.totp_last_step < step))
+                update(model).where(key == getattr(user, key.key), or_(model.totp_last_step.is_(None),
+                                                                       model.totp_last_step < step))
                 .values(totp_last_step=step).execution_options(synchronize_session=False))
             return moved.rowcount == 1
     return False

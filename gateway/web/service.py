@@ -28,13 +28,14 @@ class WebService:
     name = "web"
 
     def __init__(self, app: FastAPI, host: str, port: int, *, start_timeout: float = 15.0,
-                 access_log: bool = False) -> None:
+                 access_log: bool = False, name: str = "web") -> None:
         # The access log goes through gateway.logs, which redacts secrets from paths and queries.
         config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=access_log,
                                 proxy_headers=False, server_header=False, timeout_graceful_shutdown=10)
         self._server = _Server(config)
         self._thread: threading.Thread | None = None
         self._start_timeout = start_timeout
+        self.name = name  # the staff web or the provider portal, in logs and thread names
 
     @property
     def port(self) -> int:
@@ -45,14 +46,14 @@ class WebService:
         return self._server.config.port
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._server.run, name="web", daemon=True)
+        self._thread = threading.Thread(target=self._server.run, name=self.name, daemon=True)
         self._thread.start()
         deadline = time.monotonic() + self._start_timeout
         while not self._server.started:  # uvicorn sets ``started`` once it listens
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("the web server did not start (is the port in use?)")
             time.sleep(0.02)
-        log.info("web listening", host=self._server.config.host, port=self.port)
+        log.info(f"{self.name} listening", host=self._server.config.host, port=self.port)
 
     def stop(self) -> None:
         self._server.should_exit = True

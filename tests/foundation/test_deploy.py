@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.cli.serve import ROLES
+from gateway.cli.serve import ROLES, default_roles
 from gateway.config import load_settings
 from gateway.config_check import personal_data_paths
 from tests.conftest import REPO
@@ -87,6 +87,20 @@ def test_every_role_has_a_unit_started_by_the_target():
         assert directives(unit)["Unit"]["PartOf"] == ["gateway.target"]
     assert "gateway-purge.timer" in wanted
     assert directives(UNITS / "gateway-purge.timer")["Timer"]["OnCalendar"]
+
+
+def test_the_portal_runs_as_its_own_unit_on_its_own_listener():
+    """Providers reach the portal; the staff web and the REST API can stay off their network."""
+    unit = UNITS / "gateway-portal.service"
+    service = directives(unit)["Service"]
+    assert service["ExecStart"] == [f"{INSTALLED_GATEWAY} serve --role portal --no-prepare"]
+    assert service["Type"] == ["notify"] and service["KillMode"] == ["mixed"]
+    assert directives(unit)["Unit"]["PartOf"] == ["gateway.target"]
+    assert unit.name in directives(UNITS / "gateway.target")["Unit"]["Wants"][0].split()
+    settings = load_settings(DEPLOY / "gateway.toml", environ={})
+    assert settings.portal.port != settings.web.port
+    assert settings.portal.public_url.startswith("https://") and settings.portal.public_url != settings.web.public_url
+    assert "portal" in default_roles(settings)
 
 
 @pytest.mark.parametrize("unit", [pytest.param(u, id=u.name) for u in services()])

@@ -27,9 +27,10 @@ class Gateway:
 
     def __init__(self, project, *args: str, **env: str) -> None:
         self.root = project.root
-        self.sftp_port, self.web_port = free_port(), free_port()
+        self.sftp_port, self.web_port, self.portal_port = free_port(), free_port(), free_port()
         self.env = {"GATEWAY_DEMO__ENABLED": "true", "GATEWAY_SFTP__PORT": str(self.sftp_port),
-                    "GATEWAY_WEB__PORT": str(self.web_port), "GATEWAY_PROCESSES__WORKERS": "1",
+                    "GATEWAY_WEB__PORT": str(self.web_port), "GATEWAY_PORTAL__PORT": str(self.portal_port),
+                    "GATEWAY_PROCESSES__WORKERS": "1",
                     "GATEWAY_PROCESSES__RESTART_DELAY": "0.2", **env}
         self.process = subprocess.Popen([GATEWAY, "serve", "--config", str(project.config), *args],
                                         env=clean_env(self.env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -53,6 +54,13 @@ class Gateway:
     def healthz(self) -> bool:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}/healthz", timeout=5) as response:
+                return response.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def portal_answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.portal_port}/login", timeout=5) as response:
                 return response.status == 200
         except (urllib.error.URLError, OSError):
             return False
@@ -96,7 +104,8 @@ def test_a_killed_role_is_restarted_while_the_others_answer(migrated):
     try:
         wait_until(gateway.ready, timeout_s=120, interval_s=0.2)
         children = gateway.children()
-        assert sorted(children) == ["sftp-1", "watcher-1", "web-1", "worker-1"]
+        assert sorted(children) == ["portal-1", "sftp-1", "watcher-1", "web-1", "worker-1"]
+        assert gateway.portal_answers()  # its own listener
         seen |= {c.pid for c in children.values()}
         settings = migrated.settings(**gateway.env)
         sftp_limits = limits_of(children["sftp-1"].pid)
@@ -116,7 +125,7 @@ def test_a_killed_role_is_restarted_while_the_others_answer(migrated):
             seen.add(gateway.children()[f"{role}-1"].pid)
             assert gateway.sftp_login() and gateway.healthz()
         assert {c.name: c.starts for c in gateway.children().values()} == {
-            "sftp-1": 2, "web-1": 2, "worker-1": 2, "watcher-1": 1}
+            "sftp-1": 2, "web-1": 2, "worker-1": 2, "watcher-1": 1, "portal-1": 1}
     finally:
         status = gateway.stop()
     assert status == 0, "".join(gateway.lines[-30:])

@@ -64,3 +64,24 @@ def test_audit_filters(site, admin_client, agent_client):
     rows = re.findall(r"<tr><td>[^<]+</td><td>([^<]+)</td><td class=\"mono\">([^<]+)</td>", page)
     assert rows and all(actor == "staff:bob" and action == "staff.login" for actor, action in rows)
     assert admin_client.get("/audit?date_from=nonsense").status_code == 400
+
+
+def test_admin_sets_the_portal_contact_and_sends_a_password_link(site, admin_client):
+    add_providers(site)
+    page = admin_client.get(f"/providers/{KINE}").text
+    saved = admin_client.post(f"/providers/{KINE}/portal/contact", data={"csrf_token": csrf_of(page),
+                                                                         "email": "cabinet@example.lu"})
+    assert saved.status_code == 303
+    page = admin_client.get(saved.headers["location"]).text
+    assert "cabinet@example.lu" in page
+    before = set((site.root / "outgoing").glob("*.eml")) if (site.root / "outgoing").exists() else set()
+    sent = admin_client.post(f"/providers/{KINE}/portal/password-link", data={"csrf_token": csrf_of(page)})
+    assert sent.status_code == 200
+    link = re.search(r'id="password-link">([^<]+)<', sent.text).group(1)
+    assert re.fullmatch(r"https?://[^/]+/password/[A-Za-z0-9_-]{40,}", link)
+    mails = set((site.root / "outgoing").glob("*.eml")) - before
+    assert any(link in mail.read_text() for mail in mails)
+    audit = admin_client.get(f"/audit?actor=alice&target_id={KINE}").text
+    assert "portal.contact" in audit and "portal.password_link" in audit
+    agent_page = admin_client.get(f"/providers/{KINE}").text
+    assert link not in agent_page  # shown once, never kept in clear

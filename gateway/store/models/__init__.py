@@ -9,9 +9,10 @@ Tables and the Alembic branch that creates them:
 - ``intake``: applications, documents, status history, allocated codes (branch ``intake``)
 - ``sftp``: shared connection limits and bans (branch ``sftp``)
 - ``web``: staff accounts, API keys (branch ``web``)
+- ``portal``: providers' portal accounts and sessions (branch ``web``)
 """
 
 from gateway.store.models.base import Base
-from gateway.store.models import accounts, audit, exchange, forwarding, intake, sftp, web  # noqa: F401  (registers tables)
+from gateway.store.models import accounts, audit, exchange, forwarding, intake, portal, sftp, web  # noqa: F401  (registers tables)
 
 __all__ = ["Base"]

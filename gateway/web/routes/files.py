@@ -122,7 +122,9 @@ class Line:
     codes: tuple[str, ...]
 
 
-def _lines(data: bytes, findings: list[RequestFinding]) -> tuple[list[Line], bool]:
+def request_lines(data: bytes, findings: list[RequestFinding]) -> tuple[list[Line], bool]:
+    """The request's lines as shown (at most :data:`MAX_LINES`), each with the codes pointing at it;
+    and whether some were left out."""
     by_line: dict[int, list[str]] = {}
     for finding in findings:
         if finding.line:
@@ -182,7 +184,7 @@ def file_detail(request: Request, file_id: Id, user: StaffView = Depends(staff_m
     record_file_view(web.sessions, file_id=file_id, actor=user.actor, address=client_address(request))
     request_path = filestore.request_path(roots(request), row)
     response_path = filestore.response_path(roots(request), row)
-    lines, truncated = _lines(request_path.read_bytes(), findings) if request_path else ([], False)
+    lines, truncated = request_lines(request_path.read_bytes(), findings) if request_path else ([], False)
     response_bytes = response_path.read_bytes() if response_path else None
     response_text = response_bytes.decode("utf-8", errors="replace") if response_bytes is not None else None
     messages = response_messages(response_bytes) if response_bytes else []

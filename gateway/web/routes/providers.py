@@ -23,13 +23,42 @@ def provider_list(request: Request, user: StaffView = Depends(staff_member)) -> 
 
 @router.get("/providers/{code}")
 def provider_detail(request: Request, code: str, user: StaffView = Depends(staff_member)) -> Response:
+    return _detail(request, code)
+
+
+def _detail(request: Request, code: str, **extra: object) -> Response:
     web = state(request)
     account = web.accounts.get(code)
     with web.sessions() as session:
         files = list(session.scalars(select(RequestFile).where(RequestFile.provider_code == code)
                                      .order_by(RequestFile.id.desc()).limit(RECENT_FILES)))
-    return render(request, "provider.html", account=account, files=files,
-                  done=request.query_params.get("done", ""))
+    return render(request, "provider.html", account=account, files=files, portal=_portal(request).view(code),
+                  done=request.query_params.get("done", ""), **extra)
+
+
+def _portal(request: Request, actor: str = "web"):  # noqa: ANN202 - ProviderSettings
+    """The provider portal's account settings, changed in staff's name (mail through the intake notifier)."""
+    from gateway.portal.settings import ProviderSettings
+
+    web = state(request)
+    notifier = getattr(web.applications, "notifier", None)
+    return ProviderSettings(web.sessions, web.accounts_as, notifier, clock=web.clock.now)
+
+
+@router.post("/providers/{code}/portal/contact")
+async def set_portal_contact(request: Request, code: str, user: StaffView = Depends(admin)) -> Response:
+    form = await request.form()
+    _portal(request).set_contact(code, str(form.get("email", "")), actor=user.actor)
+    return RedirectResponse(f"/providers/{code}?done=portal-contact", status_code=303)
+
+
+@router.post("/providers/{code}/portal/password-link")
+async def send_password_link(request: Request, code: str, user: StaffView = Depends(admin)) -> Response:
+    config = state(request).config
+    link, mailed = _portal(request).send_password_link(code, actor=user.actor, hours=config.password_link_hours,
+                                                       portal_url=config.portal_url)
+    # Shown once, to be given by phone when there is no contact address (it is not kept in clear).
+    return _detail(request, code, password_link=link, password_link_mailed=mailed)
 
 
 @router.post("/providers/{code}/keys")
