@@ -39,7 +39,7 @@ from gateway.intake.kinds import pdf_text, suggest_kind
 from gateway.intake.report import IntakeReport, build_report
 from gateway.intake.requirements import DocumentKind, parse_kind
 from gateway.intake.status import APPLICANT_EDITABLE, Channel, Status
-from gateway.intake.validation import ApplicationData, check_lengths
+from gateway.intake.validation import ApplicationData, check_lengths, is_valid_email
 from gateway.intake.views import ApplicationView, DocumentView, application_view, document_view
 from gateway.isolation import Isolation, default_isolation
 from gateway.logs import get_logger
@@ -441,8 +441,13 @@ class Applications(Decisions):
                               reference=row.reference, status=str(status))
 
     def _send(self, message: notify.OutgoingMessage) -> bool:
-        """Sends a message to the applicant, carrying the application's reply token."""
-        if self.notifier is None or not message.to:
+        """Sends a message to the applicant, carrying the application's reply token.
+
+        Returns False, sending nothing, without a notifier or a valid contact address (pages
+        then never claim the applicant was told).
+        """
+        if self.notifier is None or not is_valid_email(message.to):
+            log.info("no message sent: no valid contact address", reference=message.reference)
             return False
         with self.sessions() as session:
             token = session.scalar(select(Application.reply_token).where(Application.reference == message.reference))

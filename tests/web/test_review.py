@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from gateway.store.models.audit import AuditEvent
-from tests.web.applicant import Applicant
+from tests.web.applicant import Applicant, received_on_paper
 from tests.web.conftest import csrf_of
 from tests.web.data import JPEG
 
@@ -59,11 +59,7 @@ def test_every_document_view_is_audited(site, agent_client):
 
 
 def test_refused_files_are_only_downloaded_never_rendered(site, agent_client):
-    applicant = Applicant(site)
-    applicant.create()
-    applicant.upload("rib", "photo.pdf", JPEG)
-    applicant.post("submit")
-    reference = re.search(r"DEM-\d{4}-\d{6}", applicant.page().text).group(0)
+    reference = received_on_paper(site, (("rib", "photo.pdf", JPEG),))
     page = agent_client.get(f"/applications/{reference}").text
     assert _doc_links(page, reference) == []  # no preview of a refused file
     link = re.search(rf'href="(/applications/{reference}/documents/\d+)" download', page).group(1)
@@ -100,10 +96,7 @@ def test_correction_then_resubmission_then_approval_shows_the_code(site, agent_c
 
 
 def test_incomplete_applications_cannot_be_approved(site, agent_client):
-    applicant = Applicant(site)
-    applicant.create()
-    applicant.post("submit")
-    reference = re.search(r"DEM-\d{4}-\d{6}", applicant.page().text).group(0)
+    reference = received_on_paper(site)
     page = agent_client.get(f"/applications/{reference}").text
     assert 'id="verdict">INCOMPLET' in page
     response = agent_client.post(f"/applications/{reference}/approve",
