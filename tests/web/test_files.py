@@ -102,13 +102,21 @@ def test_views_and_downloads_are_audited_and_served_as_attachments(site, files, 
 def test_void_needs_confirmation_and_reason_then_withdraws_records(site, files, agent_client):
     file_id = files["accepted"]
     page = agent_client.get(f"/files/{file_id}").text
+    assert "Invalider ce fichier" in page and "Annuler ce fichier" not in page  # it voids; it does not cancel
     assert agent_client.post(f"/files/{file_id}/void", data={"csrf_token": csrf_of(page),
                                                              "reason": "jugé à tort"}).status_code == 400
+    assert agent_client.post(f"/files/{file_id}/void", data={"csrf_token": csrf_of(page), "reason": "  ",
+                                                             "confirm": "yes"}).status_code == 400
     response = agent_client.post(f"/files/{file_id}/void", data={"csrf_token": csrf_of(page),
                                                                  "reason": "jugé à tort", "confirm": "yes"})
     assert response.status_code == 303
     page = agent_client.get(response.headers["location"]).text
     assert "staff:bob" in page and "jugé à tort" in page and 'action="/files/' not in page
+    assert "Invalidé par staff:bob" in page
+    with site.sessions() as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "exchange.void",
+                                                         AuditEvent.target_id == str(file_id))).one()
+    assert event.actor == "staff:bob" and event.detail["reason"] == "jugé à tort"
     with site.sessions() as session:
         records = session.scalars(select(ForwardedRecord).where(ForwardedRecord.request_file_id == file_id)).all()
         assert records and all(r.withdrawn_at is not None for r in records)
