@@ -63,6 +63,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dash.rejections": ("Erreurs par code (30 jours)", "Errors by code (30 days)"),
     "dash.applications": ("Demandes de code par statut", "Code applications by status"),
     "files.provider": ("Prestataire", "Provider"),
+    "files.no_convention": ("Non déterminée", "Not determined"),
+    "files.first_error": ("Première erreur", "First error"),
     "files.convention": ("Convention", "Convention"),
     "files.status": ("Statut", "Status"),
     "files.mode": ("Mode", "Mode"),
