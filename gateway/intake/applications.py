@@ -105,12 +105,14 @@ class Applications(Decisions):
         followup_url: str = "{token}",
         clock: Clock | None = None,
         isolation: Isolation | None = None,
+        timezone: str = "UTC",
     ) -> None:
         """``register_provider(code, name)`` creates the OCB account on approval (usually
         ``lambda code, name: accounts.add(code, profession="OCB", name=name)``);
         ``followup_url`` is a template with ``{token}``, e.g. ``https://host/suivi/{token}``;
         ``isolation`` runs every reading of a document's content (checks, text, previews) in
-        worker processes under limits (the process's shared pool when None)."""
+        worker processes under limits (the process's shared pool when None); ``timezone`` is
+        the zone the kept reports show their times in (the configured one)."""
         self.sessions = sessions
         self.dossier = dossier
         self.max_document_bytes = max_document_bytes
@@ -121,6 +123,7 @@ class Applications(Decisions):
         self.followup_url = followup_url
         self.clock = clock or SystemClock()
         self.isolation = isolation or default_isolation()
+        self.timezone = timezone
 
     # ------------------------------------------------------------------ reading
 

@@ -190,6 +190,6 @@ class Decisions:
         report = build_report(view, self.clock.now())
         try:
             self.dossier.write_report(view.reference, "final.json", report.to_json().encode("utf-8"))
-            self.dossier.write_report(view.reference, "final.pdf", render_pdf(report))
+            self.dossier.write_report(view.reference, "final.pdf", render_pdf(report, timezone=self.timezone))
         except OSError as exc:  # the decision stands; the report can be produced again on demand
             log.error("final report not written", reference=view.reference, error=str(exc))

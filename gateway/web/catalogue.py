@@ -6,6 +6,7 @@ from :mod:`gateway.intake.status`; this catalogue holds the rest.
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "app.name": ("Passerelle prestataires", "Provider gateway"),
+    "app.times_in": ("Heures affichées dans le fuseau {zone}.", "Times shown in the {zone} time zone."),
     "nav.skip": ("Aller au contenu", "Skip to content"),
     "nav.main": ("Navigation principale", "Main navigation"),
     "nav.dashboard": ("Tableau de bord", "Dashboard"),

@@ -157,3 +157,17 @@ def test_staff_issue_a_new_link_shown_once_and_revoke_them_all(site, agent_clien
         assert revoked.status_code == 303
         assert other.get(link).status_code == 404
     assert applicant.page().status_code == 404
+
+
+def test_the_report_and_the_page_give_times_in_one_named_zone(site, agent_client):
+    import datetime as dt
+
+    reference = received_on_paper(site)
+    page = agent_client.get(f"/applications/{reference}").text
+    assert "Heures affichées dans le fuseau Europe/Luxembourg." in page
+    generated = re.search(r"<dd>(\d{4}-\d\d-\d\d \d\d:\d\d) \(Europe/Luxembourg\)</dd>", page).group(1)
+    opened = re.search(r"<tr><td>(\d{4}-\d\d-\d\d \d\d:\d\d):\d\d</td><td>staff:bob</td>", page).group(1)
+    # Both in the same zone: minutes apart at most, never the zone's hour(s) of offset.
+    apart = dt.datetime.fromisoformat(generated) - dt.datetime.fromisoformat(opened)
+    assert dt.timedelta(0) <= apart <= dt.timedelta(minutes=5)
+    assert "UTC" not in page.split('class="report"')[1].split("</section>")[0]

@@ -84,7 +84,7 @@ def _detail_page(request: Request, reference: str, *, link: str = "") -> Respons
     applications = service(request)
     view = applications.get(reference)
     report = applications.report(reference)
-    report_html = render_html(report, lang=i18n.language_of(request),
+    report_html = render_html(report, lang=i18n.language_of(request), timezone=state(request).config.timezone,
                               document_url=f"/applications/{reference}/documents/{{id}}")
     return render(request, "application.html", app=view, report=report, report_html=report_html,
                   kinds=list(DocumentKind), done=request.query_params.get("done", ""), link=link,
@@ -105,7 +105,7 @@ def report_json(request: Request, reference: str, user: StaffView = Depends(staf
 @router.get("/applications/{reference}/report.pdf")
 def report_pdf(request: Request, reference: str, user: StaffView = Depends(staff_member)) -> Response:
     report = service(request).report(reference)
-    return Response(render_pdf(report), media_type="application/pdf", headers={
+    return Response(render_pdf(report, timezone=state(request).config.timezone), media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{reference}-rapport.pdf"'})
 
 
