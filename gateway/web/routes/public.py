@@ -69,7 +69,9 @@ def _page(request: Request, token: str, *, status_code: int = 200, **extra) -> R
     shown = request.query_params.get("doc", "")
     just_checked = view.document(int(shown)) if shown.isdigit() else None
     per_kind = {k: [d for d in view.live_documents if (d.kind or d.suggested_kind) == k] for k in DocumentKind}
-    extra.setdefault("field_errors", form_errors(report.data_checks, view.data, i18n.language_of(request)))
+    # Wrong values (from mail, paper or staff) are marked at once; gaps only once sending was tried,
+    # so a fresh draft is not covered in red (they are listed under "still missing").
+    extra.setdefault("field_errors", form_errors(wrong_values(view.data), view.data, i18n.language_of(request)))
     return render(request, "followup.html", status_code=status_code, app=view, report=report, token=token,
                   editable=view.status in APPLICANT_EDITABLE, legal_forms=list(LegalForm),
                   kinds=list(DocumentKind), required=set(required_kinds(view.data.legal_form)),
