@@ -239,6 +239,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "apps.revoke_links": ("Révoquer tous les liens", "Revoke every link"),
     "apps.link_once": ("Nouveau lien de suivi (affiché une seule fois) :", "New follow-up link (shown once):"),
     "apps.done.correction": ("Corrections demandées ; le demandeur a été prévenu.", "Corrections asked for; the applicant was told."),
+    "apps.done.correction_untold": ("Corrections demandées ; aucun message n'a pu partir : le demandeur n'a pas d'adresse e-mail valable. Prévenez-le autrement (un nouveau lien de suivi se crée ci-dessous).",
+                                    "Corrections asked for; no message could go out: the applicant has no valid e-mail address. Tell them another way (a new follow-up link can be made below)."),
     "apps.done.refused": ("Demande refusée.", "Application refused."),
     "apps.done.approved": ("Demande approuvée ; code attribué.", "Application approved; code allocated."),
     "apps.done.withdrawn": ("Demande retirée.", "Application withdrawn."),

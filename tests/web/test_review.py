@@ -171,3 +171,14 @@ def test_the_report_and_the_page_give_times_in_one_named_zone(site, agent_client
     apart = dt.datetime.fromisoformat(generated) - dt.datetime.fromisoformat(opened)
     assert dt.timedelta(0) <= apart <= dt.timedelta(minutes=5)
     assert "UTC" not in page.split('class="report"')[1].split("</section>")[0]
+
+
+def test_staff_are_not_told_the_applicant_was_warned_when_no_message_could_go(site, agent_client):
+    reference = received_on_paper(site, establishment_name="Sans courriel", contact_email="pas une adresse")
+    page = agent_client.get(f"/applications/{reference}").text
+    asked = agent_client.post(f"/applications/{reference}/correction",
+                              data={"csrf_token": csrf_of(page), "message": "Envoyez le RIB.", "confirm": "yes"})
+    import html
+
+    page = html.unescape(agent_client.get(asked.headers["location"]).text)
+    assert "aucun message n'a pu partir" in page and "le demandeur a été prévenu" not in page
