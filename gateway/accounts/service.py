@@ -142,10 +142,11 @@ class Accounts:
         self._mirror.write(result)
         return result
 
-    def set_enabled(self, code: str, enabled: bool) -> AccountView:
-        """Enables or disables login for an account."""
+    def set_enabled(self, code: str, enabled: bool, *, reason: str = "", address: str = "") -> AccountView:
+        """Enables or disables login for an account; ``reason`` and ``address`` go to the audit trail."""
+        detail = {"reason": reason} if reason else {}
         return self._change(code, "provider.enable" if enabled else "provider.disable",
-                            lambda p: setattr(p, "enabled", enabled))
+                            lambda p: setattr(p, "enabled", enabled), address=address, **detail)
 
     def set_password(self, code: str, password: str | None) -> AccountView:
         """Sets (or with None, removes) an account's password."""

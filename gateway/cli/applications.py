@@ -71,6 +71,7 @@ def build_applications(context: AppContext):  # noqa: ANN201 - Applications, imp
         followup_days_after_close=s.intake.followup_days_after_close,
         followup_url=s.web.public_url.rstrip("/") + followup.FOLLOWUP_PATH,
         isolation=build_isolation(s),
+        timezone=s.exchange.timezone,
     )
 
 
@@ -221,13 +222,14 @@ def report(
         raise UsageError("--format must be text, json, html or pdf")
     if fmt == "pdf" and output is None:
         raise UsageError("--format pdf needs --output FILE")
-    value = build_applications(app_context(config)).report(reference)
+    applications = build_applications(app_context(config))
+    value = applications.report(reference)
     if fmt == "pdf":
-        data = render_pdf(value)
+        data = render_pdf(value, timezone=applications.timezone)
     elif fmt == "json":
         data = value.to_json().encode("utf-8")
     elif fmt == "html":
-        data = render_html(value, lang=lang).encode("utf-8")
+        data = render_html(value, lang=lang, timezone=applications.timezone).encode("utf-8")
     else:
         en = lang == "en"
         lines = [f"{value.reference}  {value.status}  {value.verdict}"]

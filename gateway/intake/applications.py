@@ -39,7 +39,7 @@ from gateway.intake.kinds import pdf_text, suggest_kind
 from gateway.intake.report import IntakeReport, build_report
 from gateway.intake.requirements import DocumentKind, parse_kind
 from gateway.intake.status import APPLICANT_EDITABLE, Channel, Status
-from gateway.intake.validation import ApplicationData, check_lengths
+from gateway.intake.validation import ApplicationData, check_lengths, is_valid_email
 from gateway.intake.views import ApplicationView, DocumentView, application_view, document_view
 from gateway.isolation import Isolation, default_isolation
 from gateway.logs import get_logger
@@ -105,12 +105,14 @@ class Applications(Decisions):
         followup_url: str = "{token}",
         clock: Clock | None = None,
         isolation: Isolation | None = None,
+        timezone: str = "UTC",
     ) -> None:
         """``register_provider(code, name)`` creates the OCB account on approval (usually
         ``lambda code, name: accounts.add(code, profession="OCB", name=name)``);
         ``followup_url`` is a template with ``{token}``, e.g. ``https://host/suivi/{token}``;
         ``isolation`` runs every reading of a document's content (checks, text, previews) in
-        worker processes under limits (the process's shared pool when None)."""
+        worker processes under limits (the process's shared pool when None); ``timezone`` is
+        the zone the kept reports show their times in (the configured one)."""
         self.sessions = sessions
         self.dossier = dossier
         self.max_document_bytes = max_document_bytes
@@ -121,6 +123,7 @@ class Applications(Decisions):
         self.followup_url = followup_url
         self.clock = clock or SystemClock()
         self.isolation = isolation or default_isolation()
+        self.timezone = timezone
 
     # ------------------------------------------------------------------ reading
 
@@ -441,8 +444,13 @@ class Applications(Decisions):
                               reference=row.reference, status=str(status))
 
     def _send(self, message: notify.OutgoingMessage) -> bool:
-        """Sends a message to the applicant, carrying the application's reply token."""
-        if self.notifier is None or not message.to:
+        """Sends a message to the applicant, carrying the application's reply token.
+
+        Returns False, sending nothing, without a notifier or a valid contact address (pages
+        then never claim the applicant was told).
+        """
+        if self.notifier is None or not is_valid_email(message.to):
+            log.info("no message sent: no valid contact address", reference=message.reference)
             return False
         with self.sessions() as session:
             token = session.scalar(select(Application.reply_token).where(Application.reference == message.reference))

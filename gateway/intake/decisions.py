@@ -44,13 +44,20 @@ class Decisions:
     def submit(self: Applications, reference: str, *, actor: str, address: str = "") -> ApplicationView:
         """The applicant hands the application in (or back, after corrections): ``TRANSMISE``.
 
-        Submission is not refused for missing items: the report tells staff (and the
-        applicant's page, before submitting) what is missing. The first submission is
-        acknowledged by message with a follow-up link.
+        Raises :class:`NotComplete` (listing the report's corrections) while the report has
+        anything the applicant must correct: an application is never sent with a wrong e-mail
+        address, IBAN or a missing document. Kinds that only staff can confirm (mail
+        suggestions) do not hold it back. The first submission is acknowledged by message
+        with a follow-up link.
         """
         now = self.clock.now()
         with transaction(self.sessions) as session:
             row = self._load(session, reference, lock=True)
+            report = build_report(application_view(row), now)
+            if report.to_correct:
+                missing = [c.code for c in report.to_correct]
+                raise NotComplete(f"application {reference} cannot be sent yet: {', '.join(missing)}",
+                                  reference=reference, problems=missing)
             first = row.status == Status.EN_PREPARATION
             change_status(session, row, Status.TRANSMISE, actor=actor, address=address, now=now,
                           reason="transmise" if first else "corrections transmises")
@@ -183,6 +190,6 @@ class Decisions:
         report = build_report(view, self.clock.now())
         try:
             self.dossier.write_report(view.reference, "final.json", report.to_json().encode("utf-8"))
-            self.dossier.write_report(view.reference, "final.pdf", render_pdf(report))
+            self.dossier.write_report(view.reference, "final.pdf", render_pdf(report, timezone=self.timezone))
         except OSError as exc:  # the decision stands; the report can be produced again on demand
             log.error("final report not written", reference=view.reference, error=str(exc))

@@ -54,7 +54,7 @@ class NotEditable(IntakeError):
 
 
 class NotComplete(IntakeError):
-    """Only a COMPLET application may be approved; ``problems`` lists what is missing."""
+    """Only a COMPLET application may be sent or approved; ``problems`` lists what is missing."""
 
     code = "INT-INCOMPLET"
 

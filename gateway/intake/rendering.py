@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -52,14 +54,27 @@ _FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 _FONT_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 
 
-def render_html(report: IntakeReport, *, lang: str = "fr", document_url: str | None = None) -> str:
+def local_time(value: dt.datetime, timezone: str) -> str:
+    """``value`` in ``timezone``, naming the zone: ``2026-12-03 07:57 (Europe/Luxembourg)``.
+
+    The report's times are those of the pages beside it (the configured zone), and say which.
+    """
+    if value.tzinfo is None:  # stored times are UTC
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return f"{value.astimezone(ZoneInfo(timezone)):%Y-%m-%d %H:%M} ({timezone})"
+
+
+def render_html(report: IntakeReport, *, lang: str = "fr", document_url: str | None = None,
+                timezone: str = "UTC") -> str:
     """The report as an HTML fragment (one ``<section>``), escaped, in ``lang`` (fr or en).
 
-    ``document_url`` (with ``{id}``) links each accepted file to its preview.
+    ``document_url`` (with ``{id}``) links each accepted file to its preview; times are shown
+    in ``timezone`` (the configured one), named.
     """
     lang = lang if lang in TEXTS else "fr"
     return _env.get_template("intake_report.html").render(r=report, t=TEXTS[lang], lang=lang,
-                                                           document_url=document_url)
+                                                           document_url=document_url,
+                                                           generated=local_time(report.generated_at, timezone))
 
 
 class _Pdf(FPDF):
@@ -84,8 +99,9 @@ class _Pdf(FPDF):
         self.cell(0, 5, self.text_(f"{self.reference} - {self.page_no()}"), align="C")
 
 
-def render_pdf(report: IntakeReport) -> bytes:
-    """The report as a printable PDF, both languages' verdict lines, French labels first."""
+def render_pdf(report: IntakeReport, *, timezone: str = "UTC") -> bytes:
+    """The report as a printable PDF, both languages' verdict lines, French labels first;
+    times in ``timezone`` (the configured one), named."""
     t, e = TEXTS["fr"], TEXTS["en"]
     pdf = _Pdf(report.reference)
     pdf.set_title(f"{t['title']} {report.reference}")
@@ -104,7 +120,7 @@ def render_pdf(report: IntakeReport) -> bytes:
     if report.provider_code:
         line(f"{t['code']} : {report.provider_code}", bold=True)
     line(f"{t['scan']} : {t['scan_' + report.malware_scan]} / {e['scan_' + report.malware_scan]}")
-    line(f"{t['generated']} : {report.generated_at:%Y-%m-%d %H:%M} UTC")
+    line(f"{t['generated']} : {local_time(report.generated_at, timezone)}")
     for note in report.notes:
         line(f"{note.get('fr', '')} / {note.get('en', '')}")
 

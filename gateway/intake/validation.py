@@ -200,6 +200,31 @@ def data_problems(data: ApplicationData) -> list[DataCheck]:
     return [c for c in data_checks(data) if not c.ok]
 
 
+#: the form fields each check reads (a check of several fields fails while one is empty)
+CHECK_FIELDS: dict[str, tuple[str, ...]] = {
+    "establishment_name": ("establishment_name",), "legal_form": ("legal_form",),
+    "address": ("street", "locality"), "postcode": ("postcode",), "register_number": ("register_number",),
+    "authorisation_number": ("authorisation_number",), "manager": ("manager_first_name", "manager_last_name"),
+    "manager_matricule": ("manager_matricule",), "contact_email": ("contact_email",),
+    "contact_phone": ("contact_phone",), "iban": ("iban",),
+}
+
+
+def wrong_values(data: ApplicationData) -> list[DataCheck]:
+    """Failed checks of values that were given (a mistyped e-mail, a wrong IBAN), not of empty ones.
+
+    A draft may leave fields empty until it is sent, but a given value that is wrong is
+    refused when the data is saved, so that the applicant corrects it while it is in mind.
+    """
+    values = data.normalised().as_dict()
+    return [c for c in data_problems(data) if all(values[f] for f in CHECK_FIELDS[c.field])]
+
+
+def is_valid_email(address: str) -> bool:
+    """True when ``address`` passes the contact e-mail check (the one messages are sent to)."""
+    return bool(_EMAIL.match((address or "").strip()))
+
+
 def is_valid_data(data: ApplicationData) -> bool:
     """True when every check passes."""
     return not data_problems(data)

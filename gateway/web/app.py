@@ -224,6 +224,6 @@ def render(request: Request, template: str, *, status_code: int = 200, **context
     context.setdefault("provider", getattr(request.state, "provider", None))
     return web.templates.TemplateResponse(request, template, {
         "t": i18n.translator(lang), "lang": lang, "csrf_token": csrf.token(request),
-        "now": web.clock.now(), "path": request.url.path, **context,
+        "now": web.clock.now(), "path": request.url.path, "timezone": web.config.timezone, **context,
     }, status_code=status_code)
 

@@ -6,6 +6,8 @@ import re
 
 import httpx
 
+from gateway.intake.status import Channel
+from gateway.intake.validation import ApplicationData
 from tests.web.conftest import Site, csrf_of, new_address
 from tests.web.data import COMPLETE_DATA, KINDS, pdf
 
@@ -51,3 +53,15 @@ class Applicant:
             assert "upload-result" in self.upload(kind, f"{kind}.pdf", pdf(kind)).text
         assert self.post("submit").status_code == 303
         return re.search(r"DEM-\d{4}-\d{6}", self.page().text).group(0)
+
+
+def received_on_paper(site: Site, documents: tuple[tuple[str, str, bytes], ...] = (), **data: str) -> str:
+    """An application staff entered from paper (already ``TRANSMISE``, however incomplete) with
+    ``documents`` as (kind, name, content); returns its reference. Web applicants cannot send an
+    incomplete application: this is how one reaches the review queue."""
+    apps = site.applications
+    reference = apps.create(ApplicationData.from_mapping(data), channel=Channel.PAPER,
+                            actor="staff:bob").application.reference
+    for kind, name, content in documents:
+        apps.attach_document(reference, data=content, name=name, kind=kind, actor="staff:bob", by_staff=True)
+    return reference

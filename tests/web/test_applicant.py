@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from sqlalchemy import select
 
 from gateway.store.models.intake import RateEvent
 from tests.web.applicant import Applicant
 from tests.web.conftest import csrf_of, new_address
-from tests.web.data import COMPLETE_DATA, JPEG, pdf
+from tests.web.data import COMPLETE_DATA, JPEG, KINDS, pdf
 
 
 def test_create_gives_a_private_link_that_resumes_the_application(site):
@@ -28,10 +31,11 @@ def test_create_gives_a_private_link_that_resumes_the_application(site):
 def test_save_data_and_see_what_is_still_missing(site):
     applicant = Applicant(site)
     applicant.create()
-    assert applicant.post("data", **{**COMPLETE_DATA, "iban": "LU00 0000"}).status_code == 303
+    assert applicant.post("data", **{**COMPLETE_DATA, "iban": ""}).status_code == 303  # a draft may leave gaps
     page = applicant.page().text
     assert "Ortho Sud" in page
     assert 'id="to-correct"' in page and "IBAN" in page
+    assert 'aria-invalid' not in page  # a gap in a draft is listed, not marked as an error yet
 
 
 @pytest.mark.parametrize("name,content,reason,message_fr,message_en", [
@@ -146,3 +150,79 @@ def test_an_upload_of_unknown_length_is_refused(site):
     response = applicant.client.post(f"{applicant.link}/documents", content=chunks(),
                                      headers={"Content-Type": "multipart/form-data; boundary=x"})
     assert response.status_code == 411
+
+
+WRONG = {**COMPLETE_DATA, "contact_email": "jeanne(at)ortho-sud", "iban": "LU28 0019 4006 4475 0001",
+         "manager_first_name": "", "manager_last_name": ""}
+
+
+def _described(page: str, input_id: str) -> str:
+    """The message an invalid input's aria-describedby points to ('' when the input is valid)."""
+    tag = re.search(rf'<(?:input|select) id="{input_id}"[^>]*>', page).group(0)
+    if 'aria-invalid="true"' not in tag:
+        return ""
+    target = re.search(r'aria-describedby="([^"]+)"', tag).group(1)
+    return html.unescape(re.search(rf'<p class="field-error" id="{target}">([^<]*)</p>', page).group(1))
+
+
+def test_wrong_values_are_refused_at_creation_next_to_their_fields_as_typed(site):
+    applicant = Applicant(site)
+    response = applicant.create(**WRONG)
+    assert response.status_code == 422 and applicant.token == ""  # nothing created
+    page = response.text
+    assert "adresse e-mail valide" in _described(page, "f-email")
+    assert "IBAN n'est pas valide" in _described(page, "f-iban")
+    assert "prénom et le nom du gérant" in _described(page, "f-first") == _described(page, "f-last")
+    assert _described(page, "f-name") == "" and _described(page, "f-postcode") == ""
+    assert 'value="jeanne(at)ortho-sud"' in page and 'value="LU28 0019 4006 4475 0001"' in page
+    assert 'value="Ortho Sud"' in page and 'href="#err-contact_email"' in page  # the summary links to the field
+    english = applicant.client.post("/demande", data={"csrf_token": csrf_of(page), **WRONG},
+                                    headers={"Accept-Language": "en"}).text
+    assert "valid e-mail address" in _described(english, "f-email")
+
+
+def test_saving_a_wrong_value_keeps_nothing_and_shows_it_back(site):
+    applicant = Applicant(site)
+    assert applicant.create(**COMPLETE_DATA).status_code == 303
+    response = applicant.post("data", **{**COMPLETE_DATA, "establishment_name": "Ortho Est", "iban": "FR00 123"})
+    assert response.status_code == 422
+    assert "IBAN" in _described(response.text, "f-iban") and 'value="FR00 123"' in response.text
+    view = site.applications.by_followup(applicant.token)
+    assert view.data.establishment_name == "Ortho Sud" and view.data.iban == "LU280019400644750000"
+
+
+def test_an_application_with_open_problems_is_not_sent_nor_acknowledged(site):
+    applicant = Applicant(site)
+    assert applicant.create(**{**COMPLETE_DATA, "contact_email": "", "iban": ""}).status_code == 303
+    for kind in KINDS[:-1]:  # no bank details form
+        applicant.upload(kind, f"{kind}.pdf", pdf(kind))
+    outgoing = site.root / "outgoing"
+    before = sorted(outgoing.glob("*")) if outgoing.exists() else []
+    refused = applicant.post("submit")
+    assert refused.status_code == 422
+    assert site.applications.by_followup(applicant.token).status == "EN_PREPARATION"
+    assert "ne peut pas encore être transmise" in refused.text and "Document manquant" in refused.text
+    assert _described(refused.text, "f-email") and _described(refused.text, "f-iban")
+    assert "Vous serez informé" not in refused.text
+    assert (sorted(outgoing.glob("*")) if outgoing.exists() else []) == before  # nobody was told anything
+
+    assert applicant.post("data", **COMPLETE_DATA).status_code == 303
+    applicant.upload("rib", "rib.pdf", pdf("rib"))
+    sent = applicant.post("submit")
+    assert sent.status_code == 303
+    page = applicant.client.get(sent.headers["location"]).text
+    assert "Vous serez informé de la suite par e-mail à jeanne@ortho-sud.lu" in page
+
+
+def test_a_wrong_value_received_on_paper_is_marked_when_the_applicant_opens_the_link(site):
+    from gateway.intake.status import Channel
+    from gateway.intake.validation import ApplicationData
+
+    created = site.applications.create(ApplicationData.from_mapping({**COMPLETE_DATA, "iban": "LU00 0000"}),
+                                       channel=Channel.PAPER, actor="staff:bob")
+    reference = created.application.reference
+    site.applications.request_correction(reference, "Vérifiez votre IBAN.", actor="staff:bob")
+    with site.client(address=new_address()) as client:
+        page = client.get(f"/suivi/{created.followup_token}").text
+    assert "IBAN n'est pas valide" in _described(page, "f-iban")
+    assert _described(page, "f-email") == ""

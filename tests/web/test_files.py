@@ -102,13 +102,21 @@ def test_views_and_downloads_are_audited_and_served_as_attachments(site, files, 
 def test_void_needs_confirmation_and_reason_then_withdraws_records(site, files, agent_client):
     file_id = files["accepted"]
     page = agent_client.get(f"/files/{file_id}").text
+    assert "Invalider ce fichier" in page and "Annuler ce fichier" not in page  # it voids; it does not cancel
     assert agent_client.post(f"/files/{file_id}/void", data={"csrf_token": csrf_of(page),
                                                              "reason": "jugé à tort"}).status_code == 400
+    assert agent_client.post(f"/files/{file_id}/void", data={"csrf_token": csrf_of(page), "reason": "  ",
+                                                             "confirm": "yes"}).status_code == 400
     response = agent_client.post(f"/files/{file_id}/void", data={"csrf_token": csrf_of(page),
                                                                  "reason": "jugé à tort", "confirm": "yes"})
     assert response.status_code == 303
     page = agent_client.get(response.headers["location"]).text
     assert "staff:bob" in page and "jugé à tort" in page and 'action="/files/' not in page
+    assert "Invalidé par staff:bob" in page
+    with site.sessions() as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "exchange.void",
+                                                         AuditEvent.target_id == str(file_id))).one()
+    assert event.actor == "staff:bob" and event.detail["reason"] == "jugé à tort"
     with site.sessions() as session:
         records = session.scalars(select(ForwardedRecord).where(ForwardedRecord.request_file_id == file_id)).all()
         assert records and all(r.withdrawn_at is not None for r in records)
@@ -130,3 +138,33 @@ def test_messages_of_the_response_are_shown_in_the_page_language(site, agent_cli
                        findings=(FindingSpec("MAT-004", "ERREUR", 17),))
     assert "Chiffre de contrôle faux." in agent_client.get(f"/files/{file_id}").text
     assert "Wrong check digit." in agent_client.get(f"/files/{file_id}", headers={"Accept-Language": "en"}).text
+
+
+def test_the_list_names_the_provider_and_shows_the_first_error(site, agent_client):
+    response = ('<Reponse xmlns="urn:cns:echange:reponse:1" versionSchema="1.0"><Enregistrements>'
+                '<Enregistrement id="1" reference="R" statut="REJETE">'
+                '<Erreur code="AVT-001" gravite="AVERTISSEMENT"><Message langue="fr">Date ancienne.</Message>'
+                '<Message langue="en">Old date.</Message></Erreur>'
+                '<Erreur code="MAT-004" gravite="ERREUR"><Message langue="fr">Chiffre de contrôle faux.</Message>'
+                '<Message langue="en">Wrong check digit.</Message></Erreur>'
+                '</Enregistrement></Enregistrements></Reponse>').encode()
+    file_id = add_file(site, name="KINE_FACT_45001237_20261115093000_000778.xml", response=response,
+                       findings=(FindingSpec("AVT-001", "AVERTISSEMENT", 9), FindingSpec("MAT-004", "ERREUR", 17)))
+    row = agent_client.get("/files?name=000778").text.split(f'href="/files/{file_id}"')[1].split("</tr>")[0]
+    assert "Kiné &lt;Centre&gt; &amp; Co" in row  # the provider's name, its code beside it
+    assert f'<a class="code" href="/files/{file_id}#L17">MAT-004</a>' in row  # the first error, not the warning
+    assert "Chiffre de contrôle faux." in row and "Date ancienne" not in row
+    english = agent_client.get("/files?name=000778", headers={"Accept-Language": "en"}).text
+    assert "Wrong check digit." in english
+
+
+def test_files_refused_before_their_convention_was_known_have_a_label(site, agent_client):
+    file_id = add_file(site, name="facture novembre.xml", status="REJETE", convention="",
+                       findings=(FindingSpec("FIC-001", "FATAL"),))
+    dashboard = agent_client.get("/dashboard").text
+    rows = re.findall(r"<tr><td>([^<]*)</td><td><a href=\"([^\"]+)\"><span class=\"status s-REJETE\">", dashboard)
+    (link,) = [href.replace("&amp;", "&") for label, href in rows if label == "Non déterminée"]
+    assert "—" not in [label for label, _ in rows]
+    assert _names(agent_client.get(link).text) == {"facture novembre.xml"}
+    assert "<dd>Non déterminée</dd>" in agent_client.get(f"/files/{file_id}").text
+    assert "<td>Not determined</td>" in agent_client.get("/dashboard", headers={"Accept-Language": "en"}).text

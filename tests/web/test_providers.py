@@ -6,7 +6,9 @@ import re
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from sqlalchemy import select
 
+from gateway.store.models.audit import AuditEvent
 from tests.web.conftest import csrf_of
 from tests.web.data import KINE, add_providers
 
@@ -42,14 +44,24 @@ def test_a_weak_or_malformed_key_is_refused_with_a_message(site, admin_client):
     assert response.status_code == 400
 
 
-def test_admin_disables_and_enables_login(site, admin_client):
+def test_admin_disables_with_a_confirmed_reason_and_enables_login(site, admin_client):
     add_providers(site)
-    for state, shown in (("no", "désactivée"), ("yes", "active")):
+    page = admin_client.get(f"/providers/{KINE}").text
+    for missing in ({"reason": "contrat résilié"}, {"confirm": "yes"}, {"confirm": "yes", "reason": " "}):
+        refused = admin_client.post(f"/providers/{KINE}/enabled", data={"csrf_token": csrf_of(page), "enabled": "no",
+                                                                        **missing})
+        assert refused.status_code == 400
+        assert "<dd>active</dd>" in admin_client.get(f"/providers/{KINE}").text
+    for data, shown in (({"enabled": "no", "confirm": "yes", "reason": "contrat résilié le 30/11"}, "désactivée"),
+                        ({"enabled": "yes"}, "active")):
         page = admin_client.get(f"/providers/{KINE}").text
-        response = admin_client.post(f"/providers/{KINE}/enabled", data={"csrf_token": csrf_of(page),
-                                                                          "enabled": state})
+        response = admin_client.post(f"/providers/{KINE}/enabled", data={"csrf_token": csrf_of(page), **data})
         assert response.status_code == 303
         assert f"<dd>{shown}</dd>" in admin_client.get(f"/providers/{KINE}").text
+    with site.sessions() as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "provider.disable",
+                                                         AuditEvent.target_id == KINE)).one()
+    assert event.actor == "staff:alice" and event.detail["reason"] == "contrat résilié le 30/11"
 
 
 def test_agents_see_providers_without_the_admin_forms(site, agent_client):

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from gateway.store.models.audit import AuditEvent
-from tests.web.applicant import Applicant
+from tests.web.applicant import Applicant, received_on_paper
 from tests.web.conftest import csrf_of
 from tests.web.data import JPEG
 
@@ -59,11 +59,7 @@ def test_every_document_view_is_audited(site, agent_client):
 
 
 def test_refused_files_are_only_downloaded_never_rendered(site, agent_client):
-    applicant = Applicant(site)
-    applicant.create()
-    applicant.upload("rib", "photo.pdf", JPEG)
-    applicant.post("submit")
-    reference = re.search(r"DEM-\d{4}-\d{6}", applicant.page().text).group(0)
+    reference = received_on_paper(site, (("rib", "photo.pdf", JPEG),))
     page = agent_client.get(f"/applications/{reference}").text
     assert _doc_links(page, reference) == []  # no preview of a refused file
     link = re.search(rf'href="(/applications/{reference}/documents/\d+)" download', page).group(1)
@@ -100,10 +96,7 @@ def test_correction_then_resubmission_then_approval_shows_the_code(site, agent_c
 
 
 def test_incomplete_applications_cannot_be_approved(site, agent_client):
-    applicant = Applicant(site)
-    applicant.create()
-    applicant.post("submit")
-    reference = re.search(r"DEM-\d{4}-\d{6}", applicant.page().text).group(0)
+    reference = received_on_paper(site)
     page = agent_client.get(f"/applications/{reference}").text
     assert 'id="verdict">INCOMPLET' in page
     response = agent_client.post(f"/applications/{reference}/approve",
@@ -164,3 +157,28 @@ def test_staff_issue_a_new_link_shown_once_and_revoke_them_all(site, agent_clien
         assert revoked.status_code == 303
         assert other.get(link).status_code == 404
     assert applicant.page().status_code == 404
+
+
+def test_the_report_and_the_page_give_times_in_one_named_zone(site, agent_client):
+    import datetime as dt
+
+    reference = received_on_paper(site)
+    page = agent_client.get(f"/applications/{reference}").text
+    assert "Heures affichées dans le fuseau Europe/Luxembourg." in page
+    generated = re.search(r"<dd>(\d{4}-\d\d-\d\d \d\d:\d\d) \(Europe/Luxembourg\)</dd>", page).group(1)
+    opened = re.search(r"<tr><td>(\d{4}-\d\d-\d\d \d\d:\d\d):\d\d</td><td>staff:bob</td>", page).group(1)
+    # Both in the same zone: minutes apart at most, never the zone's hour(s) of offset.
+    apart = dt.datetime.fromisoformat(generated) - dt.datetime.fromisoformat(opened)
+    assert dt.timedelta(0) <= apart <= dt.timedelta(minutes=5)
+    assert "UTC" not in page.split('class="report"')[1].split("</section>")[0]
+
+
+def test_staff_are_not_told_the_applicant_was_warned_when_no_message_could_go(site, agent_client):
+    reference = received_on_paper(site, establishment_name="Sans courriel", contact_email="pas une adresse")
+    page = agent_client.get(f"/applications/{reference}").text
+    asked = agent_client.post(f"/applications/{reference}/correction",
+                              data={"csrf_token": csrf_of(page), "message": "Envoyez le RIB.", "confirm": "yes"})
+    import html
+
+    page = html.unescape(agent_client.get(asked.headers["location"]).text)
+    assert "aucun message n'a pu partir" in page and "le demandeur a été prévenu" not in page

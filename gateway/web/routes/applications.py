@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 from gateway.intake.rendering import render_html, render_pdf
 from gateway.intake.requirements import DocumentKind
 from gateway.intake.status import Channel, Status
-from gateway.intake.validation import ApplicationData, LegalForm
+from gateway.intake.validation import ApplicationData, LegalForm, is_valid_email
 from gateway.logs import get_logger
 from gateway.web.app import client_address, render, state
 from gateway.web.auth import staff_member
@@ -84,10 +84,11 @@ def _detail_page(request: Request, reference: str, *, link: str = "") -> Respons
     applications = service(request)
     view = applications.get(reference)
     report = applications.report(reference)
-    report_html = render_html(report, lang=i18n.language_of(request),
+    report_html = render_html(report, lang=i18n.language_of(request), timezone=state(request).config.timezone,
                               document_url=f"/applications/{reference}/documents/{{id}}")
     return render(request, "application.html", app=view, report=report, report_html=report_html,
                   kinds=list(DocumentKind), done=request.query_params.get("done", ""), link=link,
+                  can_notify=applications.notifier is not None and is_valid_email(view.data.contact_email),
                   is_open=view.status != Status.CLOTUREE, legal_forms=list(LegalForm), data=view.data)
 
 
@@ -105,7 +106,7 @@ def report_json(request: Request, reference: str, user: StaffView = Depends(staf
 @router.get("/applications/{reference}/report.pdf")
 def report_pdf(request: Request, reference: str, user: StaffView = Depends(staff_member)) -> Response:
     report = service(request).report(reference)
-    return Response(render_pdf(report), media_type="application/pdf", headers={
+    return Response(render_pdf(report, timezone=state(request).config.timezone), media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{reference}-rapport.pdf"'})
 
 

@@ -15,15 +15,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from lxml import etree
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.errors import NotFound
 from gateway.exchange.spool import SpoolPaths
 from gateway.exchange.void import record_file_view, void_file
-from gateway.store.models.accounts import Provider
 from gateway.store.models.exchange import ForwardedRecord, RequestFile, RequestFinding
-from gateway.web import filestore
+from gateway.web import filelist, filestore, i18n
 from gateway.web.app import client_address, render, state
 from gateway.web.auth import staff_member
 from gateway.web.errors import BadInput
@@ -37,6 +36,8 @@ PAGE_SIZE = 50
 #: lines of a request shown on its page; the download has all of them
 MAX_LINES = 5000
 MAX_DISPLAY_BYTES = 4 * 1024 * 1024
+#: the convention filter's value for files refused before their convention was known
+NO_CONVENTION = "none"
 STATUSES = ("RECEIVED", "PROCESSING", "ACCEPTE", "PARTIELLEMENT_ACCEPTE", "REJETE", "DOUBLON", "VOIDED")
 
 
@@ -75,7 +76,9 @@ def filtered_query(filters: FileFilters, timezone: str):  # noqa: ANN201 - a Sel
     query = select(RequestFile)
     if filters.provider:
         query = query.where(RequestFile.provider_code == filters.provider)
-    if filters.convention:
+    if filters.convention == NO_CONVENTION:
+        query = query.where(or_(RequestFile.convention.is_(None), RequestFile.convention == ""))
+    elif filters.convention:
         query = query.where(RequestFile.convention == filters.convention)
     if filters.status == "VOIDED":
         query = query.where(RequestFile.voided_at.is_not(None))
@@ -108,9 +111,11 @@ def file_list(request: Request, provider: str = "", convention: str = "", status
     with web.sessions() as session:
         rows = list(session.scalars(filtered_query(filters, web.config.timezone)
                                     .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
-        providers = list(session.scalars(select(Provider.code).order_by(Provider.code)))
+        names = filelist.provider_names(session)
+        errors = filelist.first_errors(session, roots(request), rows[:PAGE_SIZE], i18n.language_of(request))
     return render(request, "files.html", files=rows[:PAGE_SIZE], has_next=len(rows) > PAGE_SIZE, page=page,
-                  filters=filters, query=filters.as_query(), providers=providers, statuses=STATUSES)
+                  filters=filters, query=filters.as_query(), providers=sorted(names), names=names,
+                  first_errors=errors, statuses=STATUSES)
 
 
 @dataclass(frozen=True)

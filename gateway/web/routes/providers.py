@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from gateway.store.models.exchange import RequestFile
-from gateway.web.app import render, state
+from gateway.web.app import client_address, render, state
 from gateway.web.auth import admin, staff_member
 from gateway.web.errors import BadInput
 from gateway.web.staff import StaffView
@@ -80,8 +80,18 @@ async def remove_key(request: Request, code: str, user: StaffView = Depends(admi
 
 @router.post("/providers/{code}/enabled")
 async def set_enabled(request: Request, code: str, user: StaffView = Depends(admin)) -> Response:
+    """Enables, or (confirmed, with a reason for the audit trail) disables, a provider's login."""
     form = await request.form()
-    state(request).accounts_as(user.actor).set_enabled(code, form.get("enabled") == "yes")
-    return RedirectResponse(f"/providers/{code}?done=saved", status_code=303)
+    enabled = form.get("enabled") == "yes"
+    reason = str(form.get("reason", "")).strip()
+    if not enabled:
+        # Disabling stops a provider's exchanges at once: never on a stray click, never without a why.
+        if form.get("confirm") != "yes":
+            raise BadInput("tick the confirmation box to disable the provider's access")
+        if not 3 <= len(reason) <= 2000:
+            raise BadInput("give the reason for disabling (3 to 2000 characters)")
+    state(request).accounts_as(user.actor).set_enabled(code, enabled, reason=reason[:2000],
+                                                      address=client_address(request))
+    return RedirectResponse(f"/providers/{code}?done={'enabled' if enabled else 'disabled'}", status_code=303)
 
 

@@ -15,10 +15,12 @@ from starlette.datastructures import UploadFile
 from gateway.intake import ratelimit
 from gateway.intake.requirements import DocumentKind, required_kinds
 from gateway.intake.status import APPLICANT_EDITABLE
-from gateway.intake.validation import ApplicationData, LegalForm
-from gateway.web import csrf
+from gateway.intake.errors import NotComplete
+from gateway.intake.validation import ApplicationData, LegalForm, data_checks, is_valid_email, wrong_values
+from gateway.web import csrf, i18n
 from gateway.web.app import client_address, render, state
 from gateway.web.errors import BadInput
+from gateway.web.formerrors import form_errors, typed_data
 from gateway.web.routes.applications import service
 from gateway.web.routes.files import Id
 
@@ -47,10 +49,16 @@ async def apply_create(request: Request) -> Response:
     web = state(request)
     applications = service(request)
     form = await request.form()
+    data, typed = _data_from(form), typed_data(form)
+    if wrong_values(data):
+        # Nothing is created: the applicant sees every problem next to its field, values as typed.
+        errors = form_errors(data_checks(data), typed, i18n.language_of(request))
+        return render(request, "apply.html", status_code=422, data=typed, legal_forms=list(LegalForm),
+                      kinds=list(DocumentKind), errors=errors, field_errors=errors)
     address = client_address(request)
     ratelimit.hit(web.sessions, address=address, action=ratelimit.Action.APPLICATION,
                   limit=web.config.intake.get("applications_per_hour", 5), now=web.clock.now())
-    created = applications.create(_data_from(form), actor=APPLICANT, address=address)
+    created = applications.create(data, actor=APPLICANT, address=address)
     return RedirectResponse(f"/suivi/{created.followup_token}?created=1", status_code=303)
 
 
@@ -61,12 +69,16 @@ def _page(request: Request, token: str, *, status_code: int = 200, **extra) -> R
     shown = request.query_params.get("doc", "")
     just_checked = view.document(int(shown)) if shown.isdigit() else None
     per_kind = {k: [d for d in view.live_documents if (d.kind or d.suggested_kind) == k] for k in DocumentKind}
+    # Wrong values (from mail, paper or staff) are marked at once; gaps only once sending was tried,
+    # so a fresh draft is not covered in red (they are listed under "still missing").
+    extra.setdefault("field_errors", form_errors(wrong_values(view.data), view.data, i18n.language_of(request)))
     return render(request, "followup.html", status_code=status_code, app=view, report=report, token=token,
                   editable=view.status in APPLICANT_EDITABLE, legal_forms=list(LegalForm),
                   kinds=list(DocumentKind), required=set(required_kinds(view.data.legal_form)),
                   per_kind=per_kind, just_checked=just_checked, link=applications.link(token),
                   created=request.query_params.get("created") == "1",
-                  saved=request.query_params.get("saved", ""), **extra)
+                  saved=request.query_params.get("saved", ""),
+                  notified=applications.notifier is not None and is_valid_email(view.data.contact_email), **extra)
 
 
 @router.get("/suivi/{token}")
@@ -83,7 +95,11 @@ async def save_data(request: Request, token: str) -> Response:
     applications = service(request)
     view = applications.by_followup(token)
     form = await request.form()
-    applications.update_data(view.reference, _data_from(form), actor=APPLICANT, address=client_address(request))
+    data, typed = _data_from(form), typed_data(form)
+    if wrong_values(data):
+        errors = form_errors(data_checks(data), typed, i18n.language_of(request))
+        return _page(request, token, status_code=422, typed=typed, errors=errors, field_errors=errors)
+    applications.update_data(view.reference, data, actor=APPLICANT, address=client_address(request))
     return RedirectResponse(f"/suivi/{token}?saved=data", status_code=303)
 
 
@@ -121,7 +137,14 @@ async def submit(request: Request, token: str) -> Response:
     await csrf.check(request)
     applications = service(request)
     view = applications.by_followup(token)
-    applications.submit(view.reference, actor=APPLICANT, address=client_address(request))
+    try:
+        applications.submit(view.reference, actor=APPLICANT, address=client_address(request))
+    except NotComplete:
+        # Never sent with open problems: each is shown next to its field, documents in the summary.
+        report = applications.report(view.reference)
+        errors = form_errors(report.data_checks, view.data, i18n.language_of(request))
+        return _page(request, token, status_code=422, problems_title="apply.cannot_send", errors=errors,
+                     field_errors=errors, other_problems=[c for c in report.to_correct if c.code.startswith("document_")])
     return RedirectResponse(f"/suivi/{token}?saved=submitted", status_code=303)
 
 

@@ -52,7 +52,15 @@ def test_approval_allocates_registers_and_tells(service, outbox, accounts, tmp_p
 
 
 def test_only_complete_applications_are_approved(service):
-    reference = complete_application(service, valid_data(iban="LU00 0000"))
+    from gateway.intake.requirements import required_kinds
+    from gateway.intake.status import Channel
+
+    # On paper, an application arrives as it is (a web applicant could not send it with this IBAN).
+    data = valid_data(iban="LU00 0000")
+    reference = service.create(data, channel=Channel.PAPER, actor="staff:m").application.reference
+    for kind in required_kinds(data.legal_form):
+        service.attach_document(reference, data=pdf_for(kind), name=f"{kind}.pdf", kind=str(kind),
+                                actor="staff:m", by_staff=True)
     with pytest.raises(NotComplete) as caught:
         service.approve(reference, actor="staff:m")
     assert caught.value.context["problems"] == ["iban_invalide"]
@@ -108,3 +116,32 @@ def test_an_approval_whose_account_was_not_created_is_completed_at_start(service
     assert crashed.register_missing_providers() == [code]
     assert accounts.get(code).profession == "OCB"
     assert crashed.register_missing_providers() == []
+
+
+@pytest.mark.parametrize("changes,missing", [
+    pytest.param({"contact_email": "anne(at)dupont"}, "email_invalide", id="wrong-email"),
+    pytest.param({"iban": "LU28 0019 4006 4475 0001"}, "iban_invalide", id="wrong-iban"),
+    pytest.param({"manager_last_name": ""}, "gerant_incomplet", id="no-manager"),
+])
+def test_an_application_with_open_problems_is_not_sent(service, outbox, changes, missing):
+    reference = complete_application(service, valid_data(**changes), submit=False)
+    with pytest.raises(NotComplete) as refused:
+        service.submit(reference, actor="applicant")
+    assert missing in refused.value.context["problems"]
+    assert service.get(reference).status is Status.EN_PREPARATION
+    assert outbox.messages() == []
+
+
+def test_a_missing_document_holds_the_application_back(service):
+    data = valid_data()
+    created = service.create(data, actor="applicant")
+    with pytest.raises(NotComplete) as refused:
+        service.submit(created.application.reference, actor="applicant")
+    assert any(p.startswith("document_manquant:") for p in refused.value.context["problems"])
+
+
+def test_no_message_goes_to_an_invalid_address(service, outbox):
+    from gateway.intake.status import Channel
+
+    service.create(valid_data(contact_email="anne(at)dupont.lu"), channel=Channel.PAPER, actor="staff:marie")
+    assert outbox.messages() == []

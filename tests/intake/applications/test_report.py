@@ -100,3 +100,19 @@ def test_printable_pdf(service):
     text = "".join(page.extract_text() for page in reader.pages)
     assert reference in text and "COMPLET" in text and "63000012" in text
     assert "Orthopédie Dupont" in text
+
+
+@pytest.mark.parametrize("utc, shown", [
+    pytest.param("2026-12-03T06:57:00+00:00", "2026-12-03 07:57 (Europe/Luxembourg)", id="winter-utc+1"),
+    pytest.param("2026-07-01T22:30:00+00:00", "2026-07-02 00:30 (Europe/Luxembourg)", id="summer-next-day"),
+])
+def test_the_report_gives_its_time_in_the_configured_zone_and_names_it(service, utc, shown):
+    import dataclasses
+    import datetime as dt
+
+    reference = complete_application(service)
+    report = dataclasses.replace(service.report(reference), generated_at=dt.datetime.fromisoformat(utc))
+    html = render_html(report, lang="fr", timezone="Europe/Luxembourg")
+    assert f"<dd>{shown}</dd>" in html and "UTC" not in html
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(render_pdf(report, timezone="Europe/Luxembourg"))).pages)
+    assert shown in text and "UTC" not in text
