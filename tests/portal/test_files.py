@@ -76,7 +76,7 @@ def test_a_rejected_file_shows_its_findings_and_the_filters_find_it(installation
             codes = sorted({f.code for f in bad_row.findings}) if hasattr(bad_row, "findings") else []
         page = browser.get(f"/files/{bad}")
         assert page.status_code == 200
-        finding_codes = re.findall(r'<td class="mono">([A-Z]{2,4}-\d{3})</td>', page.text)
+        finding_codes = re.findall(r'<td class="mono code">([A-Z]{2,4}-\d{3})</td>', page.text)
         assert finding_codes, page.text
         error_code = finding_codes[0]
         assert codes == [] or error_code in codes
