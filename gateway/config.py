@@ -35,7 +35,7 @@ import zoneinfo
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args, get_origin
 from urllib.parse import urlparse
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
@@ -467,17 +467,20 @@ def _lenient(annotation: Any) -> TypeAdapter[Any]:
 def _from_text(annotation: Any, text: str) -> Any:
     """An environment string as a value of ``annotation``; the string itself when it is not
     one (the strict model then reports it)."""
-    origin = getattr(annotation, "__origin__", None)
-    value: Any = text
+    origin = get_origin(annotation)
     if origin is list:
-        value = [item.strip() for item in text.split(",") if item.strip()]
-    elif origin is dict:  # "a=1,b=2"
+        (item_type,) = get_args(annotation)
+        return [_from_text(item_type, item.strip()) for item in text.split(",") if item.strip()]
+    if origin is dict:  # "a=1,b=2"
+        key_type, item_type = get_args(annotation)
         pairs = [item.partition("=") for item in text.split(",") if item.strip()]
         if any(not sep or not key.strip() for key, sep, _ in pairs):
             return text
-        value = {key.strip(): item.strip() for key, _, item in pairs}
+        return {_from_text(key_type, key.strip()): _from_text(item_type, item.strip()) for key, _, item in pairs}
+    if origin is Annotated:  # the bounds are the model's to check, with the setting's name
+        annotation = get_args(annotation)[0]
     try:
-        return _lenient(annotation).validate_python(value)
+        return _lenient(annotation).validate_python(text)
     except ValidationError:
         return text
 
@@ -491,6 +494,12 @@ _EXPECTED = {
     "string_type": "expected a string", "list_type": "expected a list",
     "dict_type": "expected a table { key = value, ... }", "model_type": "expected a table",
     "is_instance_of": "expected a path (string)", "path_type": "expected a path (string)",
+}
+
+#: pydantic error types of bounds -> (words, the bound's name in the error's context)
+_BOUNDS = {
+    "greater_than": ("greater than", "gt"), "greater_than_equal": ("at least", "ge"),
+    "less_than": ("less than", "lt"), "less_than_equal": ("at most", "le"),
 }
 
 
@@ -508,7 +517,13 @@ def _problem(error: Mapping[str, Any], environ: Mapping[str, str]) -> str:
         return f"{where}: unknown setting" if len(loc) > 1 else f"[{where}]: unknown section (known: {', '.join(sections())})"
     if error["type"] in _EXPECTED:
         return f"{where}: {_EXPECTED[error['type']]}, got {error['input']!r}"
+    if error["type"] in _BOUNDS:
+        word, bound = _BOUNDS[error["type"]]
+        return f"{where}: must be {word} {error['ctx'][bound]}, got {error['input']!r}"
     message = error["msg"].removeprefix("Value error, ")
+    key, colon, rest = message.partition(": ")
+    if len(loc) == 1 and colon and key in sections().get(loc[0], Section).model_fields:  # a section's own check
+        return f"{where}.{key}: {rest}"
     return f"{where}: {message[0].lower()}{message[1:]}" if error["type"] != "value_error" else f"{where}: {message}"
 
 
