@@ -13,8 +13,8 @@ Adding a setting is one line in its section class::
     max_widgets: int = setting(10, "Widgets one provider may keep.", "widgets", gt=0)
 
 ``setting(default, doc, unit="", **constraints)`` takes pydantic's ``Field`` constraints
-(``gt``, ``ge``, ``le``, ...); a check a bound cannot say is a type from the "value types"
-below (``TimeZone``, ``Networks``, ...) or a ``model_validator`` on the section when it
+(``gt``, ``ge``, ``le``, ...); a check a bound cannot say is a type from
+:mod:`gateway.config_types` (``TimeZone``, ``Networks``, ...) or a ``model_validator`` on the section when it
 relates two settings of that section. ``gateway.config_check`` keeps only what looks at the
 host (writable folders) or across sections and roles. Then run
 ``python -m gateway.config_docs --write``.
@@ -28,19 +28,20 @@ used); an empty path means "the default place", never the current folder.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import tomllib
-import zoneinfo
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, get_args, get_origin
-from urllib.parse import urlparse
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
+from gateway.config_types import (
+    AmqpUrl, DatabaseUrl, HttpUrl, ListenAddress, LogFormat, LogLevel, Mailbox, Networks, Port, RoleLimits, StaffRoles,
+    TimeZone,
+)
 from gateway.errors import ConfigError
 
 ENV_PREFIX = "GATEWAY_"
@@ -64,102 +65,6 @@ class Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 
-# --------------------------------------------------------------------------- value types
-
-
-def _time_zone(value: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r} is not a known time zone (example: Europe/Luxembourg)") from None
-    return value
-
-
-def _listen_address(value: str) -> str:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        if not value or any(c.isspace() for c in value):
-            raise ValueError(f"{value!r} is not an address to listen on") from None
-    return value
-
-
-def _networks(value: list[str]) -> list[str]:
-    for item in value:
-        try:
-            ipaddress.ip_network(item, strict=False)
-        except ValueError:
-            raise ValueError(f"{item!r} is not an address or network (example: 10.0.0.0/8)") from None
-    return value
-
-
-def _http_url(value: str) -> str:
-    url = urlparse(value)
-    if url.scheme not in {"http", "https"} or not url.netloc:
-        raise ValueError(f"{value!r} is not an http(s) URL")
-    return value
-
-
-def _database_url(value: str) -> str:
-    if not value:
-        return value
-    from sqlalchemy.engine import make_url  # noqa: PLC0415 - only when a URL is set
-    from sqlalchemy.exc import ArgumentError  # noqa: PLC0415
-
-    try:
-        backend = make_url(value).get_backend_name()
-    except ArgumentError:
-        raise ValueError(f"{value!r} is not a database URL (example: postgresql://user@host:5432/name)") from None
-    if backend not in {"sqlite", "postgresql"}:
-        raise ValueError(f"backend {backend!r} is not supported (use sqlite or postgresql)")
-    return value
-
-
-def _amqp_url(value: str) -> str:
-    url = urlparse(value)
-    if value and (url.scheme not in {"amqp", "amqps"} or not url.hostname):
-        # the URL may hold a password: never repeat it
-        raise ValueError("expected amqp://user:password@host:5672/vhost (or amqps://), got a URL without that form")
-    return value
-
-
-def _mailbox(value: str) -> str:
-    from gateway.intake.replytoken import ReplyAddress  # noqa: PLC0415 - the one parser of reply mailboxes
-
-    ReplyAddress.parse(value)  # ValueError names the problem
-    return value
-
-
-def _staff_roles(value: list[str]) -> list[str]:
-    from gateway.store.models.web import StaffRole  # noqa: PLC0415 - keeps the models out of config imports
-
-    for role in value:
-        if role not in {r.value for r in StaffRole}:
-            raise ValueError(f"{role!r} is not a staff role ({', '.join(StaffRole)})")
-    return value
-
-
-def _one_of(*choices: str, fold: bool = False) -> AfterValidator:
-    def check(value: str) -> str:
-        if (value.upper() if fold else value) not in choices:
-            raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
-        return value
-    return AfterValidator(check)
-
-
-TimeZone = Annotated[str, AfterValidator(_time_zone)]
-ListenAddress = Annotated[str, AfterValidator(_listen_address)]
-Networks = Annotated[list[str], AfterValidator(_networks)]
-HttpUrl = Annotated[str, AfterValidator(_http_url)]
-DatabaseUrl = Annotated[str, AfterValidator(_database_url)]
-AmqpUrl = Annotated[str, AfterValidator(_amqp_url)]
-Mailbox = Annotated[str, AfterValidator(_mailbox)]
-StaffRoles = Annotated[list[str], AfterValidator(_staff_roles)]
-Port = Annotated[int, Field(ge=0, le=65535)]
-#: per-role values: 0 (or a role not listed) means no limit
-RoleLimits = dict[str, Annotated[int, Field(ge=0)]]
-
-
 # --------------------------------------------------------------------------- sections
 
 
@@ -176,15 +81,15 @@ class PathsSettings(Section):
 class DatabaseSettings(Section):
     """The database."""
 
-    url: DatabaseUrl  = setting("", "SQLAlchemy URL. Empty: SQLite file gateway.db in paths.data. postgresql:// uses psycopg 3.")
+    url: DatabaseUrl = setting("", "SQLAlchemy URL. Empty: SQLite file gateway.db in paths.data. postgresql:// uses psycopg 3.")
     busy_timeout_ms: int = setting(10000, "SQLite: how long a writer waits for the lock before failing.", "milliseconds")
 
 
 class SftpSettings(Section):
     """The SSH/SFTP listener providers connect to."""
 
-    host: ListenAddress  = setting("127.0.0.1", "Address the SFTP server listens on.")
-    port: Port  = setting(2222, "TCP port of the SFTP server.")
+    host: ListenAddress = setting("127.0.0.1", "Address the SFTP server listens on.")
+    port: Port = setting(2222, "TCP port of the SFTP server.")
     host_key: Path = setting(Path(""), "Host private key (ed25519). Empty: ssh_host_ed25519_key in paths.data, generated on first start.")
     processes: int = setting(1, "Server processes sharing the port (SO_REUSEPORT); 0 means one per core.", ge=0)
     durable: bool = setting(True, "fsync every upload and its folder before the close is answered. Turn off only for measurements.")
@@ -212,14 +117,14 @@ class SftpSettings(Section):
 class WebSettings(Section):
     """The staff interface, applicant pages and REST API."""
 
-    host: ListenAddress  = setting("127.0.0.1", "Address the web server listens on.")
-    port: Port  = setting(8080, "TCP port of the web server.")
-    public_url: HttpUrl  = setting("http://127.0.0.1:8080", "Base URL applicants and staff use (follow-up links in messages).")
-    trusted_proxies: Networks  = setting([], "Addresses or networks of reverse proxies whose X-Forwarded-For is believed.")
+    host: ListenAddress = setting("127.0.0.1", "Address the web server listens on.")
+    port: Port = setting(8080, "TCP port of the web server.")
+    public_url: HttpUrl = setting("http://127.0.0.1:8080", "Base URL applicants and staff use (follow-up links in messages).")
+    trusted_proxies: Networks = setting([], "Addresses or networks of reverse proxies whose X-Forwarded-For is believed.")
     session_max_age: int = setting(28800, "Staff session lifetime.", "seconds")
     lockout_after_failures: int = setting(5, "Failed staff logins that lock an account for lockout_seconds.")
     lockout_seconds: int = setting(900, "Window of the lockout: failed password, current-password and second-factor checks within it count together, and a locked login stays locked until it ends.", "seconds")
-    require_second_factor: StaffRoles  = setting(["admin"], "Staff roles (agent, admin) that must log in with a second factor (TOTP); members of other roles may set one up from their account page, and are then always asked for it.")
+    require_second_factor: StaffRoles = setting(["admin"], "Staff roles (agent, admin) that must log in with a second factor (TOTP); members of other roles may set one up from their account page, and are then always asked for it.")
     access_log: bool = setting(True, "Log one line per web request (method, path, status); secrets in paths and queries (follow-up tokens, keys) are redacted.")
     max_form_bytes: int = setting(65536, "Largest request body of every route but the document uploads (forms, JSON); larger ones get 413 before they are read.", "bytes", gt=0)
     max_field_bytes: int = setting(16384, "Largest form field other than a file, on every form; larger ones get 413 while the form streams in.", "bytes", gt=0)
@@ -229,7 +134,7 @@ class ExchangeSettings(Section):
     """Request files: limits, time zone, workers, retention."""
 
     max_file_bytes: int = setting(52428800, "Largest request file, inclusive.", "bytes", gt=0)
-    timezone: TimeZone  = setting("Europe/Luxembourg", "Time zone of the day of receipt and of date-times without offset.")
+    timezone: TimeZone = setting("Europe/Luxembourg", "Time zone of the day of receipt and of date-times without offset.")
     part_max_age: int = setting(86400, "How long an unrenamed .part upload may wait before it is removed.", "seconds", gt=0)
     workers: int = setting(2, "Worker threads checking files in one process (different providers in parallel).", gt=0)
     poll_interval: float = setting(0.5, "How often an idle worker looks for new work in the database.", "seconds")
@@ -245,7 +150,7 @@ class ExchangeSettings(Section):
 class ForwardingSettings(Section):
     """Pushing forwarded records to the back office's message broker (AMQP 0-9-1, RabbitMQ)."""
 
-    amqp_url: AmqpUrl  = setting("", "Broker URL, amqp://user:password@host:5672/vhost (amqps:// for TLS). Empty: no push; the back office pulls (gateway forwarded export, GET /api/v1/forwarded). Set: records go through the outbox and `gateway serve` runs the publisher role.")
+    amqp_url: AmqpUrl = setting("", "Broker URL, amqp://user:password@host:5672/vhost (amqps:// for TLS). Empty: no push; the back office pulls (gateway forwarded export, GET /api/v1/forwarded). Set: records go through the outbox and `gateway serve` runs the publisher role.")
     exchange: str = setting("gateway.forwarded", "Durable topic exchange the gateway declares and publishes to; routing keys <type>.<convention>.<provider> (record.KINE.45001237, withdrawal.LAB.31000425).")
     queue: str = setting("gateway.forwarded", "Durable queue the gateway declares and binds to the exchange. Empty: none; the back office declares and binds its own (a message nothing is bound for is not marked sent).")
     binding_key: str = setting("#", "Binding key of the queue on the exchange (# takes every message).")
@@ -294,12 +199,12 @@ class MailSettings(Section):
     """Messages to applicants."""
 
     smtp_host: str = setting("", "SMTP server. Empty: messages are written to the outgoing folder instead.")
-    smtp_port: Port  = setting(587, "SMTP port.")
+    smtp_port: Port = setting(587, "SMTP port.")
     smtp_starttls: bool = setting(True, "Use STARTTLS with the SMTP server.")
     smtp_user: str = setting("", "SMTP user name (empty: no authentication).")
     smtp_password_env: str = setting("", "Name of the environment variable holding the SMTP password.")
     sender: str = setting("noreply@gateway.invalid", "From address of messages to applicants.")
-    reply_address: Mailbox  = setting("", "Mailbox applicants reply to, delivered into the mail drop; messages carry its plus address per application (demandes+<token>@...) as Reply-To. Empty: the reply token travels in the subject only.")
+    reply_address: Mailbox = setting("", "Mailbox applicants reply to, delivered into the mail drop; messages carry its plus address per application (demandes+<token>@...) as Reply-To. Empty: the reply token travels in the subject only.")
     outgoing: Path = setting(Path(""), "Folder for messages when no SMTP server is set. Empty: outgoing-mail in paths.data.")
 
 
@@ -312,15 +217,15 @@ class DemoSettings(Section):
 class LogSettings(Section):
     """Logging."""
 
-    level: Annotated[str, _one_of("DEBUG", "INFO", "WARNING", "ERROR", fold=True)]  = setting("INFO", "Lowest level written: DEBUG, INFO, WARNING, ERROR.")
-    format: Annotated[str, _one_of("auto", "json", "console")]  = setting("auto", "auto (JSON when not on a terminal), json or console.")
+    level: LogLevel = setting("INFO", "Lowest level written: DEBUG, INFO, WARNING, ERROR.")
+    format: LogFormat = setting("auto", "auto (JSON when not on a terminal), json or console.")
 
 
 class ClientSettings(Section):
     """The provider-side client (gateway client ...)."""
 
     host: str = setting("127.0.0.1", "Gateway SFTP host.")
-    port: Port  = setting(2222, "Gateway SFTP port.")
+    port: Port = setting(2222, "Gateway SFTP port.")
     user: str = setting("", "Provider code to log in as.")
     key_file: Path = setting(Path(""), "Private key file. Empty: password from the environment variable named by password_env.")
     password_env: str = setting("GATEWAY_CLIENT_PASSWORD", "Environment variable holding the password when no key file is set.")
@@ -333,14 +238,14 @@ class ProcessesSettings(Section):
     """How ``gateway serve`` runs the roles: one supervised process each, with its own limits."""
 
     workers: int = setting(0, "Worker processes (each runs exchange.workers threads); 0 means one per core.", ge=0)
-    memory_max: RoleLimits  = setting(
+    memory_max: RoleLimits = setting(
         {"sftp": 42949672960, "worker": 4294967296, "watcher": 4294967296, "web": 4294967296},
         "Address-space limit (RLIMIT_AS) of each process of a role, by role; 0 or a role not listed: no limit. "
         "It counts what is reserved, not what is used: every thread reserves 8 MiB of stack, and each SFTP "
         "session has two threads, so the SFTP default leaves room for sftp.max_sessions_total sessions. "
         "Bound resident memory with the service manager (MemoryMax= in the systemd units).",
         "bytes")
-    open_files: RoleLimits  = setting(
+    open_files: RoleLimits = setting(
         {"sftp": 16384, "worker": 1024, "watcher": 1024, "web": 4096},
         "Open files and sockets (RLIMIT_NOFILE) of each process of a role, by role; 0 or a role not listed: "
         "inherited. Capped at the hard limit the gateway was started with.")

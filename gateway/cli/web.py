@@ -20,7 +20,6 @@ from gateway.cli.exchange import spool_paths
 from gateway.errors import UsageError
 from gateway.service import Service
 from gateway.web import secret, staff
-from gateway.store.models.web import StaffRole
 from gateway.clock import utcnow
 from gateway.web.lockout import LockoutPolicy
 from gateway.web.staff_sessions import list_sessions, revoke

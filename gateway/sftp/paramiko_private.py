@@ -86,6 +86,11 @@ class SftpPackets(SFTPServer):
         """Answers request ``request`` with a packet of type ``kind`` carrying ``values``."""
         self._response(request, kind, *values)
 
+    def finish_subsystem(self) -> None:
+        """Ends the subsystem as paramiko's ``SubsystemHandler`` does, skipping
+        ``SFTPServer``'s ending, which would call the ``SFTPServerInterface`` never built."""
+        SubsystemHandler.finish_subsystem(self)
+
     def log_debug(self, text: str) -> None:
         """A debug line on paramiko's logger of this session."""
         self._log(DEBUG, text)

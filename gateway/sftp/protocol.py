@@ -134,7 +134,7 @@ class GatewaySftpServer(SftpPackets):
         self._files.clear()
         self._folders.clear()
         self.connection.subsystem_ended()
-        SubsystemHandler.finish_subsystem(self)
+        super().finish_subsystem()
 
     def _dispatch(self, t: int, request_number: int, msg: Message) -> None:
         handler = _COMMANDS.get(t)
