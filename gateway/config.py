@@ -320,6 +320,13 @@ def sections() -> dict[str, type[Section]]:
     return {name: f.annotation for name, f in Settings.model_fields.items() if name != "source"}  # type: ignore[misc]
 
 
+def declared(section: type[Section], key: str) -> Any:
+    """The declared default of one setting, for a value object below the CLI that has a
+    default of its own (``max_bytes: int = declared(IntakeSettings, "mail_max_bytes")``), so
+    the number is written once."""
+    return section.model_fields[key].get_default(call_default_factory=True)
+
+
 def describe() -> list[tuple[str, str, Any, str, str]]:
     """Every setting as (section, key, default, unit, doc), for docs and checks."""
     return [(name, key, f.get_default(call_default_factory=True), (f.json_schema_extra or {})["unit"], f.description)
