@@ -14,10 +14,14 @@ Adding a setting is one line in its section class::
 
 ``setting(default, doc, unit="", **constraints)`` takes pydantic's ``Field`` constraints
 (``gt``, ``ge``, ``le``, ...); a check a bound cannot say is a type from
-:mod:`gateway.config_types` (``TimeZone``, ``Networks``, ...) or a ``model_validator`` on the section when it
-relates two settings of that section. ``gateway.config_check`` keeps only what looks at the
-host (writable folders) or across sections and roles. Then run
-``python -m gateway.config_docs --write``.
+:mod:`gateway.config_types` (``TimeZone``, ``Networks``, ...), or a ``model_validator`` on
+the section when it relates two settings of that section. ``gateway.config_check`` keeps
+only what looks at the host (writable folders) or across sections and roles. Then run
+``python -m gateway.config_docs --write``. A setting written the former way (the same
+``setting(default, doc, unit)`` line in a dataclass section) ports as it is; a check of it
+added to ``config_check.check_settings`` moves into the line as a bound or a value type.
+A value object below the CLI that needs a default of its own names the declaration,
+``declared(IntakeSettings, "mail_max_bytes")``, instead of repeating the number.
 
 Precedence: environment, then the config file, then the declared default. Environment values
 are strings read the lenient way (``yes``/``on`` for true, lists comma-separated, tables as
