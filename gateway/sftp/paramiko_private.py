@@ -78,8 +78,9 @@ class SftpPackets(SFTPServer):
         """Writes one SFTP packet of type ``kind``."""
         self._send_packet(kind, message)
 
-    def send_status(self, request: int, code: int, text: str) -> None:
-        """Answers request ``request`` with an SFTP status."""
+    def send_status(self, request: int, code: int, text: str | None = None) -> None:
+        """Answers request ``request`` with an SFTP status (paramiko's text for ``code`` when
+        ``text`` is None)."""
         self._send_status(request, code, text)
 
     def respond(self, request: int, kind: int, *values: Any) -> None:
