@@ -11,7 +11,7 @@ import inspect
 import json
 from pathlib import Path
 
-from gateway.config import ENV_PREFIX, describe, sections
+from gateway.config import ENV_PREFIX, constraints, describe, sections
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,6 +30,13 @@ def _toml_value(value: object) -> str:
     return json.dumps(value)
 
 
+def _doc(section: str, key: str, doc: str, unit: str) -> str:
+    """A setting's purpose, then its unit and its declared bounds."""
+    bounds = constraints(section, key)
+    return (doc + (f" Unit: {unit}." if unit else "")
+            + (f" Must be {' and '.join(bounds)}." if bounds else ""))
+
+
 def render_toml() -> str:
     """The shipped config.toml: every setting at its default, with its purpose and unit."""
     lines = [
@@ -44,7 +51,7 @@ def render_toml() -> str:
         for section, key, default, unit, doc in rows:
             if section != name:
                 continue
-            lines.append(f"# {doc}" + (f" Unit: {unit}." if unit else ""))
+            lines.append(f"# {_doc(section, key, doc, unit)}")
             lines.append(f"{key} = {_toml_value(default)}")
     return "\n".join(lines) + "\n"
 
@@ -59,8 +66,10 @@ def render_markdown() -> str:
         f"`{ENV_PREFIX}<SECTION>__<KEY>` (upper case), for example `{ENV_PREFIX}DATABASE__URL`.",
         "Lists are given to the environment comma-separated, tables as `key=value` pairs",
         "comma-separated (`sftp=1024,web=2048`, replacing the whole table). Relative paths are relative to the",
-        "folder of the config file. `gateway check-config` reports unknown keys, wrong types,",
-        "unwritable folders and bad URLs, and exits with status 2 when it finds any.",
+        "folder of the config file. Every command checks the settings when it loads them (unknown",
+        "keys, wrong types, values out of their bounds, malformed addresses, URLs and time zones) and",
+        "exits with status 2, naming each setting at fault; `gateway check-config` also checks that",
+        "the folders are writable and the schemas present.",
         "",
         "This page is generated from `gateway/config.py` (`python -m gateway.config_docs --write`).",
     ]
@@ -70,7 +79,8 @@ def render_markdown() -> str:
                 "| key | default | unit | meaning | environment |", "| --- | --- | --- | --- | --- |"]
         for section, key, default, unit, doc in rows:
             if section == name:
-                out.append(f"| `{key}` | `{_toml_value(default)}` | {unit} | {doc} | `{ENV_PREFIX}{name.upper()}__{key.upper()}` |")
+                bounds = " and ".join(constraints(section, key))
+                out.append(f"| `{key}` | `{_toml_value(default)}` | {unit} | {doc}{f' Must be {bounds}.' if bounds else ''} | `{ENV_PREFIX}{name.upper()}__{key.upper()}` |")
     return "\n".join(out) + "\n"
 
 

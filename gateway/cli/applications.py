@@ -88,14 +88,10 @@ def build_drop(context: AppContext, applications=None):  # noqa: ANN001, ANN201 
 
 
 def reply_mailbox(context: AppContext):  # noqa: ANN201 - ReplyAddress | None
-    """``mail.reply_address`` as a mailbox, or None; a malformed one is a configuration error."""
-    from gateway.errors import ConfigError
+    """``mail.reply_address`` as a mailbox, or None (its form was checked when the settings were loaded)."""
     from gateway.intake.replytoken import ReplyAddress
 
-    try:
-        return ReplyAddress.parse(context.settings.mail.reply_address)
-    except ValueError as exc:
-        raise ConfigError(f"mail.reply_address: {exc}", code="CFG-003") from None
+    return ReplyAddress.parse(context.settings.mail.reply_address)
 
 
 def build_maildrop(context: AppContext) -> list[Service]:

@@ -6,7 +6,6 @@ layer sees only plain values.
 
 from __future__ import annotations
 
-import ipaddress
 import sys
 from typing import Annotated
 
@@ -18,10 +17,9 @@ from gateway.accounts.mirror import AccountMirror
 from gateway.cli.applications import build_applications, build_drop
 from gateway.cli.context import AppContext, ConfigOption, app_context
 from gateway.cli.exchange import spool_paths
-from gateway.errors import ConfigError, UsageError
+from gateway.errors import UsageError
 from gateway.service import Service
 from gateway.web import secret, staff
-from gateway.store.models.web import StaffRole
 from gateway.clock import utcnow
 from gateway.web.lockout import LockoutPolicy
 from gateway.web.staff_sessions import list_sessions, revoke
@@ -37,18 +35,6 @@ def web_config(context: AppContext):  # noqa: ANN201 - WebConfig, imported late 
     from gateway.web.app import WebConfig
 
     s = context.settings
-    for network in s.web.trusted_proxies:
-        try:
-            ipaddress.ip_network(network, strict=False)
-        except ValueError:
-            raise ConfigError(f"web.trusted_proxies: {network!r} is not an address or network", code="CFG-003",
-                              problems=[f"web.trusted_proxies: {network!r} is not an address or network "
-                                        "(example: 10.0.0.0/8)"]) from None
-    unknown = [role for role in s.web.require_second_factor if role not in {r.value for r in StaffRole}]
-    if unknown:
-        raise ConfigError(f"web.require_second_factor: unknown role {unknown[0]!r}", code="CFG-003",
-                          problems=[f"web.require_second_factor: {unknown[0]!r} is not a staff role "
-                                    f"({', '.join(StaffRole)})"])
     spools = spool_paths(s)
     return WebConfig(
         secret=secret.load_or_create(s.paths.data), data=s.paths.data, inbox=s.paths.inbox, outbox=s.paths.outbox,
@@ -62,9 +48,8 @@ def web_config(context: AppContext):  # noqa: ANN201 - WebConfig, imported late 
         max_document_bytes=s.intake.max_document_bytes,
         max_form_bytes=s.web.max_form_bytes, max_field_bytes=s.web.max_field_bytes,
         portal_url=s.portal.public_url, password_link_hours=s.portal.password_link_hours,
-        intake={"applications_per_hour": s.intake.applications_per_address_per_hour,
-                "uploads_per_hour": s.intake.uploads_per_address_per_hour,
-                "followup_days_after_close": s.intake.followup_days_after_close},
+        applications_per_hour=s.intake.applications_per_address_per_hour,
+        uploads_per_hour=s.intake.uploads_per_address_per_hour,
     )
 
 

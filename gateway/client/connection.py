@@ -24,6 +24,7 @@ from paramiko.sftp import CMD_INIT, CMD_VERSION, SFTPError
 
 from gateway.client.errors import AuthenticationFailed, ClientError, NetworkError, RemoteRefused
 from gateway.client.knownhosts import HostCheck, KnownHosts, host_id
+from gateway.config import ClientSettings, declared
 from gateway.logs import get_logger
 
 log = get_logger(__name__)
@@ -193,7 +194,8 @@ class Retrying:
     random so that many clients cut off together do not return together.
     """
 
-    def __init__(self, connect: Callable[[], Connection], *, attempts: int = 5, base_delay: float = 1.0,
+    def __init__(self, connect: Callable[[], Connection], *, attempts: int = declared(ClientSettings, "retries"),
+                 base_delay: float = 1.0,
                  max_delay: float = 30.0, on_retry: Callable[[int, BaseException, float], None] | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self._connect = connect

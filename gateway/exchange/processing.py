@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway import metrics
 from gateway.clock import Clock, SystemClock
+from gateway.config import ExchangeSettings, declared
 from gateway.exchange.answered import outcome_of_response
 from gateway.exchange.claims import Claim
 from gateway.exchange.errors import ChecksFailed, ClaimLost, FileMissing
@@ -80,7 +81,7 @@ class Processor:
 
     def __init__(self, sessions: sessionmaker[Session], checker, *, spool: SpoolPaths,  # noqa: ANN001
                  timezone: str, act_key: bytes, clock: Clock | None = None, durable: bool = True,
-                 max_attempts: int = 3, outbox: bool = False) -> None:
+                 max_attempts: int = declared(ExchangeSettings, "max_attempts"), outbox: bool = False) -> None:
         self._max_attempts = max(1, max_attempts)
         self._sessions = sessions
         self._checker = checker

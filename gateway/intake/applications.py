@@ -101,7 +101,7 @@ class Applications(Decisions):
         scanner: Any = None,
         notifier: notify.Notifier | None = None,
         register_provider: Callable[[str, str], object] | None = None,
-        followup_days_after_close: int = 90,
+        followup_days_after_close: int,
         followup_url: str = "{token}",
         clock: Clock | None = None,
         isolation: Isolation | None = None,
@@ -109,6 +109,7 @@ class Applications(Decisions):
     ) -> None:
         """``register_provider(code, name)`` creates the OCB account on approval (usually
         ``lambda code, name: accounts.add(code, profession="OCB", name=name)``);
+        ``followup_days_after_close`` is ``intake.followup_days_after_close``;
         ``followup_url`` is a template with ``{token}``, e.g. ``https://host/suivi/{token}``;
         ``isolation`` runs every reading of a document's content (checks, text, previews) in
         worker processes under limits (the process's shared pool when None); ``timezone`` is

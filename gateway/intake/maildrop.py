@@ -42,6 +42,7 @@ from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, O
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from gateway.config import IntakeSettings, declared
 from gateway.intake.applications import Applications, CheckedFile
 from gateway.intake.errors import MailRefused, ScannerUnavailable
 from gateway.intake.mailparse import MailLimits, MailReason, ParsedMail, check_size, parse_mail
@@ -91,7 +92,8 @@ class MailDrop:
     name = "maildrop"
 
     def __init__(self, applications: Applications, folder: Path, *, limits: MailLimits | None = None,
-                 mailbox: ReplyAddress | None = None, max_attempts: int = 3, rescan_interval: float = 30.0) -> None:
+                 mailbox: ReplyAddress | None = None, max_attempts: int = declared(IntakeSettings, "mail_max_attempts"),
+                 rescan_interval: float = 30.0) -> None:
         """``mailbox`` is the reply address (``mail.reply_address``) whose plus addresses
         carry reply tokens; ``max_attempts`` bounds the tries of a message that fails."""
         self.applications = applications

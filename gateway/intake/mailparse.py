@@ -31,6 +31,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from enum import StrEnum
 
+from gateway.config import IntakeSettings, declared
 from gateway.intake.errors import MailRefused
 from gateway.intake.replytoken import RECIPIENT_HEADERS, ReplyAddress, tokens_in
 
@@ -112,10 +113,10 @@ _TEXTS = {
 class MailLimits:
     """Bounds on one mail-drop message (``intake.mail_*`` settings)."""
 
-    max_bytes: int = 31457280
-    max_parts: int = 100
-    max_attachments: int = 20
-    max_depth: int = 10
+    max_bytes: int = declared(IntakeSettings, "mail_max_bytes")
+    max_parts: int = declared(IntakeSettings, "mail_max_parts")
+    max_attachments: int = declared(IntakeSettings, "mail_max_attachments")
+    max_depth: int = declared(IntakeSettings, "mail_max_depth")
 
 
 @dataclass(frozen=True)

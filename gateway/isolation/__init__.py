@@ -37,7 +37,11 @@ MIB = 1024 * 1024
 
 @dataclass(frozen=True)
 class WorkLimits:
-    """What one call may spend; the defaults suit documents up to the 20 MiB size limit."""
+    """What one call may spend; the defaults suit documents up to the 20 MiB size limit.
+
+    The defaults repeat those of ``intake.document_*`` on purpose: worker processes import
+    this package and should not pay for loading the settings' library; a test holds the two
+    equal."""
 
     #: address space of a worker process, interpreter and libraries included (about 100 MiB)
     memory_bytes: int = 1024 * MIB

@@ -24,6 +24,7 @@ from gateway.metrics import SFTP_UPLOADS
 from gateway.sftp.errors import AlreadyExists, NoSuchFile, PermissionDenied, TooLarge
 from gateway.sftp.handles import Reader, Upload, attributes
 from gateway.sftp.jail import Area, Jail, Location, normalise
+from gateway.sftp.paramiko_private import attribute_flags
 from gateway.sftp.quota import InboxQuotas
 from gateway.sftp.receipt import Reception
 from gateway.sftp.session import Who
@@ -228,7 +229,7 @@ class ProviderArea:
 
 def refuse_attribute_change(attrs: SFTPAttributes) -> None:
     """Times may be "set" (ignored, as clients send them after uploads); nothing else may."""
-    if attrs._flags & (SFTPAttributes.FLAG_PERMISSIONS | SFTPAttributes.FLAG_UIDGID | SFTPAttributes.FLAG_SIZE):
+    if attribute_flags(attrs) & (SFTPAttributes.FLAG_PERMISSIONS | SFTPAttributes.FLAG_UIDGID | SFTPAttributes.FLAG_SIZE):
         raise PermissionDenied("permissions, owners and sizes cannot be changed")
 
 

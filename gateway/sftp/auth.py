@@ -38,6 +38,7 @@ from gateway.clock import utcnow
 from gateway.logs import get_logger
 from gateway.metrics import SFTP_LOGINS, SFTP_SESSIONS
 from gateway.sftp.limits import Refusal
+from gateway.sftp.paramiko_private import channel_handlers, feed_channel
 from gateway.sftp.session import Who
 from gateway.store.models.accounts import Provider, ProviderKey
 
@@ -145,7 +146,7 @@ def _feed_within_window(channel: paramiko.Channel, m: paramiko.Message) -> None:
     data = m.get_binary()
     if channel.transport.overrun(channel, len(data)):
         return
-    channel._feed(data)
+    feed_channel(channel, data)
 
 
 def _feed_extended_within_window(channel: paramiko.Channel, m: paramiko.Message) -> None:
@@ -158,14 +159,17 @@ def _feed_extended_within_window(channel: paramiko.Channel, m: paramiko.Message)
 
 
 class GatewayTransport(paramiko.Transport):
-    """paramiko's server transport: a neutral banner, windows enforced, our connection told of logins."""
+    """paramiko's server transport: a neutral banner, windows enforced, our connection told of logins.
+
+    The private names of paramiko it redefines are listed in
+    :data:`gateway.sftp.paramiko_private.TRANSPORT_OVERRIDES` (a test holds the two together)."""
 
     _CLIENT_ID = BANNER_SOFTWARE
     #: paramiko wakes every transport thread this often to look for a stop request; its 0.1 s
     #: costs noticeable CPU with a thousand idle sessions, and closing may take this long
     _active_check_timeout = 1.0
     _channel_handler_table = {
-        **paramiko.Transport._channel_handler_table,
+        **channel_handlers(),
         MSG_CHANNEL_DATA: _feed_within_window,
         MSG_CHANNEL_EXTENDED_DATA: _feed_extended_within_window,
     }

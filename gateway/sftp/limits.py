@@ -25,6 +25,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.clock import Clock, SystemClock
+from gateway.config import SftpSettings, declared
 from gateway.store.db import transaction
 from gateway.store.models.accounts import Provider
 from gateway.store.models.sftp import SftpAccountFailure, SftpAuthFailure, SftpBan, SftpConnection, SftpSession
@@ -43,9 +44,9 @@ class LimitValues:
     #: how often a node refreshes its sessions; rows older than 3 x this are dead
     heartbeat: float = 15.0
     #: failed password logins of one account (within ban_window) before attempts on it wait
-    account_throttle_after: int = 5
+    account_throttle_after: int = declared(SftpSettings, "account_throttle_after")
     #: the longest such wait, in seconds
-    account_throttle_max_delay: float = 10.0
+    account_throttle_max_delay: float = declared(SftpSettings, "account_throttle_max_delay")
 
     @property
     def stale_after(self) -> dt.timedelta:

@@ -1,6 +1,6 @@
 """The SFTP subsystem: paramiko's packet layer, our dispatch, one error translation.
 
-paramiko's own ``SFTPServer._process`` answers every close with success, cannot tell a
+paramiko's own ``SFTPServer`` request handling answers every close with success, cannot tell a
 client's close from session teardown, and spreads errno conversions over every method. Here
 each request is handled by a small method that raises :mod:`gateway.sftp.errors`;
 :func:`status_for` is the only place where an exception becomes an SFTP status. A close runs
@@ -12,18 +12,15 @@ from __future__ import annotations
 import errno
 import struct
 
-from paramiko import SFTPAttributes, SFTPServer
-from paramiko.common import DEBUG
+from paramiko import SFTPAttributes
 from paramiko.message import Message
-from paramiko.server import SubsystemHandler
 from paramiko.sftp import (
     CMD_ATTRS, CMD_CLOSE, CMD_DATA, CMD_EXTENDED, CMD_FSETSTAT, CMD_FSTAT, CMD_HANDLE, CMD_INIT,
     CMD_LSTAT, CMD_MKDIR, CMD_NAME, CMD_OPEN, CMD_OPENDIR, CMD_READ, CMD_READDIR, CMD_READLINK,
     CMD_REALPATH, CMD_REMOVE, CMD_RENAME, CMD_RMDIR, CMD_SETSTAT, CMD_STAT, CMD_SYMLINK, CMD_VERSION,
     CMD_WRITE, SFTP_EOF, SFTP_FAILURE, SFTP_NO_SUCH_FILE, SFTP_OK, SFTP_OP_UNSUPPORTED,
-    SFTP_PERMISSION_DENIED, BaseSFTP, SFTPError,
+    SFTP_PERMISSION_DENIED, SFTPError,
 )
-from paramiko import util
 
 from gateway.errors import GatewayError
 from gateway.exchange.reception import NameHeld
@@ -33,6 +30,7 @@ from gateway.sftp.errors import (
     BadHandle, NameRefused, NoSuchFile, PermissionDenied, TooManyHandles, Unsupported,
 )
 from gateway.sftp.handles import Reader, Upload
+from gateway.sftp.paramiko_private import SftpPackets, open_flags, read_attributes, write_attributes
 
 log = get_logger(__name__)
 
@@ -63,15 +61,14 @@ def status_for(exc: BaseException) -> tuple[int, str]:
     return SFTP_FAILURE, "internal error"
 
 
-class GatewaySftpServer(SFTPServer):
-    """One SFTP session; ``server`` is the connection's :class:`gateway.sftp.auth.Connection`."""
+class GatewaySftpServer(SftpPackets):
+    """One SFTP session; ``server`` is the connection's :class:`gateway.sftp.auth.Connection`.
+
+    paramiko's packet writing comes through :class:`SftpPackets` (its private parts stay
+    in :mod:`gateway.sftp.paramiko_private`); reading and dispatch are ours."""
 
     def __init__(self, channel, name, server, *args, **kwargs):  # noqa: ANN001 - paramiko's signature
-        # SFTPServer.__init__ would build a paramiko SFTPServerInterface: skip it on purpose.
-        BaseSFTP.__init__(self)
-        SubsystemHandler.__init__(self, channel, name, server)
-        self.logger = util.get_logger(channel.get_transport().get_log_channel() + ".sftp")
-        self.ultra_debug = False
+        super().__init__(channel, name, server)
         self.connection = server
         self.area: ProviderArea = server.open_area()
         self._files: dict[bytes, Upload | Reader] = {}
@@ -82,7 +79,7 @@ class GatewaySftpServer(SFTPServer):
 
     # ----------------------------------------------------------------- session
 
-    def _read_packet(self) -> tuple[int, bytes]:
+    def _read_request(self) -> tuple[int, bytes]:
         """One request, refused (SFTPError: the session ends) when longer than MAX_REQUEST_BYTES."""
         size = struct.unpack(">I", self._read_exact(4))[0]
         if size > MAX_REQUEST_BYTES:
@@ -103,8 +100,8 @@ class GatewaySftpServer(SFTPServer):
             n -= len(chunk)
         return b"".join(chunks)
 
-    def _send_server_version(self) -> int:
-        t, data = self._read_packet()
+    def _greet(self) -> int:
+        t, data = self._read_request()
         if t != CMD_INIT:
             raise SFTPError("Incompatible sftp protocol")
         msg = Message()
@@ -112,23 +109,23 @@ class GatewaySftpServer(SFTPServer):
         for name, version in EXTENSIONS:
             msg.add_string(name)
             msg.add_string(version)
-        self._send_packet(CMD_VERSION, msg)
+        self.send_packet(CMD_VERSION, msg)
         return SFTP_VERSION
 
     def start_subsystem(self, name, transport, channel):  # noqa: ANN001
-        self.sock = channel
+        self.attach(channel)
         try:
-            self._send_server_version()
+            self._greet()
         except (EOFError, OSError, SFTPError):
             return
         while True:
             try:
-                t, data = self._read_packet()
+                t, data = self._read_request()
             except (EOFError, OSError, SFTPError):
                 return
             self.connection.touch()
             msg = Message(data)
-            self._process(t, msg.get_int(), msg)
+            self._dispatch(t, msg.get_int(), msg)
 
     def finish_subsystem(self) -> None:
         # Teardown: whatever is still open was not closed by the client -> broken.
@@ -137,9 +134,9 @@ class GatewaySftpServer(SFTPServer):
         self._files.clear()
         self._folders.clear()
         self.connection.subsystem_ended()
-        SubsystemHandler.finish_subsystem(self)
+        super().finish_subsystem()
 
-    def _process(self, t: int, request_number: int, msg: Message) -> None:
+    def _dispatch(self, t: int, request_number: int, msg: Message) -> None:
         handler = _COMMANDS.get(t)
         try:
             if handler is None:
@@ -155,9 +152,9 @@ class GatewaySftpServer(SFTPServer):
             else:
                 self.area.log.exception("request failed", request=t)
             try:
-                self._send_status(request_number, code, text)
+                self.send_status(request_number, code, text)
             except Exception:  # the channel is gone; teardown follows
-                self._log(DEBUG, "could not send status")
+                self.log_debug("could not send status")
 
     # ----------------------------------------------------------------- helpers
 
@@ -194,23 +191,23 @@ class GatewaySftpServer(SFTPServer):
     def _open(self, n: int, msg: Message) -> None:
         self._check_handles()
         path = self._path(msg)
-        flags = self._convert_pflags(msg.get_int())
-        SFTPAttributes._from_msg(msg)  # attributes of a new file are ours to decide
+        flags = open_flags(msg.get_int())
+        read_attributes(msg)  # attributes of a new file are ours to decide
         opened = self.area.open(path, flags)
         handle = self._new_handle()
         self._files[handle] = opened
-        self._response(n, CMD_HANDLE, handle)
+        self.respond(n, CMD_HANDLE, handle)
 
     def _close(self, n: int, msg: Message) -> None:
         handle = msg.get_binary()
         if self._folders.pop(handle, None) is not None:
-            self._send_status(n, SFTP_OK)
+            self.send_status(n, SFTP_OK)
             return
         opened = self._files.pop(handle, None)  # gone first: a second close is a bad handle
         if opened is None:
             raise BadHandle("invalid handle")
         self.area.finish(opened)
-        self._send_status(n, SFTP_OK)
+        self.send_status(n, SFTP_OK)
 
     def _read(self, n: int, msg: Message) -> None:
         opened = self._file(msg)
@@ -218,24 +215,24 @@ class GatewaySftpServer(SFTPServer):
         length = msg.get_int()
         data = opened.read(offset, length)
         if not data:
-            self._send_status(n, SFTP_EOF)
+            self.send_status(n, SFTP_EOF)
         else:
-            self._response(n, CMD_DATA, data)
+            self.respond(n, CMD_DATA, data)
 
     def _write(self, n: int, msg: Message) -> None:
         opened = self._file(msg)
         offset = msg.get_int64()
         opened.write(offset, msg.get_binary())
-        self._send_status(n, SFTP_OK)
+        self.send_status(n, SFTP_OK)
 
     def _remove(self, n: int, msg: Message) -> None:
         self.area.remove(self._path(msg))
-        self._send_status(n, SFTP_OK)
+        self.send_status(n, SFTP_OK)
 
     def _rename(self, n: int, msg: Message) -> None:
         old = self._path(msg)
         self.area.rename(old, self._path(msg))
-        self._send_status(n, SFTP_OK)
+        self.send_status(n, SFTP_OK)
 
     def _refuse(self, n: int, msg: Message) -> None:
         raise PermissionDenied("folders and links cannot be created or removed")
@@ -245,7 +242,7 @@ class GatewaySftpServer(SFTPServer):
         entries = self.area.list_folder(self._path(msg))
         handle = self._new_handle()
         self._folders[handle] = entries
-        self._response(n, CMD_HANDLE, handle)
+        self.respond(n, CMD_HANDLE, handle)
 
     def _readdir(self, n: int, msg: Message) -> None:
         handle = msg.get_binary()
@@ -253,7 +250,7 @@ class GatewaySftpServer(SFTPServer):
         if entries is None:
             raise BadHandle("invalid handle")
         if not entries:
-            self._send_status(n, SFTP_EOF)
+            self.send_status(n, SFTP_EOF)
             return
         batch, self._folders[handle] = entries[:_NAMES_PER_READDIR], entries[_NAMES_PER_READDIR:]
         out = Message()
@@ -262,31 +259,31 @@ class GatewaySftpServer(SFTPServer):
         for attrs in batch:
             out.add_string(attrs.filename)
             out.add_string(str(attrs))
-            attrs._pack(out)
-        self._send_packet(CMD_NAME, out)
+            write_attributes(attrs, out)
+        self.send_packet(CMD_NAME, out)
 
     def _stat(self, n: int, msg: Message) -> None:
-        self._response(n, CMD_ATTRS, self.area.stat(self._path(msg)))
+        self.respond(n, CMD_ATTRS, self.area.stat(self._path(msg)))
 
     def _fstat(self, n: int, msg: Message) -> None:
-        self._response(n, CMD_ATTRS, self._file(msg).stat())
+        self.respond(n, CMD_ATTRS, self._file(msg).stat())
 
     def _setstat(self, n: int, msg: Message) -> None:
         path = self._path(msg)
-        self.area.setstat(path, SFTPAttributes._from_msg(msg))
-        self._send_status(n, SFTP_OK)
+        self.area.setstat(path, read_attributes(msg))
+        self.send_status(n, SFTP_OK)
 
     def _fsetstat(self, n: int, msg: Message) -> None:
         self._file(msg)
-        refuse_attribute_change(SFTPAttributes._from_msg(msg))
-        self._send_status(n, SFTP_OK)
+        refuse_attribute_change(read_attributes(msg))
+        self.send_status(n, SFTP_OK)
 
     def _readlink(self, n: int, msg: Message) -> None:
         self.area.stat(self._path(msg))
         raise NoSuchFile("not a link")
 
     def _realpath(self, n: int, msg: Message) -> None:
-        self._response(n, CMD_NAME, 1, self.area.realpath(self._path(msg)), "", SFTPAttributes())
+        self.respond(n, CMD_NAME, 1, self.area.realpath(self._path(msg)), "", SFTPAttributes())
 
     def _extended(self, n: int, msg: Message) -> None:
         tag = msg.get_text()

@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.clock import utcnow
+from gateway.config import LogSettings, SftpSettings, declared
 from gateway.exchange.spool import SpoolPaths
 from gateway.logs import get_logger
 from gateway.metrics import SFTP_REFUSED
@@ -72,16 +73,16 @@ class ServerConfig:
     idle_timeout: float
     limits: LimitValues
     quota: QuotaValues
-    processes: int = 1
-    max_handles_per_session: int = 64
-    max_channels_per_connection: int = 4
-    max_buffered_bytes_per_connection: int = 32 * 1024 * 1024
-    max_unauthenticated_connections: int = 200
-    max_unauthenticated_per_address: int = 20
+    processes: int = declared(SftpSettings, "processes")
+    max_handles_per_session: int = declared(SftpSettings, "max_handles_per_session")
+    max_channels_per_connection: int = declared(SftpSettings, "max_channels_per_connection")
+    max_buffered_bytes_per_connection: int = declared(SftpSettings, "max_buffered_bytes_per_connection")
+    max_unauthenticated_connections: int = declared(SftpSettings, "max_unauthenticated_connections")
+    max_unauthenticated_per_address: int = declared(SftpSettings, "max_unauthenticated_per_address")
     #: how often old .part files are looked for
     sweep_interval: float = 60.0
-    log_level: str = "INFO"
-    log_format: str = "auto"
+    log_level: str = declared(LogSettings, "level")
+    log_format: str = declared(LogSettings, "format")
 
     @property
     def window_bytes(self) -> int:

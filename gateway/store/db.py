@@ -20,6 +20,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.config import DatabaseSettings, declared
 from gateway.store.files import FILE_MODE, make_folder
 
 
@@ -36,7 +37,7 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str, *, busy_timeout_ms: int = 10000) -> Engine:
+def make_engine(url: str, *, busy_timeout_ms: int = declared(DatabaseSettings, "busy_timeout_ms")) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
     url = normalise_url(url)
     parsed = make_url(url)

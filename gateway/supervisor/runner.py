@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from gateway.config import ProcessesSettings, declared
 from gateway.logs import get_logger
 from gateway.service import notify
 from gateway.supervisor.child import ENV_NAME, ENV_READY_FD, ENV_SUPERVISOR_PID
@@ -44,11 +45,11 @@ class ChildSpec:
 class RestartPolicy:
     """When to restart a dead child, when to stop trying, how long a stop may take."""
 
-    delay: float = 1.0
-    delay_max: float = 30.0
-    crash_loop_exits: int = 5
-    crash_loop_window: float = 120.0
-    stop_timeout: float = 45.0
+    delay: float = declared(ProcessesSettings, "restart_delay")
+    delay_max: float = declared(ProcessesSettings, "restart_delay_max")
+    crash_loop_exits: int = declared(ProcessesSettings, "crash_loop_exits")
+    crash_loop_window: float = declared(ProcessesSettings, "crash_loop_window")
+    stop_timeout: float = declared(ProcessesSettings, "stop_timeout")
 
     def next_delay(self, recent_exits: int) -> float:
         """The wait before restart number ``recent_exits`` within the window (doubling)."""

@@ -7,7 +7,7 @@ or a service is turned into an HTML page or a JSON body in one place (:func:`_on
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -49,25 +49,29 @@ class WebConfig:
     providers: Path
     applications: Path
     archive: Path
-    public_url: str = "http://127.0.0.1:8080"
-    trusted_proxies: tuple[str, ...] = ()
-    session_max_age: int = 28800
-    lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
+    # The values below have no default here: each is a setting, declared (with its default)
+    # once in gateway.config and handed over by gateway.cli.web.web_config.
+    public_url: str
+    trusted_proxies: tuple[str, ...]
+    session_max_age: int
+    lockout: LockoutPolicy
     #: staff roles that must log in with a second factor (web.require_second_factor)
-    second_factor_roles: tuple[str, ...] = ("admin",)
-    timezone: str = "Europe/Luxembourg"
-    sftp_host: str = "127.0.0.1"
-    sftp_port: int = 2222
-    max_document_bytes: int = 20 * 1024 * 1024
+    second_factor_roles: tuple[str, ...]
+    timezone: str
+    sftp_host: str
+    sftp_port: int
+    max_document_bytes: int
     #: every request body but a document upload (forms, JSON)
-    max_form_bytes: int = 65536
+    max_form_bytes: int
     #: one form field that is not a file
-    max_field_bytes: int = 16384
+    max_field_bytes: int
     #: the provider portal's address (password links staff send) and how long such a link works
-    portal_url: str = "http://127.0.0.1:8443"
-    password_link_hours: int = 72
-    #: extra values handed to the intake service (rate limits, follow-up expiry)
-    intake: dict[str, Any] = field(default_factory=dict)
+    portal_url: str
+    password_link_hours: int
+    #: applications the public form accepts from one address per hour (intake.applications_per_address_per_hour)
+    applications_per_hour: int
+    #: documents the public form accepts from one address per hour (intake.uploads_per_address_per_hour)
+    uploads_per_hour: int
 
 
 @dataclass

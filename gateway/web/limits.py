@@ -30,6 +30,7 @@ from python_multipart.multipart import MultipartParser, QuerystringParser, parse
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.config import IntakeSettings, WebSettings, declared
 from gateway.logs import get_logger
 from gateway.web.errors import BadInput, WebError
 
@@ -74,12 +75,12 @@ class LengthRequired(WebError):
 class BodyLimits:
     """The body limits of the web layer, in bytes."""
 
-    #: every body that is not a document upload: forms, JSON, anything else
-    form_bytes: int = 65536
-    #: one form field that is not a file
-    field_bytes: int = 16384
+    #: every body that is not a document upload: forms, JSON, anything else (``web.max_form_bytes``)
+    form_bytes: int = declared(WebSettings, "max_form_bytes")
+    #: one form field that is not a file (``web.max_field_bytes``)
+    field_bytes: int = declared(WebSettings, "max_field_bytes")
     #: the largest document accepted (``intake.max_document_bytes``)
-    document_bytes: int = 20 * 1024 * 1024
+    document_bytes: int = declared(IntakeSettings, "max_document_bytes")
     #: the routes that take a file as a multipart POST (each application names its own)
     upload_routes: tuple[re.Pattern[str], ...] = UPLOAD_ROUTES
 

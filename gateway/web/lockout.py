@@ -19,10 +19,12 @@ from gateway.store.models.web import FailureKind, StaffLoginFailure
 
 @dataclass(frozen=True)
 class LockoutPolicy:
-    """How many failures within how long lock a login (and, four times as many, an address)."""
+    """How many failures within how long lock a login (and, four times as many, an address).
 
-    after_failures: int = 5
-    seconds: int = 900
+    Both come from ``web.lockout_after_failures`` and ``web.lockout_seconds``."""
+
+    after_failures: int
+    seconds: int
 
     @property
     def address_failures(self) -> int:

@@ -39,8 +39,10 @@ class LoginPolicy:
     """What a login needs: the lockout, session lifetime, roles that must use a second factor."""
 
     lockout: LockoutPolicy
-    max_age: int = 28800
-    second_factor_roles: Collection[str] = (StaffRole.ADMIN,)
+    #: web.session_max_age, in seconds
+    max_age: int
+    #: web.require_second_factor
+    second_factor_roles: Collection[str]
     #: issuer shown by authenticator apps next to the login
     issuer: str = "Gateway"
 

@@ -85,3 +85,18 @@ def test_error_codes_doc_is_current():
     from gateway.errors_docs import render_markdown as render_errors
 
     assert (REPO / "docs" / "errors.md").read_text() == render_errors(), "run python -m gateway.errors_docs --write"
+
+
+def test_value_objects_below_the_cli_default_to_the_declared_settings():
+    """Defaults below the CLI come from the declarations (``declared``); the document
+    workers' limits repeat them to keep the settings' library out of the workers: same values."""
+    from gateway.config import IntakeSettings
+    from gateway.intake.mailparse import MailLimits
+    from gateway.isolation import WorkLimits
+    from gateway.web.limits import BodyLimits
+
+    intake = IntakeSettings()
+    assert (WorkLimits().memory_bytes, WorkLimits().cpu_seconds, WorkLimits().wall_seconds) == (
+        intake.document_memory_bytes, intake.document_cpu_seconds, intake.document_wall_seconds)
+    assert (MailLimits().max_bytes, MailLimits().max_parts) == (intake.mail_max_bytes, intake.mail_max_parts)
+    assert BodyLimits().document_bytes == intake.max_document_bytes

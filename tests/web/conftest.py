@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.accounts.mirror import AccountMirror
 from gateway.accounts.service import Accounts
+from gateway.config import ExchangeSettings, IntakeSettings, WebSettings
 from gateway.intake.applications import Applications
 from gateway.intake.dossier import Dossier
 from gateway.intake.maildrop import MailDrop
@@ -96,11 +97,17 @@ def new_address() -> str:
 
 
 def web_config(root: Path, **overrides) -> WebConfig:  # noqa: ANN003
+    """The web layer's values for a site in ``root``: the declared defaults of the settings,
+    with the limits the tests reach quickly."""
+    web = WebSettings()
     values = dict(secret=secrets.token_bytes(32), data=root / "var", inbox=root / "inbox", outbox=root / "outbox",
                   providers=root / "providers", applications=root / "providers" / "applications",
-                  archive=root / "var" / "archive", sftp_port=1, lockout=LockoutPolicy(3, 900),
+                  archive=root / "var" / "archive", public_url=web.public_url, session_max_age=web.session_max_age,
+                  second_factor_roles=tuple(web.require_second_factor), timezone=ExchangeSettings().timezone,
+                  sftp_host="127.0.0.1", sftp_port=1, lockout=LockoutPolicy(3, 900),
+                  max_form_bytes=web.max_form_bytes, max_field_bytes=web.max_field_bytes,
                   trusted_proxies=("127.0.0.1",), max_document_bytes=2 * 1024 * 1024,
-                  intake={"applications_per_hour": 3, "uploads_per_hour": 30})
+                  applications_per_hour=3, uploads_per_hour=30)
     values.update(overrides)
     return WebConfig(**values)
 
@@ -127,7 +134,7 @@ def start_site(root: Path, database_url: str, **overrides) -> tuple[Site, WebSer
         sessions, dossier=Dossier(config.applications), max_document_bytes=config.max_document_bytes,
         notifier=Notifier(FolderMailer(root / "outgoing"), "noreply@fund.test"),
         register_provider=lambda code, name: accounts.add(code, profession="OCB", name=name),
-        followup_url="/suivi/{token}",
+        followup_days_after_close=IntakeSettings().followup_days_after_close, followup_url="/suivi/{token}",
     )
     drop = MailDrop(applications, root / "var" / "maildrop")
     drop.create_folders()

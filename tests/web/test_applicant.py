@@ -80,10 +80,10 @@ def test_the_public_form_is_rate_limited_per_address(site):
     address = new_address()
     with site.client(address=address) as client:
         statuses = []
-        for _ in range(site.config.intake["applications_per_hour"] + 1):
+        for _ in range(site.config.applications_per_hour + 1):
             token = csrf_of(client.get("/demande").text)
             statuses.append(client.post("/demande", data={"csrf_token": token}).status_code)
-    assert statuses[:-1] == [303] * site.config.intake["applications_per_hour"]
+    assert statuses[:-1] == [303] * site.config.applications_per_hour
     assert statuses[-1] == 429
     with site.client(address=address, headers={"Accept-Language": "en"}) as client:
         token = csrf_of(client.get("/demande").text)
@@ -100,7 +100,7 @@ def test_a_client_cannot_dodge_the_limit_with_its_own_forwarded_header(site):
     the rightmost untrusted hop counts, and prepending made-up hops changes nothing."""
     address = new_address()
     statuses = []
-    for n in range(site.config.intake["applications_per_hour"] + 1):
+    for n in range(site.config.applications_per_hour + 1):
         with site.client(address=f"203.0.113.{n + 1}, {address}") as client:
             token = csrf_of(client.get("/demande").text)
             statuses.append(client.post("/demande", data={"csrf_token": token}).status_code)

@@ -92,7 +92,7 @@ def _staff_with_a_session(sessions, login: str):  # noqa: ANN001, ANN202
 
     add_staff(sessions, login, "agent", f"{login}-password-001", actor="test")
     check_password(sessions, login, f"{login}-password-001", client=Client("192.0.2.9", "cli test browser"),
-                   policy=LoginPolicy(LockoutPolicy()), now=dt.datetime.now(dt.timezone.utc))
+                   policy=LoginPolicy(LockoutPolicy(5, 900), 28800, ("admin",)), now=dt.datetime.now(dt.timezone.utc))
 
 
 def _cli_actions(sessions, login: str) -> list[str]:  # noqa: ANN001

@@ -127,7 +127,8 @@ GATEWAY_CEILING_KIB = 400 * 1024
 def test_gateway_keeps_answering_and_its_memory_bounded_while_a_costly_page_is_previewed(project, sessions):
     settings = project.settings()
     applications = Applications(sessions, dossier=Dossier(project.root / settings.applications_path),
-                                max_document_bytes=settings.intake.max_document_bytes)
+                                max_document_bytes=settings.intake.max_document_bytes,
+                                followup_days_after_close=settings.intake.followup_days_after_close)
     reference = applications.create(actor="cli", channel="paper").application.reference
     plain = applications.attach_document(reference, data=_pdf(210, 297), name="fiche.pdf",
                                          kind="fiche_renseignement", actor="cli", by_staff=True)

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pika
 import pika.exceptions
 
+from gateway.config import ForwardingSettings, declared
 from gateway.exchange.errors import ExchangeError
 
 
@@ -85,8 +86,10 @@ def redacted(url: str) -> str:
 class AmqpBroker:
     """A :class:`Broker` on one AMQP connection and one confirmed channel, opened lazily."""
 
-    def __init__(self, url: str, topology: Topology, *, connect_timeout: float = 10.0, heartbeat: int = 30,
-                 blocked_timeout: float = 60.0) -> None:
+    def __init__(self, url: str, topology: Topology, *,
+                 connect_timeout: float = declared(ForwardingSettings, "connect_timeout"),
+                 heartbeat: int = declared(ForwardingSettings, "heartbeat"),
+                 blocked_timeout: float = declared(ForwardingSettings, "blocked_timeout")) -> None:
         self._url = url
         self._topology = topology
         self._connect_timeout = connect_timeout

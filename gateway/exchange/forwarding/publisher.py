@@ -25,6 +25,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.clock import Clock, SystemClock
+from gateway.config import ForwardingSettings, declared
 from gateway.exchange.faults import fault_point
 from gateway.exchange.forwarding import outbox
 from gateway.exchange.forwarding.broker import Broker, BrokerUnavailable, Message
@@ -114,8 +115,11 @@ class PublisherService:
     name = "publisher"
 
     def __init__(self, sessions: sessionmaker[Session], broker: Broker, *, claimant: str, broker_name: str,
-                 batch_size: int = 100, lease_s: float = 30.0, poll_interval: float = 1.0,
-                 retry_initial: float = 1.0, retry_max: float = 60.0, clock: Clock | None = None) -> None:
+                 batch_size: int = declared(ForwardingSettings, "batch_size"),
+                 lease_s: float = declared(ForwardingSettings, "claim_lease"),
+                 poll_interval: float = declared(ForwardingSettings, "poll_interval"),
+                 retry_initial: float = declared(ForwardingSettings, "retry_initial"),
+                 retry_max: float = declared(ForwardingSettings, "retry_max"), clock: Clock | None = None) -> None:
         self._sessions = sessions
         self._broker = broker
         self.claimant = claimant

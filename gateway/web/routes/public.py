@@ -57,7 +57,7 @@ async def apply_create(request: Request) -> Response:
                       kinds=list(DocumentKind), errors=errors, field_errors=errors)
     address = client_address(request)
     ratelimit.hit(web.sessions, address=address, action=ratelimit.Action.APPLICATION,
-                  limit=web.config.intake.get("applications_per_hour", 5), now=web.clock.now())
+                   limit=web.config.applications_per_hour, now=web.clock.now())
     created = applications.create(data, actor=APPLICANT, address=address)
     return RedirectResponse(f"/suivi/{created.followup_token}?created=1", status_code=303)
 
@@ -115,7 +115,7 @@ async def upload(request: Request, token: str) -> Response:
         raise BadInput("choose a file to send")
     address = client_address(request)
     ratelimit.hit(web.sessions, address=address, action=ratelimit.Action.UPLOAD,
-                  limit=web.config.intake.get("uploads_per_hour", 60), now=web.clock.now())
+                  limit=web.config.uploads_per_hour, now=web.clock.now())
     data = await upload_file.read()
     document = applications.attach_document(view.reference, data=data, name=upload_file.filename,
                                             kind=str(form.get("kind", "")) or None, actor=APPLICANT,

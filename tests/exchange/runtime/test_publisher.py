@@ -23,7 +23,7 @@ from gateway.cli.forwarded import republish as republish_command
 from gateway.cli.forwarded import status as status_command
 from gateway.clock import utcnow
 from gateway.config_check import check_settings
-from gateway.errors import UsageError
+from gateway.errors import ConfigError, UsageError
 from gateway.exchange.claims import claim_next
 from gateway.exchange.forwarding import outbox
 from gateway.exchange.forwarding.broker import AmqpBroker, redacted
@@ -327,8 +327,12 @@ def test_a_plain_serve_runs_the_publisher_only_when_a_broker_is_set(project, eng
 
 @pytest.mark.parametrize("url", [pytest.param("http://host/", id="not-amqp"), pytest.param("amqp://", id="no-host"),
                                  pytest.param("amqp//guest:secret@host", id="no-scheme")])
-def test_check_config_refuses_a_broker_url_it_cannot_use(project, url):
-    problems = check_settings(project.settings(GATEWAY_FORWARDING__AMQP_URL=url))
+def test_a_broker_url_it_cannot_use_is_refused_when_the_settings_load(project, url):
+    with pytest.raises(ConfigError) as refused:
+        project.settings(GATEWAY_FORWARDING__AMQP_URL=url)
+    problems = refused.value.problems
+    assert refused.value.exit_status == 2
     assert [p for p in problems if p.startswith("forwarding.amqp_url")] and not any("secret" in p for p in problems)
+    assert "secret" not in str(refused.value)
     assert not [p for p in check_settings(project.settings(GATEWAY_FORWARDING__AMQP_URL=URL))
                 if p.startswith("forwarding")]
