@@ -2,51 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from fpdf import FPDF
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from gateway import texts
 from gateway.intake.report import IntakeReport
 
 _env = Environment(loader=PackageLoader("gateway.intake", "templates"),
                    autoescape=select_autoescape(default=True, default_for_string=True),
                    trim_blocks=True, lstrip_blocks=True)
 
-#: words of the report in each language
-TEXTS = {
-    "fr": {
-        "title": "Rapport d'instruction", "verdict": "Verdict", "status": "Statut", "channel": "Canal",
-        "establishment": "Établissement", "legal_form": "Forme juridique", "code": "Code prestataire",
-        "scan": "Analyse antivirus", "generated": "Établi le", "to_correct": "À corriger par le demandeur",
-        "to_confirm": "Des types de documents suggérés attendent la confirmation du personnel.",
-        "kinds": "Documents requis", "kind": "Type", "required": "Requis", "state": "État",
-        "files": "Fichiers reçus", "name": "Nom d'origine", "size": "Taille (octets)", "type": "Type détecté",
-        "pages": "Pages", "producer": "Producteur", "flags": "Signalements", "removed": "retiré par le demandeur",
-        "suggested": "suggéré", "scanned": "analysé", "no_files": "Aucun fichier reçu.",
-        "data": "Contrôle des données", "ok": "conforme", "yes": "oui", "no": "non",
-        "state_present": "présent et accepté", "state_a_confirmer": "présent, type à confirmer",
-        "state_refuse": "seulement des fichiers refusés", "state_manquant": "manquant",
-        "scan_all": "tous les documents ont été analysés", "scan_partial": "une partie des documents a été analysée",
-        "scan_none": "les documents n'ont pas été analysés (aucun antivirus configuré)",
-        "scan_no_files": "aucun document",
-    },
-    "en": {
-        "title": "Intake report", "verdict": "Verdict", "status": "Status", "channel": "Channel",
-        "establishment": "Establishment", "legal_form": "Legal form", "code": "Provider code",
-        "scan": "Malware scan", "generated": "Generated", "to_correct": "To be corrected by the applicant",
-        "to_confirm": "Suggested document kinds are waiting for staff confirmation.",
-        "kinds": "Required documents", "kind": "Kind", "required": "Required", "state": "State",
-        "files": "Files received", "name": "Original name", "size": "Size (bytes)", "type": "Detected type",
-        "pages": "Pages", "producer": "Producer", "flags": "Flags", "removed": "removed by the applicant",
-        "suggested": "suggested", "scanned": "scanned", "no_files": "No file received.",
-        "data": "Data checks", "ok": "valid", "yes": "yes", "no": "no",
-        "state_present": "present and accepted", "state_a_confirmer": "present, kind to be confirmed",
-        "state_refuse": "only refused files", "state_manquant": "missing",
-        "scan_all": "every document was scanned", "scan_partial": "some documents were scanned",
-        "scan_none": "documents were not scanned (no scanner configured)", "scan_no_files": "no documents",
-    },
-}
+class _Words(Mapping[str, str]):
+    """The report's words in one language: ``words["title"]`` is the message ``report.title``."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def __getitem__(self, key: str) -> str:
+        return texts.gettext(self.lang, f"report.{key}")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+#: words of the report in each language (the ``report.*`` messages of :mod:`gateway.texts`)
+TEXTS = {lang: _Words(lang) for lang in texts.LANGUAGES}
 
 _FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 _FONT_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
