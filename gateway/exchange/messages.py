@@ -100,14 +100,28 @@ def quoted(value: str | None) -> str | None:
     return value[:MAX_VALUE_CHARS - 1] + "…"
 
 
+class _Fields(dict[str, Any]):
+    """Message fields; ``x_fr`` or ``x_en`` not given is ``x`` (one value for both languages)."""
+
+    def __missing__(self, key: str) -> Any:
+        base, _, lang = key.rpartition("_")
+        if lang in ("fr", "en") and base in self:
+            return self[base]
+        raise KeyError(key)
+
+
 def finding(code: str, *, line: int | None = None, column: int | None = None, path: str | None = None,
-            value: str | None = None, **params: Any) -> Finding:
-    """The finding ``code`` at this place, its messages filled from ``value`` and ``params``."""
+            value: str | None = None, diagnostic: str | None = None, **params: Any) -> Finding:
+    """The finding ``code`` at this place, its messages filled from ``value`` and ``params``.
+
+    A field may differ by language (``detail_fr``, ``detail_en``) or not (``detail``).
+    ``diagnostic`` is a tool's own words (libxml2's), kept beside the messages.
+    """
     entry = CATALOGUE[code]
     value = quoted(value)
     # libxml2 quotes the offending value in its message too: cut it the same way
-    fields = {"value": value, **{k: quoted(v) if isinstance(v, str) else v for k, v in params.items()}}
+    fields = _Fields({"value": value, **{k: quoted(v) if isinstance(v, str) else v for k, v in params.items()}})
     template_fr, template_en = entry.templates(code)
-    return Finding(code=code, severity=entry.severity, message_fr=template_fr.format(**fields),
-                   message_en=template_en.format(**fields), line=line or None, column=column or None,
-                   path=path, value=value)
+    return Finding(code=code, severity=entry.severity, message_fr=template_fr.format_map(fields),
+                   message_en=template_en.format_map(fields), line=line or None, column=column or None,
+                   path=path, value=value, diagnostic=quoted(diagnostic))
