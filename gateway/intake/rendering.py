@@ -13,7 +13,9 @@ from gateway.intake.report import IntakeReport
 
 _env = Environment(loader=PackageLoader("gateway.intake", "templates"),
                    autoescape=select_autoescape(default=True, default_for_string=True),
-                   trim_blocks=True, lstrip_blocks=True)
+                   trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.i18n"])
+# labels of coded values (statuses, reasons, kinds...) in the report's language; codes show as words
+_env.globals["label"] = lambda group, code, lang: texts.label(lang, group, code)
 
 class _Words(Mapping[str, str]):
     """The report's words in one language: ``words["title"]`` is the message ``report.title``."""
@@ -83,9 +85,12 @@ def render_pdf(report: IntakeReport) -> bytes:
         pdf.multi_cell(width, height, pdf.text_(text), new_x="LMARGIN", new_y="NEXT")
 
     line(f"{t['title']} / {e['title']} {report.reference}", 15, True, 8)
-    line(f"{t['verdict']} : {report.verdict}", 13, True, 7)
-    line(f"{t['status']} : {report.status}{f' ({report.outcome})' if report.outcome else ''}"
-         f"  -  {t['channel']} : {report.channel}")
+    def word(group: str, code: str | None) -> str:
+        return texts.label("fr", group, code)
+
+    line(f"{t['verdict']} : {word('reportverdict', report.verdict)}", 13, True, 7)
+    outcome = f" ({word('outcome', report.outcome)})" if report.outcome else ""
+    line(f"{t['status']} : {word('appstatus', report.status)}{outcome}  -  {t['channel']} : {word('channel', report.channel)}")
     line(f"{t['establishment']} : {report.establishment_name or '-'}  -  {t['legal_form']} : {report.legal_form or '-'}")
     if report.provider_code:
         line(f"{t['code']} : {report.provider_code}", bold=True)
@@ -105,9 +110,9 @@ def render_pdf(report: IntakeReport) -> bytes:
     line(f"{t['kinds']} / {e['kinds']}", 12, True, 7)
     for k in report.kinds:
         required = t["yes"] if k.required else t["no"]
-        line(f"- {k.label_fr} ({k.kind}) - {t['required']} : {required} - {t['state_' + k.state]}")
+        line(f"- {k.label_fr} - {t['required']} : {required} - {t['state_' + k.state]}")
         for name, reason, _fr, _en in k.refusals:
-            line(f"    {name} : {reason}", 9)
+            line(f"    {name} : {word('reasonlabel', reason)}", 9)
 
     pdf.ln(2)
     line(f"{t['files']} / {e['files']}", 12, True, 7)
@@ -116,13 +121,13 @@ def render_pdf(report: IntakeReport) -> bytes:
     for f in report.files:
         removed = f" [{t['removed']}]" if f.removed_at else ""
         line(f"{f.display_name}{removed}", 10, True)
-        kind = f.kind if f.kind_confirmed else f"{t['suggested']} : {f.suggested_kind or '?'}"
+        kind = word("kind", f.kind) if f.kind_confirmed else f"{t['suggested']} : {word('kind', f.suggested_kind)}"
         line(f"  {t['kind']} : {kind} - {t['size']} : {f.size} - {t['type']} : {f.detected_type}", 9)
         line(f"  {t['pages']} : {f.page_count if f.page_count is not None else '-'} - PDF : {f.pdf_version or '-'}"
              f" - {t['producer']} : {f.producer or '-'}", 9)
         line(f"  SHA-256 : {f.sha256}", 8)
-        verdict = f"{f.verdict}{' - ' + f.reason if f.reason else ''}"
-        flags = f" - {t['flags']} : {', '.join(f.flags)}" if f.flags else ""
+        verdict = f"{word('verdict', f.verdict)}{' - ' + word('reasonlabel', f.reason) if f.reason else ''}"
+        flags = f" - {t['flags']} : {', '.join(word('flaglabel', flag) for flag in f.flags)}" if f.flags else ""
         scan = f" - {t['scanned']} : {f.scan_result}" if f.scanned else ""
         line(f"  {t['verdict']} : {verdict}{flags}{scan}", 9)
 

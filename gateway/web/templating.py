@@ -78,6 +78,21 @@ def actor_label(actor: str | None, lang: str) -> str:
     return texts.text(lang, msgid, who=who) if who else texts.gettext(lang, msgid)
 
 
+#: which labels an audit detail's value takes, by its key (the codes the intake records there)
+_DETAIL_GROUPS = {"from_status": ("appstatus",), "to_status": ("appstatus",), "status": ("appstatus", "filestatus"),
+                  "outcome": ("outcome",), "reason": ("reasonlabel",), "verdict": ("verdict",), "kind": ("kind",),
+                  "suggested": ("kind",), "severity": ("severity",)}
+
+
+def detail_label(key: str, value: object, lang: str) -> str:
+    """An audit detail's value as a word when it is a code with a label (``to_status=TRANSMISE``
+    -> "Submitted"); other values as they are."""
+    for group in _DETAIL_GROUPS.get(key, ()):
+        if texts.has(f"{group}.{value}"):
+            return texts.gettext(lang, f"{group}.{value}")
+    return "—" if value is None else str(value)
+
+
 def install_labels(env: Environment) -> None:
     """Adds the label helpers: ``label(group, code, lang)`` for any coded value (file status,
     severity, reason...), ``kind_label``, ``status_label``, ``outcome_label`` (the intake
@@ -93,4 +108,5 @@ def install_labels(env: Environment) -> None:
         return texts.label(lang, group, value)
 
     env.globals.update(kind_label=labeller("kind"), status_label=labeller("appstatus"),
-                       outcome_label=labeller("outcome"), label=label, actor_label=actor_label)
+                       outcome_label=labeller("outcome"), label=label, actor_label=actor_label,
+                       detail_label=detail_label)

@@ -28,7 +28,7 @@ def test_detail_shows_report_previews_and_serves_documents_safely(site, agent_cl
     reference = applicant.complete_and_submit()
     page = agent_client.get(f"/applications/{reference}")
     assert page.status_code == 200
-    assert 'id="verdict">COMPLET' in page.text
+    assert 'id="verdict">Complète' in page.text
     links = _doc_links(page.text, reference)
     assert len(links) == 6
     thumbnail = agent_client.get(f"{links[0]}/thumbnail.png")
@@ -105,7 +105,7 @@ def test_incomplete_applications_cannot_be_approved(site, agent_client):
     applicant.post("submit")
     reference = re.search(r"DEM-\d{4}-\d{6}", applicant.page().text).group(0)
     page = agent_client.get(f"/applications/{reference}").text
-    assert 'id="verdict">INCOMPLET' in page
+    assert 'id="verdict">Incomplète' in page
     response = agent_client.post(f"/applications/{reference}/approve",
                                  data={"csrf_token": csrf_of(page), "confirm": "yes"})
     assert response.status_code == 409 and "INT-INCOMPLET" in response.text
