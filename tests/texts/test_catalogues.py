@@ -135,3 +135,20 @@ def test_old_store_apis_read_the_catalogues() -> None:
     assert withdrawal_message("a@b.lu", "DEM-2026-000001", "").body_fr == (
         "Bonjour,\n\nVotre demande DEM-2026-000001 a été retirée.")
     assert withdrawal_message("a@b.lu", "DEM-2026-000001", "doublon").body_en.endswith("withdrawn.\n\nReason: doublon")
+
+
+def test_templates_use_jinja2_i18n_over_the_catalogues() -> None:
+    from jinja2 import Environment
+
+    from gateway.web.templating import install_gettext, install_labels
+
+    env = Environment(autoescape=True)
+    install_gettext(env)
+    install_labels(env)
+    assert "jinja2.ext.InternationalizationExtension" in env.extensions
+    template = env.from_string('{{ _("files.status") }}|{{ gettext("files.truncated", n=5) }}|'
+                               '{{ label("filestatus", "PARTIELLEMENT_ACCEPTE", lang) }}|{{ actor_label("staff:jdupont", lang) }}')
+    assert template.render(lang="en") == ("Status|Only the first 5 lines are shown; download the file for the rest.|"
+                                          "Partly accepted|staff jdupont")
+    assert template.render(lang="fr") == ("Statut|Seules les 5 premières lignes sont affichées ; téléchargez le fichier "
+                                          "pour le reste.|Partiellement accepté|personnel jdupont")
