@@ -119,7 +119,7 @@ def test_a_file_over_the_limit_is_refused_and_nothing_is_kept(site):
     applicant.create()
     page = applicant.upload("rib", "big.pdf", b"%PDF-1.4\n" + b"0" * site.config.max_document_bytes)
     result = page.text.split('id="upload-result"')[1].split("</div>")[0]
-    assert "fichier_trop_volumineux" in result
+    assert "fichier trop volumineux" in result and "fichier_trop_volumineux" not in result
     (document,) = site.applications.by_followup(applicant.token).documents
     assert not document.kept
 

@@ -96,7 +96,9 @@ def test_correction_then_resubmission_then_approval_shows_the_code(site, agent_c
     code = re.search(r'id="allocated-code">[^<]*<strong class="mono">(63\d{6})<', page).group(1)
     assert code in applicant.page().text
     history = page.split(">Historique des statuts<")[1]
-    assert "staff:bob" in history and "A_CORRIGER" in history and "CODE_ATTRIBUE" in history
+    # who and which statuses, as words (agent bob is "personnel bob" in French)
+    assert "personnel bob" in history and "À corriger" in history and "Code attribué" in history
+    assert "staff:bob" not in history and "A_CORRIGER" not in history and "CODE_ATTRIBUE" not in history
 
 
 def test_incomplete_applications_cannot_be_approved(site, agent_client):
