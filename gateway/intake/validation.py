@@ -114,7 +114,10 @@ def _check(name: str, problem: str | tuple[str, dict[str, object]] | None) -> Da
     if problem is None:
         return DataCheck(name, fr, en, True)
     code, values = (problem, {}) if isinstance(problem, str) else problem
-    message_fr, message_en = texts.both(f"datacheck.{code}", **values)
+    # a value given as (fr, en) differs by language
+    message_fr, message_en = (texts.text(lang, f"datacheck.{code}",
+                                         **{k: v[i] if isinstance(v, tuple) else v for k, v in values.items()})
+                              for i, lang in enumerate(("fr", "en")))
     return DataCheck(name, fr, en, False, code, message_fr, message_en)
 
 
@@ -128,7 +131,8 @@ def data_checks(data: ApplicationData) -> list[DataCheck]:
         "nom_invalide", {"maximum": NAME_MAX})))
 
     checks.append(_check("legal_form", None if d.legal_form in LegalForm.__members__ else (
-        "forme_juridique_invalide", {"forms": ", ".join(LegalForm)})))
+        "forme_juridique_invalide", {"forms": tuple(", ".join(texts.label(lang, "legal", form) for form in LegalForm)
+                                                    for lang in ("fr", "en"))})))
 
     checks.append(_check("address", None if d.street and d.locality else "adresse_incomplete"))
 
