@@ -89,7 +89,7 @@ def render_markdown() -> str:
         "| --- | --- | --- | --- |",
     ]
     for code, entry in CATALOGUE.items():
-        out.append(f"| `{code}` | {entry.stage} | {entry.severity} | {_cell(entry.en)} |")
+        out.append(f"| `{code}` | {entry.stage} | {entry.severity} | {_cell(entry.templates(code)[1])} |")
     out += [
         "",
         "## Document verdicts (spec/intake.md section 2)",

@@ -38,7 +38,7 @@ def _finding(error: etree._Element) -> Finding:
     return Finding(code=error.get("code", ""), severity=Severity(error.get("gravite", "FATAL")),
                    message_fr=messages.get("fr", ""), message_en=messages.get("en", ""),
                    line=_int(error.get("ligne")), column=_int(error.get("colonne")), path=error.get("chemin"),
-                   value=error.findtext(f"{_R}Valeur"))
+                   value=error.findtext(f"{_R}Valeur"), diagnostic=error.findtext(f"{_R}Diagnostic"))
 
 
 def outcome_of_response(data: bytes, received: Received) -> tuple[Outcome | None, int]:

@@ -59,6 +59,8 @@ class Finding:
     column: int | None = None
     path: str | None = None
     value: str | None = None
+    #: the checking tool's own words (libxml2's English) when the messages retell them
+    diagnostic: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,6 +51,8 @@ def _error(finding: Finding, indent: str) -> Iterator[str]:
         yield f"{indent}  <Valeur>{_text(finding.value)}</Valeur>\n"
     yield f'{indent}  <Message langue="fr">{_text(finding.message_fr)}</Message>\n'
     yield f'{indent}  <Message langue="en">{_text(finding.message_en)}</Message>\n'
+    if finding.diagnostic is not None:
+        yield f"{indent}  <Diagnostic>{_text(finding.diagnostic)}</Diagnostic>\n"
     yield f"{indent}</Erreur>\n"
 
 

@@ -31,6 +31,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from enum import StrEnum
 
+from gateway import texts
 from gateway.config import IntakeSettings, declared
 from gateway.intake.errors import MailRefused
 from gateway.intake.replytoken import RECIPIENT_HEADERS, ReplyAddress, tokens_in
@@ -67,46 +68,17 @@ class MailReason(StrEnum):
 
     @property
     def fr(self) -> str:
-        return _TEXTS[self][0]
+        """French text (message ``mailproblem.<value>``)."""
+        return texts.gettext("fr", f"mailproblem.{self.value}")
 
     @property
     def en(self) -> str:
-        return _TEXTS[self][1]
+        """English text."""
+        return texts.gettext("en", f"mailproblem.{self.value}")
 
 
 _QUARANTINE = frozenset({MailReason.TOO_LARGE, MailReason.TOO_MANY_PARTS, MailReason.TOO_MANY_ATTACHMENTS,
                          MailReason.TOO_DEEP, MailReason.UNREADABLE})
-_TEXTS = {
-    MailReason.TOO_LARGE: ("Le message dépasse la taille maximale d'un message.",
-                           "The message is over the size limit of a message."),
-    MailReason.TOO_MANY_PARTS: ("Le message compte trop de parties MIME.", "The message has too many MIME parts."),
-    MailReason.TOO_MANY_ATTACHMENTS: ("Le message compte trop de pièces jointes.",
-                                      "The message has too many attachments."),
-    MailReason.TOO_DEEP: ("Les parties du message sont imbriquées trop profondément.",
-                          "The message's parts are nested too deeply."),
-    MailReason.UNREADABLE: ("Le message n'a pas pu être lu, après plusieurs essais.",
-                            "The message could not be read, after several attempts."),
-    MailReason.BAD_SENDER: (
-        "L'expéditeur (From:) manque, est mal formé ou ambigu (plusieurs adresses, commentaire, nom qui "
-        "ressemble à une adresse) : le message n'a été joint à aucune demande.",
-        "The sender (From:) is missing, malformed or ambiguous (several addresses, a comment, a display name "
-        "that looks like an address): the message was attached to no application."),
-    MailReason.NO_TOKEN: (
-        "Le message cite une demande mais ne porte pas son jeton de réponse (il ne répond pas à un message de "
-        "la caisse) : il n'a été joint à aucune demande.",
-        "The message names an application but does not carry its reply token (it does not answer a message "
-        "from the fund): it was attached to no application."),
-    MailReason.UNKNOWN_TOKEN: ("Le jeton de réponse du message ne correspond à aucune demande.",
-                               "The message's reply token matches no application."),
-    MailReason.SEVERAL_TOKENS: ("Le message porte plusieurs jetons de réponse différents.",
-                                "The message carries several different reply tokens."),
-    MailReason.OTHER_REFERENCE: ("La référence dans l'objet n'est pas celle de la demande du jeton de réponse.",
-                                 "The reference in the subject is not the one of the reply token's application."),
-    MailReason.OTHER_SENDER: ("L'expéditeur n'est pas l'adresse de contact de la demande du jeton de réponse.",
-                              "The sender is not the contact address of the reply token's application."),
-    MailReason.CLOSED: ("Le message répond à une demande déjà clôturée.",
-                        "The message answers an application that is already closed."),
-}
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 """Messages to applicants, in French and English, by SMTP or as ``.eml`` files.
 
+Their texts are the ``notify.*`` messages of :mod:`gateway.texts`.
+
 :class:`Mailer` is the boundary: :class:`SmtpMailer` when ``mail.smtp_host`` is set,
 :class:`FolderMailer` otherwise (the operator's mail system, or a person, picks the files up
 from ``outgoing_mail_path``). The ``*_message`` functions build the texts; each message
@@ -12,12 +14,13 @@ import datetime as dt
 import secrets
 import smtplib
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Protocol
 
+from gateway import texts
 from gateway.intake.replytoken import ReplyAddress, subject_tag
 from gateway.logs import get_logger
 from gateway.store.files import atomic_write
@@ -99,76 +102,46 @@ class FolderMailer:
 def _link_lines(link: str | None) -> tuple[str, str]:
     if not link:
         return "", ""
-    return (f"\n\nSuivi de votre demande : {link}",
-            f"\n\nFollow your application: {link}")
+    fr, en = texts.both("notify.link", link=link)
+    return f"\n\n{fr}", f"\n\n{en}"
+
+
+def _message(kind: str, to: str, reference: str, link: str | None, **values: str) -> OutgoingMessage:
+    """The message ``notify.<kind>.*``: topic in both languages, then each body with its link."""
+    topic_fr, topic_en = texts.both(f"notify.{kind}.topic", reference=reference, **values)
+    body_fr, body_en = texts.both(f"notify.{kind}.body", reference=reference, **values)
+    fr_link, en_link = _link_lines(link)
+    return OutgoingMessage(to=to, reference=reference, topic=f"{topic_fr} / {topic_en}",
+                           body_fr=body_fr + fr_link, body_en=body_en + en_link)
 
 
 def acknowledgement_message(to: str, reference: str, link: str | None) -> OutgoingMessage:
     """Sent when an application is opened (web, mail or paper)."""
-    fr_link, en_link = _link_lines(link)
-    return OutgoingMessage(
-        to=to, reference=reference,
-        topic="demande de code prestataire reçue / application received",
-        body_fr=(f"Bonjour,\n\nNous avons bien reçu votre demande de code prestataire, référence {reference}. "
-                 "Pour envoyer des documents par e-mail, répondez à ce message en gardant son objet tel quel : "
-                 "un message sans la marque [DEM-… #…] de l'objet n'est pas joint à votre demande." + fr_link),
-        body_en=(f"Hello,\n\nWe have received your application for a provider code, reference {reference}. "
-                 "To send documents by e-mail, reply to this message and keep its subject as it is: a "
-                 "message without the [DEM-… #…] mark of the subject is not added to your application." + en_link),
-    )
+    return _message("acknowledgement", to, reference, link)
 
 
 def correction_message(to: str, reference: str, message: str, link: str | None) -> OutgoingMessage:
     """Sent when staff ask for corrections; ``message`` is staff's text, quoted as written."""
-    fr_link, en_link = _link_lines(link)
-    return OutgoingMessage(
-        to=to, reference=reference,
-        topic="corrections demandées / corrections requested",
-        body_fr=(f"Bonjour,\n\nVotre demande {reference} doit être complétée ou corrigée :\n\n{message}\n\n"
-                 "Utilisez le lien de suivi pour corriger vos données et envoyer les documents, puis "
-                 "transmettez à nouveau la demande." + fr_link),
-        body_en=(f"Hello,\n\nYour application {reference} must be completed or corrected:\n\n{message}\n\n"
-                 "Use the follow-up link to correct your data and upload the documents, then submit the "
-                 "application again." + en_link),
-    )
+    return _message("correction", to, reference, link, message=message)
 
 
 def refusal_message(to: str, reference: str, reason: str, link: str | None) -> OutgoingMessage:
     """Sent when staff refuse the application."""
-    fr_link, en_link = _link_lines(link)
-    return OutgoingMessage(
-        to=to, reference=reference,
-        topic="demande refusée / application refused",
-        body_fr=f"Bonjour,\n\nVotre demande {reference} a été refusée pour la raison suivante :\n\n{reason}" + fr_link,
-        body_en=f"Hello,\n\nYour application {reference} was refused for the following reason:\n\n{reason}" + en_link,
-    )
+    return _message("refusal", to, reference, link, reason=reason)
 
 
 def approval_message(to: str, reference: str, code: str, link: str | None) -> OutgoingMessage:
     """Sent on approval; carries the allocated provider code."""
-    fr_link, en_link = _link_lines(link)
-    return OutgoingMessage(
-        to=to, reference=reference,
-        topic=f"code prestataire attribué {code} / provider code allocated",
-        body_fr=(f"Bonjour,\n\nVotre demande {reference} est acceptée. Votre code prestataire est : {code}\n\n"
-                 "Ce code figure désormais sur chaque document que vous émettez. Pour les échanges "
-                 "électroniques, un accès SFTP peut vous être ouvert sur demande." + fr_link),
-        body_en=(f"Hello,\n\nYour application {reference} is approved. Your provider code is: {code}\n\n"
-                 "This code must appear on every document you issue. For electronic exchange, an SFTP "
-                 "account can be opened for you on request." + en_link),
-    )
+    return _message("approval", to, reference, link, code=code)
 
 
 def withdrawal_message(to: str, reference: str, reason: str) -> OutgoingMessage:
     """Sent when an application is withdrawn (by the applicant or staff on their request)."""
-    why_fr = f"\n\nMotif : {reason}" if reason else ""
-    why_en = f"\n\nReason: {reason}" if reason else ""
-    return OutgoingMessage(
-        to=to, reference=reference,
-        topic="demande retirée / application withdrawn",
-        body_fr=f"Bonjour,\n\nVotre demande {reference} a été retirée." + why_fr,
-        body_en=f"Hello,\n\nYour application {reference} has been withdrawn." + why_en,
-    )
+    message = _message("withdrawal", to, reference, None)
+    if not reason:
+        return message
+    why_fr, why_en = texts.both("notify.withdrawal.reason", reason=reason)
+    return replace(message, body_fr=f"{message.body_fr}\n\n{why_fr}", body_en=f"{message.body_en}\n\n{why_en}")
 
 
 class Notifier:

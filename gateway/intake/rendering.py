@@ -3,52 +3,40 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from gateway import texts
 from gateway.intake.report import IntakeReport
 
 _env = Environment(loader=PackageLoader("gateway.intake", "templates"),
                    autoescape=select_autoescape(default=True, default_for_string=True),
-                   trim_blocks=True, lstrip_blocks=True)
+                   trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.i18n"])
+# labels of coded values (statuses, reasons, kinds...) in the report's language; codes show as words
+_env.globals["label"] = lambda group, code, lang: texts.label(lang, group, code)
 
-#: words of the report in each language
-TEXTS = {
-    "fr": {
-        "title": "Rapport d'instruction", "verdict": "Verdict", "status": "Statut", "channel": "Canal",
-        "establishment": "Établissement", "legal_form": "Forme juridique", "code": "Code prestataire",
-        "scan": "Analyse antivirus", "generated": "Établi le", "to_correct": "À corriger par le demandeur",
-        "to_confirm": "Des types de documents suggérés attendent la confirmation du personnel.",
-        "kinds": "Documents requis", "kind": "Type", "required": "Requis", "state": "État",
-        "files": "Fichiers reçus", "name": "Nom d'origine", "size": "Taille (octets)", "type": "Type détecté",
-        "pages": "Pages", "producer": "Producteur", "flags": "Signalements", "removed": "retiré par le demandeur",
-        "suggested": "suggéré", "scanned": "analysé", "no_files": "Aucun fichier reçu.",
-        "data": "Contrôle des données", "ok": "conforme", "yes": "oui", "no": "non",
-        "state_present": "présent et accepté", "state_a_confirmer": "présent, type à confirmer",
-        "state_refuse": "seulement des fichiers refusés", "state_manquant": "manquant",
-        "scan_all": "tous les documents ont été analysés", "scan_partial": "une partie des documents a été analysée",
-        "scan_none": "les documents n'ont pas été analysés (aucun antivirus configuré)",
-        "scan_no_files": "aucun document",
-    },
-    "en": {
-        "title": "Intake report", "verdict": "Verdict", "status": "Status", "channel": "Channel",
-        "establishment": "Establishment", "legal_form": "Legal form", "code": "Provider code",
-        "scan": "Malware scan", "generated": "Generated", "to_correct": "To be corrected by the applicant",
-        "to_confirm": "Suggested document kinds are waiting for staff confirmation.",
-        "kinds": "Required documents", "kind": "Kind", "required": "Required", "state": "State",
-        "files": "Files received", "name": "Original name", "size": "Size (bytes)", "type": "Detected type",
-        "pages": "Pages", "producer": "Producer", "flags": "Flags", "removed": "removed by the applicant",
-        "suggested": "suggested", "scanned": "scanned", "no_files": "No file received.",
-        "data": "Data checks", "ok": "valid", "yes": "yes", "no": "no",
-        "state_present": "present and accepted", "state_a_confirmer": "present, kind to be confirmed",
-        "state_refuse": "only refused files", "state_manquant": "missing",
-        "scan_all": "every document was scanned", "scan_partial": "some documents were scanned",
-        "scan_none": "documents were not scanned (no scanner configured)", "scan_no_files": "no documents",
-    },
-}
+class _Words(Mapping[str, str]):
+    """The report's words in one language: ``words["title"]`` is the message ``report.title``."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def __getitem__(self, key: str) -> str:
+        return texts.gettext(self.lang, f"report.{key}")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+#: words of the report in each language (the ``report.*`` messages of :mod:`gateway.texts`)
+TEXTS = {lang: _Words(lang) for lang in texts.LANGUAGES}
 
 _FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 _FONT_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
@@ -113,9 +101,12 @@ def render_pdf(report: IntakeReport, *, timezone: str = "UTC") -> bytes:
         pdf.multi_cell(width, height, pdf.text_(text), new_x="LMARGIN", new_y="NEXT")
 
     line(f"{t['title']} / {e['title']} {report.reference}", 15, True, 8)
-    line(f"{t['verdict']} : {report.verdict}", 13, True, 7)
-    line(f"{t['status']} : {report.status}{f' ({report.outcome})' if report.outcome else ''}"
-         f"  -  {t['channel']} : {report.channel}")
+    def word(group: str, code: str | None) -> str:
+        return texts.label("fr", group, code)
+
+    line(f"{t['verdict']} : {word('reportverdict', report.verdict)}", 13, True, 7)
+    outcome = f" ({word('outcome', report.outcome)})" if report.outcome else ""
+    line(f"{t['status']} : {word('appstatus', report.status)}{outcome}  -  {t['channel']} : {word('channel', report.channel)}")
     line(f"{t['establishment']} : {report.establishment_name or '-'}  -  {t['legal_form']} : {report.legal_form or '-'}")
     if report.provider_code:
         line(f"{t['code']} : {report.provider_code}", bold=True)
@@ -135,9 +126,9 @@ def render_pdf(report: IntakeReport, *, timezone: str = "UTC") -> bytes:
     line(f"{t['kinds']} / {e['kinds']}", 12, True, 7)
     for k in report.kinds:
         required = t["yes"] if k.required else t["no"]
-        line(f"- {k.label_fr} ({k.kind}) - {t['required']} : {required} - {t['state_' + k.state]}")
+        line(f"- {k.label_fr} - {t['required']} : {required} - {t['state_' + k.state]}")
         for name, reason, _fr, _en in k.refusals:
-            line(f"    {name} : {reason}", 9)
+            line(f"    {name} : {word('reasonlabel', reason)}", 9)
 
     pdf.ln(2)
     line(f"{t['files']} / {e['files']}", 12, True, 7)
@@ -146,13 +137,13 @@ def render_pdf(report: IntakeReport, *, timezone: str = "UTC") -> bytes:
     for f in report.files:
         removed = f" [{t['removed']}]" if f.removed_at else ""
         line(f"{f.display_name}{removed}", 10, True)
-        kind = f.kind if f.kind_confirmed else f"{t['suggested']} : {f.suggested_kind or '?'}"
+        kind = word("kind", f.kind) if f.kind_confirmed else f"{t['suggested']} : {word('kind', f.suggested_kind)}"
         line(f"  {t['kind']} : {kind} - {t['size']} : {f.size} - {t['type']} : {f.detected_type}", 9)
         line(f"  {t['pages']} : {f.page_count if f.page_count is not None else '-'} - PDF : {f.pdf_version or '-'}"
              f" - {t['producer']} : {f.producer or '-'}", 9)
         line(f"  SHA-256 : {f.sha256}", 8)
-        verdict = f"{f.verdict}{' - ' + f.reason if f.reason else ''}"
-        flags = f" - {t['flags']} : {', '.join(f.flags)}" if f.flags else ""
+        verdict = f"{word('verdict', f.verdict)}{' - ' + word('reasonlabel', f.reason) if f.reason else ''}"
+        flags = f" - {t['flags']} : {', '.join(word('flaglabel', flag) for flag in f.flags)}" if f.flags else ""
         scan = f" - {t['scanned']} : {f.scan_result}" if f.scanned else ""
         line(f"  {t['verdict']} : {verdict}{flags}{scan}", 9)
 

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
+from gateway import texts
 from gateway.intake.requirements import DocumentKind, required_kinds
 from gateway.intake.validation import DataCheck, data_checks
 from gateway.intake.views import ApplicationView, DocumentView
@@ -160,14 +161,16 @@ def build_report(application: ApplicationView, now: dt.datetime) -> IntakeReport
         if line.state is KindState.MANQUANT:
             to_correct.append(Correction(
                 f"document_manquant:{line.kind}",
-                f"Document manquant : {line.label_fr}. Envoyez-le en PDF.",
-                f"Missing document: {line.label_en}. Please send it as a PDF."))
+                texts.text("fr", "report.missing_document", label=line.label_fr),
+                texts.text("en", "report.missing_document", label=line.label_en)))
         else:
             name, reason, message_fr, message_en = line.refusals[-1]
             to_correct.append(Correction(
                 f"document_refuse:{line.kind}",
-                f"{line.label_fr} : le fichier « {name} » est refusé ({reason}). {message_fr}".strip(),
-                f"{line.label_en}: the file \"{name}\" was refused ({reason}). {message_en}".strip()))
+                texts.text("fr", "report.refused_document", label=line.label_fr, name=name,
+                           reason=texts.label("fr", "reasonlabel", reason), message=message_fr).strip(),
+                texts.text("en", "report.refused_document", label=line.label_en, name=name,
+                           reason=texts.label("en", "reasonlabel", reason), message=message_en).strip()))
     for check in checks:
         if not check.ok:
             to_correct.append(Correction(check.code or "", check.message_fr, check.message_en))

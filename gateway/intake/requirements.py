@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from gateway import texts
 from gateway.intake.validation import LegalForm
 
 
@@ -19,24 +20,13 @@ class DocumentKind(StrEnum):
 
     @property
     def label_fr(self) -> str:
-        return _LABELS[self][0]
+        """French label (message ``kind.<value>``)."""
+        return texts.gettext("fr", f"kind.{self.value}")
 
     @property
     def label_en(self) -> str:
-        return _LABELS[self][1]
-
-
-_LABELS = {
-    DocumentKind.FICHE_RENSEIGNEMENT: ("Fiche de renseignement sur l'établissement au Luxembourg",
-                                       "Information sheet on the establishment in Luxembourg"),
-    DocumentKind.PIECE_IDENTITE_GERANT: ("Copie de la pièce d'identité du gérant", "Copy of the manager's identity card"),
-    DocumentKind.AUTORISATION_ETABLISSEMENT: ("Copie de l'autorisation d'établissement (Ministère de l'Économie)",
-                                              "Copy of the authorisation from the Ministry of the Economy"),
-    DocumentKind.ROLE_ARTISANAL: ("Copie de l'inscription au rôle artisanal",
-                                  "Copy of the registration on the craftsman's register"),
-    DocumentKind.STATUTS: ("Copie des statuts de la société", "Copy of the company's articles of association"),
-    DocumentKind.RIB: ("Relevé d'identité bancaire (RIB)", "Bank account identification form"),
-}
+        """English label."""
+        return texts.gettext("en", f"kind.{self.value}")
 
 
 def required_kinds(legal_form: str) -> tuple[DocumentKind, ...]:

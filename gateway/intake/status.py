@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from gateway import texts
 from gateway.intake.errors import TransitionRefused
 
 
@@ -30,12 +31,12 @@ class Status(StrEnum):
     @property
     def label_en(self) -> str:
         """English label of spec section 4."""
-        return _LABELS[self][1]
+        return texts.gettext("en", f"appstatus.{self.value}")
 
     @property
     def label_fr(self) -> str:
         """French label."""
-        return _LABELS[self][0]
+        return texts.gettext("fr", f"appstatus.{self.value}")
 
     @property
     def is_open(self) -> bool:
@@ -52,11 +53,13 @@ class Outcome(StrEnum):
 
     @property
     def label_en(self) -> str:
-        return _OUTCOME_LABELS[self][1]
+        """English label."""
+        return texts.gettext("en", f"outcome.{self.value}")
 
     @property
     def label_fr(self) -> str:
-        return _OUTCOME_LABELS[self][0]
+        """French label."""
+        return texts.gettext("fr", f"outcome.{self.value}")
 
 
 class Channel(StrEnum):
@@ -66,18 +69,6 @@ class Channel(StrEnum):
     MAIL = "mail"
     PAPER = "paper"
 
-
-_LABELS = {
-    Status.EN_PREPARATION: ("En préparation", "In preparation"),
-    Status.TRANSMISE: ("Transmise", "Forwarded"),
-    Status.A_CORRIGER: ("À corriger", "To be corrected"),
-    Status.CLOTUREE: ("Clôturée", "Closed"),
-}
-_OUTCOME_LABELS = {
-    Outcome.CODE_ATTRIBUE: ("Code attribué", "Code allocated"),
-    Outcome.REFUSEE: ("Refusée", "Refused"),
-    Outcome.RETIREE: ("Retirée", "Withdrawn"),
-}
 
 #: (from, to, outcome) triples allowed; ``None`` as from is the creation of an application
 TRANSITIONS: frozenset[tuple[Status | None, Status, Outcome | None]] = frozenset({

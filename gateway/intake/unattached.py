@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from gateway import texts
 from gateway.intake.errors import InvalidData, MailNotWaiting
 from gateway.intake.maildrop import MailDrop, MailOutcome
 from gateway.intake.mailparse import MailReason, parse_mail
@@ -103,8 +104,8 @@ class UnattachedMail:
             with transaction(apps.sessions) as session:
                 message = self._waiting(session, message_id, lock=True)
                 if reference is None:
-                    notes = ({"code": str(reason), "fr": f"Ouverte par le personnel à partir d'un message : {reason.fr}",
-                              "en": f"Opened by staff from a message: {reason.en}"},)
+                    opened_fr, opened_en = texts.both("mailproblem.opened_by_staff", fr=reason.fr, en=reason.en)
+                    notes = ({"code": str(reason), "fr": opened_fr, "en": opened_en},)
                     contact = sender if len(sender) <= MAX_LENGTHS["contact_email"] else ""
                     row, token = apps.open_application(session, ApplicationData(contact_email=contact),
                                                        channel=Channel.MAIL, actor=actor, address=address,

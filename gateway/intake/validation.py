@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from enum import StrEnum
 from typing import Any
 
+from gateway import texts
 from gateway.identifiers import iban_problems, matricule_problems, normalise_iban
 from gateway.intake.errors import InvalidData
 
@@ -106,26 +107,17 @@ class DataCheck:
         return asdict(self)
 
 
-_LABELS = {
-    "establishment_name": ("Nom de l'établissement", "Establishment name"),
-    "legal_form": ("Forme juridique", "Legal form"),
-    "address": ("Adresse", "Address"),
-    "postcode": ("Code postal", "Postcode"),
-    "register_number": ("Numéro RCS", "Trade register number"),
-    "authorisation_number": ("Numéro d'autorisation d'établissement", "Establishment authorisation number"),
-    "manager": ("Gérant", "Manager"),
-    "manager_matricule": ("Matricule du gérant", "Manager's matricule"),
-    "contact_email": ("Adresse e-mail", "E-mail address"),
-    "contact_phone": ("Téléphone", "Phone number"),
-    "iban": ("IBAN", "IBAN"),
-}
-
-
-def _check(name: str, problem: tuple[str, str, str] | None) -> DataCheck:
-    fr, en = _LABELS[name]
+def _check(name: str, problem: str | tuple[str, dict[str, object]] | None) -> DataCheck:
+    """The check of field ``name``: passed (``problem`` None) or failed with code ``problem``
+    (and the values its message names); texts are ``datafield.<name>`` and ``datacheck.<code>``."""
+    fr, en = texts.both(f"datafield.{name}")
     if problem is None:
         return DataCheck(name, fr, en, True)
-    code, message_fr, message_en = problem
+    code, values = (problem, {}) if isinstance(problem, str) else problem
+    # a value given as (fr, en) differs by language
+    message_fr, message_en = (texts.text(lang, f"datacheck.{code}",
+                                         **{k: v[i] if isinstance(v, tuple) else v for k, v in values.items()})
+                              for i, lang in enumerate(("fr", "en")))
     return DataCheck(name, fr, en, False, code, message_fr, message_en)
 
 
@@ -136,62 +128,33 @@ def data_checks(data: ApplicationData) -> list[DataCheck]:
 
     name = d.establishment_name
     checks.append(_check("establishment_name", None if 1 <= len(name) <= NAME_MAX else (
-        "nom_invalide",
-        f"Indiquez le nom de l'établissement (1 à {NAME_MAX} caractères).",
-        f"Give the establishment's name (1 to {NAME_MAX} characters).")))
+        "nom_invalide", {"maximum": NAME_MAX})))
 
     checks.append(_check("legal_form", None if d.legal_form in LegalForm.__members__ else (
-        "forme_juridique_invalide",
-        "Choisissez la forme juridique parmi : " + ", ".join(LegalForm) + ".",
-        "Choose the legal form among: " + ", ".join(LegalForm) + ".")))
+        "forme_juridique_invalide", {"forms": tuple(", ".join(texts.label(lang, "legal", form) for form in LegalForm)
+                                                    for lang in ("fr", "en"))})))
 
-    checks.append(_check("address", None if d.street and d.locality else (
-        "adresse_incomplete",
-        "Indiquez la rue et la localité de l'établissement au Luxembourg.",
-        "Give the street and locality of the establishment in Luxembourg.")))
+    checks.append(_check("address", None if d.street and d.locality else "adresse_incomplete"))
 
-    checks.append(_check("postcode", None if _POSTCODE.match(d.postcode) else (
-        "code_postal_invalide",
-        "Le code postal doit s'écrire L- suivi de 4 chiffres (exemple : L-1234).",
-        "The postcode must be L- followed by 4 digits (for example L-1234).")))
+    checks.append(_check("postcode", None if _POSTCODE.match(d.postcode) else "code_postal_invalide"))
 
     if d.register_number:
-        checks.append(_check("register_number", None if _REGISTER.match(d.register_number) else (
-            "numero_rcs_invalide",
-            "Le numéro RCS est une lettre suivie de 1 à 6 chiffres (exemple : B123456).",
-            "The trade register number is a letter followed by 1 to 6 digits (for example B123456).")))
+        checks.append(_check("register_number", None if _REGISTER.match(d.register_number) else "numero_rcs_invalide"))
 
-    checks.append(_check("authorisation_number", None if d.authorisation_number else (
-        "autorisation_manquante",
-        "Indiquez le numéro de l'autorisation d'établissement.",
-        "Give the number of the establishment authorisation.")))
+    checks.append(_check("authorisation_number", None if d.authorisation_number else "autorisation_manquante"))
 
-    checks.append(_check("manager", None if d.manager_first_name and d.manager_last_name else (
-        "gerant_incomplet",
-        "Indiquez le prénom et le nom du gérant.",
-        "Give the manager's first and last name.")))
+    checks.append(_check("manager", None if d.manager_first_name and d.manager_last_name else "gerant_incomplet"))
 
     if d.manager_matricule:
         problems = matricule_problems(d.manager_matricule)
         checks.append(_check("manager_matricule", None if not problems else (
-            "matricule_invalide",
-            f"Le matricule du gérant n'est pas valide ({problems[0][0]}) : vérifiez les 13 chiffres.",
-            f"The manager's matricule is not valid ({problems[0][0]}): check the 13 digits.")))
+            "matricule_invalide", {"problem": problems[0][0]})))
 
-    checks.append(_check("contact_email", None if _EMAIL.match(d.contact_email) else (
-        "email_invalide",
-        "Indiquez une adresse e-mail valide pour vous contacter.",
-        "Give a valid e-mail address to contact you.")))
+    checks.append(_check("contact_email", None if _EMAIL.match(d.contact_email) else "email_invalide"))
 
-    checks.append(_check("contact_phone", None if _PHONE.match(d.contact_phone) else (
-        "telephone_invalide",
-        "Indiquez un numéro de téléphone valide.",
-        "Give a valid phone number.")))
+    checks.append(_check("contact_phone", None if _PHONE.match(d.contact_phone) else "telephone_invalide"))
 
-    checks.append(_check("iban", None if d.iban and not iban_problems(d.iban) else (
-        "iban_invalide",
-        "L'IBAN n'est pas valide (chiffres de contrôle) : vérifiez-le sur votre RIB.",
-        "The IBAN is not valid (check digits): check it against your bank details form.")))
+    checks.append(_check("iban", None if d.iban and not iban_problems(d.iban) else "iban_invalide"))
     return checks
 
 

@@ -114,9 +114,10 @@ def create_app(config: WebConfig, *, sessions: sessionmaker[Session], engine: En
     app = FastAPI(title="Provider data-exchange gateway", version="1.0", docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json")
     templates = Jinja2Templates(directory=str(HERE / "templates"))
-    from gateway.web.templating import install_filters, install_labels
+    from gateway.web.templating import install_filters, install_gettext, install_labels
 
     install_filters(templates.env, config.timezone)
+    install_gettext(templates.env)
     install_labels(templates.env)
     app.state.web = WebState(config, sessions, engine, mirror, clock or SystemClock(), templates, applications,
                              mail)

@@ -9,7 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
+
+from gateway import texts
 
 
 def install_filters(env: Environment, timezone: str) -> None:
@@ -42,19 +45,68 @@ def install_filters(env: Environment, timezone: str) -> None:
     env.filters.update(when=when, size=size, duration=duration)
 
 
-def install_labels(env: Environment) -> None:
-    """Adds ``kind_label``, ``status_label`` and ``outcome_label`` (labels of the intake enums)."""
-    from gateway.intake.requirements import DocumentKind
-    from gateway.intake.status import Outcome, Status
+def install_gettext(env: Environment) -> None:
+    """Turns on Jinja2's i18n extension over the gateway's catalogues.
 
-    def labeller(enum):  # noqa: ANN001, ANN202
+    ``_("files.status")`` (and ``gettext``) give the text in the page's ``lang``; keyword
+    arguments fill ``{name}`` fields. ``t`` in a page's context is the same lookup, kept for
+    the pages written before the extension.
+    """
+    env.add_extension("jinja2.ext.i18n")
+
+    @pass_context
+    def gettext(context: Context, msgid: str, **values: object) -> str:
+        from gateway.web.i18n import translate
+
+        return translate(context.get("lang") or texts.DEFAULT, msgid, **values)
+
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, n: int, **values: object) -> str:
+        return gettext(context, singular if n == 1 else plural, n=n, **values)
+
+    env.install_gettext_callables(gettext, ngettext, newstyle=False)  # type: ignore[attr-defined]
+
+
+def actor_label(actor: str | None, lang: str) -> str:
+    """Who did something, as a person reads it: ``staff:jdupont`` -> "staff jdupont"."""
+    if not actor:
+        return "—"
+    kind, _, who = actor.partition(":")
+    msgid = f"actor.{kind}"
+    if not texts.has(msgid):
+        return actor
+    return texts.text(lang, msgid, who=who) if who else texts.gettext(lang, msgid)
+
+
+#: which labels an audit detail's value takes, by its key (the codes the intake records there)
+_DETAIL_GROUPS = {"from_status": ("appstatus",), "to_status": ("appstatus",), "status": ("appstatus", "filestatus"),
+                  "outcome": ("outcome",), "reason": ("reasonlabel",), "verdict": ("verdict",), "kind": ("kind",),
+                  "suggested": ("kind",), "severity": ("severity",)}
+
+
+def detail_label(key: str, value: object, lang: str) -> str:
+    """An audit detail's value as a word when it is a code with a label (``to_status=TRANSMISE``
+    -> "Submitted"); other values as they are."""
+    for group in _DETAIL_GROUPS.get(key, ()):
+        if texts.has(f"{group}.{value}"):
+            return texts.gettext(lang, f"{group}.{value}")
+    return "—" if value is None else str(value)
+
+
+def install_labels(env: Environment) -> None:
+    """Adds the label helpers: ``label(group, code, lang)`` for any coded value (file status,
+    severity, reason...), ``kind_label``, ``status_label``, ``outcome_label`` (the intake
+    enums) and ``actor_label``. Codes show as words in both languages; only error-code columns
+    show codes."""
+
+    def labeller(group: str):  # noqa: ANN202
         def label(value: str | None, lang: str) -> str:
-            try:
-                member = enum(value)
-            except ValueError:
-                return value or "—"
-            return member.label_fr if lang == "fr" else member.label_en
+            return texts.label(lang, group, value)
         return label
 
-    env.globals.update(kind_label=labeller(DocumentKind), status_label=labeller(Status),
-                       outcome_label=labeller(Outcome))
+    def label(group: str, value: str | None, lang: str) -> str:
+        return texts.label(lang, group, value)
+
+    env.globals.update(kind_label=labeller("kind"), status_label=labeller("appstatus"),
+                       outcome_label=labeller("outcome"), label=label, actor_label=actor_label,
+                       detail_label=detail_label)

@@ -8,6 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from gateway import texts
 from gateway.store.models.intake import RateEvent
 from tests.web.applicant import Applicant
 from tests.web.conftest import csrf_of, new_address
@@ -48,7 +49,9 @@ def test_refused_upload_is_refused_at_once_with_its_reason(site, name, content, 
     applicant.create()
     page = applicant.upload("rib", name, content)
     result = page.text.split('id="upload-result"')[1].split("</div>")[0]
-    assert "refusé" in result and reason in result and message_fr.lower() in result.lower()
+    # the reason as a word in the page's language; its code stays out of the page
+    assert "refusé" in result and texts.label("fr", "reasonlabel", reason) in html.unescape(result)
+    assert reason not in result and message_fr.lower() in result.lower()
     english = applicant.client.get(applicant.link, headers={"Accept-Language": "en-GB,en;q=0.9"}).text
     assert "refused" in english and message_en.lower() in english.lower()
 
@@ -118,7 +121,7 @@ def test_a_file_over_the_limit_is_refused_and_nothing_is_kept(site):
     applicant.create()
     page = applicant.upload("rib", "big.pdf", b"%PDF-1.4\n" + b"0" * site.config.max_document_bytes)
     result = page.text.split('id="upload-result"')[1].split("</div>")[0]
-    assert "fichier_trop_volumineux" in result
+    assert "fichier trop volumineux" in result and "fichier_trop_volumineux" not in result
     (document,) = site.applications.by_followup(applicant.token).documents
     assert not document.kept
 

@@ -143,7 +143,7 @@ def test_application_from_form_to_code(site, staff, applicant):
     # Staff review it: report, previews of every accepted document, then ask for a correction.
     staff.goto("/applications")
     staff.get_by_role("link", name=reference).click()
-    expect(staff.locator("#verdict")).to_have_text("COMPLET")
+    expect(staff.locator("#verdict")).to_have_text("Complète")
     assert _unlabelled(staff) == []
     staff.wait_for_load_state("load")
     widths = _images_loaded(staff, "img.thumb")

@@ -89,7 +89,7 @@ def test_dashboard_counts_and_charts(site, agent_client):
     page = agent_client.get("/dashboard")
     assert page.status_code == 200
     assert 'href="/files?error_code=ENT-004"' in page.text
-    assert "REJETE" in page.text and "ACCEPTE" in page.text
+    assert "Rejeté" in page.text and "Accepté" in page.text
     files_chart = agent_client.get("/dashboard/files-per-day.svg")
     assert files_chart.headers["content-type"].startswith("image/svg+xml")
     svg = ElementTree.fromstring(files_chart.content)

@@ -28,7 +28,7 @@ def test_detail_shows_report_previews_and_serves_documents_safely(site, agent_cl
     reference = applicant.complete_and_submit()
     page = agent_client.get(f"/applications/{reference}")
     assert page.status_code == 200
-    assert 'id="verdict">COMPLET' in page.text
+    assert 'id="verdict">Complète' in page.text
     links = _doc_links(page.text, reference)
     assert len(links) == 6
     thumbnail = agent_client.get(f"{links[0]}/thumbnail.png")
@@ -92,13 +92,15 @@ def test_correction_then_resubmission_then_approval_shows_the_code(site, agent_c
     code = re.search(r'id="allocated-code">[^<]*<strong class="mono">(63\d{6})<', page).group(1)
     assert code in applicant.page().text
     history = page.split(">Historique des statuts<")[1]
-    assert "staff:bob" in history and "A_CORRIGER" in history and "CODE_ATTRIBUE" in history
+    # who and which statuses, as words (agent bob is "personnel bob" in French)
+    assert "personnel bob" in history and "À corriger" in history and "Code attribué" in history
+    assert "staff:bob" not in history and "A_CORRIGER" not in history and "CODE_ATTRIBUE" not in history
 
 
 def test_incomplete_applications_cannot_be_approved(site, agent_client):
     reference = received_on_paper(site)
     page = agent_client.get(f"/applications/{reference}").text
-    assert 'id="verdict">INCOMPLET' in page
+    assert 'id="verdict">Incomplète' in page
     response = agent_client.post(f"/applications/{reference}/approve",
                                  data={"csrf_token": csrf_of(page), "confirm": "yes"})
     assert response.status_code == 409 and "INT-INCOMPLET" in response.text

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
+from gateway import texts
 from gateway.exchange.messages import finding
 from gateway.exchange.model import Finding, History, Mode, Received
 from gateway.exchange.rules.values import parse_date, parse_datetime, parse_decimal, parse_int
@@ -142,12 +143,11 @@ def header_findings(header: HeaderValues, *, received: Received, convention: str
     if start is not None and end is not None:
         reason = None
         if end < start:
-            reason = ("la fin précède le début", "the end is before the start")
+            reason = texts.both("period.end_before_start")
         elif (end - start).days > MAX_PERIOD_DAYS:
-            reason = ("plus de 31 jours", "more than 31 days")
+            reason = texts.both("period.too_long")
         elif end > day:
-            reason = (f"la fin est après le jour de réception ({day.isoformat()})",
-                      f"the end is after the day of receipt ({day.isoformat()})")
+            reason = texts.both("period.after_receipt", day=day.isoformat())
         if reason is not None:
             yield finding("ENT-009", line=header.period_line, path=f"{HEADER}/Periode",
                           value=f"{header.period[0]}/{header.period[1]}", reason_fr=reason[0], reason_en=reason[1])

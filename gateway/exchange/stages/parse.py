@@ -6,6 +6,7 @@ and reports what the pass ran into.
 
 from __future__ import annotations
 
+from gateway.exchange.diagnostics import explained
 from gateway.exchange.messages import finding
 from gateway.exchange.stages.base import Context, StageBase
 from gateway.exchange.xmlsafe import prolog_problem
@@ -27,4 +28,5 @@ class ParseXml(StageBase):
         problem = context.xml_problem
         if problem is not None and not context.fatal(1):
             context.valid = False
-            context.add(1, finding(problem.code, line=problem.line, column=problem.column, detail=problem.detail))
+            context.add(1, finding(problem.code, line=problem.line, column=problem.column,
+                                   **explained(problem.code, problem.detail)))

@@ -5,8 +5,9 @@ choose the schema version (schemas/versions.toml). The file is validated as it s
 the header and each record against the schema's own types (lxml, one subtree at a time, so a
 50 MiB file never sits in memory as a tree), and what spans the whole file here: the order
 and count of the root's children, its attributes, and the identity constraints (``id`` and
-``reference`` unique). Errors carry libxml2's message, the line, and the path in the form of
-section 6; the list stops at :data:`CAP` errors (XSD-004).
+``reference`` unique). Errors carry libxml2's message retold in French and English
+(:mod:`gateway.exchange.diagnostics`, libxml2's own words in ``Diagnostic``), the line, and the
+path in the form of section 6; the list stops at :data:`CAP` errors (XSD-004).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from gateway.exchange.diagnostics import explained
 from gateway.exchange.messages import finding
 from gateway.exchange.model import Finding
 from gateway.exchange.references import ReferenceError_, SchemaVersion
@@ -222,7 +224,8 @@ class ValidateSchema(StageBase):
         if len(self._errors) >= CAP:
             self._cut = True
             return
-        self._errors.append(finding("XSD-001", line=line, path=path, value=value, detail=message.strip()))
+        self._errors.append(finding("XSD-001", line=line, path=path, value=value,
+                                    **explained("XSD-001", message.strip())))
 
     # ------------------------------------------------------------------ verdict
 

@@ -98,7 +98,7 @@ def test_printable_pdf(service):
     pdf = render_pdf(service.report(reference))
     reader = PdfReader(io.BytesIO(pdf))
     text = "".join(page.extract_text() for page in reader.pages)
-    assert reference in text and "COMPLET" in text and "63000012" in text
+    assert reference in text and "Verdict : Complète" in text and "63000012" in text
     assert "Orthopédie Dupont" in text
 
 

@@ -45,5 +45,7 @@ def test_refused(current, new, outcome):
 
 
 def test_labels_are_the_spec_words():
-    assert [s.label_en for s in Status] == ["In preparation", "Forwarded", "To be corrected", "Closed"]
+    # TRANSMISE is "Submitted", not the spec table's "Forwarded", which reads as the forwarded
+    # records of request files (issue 13; docs/intake.md)
+    assert [s.label_en for s in Status] == ["In preparation", "Submitted", "To be corrected", "Closed"]
     assert [str(o) for o in Outcome] == ["CODE_ATTRIBUE", "REFUSEE", "RETIREE"]
