@@ -17,7 +17,7 @@ from lxml import etree
 
 from gateway.exchange.messages import INTERNAL_ERROR
 from gateway.exchange.model import EarlierFile, FileStatus, Finding, Mode, Outcome, Received, Severity
-from gateway.exchange.response import NAMESPACE
+from gateway.exchange.response import DIAGNOSTIC_PREFIX, NAMESPACE
 
 _R = f"{{{NAMESPACE}}}"
 
@@ -38,7 +38,16 @@ def _finding(error: etree._Element) -> Finding:
     return Finding(code=error.get("code", ""), severity=Severity(error.get("gravite", "FATAL")),
                    message_fr=messages.get("fr", ""), message_en=messages.get("en", ""),
                    line=_int(error.get("ligne")), column=_int(error.get("colonne")), path=error.get("chemin"),
-                   value=error.findtext(f"{_R}Valeur"), diagnostic=error.findtext(f"{_R}Diagnostic"))
+                   value=error.findtext(f"{_R}Valeur"), diagnostic=_diagnostic(error))
+
+
+def _diagnostic(error: etree._Element) -> str | None:
+    """The checking tool's words that the response keeps in a comment of the error, if any."""
+    for comment in error.iterchildren(etree.Comment):
+        text = (comment.text or "").strip()
+        if text.startswith(DIAGNOSTIC_PREFIX):
+            return text[len(DIAGNOSTIC_PREFIX):]
+    return None
 
 
 def outcome_of_response(data: bytes, received: Received) -> tuple[Outcome | None, int]:

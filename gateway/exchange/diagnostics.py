@@ -4,7 +4,7 @@ libxml2 reports schema and syntax errors in its own English (``Element '{urn:cns
 kine:1}Enregistrement', attribute 'reference': [facet 'pattern'] The value ...``). The common
 kinds are recognised here and told as a sentence that names the field as the provider writes
 it (``Matricule``, attribute ``reference`` of ``Enregistrement``); the line and path stay on the
-finding, and libxml2's own text goes in the response's ``Diagnostic`` element. A message of an
+finding, and libxml2's own text goes in a ``<!-- libxml2: ... -->`` comment of the error. A message of an
 unknown kind is returned as None: the finding then quotes libxml2 as it always did.
 
 Sentences are the ``xsd.*`` and ``xml.*`` messages of :mod:`gateway.texts`.

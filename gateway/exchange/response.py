@@ -29,6 +29,17 @@ def _text(value: str) -> str:
     return _TEXT_RE.sub(lambda m: _TEXT.get(m.group(), "&#13;"), _NOT_XML.sub("\ufffd", value))
 
 
+#: the comment that carries the checking tool's own words after an error's two messages
+DIAGNOSTIC_PREFIX = "libxml2: "
+
+
+def _comment(value: str) -> str:
+    """``value`` as the inside of an XML comment: no ``--`` and no final ``-`` (not allowed
+    there), characters XML cannot hold replaced as in text."""
+    inside = _NOT_XML.sub("\ufffd", value).replace("--", "- -")
+    return inside + " " if inside.endswith("-") else inside
+
+
 def _attributes(values: dict[str, str | None]) -> str:
     return "".join(f' {name}="{_ATTRIBUTE_RE.sub(lambda m: _ATTRIBUTE[m.group()], _NOT_XML.sub(chr(0xFFFD), v))}"'
                    for name, v in values.items() if v is not None)
@@ -52,7 +63,9 @@ def _error(finding: Finding, indent: str) -> Iterator[str]:
     yield f'{indent}  <Message langue="fr">{_text(finding.message_fr)}</Message>\n'
     yield f'{indent}  <Message langue="en">{_text(finding.message_en)}</Message>\n'
     if finding.diagnostic is not None:
-        yield f"{indent}  <Diagnostic>{_text(finding.diagnostic)}</Diagnostic>\n"
+        # A comment, not an element: responses stay valid against the published 1.0 schema,
+        # whose Erreur holds exactly Valeur? and two Message; importers skip comments.
+        yield f"{indent}  <!-- {DIAGNOSTIC_PREFIX}{_comment(finding.diagnostic)} -->\n"
     yield f"{indent}</Erreur>\n"
 
 

@@ -6,7 +6,7 @@ the header and each record against the schema's own types (lxml, one subtree at 
 50 MiB file never sits in memory as a tree), and what spans the whole file here: the order
 and count of the root's children, its attributes, and the identity constraints (``id`` and
 ``reference`` unique). Errors carry libxml2's message retold in French and English
-(:mod:`gateway.exchange.diagnostics`, libxml2's own words in ``Diagnostic``), the line, and the
+(:mod:`gateway.exchange.diagnostics`, libxml2's own words in a comment of the error), the line, and the
 path in the form of section 6; the list stops at :data:`CAP` errors (XSD-004).
 """
 
