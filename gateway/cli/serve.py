@@ -22,6 +22,7 @@ from gateway.cli import exchange as _exchange
 from gateway.cli import forwarded as _forwarded
 from gateway.cli import sftp as _sftp
 from gateway.cli import web as _web
+from gateway.cli.ports import check_ports
 from gateway.cli.context import AppContext, ConfigOption, app_context
 from gateway.config import Settings
 from gateway.config_check import check_role_names
@@ -151,6 +152,10 @@ def serve(
     settings = context.settings
     roles = roles or default_roles(settings)
     _check_limit_roles(settings)
+    if child is None:
+        # before the demo commands are printed and any child starts; children skip it (their
+        # supervisor checked, and a restarted child must not trip over a sibling's port)
+        check_ports(settings, roles)
     if child is not None and len(roles) == 1:
         applied = apply_limits(role_limits(settings, roles[0]))
         log.info("limits applied", **applied)

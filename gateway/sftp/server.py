@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.clock import utcnow
+from gateway.errors import ConfigError
 from gateway.exchange.spool import SpoolPaths
 from gateway.logs import get_logger
 from gateway.metrics import SFTP_REFUSED
@@ -140,7 +141,13 @@ class SftpServer:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if self.config.processes != 1 and hasattr(socket, "SO_REUSEPORT"):
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        listener.bind((self.config.host, self.config.port))
+        try:
+            listener.bind((self.config.host, self.config.port))
+        except OSError as exc:
+            listener.close()
+            raise ConfigError(f"sftp.port = {self.config.port}: port {self.config.port} on {self.config.host} "
+                              f"cannot be used ({exc.strerror}); choose another in config.toml or with "
+                              "GATEWAY_SFTP__PORT=PORT", code="CFG-PORT") from None
         listener.listen(1024)
         listener.settimeout(0.5)
         self._listener = listener
