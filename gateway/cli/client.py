@@ -9,7 +9,6 @@ its known-hosts file: ``client.db`` (local database), ``outgoing/`` (files made)
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import signal
 import threading
@@ -24,6 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
+from gateway import textsafe
 from gateway.cli.context import ConfigOption, app_context
 from gateway.client.connection import Endpoint, Retrying, fetch_host_key, open_connection
 from gateway.client.csvlayout import Convention
@@ -292,7 +292,7 @@ def status_command(
     finally:
         engine.dispose()
     if as_json:
-        print(json.dumps(summary.as_dict(), indent=2))
+        print(textsafe.dumps(summary.as_dict(), indent=2))
         return
     for state in STATES:
         out.print(f"{state:>22}: {summary.counts.get(state, 0)}", markup=False)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from gateway import textsafe
 from gateway.cli.context import ConfigOption, app_context
 from gateway.cli.exchange import spool_paths
 from gateway.clock import utcnow
@@ -30,7 +30,7 @@ def purge(
     intake = purge_intake(context.sessions, applications_root=settings.applications_path, now=now,
                           retention_days=settings.intake.retention_days, dry_run=dry_run)
     if as_json:
-        print(json.dumps({"exchange": exchange.as_dict(), "intake": intake.as_dict()}, indent=2))
+        print(textsafe.dumps({"exchange": exchange.as_dict(), "intake": intake.as_dict()}, indent=2))
         return
     verb = "would delete" if dry_run else "deleted"
     out.print(f"request files: {verb} {exchange.files} file(s) received before {exchange.cutoff:%Y-%m-%d} "
