@@ -90,6 +90,11 @@ class Upload:
         self._fd: int | None = os.open(
             self.temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
 
+    @property
+    def sftp_path(self) -> str:
+        """The path as the provider sees it (uploads always go to /inbox)."""
+        return f"inbox/{self.name}"
+
     def write(self, offset: int, data: bytes) -> None:
         """Writes ``data`` at ``offset``; raises TooLarge past the limit (and drops the file)."""
         if self._failure is not None:

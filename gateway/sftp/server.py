@@ -37,6 +37,7 @@ from gateway.sftp.limits import LimitValues, Limits
 from gateway.sftp.protocol import GatewaySftpServer
 from gateway.sftp.quota import InboxQuotas, QuotaValues
 from gateway.sftp.receipt import Reception
+from gateway.sftp.refusals import RefusalRecorder
 from gateway.sftp.rescue import Tidied, tidy_folder
 from gateway.sftp.session import Who
 from gateway.sftp.sweep import TempJudge, node_is_dead_here, node_name, node_tag, provider_folders
@@ -79,6 +80,8 @@ class ServerConfig:
     max_buffered_bytes_per_connection: int = 32 * 1024 * 1024
     max_unauthenticated_connections: int = 200
     max_unauthenticated_per_address: int = 20
+    #: distinct refused operations of one session written to the audit trail
+    max_refusals_recorded_per_session: int = 50
     #: how often old .part files are looked for
     sweep_interval: float = 60.0
     log_level: str = "INFO"
@@ -272,6 +275,10 @@ class SftpServer:
         jail.prepare()
         return ProviderArea(jail, self.reception, who, max_bytes=self.config.max_file_bytes,
                             quotas=self.quotas, temp_tag=self.temp_tag)
+
+    def refusal_recorder(self, who: Who) -> RefusalRecorder:
+        """The audit record of one session's refused operations."""
+        return RefusalRecorder(self._sessions, who, max_recorded=self.config.max_refusals_recorded_per_session)
 
     def tidy(self, provider_code: str | None = None) -> list[Tidied]:
         """Registers uploads of dead server processes, removes their temp files and old ``.part`` files.
