@@ -81,3 +81,11 @@ def test_a_lookup_before_an_upload_is_not_a_refusal(server, provider, sessions):
     client.close()
     events = wait_until(lambda: refusals(sessions), timeout_s=5)
     assert [e.detail["folder"] for e in events] == ["outbox"]
+
+
+def test_docs_explain_every_refusal():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "sftp.md").read_text()
+    for refusal in REFUSALS.values():
+        assert f"| `{refusal.code}` | {refusal.status} | {refusal.meaning_en} |" in text

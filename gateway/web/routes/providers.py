@@ -6,9 +6,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from gateway.sftp.refusals import UNRECORDED_ACTION, refusal
 from gateway.store.models.exchange import RequestFile
 from gateway.web.app import render, state
 from gateway.web.auth import admin, staff_member
+from gateway.web.routes.refusals import recent_refusals
 from gateway.web.errors import BadInput
 from gateway.web.staff import StaffView
 
@@ -28,7 +30,9 @@ def provider_detail(request: Request, code: str, user: StaffView = Depends(staff
     with web.sessions() as session:
         files = list(session.scalars(select(RequestFile).where(RequestFile.provider_code == code)
                                      .order_by(RequestFile.id.desc()).limit(RECENT_FILES)))
-    return render(request, "provider.html", account=account, files=files,
+        refused = recent_refusals(session, code)
+    return render(request, "provider.html", account=account, files=files, refusals=refused, explain=refusal,
+                  unrecorded=UNRECORDED_ACTION,
                   done=request.query_params.get("done", ""))
 
 
