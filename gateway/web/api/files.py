@@ -27,7 +27,10 @@ After = Annotated[int, Query(ge=0, le=MAX_ID, description="Cursor: only items wi
 
 def file_out(row: RequestFile) -> dict:
     values = {name: getattr(row, name) for name in FileOut.model_fields
-              if name not in ("amount_received", "amount_accepted")}
+              if name not in ("amount_received", "amount_accepted", "collected_at", "deleted_at")}
+    # "collected" is the first whole download; the column collected_at holds the deletion
+    values["collected_at"] = row.downloaded_at
+    values["deleted_at"] = row.collected_at
     values["amount_received"] = euros(row.amount_received_cents) if row.amount_received_cents is not None else None
     values["amount_accepted"] = euros(row.amount_accepted_cents) if row.amount_accepted_cents is not None else None
     return values
