@@ -410,4 +410,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "refusal.unrecorded": ("{count} autres refus dans cette session, non enregistrés (au plus {limit} par session).",
                            "{count} more refusals in this session, not recorded (at most {limit} per session)."),
     "audit.sftp_refusals": ("Refus SFTP", "SFTP refusals"),
+    "worker.thread": ("contrôleur {thread} du processus {pid} sur la machine {host}",
+                      "checker {thread} of process {pid} on machine {host}"),
+    "worker.process": ("processus {pid} sur la machine {host}", "process {pid} on machine {host}"),
 }

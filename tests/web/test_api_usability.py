@@ -38,3 +38,24 @@ def test_collected_and_deleted_are_apart(site, key, agent_client):
     assert both["collected_at"].startswith("2026-12-01T10:00") and both["deleted_at"].startswith("2026-12-01T11:00")
     page = agent_client.get(f"/files/{downloaded}").text
     assert "Réponse téléchargée par le prestataire" in page and "Réponse supprimée de /outbox" in page
+
+
+def test_worker_ids_are_shown_as_a_person_can_use_them(site, agent_client):
+    from gateway.store import audit
+    from gateway.store.db import transaction
+    from gateway.web.templating import worker_label
+
+    assert worker_label("vm:14510:0bc9487e:2", "en") == "checker 2 of process 14510 on machine vm"
+    assert worker_label("vm:14510:0bc9487e", "fr") == "processus 14510 sur la machine vm"
+    assert worker_label("SHA256:abc", "en") == "SHA256:abc", "other values are left alone"
+    file_id = add_file(site, name="KINE_FACT_45001237_20261201093000_000003.xml", status="ACCEPTE")
+    with site.sessions() as session, session.begin():
+        session.execute(update(RequestFile).where(RequestFile.id == file_id)
+                        .values(claimed_by="vm:14510:0bc9487e:1", claimed_at=dt.datetime.now(dt.timezone.utc)))
+    with transaction(site.sessions) as session:
+        audit.record(session, actor="system", action="test.worker", target_type="request_file",
+                     target_id=str(file_id), node="vm:14510:0bc9487e")
+    page = agent_client.get(f"/files/{file_id}").text
+    assert "vm:14510" not in page and "contrôleur 1 du processus 14510 sur la machine vm" in page
+    audit_page = agent_client.get("/audit", params={"action": "test.worker"}).text
+    assert "vm:14510" not in audit_page and "processus 14510 sur la machine vm" in audit_page
