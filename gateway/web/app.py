@@ -115,6 +115,9 @@ def create_app(config: WebConfig, *, sessions: sessionmaker[Session], engine: En
     app.state.web = WebState(config, sessions, engine, mirror, clock or SystemClock(), templates, applications,
                              mail)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    from gateway.web.routes.apidocs import mount_assets
+
+    mount_assets(app)
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(api_router)

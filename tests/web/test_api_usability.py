@@ -59,3 +59,48 @@ def test_worker_ids_are_shown_as_a_person_can_use_them(site, agent_client):
     assert "vm:14510" not in page and "contrôleur 1 du processus 14510 sur la machine vm" in page
     audit_page = agent_client.get("/audit", params={"action": "test.worker"}).text
     assert "vm:14510" not in audit_page and "processus 14510 sur la machine vm" in audit_page
+
+
+def test_unknown_filter_values_answer_422(site, key):
+    add_file(site, name="KINE_FACT_45001237_20261201093000_000004.xml", status="ACCEPTE")
+    for params in ({"status": "ACCEPTED"}, {"convention": "PHYSIO"}, {"error_code": "MAT-999"},
+                   {"provider": "99999999"}):
+        response = _get(site, key, "/api/v1/files", **params)
+        assert response.status_code == 422, params
+        assert response.json()["code"] == "WEB-FILTER" and response.json()["message"]
+    assert _get(site, key, "/api/v1/applications", status="DONE").status_code == 422
+    # known values, in any case, still answer (possibly an empty list)
+    assert _get(site, key, "/api/v1/files", status="accepte", convention="kine").status_code == 200
+    assert _get(site, key, "/api/v1/files", error_code="mat-002").json()["items"] == []
+
+
+def test_lists_say_how_to_page(site, key):
+    for n in range(5, 8):
+        add_file(site, name=f"KINE_FACT_45001237_20261201093000_{n:06d}.xml", status="REJETE")
+    seen, path = [], "/api/v1/files?status=REJETE&limit=2"
+    while path:
+        with site.client(headers={"Authorization": f"Bearer {key}"}) as client:
+            page = client.get(path).json()
+        seen += [item["id"] for item in page["items"]]
+        assert all(item["status"] == "REJETE" for item in page["items"])
+        path = page["next"]
+        if path:
+            assert "status=REJETE" in path and f"after={page['next_cursor']}" in path
+    assert len(seen) >= 3 and seen == sorted(set(seen))
+    spec = _get(site, key, "/openapi.json").json()
+    for route in ("/api/v1/files", "/api/v1/forwarded", "/api/v1/applications"):
+        assert "Paging:" in spec["paths"][route]["get"]["description"]
+
+
+def test_findings_in_the_api_carry_their_messages(site, key):
+    from gateway.web.routes.files import RESPONSE_NS
+
+    ns = RESPONSE_NS.strip("{}")
+    response = (f'<Reponse xmlns="{ns}"><Erreur code="DAT-004"><Message langue="fr">Date tardive</Message>'
+                f'<Message langue="en">Late date</Message></Erreur></Reponse>').encode()
+    file_id = add_file(site, name="KINE_FACT_45001237_20261201093000_000009.xml", status="REJETE",
+                       findings=(FindingSpec("DAT-004", "AVERTISSEMENT", 9),), response=response)
+    body = _get(site, key, f"/api/v1/files/{file_id}").json()
+    (only,) = body["findings"]
+    assert only["code"] == "DAT-004"
+    assert (only["message_fr"], only["message_en"]) == ("Date tardive", "Late date")
