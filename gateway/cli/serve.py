@@ -111,6 +111,17 @@ def prepare(context: AppContext) -> None:
                   flush=True)
 
 
+def web_address_line(settings: Settings) -> str:
+    """The line ``gateway serve`` prints so that a person knows where to point a browser."""
+    host = settings.web.host
+    shown = f"[{host}]" if ":" in host else ("127.0.0.1" if host in ("0.0.0.0", "") else host)
+    base = f"http://{shown}:{settings.web.port}"
+    line = f"web {base}/ (staff pages; applicants: {base}/demande; API documentation: {base}/api/docs)"
+    if settings.web.public_url.rstrip("/") != base:
+        line += f"; public address {settings.web.public_url}"
+    return line
+
+
 def default_roles(settings: Settings) -> list[str]:
     """The roles of a plain ``gateway serve``: all, the publisher only when a broker is set."""
     return [r for r in ROLES if r != "publisher" or _forwarded.publishing(settings)]
@@ -163,6 +174,8 @@ def serve(
         prepare(context)
     if prepare_only:
         return
+    if child is None and "web" in roles:
+        print(web_address_line(settings), flush=True)
     if single_process or child is not None:
         services = [service for name in roles for service in ROLE_BUILDERS[name](context)]
         if child is not None:
