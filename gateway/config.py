@@ -116,6 +116,7 @@ class SftpSettings(Section):
     max_inbox_bytes_per_provider: int = setting(536870912, "Bytes one provider may have in its inbox (files waiting to be checked, .part files and uploads in progress); an upload beyond it is refused.", "bytes")
     max_inbox_files_per_provider: int = setting(1000, "Files one provider may have in its inbox (waiting, .part and uploads in progress); the next upload is refused.")
     min_free_bytes: int = setting(1073741824, "Uploads are refused while the inbox's filesystem has less free space than this.", "bytes")
+    max_refusals_recorded_per_session: int = setting(50, "Distinct refused operations (operation, path, reason) of one SFTP session recorded in the audit trail; repeats of one are counted on its record, and beyond this number only how many were left out is recorded when the session ends.")
 
 
 class WebSettings(Section):

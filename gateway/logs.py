@@ -3,7 +3,9 @@
 Every line, ours and the libraries' (uvicorn's access log included), passes through
 :func:`redact_secrets` before it is written: the one place that keeps secrets out of the logs
 (:data:`SECRET_PATTERNS`: follow-up tokens in paths, secret-bearing query parameters, bearer
-credentials, API keys, session and CSRF cookies; and fields named like a secret).
+credentials, API keys, session and CSRF cookies; and fields named like a secret), and the
+one place that keeps every line valid UTF-8 (file names with undecodable bytes are escaped
+by :func:`gateway.textsafe.safe_text`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import structlog
+
+from gateway.textsafe import safe_text
 
 REDACTED = "[redacted]"
 #: (pattern, replacement) pairs applied to every string of every log line
@@ -46,7 +50,7 @@ def redact(text: str) -> str:
 
 def _clean(value: Any) -> Any:
     if isinstance(value, str):
-        return redact(value)
+        return redact(safe_text(value))
     if isinstance(value, Mapping):
         return {k: REDACTED if str(k).lower() in SECRET_FIELDS else _clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

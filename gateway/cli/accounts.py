@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -11,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from gateway import textsafe
 from gateway.accounts.service import AccountView
 from gateway.cli.context import ConfigOption, app_context
 from gateway.errors import UsageError
@@ -74,7 +74,7 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="One JSON array."
     """Lists every account."""
     accounts = app_context(config).accounts.list()
     if as_json:
-        print(json.dumps([a.as_dict() for a in accounts], indent=2))
+        print(textsafe.dumps([a.as_dict() for a in accounts], indent=2))
         return
     table = Table("code", "profession", "name", "enabled", "password", "keys")
     for a in accounts:
@@ -88,7 +88,7 @@ def show(code: str, as_json: Annotated[bool, typer.Option("--json")] = False, co
     """Shows one account."""
     account = app_context(config).accounts.get(code)
     if as_json:
-        print(json.dumps(account.as_dict(), indent=2))
+        print(textsafe.dumps(account.as_dict(), indent=2))
     else:
         _print_account(account)
 

@@ -10,7 +10,6 @@ status machine or the report does not allow); 2 usage or configuration errors.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from gateway import textsafe
 from gateway.cli.context import AppContext, ConfigOption, app_context
 from gateway.config import Settings
 from gateway.errors import UsageError
@@ -108,7 +108,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _print_json(value: object) -> None:
-    typer.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+    typer.echo(textsafe.dumps(value, indent=2, default=str))
 
 
 # --------------------------------------------------------------------------- intake submit

@@ -1,7 +1,8 @@
 """``gateway client ...``: the provider-side tool (make-request, push, pull, import, status, trust).
 
 Settings come from the ``[client]`` section (and ``exchange.timezone``, ``exchange.max_file_bytes``,
-``paths.schemas`` for the checks); options override them. The client keeps its files beside
+``paths.schemas`` for the checks, by default the schemas installed with the gateway); options
+override them. The client keeps its files beside
 its known-hosts file: ``client.db`` (local database), ``outgoing/`` (files made) and
 ``responses/`` (files pulled), unless told otherwise.
 """
@@ -9,7 +10,6 @@ its known-hosts file: ``client.db`` (local database), ``outgoing/`` (files made)
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import signal
 import threading
@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
+from gateway import textsafe
 from gateway.cli.context import ConfigOption, app_context
 from gateway.client.connection import Endpoint, Retrying, fetch_host_key, open_connection
 from gateway.client.csvlayout import Convention
@@ -32,6 +33,7 @@ from gateway.client.importer import ImportResult, import_responses
 from gateway.client.knownhosts import KnownHosts, fingerprint, host_id
 from gateway.client.ledger import record_pushed, unpushed_files
 from gateway.client.make import MakeOptions, make_request
+from gateway.client.schemas import installed_schemas, is_schemas_folder
 from gateway.client.pull import Puller, PullResult, ResponseSchema, watch
 from gateway.client.push import push_files
 from gateway.client.status import STATES, summarise
@@ -77,6 +79,12 @@ class ClientPlaces:
     @property
     def responses(self) -> Path:
         return self.folder / "responses"
+
+
+def _schemas(settings: Settings) -> Path:
+    """``paths.schemas`` when it holds the schemas, else the ones installed with the gateway:
+    a provider's machine has no ``schemas`` folder of its own."""
+    return settings.paths.schemas if is_schemas_folder(settings.paths.schemas) else installed_schemas()
 
 
 def _places(config: Path | None) -> ClientPlaces:
@@ -155,7 +163,7 @@ def make_request_command(
     if not code:
         raise UsageError("no provider code: pass --provider or set client.user")
     options = MakeOptions(
-        convention=convention, provider_code=code, out_dir=out_dir or places.outgoing, schemas_dir=s.paths.schemas,
+        convention=convention, provider_code=code, out_dir=out_dir or places.outgoing, schemas_dir=_schemas(s),
         timezone=s.exchange.timezone, max_file_bytes=s.exchange.max_file_bytes,
         mode=Mode.TEST if test else Mode.PRODUCTION, sequence=sequence,
         period_start=period_start.date() if period_start else None,
@@ -222,7 +230,7 @@ def pull_command(
     """Downloads new responses, checks each against the response schema, then removes it on the server."""
     places = _places(config)
     endpoint = _endpoint(places.settings, host, port, user, key_file, accept_new)
-    puller = Puller(into or places.responses, ResponseSchema(places.settings.paths.schemas))
+    puller = Puller(into or places.responses, ResponseSchema(_schemas(places.settings)))
     invalid = False
 
     def report(pulled) -> None:  # noqa: ANN001 - list[Pulled]
@@ -260,7 +268,7 @@ def import_command(
     folder = from_ or places.responses
     if not folder.is_dir():
         raise UsageError(f"no folder {folder}")
-    schema = ResponseSchema(places.settings.paths.schemas)
+    schema = ResponseSchema(_schemas(places.settings))
     engine, sessions = open_store(places.database(db))
     try:
         results = import_responses(folder, sessions, schema)
@@ -282,9 +290,13 @@ def import_command(
 def status_command(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
     show_all: Annotated[bool, typer.Option("--all", help="List accepted files too.")] = False,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the responses' messages: fr or en.")] = "en",
     db: DbOption = None, config: ConfigOption = None,
 ) -> None:
-    """Summarises the files made and pushed: pending, accepted, rejected (from the local database)."""
+    """Summarises the files made and pushed: pending, accepted, rejected, with what each
+    response said (from the local database)."""
+    if lang not in ("fr", "en"):
+        raise UsageError("--lang: fr or en")
     places = _places(config)
     engine, sessions = open_store(places.database(db))
     try:
@@ -292,17 +304,28 @@ def status_command(
     finally:
         engine.dispose()
     if as_json:
-        print(json.dumps(summary.as_dict(), indent=2))
+        print(textsafe.dumps(summary.as_dict(), indent=2))
         return
+    # piped output has no terminal width: never cut a file name at 80 columns
+    console = out if out.is_terminal else Console(highlight=False, soft_wrap=True, width=400)
     for state in STATES:
-        out.print(f"{state:>22}: {summary.counts.get(state, 0)}", markup=False)
+        console.print(f"{state:>22}: {summary.counts.get(state, 0)}", markup=False)
     if summary.files:
-        table = Table("file", "state", "mode", "records", "amount", "rejected", "accepted amount", "errors")
+        table = Table()
+        # a file name is read and copied whole: it never shrinks; other columns fold instead
+        table.add_column("file", no_wrap=True, min_width=max(len(f.name) for f in summary.files))
+        for column in ("state", "mode", "records", "amount", "rejected", "accepted amount", "errors"):
+            table.add_column(column, overflow="fold")
         for f in summary.files:
             table.add_row(f.name, f.state, f.mode or "", str(f.records or ""), f.amount or "",
                           "" if f.records_rejected is None else str(f.records_rejected), f.amount_accepted or "",
                           str(f.errors or ""))
-        out.print(table)
+        console.print(table)
+    for f in summary.files:  # what each response said, in full
+        if f.messages:
+            console.print(f"{f.name} ({f.state}):", markup=False)
+            for message in f.messages:
+                console.print(f"  {message.text(lang)}", markup=False)
 
 
 @client_app.command("trust")

@@ -11,13 +11,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 
+from gateway import textsafe
 from gateway.cli.context import AppContext, ConfigOption, app_context
 from gateway.clock import utcnow
 from gateway.config import Settings
@@ -123,7 +123,7 @@ def status(json_output: Annotated[bool, typer.Option("--json", help="One JSON ob
     body = {"unsent": health.unsent, "oldest_unsent_age_seconds": round(health.oldest_age_s, 1),
             "publishers": health.publishers, "broker": health.broker, "problem": health.problem}
     if json_output:
-        typer.echo(json.dumps(body))
+        typer.echo(textsafe.dumps(body))
     else:
         typer.echo(health.problem or health.summary)
     if health.problem:

@@ -5,7 +5,6 @@ Other intake commands (``intake submit``) join the same group by importing :data
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -14,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from gateway import textsafe
 from gateway.cli.context import ConfigOption, app_context
 from gateway.errors import UsageError
 
@@ -47,7 +47,7 @@ def check(
         results.append({"file": str(path), **verdict.as_dict()})
     if as_json:
         for row in results:
-            typer.echo(json.dumps(row, ensure_ascii=False))
+            typer.echo(textsafe.dumps(row))
     else:
         _print_table(results)
     if any(row["verdict"] == "refused" for row in results):

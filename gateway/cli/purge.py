@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from gateway import textsafe
 from gateway.cli.context import ConfigOption, app_context
 from gateway.cli.exchange import spool_paths
 from gateway.clock import utcnow
@@ -34,8 +34,8 @@ def purge(
                            retention_days=settings.intake.mail_retention_days,
                            held_days=settings.intake.mail_held_days, dry_run=dry_run)
     if as_json:
-        print(json.dumps({"exchange": exchange.as_dict(), "intake": intake.as_dict(), "mail": mail.as_dict()},
-                         indent=2))
+        print(textsafe.dumps({"exchange": exchange.as_dict(), "intake": intake.as_dict(), "mail": mail.as_dict()},
+                             indent=2))
         return
     verb = "would delete" if dry_run else "deleted"
     out.print(f"request files: {verb} {exchange.files} file(s) received before {exchange.cutoff:%Y-%m-%d} "

@@ -23,6 +23,7 @@ from gateway.cli import forwarded as _forwarded
 from gateway.cli import portal as _portal
 from gateway.cli import sftp as _sftp
 from gateway.cli import web as _web
+from gateway.cli.ports import check_ports
 from gateway.cli.context import AppContext, ConfigOption, app_context
 from gateway.config import Settings
 from gateway.config_check import check_role_names
@@ -113,6 +114,17 @@ def prepare(context: AppContext) -> None:
                   flush=True)
 
 
+def web_address_line(settings: Settings) -> str:
+    """The line ``gateway serve`` prints so that a person knows where to point a browser."""
+    host = settings.web.host
+    shown = f"[{host}]" if ":" in host else ("127.0.0.1" if host in ("0.0.0.0", "") else host)
+    base = f"http://{shown}:{settings.web.port}"
+    line = f"web {base}/ (staff pages; applicants: {base}/demande; API documentation: {base}/api/docs)"
+    if settings.web.public_url.rstrip("/") != base:
+        line += f"; public address {settings.web.public_url}"
+    return line
+
+
 def default_roles(settings: Settings) -> list[str]:
     """The roles of a plain ``gateway serve``: all, the publisher only when a broker is set."""
     return [r for r in ROLES if r != "publisher" or _forwarded.publishing(settings)]
@@ -154,6 +166,10 @@ def serve(
     settings = context.settings
     roles = roles or default_roles(settings)
     _check_limit_roles(settings)
+    if child is None:
+        # before the demo commands are printed and any child starts; children skip it (their
+        # supervisor checked, and a restarted child must not trip over a sibling's port)
+        check_ports(settings, roles)
     if child is not None and len(roles) == 1:
         applied = apply_limits(role_limits(settings, roles[0]))
         log.info("limits applied", **applied)
@@ -161,6 +177,8 @@ def serve(
         prepare(context)
     if prepare_only:
         return
+    if child is None and "web" in roles:
+        print(web_address_line(settings), flush=True)
     if single_process or child is not None:
         services = [service for name in roles for service in ROLE_BUILDERS[name](context)]
         if child is not None:

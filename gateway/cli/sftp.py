@@ -45,6 +45,7 @@ def server_config(context: AppContext):  # noqa: ANN201 - ServerConfig, imported
         max_buffered_bytes_per_connection=sftp.max_buffered_bytes_per_connection,
         max_unauthenticated_connections=sftp.max_unauthenticated_connections,
         max_unauthenticated_per_address=sftp.max_unauthenticated_per_address,
+        max_refusals_recorded_per_session=sftp.max_refusals_recorded_per_session,
     )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 import sys
 from pathlib import Path
@@ -21,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
+from gateway import textsafe
 from gateway.cli.context import ConfigOption, app_context
 from gateway.exchange.memory import MemoryHistory
 from gateway.exchange.model import EmptyHistory, FileStatus, Finding, History, Outcome, Received
@@ -122,7 +122,7 @@ def validate(
                 sys.stdout.write(render_response(outcome, processed_at=dt.datetime.now(dt.timezone.utc),
                                                  timezone=timezone).decode("utf-8"))
             elif as_json:
-                sys.stdout.write(json.dumps(outcome_dict(outcome, timezone), ensure_ascii=False) + "\n")
+                sys.stdout.write(textsafe.dumps(outcome_dict(outcome, timezone)) + "\n")
             else:
                 _print_human(outcome)
             progress.advance(task)

@@ -34,10 +34,17 @@ def _standing(provider_code: str):  # noqa: ANN202
 
 
 def next_sequence(session: Session, provider_code: str, convention: str) -> int:
-    """One more than the highest number of a standing PRODUCTION file (1 for the first)."""
-    last = session.scalar(select(func.max(LocalRequest.sequence)).where(
+    """One more than the highest number of a standing PRODUCTION file, or of a file the
+    gateway accepted (its response, pulled and imported, says so), whichever is higher: files
+    sent by other software, or from another machine, count too (1 for the first)."""
+    made = session.scalar(select(func.max(LocalRequest.sequence)).where(
         _standing(provider_code), LocalRequest.convention == convention))
-    return (last or 0) + 1
+    accepted = session.scalar(select(func.max(LocalResponse.sequence)).where(
+        LocalResponse.convention == convention, LocalResponse.mode == Mode.PRODUCTION.value,
+        LocalResponse.status.not_in(VOID_STATUSES),
+        # the response names the request, whose name holds the provider's code
+        LocalResponse.request_name.startswith(f"{convention}_FACT_{provider_code}_", autoescape=True)))
+    return max(made or 0, accepted or 0) + 1
 
 
 class LocalHistory:

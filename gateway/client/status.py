@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.client.store import LocalFinding, LocalRequest, LocalResponse
+from gateway.client.store import LocalFinding, LocalRequest, LocalResponse, LocalResponseRecord
 from gateway.exchange.model import FileStatus
 
 MADE = "made"
@@ -39,6 +39,27 @@ class FileLine:
     records_rejected: int | None = None
     amount_accepted: str | None = None
     errors: int = 0
+    #: what the response said, one line per ``Erreur`` in its order (see :class:`Message`)
+    messages: list[Message] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One ``Erreur`` of a response, as the provider reads it."""
+
+    code: str
+    severity: str
+    #: the record's position in the file (None: about the whole file)
+    record: int | None
+    line: int | None
+    path: str | None
+    message_fr: str
+    message_en: str
+
+    def text(self, lang: str = "en") -> str:
+        """``SEVERITY CODE record N line L: message``."""
+        where = "".join((f" record {self.record}" if self.record else "", f" line {self.line}" if self.line else ""))
+        return f"{self.severity} {self.code}{where}: {self.message_fr if lang == 'fr' else self.message_en}"
 
 
 @dataclass(frozen=True)
@@ -67,6 +88,16 @@ def summarise(sessions: sessionmaker[Session], *, show_all: bool = False) -> Sum
             latest[(response.request_name, response.request_sha256)] = response
         error_counts = dict(session.execute(
             select(LocalFinding.response_id, func.count()).group_by(LocalFinding.response_id)).all())
+
+        def messages(response: LocalResponse | None) -> list[Message]:
+            if response is None or not error_counts.get(response.id):
+                return []
+            rows = session.execute(
+                select(LocalFinding, LocalResponseRecord.position)
+                .outerjoin(LocalResponseRecord, LocalResponseRecord.id == LocalFinding.record_row_id)
+                .where(LocalFinding.response_id == response.id).order_by(LocalFinding.position)).all()
+            return [Message(f.code, f.severity, position, f.line, f.path, f.message_fr, f.message_en)
+                    for f, position in rows]
         counts: Counter[str] = Counter({state: 0 for state in STATES})
         files = []
         for request in session.scalars(select(LocalRequest).order_by(LocalRequest.made_at, LocalRequest.id)):
@@ -83,6 +114,7 @@ def summarise(sessions: sessionmaker[Session], *, show_all: bool = False) -> Sum
                     records_rejected=response.records_rejected if response else None,
                     amount_accepted=_text(response.amount_accepted) if response else None,
                     errors=error_counts.get(response.id, 0) if response else 0,
+                    messages=messages(response),
                 ))
         for response in latest.values():  # answered files this client did not make or push
             counts[response.status] += 1
@@ -92,5 +124,6 @@ def summarise(sessions: sessionmaker[Session], *, show_all: bool = False) -> Sum
                     records=response.records_received, amount=_text(response.amount_received),
                     made_or_pushed_at=_text(response.received_at), records_rejected=response.records_rejected,
                     amount_accepted=_text(response.amount_accepted), errors=error_counts.get(response.id, 0),
+                    messages=messages(response),
                 ))
     return Summary(counts=dict(counts), files=files)

@@ -79,6 +79,23 @@ def register_received(
     return row
 
 
+def mark_downloaded(session: Session, provider_code: str, response_name: str, at: dt.datetime) -> bool:
+    """Records the first complete download of ``response_name`` (the response is collected);
+    later downloads change nothing. True when this was the first."""
+    row = session.scalars(
+        select(RequestFile).where(
+            RequestFile.provider_code == provider_code,
+            RequestFile.response_name == response_name,
+            RequestFile.collected_at.is_(None),
+            RequestFile.state.in_([FileState.ANSWERED, FileState.PROCESSING]),
+        ).order_by(RequestFile.id.desc())
+    ).first()
+    if row is None or row.downloaded_at is not None:
+        return False
+    row.downloaded_at = at
+    return True
+
+
 def mark_collected(session: Session, provider_code: str, response_name: str, at: dt.datetime) -> bool:
     """Frees the name of the file answered by ``response_name`` (provider deleted it).
 

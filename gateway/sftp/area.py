@@ -18,7 +18,7 @@ from pathlib import Path
 from paramiko import SFTPAttributes
 
 from gateway.clock import utcnow
-from gateway.exchange.reception import PART_SUFFIX, UPLOAD_NAME, NameHeld, mark_collected
+from gateway.exchange.reception import PART_SUFFIX, UPLOAD_NAME, NameHeld, mark_collected, mark_downloaded
 from gateway.logs import get_logger
 from gateway.metrics import SFTP_UPLOADS
 from gateway.sftp.errors import AlreadyExists, NoSuchFile, PermissionDenied, TooLarge
@@ -147,7 +147,11 @@ class ProviderArea:
         self.reception.record(self.who, "sftp.part", target=final.name, bytes=upload.size, sha256=upload.sha256)
 
     def finish(self, handle: Upload | Reader) -> None:
-        """The client closed ``handle``: completes an upload (or raises), records a download."""
+        """The client closed ``handle``: completes an upload (or raises), records a download
+        (a response read whole for the first time is collected)."""
+        collected = False
+        if isinstance(handle, Reader) and handle.sftp_path.lstrip("/").startswith(Area.OUTBOX.value + "/"):
+            collected = self._collect(handle)
         try:
             handle.finish()
         except Exception as exc:
@@ -161,7 +165,20 @@ class ProviderArea:
         if isinstance(handle, Reader):
             self.log.info("file read", file=handle.sftp_path, bytes=handle.sent, result="ok",
                           duration_s=round(time.monotonic() - handle.started, 3))
-            self.reception.record(self.who, "sftp.download", target=handle.sftp_path, bytes=handle.sent)
+            self.reception.record(self.who, "sftp.download", target=handle.sftp_path, bytes=handle.sent,
+                                  collected=collected)
+
+    def _collect(self, reader: Reader) -> bool:
+        """Marks the response collected when ``reader`` read it whole (never raises: the
+        download itself succeeded)."""
+        try:
+            if not reader.complete:
+                return False
+            with transaction(self.reception.sessions) as session:
+                return mark_downloaded(session, self.who.provider_code, reader.name, utcnow())
+        except Exception:
+            self.log.exception("collection record failed", file=reader.name)
+            return False
 
     def abort(self, handle: Upload | Reader) -> None:
         """The session ended with ``handle`` open: a broken upload leaves nothing behind."""

@@ -90,6 +90,11 @@ class Upload:
         self._fd: int | None = os.open(
             self.temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
 
+    @property
+    def sftp_path(self) -> str:
+        """The path as the provider sees it (uploads always go to /inbox)."""
+        return f"inbox/{self.name}"
+
     def write(self, offset: int, data: bytes) -> None:
         """Writes ``data`` at ``offset``; raises TooLarge past the limit (and drops the file)."""
         if self._failure is not None:
@@ -189,6 +194,8 @@ class Reader:
         self.sftp_path = sftp_path
         self.started = time.monotonic()
         self.sent = 0
+        #: bytes from the start read without a gap (a download is complete when it reaches the size)
+        self.read_to = 0
         self.closed = False
         try:
             self._fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
@@ -203,7 +210,14 @@ class Reader:
             raise BadHandle("handle is closed")
         data = os.pread(self._fd, min(length, 1 << 18), offset)
         self.sent += len(data)
+        if offset <= self.read_to:  # pipelined reads arrive in order; a gap is not a whole read
+            self.read_to = max(self.read_to, offset + len(data))
         return data
+
+    @property
+    def complete(self) -> bool:
+        """Whether every byte of the file was read (checked while the handle is open)."""
+        return not self.closed and self.read_to >= os.fstat(self._fd).st_size
 
     def write(self, offset: int, data: bytes) -> None:
         raise BadHandle("this handle was opened for reading")

@@ -31,6 +31,7 @@ from gateway.sftp.errors import (
 )
 from gateway.sftp.handles import Reader, Upload
 from gateway.sftp.paramiko_private import SftpPackets, open_flags, read_attributes, write_attributes
+from gateway.sftp.refusals import split_path
 
 log = get_logger(__name__)
 
@@ -76,6 +77,10 @@ class GatewaySftpServer(SftpPackets):
         self._next_handle = 1
         self._max_handles = server.server.config.max_handles_per_session
         self._handles_refused = 0
+        self.refusals = server.server.refusal_recorder(self.area.who)
+        #: the paths and the handle's file of the request being handled, for its refusal record
+        self._request_paths: list[str] = []
+        self._request_file = ""
 
     # ----------------------------------------------------------------- session
 
@@ -133,11 +138,14 @@ class GatewaySftpServer(SftpPackets):
             self.area.abort(handle)
         self._files.clear()
         self._folders.clear()
+        self.refusals.finish()
         self.connection.subsystem_ended()
         super().finish_subsystem()
 
     def _dispatch(self, t: int, request_number: int, msg: Message) -> None:
         handler = _COMMANDS.get(t)
+        self._request_paths = []
+        self._request_file = ""
         try:
             if handler is None:
                 raise Unsupported("operation not supported")
@@ -151,16 +159,28 @@ class GatewaySftpServer(SftpPackets):
                 self.area.log.info("request refused", request=t, code=exc.code, reason=exc.message)
             else:
                 self.area.log.exception("request failed", request=t)
+            self._record_refusal(t, exc, text)
             try:
                 self.send_status(request_number, code, text)
             except Exception:  # the channel is gone; teardown follows
                 self.log_debug("could not send status")
 
+    def _record_refusal(self, t: int, exc: BaseException, text: str) -> None:
+        """The refusal in the audit trail (bounded by :class:`~gateway.sftp.refusals.RefusalRecorder`)."""
+        code = exc.code if isinstance(exc, GatewayError) else "SFTP-000"
+        operation = _OPERATIONS.get(t, f"request-{t}")
+        paths = self._request_paths
+        path = paths[0] if paths else self._request_file
+        if code == NoSuchFile.code and t in (CMD_STAT, CMD_LSTAT) and split_path(path)[0] == "inbox":
+            return  # clients look a name up before uploading it: not a refusal anyone needs to see
+        self.refusals.note(operation=operation, path=path, code=code, message=text,
+                           target=paths[1] if len(paths) > 1 else "")
+
     # ----------------------------------------------------------------- helpers
 
-    @staticmethod
-    def _path(msg: Message) -> str:
+    def _path(self, msg: Message) -> str:
         raw = msg.get_binary()
+        self._request_paths.append(raw.decode("utf-8", "surrogateescape"))
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -175,6 +195,7 @@ class GatewaySftpServer(SftpPackets):
         handle = self._files.get(msg.get_binary())
         if handle is None:
             raise BadHandle("invalid handle")
+        self._request_file = handle.sftp_path
         return handle
 
     # ----------------------------------------------------------------- requests
@@ -206,6 +227,7 @@ class GatewaySftpServer(SftpPackets):
         opened = self._files.pop(handle, None)  # gone first: a second close is a bad handle
         if opened is None:
             raise BadHandle("invalid handle")
+        self._request_file = opened.sftp_path
         self.area.finish(opened)
         self.send_status(n, SFTP_OK)
 
@@ -235,6 +257,7 @@ class GatewaySftpServer(SftpPackets):
         self.send_status(n, SFTP_OK)
 
     def _refuse(self, n: int, msg: Message) -> None:
+        self._path(msg)  # for the refusal's record
         raise PermissionDenied("folders and links cannot be created or removed")
 
     def _opendir(self, n: int, msg: Message) -> None:
@@ -292,6 +315,14 @@ class GatewaySftpServer(SftpPackets):
             return
         raise Unsupported(f"extension {tag[:60]} not supported")
 
+
+#: request type -> the operation's name in refusal records
+_OPERATIONS = {
+    CMD_OPEN: "open", CMD_CLOSE: "close", CMD_READ: "read", CMD_WRITE: "write", CMD_REMOVE: "remove",
+    CMD_RENAME: "rename", CMD_MKDIR: "mkdir", CMD_RMDIR: "rmdir", CMD_SYMLINK: "symlink", CMD_OPENDIR: "opendir",
+    CMD_READDIR: "readdir", CMD_STAT: "stat", CMD_LSTAT: "lstat", CMD_FSTAT: "fstat", CMD_SETSTAT: "setstat",
+    CMD_FSETSTAT: "fsetstat", CMD_READLINK: "readlink", CMD_REALPATH: "realpath", CMD_EXTENDED: "extended",
+}
 
 _COMMANDS = {
     CMD_OPEN: GatewaySftpServer._open,

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.clock import utcnow
 from gateway.config import LogSettings, SftpSettings, declared
+from gateway.errors import ConfigError
 from gateway.exchange.spool import SpoolPaths
 from gateway.logs import get_logger
 from gateway.metrics import SFTP_REFUSED
@@ -37,6 +38,7 @@ from gateway.sftp.limits import LimitValues, Limits
 from gateway.sftp.protocol import GatewaySftpServer
 from gateway.sftp.quota import InboxQuotas, QuotaValues
 from gateway.sftp.receipt import Reception
+from gateway.sftp.refusals import RefusalRecorder
 from gateway.sftp.rescue import Tidied, tidy_folder
 from gateway.sftp.session import Who
 from gateway.sftp.sweep import TempJudge, node_is_dead_here, node_name, node_tag, provider_folders
@@ -79,6 +81,8 @@ class ServerConfig:
     max_buffered_bytes_per_connection: int = declared(SftpSettings, "max_buffered_bytes_per_connection")
     max_unauthenticated_connections: int = declared(SftpSettings, "max_unauthenticated_connections")
     max_unauthenticated_per_address: int = declared(SftpSettings, "max_unauthenticated_per_address")
+    #: distinct refused operations of one session written to the audit trail
+    max_refusals_recorded_per_session: int = declared(SftpSettings, "max_refusals_recorded_per_session")
     #: how often old .part files are looked for
     sweep_interval: float = 60.0
     log_level: str = declared(LogSettings, "level")
@@ -141,7 +145,13 @@ class SftpServer:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if self.config.processes != 1 and hasattr(socket, "SO_REUSEPORT"):
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        listener.bind((self.config.host, self.config.port))
+        try:
+            listener.bind((self.config.host, self.config.port))
+        except OSError as exc:
+            listener.close()
+            raise ConfigError(f"sftp.port = {self.config.port}: port {self.config.port} on {self.config.host} "
+                              f"cannot be used ({exc.strerror}); choose another in config.toml or with "
+                              "GATEWAY_SFTP__PORT=PORT", code="CFG-PORT") from None
         listener.listen(1024)
         listener.settimeout(0.5)
         self._listener = listener
@@ -266,6 +276,10 @@ class SftpServer:
         jail.prepare()
         return ProviderArea(jail, self.reception, who, max_bytes=self.config.max_file_bytes,
                             quotas=self.quotas, temp_tag=self.temp_tag)
+
+    def refusal_recorder(self, who: Who) -> RefusalRecorder:
+        """The audit record of one session's refused operations."""
+        return RefusalRecorder(self._sessions, who, max_recorded=self.config.max_refusals_recorded_per_session)
 
     def tidy(self, provider_code: str | None = None) -> list[Tidied]:
         """Registers uploads of dead server processes, removes their temp files and old ``.part`` files.

@@ -37,3 +37,10 @@ def recent(session: Session, *, limit: int = 100, **filters: str) -> list[AuditE
     for column, value in filters.items():
         query = query.where(getattr(AuditEvent, column) == value)
     return list(session.scalars(query))
+
+
+def add_detail(session: Session, event_id: int, **detail: Any) -> None:
+    """Adds keys to the detail of event ``event_id`` (a repeat count on its first record)."""
+    event = session.get(AuditEvent, event_id)
+    if event is not None:
+        event.detail = {**(event.detail or {}), **detail}  # a new dict: the JSON column sees the change

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
@@ -26,6 +26,7 @@ from gateway.accounts.service import Accounts
 from gateway.clock import Clock, SystemClock
 from gateway.errors import AccountError, GatewayError, IdentifierError, NotFound, UsageError
 from gateway.logs import get_logger
+from gateway.web.responses import SafeJSONResponse
 from gateway.web import cookies, csrf, i18n
 from gateway.web.errors import LoginRequired, WebError
 from gateway.web.limits import BodyLimit, BodyLimits
@@ -112,7 +113,7 @@ def create_app(config: WebConfig, *, sessions: sessionmaker[Session], engine: En
     from gateway.web.routes import ROUTERS
 
     app = FastAPI(title="Provider data-exchange gateway", version="1.0", docs_url=None, redoc_url=None,
-                  openapi_url="/openapi.json")
+                  openapi_url="/openapi.json", default_response_class=SafeJSONResponse)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     from gateway.web.templating import install_filters, install_gettext, install_labels
 
@@ -122,6 +123,9 @@ def create_app(config: WebConfig, *, sessions: sessionmaker[Session], engine: En
     app.state.web = WebState(config, sessions, engine, mirror, clock or SystemClock(), templates, applications,
                              mail)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    from gateway.web.routes.apidocs import mount_assets
+
+    mount_assets(app)
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(api_router)
@@ -189,7 +193,7 @@ async def _on_error(request: Request, exc: GatewayError) -> Response:
     log.info("request refused", path=request.url.path, code=exc.code, status=status)
     if _wants_json(request):
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return JSONResponse({"code": exc.code, "message": exc.message}, status_code=status, headers=headers)
+        return SafeJSONResponse({"code": exc.code, "message": exc.message}, status_code=status, headers=headers)
     if isinstance(exc, LoginRequired) and request.method == "GET":
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"{exc.login_path}?next={quote(target, safe='/')}", status_code=303)
@@ -198,7 +202,7 @@ async def _on_error(request: Request, exc: GatewayError) -> Response:
 
 async def _on_http_error(request: Request, exc: HTTPException) -> Response:
     if _wants_json(request) or exc.status_code == 405:
-        return JSONResponse({"code": f"HTTP-{exc.status_code}", "message": str(exc.detail)},
+        return SafeJSONResponse({"code": f"HTTP-{exc.status_code}", "message": str(exc.detail)},
                             status_code=exc.status_code, headers=getattr(exc, "headers", None))
     return render(request, "error.html", status_code=exc.status_code, code=f"HTTP-{exc.status_code}",
                   message=str(exc.detail))
@@ -206,7 +210,7 @@ async def _on_http_error(request: Request, exc: HTTPException) -> Response:
 
 async def _on_validation_error(request: Request, exc: RequestValidationError) -> Response:
     if _wants_json(request):
-        return JSONResponse({"code": "WEB-INPUT", "message": "invalid request", "detail": exc.errors()},
+        return SafeJSONResponse({"code": "WEB-INPUT", "message": "invalid request", "detail": exc.errors()},
                             status_code=422)
     return render(request, "error.html", status_code=400, code="WEB-INPUT", message="invalid request")
 

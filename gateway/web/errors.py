@@ -25,6 +25,14 @@ class WebError(GatewayError):
     status = 400
 
 
+class FilterRefused(WebError):
+    """A list filter names a value that does not exist (an unknown status, code or provider):
+    422 rather than an empty list, which would read as "nothing matches"."""
+
+    code = "WEB-FILTER"
+    status = 422
+
+
 class CsrfRefused(WebError):
     """A form without the right CSRF token."""
 

@@ -51,7 +51,9 @@ class WebService:
         deadline = time.monotonic() + self._start_timeout
         while not self._server.started:  # uvicorn sets ``started`` once it listens
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the web server did not start (is the port in use?)")
+                config = self._server.config
+                raise RuntimeError(f"the web server did not start on {config.host}:{config.port} (web.port, "
+                                   f"GATEWAY_WEB__PORT): is port {config.port} in use?")
             time.sleep(0.02)
         log.info(f"{self.name} listening", host=self._server.config.host, port=self.port)
 

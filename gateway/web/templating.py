@@ -7,12 +7,30 @@ lines and applicant fields are always escaped; nothing here returns markup.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
 from gateway import texts
+
+from gateway.web.i18n import translate
+
+#: internal process ids: ``host:pid:token`` (SFTP nodes) and ``host:pid:token:thread`` (claimants)
+_WORKER_ID = re.compile(r"^(?P<host>[^:\s]+):(?P<pid>\d+):[0-9a-f]{8}(?::(?P<thread>[^:\s]+))?$")
+
+
+def worker_label(value: object, lang: str) -> str:
+    """An internal process id (``vm:14510:0bc9487e:2``) as a person can use it: the machine,
+    the process number an operator finds in ``ps`` or ``systemctl status``, and the worker
+    thread. Any other value is returned as it is."""
+    text = "" if value is None else str(value)
+    match = _WORKER_ID.match(text)
+    if match is None:
+        return text
+    key = "worker.thread" if match["thread"] is not None else "worker.process"
+    return translate(lang, key, host=match["host"], pid=match["pid"], thread=match["thread"] or "")
 
 
 def install_filters(env: Environment, timezone: str) -> None:
@@ -109,4 +127,4 @@ def install_labels(env: Environment) -> None:
 
     env.globals.update(kind_label=labeller("kind"), status_label=labeller("appstatus"),
                        outcome_label=labeller("outcome"), label=label, actor_label=actor_label,
-                       detail_label=detail_label)
+                       detail_label=detail_label, worker_label=worker_label)

@@ -119,3 +119,33 @@ def test_own_pending_files_can_be_read_back(server, provider):
     client.putfo(io.BytesIO(b"<mine/>"), "/inbox/mine.xml", confirm=True)
     assert client.open("/inbox/mine.xml").read() == b"<mine/>"
     client.close()
+
+
+def _row(sessions) -> RequestFile:
+    with sessions() as session:
+        (row,) = session.scalars(select(RequestFile))
+        return row
+
+
+def test_a_whole_download_collects_the_response_and_deleting_is_recorded_apart(server, answered, sessions,
+                                                                                 tmp_path):
+    client = server.client(answered)
+    with client.open("/outbox/a_REP.xml") as handle:
+        assert handle.read(3) == b"<Re"  # a partial read is not a collection
+    assert _row(sessions).downloaded_at is None
+    client.close()
+    # the first whole download (OpenSSH's get) collects it; the response stays in /outbox
+    result = server.openssh(answered, f"get /outbox/a_REP.xml {tmp_path / 'r.xml'}\n")
+    assert result.returncode == 0, result.stderr
+    first = _row(sessions)
+    assert first.downloaded_at is not None and first.collected_at is None
+    assert (server.outbox(answered.code) / "a_REP.xml").exists()
+    # a second download keeps the first time; deleting sets the deletion apart
+    result = server.openssh(answered, f"get /outbox/a_REP.xml {tmp_path / 'r2.xml'}\nrm /outbox/a_REP.xml\n")
+    assert result.returncode == 0, result.stderr
+    second = _row(sessions)
+    assert second.downloaded_at == first.downloaded_at and second.collected_at is not None
+    with sessions() as session:
+        downloads = [e.detail["collected"] for e in session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "sftp.download").order_by(AuditEvent.id))]
+    assert downloads == [False, True, False]

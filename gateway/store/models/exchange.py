@@ -73,8 +73,11 @@ class RequestFile(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     answered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    #: set when the provider deleted the response from /outbox: frees the name
+    #: set when the provider deleted the response from /outbox (or purge removed it): frees the
+    #: name. Pages and the API call it "deleted"; "collected" is ``downloaded_at``.
     collected_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    #: the response's first complete download (ops_0001): "collected" in pages and the API
+    downloaded_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     # -- claiming (exchange_0002)
     #: a claim is valid until then; the claiming process renews it while it works

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from gateway.intake.rendering import render_pdf
-from gateway.web.api.common import ERRORS, MAX_LIMIT, READ, api_reader
+from gateway.web.api.common import CURSOR_PAGING, ERRORS, MAX_LIMIT, OFFSET_PAGING, READ, api_reader, next_link
 from gateway.web.api.schemas import ApplicationDetail, ApplicationsPage
 from gateway.web.routes.applications import service
 from gateway.web.staff import ApiClient
@@ -17,7 +17,8 @@ router = APIRouter(tags=["applications"], dependencies=READ, responses=ERRORS)
 Status = Annotated[str, Query(pattern="^(|EN_PREPARATION|TRANSMISE|A_CORRIGER|CLOTUREE)$")]
 
 
-@router.get("/applications", response_model=ApplicationsPage, summary="Applications, newest first")
+@router.get("/applications", response_model=ApplicationsPage, summary="Applications, newest first",
+            description=OFFSET_PAGING)
 def list_applications(request: Request, status: Status = "", offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
                       limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
                       client: ApiClient = Depends(api_reader)) -> dict:
@@ -25,7 +26,9 @@ def list_applications(request: Request, status: Status = "", offset: Annotated[i
     items = [{"reference": a.reference, "status": a.status, "outcome": a.outcome, "channel": a.channel,
               "establishment_name": a.data.establishment_name, "provider_code": a.provider_code,
               "created_at": a.created_at, "updated_at": a.updated_at} for a in rows[:limit]]
-    return {"items": items, "next_offset": offset + limit if len(rows) > limit else None}
+    more = len(rows) > limit
+    return {"items": items, "next_offset": offset + limit if more else None,
+            "next": next_link(request, offset=offset + limit) if more else None}
 
 
 @router.get("/applications/{reference}", response_model=ApplicationDetail,

@@ -10,14 +10,18 @@ from fastapi.responses import FileResponse, Response
 from sqlalchemy import select
 
 from gateway.errors import NotFound
+from gateway.exchange.messages import CATALOGUE
+from gateway.identifiers import EXCHANGE_PROFESSIONS
+from gateway.web.errors import FilterRefused
 from gateway.exchange.forwarding import euros
 from gateway.exchange.void import record_file_view, void_file
 from gateway.store.models.exchange import RequestFile, RequestFinding
 from gateway.web import filestore
-from gateway.web.api.common import ERRORS, MAX_LIMIT, READ, api_admin, api_reader
+from gateway.web.api.common import CURSOR_PAGING, ERRORS, MAX_LIMIT, READ, api_admin, api_reader, next_link
 from gateway.web.api.schemas import FileDetail, FileOut, FindingOut, Page, VoidIn, VoidOut
 from gateway.web.app import client_address, state
-from gateway.web.routes.files import MAX_ID, FileFilters, Id, filtered_query, load_file, roots
+from gateway.web.routes.files import (MAX_ID, STATUSES, FileFilters, Id, filtered_query, load_file, response_messages,
+                                      roots)
 from gateway.web.staff import ApiClient
 
 router = APIRouter(tags=["request files"], dependencies=READ, responses=ERRORS)
@@ -27,23 +31,50 @@ After = Annotated[int, Query(ge=0, le=MAX_ID, description="Cursor: only items wi
 
 def file_out(row: RequestFile) -> dict:
     values = {name: getattr(row, name) for name in FileOut.model_fields
-              if name not in ("amount_received", "amount_accepted")}
+              if name not in ("amount_received", "amount_accepted", "collected_at", "deleted_at")}
+    # "collected" is the first whole download; the column collected_at holds the deletion
+    values["collected_at"] = row.downloaded_at
+    values["deleted_at"] = row.collected_at
     values["amount_received"] = euros(row.amount_received_cents) if row.amount_received_cents is not None else None
     values["amount_accepted"] = euros(row.amount_accepted_cents) if row.amount_accepted_cents is not None else None
     return values
 
 
-@router.get("/files", response_model=Page[FileOut], summary="Request files, oldest first, filtered")
-def list_files(request: Request, provider: str = "", convention: str = "", status: str = "",
-               date_from: dt.date | None = None, date_to: dt.date | None = None, error_code: str = "",
+@router.get("/files", response_model=Page[FileOut], summary="Request files, oldest first, filtered",
+            description=CURSOR_PAGING)
+def list_files(request: Request,
+               provider: Annotated[str, Query(description="A provider code (8 digits) with an account")] = "",
+               convention: Annotated[str, Query(description=f"One of {', '.join(EXCHANGE_PROFESSIONS)}")] = "",
+               status: Annotated[str, Query(description=f"One of {', '.join(STATUSES)}")] = "",
+               date_from: dt.date | None = None, date_to: dt.date | None = None,
+               error_code: Annotated[str, Query(description="A finding code of docs/exchange.md, e.g. MAT-002")] = "",
                after: After = 0, limit: Limit = 100, client: ApiClient = Depends(api_reader)) -> dict:
     web = state(request)
-    filters = FileFilters(provider, convention, status, date_from, date_to, error_code.upper())
+    filters = FileFilters(provider.strip(), convention.strip().upper(), status.strip().upper(), date_from, date_to,
+                          error_code.strip().upper())
+    _check_filters(request, filters)
     query = filtered_query(filters, web.config.timezone).order_by(None).where(RequestFile.id > after)
     with web.sessions() as session:
         rows = list(session.scalars(query.order_by(RequestFile.id).limit(limit + 1)))
     items = [file_out(r) for r in rows[:limit]]
-    return {"items": items, "next_cursor": rows[limit - 1].id if len(rows) > limit else None}
+    cursor = rows[limit - 1].id if len(rows) > limit else None
+    return {"items": items, "next_cursor": cursor,
+            "next": next_link(request, after=cursor) if cursor is not None else None}
+
+
+def _check_filters(request: Request, filters: FileFilters) -> None:
+    """Refuses (422) a filter value that names nothing: an empty list would read as "no match"."""
+    if filters.convention and filters.convention not in EXCHANGE_PROFESSIONS:
+        raise FilterRefused(f"unknown convention {filters.convention[:20]!r}: one of {', '.join(EXCHANGE_PROFESSIONS)}")
+    if filters.status and filters.status not in STATUSES:
+        raise FilterRefused(f"unknown status {filters.status[:30]!r}: one of {', '.join(STATUSES)}")
+    if filters.error_code and filters.error_code not in CATALOGUE:
+        raise FilterRefused(f"unknown error code {filters.error_code[:20]!r}: see docs/exchange.md")
+    if filters.provider:
+        try:
+            state(request).accounts.get(filters.provider)
+        except NotFound:
+            raise FilterRefused(f"unknown provider {filters.provider[:20]!r}") from None
 
 
 @router.get("/files/{file_id}", response_model=FileDetail, summary="One request file with its findings")
@@ -54,10 +85,20 @@ def get_file(request: Request, file_id: Id, client: ApiClient = Depends(api_read
         findings = list(session.scalars(select(RequestFinding).where(RequestFinding.request_file_id == file_id)
                                         .order_by(RequestFinding.position)))
         body = file_out(row)
-        body["findings"] = [FindingOut.model_validate(f, from_attributes=True).model_dump() for f in findings]
+        messages = _messages(request, row, len(findings))
+        body["findings"] = [{**FindingOut.model_validate(f, from_attributes=True).model_dump(),
+                             "message_fr": fr or None, "message_en": en or None}
+                            for f, (fr, en) in zip(findings, messages)]
     record_file_view(web.sessions, file_id=file_id, actor=client.actor, address=client_address(request),
                      what="api")
     return body
+
+
+def _messages(request: Request, row: RequestFile, count: int) -> list[tuple[str, str]]:
+    """The findings' messages, from the response as the provider got it (empty when it is gone)."""
+    path = filestore.response_path(roots(request), row)
+    messages = response_messages(path.read_bytes()) if path is not None else []
+    return messages if len(messages) == count else [("", "")] * count
 
 
 def _download(request: Request, file_id: Id, client: ApiClient, which: str) -> Response:

@@ -18,10 +18,12 @@ class ErrorOut(BaseModel):
 
 
 class Page(BaseModel, Generic[T]):
-    """One page of a list; pass ``next_cursor`` as ``after`` to get the next (null: the end)."""
+    """One page of a list, by increasing id. To page: pass ``next_cursor`` as ``after`` with
+    the same filters (``next`` is that request's path); null: the end."""
 
     items: list[T]
-    next_cursor: int | None = None
+    next_cursor: int | None = Field(None, description="Pass as `after` for the next page; null at the end.")
+    next: str | None = Field(None, description="Path and query of the next page (same filters); null at the end.")
 
 
 class FindingOut(BaseModel):
@@ -33,6 +35,8 @@ class FindingOut(BaseModel):
     column: int | None = None
     path: str | None = None
     value: str | None = None
+    message_fr: str | None = Field(None, description="The finding's message in the response, in French.")
+    message_en: str | None = Field(None, description="The finding's message in the response, in English.")
 
 
 class FileOut(BaseModel):
@@ -53,7 +57,11 @@ class FileOut(BaseModel):
     sha256: str
     received_at: dt.datetime
     answered_at: dt.datetime | None = None
-    collected_at: dt.datetime | None = None
+    collected_at: dt.datetime | None = Field(
+        None, description="When the provider first downloaded the response whole (null: not yet).")
+    deleted_at: dt.datetime | None = Field(
+        None, description="When the response left /outbox (deleted by the provider, or by purge); "
+                          "from then on the request's name may be used again.")
     records_received: int | None = None
     records_accepted: int | None = None
     records_rejected: int | None = None
@@ -140,10 +148,12 @@ class ApplicationOut(BaseModel):
 
 
 class ApplicationsPage(BaseModel):
-    """Applications, newest first; pass ``next_offset`` as ``offset`` for more (null: the end)."""
+    """Applications, newest first; pass ``next_offset`` as ``offset`` for more (null: the end);
+    ``next`` is that request's path."""
 
     items: list[ApplicationOut]
-    next_offset: int | None = None
+    next_offset: int | None = Field(None, description="Pass as `offset` for the next page; null at the end.")
+    next: str | None = Field(None, description="Path and query of the next page (same filters); null at the end.")
 
 
 class ApplicationDetail(BaseModel):

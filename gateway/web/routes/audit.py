@@ -23,7 +23,7 @@ PAGE_SIZE = 100
 
 @router.get("/audit")
 def audit_log(request: Request, actor: str = "", action: str = "", target_type: str = "", target_id: str = "",
-              date_from: str = "", date_to: str = "", page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+              outcome: str = "", date_from: str = "", date_to: str = "", page: Annotated[int, Query(ge=1, le=100_000)] = 1,
               user: StaffView = Depends(staff_member)) -> Response:
     web = state(request)
     zone = ZoneInfo(web.config.timezone)
@@ -36,6 +36,8 @@ def audit_log(request: Request, actor: str = "", action: str = "", target_type: 
         query = query.where(AuditEvent.target_type == target_type.strip())
     if target_id.strip():
         query = query.where(AuditEvent.target_id == target_id.strip())
+    if outcome.strip():  # "refused", "failed", or a refusal code such as SFTP-NAME
+        query = query.where(AuditEvent.outcome == outcome.strip())
     start, end = parse_date(date_from), parse_date(date_to)
     if start:
         query = query.where(AuditEvent.at >= dt.datetime.combine(start, dt.time(), zone))
@@ -46,6 +48,6 @@ def audit_log(request: Request, actor: str = "", action: str = "", target_type: 
         events = list(session.scalars(query.order_by(AuditEvent.id.desc())
                                       .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
     filters = {"actor": actor, "action": action, "target_type": target_type, "target_id": target_id,
-               "date_from": date_from, "date_to": date_to}
+               "outcome": outcome, "date_from": date_from, "date_to": date_to}
     return render(request, "audit.html", events=events[:PAGE_SIZE], has_next=len(events) > PAGE_SIZE, page=page,
                   filters=filters, query={k: v for k, v in filters.items() if v})

@@ -7,9 +7,10 @@ key; restrict them at the reverse proxy if they must not be public.
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from gateway.web.responses import SafeJSONResponse
 from gateway import metrics
 from gateway.exchange.forwarding.monitor import forwarding_health
 from gateway.web.app import render, state
@@ -34,11 +35,11 @@ def _checks(request: Request):  # noqa: ANN202
 
 @router.get("/status.json", summary="Detailed status as JSON (503 when a check fails)",
             responses={503: {"description": "A check failed (same body)"}})
-def status_json(request: Request) -> JSONResponse:
+def status_json(request: Request) -> SafeJSONResponse:
     checks = _checks(request)
     result = overall(checks)
     body = {"status": result, "checks": [{"name": c.name, "result": c.result, "detail": c.detail} for c in checks]}
-    return JSONResponse(body, status_code=503 if result == CheckResult.FAIL else 200)
+    return SafeJSONResponse(body, status_code=503 if result == CheckResult.FAIL else 200)
 
 
 @router.get("/status", include_in_schema=False)

@@ -6,9 +6,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from gateway.sftp.refusals import UNRECORDED_ACTION, refusal
 from gateway.store.models.exchange import RequestFile
 from gateway.web.app import client_address, render, state
 from gateway.web.auth import admin, staff_member
+from gateway.web.routes.refusals import recent_refusals
 from gateway.web.errors import BadInput
 from gateway.web.staff import StaffView
 
@@ -32,7 +34,9 @@ def _detail(request: Request, code: str, **extra: object) -> Response:
     with web.sessions() as session:
         files = list(session.scalars(select(RequestFile).where(RequestFile.provider_code == code)
                                      .order_by(RequestFile.id.desc()).limit(RECENT_FILES)))
-    return render(request, "provider.html", account=account, files=files, portal=_portal(request).view(code),
+        refused = recent_refusals(session, code)
+    return render(request, "provider.html", account=account, files=files, refusals=refused, explain=refusal,
+                  unrecorded=UNRECORDED_ACTION, portal=_portal(request).view(code),
                   done=request.query_params.get("done", ""), **extra)
 
 

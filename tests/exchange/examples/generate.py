@@ -32,6 +32,8 @@ RECEIVED_AT = dt.datetime(2026, 11, 15, 8, 30, 2, tzinfo=dt.timezone.utc)
 UPLOADERS = {"LAB": "31000425", "KINE": "45001237", "DIET": "47000070"}
 
 KINE = s.default_record("KINE", 1)
+#: the folder of the README's tour
+TOUR = "tour-kine"
 
 
 def kine(*records: s.Record, **header: object) -> bytes:
@@ -53,6 +55,15 @@ def examples() -> Iterator[tuple[str, list[tuple[str, bytes]]]]:
         yield f"valid-{convention.lower()}", [(name(convention=convention), s.build_request(
             s.Header(convention=convention), records))]
     yield "valid-kine-test-mode", [(name(), kine(mode="TEST"))]
+    # The README's tour: three files of the demo physiotherapist, meant to be sent in this
+    # order (sequence 1, 2, 3, each its own IdFichier): accepted, partially accepted, rejected.
+    yield TOUR, [
+        (name(1), kine(sequence=1, id_fichier="7a3e2b10-4c1d-4e8f-9b6a-000000000001")),
+        (name(2), kine(
+            s.default_record("KINE", 2), dataclasses.replace(s.default_record("KINE", 3), matricule="1893120105742"),
+            sequence=2, id_fichier="7a3e2b10-4c1d-4e8f-9b6a-000000000002")),
+        (name(3), kine(s.default_record("KINE", 4), sequence=3, id_fichier="7a3e2b10-4c1d-4e8f-9b6a-000000000003",
+                       total=Decimal("1.00")))]
     yield "FIC-001-name", [("kine-octobre.xml", kine())]
     yield "FIC-002-empty", [(name(), b"")]
     yield "FIC-004-other-provider", [(s.file_name("KINE", provider="45001245"), kine())]
