@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -77,17 +78,24 @@ def runtime_figures(quick: bool, postgres: str) -> dict[str, dict]:
     return found
 
 
-def _wall(command: list[str], repeat: int) -> float:
-    """Median wall seconds of ``command`` (output discarded; a failure is an error)."""
-    times = []
+def _wall(command: list[str], repeat: int) -> tuple[float, float]:
+    """Median wall seconds and median CPU seconds (user + system) of ``command``.
+
+    The CPU time is the figure to compare on a busy machine: the wall time also counts the
+    waits for a core.
+    """
+    times, cpus = [], []
     for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return statistics.median(times), statistics.median(cpus)
 
 
-def cli_figures(quick: bool) -> dict[str, float]:
+def cli_figures(quick: bool) -> dict[str, tuple[float, float]]:
     from gateway.exchange import samples
 
     repeat = 3 if quick else 7
@@ -134,8 +142,10 @@ def report(found: dict, args: argparse.Namespace) -> None:
                          f"(p50 {figures.get('p50 ms', 0):.0f})", "", "< 100"))
     if "cli" in found:
         cli = found["cli"]
-        rows.append(("gateway --help, s", f"{cli['help']:.2f}", f"python -c pass {cli['python']:.2f}", "", "< 0.3"))
-        rows.append(("gateway validate (one small file), s", f"{cli['validate']:.2f}", "", "", "< 0.5"))
+        rows.append(("gateway --help, s wall (CPU)", "{:.2f} ({:.2f})".format(*cli["help"]),
+                     "python -c pass {:.2f} ({:.2f})".format(*cli["python"]), "", "< 0.3"))
+        rows.append(("gateway validate (one small file), s wall (CPU)", "{:.2f} ({:.2f})".format(*cli["validate"]),
+                     "", "", "< 0.5"))
 
     client = subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr.strip()
     print()

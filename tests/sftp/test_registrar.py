@@ -28,7 +28,7 @@ def registration(code: str, name: str) -> Registration:
 
 def names_registered(sessions) -> list[tuple[str, str]]:  # noqa: ANN001
     with sessions() as session:
-        return sorted(session.execute(select(RequestFile.name, RequestFile.state)).tuples())
+        return sorted(session.execute(select(RequestFile.name, RequestFile.state)).all())
 
 
 def test_a_batch_is_registered_with_its_audit_events(sessions, provider, make_provider):
