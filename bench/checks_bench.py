@@ -106,24 +106,33 @@ def main() -> None:
     parser.add_argument("--sizes", default="10K,1M,50M")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    measure(args.sizes.split(","), args.repeat)
+
+
+def measure(sizes: list[str], repeat: int, *, extra: bool = True) -> dict[str, dict[str, dict]]:
+    """Figures by size label then mode (bare, schema, check[, xmlschema]); prints them as it goes."""
     from gateway.exchange import samples
 
     print(f"{'size':>6} {'mode':>10} {'seconds':>9} {'MiB/s':>8} {'x bare':>7} {'peak RSS MiB':>13} {'x size':>7} ok")
+    found: dict[str, dict[str, dict]] = {}
     with tempfile.TemporaryDirectory() as folder:
-        for label in args.sizes.split(","):
+        for label in sizes:
             target = parse_size(label)
             path = Path(folder) / f"kine-{label}.xml"
             # just under the target so "50M" stays within the default 50 MiB limit
             path.write_bytes(samples.build_sized("KINE", target - 4096 if target > 1 << 20 else target))
             size = path.stat().st_size
-            modes = ["bare", "schema", "check"] + (["xmlschema"] if label.upper() == "1M" else [])
-            results = {mode: run(mode, path, args.repeat if size < 20 << 20 else 1) for mode in modes}
+            modes = ["bare", "schema", "check"] + (["xmlschema"] if extra and label.upper() == "1M" else [])
+            results = {mode: run(mode, path, repeat if size < 20 << 20 else 1) for mode in modes}
             for mode, figures in results.items():
                 seconds = figures["seconds"]
                 ratio = results["bare"]["seconds"] / seconds if seconds else float("inf")
+                figures["ratio"] = ratio
                 peak = figures["hwm_kib"] / 1024
                 print(f"{label:>6} {mode:>10} {seconds:9.3f} {size / 2**20 / seconds:8.1f} {ratio:7.2f} "
                       f"{peak:13.1f} {peak * 2**20 / size:7.2f} {figures['ok']}", flush=True)
+            found[label] = results
+    return found
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ from gateway.exchange import samples  # noqa: E402
 from gateway.exchange.reception import register_received, response_name_for  # noqa: E402
 from gateway.identifiers import make_provider_code  # noqa: E402
 from gateway.store import schema  # noqa: E402
-from gateway.store.db import make_engine, make_session_factory, normalise_url, transaction  # noqa: E402
+from gateway.store.db import make_engine, make_session_factory, normalise_url, read_sessions, transaction  # noqa: E402
 from gateway.store.models.exchange import FileState, RequestFile  # noqa: E402
 
 GATEWAY = str(Path(sys.executable).parent / "gateway")
@@ -203,7 +203,7 @@ def run_inprocess(root: Path, args: argparse.Namespace) -> Result:
         spool = SpoolPaths(home / "inbox", home / "outbox", home / "var" / "archive", home / "var" / "aside")
         checker = Checker(home / "schemas", timezone="Europe/Luxembourg", max_file_bytes=52428800)
         processor = Processor(sessions, checker, spool=spool, timezone="Europe/Luxembourg",
-                              act_key=load_act_key(home / "var"))
+                              act_key=load_act_key(home / "var"), readers=read_sessions(url, 5000))
         service = WorkerService(sessions, processor, spool, workers=args.workers, poll_interval=0.5, lease_s=60,
                                 rescan_interval=3600, quiet_period=2.0)
         service.start()

@@ -6,35 +6,81 @@ or configuration errors.
 Every command starts with umask 077 (:data:`gateway.cli.context.UMASK`): what the gateway
 writes is personal data, and a file some library creates without giving a mode must not end
 up readable by other users of the machine.
+
+A command imports only what it runs: :data:`COMMANDS` names, for each top-level command, the
+modules that register it and its one-line help, and the root group (:class:`LazyRoot`) imports
+those modules only when that command is invoked. ``gateway --help`` imports none of them
+(the database, web and SSH libraries take over a second to import). A test checks that the
+table's help lines are the commands' own.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
 import typer
-from rich.console import Console
+from typer.core import TyperGroup
 
-from gateway.cli import accounts as accounts_cli
-from gateway.cli import applications as applications_cli
-from gateway.cli import client as client_cli
-from gateway.cli import core as core_cli
-from gateway.cli import exchange as exchange_cli
-from gateway.cli import forwarded as forwarded_cli
-from gateway.cli import intake as intake_cli
-from gateway.cli import purge as purge_cli
-from gateway.cli import serve as serve_cli
-from gateway.cli import sftp as sftp_cli
-from gateway.cli import validate as validate_cli
-from gateway.cli import portal as portal_cli
-from gateway.cli import web as web_cli
 from gateway.cli.context import UMASK, ConfigOption
-from gateway.errors import ConfigError, GatewayError
+
+#: top-level command -> (modules whose ``register(app)`` adds it, its help line), in help order
+COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "check-config": (("core",), "Validates the configuration: unknown keys, wrong types, folders, URLs (exit 2 on "
+                                "error)."),
+    "serve": (("serve",), "Runs the gateway until SIGINT/SIGTERM, then finishes in-flight work and exits."),
+    "validate": (("validate",), "Checks request files offline with the server's stages (exit 1 unless every file "
+                                "is ACCEPTE)."),
+    "purge": (("purge",), "Deletes request files, responses and dossiers past retention, keeping what later "
+                          "checks need."),
+    "db": (("core",), "Database schema."),
+    "providers": (("accounts",), "Provider accounts (SFTP users)."),
+    "sftp": (("sftp",), "The SFTP server providers connect to."),
+    "exchange": (("exchange",), "Request files: correcting and keeping."),
+    "forwarded": (("forwarded",), "Accepted records handed on to the back office."),
+    # applications adds its commands to the intake group
+    "intake": (("intake", "applications"), "Provider-code applications and their documents."),
+    "codes": (("applications",), "OCB provider codes allocated before the gateway (import)."),
+    "staff": (("web",), "Staff accounts of the web interface."),
+    "apikey": (("web",), "API keys of machine clients (REST API)."),
+    "portal": (("portal",), "The provider portal: contact addresses, password links, second factors."),
+    "client": (("client",), "Provider-side client: make request files, push them, pull and import responses."),
+}
+
+
+def load_command(name: str) -> typer.main.TyperGroup | typer.core.TyperCommand | None:
+    """The click command ``name`` of the root, its modules imported now (None if unknown)."""
+    if name not in COMMANDS:
+        return None
+    modules, _help = COMMANDS[name]
+    holder = typer.Typer(rich_markup_mode=None)
+    for module in modules:
+        importlib.import_module(f"gateway.cli.{module}").register(holder)
+    return typer.main.get_group(holder).commands.get(name)
+
+
+class LazyRoot(TyperGroup):
+    """The root group: lists :data:`COMMANDS`, imports a command's modules only to run it."""
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: typer.Context, cmd_name: str):  # noqa: ANN201 - a click command
+        return load_command(cmd_name)
+
+    def format_commands(self, ctx: typer.Context, formatter) -> None:  # noqa: ANN001 - click's formatter
+        # the help lines from the table: listing the commands must not import them
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, help_) for name, (_modules, help_) in COMMANDS.items()])
+
 
 app = typer.Typer(
     name="gateway",
     help="Health fund provider data-exchange gateway.",
+    cls=LazyRoot,
+    # plain click help: rich's help rendering alone takes half a second to import
+    rich_markup_mode=None,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -47,23 +93,21 @@ def root(ctx: typer.Context, config: ConfigOption = None) -> None:
     ctx.obj = {"config": config}
 
 
-for module in (core_cli, accounts_cli, serve_cli, sftp_cli, validate_cli, exchange_cli, forwarded_cli, intake_cli,
-               applications_cli, purge_cli, web_cli, portal_cli, client_cli):
-    module.register(app)
-
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
 def main() -> None:
     """Entry point of the console script; turns our errors into messages and exit codes."""
+    from gateway.errors import ConfigError, GatewayError
+
     os.umask(UMASK)
     try:
         app()
     except ConfigError as exc:
-        _err.print(f"[bold red]configuration error[/] ({exc.code}): {exc.message}", markup=True)
+        from rich.console import Console
+
+        err = Console(stderr=True, highlight=False, soft_wrap=True)
+        err.print(f"[bold red]configuration error[/] ({exc.code}): {exc.message}", markup=True)
         for problem in exc.problems:
-            _err.print(f"  - {problem}", markup=False)
+            err.print(f"  - {problem}", markup=False)
         sys.exit(exc.exit_status)
     except GatewayError as exc:
-        _err.print(f"error {exc.code}: {exc.message}", markup=False)
+        print(f"error {exc.code}: {exc.message}", file=sys.stderr)
         sys.exit(exc.exit_status)

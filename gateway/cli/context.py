@@ -9,19 +9,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
-import click
 import typer
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.accounts.mirror import AccountMirror
-from gateway.accounts.service import Accounts
-from gateway.config import Settings, find_config, load_settings
-from gateway.logs import configure_logging
-from gateway.store import schema
-from gateway.store.db import make_engine, make_session_factory
+try:  # typer carries its own copy of click: its context stack is the one commands run in
+    from typer._click.globals import get_current_context
+except ImportError:  # pragma: no cover - a typer that uses click itself
+    from click import get_current_context
+
+if TYPE_CHECKING:  # imported where used: every command imports this module, few use a database
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from gateway.accounts.service import Accounts
+    from gateway.config import Settings
 
 #: the umask of every command: files and folders created without an explicit mode stay private
 UMASK = 0o077
@@ -44,28 +46,40 @@ class AppContext:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
+            from gateway.store.db import make_engine
+
             self._engine = make_engine(self.settings.database_url,
                                        busy_timeout_ms=self.settings.database.busy_timeout_ms)
         return self._engine
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
+        from gateway.store.db import make_session_factory
+
         return make_session_factory(self.engine)
 
     def require_schema(self) -> None:
         """Refuses to go on unless the database schema is current."""
+        from gateway.store import schema
+
         schema.require_current(self.engine)
 
     @cached_property
     def accounts(self) -> Accounts:
+        from gateway.accounts.mirror import AccountMirror
+        from gateway.accounts.service import Accounts
+
         s = self.settings
         return Accounts(self.sessions, AccountMirror(s.accounts_path, s.paths.inbox, s.paths.outbox), actor=self.actor)
 
 
 def app_context(config: Path | None, *, actor: str = "cli", current_schema: bool = True) -> AppContext:
     """Loads the settings named by ``--config`` (this command's, else the root's)."""
+    from gateway.config import find_config, load_settings
+    from gateway.logs import configure_logging
+
     if config is None:
-        root = click.get_current_context(silent=True)
+        root = get_current_context(silent=True)
         while root is not None and root.parent is not None:
             root = root.parent
         if root is not None and isinstance(root.obj, dict):

@@ -55,13 +55,15 @@ def build_workers(context: AppContext) -> list[Service]:
     from gateway.exchange.pipeline import Checker
     from gateway.exchange.processing import Processor
     from gateway.exchange.worker import WorkerService
+    from gateway.store.db import read_sessions
 
     s = context.settings
     spool = spool_paths(s)
     checker = Checker(s.paths.schemas, timezone=s.exchange.timezone, max_file_bytes=s.exchange.max_file_bytes)
     processor = Processor(context.sessions, checker, spool=spool, timezone=s.exchange.timezone,
                           act_key=act_key(s), durable=s.sftp.durable, max_attempts=s.exchange.max_attempts,
-                          outbox=bool(s.forwarding.amqp_url.strip()))
+                          outbox=bool(s.forwarding.amqp_url.strip()),
+                          readers=read_sessions(s.database_url, s.database.busy_timeout_ms))
     return [WorkerService(context.sessions, processor, spool, workers=s.exchange.workers,
                           poll_interval=s.exchange.poll_interval, lease_s=s.exchange.claim_lease,
                           rescan_interval=s.exchange.rescan_interval, quiet_period=s.exchange.watch_quiet_period,

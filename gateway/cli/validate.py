@@ -13,12 +13,12 @@ import datetime as dt
 import hashlib
 import re
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.progress import Progress
 
 from gateway import textsafe
 from gateway.cli.context import ConfigOption, app_context
@@ -31,7 +31,6 @@ from gateway.identifiers import PROFESSION_PREFIX
 
 _CODE_IN_NAME = re.compile(r"_([0-9]{8})_")
 _PROFESSION_OF_PREFIX = {prefix: name for name, prefix in PROFESSION_PREFIX.items()}
-out = Console(highlight=False, soft_wrap=True)
 
 
 def _sha256(path: Path) -> str:
@@ -64,16 +63,30 @@ def outcome_dict(outcome: Outcome, timezone: str) -> dict:
 
 
 def _print_human(outcome: Outcome) -> None:
-    out.print(f"{outcome.received.name}: {outcome.status.value}", markup=False)
+    # plain writes: rich takes longer to import than checking a small file
+    print(f"{outcome.received.name}: {outcome.status.value}")
     if outcome.duplicate_of is not None:
-        out.print(f"  identical to {outcome.duplicate_of.name}", markup=False)
+        print(f"  identical to {outcome.duplicate_of.name}")
     findings = [(None, f) for f in outcome.file_findings]
     findings += [(r, f) for r in outcome.records or () for f in r.findings]
     for record, f in findings:
         where = ":".join(str(x) for x in (f.line, f.column) if x)
         owner = f" record {record.id}" if record is not None else ""
-        out.print(f"  {f.code} {f.severity.value}{owner} line {where or '-'} {f.path or ''}: {f.message_en}",
-                  markup=False)
+        print(f"  {f.code} {f.severity.value}{owner} line {where or '-'} {f.path or ''}: {f.message_en}")
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[], None]]:
+    """A progress bar on a terminal for several files (rich imported only then); yields ``advance``."""
+    if total < 2 or not sys.stderr.isatty():
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("checking", total=total)
+        yield lambda: progress.advance(task)
 
 
 def validate(
@@ -101,9 +114,7 @@ def validate(
     except ReferenceError_ as exc:
         raise typer.BadParameter(str(exc), param_hint="paths.schemas") from None
     all_accepted = True
-    progress = Progress(console=Console(stderr=True), transient=True, disable=len(files) < 2 or not sys.stderr.isatty())
-    with progress:
-        task = progress.add_task("checking", total=len(files))
+    with _progress(len(files)) as advance:
         for path in files:
             uploader = provider
             if uploader is None:
@@ -125,7 +136,7 @@ def validate(
                 sys.stdout.write(textsafe.dumps(outcome_dict(outcome, timezone)) + "\n")
             else:
                 _print_human(outcome)
-            progress.advance(task)
+            advance()
     sys.stdout.flush()
     if not all_accepted:
         raise typer.Exit(1)

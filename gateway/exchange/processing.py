@@ -81,9 +81,13 @@ class Processor:
 
     def __init__(self, sessions: sessionmaker[Session], checker, *, spool: SpoolPaths,  # noqa: ANN001
                  timezone: str, act_key: bytes, clock: Clock | None = None, durable: bool = True,
-                 max_attempts: int = declared(ExchangeSettings, "max_attempts"), outbox: bool = False) -> None:
+                 max_attempts: int = declared(ExchangeSettings, "max_attempts"), outbox: bool = False,
+                 readers: sessionmaker[Session] | None = None) -> None:
         self._max_attempts = max(1, max_attempts)
         self._sessions = sessions
+        # the checks' history lookups: on SQLite, sessions that read without the write lock
+        # (the usual ones begin IMMEDIATE and queued each lookup behind every claim and commit)
+        self._readers = readers or sessions
         self._checker = checker
         self._spool = spool
         self._timezone = timezone
@@ -122,7 +126,7 @@ class Processor:
         The outcome of checks that failed has ``internal_error`` set (see :meth:`process`).
         """
         received = self._received(claim, ref)
-        history = DatabaseHistory(self._sessions, act_key=self._act_key, before_id=claim.file_id)
+        history = DatabaseHistory(self._readers, act_key=self._act_key, before_id=claim.file_id)
         started = time.perf_counter()
         outcome = self._checker.check(received, history)
         return outcome, time.perf_counter() - started

@@ -33,6 +33,7 @@ from gateway.exchange.adopt import scan_inbox
 from gateway.exchange.claims import Claim, ProcessIdentity, claim_next, release, renew_leases
 from gateway.exchange.errors import ClaimLost
 from gateway.exchange.processing import Processor
+from gateway.exchange.reception import NEW_REQUEST_FILE
 from gateway.exchange.recovery import recover
 from gateway.exchange.spool import SpoolPaths
 from gateway.logs import get_logger
@@ -44,7 +45,7 @@ log = get_logger(__name__)
 # ---------------------------------------------------------------- wake-ups on registration
 
 _listeners: weakref.WeakSet = weakref.WeakSet()
-_FLAG = "gateway.exchange.new_request_file"
+_FLAG = NEW_REQUEST_FILE  # also set by reception.register_many, which inserts without ORM objects
 
 
 @event.listens_for(Session, "after_flush")

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import paramiko
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.clock import utcnow
@@ -43,7 +41,7 @@ from gateway.sftp.rescue import Tidied, tidy_folder
 from gateway.sftp.session import Who
 from gateway.sftp.sweep import TempJudge, node_is_dead_here, node_name, node_tag, provider_folders
 from gateway.store import audit
-from gateway.store.db import make_session_factory, normalise_url, transaction
+from gateway.store.db import read_sessions, transaction
 
 log = get_logger(__name__)
 
@@ -335,28 +333,6 @@ class SftpServer:
                     next_sweep = now + self.config.sweep_interval
             except Exception:
                 log.exception("housekeeping failed")
-
-
-def read_sessions(url: str, busy_timeout_ms: int) -> sessionmaker[Session] | None:
-    """Sessions for lookups only, on SQLite; None elsewhere (the usual sessions serve).
-
-    The shared SQLite engine opens every transaction with ``BEGIN IMMEDIATE`` (right for
-    writers), which would queue each login lookup and held-name check behind every commit.
-    These connections read without taking the write lock (WAL readers never block) and
-    refuse to write.
-    """
-    if not url or make_url(normalise_url(url)).get_backend_name() != "sqlite":
-        return None
-    engine = create_engine(normalise_url(url), pool_size=20, max_overflow=40,
-                           connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False})
-
-    @event.listens_for(engine, "connect")
-    def _read_only(dbapi_connection, _record):  # noqa: ANN001 - DBAPI types
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA query_only=ON")
-        cursor.close()
-
-    return make_session_factory(engine)
 
 
 __all__ = ["ServerConfig", "SftpServer", "node_name", "read_sessions"]

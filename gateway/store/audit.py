@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from gateway.clock import utcnow
@@ -29,6 +29,22 @@ def record(
     )
     session.add(event)
     return event
+
+
+def record_many(session: Session, events: list[dict[str, Any]]) -> None:
+    """Adds several audit events in one statement (keys: the arguments of :func:`record`).
+
+    For hot paths (the SFTP close): no ORM objects, one executemany.
+    """
+    if not events:
+        return
+    at = utcnow()
+    rows = [{"at": at, "actor": e["actor"], "action": e["action"], "target_type": e.get("target_type", ""),
+             "target_id": e.get("target_id", ""), "address": e.get("address", ""), "outcome": e.get("outcome", "ok"),
+             "detail": {k: v for k, v in e.items()
+                        if k not in ("actor", "action", "target_type", "target_id", "address", "outcome")}}
+            for e in events]
+    session.execute(insert(AuditEvent.__table__), rows)
 
 
 def recent(session: Session, *, limit: int = 100, **filters: str) -> list[AuditEvent]:

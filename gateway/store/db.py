@@ -92,3 +92,25 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session in one transaction: committed on success, rolled back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+def read_sessions(url: str, busy_timeout_ms: int) -> sessionmaker[Session] | None:
+    """Sessions for lookups only, on SQLite; None elsewhere (the usual sessions serve).
+
+    The shared SQLite engine opens every transaction with ``BEGIN IMMEDIATE`` (right for
+    writers), which would queue each login lookup and held-name check behind every commit.
+    These connections read without taking the write lock (WAL readers never block) and
+    refuse to write.
+    """
+    if not url or make_url(normalise_url(url)).get_backend_name() != "sqlite":
+        return None
+    engine = create_engine(normalise_url(url), pool_size=20, max_overflow=40,
+                           connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _read_only(dbapi_connection, _record):  # noqa: ANN001 - DBAPI types
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.close()
+
+    return make_session_factory(engine)

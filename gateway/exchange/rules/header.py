@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -66,7 +67,7 @@ class HeaderValues:
         value = parse_int(self.text("NumeroSequence"))
         return value if value is not None and 1 <= value <= 999999 else None
 
-    @property
+    @cached_property  # asked for by every record's rules
     def mode(self) -> Mode | None:
         """Mode when it is PRODUCTION or TEST."""
         value = self.text("Mode")
