@@ -85,6 +85,7 @@ def test_the_table_help_line_is_the_command_own(name: str) -> None:
 def test_every_command_of_the_cli_modules_is_in_the_table() -> None:
     modules = {module for modules, _help in COMMANDS.values() for module in modules}
     found = set().union(*(registered_names(module) for module in modules))
-    cli_modules = {path.stem for path in (REPO / "gateway" / "cli").glob("*.py")} - {"__init__", "context"}
+    cli_modules = {path.stem for path in (REPO / "gateway" / "cli").glob("*.py")
+                   if "\ndef register(" in path.read_text()}  # helpers such as context.py and ports.py register none
     assert cli_modules <= modules, "a module of gateway/cli registers commands the table does not name"
     assert found == set(COMMANDS)

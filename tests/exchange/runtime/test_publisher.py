@@ -46,7 +46,7 @@ WITHDRAWAL_SCHEMA = json.loads((REPO / "schemas" / "forwarded-withdrawal-1.0.jso
 def quiet_cli(monkeypatch, request) -> None:
     """Commands called in this process drop their log lines instead of pointing the process's
     logging at this test's captured stderr (closed after the test); defaults come back after."""
-    monkeypatch.setattr("gateway.cli.context.configure_logging",
+    monkeypatch.setattr("gateway.logs.configure_logging",  # imported by each command as it starts
                         lambda *args, **kwargs: structlog.configure(logger_factory=structlog.ReturnLoggerFactory()))
     request.addfinalizer(structlog.reset_defaults)
 

@@ -25,7 +25,7 @@ def run_gateway(capsys, monkeypatch, request):
     """Runs ``gateway ARGS --config FILE`` through its entry point; returns the exit status and output."""
     # The command would point the process's logging at this test's captured stderr, which
     # closes after the test: here log lines are dropped instead, and the defaults come back after.
-    monkeypatch.setattr("gateway.cli.context.configure_logging",
+    monkeypatch.setattr("gateway.logs.configure_logging",  # imported by each command as it starts
                         lambda *args, **kwargs: structlog.configure(logger_factory=structlog.ReturnLoggerFactory()))
     request.addfinalizer(structlog.reset_defaults)
 
