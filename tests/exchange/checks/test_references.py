@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.exchange import samples as s
 from gateway.exchange.pipeline import Checker
 from gateway.exchange.references import ReferenceError_
+from tests.exchange import samples as s
 from tests.support import wait_until
 
 from .conftest import TIMEZONE
