@@ -18,7 +18,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, SftpStatus
 from gateway.store.models.exchange import FileState, RequestFile
 
 #: names the server accepts at upload time (spec/exchange.md section 1)
@@ -34,6 +34,7 @@ class NameHeld(GatewayError):
     """The name (or one with the same response name) is waiting, in check or answered."""
 
     code = "SFTP-NAME-HELD"
+    sftp_status = SftpStatus.PERMISSION_DENIED
 
 
 def response_name_for(name: str) -> str:
