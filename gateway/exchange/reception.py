@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.errors import GatewayError, SftpStatus
+from gateway.exchange.response import RESPONSE_SUFFIX
 from gateway.store.models.exchange import FileState, RequestFile
 
 #: names the server accepts at upload time (spec/exchange.md section 1)
@@ -40,7 +41,7 @@ class NameHeld(GatewayError):
 def response_name_for(name: str) -> str:
     """``<name without .xml>_REP.xml`` (the whole name when it does not end in .xml)."""
     stem = name[:-4] if name.endswith(".xml") else name
-    return f"{stem}_REP.xml"
+    return stem + RESPONSE_SUFFIX
 
 
 def is_upload_name(name: str) -> bool:

@@ -122,3 +122,19 @@ def test_convention_rules_run_only_on_the_conventions_they_declare() -> None:
         specific = [rule for rule in rules_for(convention) if rule.conventions is not None]
         assert [rule for rule in rules_for(convention) if rule.conventions is None] == general
         assert len(specific) == 1 and convention in specific[0].conventions
+
+
+@pytest.mark.parametrize("literal", [
+    pytest.param("urn:cns:echange:reponse:1", id="response-namespace"),
+    pytest.param("_REP.xml", id="response-suffix"),
+    pytest.param(".part", id="part-suffix"),
+    pytest.param(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$", id="upload-name"),
+])
+def test_names_shared_by_the_server_and_the_client_are_defined_once(literal: str) -> None:
+    found = []
+    for path in sorted(GATEWAY.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        skipped = _docstrings(tree)
+        found += [f"{_shown(path)}:{node.lineno}" for node in ast.walk(tree)
+                  if isinstance(node, ast.Constant) and node.value == literal and id(node) not in skipped]
+    assert len(found) == 1, found
