@@ -27,7 +27,8 @@ class Profession(StrEnum):
 
 
 #: account profession name (operations.md) -> code prefix: the exchange conventions, then OCB
-PROFESSION_PREFIX = {**{spec.code: spec.prefix for spec in CONVENTIONS.values()}, Profession.OCB.name: Profession.OCB.value}
+PROFESSION_PREFIX = {**{spec.code: spec.prefix for spec in CONVENTIONS.values()},
+                     Profession.OCB.name: Profession.OCB.value}
 #: conventions of the exchange flow
 EXCHANGE_PROFESSIONS = tuple(spec.code for spec in CONVENTIONS.values())
 #: every prefix a provider code may have

@@ -122,4 +122,5 @@ def listing(words: tuple[str, ...] = CODES, last: str = "or") -> str:
 
 #: ``<CONVENTION>_FACT_<code>_<YYYYMMDDhhmmss>_<sequence>.xml`` (section 2): groups convention,
 #: provider code, stamp, sequence. The server checks uploads by it (FIC-001), the client its files.
-REQUEST_NAME = re.compile(rf"^({'|'.join(re.escape(code) for code in CODES)})_FACT_([0-9]{{8}})_([0-9]{{14}})_([0-9]{{6}})\.xml$")
+REQUEST_NAME = re.compile(
+    rf"^({'|'.join(re.escape(code) for code in CODES)})_FACT_([0-9]{{8}})_([0-9]{{14}})_([0-9]{{6}})\.xml$")
