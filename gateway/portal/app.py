@@ -31,7 +31,7 @@ from gateway.web.limits import BodyLimits
 from gateway.web.lockout import LockoutPolicy
 from gateway.web.second_factor import SecretBox
 from gateway.web.security import PORTAL_CSP
-from gateway.web.templating import install_filters
+from gateway.web.templating import install_filters, install_gettext, install_labels
 
 HERE = Path(__file__).parent
 #: the portal's session cookie (``__Host-`` prefixed over HTTPS, like every cookie of ours)
@@ -101,6 +101,8 @@ def create_portal_app(config: PortalConfig, *, sessions: sessionmaker[Session], 
     templates.env.loader = ChoiceLoader([FileSystemLoader(str(HERE / "templates")),
                                          FileSystemLoader(str(WEB_HERE / "templates"))])
     install_filters(templates.env, config.timezone)
+    install_gettext(templates.env)  # the same texts and labels as the staff pages it shares partials with
+    install_labels(templates.env)
     app.state.web = PortalState(config, sessions, clock or SystemClock(), templates,
                                 SecretBox(config.secret, scope="provider"), reception, settings)
     app.state.session_cookie = SESSION_COOKIE

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.accounts.mirror import AccountMirror
 from gateway.accounts.service import Accounts
-from gateway.config import ExchangeSettings, IntakeSettings, WebSettings
+from gateway.config import ExchangeSettings, IntakeSettings, PortalSettings, WebSettings
 from gateway.intake.applications import Applications
 from gateway.intake.dossier import Dossier
 from gateway.intake.maildrop import MailDrop
@@ -107,7 +107,8 @@ def web_config(root: Path, **overrides) -> WebConfig:  # noqa: ANN003
                   sftp_host="127.0.0.1", sftp_port=1, lockout=LockoutPolicy(3, 900),
                   max_form_bytes=web.max_form_bytes, max_field_bytes=web.max_field_bytes,
                   trusted_proxies=("127.0.0.1",), max_document_bytes=2 * 1024 * 1024,
-                  applications_per_hour=3, uploads_per_hour=30)
+                  applications_per_hour=3, uploads_per_hour=30, portal_url=PortalSettings().public_url,
+                  password_link_hours=PortalSettings().password_link_hours)
     values.update(overrides)
     return WebConfig(**values)
 
