@@ -30,7 +30,7 @@ class FilterRefused(WebError):
     422 rather than an empty list, which would read as "nothing matches"."""
 
     code = "WEB-FILTER"
-    status = 422
+    http_status = 422
 
 
 class CsrfRefused(WebError):
