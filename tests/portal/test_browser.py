@@ -87,7 +87,8 @@ def test_log_in_send_a_file_and_see_its_response_appear(installation, phone):
     expect(phone).to_have_url(re.compile(r"/files/\d+\?sent=1$"))
     expect(phone.get_by_role("status").first).to_contain_text("Fichier reçu")
     # no reload by hand: the page's own script waits for the response and shows it
-    expect(phone.locator("#file-status")).to_have_text("ACCEPTE", timeout=30_000)
+    expect(phone.locator("#file-status")).to_have_class(re.compile(r"\bs-ACCEPTE\b"), timeout=30_000)
+    expect(phone.locator("#file-status")).to_have_text("Accepté")  # the status's label, not its code
     expect(phone.get_by_role("link", name="Télécharger la réponse")).to_be_visible()
     _fits_and_is_labelled(phone)
 
