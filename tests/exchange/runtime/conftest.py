@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+
+from tests.exchange.runtime.broker import rabbitmq  # noqa: F401 - the real broker's fixture, for every runtime test
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.accounts.mirror import AccountMirror
