@@ -96,7 +96,7 @@ def _wall(command: list[str], repeat: int) -> tuple[float, float]:
 
 
 def cli_figures(quick: bool) -> dict[str, tuple[float, float]]:
-    from gateway.exchange import samples
+    from tests.exchange import samples
 
     repeat = 3 if quick else 7
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as temp:

@@ -111,7 +111,7 @@ def main() -> None:
 
 def measure(sizes: list[str], repeat: int, *, extra: bool = True) -> dict[str, dict[str, dict]]:
     """Figures by size label then mode (bare, schema, check[, xmlschema]); prints them as it goes."""
-    from gateway.exchange import samples
+    from tests.exchange import samples
 
     print(f"{'size':>6} {'mode':>10} {'seconds':>9} {'MiB/s':>8} {'x bare':>7} {'peak RSS MiB':>13} {'x size':>7} ok")
     found: dict[str, dict[str, dict]] = {}

@@ -59,12 +59,12 @@ sys.path.insert(0, str(REPO))
 
 from gateway.accounts.mirror import AccountMirror  # noqa: E402
 from gateway.accounts.service import Accounts  # noqa: E402
-from gateway.exchange import samples  # noqa: E402
 from gateway.exchange.reception import register_received, response_name_for  # noqa: E402
 from gateway.identifiers import make_provider_code  # noqa: E402
 from gateway.store import schema  # noqa: E402
 from gateway.store.db import make_engine, make_session_factory, normalise_url, read_sessions, transaction  # noqa: E402
 from gateway.store.models.exchange import FileState, RequestFile  # noqa: E402
+from tests.exchange import samples  # noqa: E402
 
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 

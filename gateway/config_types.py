@@ -14,6 +14,8 @@ from urllib.parse import urlparse
 
 from pydantic import AfterValidator, Field
 
+from gateway.networks import parse_network
+
 __all__ = ["AmqpUrl", "DatabaseUrl", "HttpUrl", "ListenAddress", "LogFormat", "LogLevel", "Mailbox", "Networks",
            "Port", "RoleLimits", "StaffRoles", "TimeZone"]
 
@@ -37,9 +39,9 @@ def _listen_address(value: str) -> str:
 def _networks(value: list[str]) -> list[str]:
     for item in value:
         try:
-            ipaddress.ip_network(item, strict=False)
-        except ValueError:
-            raise ValueError(f"{item!r} is not an address or network (example: 10.0.0.0/8)") from None
+            parse_network(item)  # the one parser, as the web and the SFTP accounts read them
+        except ValueError as exc:
+            raise ValueError(f"{exc} (example: 10.0.0.0/8)") from None
     return value
 
 

@@ -17,11 +17,25 @@ adds its own subclasses next to the code that raises them; the tree is::
     └── intake.errors.IntakeError    application and document refusals
 
 Context goes in keyword-only arguments and is kept in ``context`` for logs and JSON output.
+Each class states what it becomes at each edge, as class attributes: ``exit_status`` for
+commands, ``http_status`` for the web and ``sftp_status`` for SFTP clients (as asyncssh's
+``SFTPError`` subclasses carry their code). The edges read them; none of them knows another
+package's errors.
 """
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import Any
+
+
+class SftpStatus(IntEnum):
+    """SFTP version 3 status codes (draft-ietf-secsh-filexfer-02, section 7) that refusals use."""
+
+    NO_SUCH_FILE = 2
+    PERMISSION_DENIED = 3
+    FAILURE = 4
+    OP_UNSUPPORTED = 8
 
 
 class GatewayError(Exception):
@@ -33,6 +47,10 @@ class GatewayError(Exception):
     code: str = "GW-000"
     #: exit status of the CLI when this error ends a command
     exit_status: int = 1
+    #: HTTP status of the web's answer when this error refuses a request
+    http_status: int = 400
+    #: SFTP status of the answer when this error refuses an SFTP request
+    sftp_status: SftpStatus = SftpStatus.FAILURE
 
     def __init__(self, message: str, *, code: str | None = None, **context: Any) -> None:
         super().__init__(message)
@@ -72,6 +90,7 @@ class NotFound(GatewayError):
 
     code = "NOT-FOUND"
     exit_status = 2
+    http_status = 404
 
 
 class IdentifierError(GatewayError):

@@ -108,16 +108,18 @@ def render_markdown() -> str:
         "",
         "## Errors of commands, the SFTP server, the client and the services",
         "",
-        "Printed as `error CODE: message` by commands (exit status in the last column), logged",
-        "with the code by the servers, and turned into SFTP status codes or HTTP statuses at the",
-        "edge. A code shared by several classes is set per error where it is raised.",
+        "Printed as `error CODE: message` by commands (with the exit status of its column), logged",
+        "with the code by the servers, and answered with the HTTP status or SFTP status of its",
+        "column at those edges: each error class carries the three. A code shared by several",
+        "classes is set per error where it is raised.",
         "",
-        "| code | error | meaning | exit status |",
-        "| --- | --- | --- | --- |",
+        "| code | error | meaning | exit status | HTTP | SFTP |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for cls in _error_classes():
         doc = (inspect.getdoc(cls) or "").split("\n")[0]
-        out.append(f"| `{cls.code}` | `{cls.__module__}.{cls.__name__}` | {_cell(doc)} | {cls.exit_status} |")
+        out.append(f"| `{cls.code}` | `{cls.__module__}.{cls.__name__}` | {_cell(doc)} | {cls.exit_status} "
+                   f"| {cls.http_status} | `SSH_FX_{cls.sftp_status.name}` |")
     out += [
         "",
         "### Codes given where the error is raised",

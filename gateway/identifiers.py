@@ -13,22 +13,26 @@ import re
 from enum import StrEnum
 
 from gateway.errors import IdentifierError
+from gateway.exchange.conventions import CONVENTIONS
 
 
 class Profession(StrEnum):
-    """Two-digit profession prefixes of provider codes."""
+    """Two-digit profession prefixes of provider codes that are not exchange conventions.
+
+    The conventions' prefixes are in their registry (:mod:`gateway.exchange.conventions`).
+    """
 
     PHYSICIAN = "10"
-    LAB = "31"
-    KINE = "45"
-    DIET = "47"
     OCB = "63"
 
 
-#: account profession name (operations.md) -> code prefix
-PROFESSION_PREFIX = {"LAB": "31", "KINE": "45", "DIET": "47", "OCB": "63"}
+#: account profession name (operations.md) -> code prefix: the exchange conventions, then OCB
+PROFESSION_PREFIX = {**{spec.code: spec.prefix for spec in CONVENTIONS.values()},
+                     Profession.OCB.name: Profession.OCB.value}
 #: conventions of the exchange flow
-EXCHANGE_PROFESSIONS = ("LAB", "KINE", "DIET")
+EXCHANGE_PROFESSIONS = tuple(spec.code for spec in CONVENTIONS.values())
+#: every prefix a provider code may have
+_PREFIXES = sorted({p.value for p in Profession} | set(PROFESSION_PREFIX.values()))
 
 
 def luhn_check_digit(digits: str) -> int:
@@ -78,9 +82,8 @@ def provider_code_problems(code: str, profession: str | None = None) -> list[str
     if not _PROVIDER_CODE.match(code or ""):
         return [f"provider code {code!r} must be exactly 8 digits"]
     problems = []
-    prefixes = {p.value for p in Profession}
-    if code[:2] not in prefixes:
-        problems.append(f"provider code {code}: prefix {code[:2]} is not a profession (10, 31, 45, 47, 63)")
+    if code[:2] not in _PREFIXES:
+        problems.append(f"provider code {code}: prefix {code[:2]} is not a profession ({', '.join(_PREFIXES)})")
     elif profession is not None:
         expected = PROFESSION_PREFIX.get(profession, Profession[profession].value if profession in Profession.__members__ else None)
         if expected is not None and code[:2] != expected:

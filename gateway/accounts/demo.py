@@ -14,14 +14,12 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from gateway.accounts.service import Accounts
 from gateway.errors import NotFound
+from gateway.exchange.conventions import CONVENTIONS
 from gateway.store.files import atomic_write, make_folder
 
-#: (code, profession, name): valid codes of spec/exchange.md section 5
-DEMO_PROVIDERS = (
-    ("31000425", "LAB", "Demo laboratory"),
-    ("45001237", "KINE", "Demo physiotherapy practice"),
-    ("47000070", "DIET", "Demo dietitian practice"),
-)
+#: (code, profession, name): the demo provider of each convention in the registry
+DEMO_PROVIDERS = tuple((spec.demo.code, spec.code, spec.demo.name) for spec in CONVENTIONS.values()
+                       if spec.demo is not None)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ Each change is committed with its audit event, then the account's folder under
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -18,6 +17,7 @@ from gateway.accounts.passwords import hash_password
 from gateway.clock import utcnow
 from gateway.errors import AccountError, NotFound, UsageError
 from gateway.identifiers import PROFESSION_PREFIX, check_provider_code
+from gateway.networks import parse_networks
 from gateway.store import audit
 from gateway.store.db import transaction
 from gateway.store.models.accounts import Provider, ProviderKey
@@ -67,11 +67,10 @@ def view(provider: Provider) -> AccountView:
 
 
 def _check_networks(networks: list[str]) -> str:
-    for network in networks:
-        try:
-            ipaddress.ip_network(network, strict=False)
-        except ValueError:
-            raise UsageError(f"{network!r} is not an address or network (example: 192.0.2.0/24)") from None
+    try:
+        parse_networks(networks)
+    except ValueError as exc:
+        raise UsageError(f"{exc} (example: 192.0.2.0/24)") from None
     return ",".join(networks)
 
 

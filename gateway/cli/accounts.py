@@ -11,9 +11,10 @@ from rich.console import Console
 from rich.table import Table
 
 from gateway import textsafe
-from gateway.accounts.service import AccountView
+from gateway.accounts.service import PROFESSIONS, AccountView
 from gateway.cli.context import ConfigOption, app_context
 from gateway.errors import UsageError
+from gateway.exchange.conventions import listing
 
 providers_app = typer.Typer(help="Provider accounts (SFTP users).", no_args_is_help=True)
 key_app = typer.Typer(help="SSH public keys of an account.", no_args_is_help=True)
@@ -51,7 +52,7 @@ def _print_account(account: AccountView) -> None:
 @providers_app.command("add")
 def add(
     code: str,
-    profession: Annotated[str, typer.Option(help="LAB, KINE, DIET or OCB.")],
+    profession: Annotated[str, typer.Option(help=f"{listing(PROFESSIONS)}.")],
     name: Annotated[str, typer.Option(help="The provider's name.")],
     key: Annotated[Optional[list[Path]], typer.Option("--key", help="Public key file (repeatable).")] = None,
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read a password from standard input.")] = False,

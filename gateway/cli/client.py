@@ -41,6 +41,7 @@ from gateway.client.store import open_store
 from gateway.clock import utcnow
 from gateway.config import Settings
 from gateway.errors import UsageError
+from gateway.exchange.conventions import listing
 from gateway.exchange.model import Mode
 
 client_app = typer.Typer(help="Provider-side client: make request files, push them, pull and import responses.",
@@ -140,7 +141,7 @@ def _finding_line(located) -> str:  # noqa: ANN001 - LocatedFinding
 
 @client_app.command("make-request")
 def make_request_command(
-    convention: Annotated[Convention, typer.Option("--convention", help="LAB, KINE or DIET.", case_sensitive=False)],
+    convention: Annotated[Convention, typer.Option("--convention", help=f"{listing()}.", case_sensitive=False)],
     csv: Annotated[Path, typer.Option("--csv", help="The CSV, one line per act (docs/client.md).", dir_okay=False)],
     provider: Annotated[Optional[str], typer.Option("--provider", help="Billing provider code "
                                                     "(default: client.user).")] = None,

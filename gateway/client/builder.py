@@ -14,17 +14,10 @@ from decimal import Decimal
 from lxml import etree
 
 from gateway.client.csvlayout import Billing, Convention, Record
+from gateway.exchange.conventions import CONVENTIONS
 from gateway.exchange.model import Mode
 
-#: namespace of each convention's schema (spec section 3)
-NAMESPACES = {
-    Convention.LAB: "urn:cns:echange:lab:1",
-    Convention.KINE: "urn:cns:echange:kine:1",
-    Convention.DIET: "urn:cns:echange:diet:1",
-}
 SCHEMA_VERSION = "1.0"
-#: element of one act, per convention
-ACT_ELEMENT = {Convention.LAB: "Analyse", Convention.KINE: "Seance", Convention.DIET: "Consultation"}
 
 
 @dataclass(frozen=True)
@@ -55,7 +48,7 @@ def money(value: Decimal) -> str:
 
 def build_request(billing: Billing, header: Header) -> bytes:
     """The request file's bytes: UTF-8 XML with declaration, indented for people reading it."""
-    ns = NAMESPACES[billing.convention]
+    ns = CONVENTIONS[billing.convention].namespace
 
     def el(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
         node = etree.SubElement(parent, f"{{{ns}}}{tag}", attrs)
@@ -87,17 +80,18 @@ def _record(el, root: etree._Element, convention: Convention, number: int, recor
     prescription = el(node, "Ordonnance")
     el(prescription, "CodeMedecin", record.physician)
     el(prescription, "DateOrdonnance", record.prescribed_on.isoformat())
-    if convention is Convention.KINE:
+    spec = CONVENTIONS[convention]
+    if spec.prescribed_sessions:
         el(prescription, "NombreSeancesPrescrites", str(record.sessions_prescribed))
-    if convention is Convention.LAB:
+    if spec.sampled:
         el(node, "Prelevement", dateHeure=record.sampled_at.isoformat(timespec="seconds"), lieu=record.place)
     for act in record.acts:
-        line = el(node, ACT_ELEMENT[convention])
-        if convention is not Convention.LAB:  # a LAB act's date is the sampling's
+        line = el(node, spec.act_element)
+        if not spec.sampled:  # a sampled act's date is the sampling's
             el(line, "Date", act.date.isoformat())
         el(line, "Code", act.code)
         el(line, "Quantite", str(act.quantity))
         el(line, "Montant", money(act.amount))
-        if convention is Convention.DIET:
+        if spec.performer:
             el(line, "CodePrestataireExecutant", act.performer)
     el(node, "MontantEnregistrement", money(record.amount))

@@ -22,49 +22,31 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from gateway.client.errors import CsvError
+from gateway.exchange.conventions import CONVENTIONS, Convention
+
+__all__ = ["COLUMNS", "OPTIONAL_COLUMNS", "RECORD_COLUMNS", "SAMPLING_PLACES", "Act", "Billing", "Convention",
+           "Record", "Tariff", "parse_billing", "read_billing"]
 
 
-class Convention(StrEnum):
-    """The three exchange conventions (spec section 3)."""
-
-    LAB = "LAB"
-    KINE = "KINE"
-    DIET = "DIET"
-
-
-#: lieu of a LAB sampling (spec section 3.2)
+#: lieu of a sampling (spec section 3.2)
 SAMPLING_PLACES = ("LABO", "DOMICILE", "HOPITAL", "MAISON_SOINS")
 
 #: columns that may be left out: an empty montant is the nomenclature's tariff times quantite
 OPTIONAL_COLUMNS = ("montant",)
 #: columns of each convention, in the order of the documented layout
-COLUMNS: dict[Convention, tuple[str, ...]] = {
-    Convention.LAB: ("reference", "matricule", "code_medecin", "date_ordonnance", "prelevement", "lieu",
-                     "code", "quantite", "montant"),
-    Convention.KINE: ("reference", "matricule", "code_medecin", "date_ordonnance", "seances_prescrites",
-                      "date", "code", "quantite", "montant"),
-    Convention.DIET: ("reference", "matricule", "code_medecin", "date_ordonnance", "date", "code",
-                      "quantite", "montant", "executant"),
-}
+COLUMNS: dict[Convention, tuple[str, ...]] = {c: spec.csv_columns for c, spec in CONVENTIONS.items()}
 #: columns describing the record: equal on every line of one reference
-RECORD_COLUMNS: dict[Convention, tuple[str, ...]] = {
-    Convention.LAB: ("matricule", "code_medecin", "date_ordonnance", "prelevement", "lieu"),
-    Convention.KINE: ("matricule", "code_medecin", "date_ordonnance", "seances_prescrites"),
-    Convention.DIET: ("matricule", "code_medecin", "date_ordonnance"),
-}
+RECORD_COLUMNS: dict[Convention, tuple[str, ...]] = {c: spec.csv_record_columns for c, spec in CONVENTIONS.items()}
 
 #: tariff(code, act date) -> euros, or None when the code is unknown or not valid that day
 Tariff = Callable[[str, dt.date], Decimal | None]
 
 _REFERENCE = re.compile(r"^[A-Za-z0-9._/-]{1,35}$")
 _DIGITS = {"matricule": 13, "code_medecin": 8, "executant": 8}
-_CODE = {Convention.LAB: re.compile(r"^L[0-9]{4}$"), Convention.KINE: re.compile(r"^K[0-9]{3}$"),
-         Convention.DIET: re.compile(r"^D[0-9]{3}$")}
 _DAY_FIRST = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
 
 
@@ -77,7 +59,7 @@ class Act:
     code: str
     quantity: int
     amount: Decimal
-    #: DIET: the dietitian who performed the act
+    #: a convention with performers: the professional who performed the act
     performer: str | None = None
 
 
@@ -90,9 +72,9 @@ class Record:
     physician: str
     prescribed_on: dt.date
     acts: tuple[Act, ...]
-    #: KINE: NombreSeancesPrescrites
+    #: a convention with prescribed sessions: NombreSeancesPrescrites
     sessions_prescribed: int | None = None
-    #: LAB: Prelevement/@dateHeure (aware) and @lieu
+    #: a sampled convention: Prelevement/@dateHeure (aware) and @lieu
     sampled_at: dt.datetime | None = None
     place: str | None = None
 
@@ -299,10 +281,11 @@ def _record(convention: Convention, reference: str, rows: list[tuple[int, dict[s
     matricule = field("matricule", lambda t: parse_digits(t, "matricule"), first_line, first)
     physician = field("code_medecin", lambda t: parse_digits(t, "code_medecin"), first_line, first)
     prescribed_on = field("date_ordonnance", parse_date, first_line, first)
+    spec = CONVENTIONS[convention]
     sessions = sampled_at = place = None
-    if convention is Convention.KINE:
+    if spec.prescribed_sessions:
         sessions = field("seances_prescrites", lambda t: parse_count(t, 1, 64), first_line, first)
-    if convention is Convention.LAB:
+    if spec.sampled:
         sampled_at = field("prelevement", lambda t: parse_datetime(t, zone), first_line, first)
         place = field("lieu", _place, first_line, first)
 
@@ -310,8 +293,8 @@ def _record(convention: Convention, reference: str, rows: list[tuple[int, dict[s
     for line, values in rows:
         code = field("code", lambda t: _code(convention, t), line, values)
         quantity = field("quantite", lambda t: parse_count(t, 1, 99), line, values)
-        if convention is Convention.LAB:
-            date = sampled_at.date() if sampled_at else None  # the act date of every analysis
+        if spec.sampled:
+            date = sampled_at.date() if sampled_at else None  # the act date of every act
         else:
             date = field("date", parse_date, line, values)
         if values["montant"]:
@@ -319,9 +302,9 @@ def _record(convention: Convention, reference: str, rows: list[tuple[int, dict[s
         else:
             amount = _priced(code, quantity, date, tariff, line, problems)
         performer = field("executant", lambda t: parse_digits(t, "executant"), line, values) \
-            if convention is Convention.DIET else None
+            if spec.performer else None
         acts.append(Act(line=line, date=date, code=code, quantity=quantity, amount=amount, performer=performer))
-    limit = {Convention.LAB: 200, Convention.KINE: 64, Convention.DIET: 32}[convention]
+    limit = spec.max_acts
     if len(acts) > limit:
         problems.append(f"line {rows[limit][0]}: reference {reference} has {len(acts)} acts; "
                         f"a {convention} record holds at most {limit}")
@@ -352,6 +335,7 @@ def _place(text: str) -> str:
 
 def _code(convention: Convention, text: str) -> str:
     value = text.upper()
-    if not _CODE[convention].match(value):
-        raise ValueError(f"{text!r} is not a {convention} act code ({_CODE[convention].pattern[1:-1]})")
+    pattern = CONVENTIONS[convention].act_code
+    if not pattern.match(value):
+        raise ValueError(f"{text!r} is not a {convention} act code ({pattern.pattern[1:-1]})")
     return value

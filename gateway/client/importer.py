@@ -22,13 +22,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.client.errors import ResponseInvalid
 from gateway.client.ledger import safe_parser
-from gateway.client.pull import RESPONSE_SUFFIX, ResponseSchema
+from gateway.client.pull import ResponseSchema
 from gateway.client.store import LocalFinding, LocalResponse, LocalResponseRecord
 from gateway.clock import utcnow
+from gateway.exchange.response import NAMESPACE, RESPONSE_SUFFIX
 from gateway.store.db import transaction
 from gateway.store.files import TEMP_PREFIX
 
-NS = "urn:cns:echange:reponse:1"
+NS = NAMESPACE  # the gateway's own response namespace
 
 
 class ImportResult(StrEnum):

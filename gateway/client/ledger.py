@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -17,9 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.client.store import LocalRequest
+from gateway.exchange.conventions import REQUEST_NAME
 from gateway.store.db import transaction
-
-_NAME = re.compile(r"^(LAB|KINE|DIET)_FACT_([0-9]{8})_[0-9]{14}_([0-9]{6})\.xml$")
 
 
 def safe_parser() -> etree.XMLParser:
@@ -42,7 +40,7 @@ def _header(data: bytes) -> dict[str, str]:
 
 def _row_from_file(path: Path, data: bytes, at: dt.datetime) -> LocalRequest:
     header = _header(data)
-    match = _NAME.match(path.name)
+    match = REQUEST_NAME.match(path.name)
 
     def number(text: str | None, kind=int):  # noqa: ANN001, ANN202
         try:

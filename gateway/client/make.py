@@ -32,6 +32,7 @@ from gateway.client.history import LocalHistory, next_sequence
 from gateway.client.store import LocalAct, LocalRequest
 from gateway.clock import Clock, SystemClock
 from gateway.errors import GatewayError
+from gateway.exchange.conventions import CONVENTIONS
 from gateway.exchange.model import Finding, Mode, Outcome, Received, Severity
 from gateway.exchange.pipeline import Checker
 from gateway.exchange.references import load_references
@@ -42,7 +43,9 @@ SOFTWARE_NAME = "gateway-client"
 #: findings that make the server reject a record or the file
 BLOCKING = (Severity.FATAL, Severity.ERREUR)
 
-_LOCATION = re.compile(r"^/Facturation/Enregistrement\[(\d+)\](?:/(?:Analyse|Seance|Consultation)\[(\d+)\])?")
+_ACTS = "|".join(sorted({re.escape(spec.act_element) for spec in CONVENTIONS.values()}))
+#: a finding's path: the record's position and, inside an act, the act's
+_LOCATION = re.compile(rf"^/Facturation/Enregistrement\[(\d+)\](?:/(?:{_ACTS})\[(\d+)\])?")
 
 
 @dataclass(frozen=True)

@@ -29,13 +29,13 @@ from lxml import etree
 from gateway.client.connection import Connection, Retrying
 from gateway.client.errors import ClientError, NetworkError, ResponseInvalid
 from gateway.client.ledger import safe_parser
+from gateway.exchange.response import RESPONSE_SUFFIX
 from gateway.logs import get_logger
 from gateway.store.files import TEMP_PREFIX, fsync_dir
 
 log = get_logger(__name__)
 
 OUTBOX = "/outbox"
-RESPONSE_SUFFIX = "_REP.xml"
 RESPONSE_SCHEMA = "response-1.0.xsd"
 INVALID_FOLDER = "invalid"
 

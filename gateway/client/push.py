@@ -25,9 +25,9 @@ from pathlib import Path
 
 from gateway.client.connection import Connection
 from gateway.client.errors import ClientError, RemoteRefused
+from gateway.exchange.reception import PART_SUFFIX
 
 INBOX = "/inbox"
-PART_SUFFIX = ".part"
 
 #: progress(name, bytes_done, bytes_total)
 Progress = Callable[[str, int, int], None]

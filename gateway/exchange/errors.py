@@ -45,3 +45,4 @@ class VoidRefused(ExchangeError):
 
     code = "EXC-VOID-REFUSED"
     exit_status = 1
+    http_status = 409

@@ -18,7 +18,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, SftpStatus
+from gateway.exchange.response import RESPONSE_SUFFIX
 from gateway.store.models.exchange import FileState, RequestFile
 
 #: names the server accepts at upload time (spec/exchange.md section 1)
@@ -34,12 +35,13 @@ class NameHeld(GatewayError):
     """The name (or one with the same response name) is waiting, in check or answered."""
 
     code = "SFTP-NAME-HELD"
+    sftp_status = SftpStatus.PERMISSION_DENIED
 
 
 def response_name_for(name: str) -> str:
     """``<name without .xml>_REP.xml`` (the whole name when it does not end in .xml)."""
     stem = name[:-4] if name.endswith(".xml") else name
-    return f"{stem}_REP.xml"
+    return stem + RESPONSE_SUFFIX
 
 
 def is_upload_name(name: str) -> bool:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from gateway.exchange.conventions import CODES
 from gateway.exchange.errors import ExchangeError
 
 
@@ -163,6 +164,9 @@ def load_references(schemas_dir: Path) -> References:
     for i, entry in enumerate(raw.get("schema", [])):
         where = f"{registry.name} schema[{i}]"
         try:
+            if entry["convention"] not in CODES:
+                raise ReferenceError_(f"{where}: convention {entry['convention']!r} is not in the registry "
+                                      f"({', '.join(CODES)}; gateway/exchange/conventions.py)")
             path = schemas_dir / entry["file"]
             versions.append(SchemaVersion(
                 entry["convention"], str(entry["version"]), path, _target_namespace(path),

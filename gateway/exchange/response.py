@@ -16,7 +16,10 @@ from zoneinfo import ZoneInfo
 
 from gateway.exchange.model import FileStatus, Finding, Outcome
 
+#: namespace of responses (schemas/response-1.0.xsd); the client reads responses by it
 NAMESPACE = "urn:cns:echange:reponse:1"
+#: a response's name is its request's name with this instead of ``.xml`` (section 2)
+RESPONSE_SUFFIX = "_REP.xml"
 VERSION = "1.0"
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _TEXT = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}

@@ -4,7 +4,7 @@
 the acting person as ``actor`` (``staff:<login>``, ``applicant``, ``mail:<address>``,
 ``cli``, ``system``) and their ``address`` (for the audit trail), and returns frozen values
 (:mod:`gateway.intake.views`). Errors are :class:`~gateway.intake.errors.IntakeError`
-subclasses; the web maps them to HTTP statuses by class, the CLI to exit statuses.
+subclasses, each carrying its HTTP and exit statuses (read by the web and the CLI).
 
 Who may change what:
 

@@ -18,8 +18,8 @@
         ├── ScannerUnavailable       INT-SCAN-UNAVAILABLE: the configured clamd gave no answer
         └── DocumentRefused          <reason code>: internal to the checks, becomes a verdict
 
-The CLI turns them into messages and exit statuses in one place (gateway.cli); the web layer
-maps them to HTTP statuses by class.
+Each class carries its exit status and HTTP status (see :mod:`gateway.errors`); the CLI and
+the web read them in one place each.
 """
 
 from __future__ import annotations
@@ -39,24 +39,28 @@ class ApplicationNotFound(IntakeError):
 
     code = "INT-NOT-FOUND"
     exit_status = 2
+    http_status = 404
 
 
 class TransitionRefused(IntakeError):
     """The status machine of spec/intake.md section 4 does not allow this change."""
 
     code = "INT-STATUS"
+    http_status = 409
 
 
 class NotEditable(IntakeError):
     """The application's data or documents cannot be changed in its current status."""
 
     code = "INT-NOT-EDITABLE"
+    http_status = 409
 
 
 class NotComplete(IntakeError):
     """Only a COMPLET application may be sent or approved; ``problems`` lists what is missing."""
 
     code = "INT-INCOMPLET"
+    http_status = 409
 
 
 class InvalidData(IntakeError):
@@ -70,12 +74,14 @@ class RateLimited(IntakeError):
     """Too many applications or uploads from one address within the last hour."""
 
     code = "INT-RATE"
+    http_status = 429
 
 
 class FollowupInvalid(IntakeError):
     """The follow-up token is unknown, revoked, or expired."""
 
     code = "INT-FOLLOWUP"
+    http_status = 404
 
 
 class CodesExhausted(IntakeError):
@@ -120,6 +126,7 @@ class ScannerUnavailable(DocumentError):
 
     code = "INT-SCAN-UNAVAILABLE"
     exit_status = 2
+    http_status = 503
 
 
 class DocumentRefused(DocumentError):

@@ -20,8 +20,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway import texts
 from gateway.intake.notify import Notifier, OutgoingMessage
 from gateway.logs import get_logger
+from gateway.portal.settings import bilingual_subject
 from gateway.store.db import transaction
 from gateway.store.models.exchange import RequestFile
 from gateway.store.models.portal import PortalAccount
@@ -100,10 +102,10 @@ class Notices:
             if len(files) > MAX_LISTED:
                 lines.append(f"- … (+{len(files) - MAX_LISTED})")
             listing = "\n".join(lines)
+            body_fr, body_en = texts.both("portal.mail.ready.body", listing=listing)
             sent += self._notifier.deliver(OutgoingMessage(
-                to=email, reference=code, topic="Réponse prête / Response ready",
-                body_fr=f"Bonjour,\n\nLa réponse à ces fichiers est prête :\n{listing}\n\nRetirez-la par SFTP ou dans l'espace prestataires.",
-                body_en=f"Hello,\n\nThe response to these files is ready:\n{listing}\n\nCollect it over SFTP or in the provider portal."))
+                to=email, reference=code, topic=bilingual_subject("portal.mail.ready.subject"),
+                body_fr=body_fr, body_en=body_en))
         return sent
 
     # ----------------------------------------------------------------- daily digest
@@ -141,8 +143,8 @@ class Notices:
             if not files:
                 continue
             listing = "\n".join(f"- {f.name} — {self._url}/files/{f.id}" for f in files[:MAX_LISTED])
+            body_fr, body_en = texts.both("portal.mail.digest.body", day=yesterday, listing=listing)
             sent += self._notifier.deliver(OutgoingMessage(
-                to=email, reference=code, topic=f"Fichiers rejetés le {yesterday} / Files rejected on {yesterday}",
-                body_fr=f"Bonjour,\n\nCes fichiers reçus le {yesterday} ont été rejetés :\n{listing}\n\nLes erreurs sont détaillées dans l'espace prestataires.",
-                body_en=f"Hello,\n\nThese files received on {yesterday} were rejected:\n{listing}\n\nThe errors are shown in the provider portal."))
+                to=email, reference=code, topic=bilingual_subject("portal.mail.digest.subject", day=yesterday),
+                body_fr=body_fr, body_en=body_en))
         return sent

@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.clock import Clock, SystemClock
-from gateway.exchange.reception import is_upload_name
+from gateway.exchange.reception import PART_SUFFIX, is_upload_name
 from gateway.sftp.area import ProviderArea
 from gateway.sftp.errors import NameRefused
 from gateway.sftp.handles import Upload
@@ -92,5 +92,5 @@ class BrowserReception:
 def check_name(name: str) -> None:
     """Raises :class:`NameRefused` (SFTP's own refusal) unless ``name`` may be uploaded; ``.part`` names
     are an SFTP client's way of uploading in two steps and make no sense here."""
-    if not is_upload_name(name) or name.endswith(".part"):
+    if not is_upload_name(name) or name.endswith(PART_SUFFIX):
         raise NameRefused(f"{name[:200]!r} is not an accepted file name", name=name[:200])

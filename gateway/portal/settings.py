@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway import texts
 from gateway.accounts.service import Accounts, KeyView
 from gateway.errors import UsageError
 from gateway.intake.notify import Notifier, OutgoingMessage
@@ -38,7 +39,7 @@ class LinkInvalid(WebError):
     """A password link that is unknown, used already or expired."""
 
     code = "WEB-PORTAL-LINK"
-    status = 404
+    http_status = 404
 
 
 @dataclass(frozen=True)
@@ -57,13 +58,9 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-#: what each change is called in the e-mail that tells of it: (fr, en)
-CHANGES = {
-    "key.add": ("Une clé SSH a été ajoutée à votre compte : {detail}", "An SSH key was added to your account: {detail}"),
-    "key.remove": ("Une clé SSH a été retirée de votre compte : {detail}", "An SSH key was removed from your account: {detail}"),
-    "notifications": ("Vos choix de notification ont changé : {detail}", "Your notification choices changed: {detail}"),
-    "password": ("Le mot de passe de votre compte a été défini.", "The password of your account was set."),
-}
+def bilingual_subject(msgid: str, /, **values: object) -> str:
+    """A subject in both languages (``Réponse prête / Response ready``), as the fund's mails are."""
+    return " / ".join(texts.both(msgid, **values))
 
 
 class ProviderSettings:
@@ -157,12 +154,10 @@ class ProviderSettings:
         contact = self.view(code).contact_email
         if not contact or self._notifier is None:
             return link, False
+        body_fr, body_en = texts.both("portal.mail.password_link.body", code=code, hours=hours, link=link)
         mailed = self._notifier.deliver(OutgoingMessage(
-            to=contact, reference=code, topic="Mot de passe de votre compte / Your account's password",
-            body_fr=f"Bonjour,\n\nChoisissez le mot de passe de votre compte {code} avec ce lien (il fonctionne une fois, "
-                    f"pendant {hours} heures) :\n{link}\n\nIl sert à l'espace prestataires et au dépôt SFTP.",
-            body_en=f"Hello,\n\nChoose the password of your account {code} with this link (it works once, "
-                    f"for {hours} hours):\n{link}\n\nIt is used by the provider portal and by SFTP."))
+            to=contact, reference=code, topic=bilingual_subject("portal.mail.password_link.subject"),
+            body_fr=body_fr, body_en=body_en))
         return link, mailed
 
     def link_owner(self, token: str) -> str:
@@ -191,18 +186,17 @@ class ProviderSettings:
     # ----------------------------------------------------------------- mail
 
     def _tell(self, code: str, change: str, detail: str, *, address: str) -> None:
-        """E-mails the contact address about a change (logged, never raised, when it cannot)."""
+        """E-mails the contact address about a change (logged, never raised, when it cannot);
+        ``change`` names its sentence, ``portal.change.<change>`` in the catalogue."""
         with self._sessions() as session:
             row = session.get(PortalAccount, code)
             name = session.scalar(select(Provider.name).where(Provider.code == code)) or code
         to = row.contact_email if row else ""
         if not to or self._notifier is None:
             return
-        fr, en = CHANGES[change]
         when = self._now().strftime("%Y-%m-%d %H:%M UTC")
-        body_fr = (f"Bonjour,\n\n{fr.format(detail=detail)}\nCompte {code} ({name}), le {when}, depuis l'adresse {address}.\n\n"
-                   "Si ce n'était pas vous, appelez la caisse sans attendre.")
-        body_en = (f"Hello,\n\n{en.format(detail=detail)}\nAccount {code} ({name}), on {when}, from address {address}.\n\n"
-                   "If this was not you, call the fund at once.")
-        topic = "Modification de votre compte / Your account changed"
+        body_fr, body_en = (texts.text(lang, "portal.mail.change.body", code=code, name=name, when=when, address=address,
+                                       change=texts.text(lang, f"portal.change.{change}", detail=detail))
+                            for lang in ("fr", "en"))
+        topic = bilingual_subject("portal.mail.change.subject")
         self._notifier.deliver(OutgoingMessage(to=to, topic=topic, body_fr=body_fr, body_en=body_en, reference=code))

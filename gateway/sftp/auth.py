@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import ipaddress
 import secrets
 import socket
 import threading
@@ -37,6 +36,7 @@ from gateway.accounts.passwords import verify_password
 from gateway.clock import utcnow
 from gateway.logs import get_logger
 from gateway.metrics import SFTP_LOGINS, SFTP_SESSIONS
+from gateway.networks import contains, parse_networks
 from gateway.sftp.limits import Refusal
 from gateway.sftp.paramiko_private import channel_handlers, feed_channel
 from gateway.sftp.session import Who
@@ -65,16 +65,8 @@ class Account:
 
 def network_allows(networks: str, address: str) -> bool:
     """True when ``address`` is inside one of the comma-separated ``networks`` (or none given)."""
-    wanted = [n for n in networks.split(",") if n.strip()]
-    if not wanted:
-        return True
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return any(ip in ipaddress.ip_network(n.strip(), strict=False) for n in wanted)
+    wanted = parse_networks(networks.split(","))
+    return not wanted or contains(wanted, address)
 
 
 def _plausible_user(username: str) -> bool:

@@ -1,14 +1,14 @@
-"""Refusals of the SFTP layer; :func:`gateway.sftp.protocol.status_for` turns them into SFTP status codes.
+"""Refusals of the SFTP layer, each with the SFTP status a client gets (``sftp_status``).
 
 The tree (all under :class:`gateway.errors.GatewayError`)::
 
     SftpError                 SFTP-000   anything else that failed (-> SSH_FX_FAILURE)
-    ├── PermissionDenied      SFTP-DENIED       operation not allowed here (mkdir, chmod, ...)
+    ├── PermissionDenied      SFTP-DENIED       operation not allowed here (-> SSH_FX_PERMISSION_DENIED)
     │   ├── NameRefused       SFTP-NAME         name outside ^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$
     │   └── AlreadyExists     SFTP-EXISTS       no overwrite of a pending file
-    ├── NoSuchFile            SFTP-NO-SUCH-FILE path outside the jail or absent
+    ├── NoSuchFile            SFTP-NO-SUCH-FILE path outside the jail or absent (-> SSH_FX_NO_SUCH_FILE)
     ├── TooLarge              SFTP-TOO-LARGE    write beyond exchange.max_file_bytes
-    ├── Unsupported           SFTP-UNSUPPORTED  request or extension not offered
+    ├── Unsupported           SFTP-UNSUPPORTED  request or extension not offered (-> SSH_FX_OP_UNSUPPORTED)
     ├── BadHandle             SFTP-BAD-HANDLE   unknown or closed handle
     ├── ReceptionFailed       SFTP-RECEPTION    the upload could not be put in place or registered
     ├── TooManyHandles        SFTP-HANDLES      sftp.max_handles_per_session files already open
@@ -18,13 +18,13 @@ The tree (all under :class:`gateway.errors.GatewayError`)::
 Refusals a provider reads carry their message in English and French ("English / Français"),
 since SFTP clients show the status text as it is.
 
-``gateway.exchange.reception.NameHeld`` (SFTP-NAME-HELD) is raised by registration and is
-answered like :class:`PermissionDenied`.
+``gateway.exchange.reception.NameHeld`` (SFTP-NAME-HELD) is raised by registration and
+carries the status of :class:`PermissionDenied`.
 """
 
 from __future__ import annotations
 
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, SftpStatus
 
 
 class SftpError(GatewayError):
@@ -37,6 +37,7 @@ class PermissionDenied(SftpError):
     """The operation is not allowed on this path (or at all)."""
 
     code = "SFTP-DENIED"
+    sftp_status = SftpStatus.PERMISSION_DENIED
 
 
 class NameRefused(PermissionDenied):
@@ -55,6 +56,7 @@ class NoSuchFile(SftpError):
     """Nothing the provider may see is at this path."""
 
     code = "SFTP-NO-SUCH-FILE"
+    sftp_status = SftpStatus.NO_SUCH_FILE
 
 
 class TooLarge(SftpError):
@@ -67,6 +69,7 @@ class Unsupported(SftpError):
     """A request or extension this server does not offer."""
 
     code = "SFTP-UNSUPPORTED"
+    sftp_status = SftpStatus.OP_UNSUPPORTED
 
 
 class BadHandle(SftpError):

@@ -18,12 +18,10 @@ from paramiko.sftp import (
     CMD_ATTRS, CMD_CLOSE, CMD_DATA, CMD_EXTENDED, CMD_FSETSTAT, CMD_FSTAT, CMD_HANDLE, CMD_INIT,
     CMD_LSTAT, CMD_MKDIR, CMD_NAME, CMD_OPEN, CMD_OPENDIR, CMD_READ, CMD_READDIR, CMD_READLINK,
     CMD_REALPATH, CMD_REMOVE, CMD_RENAME, CMD_RMDIR, CMD_SETSTAT, CMD_STAT, CMD_SYMLINK, CMD_VERSION,
-    CMD_WRITE, SFTP_EOF, SFTP_FAILURE, SFTP_NO_SUCH_FILE, SFTP_OK, SFTP_OP_UNSUPPORTED,
-    SFTP_PERMISSION_DENIED, SFTPError,
+    CMD_WRITE, SFTP_EOF, SFTP_FAILURE, SFTP_NO_SUCH_FILE, SFTP_OK, SFTP_PERMISSION_DENIED, SFTPError,
 )
 
 from gateway.errors import GatewayError
-from gateway.exchange.reception import NameHeld
 from gateway.logs import get_logger
 from gateway.sftp.area import ProviderArea, refuse_attribute_change
 from gateway.sftp.errors import (
@@ -45,20 +43,23 @@ _NAMES_PER_READDIR = 100
 MAX_REQUEST_BYTES = 256 * 1024
 
 
+#: the operating system's errors a client may be told about; any other is an internal error
+_OS_ERRORS = {
+    **dict.fromkeys((errno.ENOENT, errno.ENOTDIR, errno.ELOOP), (SFTP_NO_SUCH_FILE, "no such file")),
+    **dict.fromkeys((errno.EACCES, errno.EPERM), (SFTP_PERMISSION_DENIED, "permission denied")),
+}
+
+
 def status_for(exc: BaseException) -> tuple[int, str]:
-    """The SFTP status code and message a client gets for ``exc`` (the one translation)."""
-    if isinstance(exc, (PermissionDenied, NameHeld)):
-        return SFTP_PERMISSION_DENIED, exc.message
-    if isinstance(exc, NoSuchFile):
-        return SFTP_NO_SUCH_FILE, exc.message
-    if isinstance(exc, Unsupported):
-        return SFTP_OP_UNSUPPORTED, exc.message
+    """The SFTP status code and message a client gets for ``exc`` (the one translation).
+
+    Our errors carry their status (``sftp_status``); the one foreign family, ``OSError``, is
+    translated by its errno.
+    """
     if isinstance(exc, GatewayError):
-        return SFTP_FAILURE, exc.message
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
-        return SFTP_NO_SUCH_FILE, "no such file"
-    if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM):
-        return SFTP_PERMISSION_DENIED, "permission denied"
+        return int(exc.sftp_status), exc.message
+    if isinstance(exc, OSError):
+        return _OS_ERRORS.get(exc.errno, (SFTP_FAILURE, "internal error"))
     return SFTP_FAILURE, "internal error"
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway import texts
 from gateway.logs import get_logger
 from gateway.sftp.session import Who
 from gateway.store import audit
@@ -43,61 +44,35 @@ class Refusal:
     code: str
     #: the SFTP status as OpenSSH's sftp prints it
     status: str
-    meaning_fr: str
-    meaning_en: str
+
+    @property
+    def meaning_fr(self) -> str:
+        """What it means, in French (catalogue id ``refusal.meaning.<code>``)."""
+        return texts.gettext("fr", f"refusal.meaning.{self.code}")
+
+    @property
+    def meaning_en(self) -> str:
+        """What it means, in English."""
+        return texts.gettext("en", f"refusal.meaning.{self.code}")
 
 
 _DENIED, _NO_FILE, _FAILURE, _UNSUPPORTED = "Permission denied", "No such file", "Failure", "Operation unsupported"
 
 #: refusal code -> what it means for the provider (the one table; docs/sftp.md follows it)
 REFUSALS: dict[str, Refusal] = {r.code: r for r in (
-    Refusal("SFTP-NAME", _DENIED,
-            "Nom de fichier refusé : il doit respecter ^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$ et, à l'envoi final, "
-            "le modèle PROFESSION_FACT_CODE_AAAAMMJJHHMMSS_NNNNNN.xml (ou .part pendant l'envoi).",
-            "File name refused: it must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$ and, once complete, "
-            "PROFESSION_FACT_CODE_YYYYMMDDHHMMSS_NNNNNN.xml (or .part while uploading)."),
-    Refusal("SFTP-EXISTS", _DENIED,
-            "Un fichier de ce nom attend déjà d'être contrôlé : un envoi n'écrase jamais ; envoyez sous un autre numéro.",
-            "A file of this name is already waiting to be checked: uploads never overwrite; send it under "
-            "another number."),
-    Refusal("SFTP-NAME-HELD", _DENIED,
-            "Ce nom a déjà été reçu et sa réponse n'a pas été retirée : retirez (supprimez) la réponse de "
-            "/outbox ou envoyez sous un autre numéro.",
-            "This name was already received and its response has not been removed: delete the response from "
-            "/outbox or send under another number."),
-    Refusal("SFTP-DENIED", _DENIED,
-            "Opération non permise : pas de dossier ni de lien, pas de changement d'attributs, pas d'écriture "
-            "dans /outbox ni de suppression dans /inbox.",
-            "Operation not allowed: no folders or links, no attribute changes, no writing in /outbox and no "
-            "deleting in /inbox."),
-    Refusal("SFTP-NO-SUCH-FILE", _NO_FILE,
-            "Rien à ce chemin : seuls /inbox et /outbox existent, et seuls les fichiers du prestataire s'y voient.",
-            "Nothing at this path: only /inbox and /outbox exist, and only the provider's own files show in them."),
-    Refusal("SFTP-TOO-LARGE", _FAILURE,
-            "Fichier plus grand que la taille maximale d'un fichier de demande : rien n'en est gardé.",
-            "The file is larger than the largest request file allowed: nothing of it is kept."),
-    Refusal("SFTP-QUOTA", _FAILURE,
-            "La boîte /inbox du prestataire est pleine (octets ou nombre de fichiers) : attendez que les "
-            "fichiers en attente soient contrôlés.",
-            "The provider's /inbox is full (bytes or number of files): wait until the waiting files are checked."),
-    Refusal("SFTP-DISK-FULL", _FAILURE,
-            "L'espace disque de la passerelle est presque plein : réessayez plus tard ; l'exploitation est alertée.",
-            "The gateway's disk is nearly full: try again later; operations are alerted."),
-    Refusal("SFTP-HANDLES", _FAILURE,
-            "Trop de fichiers ouverts dans la même session : le logiciel doit fermer ses fichiers.",
-            "Too many files open in one session: the software must close its files."),
-    Refusal("SFTP-RECEPTION", _FAILURE,
-            "L'envoi terminé n'a pas pu être enregistré : il n'est pas reçu ; envoyez-le à nouveau.",
-            "The completed upload could not be registered: it was not received; send it again."),
-    Refusal("SFTP-UNSUPPORTED", _UNSUPPORTED,
-            "Demande ou extension SFTP que le serveur n'offre pas.",
-            "An SFTP request or extension this server does not offer."),
-    Refusal("SFTP-BAD-HANDLE", _FAILURE,
-            "Le logiciel a utilisé un fichier déjà fermé ou inconnu (erreur du logiciel client).",
-            "The software used a file that was already closed or unknown (a client software error)."),
-    Refusal("SFTP-000", _FAILURE,
-            "Erreur interne de la passerelle : l'exploitation en a la trace dans le journal.",
-            "An internal error of the gateway: operations have it in the log."),
+    Refusal("SFTP-NAME", _DENIED),
+    Refusal("SFTP-EXISTS", _DENIED),
+    Refusal("SFTP-NAME-HELD", _DENIED),
+    Refusal("SFTP-DENIED", _DENIED),
+    Refusal("SFTP-NO-SUCH-FILE", _NO_FILE),
+    Refusal("SFTP-TOO-LARGE", _FAILURE),
+    Refusal("SFTP-QUOTA", _FAILURE),
+    Refusal("SFTP-DISK-FULL", _FAILURE),
+    Refusal("SFTP-HANDLES", _FAILURE),
+    Refusal("SFTP-RECEPTION", _FAILURE),
+    Refusal("SFTP-UNSUPPORTED", _UNSUPPORTED),
+    Refusal("SFTP-BAD-HANDLE", _FAILURE),
+    Refusal("SFTP-000", _FAILURE),
 )}
 
 

@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException
 from gateway.accounts.mirror import AccountMirror
 from gateway.accounts.service import Accounts
 from gateway.clock import Clock, SystemClock
-from gateway.errors import AccountError, GatewayError, IdentifierError, NotFound, UsageError
+from gateway.errors import GatewayError
 from gateway.logs import get_logger
 from gateway.web.responses import SafeJSONResponse
 from gateway.web import cookies, csrf, i18n
@@ -163,33 +163,13 @@ async def _refuse_body(scope: Any, exc: WebError) -> Response:
     return await _on_error(Request(scope), exc)
 
 
-def _status_of(exc: GatewayError) -> int:
-    """The HTTP status of a refusal, by its class."""
-    from gateway.exchange.errors import VoidRefused
-    from gateway.intake import errors as intake
-
-    if isinstance(exc, WebError):
-        return exc.status
-    if isinstance(exc, (NotFound, intake.ApplicationNotFound, intake.FollowupInvalid)):
-        return 404
-    if isinstance(exc, intake.RateLimited):
-        return 429
-    if isinstance(exc, (intake.NotEditable, intake.TransitionRefused, intake.NotComplete, VoidRefused)):
-        return 409
-    if isinstance(exc, intake.ScannerUnavailable):
-        return 503
-    if isinstance(exc, (UsageError, AccountError, IdentifierError)):
-        return 400
-    return getattr(exc, "http_status", 400)
-
-
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path in {"/healthz", "/status.json"}
 
 
 async def _on_error(request: Request, exc: GatewayError) -> Response:
     """The one place where refusals become responses."""
-    status = _status_of(exc)
+    status = exc.http_status  # each error class carries its own (gateway.errors)
     log.info("request refused", path=request.url.path, code=exc.code, status=status)
     if _wants_json(request):
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None

@@ -2,7 +2,7 @@
 
 Tree (under :class:`gateway.errors.GatewayError`)::
 
-    WebError              WEB-*: HTTP status in ``status``
+    WebError              WEB-*: HTTP status in ``http_status``
     ├── CsrfRefused       WEB-CSRF (403)
     ├── LoginRequired     WEB-LOGIN (401, pages redirect to the login form)
     │   └── SecondFactorRequired  WEB-2FA-REQUIRED (401, pages redirect to the code form)
@@ -19,10 +19,10 @@ from gateway.errors import GatewayError
 
 
 class WebError(GatewayError):
-    """A refusal at the web boundary; ``status`` is its HTTP status."""
+    """A refusal at the web boundary; ``http_status`` is its HTTP status."""
 
     code = "WEB-000"
-    status = 400
+    http_status = 400
 
 
 class FilterRefused(WebError):
@@ -30,21 +30,21 @@ class FilterRefused(WebError):
     422 rather than an empty list, which would read as "nothing matches"."""
 
     code = "WEB-FILTER"
-    status = 422
+    http_status = 422
 
 
 class CsrfRefused(WebError):
     """A form without the right CSRF token."""
 
     code = "WEB-CSRF"
-    status = 403
+    http_status = 403
 
 
 class LoginRequired(WebError):
     """No valid staff session or API key."""
 
     code = "WEB-LOGIN"
-    status = 401
+    http_status = 401
     #: where a page asked for with GET sends the browser
     login_path = "/login"
 
@@ -60,32 +60,32 @@ class Forbidden(WebError):
     """Logged in, but the role or scope does not allow this."""
 
     code = "WEB-FORBIDDEN"
-    status = 403
+    http_status = 403
 
 
 class LoginRefused(WebError):
     """Wrong login or password (the message never says which)."""
 
     code = "WEB-LOGIN-REFUSED"
-    status = 401
+    http_status = 401
 
 
 class AccountLocked(LoginRefused):
     """Too many recent failures for this login."""
 
     code = "WEB-LOCKED"
-    status = 423
+    http_status = 423
 
 
 class SecondFactorRefused(LoginRefused):
     """A wrong, expired or already used second-factor or recovery code."""
 
     code = "WEB-2FA-REFUSED"
-    status = 401
+    http_status = 401
 
 
 class BadInput(WebError):
     """A form or query value that cannot be used."""
 
     code = "WEB-INPUT"
-    status = 400
+    http_status = 400

@@ -49,7 +49,7 @@ class BodyTooLarge(WebError):
     """A request body over its route's limit, refused before it is read."""
 
     code = "WEB-BODY-TOO-LARGE"
-    status = 413
+    http_status = 413
 
 
 class FieldTooLarge(BodyTooLarge):
@@ -68,7 +68,7 @@ class LengthRequired(WebError):
     """An upload without Content-Length (browsers always send one): its size is unknown."""
 
     code = "WEB-LENGTH"
-    status = 411
+    http_status = 411
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,11 @@ frames, forms only to ourselves). Uploaded documents get their own, sandboxing o
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.networks import contains, parse_address, parse_networks
 
 PAGE_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -64,15 +65,11 @@ class TrustedProxies:
     """Decides whether a peer is a reverse proxy whose forwarding headers are believed."""
 
     def __init__(self, networks: Iterable[str]) -> None:
-        self._networks = [ipaddress.ip_network(n, strict=False) for n in networks]
+        self._networks = parse_networks(networks)
 
     def trusts(self, address: str) -> bool:
         """True when ``address`` is inside one of the configured networks."""
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        return any(ip in network for network in self._networks)
+        return contains(self._networks, address)
 
     def client_address(self, peer: str, forwarded_for: str | None) -> str:
         """The real client: walking X-Forwarded-For from the right past trusted proxies.
@@ -96,11 +93,7 @@ class TrustedProxies:
 
 
 def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
+    return parse_address(text) is not None
 
 
 class ClientAddress:

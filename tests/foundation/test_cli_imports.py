@@ -15,7 +15,7 @@ import pytest
 import typer
 
 from gateway.cli import COMMANDS, load_command
-from gateway.exchange import samples
+from tests.exchange import samples
 from tests.support import clean_env
 
 REPO = Path(__file__).resolve().parents[2]

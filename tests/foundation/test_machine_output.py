@@ -5,14 +5,12 @@ surrogate escape. Every ``--json`` output, the API's JSON and the log lines must
 strict UTF-8 that a strict JSON reader takes.
 """
 
-import io
 import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import structlog
 
 from gateway.logs import redact_secrets

@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from gateway.cli.context import app_context
 from gateway.cli.serve import ROLE_BUILDERS
-from gateway.exchange import samples
+from tests.exchange import samples
 from gateway.store import schema
 from gateway.store.db import make_engine
 from gateway.store.models.portal import PortalAccount

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 
-import paramiko
 import pytest
 from sqlalchemy import select
 

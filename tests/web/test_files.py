@@ -8,9 +8,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from gateway.exchange import samples
 from gateway.store.models.audit import AuditEvent
 from gateway.store.models.exchange import ForwardedRecord, RequestFile
+from tests.exchange import samples
 from tests.web.conftest import csrf_of
 from tests.web.data import LAB, FindingSpec, add_file
 

@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
 
 from gateway.exchange.messages import finding
 from gateway.exchange.model import Finding
-from gateway.exchange.rules.context import RuleContext
+from gateway.exchange.rules.context import RuleContext, record_rule
 from gateway.exchange.rules.record import ActLine, RecordView
 from gateway.exchange.rules.values import parse_date
-
-#: DAT-004: days after the prescription within which acts are expected, per convention
-PRESCRIPTION_DAYS = {"LAB": 90, "KINE": 60, "DIET": 365}
-#: KINE sessions proper (K1xx to K3xx): the ones DAT-004 and KIN-001 count
-SESSION_CODE = re.compile(r"^K[1-3][0-9]{2}$")
 
 
 def _where(line: ActLine) -> dict[str, object]:
     return {"line": line.date_value.line, "path": line.date_value.path, "value": line.date_value.text}
 
 
+@record_rule()
 def check_dates(record: RecordView, context: RuleContext) -> Iterator[Finding]:
-    """DAT-001 to DAT-003 for each act date; DAT-004 as the convention defines it."""
+    """DAT-001 to DAT-003 for each act date; DAT-004 as the convention's registry record defines it."""
     prescribed = parse_date(record.prescribed.text)
     for line in record.lines:
         date = line.date
@@ -37,11 +32,12 @@ def check_dates(record: RecordView, context: RuleContext) -> Iterator[Finding]:
             yield finding("DAT-003", prescribed=prescribed.isoformat(), **_where(line))
     if prescribed is None:
         return
-    days = PRESCRIPTION_DAYS[context.convention]
+    spec = context.spec
+    days = spec.prescription_days
     limit = prescribed + dt.timedelta(days=days) if prescribed < dt.date.max - dt.timedelta(days=days) else dt.date.max
     judged = list(record.lines)
-    if context.convention == "KINE":
-        sessions = [line for line in judged if SESSION_CODE.match(line.code.text) and line.date is not None]
+    if spec.session_code is not None:  # the course of sessions starts with its first session
+        sessions = [line for line in judged if spec.session_code.match(line.code.text) and line.date is not None]
         judged = [min(sessions, key=lambda line: line.date)] if sessions else []
     for line in judged:
         if line.date is not None and line.date > limit:

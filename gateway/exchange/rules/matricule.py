@@ -6,11 +6,12 @@ from collections.abc import Iterator
 
 from gateway.exchange.messages import finding
 from gateway.exchange.model import Finding
-from gateway.exchange.rules.context import RuleContext
+from gateway.exchange.rules.context import RuleContext, record_rule
 from gateway.exchange.rules.record import RecordView
 from gateway.identifiers import matricule_birth_date, matricule_problems
 
 
+@record_rule()
 def check_matricule(record: RecordView, context: RuleContext) -> Iterator[Finding]:
     """MAT-002 (birth date), MAT-003 (Luhn), MAT-004 (Verhoeff), MAT-005 (born after the act)."""
     value = record.matricule

@@ -7,19 +7,20 @@ from functools import lru_cache
 
 from gateway.exchange.messages import finding
 from gateway.exchange.model import Finding
-from gateway.exchange.rules.context import RuleContext
+from gateway.exchange.rules.context import RuleContext, record_rule
 from gateway.exchange.rules.record import RecordView
 from gateway.identifiers import Profession, is_valid_provider_code
 
 
 @lru_cache(maxsize=4096)
-def is_professional(code: str, profession: Profession) -> bool:
-    """True when ``code`` is a valid provider code of ``profession`` (prefix and check digit)."""
-    return code.startswith(profession.value) and is_valid_provider_code(code)
+def is_professional(code: str, prefix: str) -> bool:
+    """True when ``code`` is a valid provider code with profession ``prefix`` (and its check digit)."""
+    return code.startswith(prefix) and is_valid_provider_code(code)
 
 
+@record_rule()
 def check_physician(record: RecordView, context: RuleContext) -> Iterator[Finding]:
     """PRE-001 when CodeMedecin is not a valid physician code."""
     code = record.physician
-    if not is_professional(code.text, Profession.PHYSICIAN):
+    if not is_professional(code.text, Profession.PHYSICIAN.value):
         yield finding("PRE-001", line=code.line, path=code.path, value=code.text)

@@ -12,11 +12,10 @@ from decimal import Decimal
 
 from lxml import etree
 
+from gateway.exchange.conventions import spec_of
 from gateway.exchange.model import ActKey
 from gateway.exchange.rules.values import parse_date, parse_decimal, parse_int
 from gateway.exchange.xmlsafe import line_of
-
-LINE_ELEMENTS = {"LAB": "Analyse", "KINE": "Seance", "DIET": "Consultation"}
 
 
 @dataclass(frozen=True)
@@ -35,11 +34,11 @@ class Value:
 
 @dataclass(frozen=True)
 class ActLine:
-    """One ``Analyse``, ``Seance`` or ``Consultation``."""
+    """One act element of the convention (``Seance``, ...)."""
 
     index: int
     path: str
-    #: the act date as written and where (LAB: Prelevement/@dateHeure)
+    #: the act date as written and where (a sampled convention: Prelevement/@dateHeure)
     date_value: Value
     date: dt.date | None
     code: Value
@@ -102,14 +101,15 @@ def read_record(element: etree._Element, convention: str, position: int) -> Reco
     children = list(element)
     matricule, ordonnance, total = children[0], children[1], children[-1]
     prescription = list(ordonnance)
-    if convention == "LAB":
+    spec = spec_of(convention)
+    if spec.sampled:
         sampling = children[2]
         sampled = Value(sampling.get("dateHeure", ""), sampling, f"{path}/Prelevement/@dateHeure")
         place = sampling.get("lieu")
         lines = children[3:-1]
     else:
         sampled, place, lines = None, None, children[2:-1]
-    line_name = LINE_ELEMENTS[convention]
+    line_name = spec.act_element
     acts = []
     for index, line in enumerate(lines, start=1):
         line_path = f"{path}/{line_name}[{index}]"

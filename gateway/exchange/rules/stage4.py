@@ -6,14 +6,20 @@ from collections.abc import Iterable
 
 from gateway.exchange.model import Finding, RecordStatus, Severity
 from gateway.exchange.rules.context import RecordRule
-from gateway.exchange.rules.conventions import check_convention
+from gateway.exchange.rules.conventions import check_home_sampling, check_performer, check_sessions
 from gateway.exchange.rules.dates import check_dates
 from gateway.exchange.rules.matricule import check_matricule
 from gateway.exchange.rules.prescription import check_physician
 from gateway.exchange.rules.tariffs import check_tariffs
 
+#: every stage-4 rule; each runs on the conventions it declares (the convention rules last)
 RECORD_RULES: tuple[RecordRule, ...] = (check_matricule, check_physician, check_dates, check_tariffs,
-                                        check_convention)
+                                        check_home_sampling, check_sessions, check_performer)
+
+
+def rules_for(convention: str) -> tuple[RecordRule, ...]:
+    """The stage-4 rules that judge records of ``convention``, in order."""
+    return tuple(rule for rule in RECORD_RULES if rule.able_to_run(convention))
 
 
 def record_status(findings: Iterable[Finding]) -> RecordStatus:

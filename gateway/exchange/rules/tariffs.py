@@ -8,12 +8,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from gateway.exchange.messages import finding
 from gateway.exchange.model import Finding
 from gateway.exchange.references import Tariff
-from gateway.exchange.rules.context import RuleContext
+from gateway.exchange.rules.context import RuleContext, record_rule
 from gateway.exchange.rules.record import RecordView
 
 CENT = Decimal("0.01")
 
 
+@record_rule()
 def check_tariffs(record: RecordView, context: RuleContext) -> Iterator[Finding]:
     """Per line NOM-001/NOM-002 or else MNT-001; per code NOM-003; per record MNT-002."""
     quantities: dict[str, int] = {}

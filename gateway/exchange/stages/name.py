@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
+from gateway.exchange.conventions import REQUEST_NAME as NAME
 from gateway.exchange.messages import finding
 from gateway.exchange.stages.base import Context, StageBase
-
-NAME = re.compile(r"^(LAB|KINE|DIET)_FACT_([0-9]{8})_([0-9]{14})_([0-9]{6})\.xml$")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from gateway.exchange.messages import CATALOGUE, finding
 from gateway.exchange.model import Finding, Mode, RecordResult, RecordStatus
 from gateway.exchange.rules.context import RuleContext
 from gateway.exchange.rules.record import read_record
-from gateway.exchange.rules.stage4 import RECORD_RULES, record_status, unique
+from gateway.exchange.rules.stage4 import record_status, rules_for, unique
 from gateway.exchange.stages.base import Context, StageBase
 from gateway.exchange.stages.capture import capture
 
@@ -39,6 +39,7 @@ class CheckRecords(StageBase):
         if self._rules is None and header is not None and header.start and header.end and context.convention:
             self._rules = RuleContext(context.convention, header.start, header.end, context.day,
                                       context.references.nomenclature_on(context.day))
+            self._checks = rules_for(context.convention)
         return self._rules
 
     def visit(self, context: Context, element: etree._Element, position: int) -> None:
@@ -52,7 +53,7 @@ class CheckRecords(StageBase):
             return
         record = read_record(element, context.convention or "", position)
         context.records_total += record.amount
-        findings = [item for rule in RECORD_RULES for item in rule(record, rules)]
+        findings = [item for rule in self._checks for item in rule(record, rules)]
         acts = record.act_keys(self._strings)
         for act in acts:
             earlier = context.seen_acts.get(act)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from gateway.exchange.conventions import CONVENTIONS
 from gateway.exchange.diagnostics import explained
 from gateway.exchange.messages import finding
 from gateway.exchange.model import Finding
@@ -30,7 +31,7 @@ ROOT = "Facturation"
 MAX_RECORDS = 100_000
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 #: elements that may repeat and so carry a position in a path (section 6)
-REPEATED = frozenset({"Enregistrement", "Analyse", "Seance", "Consultation"})
+REPEATED = frozenset({"Enregistrement", *(spec.act_element for spec in CONVENTIONS.values())})
 _ATTRIBUTE = re.compile(r"attribute '(?:\{[^}]*\})?([^']+)'")
 _STEP = re.compile(r"^(?:\*|(?:[^:\[]+:)?([^\[]+))(?:\[(\d+)\])?$")
 

@@ -22,7 +22,7 @@ class SettingsUnavailable(WebError):
     """The portal runs without its settings service (misconfigured)."""
 
     code = "WEB-PORTAL-NO-SETTINGS"
-    status = 503
+    http_status = 503
 
 
 def _settings(request: Request):  # noqa: ANN202 - ProviderSettings

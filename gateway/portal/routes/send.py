@@ -24,7 +24,7 @@ class ReceptionUnavailable(WebError):
     """The portal runs without a reception (misconfigured): nothing can be sent."""
 
     code = "WEB-PORTAL-NO-RECEPTION"
-    status = 503
+    http_status = 503
 
 
 def _page(request: Request, *, status_code: int = 200, error: SftpError | None = None, name: str = "") -> Response:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from gateway.intake.rendering import render_pdf
-from gateway.web.api.common import CURSOR_PAGING, ERRORS, MAX_LIMIT, OFFSET_PAGING, READ, api_reader, next_link
+from gateway.web.api.common import ERRORS, MAX_LIMIT, OFFSET_PAGING, READ, api_reader, next_link
 from gateway.web.api.schemas import ApplicationDetail, ApplicationsPage
 from gateway.web.routes.applications import service
 from gateway.web.staff import ApiClient

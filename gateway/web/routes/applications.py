@@ -36,7 +36,7 @@ class IntakeUnavailable(WebError):
     """The intake service is not configured on this node."""
 
     code = "WEB-INTAKE-OFF"
-    status = 503
+    http_status = 503
 
 
 def service(request: Request):  # noqa: ANN201 - Applications

@@ -19,6 +19,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.errors import NotFound
+from gateway.exchange.conventions import CODES
 from gateway.exchange.spool import SpoolPaths
 from gateway.exchange.void import record_file_view, void_file
 from gateway.store.models.exchange import ForwardedRecord, RequestFile, RequestFinding
@@ -115,7 +116,7 @@ def file_list(request: Request, provider: str = "", convention: str = "", status
         errors = filelist.first_errors(session, roots(request), rows[:PAGE_SIZE], i18n.language_of(request))
     return render(request, "files.html", files=rows[:PAGE_SIZE], has_next=len(rows) > PAGE_SIZE, page=page,
                   filters=filters, query=filters.as_query(), providers=sorted(names), names=names,
-                  first_errors=errors, statuses=STATUSES)
+                  first_errors=errors, statuses=STATUSES, conventions=CODES)
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from gateway.exchange import samples
 from gateway.exchange.model import EmptyHistory, History, Outcome, Received
 from gateway.exchange.pipeline import Checker
 from gateway.exchange.response import render_response
+from tests.exchange import samples
 
 REPO = Path(__file__).resolve().parents[3]
 TIMEZONE = "Europe/Luxembourg"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from gateway.exchange import samples as s
 from tests.conftest import Project
+from tests.exchange import samples as s
 from tests.support import run_gateway
 
 from .conftest import validate_response

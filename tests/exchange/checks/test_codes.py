@@ -12,10 +12,10 @@ from decimal import Decimal
 
 import pytest
 
-from gateway.exchange import samples as s
 from gateway.exchange.memory import MemoryHistory
 from gateway.exchange.model import ActKey, EarlierFile
 from gateway.exchange.pipeline import Checker
+from tests.exchange import samples as s
 
 from .conftest import REPO, TIMEZONE
 

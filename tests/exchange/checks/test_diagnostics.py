@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from gateway.exchange import samples as s
+from tests.exchange import samples as s
 from gateway.exchange.diagnostics import explain_schema, explain_syntax
 
 from .conftest import R

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.exchange import samples
+from tests.exchange import samples
 
 from .conftest import REPO
 

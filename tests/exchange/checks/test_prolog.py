@@ -8,8 +8,8 @@ import tracemalloc
 import pytest
 
 from gateway.exchange import faults
-from gateway.exchange import samples as s
 from gateway.exchange.xmlsafe import READ_CHUNK, prolog_problem
+from tests.exchange import samples as s
 
 KINE = s.default_record("KINE", 1)
 DOCTYPE = b'<!DOCTYPE Facturation [<!ENTITY e "x">]>\n'

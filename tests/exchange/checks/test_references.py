@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.exchange import samples as s
 from gateway.exchange.pipeline import Checker
 from gateway.exchange.references import ReferenceError_
+from tests.exchange import samples as s
 from tests.support import wait_until
 
 from .conftest import TIMEZONE
@@ -133,3 +133,12 @@ def test_threads_share_one_checker(checker: Checker, check) -> None:
 def test_same_outcome_same_bytes(check) -> None:
     data = s.build_request(s.Header(), [s.default_record("KINE", 1)])
     assert check(data).response == check(data).response
+
+
+def test_a_schema_of_a_convention_missing_from_the_registry_is_refused(schemas_copy: Path) -> None:
+    """A convention needs its registry record before its schema can be used (docs/architecture.md)."""
+    registry = (schemas_copy / "versions.toml").read_text()
+    (schemas_copy / "versions.toml").write_text(
+        registry + '\n[[schema]]\nconvention = "ORTHO"\nversion = "1.0"\nfile = "kine-1.0.xsd"\nfrom = 2020-01-01\n')
+    with pytest.raises(ReferenceError_, match="'ORTHO' is not in the registry"):
+        Checker(schemas_copy, timezone=TIMEZONE, max_file_bytes=1000)

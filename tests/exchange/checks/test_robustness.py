@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.exchange import samples as s
+from tests.exchange import samples as s
 
 BASES = {c: s.build_request(s.Header(convention=c), [s.default_record(c, i) for i in (1, 2)])
          for c in ("LAB", "KINE", "DIET")}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from gateway.exchange import samples as s
+from tests.exchange import samples as s
 
 from .conftest import REPO
 

@@ -17,12 +17,12 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
-from gateway.exchange import samples as s
 from gateway.exchange.memory import MemoryHistory
 from gateway.exchange.model import Received
 from gateway.exchange.pipeline import Checker
 from gateway.exchange.reception import response_name_for
 from gateway.exchange.response import render_response
+from tests.exchange import samples as s
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]

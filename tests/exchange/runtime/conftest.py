@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+
+from tests.exchange.runtime.broker import rabbitmq  # noqa: F401 - the real broker's fixture, for every runtime test
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.accounts.mirror import AccountMirror
 from gateway.accounts.service import Accounts
 from gateway.clock import utcnow
-from gateway.exchange import samples
 from gateway.exchange.claims import claim_next
 from gateway.exchange.history import load_act_key
 from gateway.exchange.pipeline import Checker
@@ -28,6 +29,7 @@ from gateway.exchange.worker import WorkerService
 from gateway.identifiers import make_provider_code
 from gateway.store.db import transaction
 from gateway.store.models.exchange import FileState, RequestFile
+from tests.exchange import samples
 
 TIMEZONE = "Europe/Luxembourg"
 MAX_BYTES = 1_000_000

@@ -19,13 +19,13 @@ from sqlalchemy import delete, func, select
 from gateway.cli.context import AppContext
 from gateway.cli.forwarded import pages
 from gateway.clock import utcnow
-from gateway.exchange import samples
 from gateway.exchange.model import EmptyHistory, Received, RecordDetail
 from gateway.exchange.retention import purge_exchange
 from gateway.store.db import transaction
 from gateway.store.models.audit import AuditEvent
 from gateway.store.models.exchange import ForwardedRecord
 from tests.conftest import REPO
+from tests.exchange import samples
 from tests.exchange.runtime.conftest import DIET, KINE, LAB, process_all, request
 from tests.support import run_gateway
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import stat
 
-from gateway.exchange import samples
 from gateway.exchange.history import DatabaseHistory, load_act_key
 from gateway.exchange.model import ActKey
 from gateway.exchange.void import void_file
+from tests.exchange import samples
 from tests.exchange.runtime.conftest import KINE, LAB, process_all, request
 
 

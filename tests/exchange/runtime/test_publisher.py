@@ -34,7 +34,7 @@ from gateway.exchange.void import void_file
 from gateway.store.models.exchange import ForwardedRecord
 from gateway.store.models.forwarding import OutboxMessage, PublisherStatus
 from tests.conftest import REPO
-from tests.exchange.runtime.broker import URL, Link, Names, drain, queue_depth, rabbitmq  # noqa: F401 (fixture)
+from tests.exchange.runtime.broker import URL, Link, Names, drain, queue_depth
 from tests.exchange.runtime.conftest import DIET, EXTRA_KINE, KINE, LAB, request
 from tests.support import GATEWAY, clean_env, free_port, run_gateway, wait_until
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import mailbox
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -102,3 +103,20 @@ def complete_application(service: Applications, data: ApplicationData | None = N
     if submit:
         service.submit(reference, actor="applicant", address="192.0.2.7")
     return reference
+
+
+@pytest.fixture
+def maildir(tmp_path: Path) -> Path:
+    """A real Maildir in the project's data folder, as the fund's mail server delivers into."""
+    folder = tmp_path / "var" / "maildrop"
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    mailbox.Maildir(folder, create=True)
+    return folder
+
+
+@pytest.fixture
+def drop(service, maildir):  # noqa: ANN001, ANN201 - the intake service fixture; a MailDrop
+    """The mail drop taking messages from ``maildir`` into ``service``."""
+    from gateway.intake.maildrop import MailDrop
+
+    return MailDrop(service, maildir, rescan_interval=1.0)

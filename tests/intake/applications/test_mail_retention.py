@@ -9,8 +9,7 @@ from sqlalchemy import select
 from gateway.intake.mailretention import purge_mail_drop
 from gateway.intake.unattached import UnattachedMail
 from gateway.store.models.intake import MailMessage
-from tests.intake.applications.test_maildrop import (RIB, audit_actions, deliver, drop, maildir, many_attachments,  # noqa: F401
-                                                     message)
+from tests.intake.applications.test_maildrop import RIB, audit_actions, deliver, many_attachments, message
 
 DAY = dt.timedelta(days=1)
 

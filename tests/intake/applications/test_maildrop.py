@@ -61,19 +61,6 @@ def deeply_nested(depth: int) -> bytes:
             + b"Content-Type: text/plain\r\n\r\nbonjour" + closing)
 
 
-@pytest.fixture
-def maildir(tmp_path: Path) -> Path:
-    folder = tmp_path / "var" / "maildrop"
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    mailbox.Maildir(folder, create=True)
-    return folder
-
-
-@pytest.fixture
-def drop(service, maildir) -> MailDrop:
-    return MailDrop(service, maildir, rescan_interval=1.0)
-
-
 def deliver(maildir: Path, msg: EmailMessage | bytes) -> str:
     """Delivers like a mail server does (tmp/ then new/); returns the Maildir key."""
     return mailbox.Maildir(maildir, create=False).add(msg)

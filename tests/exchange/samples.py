@@ -14,14 +14,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from xml.sax.saxutils import quoteattr
 
+from gateway.exchange.conventions import CONVENTIONS, Convention, spec_of
 from gateway.identifiers import luhn_check_digit, verhoeff_check_digit
 
-NAMESPACES = {
-    "LAB": "urn:cns:echange:lab:1",
-    "KINE": "urn:cns:echange:kine:1",
-    "DIET": "urn:cns:echange:diet:1",
-}
-PROVIDERS = {"LAB": "31000425", "KINE": "45001237", "DIET": "47000070"}
+NAMESPACES = {spec.code: spec.namespace for spec in CONVENTIONS.values()}
+#: the uploader of each convention's samples: its demo provider
+PROVIDERS = {spec.code: spec.demo.code for spec in CONVENTIONS.values() if spec.demo is not None}
 PHYSICIAN = "10042117"
 DIETITIAN = "47003116"
 #: tariffs of the codes the samples use (schemas/nomenclature.csv)
@@ -70,8 +68,9 @@ class Record:
         return self.total if self.total is not None else sum((self.act_amount(a) for a in self.acts), Decimal("0"))
 
 
-DEFAULT_ACTS = {"LAB": (Act("L0101"), Act("L0201")), "KINE": (Act("K101"), Act("K101", date=dt.date(2026, 10, 7))),
-                "DIET": (Act("D102"),)}
+DEFAULT_ACTS = {Convention.LAB: (Act("L0101"), Act("L0201")),
+                Convention.KINE: (Act("K101"), Act("K101", date=dt.date(2026, 10, 7))),
+                Convention.DIET: (Act("D102"),)}
 
 
 def default_record(convention: str, index: int) -> Record:
@@ -85,7 +84,7 @@ def default_record(convention: str, index: int) -> Record:
 class Header:
     """The ``Entete`` values; None totals are computed from the records."""
 
-    convention: str = "KINE"
+    convention: str = Convention.KINE.value
     provider: str | None = None
     sequence: int = 1
     id_fichier: str = "3f1c6a0e-8d2b-4c57-9a43-0b7e5f2d1c88"
@@ -105,7 +104,7 @@ class Header:
         return self.provider or PROVIDERS[self.convention]
 
 
-def file_name(convention: str = "KINE", provider: str | None = None, sequence: int = 1,
+def file_name(convention: str = Convention.KINE.value, provider: str | None = None, sequence: int = 1,
               stamp: str = "20261115093000") -> str:
     """The section 2 name for these values."""
     return f"{convention}_FACT_{provider or PROVIDERS[convention]}_{stamp}_{sequence:06d}.xml"
@@ -114,14 +113,11 @@ def file_name(convention: str = "KINE", provider: str | None = None, sequence: i
 def _act_xml(convention: str, record: Record, act: Act) -> str:
     amount = record.act_amount(act)
     date = act.date or dt.date(2026, 10, 3)
-    if convention == "LAB":
-        return f"    <Analyse><Code>{act.code}</Code><Quantite>{act.quantity}</Quantite><Montant>{amount:.2f}</Montant></Analyse>\n"
-    if convention == "KINE":
-        return (f"    <Seance><Date>{date.isoformat()}</Date><Code>{act.code}</Code><Quantite>{act.quantity}</Quantite>"
-                f"<Montant>{amount:.2f}</Montant></Seance>\n")
-    return (f"    <Consultation><Date>{date.isoformat()}</Date><Code>{act.code}</Code><Quantite>{act.quantity}</Quantite>"
-            f"<Montant>{amount:.2f}</Montant><CodePrestataireExecutant>{act.performer}</CodePrestataireExecutant>"
-            f"</Consultation>\n")
+    spec = spec_of(convention)
+    dated = "" if spec.sampled else f"<Date>{date.isoformat()}</Date>"
+    performer = f"<CodePrestataireExecutant>{act.performer}</CodePrestataireExecutant>" if spec.performer else ""
+    return (f"    <{spec.act_element}>{dated}<Code>{act.code}</Code><Quantite>{act.quantity}</Quantite>"
+            f"<Montant>{amount:.2f}</Montant>{performer}</{spec.act_element}>\n")
 
 
 def record_xml(convention: str, record: Record) -> str:
@@ -130,10 +126,11 @@ def record_xml(convention: str, record: Record) -> str:
              f"    <Matricule>{record.matricule}</Matricule>\n",
              f"    <Ordonnance>\n      <CodeMedecin>{record.physician}</CodeMedecin>\n"
              f"      <DateOrdonnance>{record.prescribed_on.isoformat()}</DateOrdonnance>\n"]
-    if convention == "KINE":
+    spec = spec_of(convention)
+    if spec.prescribed_sessions:
         parts.append(f"      <NombreSeancesPrescrites>{record.prescribed_sessions}</NombreSeancesPrescrites>\n")
     parts.append("    </Ordonnance>\n")
-    if convention == "LAB":
+    if spec.sampled:
         parts.append(f"    <Prelevement dateHeure={quoteattr(record.sampled_at)} lieu={quoteattr(record.place)}/>\n")
     parts.extend(_act_xml(convention, record, act) for act in record.acts)
     parts.append(f"    <MontantEnregistrement>{record.amount():.2f}</MontantEnregistrement>\n  </Enregistrement>\n")
