@@ -129,11 +129,11 @@ def test_disabling_a_provider_asks_for_confirmation_and_a_reason(site, admin_pag
     admin_page.get_by_text("Désactiver l'accès…").click()
     button = admin_page.locator("#disable-form").get_by_role("button", name="Désactiver l'accès")
     button.click()
-    expect(admin_page.locator("dl.facts")).to_contain_text("active")  # nothing happened without a reason
+    expect(admin_page.locator("dl.facts").first).to_contain_text("active")  # nothing happened without a reason
     admin_page.get_by_label("Motif (consigné dans le journal d'audit)").fill("contrat résilié")
     admin_page.get_by_label(f"Je confirme la désactivation de l'accès de {KINE}").check()
     button.click()
     expect(admin_page.get_by_role("status")).to_have_text("Accès désactivé.")
-    expect(admin_page.locator("dl.facts")).to_contain_text("désactivée")
+    expect(admin_page.locator("dl.facts").first).to_contain_text("désactivée")
     admin_page.get_by_role("button", name="Activer").click()
     expect(admin_page.get_by_role("status")).to_have_text("Accès activé.")

@@ -12,7 +12,7 @@ import pytest
 from gateway.exchange.model import Severity
 from gateway.intake.documents.model import Reason
 from gateway.intake.status import Outcome, Status
-from tests.web.applicant import Applicant
+from tests.web.applicant import Applicant, received_on_paper
 from tests.web.data import JPEG, FindingSpec, add_file
 
 #: codes that must never show as text of a page (status words and reasons of the specs)
@@ -63,12 +63,13 @@ def filled(site):  # noqa: ANN001, ANN201
                       findings=(FindingSpec("ENT-004", "FATAL", 4), FindingSpec("ENT-005", "AVERTISSEMENT", 4),
                                 FindingSpec("MAT-004", "ERREUR", 17, record_id="1")))
              for n, status in enumerate(("ACCEPTE", "PARTIELLEMENT_ACCEPTE", "REJETE", "DOUBLON"), start=1)]
-    incomplete = Applicant(site)
-    incomplete.create()
-    incomplete.upload("rib", "rib.pdf", JPEG)
-    incomplete.post("submit")
-    reference = re.search(r"DEM-\d{4}-\d{6}", incomplete.page().text).group(0)
-    return {"files": files, "reference": reference, "applicant": incomplete}
+    # incomplete and with a refused document, yet sent to staff: entered from paper, as the web
+    # form refuses to send an application with something to correct
+    reference = received_on_paper(site, (("rib", "rib.pdf", JPEG),))
+    draft = Applicant(site)  # an applicant's own page, with the same refused document
+    draft.create()
+    draft.upload("rib", "rib.pdf", JPEG)
+    return {"files": files, "reference": reference, "applicant": draft}
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])

@@ -168,7 +168,7 @@ def test_the_report_and_the_page_give_times_in_one_named_zone(site, agent_client
     page = agent_client.get(f"/applications/{reference}").text
     assert "Heures affichées dans le fuseau Europe/Luxembourg." in page
     generated = re.search(r"<dd>(\d{4}-\d\d-\d\d \d\d:\d\d) \(Europe/Luxembourg\)</dd>", page).group(1)
-    opened = re.search(r"<tr><td>(\d{4}-\d\d-\d\d \d\d:\d\d):\d\d</td><td>staff:bob</td>", page).group(1)
+    opened = re.search(r"<tr><td>(\d{4}-\d\d-\d\d \d\d:\d\d):\d\d</td><td>[^<]*bob</td>", page).group(1)
     # Both in the same zone: minutes apart at most, never the zone's hour(s) of offset.
     apart = dt.datetime.fromisoformat(generated) - dt.datetime.fromisoformat(opened)
     assert dt.timedelta(0) <= apart <= dt.timedelta(minutes=5)
