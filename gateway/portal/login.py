@@ -163,18 +163,25 @@ def _complete(sessions: sessionmaker[Session], code: str, *, replaces: str, clie
     return token
 
 
+def _code_accepted(session: Session, box: SecretBox, account, code: str, *, enrolled: bool,  # noqa: ANN001
+                   client: Client, policy: PortalPolicy, now: dt.datetime) -> bool | None:
+    """Whether ``code`` is right for the account's secret (the enrolled one, or the one being
+    enrolled); None when the login is locked, so nothing was checked."""
+    if lockout.is_locked(session, policy.lockout, login=lockout_login(account.provider_code), address=client.address,
+                         now=now):
+        return None
+    has_secret = (account.totp_enrolled_at is not None) == enrolled
+    secret = box.open(account.totp_secret or "", account.provider_code) if has_secret else None
+    return secret is not None and second_factor.accept_totp(session, account, secret, code, now)
+
+
 def check_code(sessions: sessionmaker[Session], box: SecretBox, token: str, code: str, *, client: Client,
                policy: PortalPolicy, now: dt.datetime) -> str:
     """Second step of an enrolled provider: a TOTP code; returns the complete session's token."""
     with transaction(sessions) as session:
         account, _provider = _pending(session, token, now)
         provider_code = account.provider_code
-        if lockout.is_locked(session, policy.lockout, login=lockout_login(provider_code), address=client.address,
-                             now=now):
-            ok = None
-        else:
-            secret = box.open(account.totp_secret or "", provider_code) if account.totp_enrolled_at else None
-            ok = secret is not None and second_factor.accept_totp(session, account, secret, code, now)
+        ok = _code_accepted(session, box, account, code, enrolled=True, client=client, policy=policy, now=now)
     if not ok:
         _refuse(sessions, policy, code=provider_code, client=client, now=now,
                 kind=None if ok is None else FailureKind.SECOND_FACTOR, action="portal.login.second_factor")
@@ -217,12 +224,7 @@ def confirm_enrolment(sessions: sessionmaker[Session], box: SecretBox, token: st
     with transaction(sessions) as session:
         account, _provider = _pending(session, token, now)
         provider_code = account.provider_code
-        if lockout.is_locked(session, policy.lockout, login=lockout_login(provider_code), address=client.address,
-                             now=now):
-            ok = None
-        else:
-            secret = box.open(account.totp_secret or "", provider_code) if account.totp_enrolled_at is None else None
-            ok = secret is not None and second_factor.accept_totp(session, account, secret, code, now)
+        ok = _code_accepted(session, box, account, code, enrolled=False, client=client, policy=policy, now=now)
         if ok:
             account.totp_enrolled_at = now
             audit.record(session, actor=f"provider:{provider_code}", action="portal.second_factor.enrol",
