@@ -42,12 +42,12 @@ def hwm_kib():
                 return int(line.split()[1])
 
 from lxml import etree
-from gateway.exchange.model import EmptyHistory, Received
-from gateway.exchange.pipeline import Checker, _document_pass
-from gateway.exchange.response import render_response
-from gateway.exchange.stages.base import Context
-from gateway.exchange.stages.parse import ParseXml
-from gateway.exchange.stages.schema import ValidateSchema
+from gateway.exchange.checks.model import EmptyHistory, Received
+from gateway.exchange.checks.pipeline import Checker, _document_pass
+from gateway.exchange.checks.response import render_response
+from gateway.exchange.checks.stages.base import Context
+from gateway.exchange.checks.stages.parse import ParseXml
+from gateway.exchange.checks.stages.schema import ValidateSchema
 
 received = Received(name="KINE_FACT_45001237_20261115093000_000001.xml", provider_code="45001237",
                     profession="KINE", received_at=dt.datetime(2026, 11, 15, 8, 30, tzinfo=dt.timezone.utc),

@@ -59,7 +59,7 @@ sys.path.insert(0, str(REPO))
 
 from gateway.accounts.mirror import AccountMirror  # noqa: E402
 from gateway.accounts.service import Accounts  # noqa: E402
-from gateway.exchange.reception import register_received, response_name_for  # noqa: E402
+from gateway.exchange.runtime.reception import register_received, response_name_for  # noqa: E402
 from gateway.identifiers import make_provider_code  # noqa: E402
 from gateway.store import schema  # noqa: E402
 from gateway.store.db import make_engine, make_session_factory, normalise_url, read_sessions, transaction  # noqa: E402
@@ -189,11 +189,11 @@ def wait_for(predicate, timeout: float) -> None:  # noqa: ANN001
 
 
 def run_inprocess(root: Path, args: argparse.Namespace) -> Result:
-    from gateway.exchange.history import load_act_key
-    from gateway.exchange.pipeline import Checker
-    from gateway.exchange.processing import Processor
-    from gateway.exchange.spool import SpoolPaths
-    from gateway.exchange.worker import WorkerService
+    from gateway.exchange.runtime.history import load_act_key
+    from gateway.exchange.checks.pipeline import Checker
+    from gateway.exchange.runtime.processing import Processor
+    from gateway.exchange.runtime.spool import SpoolPaths
+    from gateway.exchange.runtime.worker import WorkerService
 
     home = root / "inprocess"
     home.mkdir()

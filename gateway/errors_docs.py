@@ -70,7 +70,7 @@ def _cell(text: str) -> str:
 
 def render_markdown() -> str:
     """docs/errors.md: findings in responses, document reasons, and operational errors."""
-    from gateway.exchange.messages import CATALOGUE
+    from gateway.exchange.checks.messages import CATALOGUE
     from gateway.intake.documents.messages import FLAGS, REASONS
 
     out = [

@@ -42,7 +42,7 @@ from gateway.clock import utcnow
 from gateway.config import Settings
 from gateway.errors import UsageError
 from gateway.exchange.conventions import listing
-from gateway.exchange.model import Mode
+from gateway.exchange.checks.model import Mode
 
 client_app = typer.Typer(help="Provider-side client: make request files, push them, pull and import responses.",
                          no_args_is_help=True)

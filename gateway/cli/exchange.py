@@ -18,9 +18,9 @@ import typer
 
 from gateway.cli.context import AppContext, ConfigOption, app_context
 from gateway.config import Settings
-from gateway.exchange.history import DatabaseHistory, load_act_key
-from gateway.exchange.spool import SpoolPaths
-from gateway.exchange.void import void_file
+from gateway.exchange.runtime.history import DatabaseHistory, load_act_key
+from gateway.exchange.runtime.spool import SpoolPaths
+from gateway.exchange.runtime.void import void_file
 from gateway.service import Service
 
 exchange_app = typer.Typer(help="Request files: correcting and keeping.", no_args_is_help=True)
@@ -52,9 +52,9 @@ def database_history(context: AppContext, *, before_id: int | None = None) -> Da
 
 def build_workers(context: AppContext) -> list[Service]:
     """``--role worker``: worker threads (recovery runs when they start)."""
-    from gateway.exchange.pipeline import Checker
-    from gateway.exchange.processing import Processor
-    from gateway.exchange.worker import WorkerService
+    from gateway.exchange.checks.pipeline import Checker
+    from gateway.exchange.runtime.processing import Processor
+    from gateway.exchange.runtime.worker import WorkerService
     from gateway.store.db import read_sessions
 
     s = context.settings
@@ -72,7 +72,7 @@ def build_workers(context: AppContext) -> list[Service]:
 
 def build_watcher(context: AppContext) -> list[Service]:
     """``--role watcher``: the inbox watcher for files arriving by other means."""
-    from gateway.exchange.watcher import WatcherService
+    from gateway.exchange.runtime.watcher import WatcherService
 
     s = context.settings
     return [WatcherService(context.sessions, spool_paths(s), quiet_period=s.exchange.watch_quiet_period,

@@ -22,7 +22,7 @@ from gateway.cli.context import AppContext, ConfigOption, app_context
 from gateway.clock import utcnow
 from gateway.config import Settings
 from gateway.errors import UsageError
-from gateway.exchange.forwarding import export_records, lock_ids, render_export
+from gateway.exchange.runtime.forwarding import export_records, lock_ids, render_export
 from gateway.service import Service
 from gateway.store.db import transaction
 
@@ -42,9 +42,9 @@ def publishing(settings: Settings) -> bool:
 
 def build_publisher(context: AppContext) -> list[Service]:
     """``--role publisher``: the outbox publisher (refused when no broker is configured)."""
-    from gateway.exchange.claims import ProcessIdentity
-    from gateway.exchange.forwarding.broker import AmqpBroker, Topology, redacted
-    from gateway.exchange.forwarding.publisher import PublisherService
+    from gateway.exchange.runtime.claims import ProcessIdentity
+    from gateway.exchange.runtime.forwarding.broker import AmqpBroker, Topology, redacted
+    from gateway.exchange.runtime.forwarding.publisher import PublisherService
 
     f = context.settings.forwarding
     if not publishing(context.settings):
@@ -92,7 +92,7 @@ def republish(
     config: ConfigOption = None,
 ) -> None:
     """Queues accepted records to the broker again, in id order, after what is already queued."""
-    from gateway.exchange.forwarding import outbox
+    from gateway.exchange.runtime.forwarding import outbox
 
     context = app_context(config, actor="cli")
     if not publishing(context.settings):
@@ -115,7 +115,7 @@ def republish(
 def status(json_output: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
            config: ConfigOption = None) -> None:
     """What is owed to the broker and what the publishers last saw of it."""
-    from gateway.exchange.forwarding.monitor import forwarding_health
+    from gateway.exchange.runtime.forwarding.monitor import forwarding_health
 
     context = app_context(config)
     with context.sessions() as session:

@@ -11,7 +11,7 @@ from gateway import textsafe
 from gateway.cli.context import ConfigOption, app_context
 from gateway.cli.exchange import spool_paths
 from gateway.clock import utcnow
-from gateway.exchange.retention import purge_exchange
+from gateway.exchange.runtime.retention import purge_exchange
 from gateway.intake.mailretention import purge_mail_drop
 from gateway.intake.retention import purge_intake
 

@@ -22,11 +22,11 @@ import typer
 
 from gateway import textsafe
 from gateway.cli.context import ConfigOption, app_context
-from gateway.exchange.memory import MemoryHistory
-from gateway.exchange.model import EmptyHistory, FileStatus, Finding, History, Outcome, Received
-from gateway.exchange.pipeline import Checker
-from gateway.exchange.references import ReferenceError_
-from gateway.exchange.response import local_time, render_response
+from gateway.exchange.checks.memory import MemoryHistory
+from gateway.exchange.checks.model import EmptyHistory, FileStatus, Finding, History, Outcome, Received
+from gateway.exchange.checks.pipeline import Checker
+from gateway.exchange.checks.references import ReferenceError_
+from gateway.exchange.checks.response import local_time, render_response
 from gateway.identifiers import PROFESSION_PREFIX
 
 _CODE_IN_NAME = re.compile(r"_([0-9]{8})_")

@@ -15,7 +15,7 @@ from lxml import etree
 
 from gateway.client.csvlayout import Billing, Convention, Record
 from gateway.exchange.conventions import CONVENTIONS
-from gateway.exchange.model import Mode
+from gateway.exchange.checks.model import Mode
 
 SCHEMA_VERSION = "1.0"
 

@@ -14,7 +14,7 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from gateway.client.store import LocalAct, LocalRequest, LocalResponse, LocalResponseRecord
-from gateway.exchange.model import ActKey, EarlierFile, FileStatus, Mode, RecordStatus
+from gateway.exchange.checks.model import ActKey, EarlierFile, FileStatus, Mode, RecordStatus
 
 #: file statuses after which a file counts for nothing
 VOID_STATUSES = (FileStatus.REJETE.value, FileStatus.DOUBLON.value)

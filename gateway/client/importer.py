@@ -25,7 +25,7 @@ from gateway.client.ledger import safe_parser
 from gateway.client.pull import ResponseSchema
 from gateway.client.store import LocalFinding, LocalResponse, LocalResponseRecord
 from gateway.clock import utcnow
-from gateway.exchange.response import NAMESPACE, RESPONSE_SUFFIX
+from gateway.exchange.checks.response import NAMESPACE, RESPONSE_SUFFIX
 from gateway.store.db import transaction
 from gateway.store.files import TEMP_PREFIX
 

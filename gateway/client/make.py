@@ -33,9 +33,9 @@ from gateway.client.store import LocalAct, LocalRequest
 from gateway.clock import Clock, SystemClock
 from gateway.errors import GatewayError
 from gateway.exchange.conventions import CONVENTIONS
-from gateway.exchange.model import Finding, Mode, Outcome, Received, Severity
-from gateway.exchange.pipeline import Checker
-from gateway.exchange.references import load_references
+from gateway.exchange.checks.model import Finding, Mode, Outcome, Received, Severity
+from gateway.exchange.checks.pipeline import Checker
+from gateway.exchange.checks.references import load_references
 from gateway.store.db import transaction
 from gateway.store.files import TEMP_PREFIX, fsync_dir
 

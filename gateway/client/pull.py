@@ -29,7 +29,7 @@ from lxml import etree
 from gateway.client.connection import Connection, Retrying
 from gateway.client.errors import ClientError, NetworkError, ResponseInvalid
 from gateway.client.ledger import safe_parser
-from gateway.exchange.response import RESPONSE_SUFFIX
+from gateway.exchange.checks.response import RESPONSE_SUFFIX
 from gateway.logs import get_logger
 from gateway.store.files import TEMP_PREFIX, fsync_dir
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from gateway.client.connection import Connection
 from gateway.client.errors import ClientError, RemoteRefused
-from gateway.exchange.reception import PART_SUFFIX
+from gateway.exchange.runtime.reception import PART_SUFFIX
 
 INBOX = "/inbox"
 

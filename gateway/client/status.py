@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.client.store import LocalFinding, LocalRequest, LocalResponse, LocalResponseRecord
-from gateway.exchange.model import FileStatus
+from gateway.exchange.checks.model import FileStatus
 
 MADE = "made"
 PENDING = "pending"

@@ -4,7 +4,7 @@ Everything that differs between conventions is stated here once, and the rest of
 asks: the file-name pattern, the elements that repeat in a path, how a record is read, the
 date rules, the client's CSV layout, the demo accounts and the lists shown in the web. Rules
 that hold for one convention only declare the conventions they apply to
-(:func:`gateway.exchange.rules.context.record_rule`). A convention's schema and nomenclature
+(:func:`gateway.exchange.checks.rules.context.record_rule`). A convention's schema and nomenclature
 are references (``schemas/versions.toml``, ``schemas/nomenclature.csv``), not code.
 
 This module imports nothing from the gateway so that every layer, down to

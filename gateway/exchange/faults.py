@@ -9,11 +9,11 @@ sends itself SIGKILL, exactly as a power cut or the OOM killer would end it: no 
 flush, no commit. Under the supervisor of ``gateway serve`` the supervisor is killed first,
 which kills every other child with it (``PR_SET_PDEATHSIG``): the whole gateway goes down at
 that point, as in a power cut. Points, in the order a file meets them
-(gateway/exchange/processing.py): ``after_claim``, ``after_move``, ``after_check``,
+(gateway/exchange/runtime/processing.py): ``after_claim``, ``after_move``, ``after_check``,
 ``after_archive_response``, ``after_response``, ``before_commit``, ``after_commit``; in the
 SFTP server (gateway/sftp/receipt.py), ``sftp_after_link``: an upload linked onto its final
 name, not yet registered; and in the broker publisher
-(gateway/exchange/forwarding/publisher.py) ``publisher_after_confirm``, between a message's
+(gateway/exchange/runtime/forwarding/publisher.py) ``publisher_after_confirm``, between a message's
 confirm and the mark that it was sent.
 
 Raising points (:func:`fault_raise`): the first N times (default: every time) the process

@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.clock import Clock, SystemClock
-from gateway.exchange.reception import PART_SUFFIX, is_upload_name
+from gateway.exchange.runtime.reception import PART_SUFFIX, is_upload_name
 from gateway.sftp.area import ProviderArea
 from gateway.sftp.errors import NameRefused
 from gateway.sftp.handles import Upload

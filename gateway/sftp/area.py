@@ -18,7 +18,7 @@ from pathlib import Path
 from paramiko import SFTPAttributes
 
 from gateway.clock import utcnow
-from gateway.exchange.reception import PART_SUFFIX, UPLOAD_NAME, NameHeld, mark_collected, mark_downloaded
+from gateway.exchange.runtime.reception import PART_SUFFIX, UPLOAD_NAME, NameHeld, mark_collected, mark_downloaded
 from gateway.logs import get_logger
 from gateway.metrics import SFTP_UPLOADS
 from gateway.sftp.errors import AlreadyExists, NoSuchFile, PermissionDenied, TooLarge

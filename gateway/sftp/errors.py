@@ -18,7 +18,7 @@ The tree (all under :class:`gateway.errors.GatewayError`)::
 Refusals a provider reads carry their message in English and French ("English / Français"),
 since SFTP clients show the status text as it is.
 
-``gateway.exchange.reception.NameHeld`` (SFTP-NAME-HELD) is raised by registration and
+``gateway.exchange.runtime.reception.NameHeld`` (SFTP-NAME-HELD) is raised by registration and
 carries the status of :class:`PermissionDenied`.
 """
 

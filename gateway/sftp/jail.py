@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from gateway.exchange.reception import UPLOAD_NAME
+from gateway.exchange.runtime.reception import UPLOAD_NAME
 from gateway.sftp.errors import NameRefused, NoSuchFile
 from gateway.store.files import make_folder
 

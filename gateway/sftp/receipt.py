@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.clock import Clock, SystemClock
 from gateway.exchange.faults import fault_point
-from gateway.exchange.reception import NameHeld, name_is_held
+from gateway.exchange.runtime.reception import NameHeld, name_is_held
 from gateway.logs import get_logger
 from gateway.metrics import FILES_RECEIVED, SFTP_UPLOAD_BYTES, SFTP_UPLOADS
 from gateway.sftp.errors import AlreadyExists, ReceptionFailed

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.clock import Clock
-from gateway.exchange.reception import Incoming, NameHeld, register_many, register_received
+from gateway.exchange.runtime.reception import Incoming, NameHeld, register_many, register_received
 from gateway.logs import get_logger
 from gateway.sftp.errors import ReceptionFailed
 from gateway.sftp.session import Who

@@ -27,8 +27,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.exchange.adopt import Adopted, Adoption, adopt, is_candidate_name
-from gateway.exchange.spool import SpoolPaths
+from gateway.exchange.runtime.adopt import Adopted, Adoption, adopt, is_candidate_name
+from gateway.exchange.runtime.spool import SpoolPaths
 from gateway.logs import get_logger
 from gateway.sftp.sweep import TempJudge, dead_temps, old_parts, remove, scan
 

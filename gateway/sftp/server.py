@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.clock import utcnow
 from gateway.config import LogSettings, SftpSettings, declared
 from gateway.errors import ConfigError
-from gateway.exchange.spool import SpoolPaths
+from gateway.exchange.runtime.spool import SpoolPaths
 from gateway.logs import get_logger
 from gateway.metrics import SFTP_REFUSED
 from gateway.sftp.admission import Admission

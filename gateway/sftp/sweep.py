@@ -26,8 +26,8 @@ import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from gateway.exchange.claims import _pid_alive as pid_alive
-from gateway.exchange.reception import PART_SUFFIX
+from gateway.exchange.runtime.claims import _pid_alive as pid_alive
+from gateway.exchange.runtime.reception import PART_SUFFIX
 from gateway.sftp.handles import UPLOAD_PREFIX, temp_tag
 
 

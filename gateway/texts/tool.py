@@ -72,7 +72,7 @@ def code_ids() -> set[str]:
 
 def legacy_entries() -> Iterator[tuple[str, str, str, str]]:
     """``(msgid, french, english, where)`` for texts still written in an old store's shape."""
-    from gateway.exchange.messages import CATALOGUE
+    from gateway.exchange.checks.messages import CATALOGUE
     from gateway.intake.documents.messages import LEGACY_FLAGS, LEGACY_REASONS
     from gateway.web.catalogue import MESSAGES
 
@@ -80,7 +80,7 @@ def legacy_entries() -> Iterator[tuple[str, str, str, str]]:
         yield key, fr, en, "gateway/web/catalogue.py MESSAGES"
     for code, entry in CATALOGUE.items():
         if entry.fr or entry.en:
-            yield f"finding.{code}", entry.fr, entry.en, "gateway/exchange/messages.py CATALOGUE"
+            yield f"finding.{code}", entry.fr, entry.en, "gateway/exchange/checks/messages.py CATALOGUE"
     for reason, message in LEGACY_REASONS.items():
         yield f"reason.{reason}", message.fr, message.en, "gateway/intake/documents/messages.py LEGACY_REASONS"
     for flag, message in LEGACY_FLAGS.items():

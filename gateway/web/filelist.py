@@ -16,7 +16,7 @@ from lxml import etree
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from gateway.exchange.spool import SpoolPaths
+from gateway.exchange.runtime.spool import SpoolPaths
 from gateway.store.models.accounts import Provider
 from gateway.store.models.exchange import RequestFile, RequestFinding
 from gateway.web import filestore

@@ -1,6 +1,6 @@
 """Finding the bytes of a request file and of its response, for display and download.
 
-Paths come from the exchange runtime's :class:`~gateway.exchange.spool.SpoolPaths` (the one
+Paths come from the exchange runtime's :class:`~gateway.exchange.runtime.spool.SpoolPaths` (the one
 place that knows the spool layout): the request where ``stored_at`` says, the response in the
 provider's outbox until collected, else its archived copy beside the archived request.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gateway.exchange.spool import ARCHIVE, SpoolPaths
+from gateway.exchange.runtime.spool import ARCHIVE, SpoolPaths
 from gateway.store.models.exchange import RequestFile
 
 

@@ -11,7 +11,7 @@ from lxml import etree
 from gateway.client.builder import Header, build_request, request_name
 from gateway.client.csvlayout import Convention, parse_billing, read_billing
 from gateway.client.make import default_period, load_tariffs
-from gateway.exchange.model import Mode
+from gateway.exchange.checks.model import Mode
 
 from .conftest import DATA, NOW, PROVIDERS, SCHEMAS, TIMEZONE
 

@@ -9,7 +9,7 @@ import pytest
 
 from gateway.client.history import LocalHistory, next_sequence
 from gateway.client.store import LocalAct, LocalRequest, LocalResponse, LocalResponseRecord
-from gateway.exchange.model import ActKey
+from gateway.exchange.checks.model import ActKey
 from gateway.store.db import transaction
 
 from .conftest import NOW

@@ -15,8 +15,8 @@ from gateway.client.importer import import_responses
 from gateway.client.make import MakeOptions, make_request
 from gateway.client.pull import ResponseSchema
 from gateway.client.store import LocalRequest
-from gateway.exchange.model import EmptyHistory, FileStatus, Mode, Received
-from gateway.exchange.pipeline import Checker
+from gateway.exchange.checks.model import EmptyHistory, FileStatus, Mode, Received
+from gateway.exchange.checks.pipeline import Checker
 
 from .conftest import DATA, NOW, PROVIDERS, SCHEMAS, TIMEZONE
 

@@ -12,7 +12,7 @@ from gateway.errors import (
     AccountError, ConfigError, GatewayError, IdentifierError, NotFound, SftpStatus, UsageError,
 )
 from gateway.exchange.errors import VoidRefused
-from gateway.exchange.reception import NameHeld
+from gateway.exchange.runtime.reception import NameHeld
 from gateway.intake import errors as intake
 from gateway.isolation import WorkerUnavailable
 from gateway.sftp import errors as sftp

@@ -18,7 +18,7 @@ from gateway.cli.applications import build_applications
 from gateway.cli.context import AppContext
 from gateway.cli.exchange import build_workers
 from gateway.config_check import personal_data_paths
-from gateway.exchange.reception import response_name_for
+from gateway.exchange.runtime.reception import response_name_for
 from gateway.intake.requirements import required_kinds
 from gateway.sftp.hostkey import load_or_create_host_key
 from gateway.sftp.server import SftpServer, node_name

@@ -7,7 +7,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from gateway.exchange.reception import register_received
+from gateway.exchange.runtime.reception import register_received
 from gateway.clock import utcnow
 from gateway.store.models.audit import AuditEvent
 from gateway.store.models.exchange import FileState, RequestFile

@@ -9,7 +9,7 @@ import time
 from sqlalchemy import select
 
 from gateway.clock import SystemClock
-from gateway.exchange.reception import NameHeld
+from gateway.exchange.runtime.reception import NameHeld
 from gateway.sftp.registrar import Registrar, Registration
 from gateway.sftp.session import Who
 from gateway.store.models.audit import AuditEvent

@@ -185,7 +185,7 @@ def test_names_outside_the_pattern_are_refused_at_open(server, provider, name):
 
 def hold(sessions, code: str, name: str, *, state: str = FileState.ANSWERED) -> None:
     """A file of ``code`` already received under ``name`` (no longer in the inbox)."""
-    from gateway.exchange.reception import register_received
+    from gateway.exchange.runtime.reception import register_received
 
     with sessions() as session, session.begin():
         row = register_received(session, provider_code=code, name=name, size=1, sha256="0" * 64,
@@ -350,7 +350,7 @@ def test_concurrent_registrations_share_commits_and_refuse_only_the_held_one(ses
     import threading
 
     from gateway.clock import SystemClock
-    from gateway.exchange.reception import NameHeld
+    from gateway.exchange.runtime.reception import NameHeld
     from gateway.sftp.registrar import Registrar, Registration
     from gateway.sftp.session import Who
 

@@ -59,8 +59,8 @@ def test_a_gap_is_reported(private_catalogues: Path) -> None:
 
 def test_code_written_against_the_old_stores_still_works_and_update_adopts_it(
         private_catalogues: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from gateway.exchange.messages import CATALOGUE, Entry, finding
-    from gateway.exchange.model import Severity
+    from gateway.exchange.checks.messages import CATALOGUE, Entry, finding
+    from gateway.exchange.checks.model import Severity
     from gateway.web.catalogue import MESSAGES
     from gateway.web.i18n import translate
 
@@ -96,7 +96,7 @@ def test_update_adds_an_id_named_in_the_code_with_an_empty_text(
 
 
 def test_labels_exist_for_every_coded_value_in_both_languages() -> None:
-    from gateway.exchange.model import Severity
+    from gateway.exchange.checks.model import Severity
     from gateway.intake.documents.model import Flag, Reason
     from gateway.intake.report import ReportVerdict
     from gateway.intake.requirements import DocumentKind

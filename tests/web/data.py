@@ -15,8 +15,8 @@ from fpdf import FPDF
 
 from gateway.accounts.mirror import AccountMirror
 from gateway.accounts.service import Accounts
-from gateway.exchange.spool import SpoolPaths
-from gateway.exchange.reception import register_received
+from gateway.exchange.runtime.spool import SpoolPaths
+from gateway.exchange.runtime.reception import register_received
 from gateway.store.db import transaction
 from gateway.store.models.exchange import FileState, ForwardedRecord, RequestFinding
 from tests.exchange import samples

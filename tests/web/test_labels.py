@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from gateway.exchange.model import Severity
+from gateway.exchange.checks.model import Severity
 from gateway.intake.documents.model import Reason
 from gateway.intake.status import Outcome, Status
 from tests.web.applicant import Applicant, received_on_paper

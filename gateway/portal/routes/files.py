@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
 from gateway.errors import NotFound
-from gateway.exchange.void import record_file_view
+from gateway.exchange.runtime.void import record_file_view
 from gateway.portal.app import LoggedIn, portal
 from gateway.portal.login import ProviderView
 from gateway.sftp.errors import NoSuchFile
@@ -24,7 +24,7 @@ from gateway.web import filestore
 from gateway.web.app import client_address, render
 from gateway.web.routes.files import (MAX_LINES, PAGE_SIZE, STATUSES, FileFilters, Id, filtered_query,
                                       parse_date, request_lines, response_messages)
-from gateway.exchange.spool import SpoolPaths
+from gateway.exchange.runtime.spool import SpoolPaths
 
 router = APIRouter(include_in_schema=False)
 

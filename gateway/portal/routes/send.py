@@ -8,7 +8,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from gateway.exchange.reception import UPLOAD_NAME, NameHeld
+from gateway.exchange.runtime.reception import UPLOAD_NAME, NameHeld
 from gateway.portal.app import LoggedIn, portal
 from gateway.portal.login import ProviderView
 from gateway.sftp.errors import SftpError

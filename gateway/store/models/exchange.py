@@ -166,7 +166,7 @@ class ForwardedRecord(Base):
     withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     # -- whole records (exchange_0004): what the back office settles the record from
-    #: prescription and acts as JSON (gateway/exchange/forwarding/records.py); None once purged
+    #: prescription and acts as JSON (gateway/exchange/runtime/forwarding/records.py); None once purged
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
     #: the nomenclature the record was judged with (versions.toml)
     nomenclature_version: Mapped[str | None] = mapped_column(String(40), nullable=True)

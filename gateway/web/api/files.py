@@ -10,11 +10,11 @@ from fastapi.responses import FileResponse, Response
 from sqlalchemy import select
 
 from gateway.errors import NotFound
-from gateway.exchange.messages import CATALOGUE
+from gateway.exchange.checks.messages import CATALOGUE
 from gateway.identifiers import EXCHANGE_PROFESSIONS
 from gateway.web.errors import FilterRefused
-from gateway.exchange.forwarding import euros
-from gateway.exchange.void import record_file_view, void_file
+from gateway.exchange.runtime.forwarding import euros
+from gateway.exchange.runtime.void import record_file_view, void_file
 from gateway.store.models.exchange import RequestFile, RequestFinding
 from gateway.web import filestore
 from gateway.web.api.common import CURSOR_PAGING, ERRORS, MAX_LIMIT, READ, api_admin, api_reader, next_link

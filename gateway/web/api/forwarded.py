@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from gateway.exchange.forwarding import export_records
+from gateway.exchange.runtime.forwarding import export_records
 from gateway.web.api.common import CURSOR_PAGING, ERRORS, MAX_LIMIT, READ, api_reader, next_link
 from gateway.web.api.schemas import ForwardedOut, Page
 from gateway.web.app import state

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from gateway.errors import NotFound
 from gateway.exchange.conventions import CODES
-from gateway.exchange.spool import SpoolPaths
-from gateway.exchange.void import record_file_view, void_file
+from gateway.exchange.runtime.spool import SpoolPaths
+from gateway.exchange.runtime.void import record_file_view, void_file
 from gateway.store.models.exchange import ForwardedRecord, RequestFile, RequestFinding
 from gateway.web import filelist, filestore, i18n
 from gateway.web.app import client_address, render, state

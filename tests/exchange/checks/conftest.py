@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from gateway.exchange.model import EmptyHistory, History, Outcome, Received
-from gateway.exchange.pipeline import Checker
-from gateway.exchange.response import render_response
+from gateway.exchange.checks.model import EmptyHistory, History, Outcome, Received
+from gateway.exchange.checks.pipeline import Checker
+from gateway.exchange.checks.response import render_response
 from tests.exchange import samples
 
 REPO = Path(__file__).resolve().parents[3]

@@ -12,9 +12,9 @@ from decimal import Decimal
 
 import pytest
 
-from gateway.exchange.memory import MemoryHistory
-from gateway.exchange.model import ActKey, EarlierFile
-from gateway.exchange.pipeline import Checker
+from gateway.exchange.checks.memory import MemoryHistory
+from gateway.exchange.checks.model import ActKey, EarlierFile
+from gateway.exchange.checks.pipeline import Checker
 from tests.exchange import samples as s
 
 from .conftest import REPO, TIMEZONE
@@ -485,7 +485,7 @@ def test_other_root_attribute_is_xsd_001(check) -> None:
 
 def test_records_over_the_cap_are_not_expected(check, monkeypatch) -> None:
     # The schema's maxOccurs is 100,000; the streaming pass applies the same bound (lowered here).
-    from gateway.exchange.stages import schema
+    from gateway.exchange.checks.stages import schema
     monkeypatch.setattr(schema, "MAX_RECORDS", 2)
     data = kine(*[s.default_record("KINE", i) for i in (1, 2, 3)])
     assert [(e["code"], e["chemin"], e["ligne"]) for e in check(data).errors()] == [

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from gateway.exchange.conventions import CODES, CONVENTIONS, REQUEST_NAME, Convention, listing
-from gateway.exchange.rules.stage4 import RECORD_RULES, rules_for
-from gateway.exchange.stages.schema import REPEATED
+from gateway.exchange.checks.rules.stage4 import RECORD_RULES, rules_for
+from gateway.exchange.checks.stages.schema import REPEATED
 
 GATEWAY = Path(__file__).resolve().parents[3] / "gateway"
 REGISTRY = GATEWAY / "exchange" / "conventions.py"

@@ -12,7 +12,7 @@ import pytest
 from lxml import etree
 
 from tests.exchange import samples as s
-from gateway.exchange.diagnostics import explain_schema, explain_syntax
+from gateway.exchange.checks.diagnostics import explain_schema, explain_syntax
 
 from .conftest import R
 
@@ -135,8 +135,8 @@ def test_an_unknown_kind_keeps_libxml2_words_without_a_diagnostic(check) -> None
     assert explain_schema(message) is None and explain_syntax("Some new parser complaint") is None
     # in a file: a text node in the root's element-only content is a known kind, so check the
     # fallback through the finding builder instead, as a stage would call it
-    from gateway.exchange.diagnostics import explained
-    from gateway.exchange.messages import finding
+    from gateway.exchange.checks.diagnostics import explained
+    from gateway.exchange.checks.messages import finding
 
     found = finding("XSD-001", **explained("XSD-001", message))
     assert found.message_fr == f"Non conforme au schéma : {message}" and found.diagnostic is None

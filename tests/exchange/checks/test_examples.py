@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.exchange.messages import CATALOGUE
-from gateway.exchange.pipeline import Checker
+from gateway.exchange.checks.messages import CATALOGUE
+from gateway.exchange.checks.pipeline import Checker
 from tests.exchange.examples.generate import HERE, answer
 
 from .conftest import validate_response

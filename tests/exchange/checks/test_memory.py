@@ -16,9 +16,9 @@ from .conftest import REPO
 MEASURE = r"""
 import datetime as dt, json, sys
 from pathlib import Path
-from gateway.exchange.model import EmptyHistory, Received
-from gateway.exchange.pipeline import Checker
-from gateway.exchange.response import render_response
+from gateway.exchange.checks.model import EmptyHistory, Received
+from gateway.exchange.checks.pipeline import Checker
+from gateway.exchange.checks.response import render_response
 
 def status_kib(field):
     # /proc figures, not getrusage: ru_maxrss survives exec and would count the parent's size

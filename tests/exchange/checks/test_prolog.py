@@ -8,7 +8,7 @@ import tracemalloc
 import pytest
 
 from gateway.exchange import faults
-from gateway.exchange.xmlsafe import READ_CHUNK, prolog_problem
+from gateway.exchange.checks.xmlsafe import READ_CHUNK, prolog_problem
 from tests.exchange import samples as s
 
 KINE = s.default_record("KINE", 1)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.exchange.pipeline import Checker
-from gateway.exchange.references import ReferenceError_
+from gateway.exchange.checks.pipeline import Checker
+from gateway.exchange.checks.references import ReferenceError_
 from tests.exchange import samples as s
 from tests.support import wait_until
 

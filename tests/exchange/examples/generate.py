@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
-from gateway.exchange.memory import MemoryHistory
-from gateway.exchange.model import Received
-from gateway.exchange.pipeline import Checker
-from gateway.exchange.reception import response_name_for
-from gateway.exchange.response import render_response
+from gateway.exchange.checks.memory import MemoryHistory
+from gateway.exchange.checks.model import Received
+from gateway.exchange.checks.pipeline import Checker
+from gateway.exchange.runtime.reception import response_name_for
+from gateway.exchange.checks.response import render_response
 from tests.exchange import samples as s
 
 HERE = Path(__file__).resolve().parent

@@ -19,7 +19,7 @@ import pika
 import pika.exceptions
 import pytest
 
-from gateway.exchange.forwarding.broker import Topology
+from gateway.exchange.runtime.forwarding.broker import Topology
 from tests.support import missing_tool
 
 HOST, PORT = "127.0.0.1", 5672

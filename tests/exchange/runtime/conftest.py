@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.accounts.mirror import AccountMirror
 from gateway.accounts.service import Accounts
 from gateway.clock import utcnow
-from gateway.exchange.claims import claim_next
-from gateway.exchange.history import load_act_key
-from gateway.exchange.pipeline import Checker
-from gateway.exchange.processing import Processor
-from gateway.exchange.reception import register_received
-from gateway.exchange.spool import SpoolPaths
-from gateway.exchange.worker import WorkerService
+from gateway.exchange.runtime.claims import claim_next
+from gateway.exchange.runtime.history import load_act_key
+from gateway.exchange.checks.pipeline import Checker
+from gateway.exchange.runtime.processing import Processor
+from gateway.exchange.runtime.reception import register_received
+from gateway.exchange.runtime.spool import SpoolPaths
+from gateway.exchange.runtime.worker import WorkerService
 from gateway.identifiers import make_provider_code
 from gateway.store.db import transaction
 from gateway.store.models.exchange import FileState, RequestFile
@@ -98,7 +98,7 @@ class Runtime:
         return all(row.state == FileState.ANSWERED for row in self.rows())
 
     def response(self, code: str, name: str) -> bytes:
-        from gateway.exchange.reception import response_name_for
+        from gateway.exchange.runtime.reception import response_name_for
         return self.spool.outbox_file(code, response_name_for(name)).read_bytes()
 
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from gateway.clock import utcnow
-from gateway.exchange.claims import ProcessIdentity, free_dead_local_claims, release, renew_leases
+from gateway.exchange.runtime.claims import ProcessIdentity, free_dead_local_claims, release, renew_leases
 from gateway.store.models.exchange import RequestFile
 from tests.exchange.runtime.conftest import DIET, KINE, LAB, claim, request
 

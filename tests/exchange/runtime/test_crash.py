@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from gateway.exchange.reception import response_name_for
+from gateway.exchange.runtime.reception import response_name_for
 from gateway.store import schema
 from gateway.store.db import make_engine, make_session_factory
 from gateway.store.models.exchange import FileState, ForwardedRecord

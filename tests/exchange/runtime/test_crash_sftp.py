@@ -19,7 +19,7 @@ import pytest
 
 from gateway.accounts.mirror import AccountMirror
 from gateway.accounts.service import Accounts
-from gateway.exchange.reception import response_name_for
+from gateway.exchange.runtime.reception import response_name_for
 from gateway.store.models.exchange import FileState
 from tests.exchange.runtime.conftest import KINE, request
 from tests.sftp.conftest import write_key_pair

@@ -19,8 +19,8 @@ from sqlalchemy import delete, func, select
 from gateway.cli.context import AppContext
 from gateway.cli.forwarded import pages
 from gateway.clock import utcnow
-from gateway.exchange.model import EmptyHistory, Received, RecordDetail
-from gateway.exchange.retention import purge_exchange
+from gateway.exchange.checks.model import EmptyHistory, Received, RecordDetail
+from gateway.exchange.runtime.retention import purge_exchange
 from gateway.store.db import transaction
 from gateway.store.models.audit import AuditEvent
 from gateway.store.models.exchange import ForwardedRecord

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import stat
 
-from gateway.exchange.history import DatabaseHistory, load_act_key
-from gateway.exchange.model import ActKey
-from gateway.exchange.void import void_file
+from gateway.exchange.runtime.history import DatabaseHistory, load_act_key
+from gateway.exchange.checks.model import ActKey
+from gateway.exchange.runtime.void import void_file
 from tests.exchange import samples
 from tests.exchange.runtime.conftest import KINE, LAB, process_all, request
 

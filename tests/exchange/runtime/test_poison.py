@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from gateway.clock import utcnow
 from gateway.exchange import faults
-from gateway.exchange.claims import release
-from gateway.exchange.reception import response_name_for
+from gateway.exchange.runtime.claims import release
+from gateway.exchange.runtime.reception import response_name_for
 from gateway.store.models.audit import AuditEvent
 from gateway.store.models.exchange import FileState, ForwardedRecord, RequestFinding
 from tests.exchange.checks.conftest import validate_response

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from gateway.clock import utcnow
 from gateway.exchange.errors import ClaimLost, FileMissing
-from gateway.exchange.reception import response_name_for
+from gateway.exchange.runtime.reception import response_name_for
 from gateway.store.models.exchange import AcceptedAct, FileState, ForwardedRecord, RequestFile, RequestFinding
 from tests.exchange.runtime.conftest import KINE, LAB, claim, listing, process_all, request
 

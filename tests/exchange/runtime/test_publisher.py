@@ -24,13 +24,13 @@ from gateway.cli.forwarded import status as status_command
 from gateway.clock import utcnow
 from gateway.config_check import check_settings
 from gateway.errors import ConfigError, UsageError
-from gateway.exchange.claims import claim_next
-from gateway.exchange.forwarding import outbox
-from gateway.exchange.forwarding.broker import AmqpBroker, redacted
-from gateway.exchange.forwarding.monitor import forwarding_health
-from gateway.exchange.forwarding.publisher import PublisherService
-from gateway.exchange.spool import SpoolPaths
-from gateway.exchange.void import void_file
+from gateway.exchange.runtime.claims import claim_next
+from gateway.exchange.runtime.forwarding import outbox
+from gateway.exchange.runtime.forwarding.broker import AmqpBroker, redacted
+from gateway.exchange.runtime.forwarding.monitor import forwarding_health
+from gateway.exchange.runtime.forwarding.publisher import PublisherService
+from gateway.exchange.runtime.spool import SpoolPaths
+from gateway.exchange.runtime.void import void_file
 from gateway.store.models.exchange import ForwardedRecord
 from gateway.store.models.forwarding import OutboxMessage, PublisherStatus
 from tests.conftest import REPO

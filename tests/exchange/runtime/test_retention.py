@@ -7,8 +7,8 @@ import datetime as dt
 from sqlalchemy import select
 
 from gateway.clock import utcnow
-from gateway.exchange.reception import response_name_for
-from gateway.exchange.retention import purge_exchange
+from gateway.exchange.runtime.reception import response_name_for
+from gateway.exchange.runtime.retention import purge_exchange
 from gateway.store.models.exchange import ForwardedRecord, RequestFile, RequestFinding
 from tests.exchange.runtime.conftest import KINE, LAB, listing, process_all, request
 

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from gateway.accounts.mirror import AccountMirror
 from gateway.accounts.service import Accounts
-from gateway.exchange.reception import response_name_for
+from gateway.exchange.runtime.reception import response_name_for
 from gateway.identifiers import make_provider_code
 from tests.exchange.runtime.conftest import request
 from tests.support import GATEWAY, clean_env, free_port, wait_until

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from gateway.clock import utcnow
 from gateway.errors import NotFound, UsageError
 from gateway.exchange.errors import VoidRefused
-from gateway.exchange.reception import mark_collected, response_name_for
-from gateway.exchange.void import record_file_view, void_file
+from gateway.exchange.runtime.reception import mark_collected, response_name_for
+from gateway.exchange.runtime.void import record_file_view, void_file
 from gateway.store.db import transaction
 from gateway.store.models.audit import AuditEvent
 from gateway.store.models.exchange import ForwardedRecord

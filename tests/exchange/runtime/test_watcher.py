@@ -10,9 +10,9 @@ from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from gateway.clock import utcnow
-from gateway.exchange.adopt import Adoption, adopt
-from gateway.exchange.reception import register_received
-from gateway.exchange.watcher import WatcherService
+from gateway.exchange.runtime.adopt import Adoption, adopt
+from gateway.exchange.runtime.reception import register_received
+from gateway.exchange.runtime.watcher import WatcherService
 from gateway.store.models.audit import AuditEvent
 from gateway.store.db import transaction
 from gateway.store.models.exchange import RequestFile

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event, select
 
 from gateway.clock import utcnow
-from gateway.exchange.reception import register_received
+from gateway.exchange.runtime.reception import register_received
 from gateway.store.models.exchange import ForwardedRecord, RequestFile
 from tests.exchange.runtime.conftest import EXTRA_KINE, KINE, LAB, request
 from tests.support import wait_until

@@ -1,0 +1,128 @@
+"""The stateful rules' view of a provider's earlier files, answered from the database.
+
+:class:`DatabaseHistory` implements :class:`gateway.exchange.checks.model.History`. Voided files
+count for nothing, and a file answered with SYS-001 (never checked) is no DOUBLON source;
+purged files still count (their rows keep hashes, ``IdFichier``, sequence
+numbers and the keyed act hashes). A worker passes ``before_id`` (the file's own row id) so
+that the file never sees itself or anything received after it: re-checking a file after a
+crash gives the same outcome. ``gateway validate`` leaves it None (every stored file counts).
+
+DUP-002 compares keyed hashes (HMAC-SHA-256 of ``matricule|code|date`` with the act key), so
+the accepted_acts table holds no matricule in clear and survives purge.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Iterable
+from pathlib import Path
+
+from sqlalchemy import Select, exists, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.exchange.checks.messages import INTERNAL_ERROR
+from gateway.exchange.checks.model import ActKey, EarlierFile, FileStatus, Mode
+from gateway.store.files import make_folder
+from gateway.store.models.exchange import AcceptedAct, RequestFile, RequestFinding
+
+#: statuses that use up a sequence number and an IdFichier, and whose acts count for DUP-002
+COUNTING_STATUSES = (FileStatus.ACCEPTE.value, FileStatus.PARTIELLEMENT_ACCEPTE.value)
+ACT_KEY_FILE = "exchange-act.key"
+_CHUNK = 500
+
+
+def load_act_key(data_dir: Path, configured: str = "") -> bytes:
+    """The secret of the keyed act hashes: ``configured`` if set, else a key generated once.
+
+    The generated key is kept in ``<data_dir>/exchange-act.key`` (mode 0600). Every node that
+    shares a database must use the same key: set ``exchange.forwarding_key`` when the data
+    folder is not shared.
+    """
+    if configured:
+        return configured.encode("utf-8")
+    path = Path(data_dir) / ACT_KEY_FILE
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except FileNotFoundError:
+        pass
+    make_folder(path.parent)
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return bytes.fromhex(path.read_text().strip())
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return bytes.fromhex(key)
+
+
+def act_hash(key: bytes, act: ActKey) -> str:
+    """Hex HMAC-SHA-256 of ``matricule|code|date``."""
+    message = f"{act.matricule}|{act.code}|{act.date}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+class DatabaseHistory:
+    """:class:`~gateway.exchange.checks.model.History` read from the database (read-only)."""
+
+    def __init__(self, sessions: sessionmaker[Session], *, act_key: bytes, before_id: int | None = None) -> None:
+        self._sessions = sessions
+        self._key = act_key
+        self._before_id = before_id
+
+    def _counted(self, query: Select, provider_code: str) -> Select:
+        """Restricts ``query`` to this provider's earlier, not voided files."""
+        query = query.where(RequestFile.provider_code == provider_code, RequestFile.voided_at.is_(None))
+        if self._before_id is not None:
+            query = query.where(RequestFile.id < self._before_id)
+        return query
+
+    def _production(self, query: Select, provider_code: str) -> Select:
+        return self._counted(query, provider_code).where(
+            RequestFile.mode == Mode.PRODUCTION.value, RequestFile.status.in_(COUNTING_STATUSES))
+
+    def identical_file(self, provider_code: str, sha256: str) -> EarlierFile | None:
+        query = self._counted(select(RequestFile.name, RequestFile.received_at), provider_code)
+        # A file the gateway could not check (SYS-001) was never judged: the same bytes may come again.
+        unchecked = select(RequestFinding.id).where(RequestFinding.request_file_id == RequestFile.id,
+                                                    RequestFinding.code == INTERNAL_ERROR).exists()
+        query = query.where(RequestFile.sha256 == sha256, ~unchecked).order_by(RequestFile.id).limit(1)
+        with self._sessions() as session:
+            row = session.execute(query).first()
+        return EarlierFile(name=row.name, received_at=row.received_at) if row else None
+
+    def last_sequence(self, provider_code: str, convention: str) -> int | None:
+        query = self._production(select(func.max(RequestFile.sequence)), provider_code)
+        with self._sessions() as session:
+            return session.scalar(query.where(RequestFile.convention == convention))
+
+    def id_fichier_used(self, provider_code: str, id_fichier: str) -> bool:
+        inner = self._production(select(RequestFile.id), provider_code).where(RequestFile.id_fichier == id_fichier)
+        with self._sessions() as session:
+            return bool(session.scalar(select(exists(inner))))
+
+    def accepted_acts(self, provider_code: str, acts: frozenset[ActKey]) -> frozenset[ActKey]:
+        by_hash: dict[str, list[ActKey]] = {}
+        for act in acts:
+            by_hash.setdefault(act_hash(self._key, act), []).append(act)
+        found: set[ActKey] = set()
+        hashes = list(by_hash)
+        with self._sessions() as session:
+            for start in range(0, len(hashes), _CHUNK):
+                chunk = hashes[start:start + _CHUNK]
+                query = self._counted(
+                    select(AcceptedAct.act_hash).join(RequestFile, RequestFile.id == AcceptedAct.request_file_id),
+                    provider_code,
+                ).where(AcceptedAct.provider_code == provider_code, AcceptedAct.act_hash.in_(chunk))
+                for (digest,) in session.execute(query.distinct()):
+                    found.update(by_hash[digest])
+        return frozenset(found)
+
+    def hashes(self, acts: Iterable[ActKey]) -> set[str]:
+        """The keyed hashes of ``acts`` (what the worker stores for an accepted record)."""
+        return {act_hash(self._key, act) for act in acts}
