@@ -40,8 +40,7 @@ POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 def sftp_figures(quick: bool) -> dict[str, dict]:
     from bench import sftp_bench
 
-    return sftp_bench.measure(big_mb=20 if quick else 200, idle=0, rounds=1 if quick else 2, processes=0,
-                              relaxed=False)
+    return sftp_bench.measure(big_mb=20 if quick else 200, idle=0, rounds=1 if quick else 2, processes=0, relaxed=False)
 
 
 def check_figures(quick: bool) -> dict[str, dict[str, dict]]:
@@ -61,8 +60,9 @@ def runtime_figures(quick: bool, postgres: str) -> dict[str, dict]:
         label = "SQLite" if kind == "sqlite" else "PostgreSQL"
         figures = {}
         for rate, files in ((0.0, 200 if quick else 600), (50.0, 150 if quick else 500)):
-            args = argparse.Namespace(files=files, uploaders=20, kib=20, workers=2, postgres=postgres, split=False,
-                                      rate=rate)
+            args = argparse.Namespace(
+                files=files, uploaders=20, kib=20, workers=2, postgres=postgres, split=False, rate=rate
+            )
             with tempfile.TemporaryDirectory(prefix="bench-runtime-") as temp:
                 result = exchange_bench.run_live(Path(temp), args, kind)
             print(exchange_bench.HEADER + "\n" + result.row(), flush=True)
@@ -106,9 +106,11 @@ def cli_figures(quick: bool) -> dict[str, tuple[float, float]]:
         # validate exits 1 when the file is not ACCEPTE; the time is what is measured here
         done = subprocess.run([GATEWAY, "validate", str(path)], capture_output=True, text=True, cwd=temp)
         print(f"gateway validate: {done.stdout.strip() or done.stderr.strip()[-300:]}", flush=True)
-        return {"help": _wall([GATEWAY, "--help"], repeat),
-                "validate": _wall([GATEWAY, "validate", str(path)], repeat),
-                "python": _wall([sys.executable, "-c", "pass"], repeat)}
+        return {
+            "help": _wall([GATEWAY, "--help"], repeat),
+            "validate": _wall([GATEWAY, "validate", str(path)], repeat),
+            "python": _wall([sys.executable, "-c", "pass"], repeat),
+        }
 
 
 def report(found: dict, args: argparse.Namespace) -> None:
@@ -120,41 +122,104 @@ def report(found: dict, args: argparse.Namespace) -> None:
 
     if "sftp" in found:
         ours, ref = found["sftp"].get("gateway", {}), found["sftp"].get("openssh", {})
-        for key, title, aim in (("small files/s", "500 x 20 KiB, one session, files/s", ">= 0.6x"),
-                                ("20x50 files/s", "20 uploaders x 50 files, files/s", ">= 0.8x"),
-                                ("big MB/s", f"{20 if args.quick else 200} MB upload, MB/s", ">= 0.6x")):
-            rows.append((title, f"{ours.get(key, 0):.1f}", f"OpenSSH {ref.get(key, 0):.1f}",
-                         ratio(ours.get(key, 0), ref.get(key, 0)), aim))
-        rows.append(("  server cores busy, 20 uploaders", f"{ours.get('20x50 cpu/wall', 0):.2f}",
-                     f"OpenSSH {ref.get('20x50 cpu/wall', 0):.2f}", "", ""))
+        for key, title, aim in (
+            ("small files/s", "500 x 20 KiB, one session, files/s", ">= 0.6x"),
+            ("20x50 files/s", "20 uploaders x 50 files, files/s", ">= 0.8x"),
+            ("big MB/s", f"{20 if args.quick else 200} MB upload, MB/s", ">= 0.6x"),
+        ):
+            rows.append(
+                (
+                    title,
+                    f"{ours.get(key, 0):.1f}",
+                    f"OpenSSH {ref.get(key, 0):.1f}",
+                    ratio(ours.get(key, 0), ref.get(key, 0)),
+                    aim,
+                )
+            )
+        rows.append(
+            (
+                "  server cores busy, 20 uploaders",
+                f"{ours.get('20x50 cpu/wall', 0):.2f}",
+                f"OpenSSH {ref.get('20x50 cpu/wall', 0):.2f}",
+                "",
+                "",
+            )
+        )
     if "checks" in found:
         for label, modes in found["checks"].items():
             bare = modes["bare"]["seconds"]
-            rows.append((f"whole check {label}, s", f"{modes['check']['seconds']:.3f}", f"lxml {bare:.3f}",
-                         f"{modes['check']['ratio']:.2f}x", ">= 0.5x"))
-            rows.append((f"  schema stage alone {label}, s", f"{modes['schema']['seconds']:.3f}", "",
-                         f"{modes['schema']['ratio']:.2f}x", ""))
+            rows.append(
+                (
+                    f"whole check {label}, s",
+                    f"{modes['check']['seconds']:.3f}",
+                    f"lxml {bare:.3f}",
+                    f"{modes['check']['ratio']:.2f}x",
+                    ">= 0.5x",
+                )
+            )
+            rows.append(
+                (
+                    f"  schema stage alone {label}, s",
+                    f"{modes['schema']['seconds']:.3f}",
+                    "",
+                    f"{modes['schema']['ratio']:.2f}x",
+                    "",
+                )
+            )
     if "runtime" in found:
         for db, figures in found["runtime"].items():
-            rows.append((f"deposit -> response, {db}, files answered/s", f"{figures.get('files/s', 0):.1f}",
-                         f"({figures.get('answered', '')} ACCEPTE)", "", ">= 200"))
-            rows.append((f"deposit -> response, {db}, p99 ms at 50/s", f"{figures.get('p99 ms', 0):.0f}",
-                         f"(p50 {figures.get('p50 ms', 0):.0f})", "", "< 100"))
+            rows.append(
+                (
+                    f"deposit -> response, {db}, files answered/s",
+                    f"{figures.get('files/s', 0):.1f}",
+                    f"({figures.get('answered', '')} ACCEPTE)",
+                    "",
+                    ">= 200",
+                )
+            )
+            rows.append(
+                (
+                    f"deposit -> response, {db}, p99 ms at 50/s",
+                    f"{figures.get('p99 ms', 0):.0f}",
+                    f"(p50 {figures.get('p50 ms', 0):.0f})",
+                    "",
+                    "< 100",
+                )
+            )
     if "cli" in found:
         cli = found["cli"]
-        rows.append(("gateway --help, s wall (CPU)", "{:.2f} ({:.2f})".format(*cli["help"]),
-                     "python -c pass {:.2f} ({:.2f})".format(*cli["python"]), "", "< 0.3"))
-        rows.append(("gateway validate (one small file), s wall (CPU)", "{:.2f} ({:.2f})".format(*cli["validate"]),
-                     "", "", "< 0.5"))
+        rows.append(
+            (
+                "gateway --help, s wall (CPU)",
+                "{:.2f} ({:.2f})".format(*cli["help"]),
+                "python -c pass {:.2f} ({:.2f})".format(*cli["python"]),
+                "",
+                "< 0.3",
+            )
+        )
+        rows.append(
+            (
+                "gateway validate (one small file), s wall (CPU)",
+                "{:.2f} ({:.2f})".format(*cli["validate"]),
+                "",
+                "",
+                "< 0.5",
+            )
+        )
 
     client = subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr.strip()
     print()
-    print(f"{'quick run' if args.quick else 'full run'}; {os.cpu_count()} cores; load average at the end "
-          f"{os.getloadavg()[0]:.1f}; client {client}")
+    print(
+        f"{'quick run' if args.quick else 'full run'}; {os.cpu_count()} cores; load average at the end "
+        f"{os.getloadavg()[0]:.1f}; client {client}"
+    )
     widths = [max(len(r[i]) for r in rows + [HEAD]) for i in range(5)]
     for row in [HEAD, tuple("-" * w for w in widths), *rows]:
-        print("| " + " | ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
-                                for i, (cell, w) in enumerate(zip(row, widths))) + " |")
+        print(
+            "| "
+            + " | ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+            + " |"
+        )
 
 
 HEAD = ("measure", "gateway", "reference", "ratio", "aim")
@@ -163,8 +228,11 @@ HEAD = ("measure", "gateway", "reference", "ratio", "aim")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes and one round (a few minutes)")
-    parser.add_argument("--postgres", default=os.environ.get("GATEWAY_TEST_POSTGRES_URL", POSTGRES),
-                        help="PostgreSQL URL for the runtime figures ('' to skip PostgreSQL)")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("GATEWAY_TEST_POSTGRES_URL", POSTGRES),
+        help="PostgreSQL URL for the runtime figures ('' to skip PostgreSQL)",
+    )
     parser.add_argument("--only", default="sftp,checks,runtime,cli", help="comma-separated parts to run")
     args = parser.parse_args()
     parts = set(args.only.split(","))

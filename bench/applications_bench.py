@@ -76,8 +76,9 @@ def mail(service: Applications, folder: Path, count: int) -> float:
         msg["From"] = f"applicant{n}@example.lu"
         msg["Subject"] = f"Demande {n}"
         msg.set_content("Bonjour")
-        msg.add_attachment(pdf_for(DocumentKind.RIB) + f"% {n}\n".encode(), maintype="application", subtype="pdf",
-                           filename="rib.pdf")
+        msg.add_attachment(
+            pdf_for(DocumentKind.RIB) + f"% {n}\n".encode(), maintype="application", subtype="pdf", filename="rib.pdf"
+        )
         box.add(msg)
     drop = MailDrop(service, folder)
     started = time.perf_counter()
@@ -107,11 +108,13 @@ def main() -> None:
         def cleanup() -> None:
             with admin.connect() as c:
                 c.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+
     url = url or f"sqlite:///{folder / 'bench.db'}"
     engine = make_engine(url)
     schema.upgrade(engine)
-    service = Applications(make_session_factory(engine), dossier=Dossier(folder / "applications"),
-                           max_document_bytes=20 * 1024 * 1024)
+    service = Applications(
+        make_session_factory(engine), dossier=Dossier(folder / "applications"), max_document_bytes=20 * 1024 * 1024
+    )
     try:
         print(f"database: {engine.dialect.name}")
         elapsed, first = approvals(service, args.applications, 1)
@@ -133,7 +136,9 @@ def main() -> None:
             t = time.perf_counter()
             render_pdf(report)
             timings["pdf"].append(time.perf_counter() - t)
-        print("report:              " + ", ".join(f"{k} {statistics.median(v) * 1000:.0f} ms" for k, v in timings.items()))
+        print(
+            "report:              " + ", ".join(f"{k} {statistics.median(v) * 1000:.0f} ms" for k, v in timings.items())
+        )
     finally:
         engine.dispose()
         if cleanup:

@@ -93,8 +93,12 @@ def parse_size(text: str) -> int:
 def run(mode: str, path: Path, repeat: int) -> dict:
     best = None
     for _ in range(repeat):
-        done = subprocess.run([sys.executable, "-c", CHILD, mode, str(path), str(REPO / "schemas"), str(REPO)],
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD, mode, str(path), str(REPO / "schemas"), str(REPO)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         figures = json.loads(done.stdout)
         if best is None or figures["seconds"] < best["seconds"]:
             best = figures
@@ -129,8 +133,11 @@ def measure(sizes: list[str], repeat: int, *, extra: bool = True) -> dict[str, d
                 ratio = results["bare"]["seconds"] / seconds if seconds else float("inf")
                 figures["ratio"] = ratio
                 peak = figures["hwm_kib"] / 1024
-                print(f"{label:>6} {mode:>10} {seconds:9.3f} {size / 2**20 / seconds:8.1f} {ratio:7.2f} "
-                      f"{peak:13.1f} {peak * 2**20 / size:7.2f} {figures['ok']}", flush=True)
+                print(
+                    f"{label:>6} {mode:>10} {seconds:9.3f} {size / 2**20 / seconds:8.1f} {ratio:7.2f} "
+                    f"{peak:13.1f} {peak * 2**20 / size:7.2f} {figures['ok']}",
+                    flush=True,
+                )
             found[label] = results
     return found
 

@@ -78,8 +78,13 @@ def workers(seconds: float) -> None:
 def hostile(name: str, data: bytes, folder: Path) -> dict:
     path = folder / f"{name}.pdf"
     path.write_bytes(data)
-    done = subprocess.run([sys.executable, str(PROBE), str(max(len(data), LIMIT)), str(path)],
-                          capture_output=True, text=True, check=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(PROBE), str(max(len(data), LIMIT)), str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -121,8 +126,10 @@ def main() -> None:
         for name, make in bombs.items():
             data = make()
             result = hostile(name, data, Path(folder))
-            print(f"{name:32} {len(data):>10} {result['reason'] or result['verdict']:>18} "
-                  f"{result['seconds']:>8.3f} {result['peak_kib'] / 1024:>9.1f} {result['baseline_kib'] / 1024:>9.1f}")
+            print(
+                f"{name:32} {len(data):>10} {result['reason'] or result['verdict']:>18} "
+                f"{result['seconds']:>8.3f} {result['peak_kib'] / 1024:>9.1f} {result['baseline_kib'] / 1024:>9.1f}"
+            )
 
 
 if __name__ == "__main__":

@@ -87,18 +87,25 @@ class Result:
     server: list[float] = None  # type: ignore[assignment]
 
     def row(self) -> str:
-        return self._row(self.label, self.latencies) + "\n" + self._row("  server view (recuLe -> commit)", self.server or [])
+        return (
+            self._row(self.label, self.latencies)
+            + "\n"
+            + self._row("  server view (recuLe -> commit)", self.server or [])
+        )
 
     def _row(self, label: str, latencies: list[float]) -> str:
         lat = sorted(latencies)
         p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000 if lat else float("nan")  # noqa: E731
-        return (f"{label:<34} {self.files:>6} {self.answered:>8} {self.files / self.seconds:>9.1f} "
-                f"{p(0.50):>8.1f} {p(0.99):>8.1f} {max(lat) * 1000 if lat else float('nan'):>8.1f} "
-                f"{statistics.fmean(lat) * 1000 if lat else float('nan'):>8.1f}")
+        return (
+            f"{label:<34} {self.files:>6} {self.answered:>8} {self.files / self.seconds:>9.1f} "
+            f"{p(0.50):>8.1f} {p(0.99):>8.1f} {max(lat) * 1000 if lat else float('nan'):>8.1f} "
+            f"{statistics.fmean(lat) * 1000 if lat else float('nan'):>8.1f}"
+        )
 
 
-HEADER = (f"{'run':<34} {'files':>6} {'answered':>8} {'files/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'max ms':>8} {'mean ms':>8}")
+HEADER = (
+    f"{'run':<34} {'files':>6} {'answered':>8} {'files/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'mean ms':>8}"
+)
 
 
 # ----------------------------------------------------------------- installation
@@ -202,10 +209,24 @@ def run_inprocess(root: Path, args: argparse.Namespace) -> Result:
         sessions, engine = install(home, url, codes, "")
         spool = SpoolPaths(home / "inbox", home / "outbox", home / "var" / "archive", home / "var" / "aside")
         checker = Checker(home / "schemas", timezone="Europe/Luxembourg", max_file_bytes=52428800)
-        processor = Processor(sessions, checker, spool=spool, timezone="Europe/Luxembourg",
-                              act_key=load_act_key(home / "var"), readers=read_sessions(url, 5000))
-        service = WorkerService(sessions, processor, spool, workers=args.workers, poll_interval=0.5, lease_s=60,
-                                rescan_interval=3600, quiet_period=2.0)
+        processor = Processor(
+            sessions,
+            checker,
+            spool=spool,
+            timezone="Europe/Luxembourg",
+            act_key=load_act_key(home / "var"),
+            readers=read_sessions(url, 5000),
+        )
+        service = WorkerService(
+            sessions,
+            processor,
+            spool,
+            workers=args.workers,
+            poll_interval=0.5,
+            lease_s=60,
+            rescan_interval=3600,
+            quiet_period=2.0,
+        )
         service.start()
         arrivals = Arrivals()
         observer = Observer()
@@ -222,9 +243,15 @@ def run_inprocess(root: Path, args: argparse.Namespace) -> Result:
                     path = spool.inbox_file(upload.code, upload.name)
                     path.write_bytes(upload.data)
                     with transaction(sessions) as session:
-                        register_received(session, provider_code=upload.code, name=upload.name,
-                                          size=len(upload.data), sha256=hashlib.sha256(upload.data).hexdigest(),
-                                          received_at=dt.datetime.now(dt.timezone.utc), source="sftp")
+                        register_received(
+                            session,
+                            provider_code=upload.code,
+                            name=upload.name,
+                            size=len(upload.data),
+                            sha256=hashlib.sha256(upload.data).hexdigest(),
+                            received_at=dt.datetime.now(dt.timezone.utc),
+                            source="sftp",
+                        )
                     received[f"{upload.code}/{response_name_for(upload.name)}"] = time.monotonic()
         wait_for(lambda: len(arrivals.seen) >= args.files, 600)
         seconds = max(arrivals.seen.values()) - start
@@ -239,21 +266,29 @@ def run_inprocess(root: Path, args: argparse.Namespace) -> Result:
 
 def count_answered(sessions) -> int:  # noqa: ANN001
     with sessions() as session:
-        return session.scalar(select(func.count()).where(RequestFile.state == FileState.ANSWERED,
-                                                         RequestFile.status == "ACCEPTE")) or 0
+        return (
+            session.scalar(
+                select(func.count()).where(RequestFile.state == FileState.ANSWERED, RequestFile.status == "ACCEPTE")
+            )
+            or 0
+        )
 
 
 def server_latencies(sessions) -> list[float]:  # noqa: ANN001
     with sessions() as session:
-        rows = session.execute(select(RequestFile.received_at, RequestFile.claimed_at, RequestFile.answered_at,
-                                      RequestFile.check_seconds)
-                               .where(RequestFile.answered_at.is_not(None))).all()
+        rows = session.execute(
+            select(
+                RequestFile.received_at, RequestFile.claimed_at, RequestFile.answered_at, RequestFile.check_seconds
+            ).where(RequestFile.answered_at.is_not(None))
+        ).all()
     waits = sorted((claimed - received).total_seconds() for received, claimed, _a, _c in rows)
     works = sorted((answered - claimed).total_seconds() for _r, claimed, answered, _c in rows)
     checks = sorted(check for *_, check in rows)
-    print(f"  server medians: wait for a worker {statistics.median(waits) * 1000:.1f} ms, "
-          f"claim to commit {statistics.median(works) * 1000:.1f} ms, checks {statistics.median(checks) * 1000:.1f} ms",
-          flush=True)
+    print(
+        f"  server medians: wait for a worker {statistics.median(waits) * 1000:.1f} ms, "
+        f"claim to commit {statistics.median(works) * 1000:.1f} ms, checks {statistics.median(checks) * 1000:.1f} ms",
+        flush=True,
+    )
     return [(answered - received).total_seconds() for received, _c, answered, _k in rows]
 
 
@@ -263,8 +298,9 @@ def server_latencies(sessions) -> list[float]:  # noqa: ANN001
 def key_pair(folder: Path) -> tuple[paramiko.PKey, str]:
     key = ed25519.Ed25519PrivateKey.generate()
     path = folder / "client_key"
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
-                                       serialization.NoEncryption()))
+    path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption())
+    )
     path.chmod(0o600)
     public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
     return paramiko.Ed25519Key(filename=str(path)), public.decode() + " bench"
@@ -282,13 +318,21 @@ def run_live(root: Path, args: argparse.Namespace, kind: str) -> Result:
             f'[database]\nurl = "{url}"\n'
             f"[sftp]\nport = {port}\nmax_connections_per_address_per_second = 100000.0\n"
             "max_sessions_per_account = 100\nmax_sessions_total = 5000\nban_after_failures = 100000\n"
-            f"[exchange]\nworkers = {args.workers}\n[demo]\nenabled = false\n[log]\nformat = \"json\"\n"
-            "level = \"WARNING\"\n")
+            f'[exchange]\nworkers = {args.workers}\n[demo]\nenabled = false\n[log]\nformat = "json"\n'
+            'level = "WARNING"\n'
+        )
         log = open(home / "gateway.log", "wb")
         # split: two supervisors (the SFTP server; the workers, one process per core); else one process
         roles = [["sftp"], ["worker"]] if args.split else [["sftp,worker", "--single-process"]]
-        processes = [subprocess.Popen([GATEWAY, "serve", "--role", *role, "--config", str(home / "config.toml")],
-                                      stdout=log, stderr=log, cwd=home) for role in roles]
+        processes = [
+            subprocess.Popen(
+                [GATEWAY, "serve", "--role", *role, "--config", str(home / "config.toml")],
+                stdout=log,
+                stderr=log,
+                cwd=home,
+            )
+            for role in roles
+        ]
         try:
             wait_for(lambda: _answers(port), 120)
             per = workload(codes, args.files, args.kib)
@@ -346,8 +390,10 @@ def run_live(root: Path, args: argparse.Namespace, kind: str) -> Result:
         answered, server = count_answered(sessions), server_latencies(sessions)
         engine.dispose()
     latencies = [max(0.0, arrivals.seen[k] - t) for k, t in received.items() if k in arrivals.seen]
-    label = (f"live, {'SQLite' if kind == 'sqlite' else 'PostgreSQL'}, {args.workers} workers"
-             f"{', 2 processes' if args.split else ''}{f', {args.rate:g}/s offered' if args.rate else ''}")
+    label = (
+        f"live, {'SQLite' if kind == 'sqlite' else 'PostgreSQL'}, {args.workers} workers"
+        f"{', 2 processes' if args.split else ''}{f', {args.rate:g}/s offered' if args.rate else ''}"
+    )
     return Result(label, args.files, seconds, latencies, answered, server)
 
 
@@ -373,10 +419,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--postgres", default="")
     parser.add_argument("--skip-inprocess", action="store_true")
-    parser.add_argument("--split", action="store_true",
-                        help="run the SFTP server and the workers as two processes (both cores)")
-    parser.add_argument("--rate", type=float, default=0.0,
-                        help="offer this many files per second in total (0: as fast as the uploaders go)")
+    parser.add_argument(
+        "--split", action="store_true", help="run the SFTP server and the workers as two processes (both cores)"
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="offer this many files per second in total (0: as fast as the uploaders go)",
+    )
     args = parser.parse_args()
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="exchange-bench-") as temp:
@@ -386,8 +437,10 @@ def main() -> None:
         results.append(run_live(root, args, "sqlite"))
         if args.postgres:
             results.append(run_live(root, args, "postgres"))
-    print(f"\n{args.files} files of ~{args.kib} KiB, {args.uploaders} uploaders, "
-          f"{os.cpu_count()} cores, load average before the end {os.getloadavg()[0]:.1f}")
+    print(
+        f"\n{args.files} files of ~{args.kib} KiB, {args.uploaders} uploaders, "
+        f"{os.cpu_count()} cores, load average before the end {os.getloadavg()[0]:.1f}"
+    )
     print("latency: from the client's close returning (file received) to its response in the outbox")
     print(HEADER)
     for result in results:

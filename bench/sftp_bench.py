@@ -148,13 +148,19 @@ def start_sshd(root: Path, client_pub: Path) -> Target:
         f"Port {port}\nListenAddress 127.0.0.1\nHostKey {folder / 'host_key'}\n"
         f"AuthorizedKeysFile {folder / 'authorized_keys'}\nPidFile none\nUsePAM no\nStrictModes no\n"
         "PermitRootLogin prohibit-password\nPasswordAuthentication no\nSubsystem sftp internal-sftp\n"
-        "MaxStartups 2000\nMaxSessions 10\nLogLevel ERROR\n")
-    process = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(folder / "sshd_config")],
-                               stdout=subprocess.DEVNULL, stderr=open(folder / "log", "w"))
+        "MaxStartups 2000\nMaxSessions 10\nLogLevel ERROR\n"
+    )
+    process = subprocess.Popen(
+        ["/usr/sbin/sshd", "-D", "-e", "-f", str(folder / "sshd_config")],
+        stdout=subprocess.DEVNULL,
+        stderr=open(folder / "log", "w"),
+    )
     wait_port(port)
     known = folder / "known_hosts"
-    known.write_text(f"[127.0.0.1]:{port} {(folder / 'host_key.pub').read_text().split(' ')[0]} "
-                     f"{(folder / 'host_key.pub').read_text().split(' ')[1]}\n")
+    known.write_text(
+        f"[127.0.0.1]:{port} {(folder / 'host_key.pub').read_text().split(' ')[0]} "
+        f"{(folder / 'host_key.pub').read_text().split(' ')[1]}\n"
+    )
     user = os.environ.get("USER") or "root"
     folders = []
     for i in range(UPLOADERS):
@@ -177,8 +183,9 @@ def prepare_gateway(root: Path, client_pub: Path) -> list[str]:
     home.mkdir()
     engine = make_engine(f"sqlite:///{home / 'var' / 'gateway.db'}")
     schema.upgrade(engine)
-    accounts = Accounts(make_session_factory(engine),
-                        AccountMirror(home / "providers" / "accounts", home / "inbox", home / "outbox"))
+    accounts = Accounts(
+        make_session_factory(engine), AccountMirror(home / "providers" / "accounts", home / "inbox", home / "outbox")
+    )
     codes = [make_provider_code("31", 100 + i) for i in range(UPLOADERS)]
     for code in codes:
         accounts.add(code, profession="LAB", name=f"Bench {code}", keys=[client_pub.read_text()])
@@ -199,9 +206,13 @@ def start_gateway(root: Path, codes: list[str], *, durable: bool, processes: int
         "max_inbox_files_per_provider = 1000000\nmax_inbox_bytes_per_provider = 1099511627776\n"
         # 20 uploaders and the idle sessions log in at once from one address
         "max_unauthenticated_connections = 5000\nmax_unauthenticated_per_address = 5000\n"
-        "[exchange]\nmax_file_bytes = 1073741824\n[demo]\nenabled = false\n[log]\nformat = \"json\"\n")
-    process = subprocess.Popen([GATEWAY, "serve", "--role", "sftp", "--config", str(config)],
-                               stdout=subprocess.DEVNULL, stderr=open(home / f"log-{port}", "w"))
+        '[exchange]\nmax_file_bytes = 1073741824\n[demo]\nenabled = false\n[log]\nformat = "json"\n'
+    )
+    process = subprocess.Popen(
+        [GATEWAY, "serve", "--role", "sftp", "--config", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=open(home / f"log-{port}", "w"),
+    )
     wait_port(port)
     known = home / f"known_hosts-{port}"
     host_key = paramiko.Ed25519Key(filename=str(home / "var" / "ssh_host_ed25519_key"))
@@ -215,10 +226,28 @@ def start_gateway(root: Path, codes: list[str], *, durable: bool, processes: int
 
 def sftp(target: Target, index: int, key: Path, commands: str) -> None:
     result = subprocess.run(
-        ["sftp", "-b", "-", "-P", str(target.port), "-i", str(key), "-o", "IdentitiesOnly=yes",
-         "-o", f"UserKnownHostsFile={target.known_hosts}", "-o", "StrictHostKeyChecking=yes", "-F", "/dev/null",
-         f"{target.users[index]}@127.0.0.1"],
-        input=commands, capture_output=True, text=True)
+        [
+            "sftp",
+            "-b",
+            "-",
+            "-P",
+            str(target.port),
+            "-i",
+            str(key),
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            f"UserKnownHostsFile={target.known_hosts}",
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-F",
+            "/dev/null",
+            f"{target.users[index]}@127.0.0.1",
+        ],
+        input=commands,
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
         raise RuntimeError(f"{target.label}: sftp failed: {result.stderr[-500:]}")
 
@@ -244,16 +273,19 @@ def small_files(target: Target, key: Path, small: Path, run: str) -> dict:
 
 def concurrent_uploaders(target: Target, key: Path, small: Path, run: str) -> dict:
     def one(i: int) -> None:
-        sftp(target, i, key, "".join(f"put {small} {target.folders[i]}/c-{run}-{i}-{n}.xml\n"
-                                     for n in range(FILES_PER_UPLOADER)))
+        sftp(
+            target,
+            i,
+            key,
+            "".join(f"put {small} {target.folders[i]}/c-{run}-{i}-{n}.xml\n" for n in range(FILES_PER_UPLOADER)),
+        )
 
     def all_of_them() -> None:
         with concurrent.futures.ThreadPoolExecutor(UPLOADERS) as pool:
             list(pool.map(one, range(UPLOADERS)))
 
     wall, cpu = timed(target, all_of_them)
-    return {"20x50 files/s": UPLOADERS * FILES_PER_UPLOADER / wall, "20x50 cpu s": cpu,
-            "20x50 cpu/wall": cpu / wall}
+    return {"20x50 files/s": UPLOADERS * FILES_PER_UPLOADER / wall, "20x50 cpu s": cpu, "20x50 cpu/wall": cpu / wall}
 
 
 def idle_sessions(target: Target, key: Path, count: int) -> dict:
@@ -287,8 +319,14 @@ def idle_sessions(target: Target, key: Path, count: int) -> dict:
     memory = pss_mb(target.process.pid)
     for transport in transports:
         transport.close()
-    return {"idle held": held, "idle failures": failures + count - held, "idle open s": opened,
-            "idle MB": memory, "idle MB before": before, "idle cpu %": idle_cpu / 10 * 100}
+    return {
+        "idle held": held,
+        "idle failures": failures + count - held,
+        "idle open s": opened,
+        "idle MB": memory,
+        "idle MB before": before,
+        "idle cpu %": idle_cpu / 10 * 100,
+    }
 
 
 # ----------------------------------------------------------------- main
@@ -332,9 +370,11 @@ def measure(*, big_mb: int, idle: int, rounds: int, processes: int, relaxed: boo
             targets.append(start_gateway(root, codes, durable=False, processes=processes))
         try:
             results: dict[str, dict] = {t.label: {} for t in targets}
-            workloads = (("big", lambda t, run: big_upload(t, key, big, run)),
-                         ("small", lambda t, run: small_files(t, key, small, run)),
-                         ("20x50", lambda t, run: concurrent_uploaders(t, key, small, run)))
+            workloads = (
+                ("big", lambda t, run: big_upload(t, key, big, run)),
+                ("small", lambda t, run: small_files(t, key, small, run)),
+                ("20x50", lambda t, run: concurrent_uploaders(t, key, small, run)),
+            )
             for name, workload in workloads:
                 for round_ in range(rounds):
                     for target in targets:
@@ -359,15 +399,22 @@ def measure(*, big_mb: int, idle: int, rounds: int, processes: int, relaxed: boo
 def report(results: dict[str, dict], args: argparse.Namespace) -> None:
     from gateway.sftp.service import process_count
 
-    rows = [("big MB/s", f"{args.big_mb} MB upload, MB/s"), ("small files/s", f"{SMALL_FILES} x 20 KiB, one session, files/s"),
-            ("20x50 files/s", f"{UPLOADERS} uploaders x {FILES_PER_UPLOADER} files, files/s"),
-            ("20x50 cpu/wall", "  server CPU / wall time (cores busy)"),
-            ("idle held", f"{args.idle} idle sessions held"), ("idle failures", "  sessions that failed"),
-            ("idle MB", "  server memory (PSS), MB"), ("idle cpu %", "  server CPU while idle, % of a core")]
+    rows = [
+        ("big MB/s", f"{args.big_mb} MB upload, MB/s"),
+        ("small files/s", f"{SMALL_FILES} x 20 KiB, one session, files/s"),
+        ("20x50 files/s", f"{UPLOADERS} uploaders x {FILES_PER_UPLOADER} files, files/s"),
+        ("20x50 cpu/wall", "  server CPU / wall time (cores busy)"),
+        ("idle held", f"{args.idle} idle sessions held"),
+        ("idle failures", "  sessions that failed"),
+        ("idle MB", "  server memory (PSS), MB"),
+        ("idle cpu %", "  server CPU while idle, % of a core"),
+    ]
     labels = list(results)
     print()
-    print(f"gateway: sftp.processes={args.processes} ({process_count(args.processes)} processes), SQLite, "
-          f"no workers; {os.cpu_count()} cores; client: {subprocess.run(['ssh', '-V'], capture_output=True, text=True).stderr.strip()}")
+    print(
+        f"gateway: sftp.processes={args.processes} ({process_count(args.processes)} processes), SQLite, "
+        f"no workers; {os.cpu_count()} cores; client: {subprocess.run(['ssh', '-V'], capture_output=True, text=True).stderr.strip()}"
+    )
     print(f"{'':44}" + "".join(f"{label:>24}" for label in labels) + f"{'ratio gw/openssh':>20}")
     for key, title in rows:
         values = [results[label].get(key) for label in labels]

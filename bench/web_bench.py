@@ -37,31 +37,63 @@ PROVIDER = "45001237"
 
 def seed(site, files: int, records: int) -> None:  # noqa: ANN001
     Accounts(site.sessions, AccountMirror(site.root / "accounts", site.config.inbox, site.config.outbox)).add(
-        PROVIDER, profession="KINE", name="Bench")
+        PROVIDER, profession="KINE", name="Bench"
+    )
     now = dt.datetime.now(dt.timezone.utc)
     rng = random.Random(7)
     rows, findings = [], []
     for n in range(1, files + 1):
         received = now - dt.timedelta(seconds=rng.randrange(30 * 86400))
         status = "REJETE" if n % 3 == 0 else "ACCEPTE"
-        rows.append({"id": n, "provider_code": PROVIDER, "name": f"KINE_FACT_{PROVIDER}_20261101000000_{n:06d}.xml",
-                     "response_name": f"KINE_FACT_{PROVIDER}_20261101000000_{n:06d}_REP.xml", "source": "sftp",
-                     "state": "ANSWERED", "received_at": received, "size": 4000, "sha256": f"{n:064x}",
-                     "stored_at": f"archive:{PROVIDER}/x/{n:08d}.xml", "answered_at": received + dt.timedelta(
-                         milliseconds=rng.randrange(50, 900)), "status": status, "convention": "KINE",
-                     "mode": "PRODUCTION", "attempts": 1, "collected_at": received})
+        rows.append(
+            {
+                "id": n,
+                "provider_code": PROVIDER,
+                "name": f"KINE_FACT_{PROVIDER}_20261101000000_{n:06d}.xml",
+                "response_name": f"KINE_FACT_{PROVIDER}_20261101000000_{n:06d}_REP.xml",
+                "source": "sftp",
+                "state": "ANSWERED",
+                "received_at": received,
+                "size": 4000,
+                "sha256": f"{n:064x}",
+                "stored_at": f"archive:{PROVIDER}/x/{n:08d}.xml",
+                "answered_at": received + dt.timedelta(milliseconds=rng.randrange(50, 900)),
+                "status": status,
+                "convention": "KINE",
+                "mode": "PRODUCTION",
+                "attempts": 1,
+                "collected_at": received,
+            }
+        )
         if status == "REJETE":
-            findings += [{"request_file_id": n, "position": p, "code": code, "severity": "ERREUR", "line": 20 + p}
-                         for p, code in enumerate(("MAT-004", "DAT-001"))]
+            findings += [
+                {"request_file_id": n, "position": p, "code": code, "severity": "ERREUR", "line": 20 + p}
+                for p, code in enumerate(("MAT-004", "DAT-001"))
+            ]
     with site.sessions() as session, session.begin():
         session.execute(insert(RequestFile), rows)
         if findings:
             session.execute(insert(RequestFinding), findings)
-        session.execute(insert(ForwardedRecord), [
-            {"request_file_id": 1 + n % files, "provider_code": PROVIDER, "convention": "KINE",
-             "file_name": "x.xml", "id_fichier": "3f1c6a0e-8d2b-4c57-9a43-0b7e5f2d1c88", "record_position": n + 1,
-             "record_id": str(n + 1), "reference": f"R-{n}", "matricule": "1893120105732", "amount_cents": 3085,
-             "record_status": "ACCEPTE", "forwarded_at": now} for n in range(records)])
+        session.execute(
+            insert(ForwardedRecord),
+            [
+                {
+                    "request_file_id": 1 + n % files,
+                    "provider_code": PROVIDER,
+                    "convention": "KINE",
+                    "file_name": "x.xml",
+                    "id_fichier": "3f1c6a0e-8d2b-4c57-9a43-0b7e5f2d1c88",
+                    "record_position": n + 1,
+                    "record_id": str(n + 1),
+                    "reference": f"R-{n}",
+                    "matricule": "1893120105732",
+                    "amount_cents": 3085,
+                    "record_status": "ACCEPTE",
+                    "forwarded_at": now,
+                }
+                for n in range(records)
+            ],
+        )
 
 
 def measure(client: httpx.Client, path: str, seconds: float) -> tuple[float, float, float]:
@@ -72,8 +104,7 @@ def measure(client: httpx.Client, path: str, seconds: float) -> tuple[float, flo
         response = client.get(path)
         times.append(time.perf_counter() - t0)
         assert response.status_code == 200, (path, response.status_code)
-    return len(times) / (time.perf_counter() - started), statistics.median(times), \
-        sorted(times)[int(len(times) * 0.95)]
+    return len(times) / (time.perf_counter() - started), statistics.median(times), sorted(times)[int(len(times) * 0.95)]
 
 
 def main() -> None:
@@ -89,12 +120,20 @@ def main() -> None:
         try:
             t0 = time.perf_counter()
             seed(site, args.files, args.records)
-            print(f"seeded {args.files} files, {args.records} forwarded records in {time.perf_counter() - t0:.1f} s"
-                  f" ({site.engine.dialect.name})")
+            print(
+                f"seeded {args.files} files, {args.records} forwarded records in {time.perf_counter() - t0:.1f} s"
+                f" ({site.engine.dialect.name})"
+            )
             print(f"{'page':45} {'req/s':>8} {'median ms':>10} {'p95 ms':>8}")
             with site.staff_client(AGENT[0]) as client:
-                for path in ("/dashboard", "/dashboard/files-per-day.svg", "/files", "/files?error_code=MAT-004",
-                             "/files?status=REJETE&page=20", f"/files/{args.files // 2}"):
+                for path in (
+                    "/dashboard",
+                    "/dashboard/files-per-day.svg",
+                    "/files",
+                    "/files?error_code=MAT-004",
+                    "/files?status=REJETE&page=20",
+                    f"/files/{args.files // 2}",
+                ):
                     rate, median, p95 = measure(client, path, args.seconds)
                     print(f"{path:45} {rate:8.1f} {median * 1000:10.1f} {p95 * 1000:8.1f}")
             key = create_api_key(site.sessions, "bench", "backoffice", actor="bench")

@@ -43,7 +43,17 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
 from gateway.config_types import (
-    AmqpUrl, DatabaseUrl, HttpUrl, ListenAddress, LogFormat, LogLevel, Mailbox, Networks, Port, RoleLimits, StaffRoles,
+    AmqpUrl,
+    DatabaseUrl,
+    HttpUrl,
+    ListenAddress,
+    LogFormat,
+    LogLevel,
+    Mailbox,
+    Networks,
+    Port,
+    RoleLimits,
+    StaffRoles,
     TimeZone,
 )
 from gateway.errors import ConfigError
@@ -58,8 +68,9 @@ def setting(default: Any, doc: str, unit: str = "", **constraints: Any) -> Any:
     if isinstance(default, Path):  # paths come from TOML and environment strings
         constraints.setdefault("strict", False)
     if isinstance(default, (list, dict)):
-        return Field(default_factory=lambda: type(default)(default), description=doc, json_schema_extra=extra,
-                     **constraints)
+        return Field(
+            default_factory=lambda: type(default)(default), description=doc, json_schema_extra=extra, **constraints
+        )
     return Field(default, description=doc, json_schema_extra=extra, **constraints)
 
 
@@ -78,15 +89,21 @@ class PathsSettings(Section):
     data: Path = setting(Path("var"), "Data folder: database, archives, host key, mail drop, demo keys.")
     inbox: Path = setting(Path("inbox"), "Inbox spool root, one folder per provider code.")
     outbox: Path = setting(Path("outbox"), "Outbox spool root, one folder per provider code.")
-    providers: Path = setting(Path("providers"), "Provider accounts (derived from the database) and application dossiers.")
+    providers: Path = setting(
+        Path("providers"), "Provider accounts (derived from the database) and application dossiers."
+    )
     schemas: Path = setting(Path("schemas"), "Request and response schemas, version registry and nomenclature.")
 
 
 class DatabaseSettings(Section):
     """The database."""
 
-    url: DatabaseUrl = setting("", "SQLAlchemy URL. Empty: SQLite file gateway.db in paths.data. postgresql:// uses psycopg 3.")
-    busy_timeout_ms: int = setting(10000, "SQLite: how long a writer waits for the lock before failing.", "milliseconds")
+    url: DatabaseUrl = setting(
+        "", "SQLAlchemy URL. Empty: SQLite file gateway.db in paths.data. postgresql:// uses psycopg 3."
+    )
+    busy_timeout_ms: int = setting(
+        10000, "SQLite: how long a writer waits for the lock before failing.", "milliseconds"
+    )
 
 
 class SftpSettings(Section):
@@ -94,10 +111,16 @@ class SftpSettings(Section):
 
     host: ListenAddress = setting("127.0.0.1", "Address the SFTP server listens on.")
     port: Port = setting(2222, "TCP port of the SFTP server.")
-    host_key: Path = setting(Path(""), "Host private key (ed25519). Empty: ssh_host_ed25519_key in paths.data, generated on first start.")
+    host_key: Path = setting(
+        Path(""), "Host private key (ed25519). Empty: ssh_host_ed25519_key in paths.data, generated on first start."
+    )
     processes: int = setting(1, "Server processes sharing the port (SO_REUSEPORT); 0 means one per core.", ge=0)
-    durable: bool = setting(True, "fsync every upload and its folder before the close is answered. Turn off only for measurements.")
-    max_connections_per_address_per_second: float = setting(10.0, "New connections accepted from one source address per second.", "connections/second")
+    durable: bool = setting(
+        True, "fsync every upload and its folder before the close is answered. Turn off only for measurements."
+    )
+    max_connections_per_address_per_second: float = setting(
+        10.0, "New connections accepted from one source address per second.", "connections/second"
+    )
     max_sessions_per_account: int = setting(10, "Concurrent sessions of one provider account.", gt=0)
     max_sessions_total: int = setting(2000, "Concurrent sessions across all accounts.", gt=0)
     max_auth_attempts: int = setting(6, "Authentication attempts allowed on one connection.", gt=0)
@@ -106,17 +129,50 @@ class SftpSettings(Section):
     ban_after_failures: int = setting(10, "Failed logins from one address, within ban_window, that ban it.")
     ban_window: float = setting(600.0, "Window over which failed logins are counted.", "seconds")
     ban_seconds: float = setting(900.0, "How long a banned address is refused.", "seconds")
-    account_throttle_after: int = setting(5, "Failed password logins of one account, within ban_window, after which each further password attempt on it waits (keys never wait).")
-    account_throttle_max_delay: float = setting(10.0, "Longest wait before a password attempt on a throttled account is checked (the wait doubles with each failure up to this).", "seconds")
-    max_unauthenticated_connections: int = setting(200, "Connections of one server process not yet logged in; further connections are closed before the SSH banner.")
-    max_unauthenticated_per_address: int = setting(20, "Connections of one source address not yet logged in (per server process); further ones are closed before the SSH banner.")
-    max_channels_per_connection: int = setting(4, "Open SSH channels on one connection; further channel opens are refused.")
-    max_buffered_bytes_per_connection: int = setting(33554432, "Bytes a connection may have received and not yet consumed, over all its channels; each channel is offered this divided by max_channels_per_connection as its window (at most 8 MiB), and a client sending beyond its window is disconnected.", "bytes")
-    max_handles_per_session: int = setting(64, "Files and folders one SFTP session may have open at once; the next open is refused.")
-    max_inbox_bytes_per_provider: int = setting(536870912, "Bytes one provider may have in its inbox (files waiting to be checked, .part files and uploads in progress); an upload beyond it is refused.", "bytes")
-    max_inbox_files_per_provider: int = setting(1000, "Files one provider may have in its inbox (waiting, .part and uploads in progress); the next upload is refused.")
-    min_free_bytes: int = setting(1073741824, "Uploads are refused while the inbox's filesystem has less free space than this.", "bytes")
-    max_refusals_recorded_per_session: int = setting(50, "Distinct refused operations (operation, path, reason) of one SFTP session recorded in the audit trail; repeats of one are counted on its record, and beyond this number only how many were left out is recorded when the session ends.")
+    account_throttle_after: int = setting(
+        5,
+        "Failed password logins of one account, within ban_window, after which each further password attempt on it waits (keys never wait).",
+    )
+    account_throttle_max_delay: float = setting(
+        10.0,
+        "Longest wait before a password attempt on a throttled account is checked (the wait doubles with each failure up to this).",
+        "seconds",
+    )
+    max_unauthenticated_connections: int = setting(
+        200,
+        "Connections of one server process not yet logged in; further connections are closed before the SSH banner.",
+    )
+    max_unauthenticated_per_address: int = setting(
+        20,
+        "Connections of one source address not yet logged in (per server process); further ones are closed before the SSH banner.",
+    )
+    max_channels_per_connection: int = setting(
+        4, "Open SSH channels on one connection; further channel opens are refused."
+    )
+    max_buffered_bytes_per_connection: int = setting(
+        33554432,
+        "Bytes a connection may have received and not yet consumed, over all its channels; each channel is offered this divided by max_channels_per_connection as its window (at most 8 MiB), and a client sending beyond its window is disconnected.",
+        "bytes",
+    )
+    max_handles_per_session: int = setting(
+        64, "Files and folders one SFTP session may have open at once; the next open is refused."
+    )
+    max_inbox_bytes_per_provider: int = setting(
+        536870912,
+        "Bytes one provider may have in its inbox (files waiting to be checked, .part files and uploads in progress); an upload beyond it is refused.",
+        "bytes",
+    )
+    max_inbox_files_per_provider: int = setting(
+        1000,
+        "Files one provider may have in its inbox (waiting, .part and uploads in progress); the next upload is refused.",
+    )
+    min_free_bytes: int = setting(
+        1073741824, "Uploads are refused while the inbox's filesystem has less free space than this.", "bytes"
+    )
+    max_refusals_recorded_per_session: int = setting(
+        50,
+        "Distinct refused operations (operation, path, reason) of one SFTP session recorded in the audit trail; repeats of one are counted on its record, and beyond this number only how many were left out is recorded when the session ends.",
+    )
 
 
 class WebSettings(Section):
@@ -124,93 +180,224 @@ class WebSettings(Section):
 
     host: ListenAddress = setting("127.0.0.1", "Address the web server listens on.")
     port: Port = setting(8080, "TCP port of the web server.")
-    public_url: HttpUrl = setting("http://127.0.0.1:8080", "Base URL applicants and staff use (follow-up links in messages).")
-    trusted_proxies: Networks = setting([], "Addresses or networks of reverse proxies whose X-Forwarded-For is believed.")
+    public_url: HttpUrl = setting(
+        "http://127.0.0.1:8080", "Base URL applicants and staff use (follow-up links in messages)."
+    )
+    trusted_proxies: Networks = setting(
+        [], "Addresses or networks of reverse proxies whose X-Forwarded-For is believed."
+    )
     session_max_age: int = setting(28800, "Staff session lifetime.", "seconds")
     lockout_after_failures: int = setting(5, "Failed staff logins that lock an account for lockout_seconds.")
-    lockout_seconds: int = setting(900, "Window of the lockout: failed password, current-password and second-factor checks within it count together, and a locked login stays locked until it ends.", "seconds")
-    require_second_factor: StaffRoles = setting(["admin"], "Staff roles (agent, admin) that must log in with a second factor (TOTP); members of other roles may set one up from their account page, and are then always asked for it.")
-    access_log: bool = setting(True, "Log one line per web request (method, path, status); secrets in paths and queries (follow-up tokens, keys) are redacted.")
-    max_form_bytes: int = setting(65536, "Largest request body of every route but the document uploads (forms, JSON); larger ones get 413 before they are read.", "bytes", gt=0)
-    max_field_bytes: int = setting(16384, "Largest form field other than a file, on every form; larger ones get 413 while the form streams in.", "bytes", gt=0)
+    lockout_seconds: int = setting(
+        900,
+        "Window of the lockout: failed password, current-password and second-factor checks within it count together, and a locked login stays locked until it ends.",
+        "seconds",
+    )
+    require_second_factor: StaffRoles = setting(
+        ["admin"],
+        "Staff roles (agent, admin) that must log in with a second factor (TOTP); members of other roles may set one up from their account page, and are then always asked for it.",
+    )
+    access_log: bool = setting(
+        True,
+        "Log one line per web request (method, path, status); secrets in paths and queries (follow-up tokens, keys) are redacted.",
+    )
+    max_form_bytes: int = setting(
+        65536,
+        "Largest request body of every route but the document uploads (forms, JSON); larger ones get 413 before they are read.",
+        "bytes",
+        gt=0,
+    )
+    max_field_bytes: int = setting(
+        16384,
+        "Largest form field other than a file, on every form; larger ones get 413 while the form streams in.",
+        "bytes",
+        gt=0,
+    )
 
 
 class PortalSettings(Section):
     """The provider portal: providers see, send and collect their files in a browser (docs/portal.md)."""
 
-    host: ListenAddress = setting("127.0.0.1", "Address the provider portal listens on (its own listener, so the staff web and the REST API can stay off the network providers reach).")
+    host: ListenAddress = setting(
+        "127.0.0.1",
+        "Address the provider portal listens on (its own listener, so the staff web and the REST API can stay off the network providers reach).",
+    )
     port: Port = setting(8443, "TCP port of the provider portal.")
-    public_url: HttpUrl = setting("http://127.0.0.1:8443", "Base URL providers use to reach the portal (password links in messages).")
+    public_url: HttpUrl = setting(
+        "http://127.0.0.1:8443", "Base URL providers use to reach the portal (password links in messages)."
+    )
     session_max_age: int = setting(3600, "Provider session lifetime in the portal.", "seconds", gt=0)
-    password_link_hours: int = setting(72, "How long a password-setting link staff send to a key-only account works.", "hours", gt=0)
-    notify_interval: float = setting(30.0, "How often the portal looks for responses to notify (providers who chose e-mail notifications); the daily digest goes out at the first look after 07:00.", "seconds", gt=0)
+    password_link_hours: int = setting(
+        72, "How long a password-setting link staff send to a key-only account works.", "hours", gt=0
+    )
+    notify_interval: float = setting(
+        30.0,
+        "How often the portal looks for responses to notify (providers who chose e-mail notifications); the daily digest goes out at the first look after 07:00.",
+        "seconds",
+        gt=0,
+    )
 
 
 class ExchangeSettings(Section):
     """Request files: limits, time zone, workers, retention."""
 
     max_file_bytes: int = setting(52428800, "Largest request file, inclusive.", "bytes", gt=0)
-    timezone: TimeZone = setting("Europe/Luxembourg", "Time zone of the day of receipt and of date-times without offset.")
-    part_max_age: int = setting(86400, "How long an unrenamed .part upload may wait before it is removed.", "seconds", gt=0)
+    timezone: TimeZone = setting(
+        "Europe/Luxembourg", "Time zone of the day of receipt and of date-times without offset."
+    )
+    part_max_age: int = setting(
+        86400, "How long an unrenamed .part upload may wait before it is removed.", "seconds", gt=0
+    )
     workers: int = setting(2, "Worker threads checking files in one process (different providers in parallel).", gt=0)
     poll_interval: float = setting(0.5, "How often an idle worker looks for new work in the database.", "seconds")
-    watch_quiet_period: float = setting(2.0, "Watcher: a file written by other means must be unchanged this long after its close before it is taken.", "seconds")
-    retention_days: int = setting(730, "Request files, responses and their personal data are deleted this long after receipt.", "days", gt=0)
-    forwarding_key: str = setting("", "Secret for the keyed hashes kept after purge (DUP-002). Empty: generated once in paths.data.")
-    max_attempts: int = setting(3, "Processing attempts of one request file (checks that raise, or a process that dies while it is in hand) before it is answered with SYS-001 and staff are alerted, so its provider's later files go on.")
-    claim_lease: float = setting(60.0, "A worker's claim on a file lapses this long after its last renewal (crash of a node), so another worker resumes the file.", "seconds")
-    archive: Path = setting(Path(""), "Folder where claimed request files and copies of their responses are kept until purge. Empty: archive in paths.data.")
-    rescan_interval: float = setting(60.0, "How often the inbox is rescanned for files no event announced (safety net of the watcher and workers).", "seconds")
+    watch_quiet_period: float = setting(
+        2.0,
+        "Watcher: a file written by other means must be unchanged this long after its close before it is taken.",
+        "seconds",
+    )
+    retention_days: int = setting(
+        730, "Request files, responses and their personal data are deleted this long after receipt.", "days", gt=0
+    )
+    forwarding_key: str = setting(
+        "", "Secret for the keyed hashes kept after purge (DUP-002). Empty: generated once in paths.data."
+    )
+    max_attempts: int = setting(
+        3,
+        "Processing attempts of one request file (checks that raise, or a process that dies while it is in hand) before it is answered with SYS-001 and staff are alerted, so its provider's later files go on.",
+    )
+    claim_lease: float = setting(
+        60.0,
+        "A worker's claim on a file lapses this long after its last renewal (crash of a node), so another worker resumes the file.",
+        "seconds",
+    )
+    archive: Path = setting(
+        Path(""),
+        "Folder where claimed request files and copies of their responses are kept until purge. Empty: archive in paths.data.",
+    )
+    rescan_interval: float = setting(
+        60.0,
+        "How often the inbox is rescanned for files no event announced (safety net of the watcher and workers).",
+        "seconds",
+    )
 
 
 class ForwardingSettings(Section):
     """Pushing forwarded records to the back office's message broker (AMQP 0-9-1, RabbitMQ)."""
 
-    amqp_url: AmqpUrl = setting("", "Broker URL, amqp://user:password@host:5672/vhost (amqps:// for TLS). Empty: no push; the back office pulls (gateway forwarded export, GET /api/v1/forwarded). Set: records go through the outbox and `gateway serve` runs the publisher role.")
-    exchange: str = setting("gateway.forwarded", "Durable topic exchange the gateway declares and publishes to; routing keys <type>.<convention>.<provider> (record.KINE.45001237, withdrawal.LAB.31000425).")
-    queue: str = setting("gateway.forwarded", "Durable queue the gateway declares and binds to the exchange. Empty: none; the back office declares and binds its own (a message nothing is bound for is not marked sent).")
+    amqp_url: AmqpUrl = setting(
+        "",
+        "Broker URL, amqp://user:password@host:5672/vhost (amqps:// for TLS). Empty: no push; the back office pulls (gateway forwarded export, GET /api/v1/forwarded). Set: records go through the outbox and `gateway serve` runs the publisher role.",
+    )
+    exchange: str = setting(
+        "gateway.forwarded",
+        "Durable topic exchange the gateway declares and publishes to; routing keys <type>.<convention>.<provider> (record.KINE.45001237, withdrawal.LAB.31000425).",
+    )
+    queue: str = setting(
+        "gateway.forwarded",
+        "Durable queue the gateway declares and binds to the exchange. Empty: none; the back office declares and binds its own (a message nothing is bound for is not marked sent).",
+    )
     binding_key: str = setting("#", "Binding key of the queue on the exchange (# takes every message).")
-    batch_size: int = setting(100, "Outbox messages a publisher claims at a time (one provider's, in order).", "messages", gt=0)
-    claim_lease: float = setting(30.0, "A publisher's claim on outbox messages lapses this long after its last renewal (a dead publisher's messages are then taken over).", "seconds", gt=0)
+    batch_size: int = setting(
+        100, "Outbox messages a publisher claims at a time (one provider's, in order).", "messages", gt=0
+    )
+    claim_lease: float = setting(
+        30.0,
+        "A publisher's claim on outbox messages lapses this long after its last renewal (a dead publisher's messages are then taken over).",
+        "seconds",
+        gt=0,
+    )
     poll_interval: float = setting(1.0, "How often an idle publisher looks for new messages.", "seconds", gt=0)
-    retry_initial: float = setting(1.0, "First wait after the broker failed; doubled after each failure.", "seconds", gt=0)
+    retry_initial: float = setting(
+        1.0, "First wait after the broker failed; doubled after each failure.", "seconds", gt=0
+    )
     retry_max: float = setting(60.0, "Longest wait between attempts while the broker is down.", "seconds")
     connect_timeout: float = setting(10.0, "Time allowed to connect to the broker.", "seconds", gt=0)
-    heartbeat: int = setting(30, "AMQP heartbeat: a silent connection is taken for dead after two of them.", "seconds", ge=0)
-    blocked_timeout: float = setting(60.0, "A broker that blocks publishers (memory or disk alarm) longer than this is treated as down.", "seconds", gt=0)
-
-
+    heartbeat: int = setting(
+        30, "AMQP heartbeat: a silent connection is taken for dead after two of them.", "seconds", ge=0
+    )
+    blocked_timeout: float = setting(
+        60.0,
+        "A broker that blocks publishers (memory or disk alarm) longer than this is treated as down.",
+        "seconds",
+        gt=0,
+    )
 
     @model_validator(mode="after")
     def _broker_settings_agree(self) -> ForwardingSettings:
         if self.amqp_url and not self.exchange.strip():
             raise ValueError("exchange: a name is required when forwarding.amqp_url is set")
         if self.retry_max < self.retry_initial:
-            raise ValueError(f"retry_max: must be at least forwarding.retry_initial ({self.retry_initial}), "
-                             f"got {self.retry_max}")
+            raise ValueError(
+                f"retry_max: must be at least forwarding.retry_initial ({self.retry_initial}), got {self.retry_max}"
+            )
         return self
+
 
 class IntakeSettings(Section):
     """Provider-code applications and their documents."""
 
     max_document_bytes: int = setting(20971520, "Largest application document, inclusive.", "bytes", gt=0)
-    maildrop: Path = setting(Path(""), "Maildir the fund's mail server delivers applications into. Empty: maildrop in paths.data.")
+    maildrop: Path = setting(
+        Path(""), "Maildir the fund's mail server delivers applications into. Empty: maildrop in paths.data."
+    )
     clamd_socket: str = setting("", "clamd socket path; when set every document and mail is scanned first.")
-    applications_per_address_per_hour: int = setting(5, "Applications the public form accepts from one address per hour.")
+    applications_per_address_per_hour: int = setting(
+        5, "Applications the public form accepts from one address per hour."
+    )
     uploads_per_address_per_hour: int = setting(60, "Documents the public form accepts from one address per hour.")
-    followup_days_after_close: int = setting(90, "Follow-up links stop working this long after the application is closed.", "days")
-    mail_max_bytes: int = setting(31457280, "Largest mail-drop message, inclusive; a larger one is quarantined before it is read.", "bytes", gt=0)
-    mail_max_parts: int = setting(100, "MIME parts of one mail-drop message (bodies, attachments and the containers around them); more: quarantined.", gt=0)
+    followup_days_after_close: int = setting(
+        90, "Follow-up links stop working this long after the application is closed.", "days"
+    )
+    mail_max_bytes: int = setting(
+        31457280, "Largest mail-drop message, inclusive; a larger one is quarantined before it is read.", "bytes", gt=0
+    )
+    mail_max_parts: int = setting(
+        100,
+        "MIME parts of one mail-drop message (bodies, attachments and the containers around them); more: quarantined.",
+        gt=0,
+    )
     mail_max_attachments: int = setting(20, "Attachments of one mail-drop message; more: quarantined.", gt=0)
-    mail_max_depth: int = setting(10, "How deep the MIME parts of one mail-drop message may nest; deeper: quarantined.", gt=0)
-    mail_max_attempts: int = setting(3, "Attempts at a mail-drop message whose reading fails unexpectedly, before it is quarantined.", gt=0)
-    retention_days: int = setting(730, "Documents and reports are deleted this long after the application is closed.", "days", gt=0)
-    mail_retention_days: int = setting(730, "The mail drop's copies of the messages it took (cur/) are deleted this long after delivery; the documents they brought stay in the dossier.", "days", gt=0)
-    mail_held_days: int = setting(90, "Quarantined messages, and messages still waiting for staff to attach them, are deleted this long after delivery.", "days", gt=0)
-    document_workers: int = setting(2, "Worker processes that read documents (checks, text for kind suggestions, previews) under the limits below; callers wait for a free one.", gt=0)
-    document_memory_bytes: int = setting(1073741824, "Address space of one document worker process, interpreter and libraries included (about 100 MiB); a document that needs more is refused (pdf_trop_complexe) or gets a placeholder preview. At least 256 MiB.", "bytes", ge=268435456)
-    document_cpu_seconds: float = setting(20.0, "CPU time one document check, text extraction or preview may use in its worker.", "seconds", gt=0)
-    document_wall_seconds: float = setting(30.0, "How long the gateway waits for a document worker's answer (and for a free worker) before it kills the worker.", "seconds", gt=0)
+    mail_max_depth: int = setting(
+        10, "How deep the MIME parts of one mail-drop message may nest; deeper: quarantined.", gt=0
+    )
+    mail_max_attempts: int = setting(
+        3, "Attempts at a mail-drop message whose reading fails unexpectedly, before it is quarantined.", gt=0
+    )
+    retention_days: int = setting(
+        730, "Documents and reports are deleted this long after the application is closed.", "days", gt=0
+    )
+    mail_retention_days: int = setting(
+        730,
+        "The mail drop's copies of the messages it took (cur/) are deleted this long after delivery; the documents they brought stay in the dossier.",
+        "days",
+        gt=0,
+    )
+    mail_held_days: int = setting(
+        90,
+        "Quarantined messages, and messages still waiting for staff to attach them, are deleted this long after delivery.",
+        "days",
+        gt=0,
+    )
+    document_workers: int = setting(
+        2,
+        "Worker processes that read documents (checks, text for kind suggestions, previews) under the limits below; callers wait for a free one.",
+        gt=0,
+    )
+    document_memory_bytes: int = setting(
+        1073741824,
+        "Address space of one document worker process, interpreter and libraries included (about 100 MiB); a document that needs more is refused (pdf_trop_complexe) or gets a placeholder preview. At least 256 MiB.",
+        "bytes",
+        ge=268435456,
+    )
+    document_cpu_seconds: float = setting(
+        20.0, "CPU time one document check, text extraction or preview may use in its worker.", "seconds", gt=0
+    )
+    document_wall_seconds: float = setting(
+        30.0,
+        "How long the gateway waits for a document worker's answer (and for a free worker) before it kills the worker.",
+        "seconds",
+        gt=0,
+    )
 
 
 class MailSettings(Section):
@@ -222,14 +409,21 @@ class MailSettings(Section):
     smtp_user: str = setting("", "SMTP user name (empty: no authentication).")
     smtp_password_env: str = setting("", "Name of the environment variable holding the SMTP password.")
     sender: str = setting("noreply@gateway.invalid", "From address of messages to applicants.")
-    reply_address: Mailbox = setting("", "Mailbox applicants reply to, delivered into the mail drop; messages carry its plus address per application (demandes+<token>@...) as Reply-To. Empty: the reply token travels in the subject only.")
-    outgoing: Path = setting(Path(""), "Folder for messages when no SMTP server is set. Empty: outgoing-mail in paths.data.")
+    reply_address: Mailbox = setting(
+        "",
+        "Mailbox applicants reply to, delivered into the mail drop; messages carry its plus address per application (demandes+<token>@...) as Reply-To. Empty: the reply token travels in the subject only.",
+    )
+    outgoing: Path = setting(
+        Path(""), "Folder for messages when no SMTP server is set. Empty: outgoing-mail in paths.data."
+    )
 
 
 class DemoSettings(Section):
     """Demonstration accounts."""
 
-    enabled: bool = setting(True, "On first start, create one demo provider per exchange profession with a generated key pair.")
+    enabled: bool = setting(
+        True, "On first start, create one demo provider per exchange profession with a generated key pair."
+    )
 
 
 class LogSettings(Section):
@@ -245,8 +439,12 @@ class ClientSettings(Section):
     host: str = setting("127.0.0.1", "Gateway SFTP host.")
     port: Port = setting(2222, "Gateway SFTP port.")
     user: str = setting("", "Provider code to log in as.")
-    key_file: Path = setting(Path(""), "Private key file. Empty: password from the environment variable named by password_env.")
-    password_env: str = setting("GATEWAY_CLIENT_PASSWORD", "Environment variable holding the password when no key file is set.")
+    key_file: Path = setting(
+        Path(""), "Private key file. Empty: password from the environment variable named by password_env."
+    )
+    password_env: str = setting(
+        "GATEWAY_CLIENT_PASSWORD", "Environment variable holding the password when no key file is set."
+    )
     known_hosts: Path = setting(Path("client/known_hosts"), "Known-hosts file holding the gateway's host key.")
     database: str = setting("", "SQLAlchemy URL of the provider's local database. Empty: client.db beside known_hosts.")
     retries: int = setting(5, "Attempts for a network operation before giving up.")
@@ -257,30 +455,46 @@ class ProcessesSettings(Section):
 
     workers: int = setting(0, "Worker processes (each runs exchange.workers threads); 0 means one per core.", ge=0)
     memory_max: RoleLimits = setting(
-        {"sftp": 42949672960, "worker": 4294967296, "watcher": 4294967296, "web": 4294967296,
-         "portal": 4294967296},
+        {"sftp": 42949672960, "worker": 4294967296, "watcher": 4294967296, "web": 4294967296, "portal": 4294967296},
         "Address-space limit (RLIMIT_AS) of each process of a role, by role; 0 or a role not listed: no limit. "
         "It counts what is reserved, not what is used: every thread reserves 8 MiB of stack, and each SFTP "
         "session has two threads, so the SFTP default leaves room for sftp.max_sessions_total sessions. "
         "Bound resident memory with the service manager (MemoryMax= in the systemd units).",
-        "bytes")
+        "bytes",
+    )
     open_files: RoleLimits = setting(
         {"sftp": 16384, "worker": 1024, "watcher": 1024, "web": 4096, "portal": 4096},
         "Open files and sockets (RLIMIT_NOFILE) of each process of a role, by role; 0 or a role not listed: "
-        "inherited. Capped at the hard limit the gateway was started with.")
-    restart_delay: float = setting(1.0, "Wait before restarting a process that died; doubles with each exit within crash_loop_window, up to restart_delay_max.", "seconds", gt=0)
+        "inherited. Capped at the hard limit the gateway was started with.",
+    )
+    restart_delay: float = setting(
+        1.0,
+        "Wait before restarting a process that died; doubles with each exit within crash_loop_window, up to restart_delay_max.",
+        "seconds",
+        gt=0,
+    )
     restart_delay_max: float = setting(30.0, "Longest wait before a restart.", "seconds", gt=0)
-    crash_loop_exits: int = setting(5, "Exits of one process within crash_loop_window after which it is not restarted again (logged as an error, shown on /status).", gt=0)
+    crash_loop_exits: int = setting(
+        5,
+        "Exits of one process within crash_loop_window after which it is not restarted again (logged as an error, shown on /status).",
+        gt=0,
+    )
     crash_loop_window: float = setting(120.0, "Window over which a process's exits are counted.", "seconds", gt=0)
-    stop_timeout: float = setting(45.0, "How long a process may take to finish its work after SIGTERM before it is killed.", "seconds", gt=0)
+    stop_timeout: float = setting(
+        45.0, "How long a process may take to finish its work after SIGTERM before it is killed.", "seconds", gt=0
+    )
 
 
 class Settings(BaseSettings):
     """All settings, one attribute per section of config.toml."""
 
     model_config = SettingsConfigDict(
-        frozen=True, extra="forbid", env_prefix=ENV_PREFIX, env_nested_delimiter="__",
-        case_sensitive=False, enable_decoding=False,
+        frozen=True,
+        extra="forbid",
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        case_sensitive=False,
+        enable_decoding=False,
     )
 
     paths: PathsSettings = Field(default_factory=PathsSettings)
@@ -349,8 +563,11 @@ def declared(section: type[Section], key: str) -> Any:
 
 def describe() -> list[tuple[str, str, Any, str, str]]:
     """Every setting as (section, key, default, unit, doc), for docs and checks."""
-    return [(name, key, f.get_default(call_default_factory=True), (f.json_schema_extra or {})["unit"], f.description)
-            for name, cls in sections().items() for key, f in cls.model_fields.items()]
+    return [
+        (name, key, f.get_default(call_default_factory=True), (f.json_schema_extra or {})["unit"], f.description)
+        for name, cls in sections().items()
+        for key, f in cls.model_fields.items()
+    ]
 
 
 def constraints(section: str, key: str) -> list[str]:
@@ -419,19 +636,27 @@ def _from_text(annotation: Any, text: str) -> Any:
 
 #: pydantic error types -> the words check-config has always used
 _EXPECTED = {
-    "int_type": "expected a whole number", "int_parsing": "expected a whole number",
+    "int_type": "expected a whole number",
+    "int_parsing": "expected a whole number",
     "int_from_float": "expected a whole number",
-    "bool_type": "expected true or false", "bool_parsing": "expected true or false",
-    "float_type": "expected a number", "float_parsing": "expected a number",
-    "string_type": "expected a string", "list_type": "expected a list",
-    "dict_type": "expected a table { key = value, ... }", "model_type": "expected a table",
-    "is_instance_of": "expected a path (string)", "path_type": "expected a path (string)",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "string_type": "expected a string",
+    "list_type": "expected a list",
+    "dict_type": "expected a table { key = value, ... }",
+    "model_type": "expected a table",
+    "is_instance_of": "expected a path (string)",
+    "path_type": "expected a path (string)",
 }
 
 #: pydantic error types of bounds -> (words, the bound's name in the error's context)
 _BOUNDS = {
-    "greater_than": ("greater than", "gt"), "greater_than_equal": ("at least", "ge"),
-    "less_than": ("less than", "lt"), "less_than_equal": ("at most", "le"),
+    "greater_than": ("greater than", "gt"),
+    "greater_than_equal": ("at least", "ge"),
+    "less_than": ("less than", "lt"),
+    "less_than_equal": ("at most", "le"),
 }
 
 
@@ -446,7 +671,11 @@ def _problem(error: Mapping[str, Any], environ: Mapping[str, str]) -> str:
                 return f"{variable}: unknown setting {loc[0]}.{loc[1]}"
             where += f" (from {variable})"
     if error["type"] == "extra_forbidden":
-        return f"{where}: unknown setting" if len(loc) > 1 else f"[{where}]: unknown section (known: {', '.join(sections())})"
+        return (
+            f"{where}: unknown setting"
+            if len(loc) > 1
+            else f"[{where}]: unknown section (known: {', '.join(sections())})"
+        )
     if error["type"] in _EXPECTED:
         return f"{where}: {_EXPECTED[error['type']]}, got {error['input']!r}"
     if error["type"] in _BOUNDS:
@@ -480,9 +709,13 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
             raise ConfigError(f"config file {path} is not valid TOML: {exc}", code="CFG-002") from None
         base = path.parent
 
-    problems = [f"{name}: unknown section {name[len(ENV_PREFIX):].partition('__')[0].lower()!r}"
-                for name in environ if name.upper().startswith(ENV_PREFIX) and "__" in name
-                and name[len(ENV_PREFIX):].partition("__")[0].lower() not in sections()]
+    problems = [
+        f"{name}: unknown section {name[len(ENV_PREFIX) :].partition('__')[0].lower()!r}"
+        for name in environ
+        if name.upper().startswith(ENV_PREFIX)
+        and "__" in name
+        and name[len(ENV_PREFIX) :].partition("__")[0].lower() not in sections()
+    ]
     for name, table in _Environment(environ)().items():
         if isinstance(raw.get(name), dict) and isinstance(table, dict):
             raw[name] = {**raw[name], **table}
@@ -502,8 +735,11 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
     update = {}
     for name in sections():
         section = getattr(settings, name)
-        resolved = {key: _resolve(value, base) for key in type(section).model_fields
-                    if isinstance(value := getattr(section, key), Path) and _set(value)}
+        resolved = {
+            key: _resolve(value, base)
+            for key in type(section).model_fields
+            if isinstance(value := getattr(section, key), Path) and _set(value)
+        }
         if resolved:
             update[name] = section.model_copy(update=resolved)
     return settings.model_copy(update=update)

@@ -73,9 +73,12 @@ def check_settings(settings: Settings, roles: Collection[str] = ()) -> list[str]
 
 def check_role_names(settings: Settings, roles: Collection[str]) -> list[str]:
     """Problems: per-role settings that name something other than one of ``roles``."""
-    return [f"processes.{name}: {role!r} is not a role (roles: {', '.join(roles)})"
-            for name in ("memory_max", "open_files")
-            for role in getattr(settings.processes, name) if role not in roles]
+    return [
+        f"processes.{name}: {role!r} is not a role (roles: {', '.join(roles)})"
+        for name in ("memory_max", "open_files")
+        for role in getattr(settings.processes, name)
+        if role not in roles
+    ]
 
 
 def personal_data_paths(settings: Settings) -> dict[str, Path]:

@@ -33,8 +33,7 @@ def _toml_value(value: object) -> str:
 def _doc(section: str, key: str, doc: str, unit: str) -> str:
     """A setting's purpose, then its unit and its declared bounds."""
     bounds = constraints(section, key)
-    return (doc + (f" Unit: {unit}." if unit else "")
-            + (f" Must be {' and '.join(bounds)}." if bounds else ""))
+    return doc + (f" Unit: {unit}." if unit else "") + (f" Must be {' and '.join(bounds)}." if bounds else "")
 
 
 def render_toml() -> str:
@@ -75,12 +74,21 @@ def render_markdown() -> str:
     ]
     rows = describe()
     for name, cls in sections().items():
-        out += ["", f"## `[{name}]`", "", inspect.getdoc(cls) or "", "",
-                "| key | default | unit | meaning | environment |", "| --- | --- | --- | --- | --- |"]
+        out += [
+            "",
+            f"## `[{name}]`",
+            "",
+            inspect.getdoc(cls) or "",
+            "",
+            "| key | default | unit | meaning | environment |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         for section, key, default, unit, doc in rows:
             if section == name:
                 bounds = " and ".join(constraints(section, key))
-                out.append(f"| `{key}` | `{_toml_value(default)}` | {unit} | {doc}{f' Must be {bounds}.' if bounds else ''} | `{ENV_PREFIX}{name.upper()}__{key.upper()}` |")
+                out.append(
+                    f"| `{key}` | `{_toml_value(default)}` | {unit} | {doc}{f' Must be {bounds}.' if bounds else ''} | `{ENV_PREFIX}{name.upper()}__{key.upper()}` |"
+                )
     return "\n".join(out) + "\n"
 
 

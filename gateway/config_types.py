@@ -16,8 +16,21 @@ from pydantic import AfterValidator, Field
 
 from gateway.networks import parse_network
 
-__all__ = ["AmqpUrl", "DatabaseUrl", "HttpUrl", "ListenAddress", "LogFormat", "LogLevel", "Mailbox", "Networks",
-           "Port", "RoleLimits", "StaffRoles", "TimeZone"]
+__all__ = [
+    "AmqpUrl",
+    "DatabaseUrl",
+    "HttpUrl",
+    "ListenAddress",
+    "LogFormat",
+    "LogLevel",
+    "Mailbox",
+    "Networks",
+    "Port",
+    "RoleLimits",
+    "StaffRoles",
+    "TimeZone",
+]
+
 
 def _time_zone(value: str) -> str:
     try:
@@ -96,6 +109,7 @@ def _one_of(*choices: str, fold: bool = False) -> AfterValidator:
         if (value.upper() if fold else value) not in choices:
             raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
         return value
+
     return AfterValidator(check)
 
 

@@ -52,8 +52,12 @@ def _codes_set_where_raised() -> dict[str, tuple[str, str]]:
             if not isinstance(node, ast.Call):
                 continue
             for keyword in node.keywords:
-                if keyword.arg == "code" and isinstance(keyword.value, ast.Constant) \
-                        and isinstance(keyword.value.value, str) and "-" in keyword.value.value:
+                if (
+                    keyword.arg == "code"
+                    and isinstance(keyword.value, ast.Constant)
+                    and isinstance(keyword.value.value, str)
+                    and "-" in keyword.value.value
+                ):
                     module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
                     code = keyword.value.value
                     message = _message_text(node.args[0] if node.args else None)
@@ -118,8 +122,10 @@ def render_markdown() -> str:
     ]
     for cls in _error_classes():
         doc = (inspect.getdoc(cls) or "").split("\n")[0]
-        out.append(f"| `{cls.code}` | `{cls.__module__}.{cls.__name__}` | {_cell(doc)} | {cls.exit_status} "
-                   f"| {cls.http_status} | `SSH_FX_{cls.sftp_status.name}` |")
+        out.append(
+            f"| `{cls.code}` | `{cls.__module__}.{cls.__name__}` | {_cell(doc)} | {cls.exit_status} "
+            f"| {cls.http_status} | `SSH_FX_{cls.sftp_status.name}` |"
+        )
     out += [
         "",
         "### Codes given where the error is raised",

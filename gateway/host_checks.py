@@ -21,14 +21,20 @@ MAX_ENTRIES_PER_FOLDER = 2000
 PROCESSES_FOLDER = "processes"
 
 
-def host_checks(folders: Mapping[str, Path], *, max_entries: int = MAX_ENTRIES_PER_FOLDER) -> list[tuple[str, str, str]]:
+def host_checks(
+    folders: Mapping[str, Path], *, max_entries: int = MAX_ENTRIES_PER_FOLDER
+) -> list[tuple[str, str, str]]:
     """The file-mode check over ``folders`` (by name; ``data`` holds the processes' status),
     and the processes check when a supervisor has recorded any."""
-    open_under = [name for name, path in folders.items()
-                  if find_open([path], limit=1, max_entries=max_entries).found]
+    open_under = [name for name, path in folders.items() if find_open([path], limit=1, max_entries=max_entries).found]
     if open_under:
-        checks = [("file modes", "warn", "readable by other users under " + ", ".join(open_under)
-                   + "; run gateway check-config for the list")]
+        checks = [
+            (
+                "file modes",
+                "warn",
+                "readable by other users under " + ", ".join(open_under) + "; run gateway check-config for the list",
+            )
+        ]
     else:
         checks = [("file modes", "ok", "private")]
     if "data" in folders:

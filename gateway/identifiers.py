@@ -27,8 +27,10 @@ class Profession(StrEnum):
 
 
 #: account profession name (operations.md) -> code prefix: the exchange conventions, then OCB
-PROFESSION_PREFIX = {**{spec.code: spec.prefix for spec in CONVENTIONS.values()},
-                     Profession.OCB.name: Profession.OCB.value}
+PROFESSION_PREFIX = {
+    **{spec.code: spec.prefix for spec in CONVENTIONS.values()},
+    Profession.OCB.name: Profession.OCB.value,
+}
 #: conventions of the exchange flow
 EXCHANGE_PROFESSIONS = tuple(spec.code for spec in CONVENTIONS.values())
 #: every prefix a provider code may have
@@ -49,17 +51,26 @@ def luhn_check_digit(digits: str) -> int:
 
 
 _VERHOEFF_D = (
-    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 2, 3, 4, 0, 6, 7, 8, 9, 5),
-    (2, 3, 4, 0, 1, 7, 8, 9, 5, 6), (3, 4, 0, 1, 2, 8, 9, 5, 6, 7),
-    (4, 0, 1, 2, 3, 9, 5, 6, 7, 8), (5, 9, 8, 7, 6, 0, 4, 3, 2, 1),
-    (6, 5, 9, 8, 7, 1, 0, 4, 3, 2), (7, 6, 5, 9, 8, 2, 1, 0, 4, 3),
-    (8, 7, 6, 5, 9, 3, 2, 1, 0, 4), (9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9),
+    (1, 2, 3, 4, 0, 6, 7, 8, 9, 5),
+    (2, 3, 4, 0, 1, 7, 8, 9, 5, 6),
+    (3, 4, 0, 1, 2, 8, 9, 5, 6, 7),
+    (4, 0, 1, 2, 3, 9, 5, 6, 7, 8),
+    (5, 9, 8, 7, 6, 0, 4, 3, 2, 1),
+    (6, 5, 9, 8, 7, 1, 0, 4, 3, 2),
+    (7, 6, 5, 9, 8, 2, 1, 0, 4, 3),
+    (8, 7, 6, 5, 9, 3, 2, 1, 0, 4),
+    (9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
 )
 _VERHOEFF_P = (
-    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 5, 7, 6, 2, 8, 3, 0, 9, 4),
-    (5, 8, 0, 3, 7, 9, 6, 1, 4, 2), (8, 9, 1, 6, 0, 4, 3, 5, 2, 7),
-    (9, 4, 5, 3, 1, 2, 6, 8, 7, 0), (4, 2, 8, 6, 5, 7, 3, 9, 0, 1),
-    (2, 7, 9, 3, 8, 0, 6, 4, 1, 5), (7, 0, 4, 6, 9, 1, 3, 2, 5, 8),
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9),
+    (1, 5, 7, 6, 2, 8, 3, 0, 9, 4),
+    (5, 8, 0, 3, 7, 9, 6, 1, 4, 2),
+    (8, 9, 1, 6, 0, 4, 3, 5, 2, 7),
+    (9, 4, 5, 3, 1, 2, 6, 8, 7, 0),
+    (4, 2, 8, 6, 5, 7, 3, 9, 0, 1),
+    (2, 7, 9, 3, 8, 0, 6, 4, 1, 5),
+    (7, 0, 4, 6, 9, 1, 3, 2, 5, 8),
 )
 _VERHOEFF_INV = (0, 4, 3, 2, 1, 5, 6, 7, 8, 9)
 
@@ -85,12 +96,18 @@ def provider_code_problems(code: str, profession: str | None = None) -> list[str
     if code[:2] not in _PREFIXES:
         problems.append(f"provider code {code}: prefix {code[:2]} is not a profession ({', '.join(_PREFIXES)})")
     elif profession is not None:
-        expected = PROFESSION_PREFIX.get(profession, Profession[profession].value if profession in Profession.__members__ else None)
+        expected = PROFESSION_PREFIX.get(
+            profession, Profession[profession].value if profession in Profession.__members__ else None
+        )
         if expected is not None and code[:2] != expected:
-            problems.append(f"provider code {code}: prefix {code[:2]} does not match profession {profession} (expected {expected})")
+            problems.append(
+                f"provider code {code}: prefix {code[:2]} does not match profession {profession} (expected {expected})"
+            )
     expected_digit = luhn_check_digit(code[:7])
     if int(code[7]) != expected_digit:
-        problems.append(f"provider code {code}: check digit {code[7]} is wrong (Luhn of {code[:7]} is {expected_digit})")
+        problems.append(
+            f"provider code {code}: check digit {code[7]} is wrong (Luhn of {code[:7]} is {expected_digit})"
+        )
     return problems
 
 

@@ -27,8 +27,14 @@ SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # (also percent-encoded, as in a ``next=`` parameter).
     (re.compile(r"((?:/|%2F)suivi(?:/|%2F))[^/?#&\s\"'<>]+", re.IGNORECASE), rf"\g<1>{REDACTED}"),
     # Query parameters (and form fields) that carry a secret.
-    (re.compile(r"([?&;](?:token|key|api_?key|secret|password|passwd|session|sid|recovery_code|"
-                r"csrf_token|access_token|auth|signature|sig)=)[^&#\s\"'<>]*", re.IGNORECASE), rf"\g<1>{REDACTED}"),
+    (
+        re.compile(
+            r"([?&;](?:token|key|api_?key|secret|password|passwd|session|sid|recovery_code|"
+            r"csrf_token|access_token|auth|signature|sig)=)[^&#\s\"'<>]*",
+            re.IGNORECASE,
+        ),
+        rf"\g<1>{REDACTED}",
+    ),
     # Credentials in headers written out by a library or a traceback.
     (re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE), rf"\g<1> {REDACTED}"),
     # API keys wherever they appear.
@@ -37,8 +43,20 @@ SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"((?:__Host-)?gw_(?:session|csrf)=)[^;,\s\"'<>]+"), rf"\g<1>{REDACTED}"),
 )
 #: fields whose whole value is a secret, whatever it looks like
-SECRET_FIELDS = frozenset({"token", "password", "secret", "api_key", "authorization", "cookie", "session_token",
-                           "csrf_token", "recovery_code", "totp_secret"})
+SECRET_FIELDS = frozenset(
+    {
+        "token",
+        "password",
+        "secret",
+        "api_key",
+        "authorization",
+        "cookie",
+        "session_token",
+        "csrf_token",
+        "recovery_code",
+        "totp_secret",
+    }
+)
 
 
 def redact(text: str) -> str:
@@ -60,8 +78,10 @@ def _clean(value: Any) -> Any:
 
 def redact_secrets(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
     """structlog processor: redacts every field of a line (run after exceptions are formatted)."""
-    return {key: value if key.startswith("_") else REDACTED if key.lower() in SECRET_FIELDS else _clean(value)
-            for key, value in event_dict.items()}
+    return {
+        key: value if key.startswith("_") else REDACTED if key.lower() in SECRET_FIELDS else _clean(value)
+        for key, value in event_dict.items()
+    }
 
 
 def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
@@ -82,10 +102,17 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
     )
     # Libraries (paramiko, uvicorn, watchdog) log through the standard library.
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(processors=[
-        structlog.stdlib.ProcessorFormatter.remove_processors_meta, structlog.processors.format_exc_info,
-        redact_secrets, renderer,
-    ], foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name]))
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                redact_secrets,
+                renderer,
+            ],
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+        )
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

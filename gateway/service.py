@@ -49,8 +49,13 @@ def notify(state: str) -> None:
         log.warning("systemd notification failed", state=state, error=str(exc))
 
 
-def run_services(services: Sequence[Service], stop: threading.Event | None = None, *,
-                 ready_event: str = "gateway ready", on_ready: Callable[[], None] | None = None) -> None:
+def run_services(
+    services: Sequence[Service],
+    stop: threading.Event | None = None,
+    *,
+    ready_event: str = "gateway ready",
+    on_ready: Callable[[], None] | None = None,
+) -> None:
     """Runs ``services`` until SIGINT or SIGTERM (or ``stop`` is set), then stops them.
 
     Once all have started it logs ``ready_event`` and calls ``on_ready`` (which tells the

@@ -79,12 +79,7 @@ def project(tmp_path: Path, database_url: str) -> Project:
     root = tmp_path
     shutil.copytree(REPO / "schemas", root / "schemas", dirs_exist_ok=True)
     config = root / "config.toml"
-    config.write_text(
-        "[database]\n"
-        f"url = \"{database_url}\"\n"
-        "[demo]\nenabled = false\n"
-        "[log]\nformat = \"json\"\n"
-    )
+    config.write_text(f'[database]\nurl = "{database_url}"\n[demo]\nenabled = false\n[log]\nformat = "json"\n')
     return Project(root=root, config=config, database_url=database_url)
 
 

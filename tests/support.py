@@ -39,15 +39,21 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def run_gateway(*args: str, config: Path | None = None, input: str | None = None,
-                env: Mapping[str, str] | None = None, cwd: Path | None = None,
-                timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_gateway(
+    *args: str,
+    config: Path | None = None,
+    input: str | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
     """Runs the installed ``gateway`` command as an operator would; never raises on exit status."""
     argv = [GATEWAY, *args]
     if config is not None:
         argv += ["--config", str(config)]
-    return subprocess.run(argv, input=input, capture_output=True, text=True, env=clean_env(env),
-                          cwd=cwd, timeout=timeout)
+    return subprocess.run(
+        argv, input=input, capture_output=True, text=True, env=clean_env(env), cwd=cwd, timeout=timeout
+    )
 
 
 def missing_tool(why: str) -> None:

@@ -18,8 +18,9 @@ from gateway.exchange.conventions import CONVENTIONS
 from gateway.store.files import atomic_write, make_folder
 
 #: (code, profession, name): the demo provider of each convention in the registry
-DEMO_PROVIDERS = tuple((spec.demo.code, spec.code, spec.demo.name) for spec in CONVENTIONS.values()
-                       if spec.demo is not None)
+DEMO_PROVIDERS = tuple(
+    (spec.demo.code, spec.code, spec.demo.name) for spec in CONVENTIONS.values() if spec.demo is not None
+)
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,9 @@ def ensure_demo_accounts(accounts: Accounts, data: Path) -> list[DemoAccount]:
         except NotFound:
             key = ed25519.Ed25519PrivateKey.generate()
             make_folder(folder)
-            pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
-                                    serialization.NoEncryption())
+            pem = key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+            )
             atomic_write(private, pem)
             private.chmod(0o600)
             public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)

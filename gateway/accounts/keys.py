@@ -72,12 +72,16 @@ def parse_public_key(text: str) -> PublicKey:
         if bits < MIN_RSA_BITS:
             raise WeakKeyError(
                 f"RSA key of {bits} bits refused: at least {MIN_RSA_BITS} bits are required "
-                "(ssh-keygen -t ed25519 is recommended)", algorithm=algorithm, bits=bits,
+                "(ssh-keygen -t ed25519 is recommended)",
+                algorithm=algorithm,
+                bits=bits,
             )
     elif isinstance(key, ec.EllipticCurvePublicKey):
         bits = key.curve.key_size
     elif isinstance(key, ed25519.Ed25519PublicKey):
         bits = 256
     else:
-        raise WeakKeyError(f"key type {algorithm} is not accepted (use ed25519, ECDSA or RSA >= 3072)", algorithm=algorithm)
+        raise WeakKeyError(
+            f"key type {algorithm} is not accepted (use ed25519, ECDSA or RSA >= 3072)", algorithm=algorithm
+        )
     return PublicKey(algorithm=algorithm, bits=bits, blob=blob, comment=comment.strip())

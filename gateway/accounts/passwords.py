@@ -12,12 +12,12 @@ from gateway.errors import AccountError
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 
 
-
 @functools.cache
 def dummy_hash() -> str:
     """A valid hash of a throwaway secret: checked when an account has no password, so a
     failed login takes the same time whatever the reason (made on first use: hashing is slow)."""
     return _HASHER.hash("no password: this hash only spends the time a real check takes")
+
 
 MIN_LENGTH = 12
 

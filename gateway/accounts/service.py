@@ -49,8 +49,11 @@ class AccountView:
 
     def as_dict(self) -> dict:
         return {
-            "code": self.code, "profession": self.profession, "name": self.name,
-            "enabled": self.enabled, "has_password": self.has_password,
+            "code": self.code,
+            "profession": self.profession,
+            "name": self.name,
+            "enabled": self.enabled,
+            "has_password": self.has_password,
             "allowed_networks": list(self.allowed_networks),
             "keys": [k.__dict__ for k in self.keys],
         }
@@ -59,8 +62,11 @@ class AccountView:
 def view(provider: Provider) -> AccountView:
     """The operator's view of ``provider``."""
     return AccountView(
-        code=provider.code, profession=provider.profession, name=provider.name,
-        enabled=provider.enabled, has_password=provider.password_hash is not None,
+        code=provider.code,
+        profession=provider.profession,
+        name=provider.name,
+        enabled=provider.enabled,
+        has_password=provider.password_hash is not None,
         allowed_networks=tuple(n for n in provider.allowed_networks.split(",") if n),
         keys=tuple(KeyView(k.fingerprint, k.algorithm, k.bits, k.comment) for k in provider.keys),
     )
@@ -127,15 +133,28 @@ class Accounts:
             if session.get(Provider, code) is not None:
                 raise AccountError(f"provider account {code} already exists", code="ACC-EXISTS", provider=code)
             provider = Provider(
-                code=code, profession=profession, name=name.strip(), enabled=True,
-                password_hash=password_hash, allowed_networks=networks, created_at=now, updated_at=now,
+                code=code,
+                profession=profession,
+                name=name.strip(),
+                enabled=True,
+                password_hash=password_hash,
+                allowed_networks=networks,
+                created_at=now,
+                updated_at=now,
             )
             session.add(provider)
             for key in parsed:
                 provider.keys.append(_key_row(key, now))
-            audit.record(session, actor=self._actor, action="provider.add", target_type="provider",
-                         target_id=code, profession=profession, keys=[k.fingerprint for k in parsed],
-                         password=password_hash is not None)
+            audit.record(
+                session,
+                actor=self._actor,
+                action="provider.add",
+                target_type="provider",
+                target_id=code,
+                profession=profession,
+                keys=[k.fingerprint for k in parsed],
+                password=password_hash is not None,
+            )
             session.flush()
             result = view(provider)
         self._mirror.write(result)
@@ -144,8 +163,13 @@ class Accounts:
     def set_enabled(self, code: str, enabled: bool, *, reason: str = "", address: str = "") -> AccountView:
         """Enables or disables login for an account; ``reason`` and ``address`` go to the audit trail."""
         detail = {"reason": reason} if reason else {}
-        return self._change(code, "provider.enable" if enabled else "provider.disable",
-                            lambda p: setattr(p, "enabled", enabled), address=address, **detail)
+        return self._change(
+            code,
+            "provider.enable" if enabled else "provider.disable",
+            lambda p: setattr(p, "enabled", enabled),
+            address=address,
+            **detail,
+        )
 
     def set_password(self, code: str, password: str | None) -> AccountView:
         """Sets (or with None, removes) an account's password."""
@@ -155,7 +179,9 @@ class Accounts:
     def set_allowed_networks(self, code: str, networks: list[str]) -> AccountView:
         """Restricts (or with an empty list, frees) the source addresses of an account."""
         value = _check_networks(networks)
-        return self._change(code, "provider.networks", lambda p: setattr(p, "allowed_networks", value), networks=networks)
+        return self._change(
+            code, "provider.networks", lambda p: setattr(p, "allowed_networks", value), networks=networks
+        )
 
     def add_key(self, code: str, key_text: str) -> AccountView:
         """Adds a public key; refuses weak keys and a key the account already has."""
@@ -199,6 +225,10 @@ class Accounts:
 
 def _key_row(key, now) -> ProviderKey:  # noqa: ANN001
     return ProviderKey(
-        fingerprint=key.fingerprint, algorithm=key.algorithm, bits=key.bits,
-        public_key=key.openssh, comment=key.comment, added_at=now,
+        fingerprint=key.fingerprint,
+        algorithm=key.algorithm,
+        bits=key.bits,
+        public_key=key.openssh,
+        comment=key.comment,
+        added_at=now,
     )

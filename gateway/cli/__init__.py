@@ -27,13 +27,19 @@ from gateway.cli.context import UMASK, ConfigOption
 
 #: top-level command -> (modules whose ``register(app)`` adds it, its help line), in help order
 COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
-    "check-config": (("core",), "Validates the configuration: unknown keys, wrong types, folders, URLs (exit 2 on "
-                                "error)."),
+    "check-config": (
+        ("core",),
+        "Validates the configuration: unknown keys, wrong types, folders, URLs (exit 2 on error).",
+    ),
     "serve": (("serve",), "Runs the gateway until SIGINT/SIGTERM, then finishes in-flight work and exits."),
-    "validate": (("validate",), "Checks request files offline with the server's stages (exit 1 unless every file "
-                                "is ACCEPTE)."),
-    "purge": (("purge",), "Deletes request files, responses and dossiers past retention, keeping what later "
-                          "checks need."),
+    "validate": (
+        ("validate",),
+        "Checks request files offline with the server's stages (exit 1 unless every file is ACCEPTE).",
+    ),
+    "purge": (
+        ("purge",),
+        "Deletes request files, responses and dossiers past retention, keeping what later checks need.",
+    ),
     "db": (("core",), "Database schema."),
     "providers": (("accounts",), "Provider accounts (SFTP users)."),
     "sftp": (("sftp",), "The SFTP server providers connect to."),

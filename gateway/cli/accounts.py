@@ -55,23 +55,32 @@ def add(
     profession: Annotated[str, typer.Option(help=f"{listing(PROFESSIONS)}.")],
     name: Annotated[str, typer.Option(help="The provider's name.")],
     key: Annotated[Optional[list[Path]], typer.Option("--key", help="Public key file (repeatable).")] = None,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read a password from standard input.")] = False,
-    network: Annotated[Optional[list[str]], typer.Option("--network", help="Allowed source network (repeatable).")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read a password from standard input.")
+    ] = False,
+    network: Annotated[
+        Optional[list[str]], typer.Option("--network", help="Allowed source network (repeatable).")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Creates a provider account (code checked against its profession)."""
     context = app_context(config)
     password = _read_password_stdin() if password_stdin else None
     account = context.accounts.add(
-        code, profession=profession.upper(), name=name,
-        keys=[_read_key_file(k) for k in key or []], password=password, allowed_networks=network or [],
+        code,
+        profession=profession.upper(),
+        name=name,
+        keys=[_read_key_file(k) for k in key or []],
+        password=password,
+        allowed_networks=network or [],
     )
     _print_account(account)
 
 
 @providers_app.command("list")
-def list_(as_json: Annotated[bool, typer.Option("--json", help="One JSON array.")] = False,
-          config: ConfigOption = None) -> None:
+def list_(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array.")] = False, config: ConfigOption = None
+) -> None:
     """Lists every account."""
     accounts = app_context(config).accounts.list()
     if as_json:
@@ -79,8 +88,14 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="One JSON array."
         return
     table = Table("code", "profession", "name", "enabled", "password", "keys")
     for a in accounts:
-        table.add_row(a.code, a.profession, a.name, "yes" if a.enabled else "no",
-                      "set" if a.has_password else "none", str(len(a.keys)))
+        table.add_row(
+            a.code,
+            a.profession,
+            a.name,
+            "yes" if a.enabled else "no",
+            "set" if a.has_password else "none",
+            str(len(a.keys)),
+        )
     out.print(table)
 
 
@@ -107,8 +122,11 @@ def enable(code: str, config: ConfigOption = None) -> None:
 
 
 @providers_app.command("networks")
-def networks(code: str, network: Annotated[Optional[list[str]], typer.Argument(help="Networks; none to allow any.")] = None,
-             config: ConfigOption = None) -> None:
+def networks(
+    code: str,
+    network: Annotated[Optional[list[str]], typer.Argument(help="Networks; none to allow any.")] = None,
+    config: ConfigOption = None,
+) -> None:
     """Sets the source networks an account may connect from."""
     _print_account(app_context(config).accounts.set_allowed_networks(code, network or []))
 

@@ -36,8 +36,14 @@ def build_isolation(settings):  # noqa: ANN001, ANN201 - Settings -> Isolation, 
     from gateway.isolation import Isolation, WorkLimits
 
     s = settings.intake
-    return Isolation(WorkLimits(memory_bytes=s.document_memory_bytes, cpu_seconds=s.document_cpu_seconds,
-                                wall_seconds=s.document_wall_seconds), workers=s.document_workers)
+    return Isolation(
+        WorkLimits(
+            memory_bytes=s.document_memory_bytes,
+            cpu_seconds=s.document_cpu_seconds,
+            wall_seconds=s.document_wall_seconds,
+        ),
+        workers=s.document_workers,
+    )
 
 
 def build_mailer(s: Settings):  # noqa: ANN201 - a gateway.intake.notify.Mailer
@@ -46,8 +52,9 @@ def build_mailer(s: Settings):  # noqa: ANN201 - a gateway.intake.notify.Mailer
 
     if s.mail.smtp_host:
         password = os.environ.get(s.mail.smtp_password_env, "") if s.mail.smtp_password_env else ""
-        return notify.SmtpMailer(s.mail.smtp_host, s.mail.smtp_port, starttls=s.mail.smtp_starttls,
-                                 user=s.mail.smtp_user, password=password)
+        return notify.SmtpMailer(
+            s.mail.smtp_host, s.mail.smtp_port, starttls=s.mail.smtp_starttls, user=s.mail.smtp_user, password=password
+        )
     return notify.FolderMailer(s.outgoing_mail_path)
 
 
@@ -81,10 +88,19 @@ def build_drop(context: AppContext, applications=None):  # noqa: ANN001, ANN201 
     from gateway.intake.mailparse import MailLimits
 
     s = context.settings
-    limits = MailLimits(max_bytes=s.intake.mail_max_bytes, max_parts=s.intake.mail_max_parts,
-                        max_attachments=s.intake.mail_max_attachments, max_depth=s.intake.mail_max_depth)
-    return MailDrop(applications or build_applications(context), s.maildrop_path, limits=limits,
-                    mailbox=reply_mailbox(context), max_attempts=s.intake.mail_max_attempts)
+    limits = MailLimits(
+        max_bytes=s.intake.mail_max_bytes,
+        max_parts=s.intake.mail_max_parts,
+        max_attachments=s.intake.mail_max_attachments,
+        max_depth=s.intake.mail_max_depth,
+    )
+    return MailDrop(
+        applications or build_applications(context),
+        s.maildrop_path,
+        limits=limits,
+        mailbox=reply_mailbox(context),
+        max_attempts=s.intake.mail_max_attempts,
+    )
 
 
 def reply_mailbox(context: AppContext):  # noqa: ANN201 - ReplyAddress | None
@@ -103,7 +119,9 @@ def _actor(staff: str | None) -> str:
     return f"staff:{staff}" if staff else "cli"
 
 
-StaffOption = Annotated[Optional[str], typer.Option("--staff", help="Staff login named in the history and audit trail.")]
+StaffOption = Annotated[
+    Optional[str], typer.Option("--staff", help="Staff login named in the history and audit trail.")
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
@@ -123,8 +141,9 @@ def _parse_documents(values: list[str]) -> list[tuple[str, Path]]:
         if not sep or not kind or not path:
             raise UsageError(f"--document {value!r}: expected KIND=PATH", code="USE-INTAKE-DOCUMENT")
         if kind not in DocumentKind.__members__.values():
-            raise UsageError(f"--document {value!r}: kind must be one of {', '.join(DocumentKind)}",
-                             code="USE-INTAKE-KIND")
+            raise UsageError(
+                f"--document {value!r}: kind must be one of {', '.join(DocumentKind)}", code="USE-INTAKE-KIND"
+            )
         if not Path(path).is_file():
             raise UsageError(f"--document {value!r}: {path} is not a readable file", code="USE-INTAKE-FILE")
         parsed.append((kind, Path(path)))
@@ -133,11 +152,15 @@ def _parse_documents(values: list[str]) -> list[tuple[str, Path]]:
 
 def submit(
     name: Annotated[str, typer.Option("--name", help="Establishment name.")] = "",
-    legal_form: Annotated[str, typer.Option("--legal-form", help="ENTREPRISE_INDIVIDUELLE, SARL, SARL_S, SA, SNC, SCS or AUTRE.")] = "",
+    legal_form: Annotated[
+        str, typer.Option("--legal-form", help="ENTREPRISE_INDIVIDUELLE, SARL, SARL_S, SA, SNC, SCS or AUTRE.")
+    ] = "",
     street: Annotated[str, typer.Option("--street")] = "",
     postcode: Annotated[str, typer.Option("--postcode", help="L-dddd")] = "",
     locality: Annotated[str, typer.Option("--locality")] = "",
-    register_number: Annotated[str, typer.Option("--register-number", help="Trade register number, e.g. B123456.")] = "",
+    register_number: Annotated[
+        str, typer.Option("--register-number", help="Trade register number, e.g. B123456.")
+    ] = "",
     authorisation: Annotated[str, typer.Option("--authorisation", help="Establishment authorisation number.")] = "",
     manager_first_name: Annotated[str, typer.Option("--manager-first-name")] = "",
     manager_last_name: Annotated[str, typer.Option("--manager-last-name")] = "",
@@ -145,7 +168,9 @@ def submit(
     email: Annotated[str, typer.Option("--email", help="Contact e-mail address.")] = "",
     phone: Annotated[str, typer.Option("--phone", help="Contact phone number.")] = "",
     iban: Annotated[str, typer.Option("--iban")] = "",
-    document: Annotated[Optional[list[str]], typer.Option("--document", help="KIND=PATH of a scanned document (repeatable).")] = None,
+    document: Annotated[
+        Optional[list[str]], typer.Option("--document", help="KIND=PATH of a scanned document (repeatable).")
+    ] = None,
     staff: StaffOption = None,
     as_json: JsonOption = False,
     config: ConfigOption = None,
@@ -158,21 +183,40 @@ def submit(
     context = app_context(config)
     applications = build_applications(context)
     data = ApplicationData(
-        establishment_name=name, legal_form=legal_form, street=street, postcode=postcode, locality=locality,
-        register_number=register_number, authorisation_number=authorisation,
-        manager_first_name=manager_first_name, manager_last_name=manager_last_name, manager_matricule=matricule,
-        contact_email=email, contact_phone=phone, iban=iban,
+        establishment_name=name,
+        legal_form=legal_form,
+        street=street,
+        postcode=postcode,
+        locality=locality,
+        register_number=register_number,
+        authorisation_number=authorisation,
+        manager_first_name=manager_first_name,
+        manager_last_name=manager_last_name,
+        manager_matricule=matricule,
+        contact_email=email,
+        contact_phone=phone,
+        iban=iban,
     )
     actor = _actor(staff)
     created = applications.create(data, channel=Channel.PAPER, actor=actor)
     reference = created.application.reference
-    verdicts = [applications.attach_document(reference, data=path.read_bytes(), name=path.name, kind=kind,
-                                             actor=actor, by_staff=True) for kind, path in documents]
+    verdicts = [
+        applications.attach_document(
+            reference, data=path.read_bytes(), name=path.name, kind=kind, actor=actor, by_staff=True
+        )
+        for kind, path in documents
+    ]
     report = applications.report(reference)
     if as_json:
-        _print_json({"reference": reference, "status": str(created.application.status),
-                     "followup_url": applications.link(created.followup_token),
-                     "documents": [v.as_dict() for v in verdicts], "report": report.as_dict()})
+        _print_json(
+            {
+                "reference": reference,
+                "status": str(created.application.status),
+                "followup_url": applications.link(created.followup_token),
+                "documents": [v.as_dict() for v in verdicts],
+                "report": report.as_dict(),
+            }
+        )
     else:
         out.print(f"{reference}  {created.application.status}  report: {report.verdict}", markup=False)
         for v in verdicts:
@@ -200,14 +244,19 @@ def list_(
         return
     for r in rows:
         outcome = f"/{r.outcome}" if r.outcome else ""
-        out.print(f"{r.reference}  {r.status}{outcome}  {r.channel}  {r.data.establishment_name or '-'}  "
-                  f"{r.provider_code or ''}".rstrip(), markup=False)
+        out.print(
+            f"{r.reference}  {r.status}{outcome}  {r.channel}  {r.data.establishment_name or '-'}  "
+            f"{r.provider_code or ''}".rstrip(),
+            markup=False,
+        )
 
 
 def report(
     reference: str,
     fmt: Annotated[str, typer.Option("--format", help="text, json, html or pdf.")] = "text",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file (needed for pdf).", dir_okay=False)] = None,
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="Write to this file (needed for pdf).", dir_okay=False)
+    ] = None,
     lang: Annotated[str, typer.Option("--lang", help="fr or en (html and text).")] = "fr",
     config: ConfigOption = None,
 ) -> None:
@@ -239,40 +288,60 @@ def report(
         sys.stdout.flush()
 
 
-def approve(reference: str, staff: StaffOption = None, as_json: JsonOption = False, config: ConfigOption = None) -> None:
+def approve(
+    reference: str, staff: StaffOption = None, as_json: JsonOption = False, config: ConfigOption = None
+) -> None:
     """Approves a COMPLET application: allocates and prints the provider code."""
     view = build_applications(app_context(config, actor=_actor(staff))).approve(reference, actor=_actor(staff))
     if as_json:
-        _print_json({"reference": reference, "status": str(view.status), "outcome": str(view.outcome),
-                     "provider_code": view.provider_code})
+        _print_json(
+            {
+                "reference": reference,
+                "status": str(view.status),
+                "outcome": str(view.outcome),
+                "provider_code": view.provider_code,
+            }
+        )
     else:
         out.print(f"{reference}: code {view.provider_code}", markup=False)
 
 
-def refuse(reference: str, reason: Annotated[str, typer.Option("--reason", help="Told to the applicant.")],
-           staff: StaffOption = None, config: ConfigOption = None) -> None:
+def refuse(
+    reference: str,
+    reason: Annotated[str, typer.Option("--reason", help="Told to the applicant.")],
+    staff: StaffOption = None,
+    config: ConfigOption = None,
+) -> None:
     """Refuses an application with a reason."""
     view = build_applications(app_context(config)).refuse(reference, reason, actor=_actor(staff))
     out.print(f"{reference}: {view.status}/{view.outcome}", markup=False)
 
 
-def request_correction(reference: str,
-                       message: Annotated[str, typer.Option("--message", help="What the applicant must correct.")],
-                       staff: StaffOption = None, config: ConfigOption = None) -> None:
+def request_correction(
+    reference: str,
+    message: Annotated[str, typer.Option("--message", help="What the applicant must correct.")],
+    staff: StaffOption = None,
+    config: ConfigOption = None,
+) -> None:
     """Asks the applicant for corrections (status A_CORRIGER); the message is sent to them."""
     view = build_applications(app_context(config)).request_correction(reference, message, actor=_actor(staff))
     out.print(f"{reference}: {view.status}", markup=False)
 
 
-def withdraw(reference: str, reason: Annotated[str, typer.Option("--reason")] = "", staff: StaffOption = None,
-             config: ConfigOption = None) -> None:
+def withdraw(
+    reference: str,
+    reason: Annotated[str, typer.Option("--reason")] = "",
+    staff: StaffOption = None,
+    config: ConfigOption = None,
+) -> None:
     """Withdraws an application on the applicant's request."""
     view = build_applications(app_context(config)).withdraw(reference, actor=_actor(staff), reason=reason)
     out.print(f"{reference}: {view.status}/{view.outcome}", markup=False)
 
 
-def confirm_kind(reference: str, document_id: int, kind: str, staff: StaffOption = None,
-                 config: ConfigOption = None) -> None:
+def confirm_kind(
+    reference: str, document_id: int, kind: str, staff: StaffOption = None, config: ConfigOption = None
+) -> None:
     """Sets or confirms the kind of a document (mail attachments are only suggested)."""
     doc = build_applications(app_context(config)).confirm_kind(reference, document_id, kind, actor=_actor(staff))
     out.print(f"{reference}: document {doc.id} is {doc.kind}", markup=False)
@@ -317,8 +386,11 @@ def import_codes(
     if as_json:
         _print_json(result.as_dict())
     else:
-        out.print(f"imported {len(result.imported)}, already known {len(result.already_known)}, "
-                  f"refused {len(result.refused)}; highest code {result.highest or '-'}", markup=False)
+        out.print(
+            f"imported {len(result.imported)}, already known {len(result.already_known)}, "
+            f"refused {len(result.refused)}; highest code {result.highest or '-'}",
+            markup=False,
+        )
         for line in result.refused:
             out.print(f"  line {line.line}: {line.problem}", markup=False)
     if result.refused:

@@ -44,20 +44,30 @@ from gateway.errors import UsageError
 from gateway.exchange.conventions import listing
 from gateway.exchange.checks.model import Mode
 
-client_app = typer.Typer(help="Provider-side client: make request files, push them, pull and import responses.",
-                         no_args_is_help=True)
+client_app = typer.Typer(
+    help="Provider-side client: make request files, push them, pull and import responses.", no_args_is_help=True
+)
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-DbOption = Annotated[Optional[str], typer.Option("--db", help="Local database URL (default: client.database, "
-                                                 "else SQLite client.db beside the known-hosts file).")]
+DbOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--db", help="Local database URL (default: client.database, else SQLite client.db beside the known-hosts file)."
+    ),
+]
 HostOption = Annotated[Optional[str], typer.Option("--host", help="Gateway SFTP host (default: client.host).")]
 PortOption = Annotated[Optional[int], typer.Option("--port", help="Gateway SFTP port (default: client.port).")]
 UserOption = Annotated[Optional[str], typer.Option("--user", help="Provider code to log in as (default: client.user).")]
-KeyOption = Annotated[Optional[Path], typer.Option("--key-file", help="Private key (default: client.key_file).",
-                                                   dir_okay=False)]
-AcceptNewOption = Annotated[bool, typer.Option("--accept-new", help="Record the server's host key if none is "
-                                               "recorded yet (a different key is still refused).")]
+KeyOption = Annotated[
+    Optional[Path], typer.Option("--key-file", help="Private key (default: client.key_file).", dir_okay=False)
+]
+AcceptNewOption = Annotated[
+    bool,
+    typer.Option(
+        "--accept-new", help="Record the server's host key if none is recorded yet (a different key is still refused)."
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -92,28 +102,44 @@ def _places(config: Path | None) -> ClientPlaces:
     return ClientPlaces(app_context(config, actor="client", current_schema=False).settings)
 
 
-def _endpoint(settings: Settings, host: str | None, port: int | None, user: str | None, key_file: Path | None,
-              accept_new: bool) -> Endpoint:
+def _endpoint(
+    settings: Settings, host: str | None, port: int | None, user: str | None, key_file: Path | None, accept_new: bool
+) -> Endpoint:
     c = settings.client
     user = user or c.user
     if not user:
         raise UsageError("no provider code to log in as: set client.user or pass --user")
     key = key_file or (c.key_file if c.key_file != Path("") else None)
-    return Endpoint(host=host or c.host, port=port or c.port, user=user, known_hosts=c.known_hosts, key_file=key,
-                    password=os.environ.get(c.password_env) or None, accept_new=accept_new)
+    return Endpoint(
+        host=host or c.host,
+        port=port or c.port,
+        user=user,
+        known_hosts=c.known_hosts,
+        key_file=key,
+        password=os.environ.get(c.password_env) or None,
+        accept_new=accept_new,
+    )
 
 
 def _retrying(endpoint: Endpoint, settings: Settings) -> Retrying:
     def on_retry(attempt: int, exc: BaseException, delay: float) -> None:
-        err.print(f"network failure ({exc}); attempt {attempt + 1} of {settings.client.retries} in {delay:.1f} s",
-                  markup=False)
+        err.print(
+            f"network failure ({exc}); attempt {attempt + 1} of {settings.client.retries} in {delay:.1f} s",
+            markup=False,
+        )
 
     return Retrying(lambda: open_connection(endpoint), attempts=settings.client.retries, on_retry=on_retry)
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                    console=err, transient=False)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=err,
+        transient=False,
+    )
 
 
 @contextmanager
@@ -143,17 +169,30 @@ def _finding_line(located) -> str:  # noqa: ANN001 - LocatedFinding
 def make_request_command(
     convention: Annotated[Convention, typer.Option("--convention", help=f"{listing()}.", case_sensitive=False)],
     csv: Annotated[Path, typer.Option("--csv", help="The CSV, one line per act (docs/client.md).", dir_okay=False)],
-    provider: Annotated[Optional[str], typer.Option("--provider", help="Billing provider code "
-                                                    "(default: client.user).")] = None,
-    test: Annotated[bool, typer.Option("--test", help="Make a TEST file (checked, never paid, no number used).")] = False,
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Folder for the file (default: outgoing/ beside "
-                                                    "the known-hosts file).", file_okay=False)] = None,
-    period_start: Annotated[Optional[dt.datetime], typer.Option("--period-start", formats=["%Y-%m-%d"],
-                                                                help="Periode/@debut (default: from the acts).")] = None,
-    period_end: Annotated[Optional[dt.datetime], typer.Option("--period-end", formats=["%Y-%m-%d"],
-                                                              help="Periode/@fin (default: from the acts).")] = None,
-    sequence: Annotated[Optional[int], typer.Option("--sequence", min=1, max=999999,
-                                                    help="Use this NumeroSequence (default: the next one).")] = None,
+    provider: Annotated[
+        Optional[str], typer.Option("--provider", help="Billing provider code (default: client.user).")
+    ] = None,
+    test: Annotated[
+        bool, typer.Option("--test", help="Make a TEST file (checked, never paid, no number used).")
+    ] = False,
+    out_dir: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--out", help="Folder for the file (default: outgoing/ beside the known-hosts file).", file_okay=False
+        ),
+    ] = None,
+    period_start: Annotated[
+        Optional[dt.datetime],
+        typer.Option("--period-start", formats=["%Y-%m-%d"], help="Periode/@debut (default: from the acts)."),
+    ] = None,
+    period_end: Annotated[
+        Optional[dt.datetime],
+        typer.Option("--period-end", formats=["%Y-%m-%d"], help="Periode/@fin (default: from the acts)."),
+    ] = None,
+    sequence: Annotated[
+        Optional[int],
+        typer.Option("--sequence", min=1, max=999999, help="Use this NumeroSequence (default: the next one)."),
+    ] = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -164,9 +203,14 @@ def make_request_command(
     if not code:
         raise UsageError("no provider code: pass --provider or set client.user")
     options = MakeOptions(
-        convention=convention, provider_code=code, out_dir=out_dir or places.outgoing, schemas_dir=_schemas(s),
-        timezone=s.exchange.timezone, max_file_bytes=s.exchange.max_file_bytes,
-        mode=Mode.TEST if test else Mode.PRODUCTION, sequence=sequence,
+        convention=convention,
+        provider_code=code,
+        out_dir=out_dir or places.outgoing,
+        schemas_dir=_schemas(s),
+        timezone=s.exchange.timezone,
+        max_file_bytes=s.exchange.max_file_bytes,
+        mode=Mode.TEST if test else Mode.PRODUCTION,
+        sequence=sequence,
         period_start=period_start.date() if period_start else None,
         period_end=period_end.date() if period_end else None,
     )
@@ -179,16 +223,28 @@ def make_request_command(
     for located in made.warnings:
         err.print(f"  {_finding_line(located)}", markup=False)
     out.print(f"{made.path}", markup=False)
-    out.print(f"  {made.mode} file, sequence {made.sequence}, {made.records} record(s), total {made.amount}, "
-              f"period {made.period[0]} to {made.period[1]}", markup=False)
+    out.print(
+        f"  {made.mode} file, sequence {made.sequence}, {made.records} record(s), total {made.amount}, "
+        f"period {made.period[0]} to {made.period[1]}",
+        markup=False,
+    )
 
 
 @client_app.command("push")
 def push_command(
-    files: Annotated[Optional[list[Path]], typer.Argument(help="Request files, pushed in this order (default: "
-                                                          "every file made and not pushed yet).", dir_okay=False)] = None,
-    host: HostOption = None, port: PortOption = None, user: UserOption = None, key_file: KeyOption = None,
-    accept_new: AcceptNewOption = False, db: DbOption = None, config: ConfigOption = None,
+    files: Annotated[
+        Optional[list[Path]],
+        typer.Argument(
+            help="Request files, pushed in this order (default: every file made and not pushed yet).", dir_okay=False
+        ),
+    ] = None,
+    host: HostOption = None,
+    port: PortOption = None,
+    user: UserOption = None,
+    key_file: KeyOption = None,
+    accept_new: AcceptNewOption = False,
+    db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Uploads request files under a .part name and renames them: the server never sees half a file."""
     places = _places(config)
@@ -221,12 +277,22 @@ def push_command(
 
 @client_app.command("pull")
 def pull_command(
-    into: Annotated[Optional[Path], typer.Option("--into", help="Folder for the responses (default: responses/ "
-                                                 "beside the known-hosts file).", file_okay=False)] = None,
+    into: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--into",
+            help="Folder for the responses (default: responses/ beside the known-hosts file).",
+            file_okay=False,
+        ),
+    ] = None,
     watch_: Annotated[bool, typer.Option("--watch", help="Keep pulling until interrupted.")] = False,
     interval: Annotated[float, typer.Option("--interval", min=0.1, help="Seconds between pulls with --watch.")] = 30.0,
-    host: HostOption = None, port: PortOption = None, user: UserOption = None, key_file: KeyOption = None,
-    accept_new: AcceptNewOption = False, config: ConfigOption = None,
+    host: HostOption = None,
+    port: PortOption = None,
+    user: UserOption = None,
+    key_file: KeyOption = None,
+    accept_new: AcceptNewOption = False,
+    config: ConfigOption = None,
 ) -> None:
     """Downloads new responses, checks each against the response schema, then removes it on the server."""
     places = _places(config)
@@ -260,8 +326,12 @@ def pull_command(
 @client_app.command("import")
 def import_command(
     db: DbOption = None,
-    from_: Annotated[Optional[Path], typer.Option("--from", help="Folder of responses (default: responses/ beside "
-                                                  "the known-hosts file).", file_okay=False)] = None,
+    from_: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--from", help="Folder of responses (default: responses/ beside the known-hosts file).", file_okay=False
+        ),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Loads responses into the local database; importing twice changes nothing."""
@@ -292,7 +362,8 @@ def status_command(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
     show_all: Annotated[bool, typer.Option("--all", help="List accepted files too.")] = False,
     lang: Annotated[str, typer.Option("--lang", help="Language of the responses' messages: fr or en.")] = "en",
-    db: DbOption = None, config: ConfigOption = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Summarises the files made and pushed: pending, accepted, rejected, with what each
     response said (from the local database)."""
@@ -318,9 +389,16 @@ def status_command(
         for column in ("state", "mode", "records", "amount", "rejected", "accepted amount", "errors"):
             table.add_column(column, overflow="fold")
         for f in summary.files:
-            table.add_row(f.name, f.state, f.mode or "", str(f.records or ""), f.amount or "",
-                          "" if f.records_rejected is None else str(f.records_rejected), f.amount_accepted or "",
-                          str(f.errors or ""))
+            table.add_row(
+                f.name,
+                f.state,
+                f.mode or "",
+                str(f.records or ""),
+                f.amount or "",
+                "" if f.records_rejected is None else str(f.records_rejected),
+                f.amount_accepted or "",
+                str(f.errors or ""),
+            )
         console.print(table)
     for f in summary.files:  # what each response said, in full
         if f.messages:
@@ -331,12 +409,20 @@ def status_command(
 
 @client_app.command("trust")
 def trust_command(
-    expected: Annotated[Optional[str], typer.Option("--fingerprint", help="Record the key only if it has this "
-                                                    "SHA256 fingerprint (as the fund publishes it).")] = None,
+    expected: Annotated[
+        Optional[str],
+        typer.Option(
+            "--fingerprint", help="Record the key only if it has this SHA256 fingerprint (as the fund publishes it)."
+        ),
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", help="Record without asking.")] = False,
-    replace: Annotated[bool, typer.Option("--replace", help="Replace a different recorded key (after the fund "
-                                          "confirmed a key change).")] = False,
-    host: HostOption = None, port: PortOption = None, config: ConfigOption = None,
+    replace: Annotated[
+        bool,
+        typer.Option("--replace", help="Replace a different recorded key (after the fund confirmed a key change)."),
+    ] = False,
+    host: HostOption = None,
+    port: PortOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Shows the gateway's host key fingerprint and records it in the known-hosts file, deliberately."""
     settings = _places(config).settings
@@ -353,8 +439,11 @@ def trust_command(
     if known and not replace:
         for k in known:
             err.print(f"recorded: {k.get_name()} {fingerprint(k)}", markup=False)
-        raise UsageError(f"{known_hosts.path} records another key for {name}: the server may be impersonated. "
-                         "Use --replace only after the fund has confirmed a key change", code="CLT-HOST-MISMATCH")
+        raise UsageError(
+            f"{known_hosts.path} records another key for {name}: the server may be impersonated. "
+            "Use --replace only after the fund has confirmed a key change",
+            code="CLT-HOST-MISMATCH",
+        )
     if expected is not None:
         if expected.strip() != print_:
             raise UsageError(f"the server's key is {print_}, not {expected}: not recorded", code="CLT-HOST-MISMATCH")

@@ -30,8 +30,7 @@ UMASK = 0o077
 
 ConfigOption = Annotated[
     Optional[Path],
-    typer.Option("--config", "-c", help="Config file (default: $GATEWAY_CONFIG, else ./config.toml).",
-                 dir_okay=False),
+    typer.Option("--config", "-c", help="Config file (default: $GATEWAY_CONFIG, else ./config.toml).", dir_okay=False),
 ]
 
 
@@ -48,8 +47,9 @@ class AppContext:
         if self._engine is None:
             from gateway.store.db import make_engine
 
-            self._engine = make_engine(self.settings.database_url,
-                                       busy_timeout_ms=self.settings.database.busy_timeout_ms)
+            self._engine = make_engine(
+                self.settings.database_url, busy_timeout_ms=self.settings.database.busy_timeout_ms
+            )
         return self._engine
 
     @cached_property

@@ -31,10 +31,14 @@ exchange_app = typer.Typer(help="Request files: correcting and keeping.", no_arg
 
 def spool_paths(settings: Settings) -> SpoolPaths:
     """Inbox, outbox, archive and aside folders from the settings."""
-    archive = settings.exchange.archive if str(settings.exchange.archive) not in ("", ".") else (
-        settings.paths.data / "archive")
-    return SpoolPaths(inbox=settings.paths.inbox, outbox=settings.paths.outbox, archive=archive,
-                      aside=settings.paths.data / "aside")
+    archive = (
+        settings.exchange.archive
+        if str(settings.exchange.archive) not in ("", ".")
+        else (settings.paths.data / "archive")
+    )
+    return SpoolPaths(
+        inbox=settings.paths.inbox, outbox=settings.paths.outbox, archive=archive, aside=settings.paths.data / "aside"
+    )
 
 
 def act_key(settings: Settings) -> bytes:
@@ -60,14 +64,30 @@ def build_workers(context: AppContext) -> list[Service]:
     s = context.settings
     spool = spool_paths(s)
     checker = Checker(s.paths.schemas, timezone=s.exchange.timezone, max_file_bytes=s.exchange.max_file_bytes)
-    processor = Processor(context.sessions, checker, spool=spool, timezone=s.exchange.timezone,
-                          act_key=act_key(s), durable=s.sftp.durable, max_attempts=s.exchange.max_attempts,
-                          outbox=bool(s.forwarding.amqp_url.strip()),
-                          readers=read_sessions(s.database_url, s.database.busy_timeout_ms))
-    return [WorkerService(context.sessions, processor, spool, workers=s.exchange.workers,
-                          poll_interval=s.exchange.poll_interval, lease_s=s.exchange.claim_lease,
-                          rescan_interval=s.exchange.rescan_interval, quiet_period=s.exchange.watch_quiet_period,
-                          watch_inbox=True)]
+    processor = Processor(
+        context.sessions,
+        checker,
+        spool=spool,
+        timezone=s.exchange.timezone,
+        act_key=act_key(s),
+        durable=s.sftp.durable,
+        max_attempts=s.exchange.max_attempts,
+        outbox=bool(s.forwarding.amqp_url.strip()),
+        readers=read_sessions(s.database_url, s.database.busy_timeout_ms),
+    )
+    return [
+        WorkerService(
+            context.sessions,
+            processor,
+            spool,
+            workers=s.exchange.workers,
+            poll_interval=s.exchange.poll_interval,
+            lease_s=s.exchange.claim_lease,
+            rescan_interval=s.exchange.rescan_interval,
+            quiet_period=s.exchange.watch_quiet_period,
+            watch_inbox=True,
+        )
+    ]
 
 
 def build_watcher(context: AppContext) -> list[Service]:
@@ -75,8 +95,14 @@ def build_watcher(context: AppContext) -> list[Service]:
     from gateway.exchange.runtime.watcher import WatcherService
 
     s = context.settings
-    return [WatcherService(context.sessions, spool_paths(s), quiet_period=s.exchange.watch_quiet_period,
-                           rescan_interval=s.exchange.rescan_interval)]
+    return [
+        WatcherService(
+            context.sessions,
+            spool_paths(s),
+            quiet_period=s.exchange.watch_quiet_period,
+            rescan_interval=s.exchange.rescan_interval,
+        )
+    ]
 
 
 # ----------------------------------------------------------------------- commands
@@ -91,10 +117,11 @@ def void(
 ) -> None:
     """Voids a received file: it counts for nothing afterwards and its records are withdrawn."""
     context = app_context(config, actor="cli")
-    result = void_file(context.sessions, provider_code=provider, file_name=file_name, reason=reason,
-                       actor=_operator())
-    typer.echo(f"voided {result.file_name} (file {result.file_id}, provider {result.provider_code}, "
-               f"status {result.status}); {result.withdrawn} forwarded record(s) withdrawn")
+    result = void_file(context.sessions, provider_code=provider, file_name=file_name, reason=reason, actor=_operator())
+    typer.echo(
+        f"voided {result.file_name} (file {result.file_id}, provider {result.provider_code}, "
+        f"status {result.status}); {result.withdrawn} forwarded record(s) withdrawn"
+    )
 
 
 def _operator() -> str:

@@ -48,13 +48,29 @@ def build_publisher(context: AppContext) -> list[Service]:
 
     f = context.settings.forwarding
     if not publishing(context.settings):
-        raise UsageError("the publisher role needs forwarding.amqp_url (the broker to publish to)",
-                         code="FWD-NOT-CONFIGURED")
-    broker = AmqpBroker(f.amqp_url, Topology(f.exchange, f.queue, f.binding_key), connect_timeout=f.connect_timeout,
-                        heartbeat=f.heartbeat, blocked_timeout=f.blocked_timeout)
-    return [PublisherService(context.sessions, broker, claimant=ProcessIdentity.current().claimant("publisher"),
-                             broker_name=redacted(f.amqp_url), batch_size=f.batch_size, lease_s=f.claim_lease,
-                             poll_interval=f.poll_interval, retry_initial=f.retry_initial, retry_max=f.retry_max)]
+        raise UsageError(
+            "the publisher role needs forwarding.amqp_url (the broker to publish to)", code="FWD-NOT-CONFIGURED"
+        )
+    broker = AmqpBroker(
+        f.amqp_url,
+        Topology(f.exchange, f.queue, f.binding_key),
+        connect_timeout=f.connect_timeout,
+        heartbeat=f.heartbeat,
+        blocked_timeout=f.blocked_timeout,
+    )
+    return [
+        PublisherService(
+            context.sessions,
+            broker,
+            claimant=ProcessIdentity.current().claimant("publisher"),
+            broker_name=redacted(f.amqp_url),
+            batch_size=f.batch_size,
+            lease_s=f.claim_lease,
+            poll_interval=f.poll_interval,
+            retry_initial=f.retry_initial,
+            retry_max=f.retry_max,
+        )
+    ]
 
 
 # ----------------------------------------------------------------------- commands
@@ -63,7 +79,13 @@ def build_publisher(context: AppContext) -> list[Service]:
 @forwarded_app.command("export")
 def export(
     since: Annotated[int, typer.Option(help="Only records with an id above this one (exclusive).", min=0)] = 0,
-    format: Annotated[ExportFormat, typer.Option("--format", help="csv (one row per record, with a header line), csv-acts (one row per act) or jsonl (one whole record per line).")] = ExportFormat.csv,  # noqa: A002
+    format: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format",
+            help="csv (one row per record, with a header line), csv-acts (one row per act) or jsonl (one whole record per line).",
+        ),
+    ] = ExportFormat.csv,  # noqa: A002
     config: ConfigOption = None,
 ) -> None:
     """Writes accepted records to standard output, oldest first; changes nothing."""
@@ -96,14 +118,18 @@ def republish(
 
     context = app_context(config, actor="cli")
     if not publishing(context.settings):
-        raise UsageError("nothing would publish them: forwarding.amqp_url is empty (the back office pulls with "
-                         "gateway forwarded export --since ID)", code="FWD-NOT-CONFIGURED")
+        raise UsageError(
+            "nothing would publish them: forwarding.amqp_url is empty (the back office pulls with "
+            "gateway forwarded export --since ID)",
+            code="FWD-NOT-CONFIGURED",
+        )
     total, cursor = 0, since
     while True:
         with transaction(context.sessions) as session:
             lock_ids(session)
-            count, last = outbox.republish(session, since=cursor, until=until, provider=provider or None,
-                                           now=utcnow(), limit=5000)
+            count, last = outbox.republish(
+                session, since=cursor, until=until, provider=provider or None, now=utcnow(), limit=5000
+            )
         total += count
         if last is None:
             break
@@ -112,16 +138,22 @@ def republish(
 
 
 @forwarded_app.command("status")
-def status(json_output: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
-           config: ConfigOption = None) -> None:
+def status(
+    json_output: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False, config: ConfigOption = None
+) -> None:
     """What is owed to the broker and what the publishers last saw of it."""
     from gateway.exchange.runtime.forwarding.monitor import forwarding_health
 
     context = app_context(config)
     with context.sessions() as session:
         health = forwarding_health(session, utcnow())
-    body = {"unsent": health.unsent, "oldest_unsent_age_seconds": round(health.oldest_age_s, 1),
-            "publishers": health.publishers, "broker": health.broker, "problem": health.problem}
+    body = {
+        "unsent": health.unsent,
+        "oldest_unsent_age_seconds": round(health.oldest_age_s, 1),
+        "publishers": health.publishers,
+        "broker": health.broker,
+        "problem": health.problem,
+    }
     if json_output:
         typer.echo(textsafe.dumps(body))
     else:

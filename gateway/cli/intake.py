@@ -17,14 +17,18 @@ from gateway import textsafe
 from gateway.cli.context import ConfigOption, app_context
 from gateway.errors import UsageError
 
-intake_app = typer.Typer(name="intake", help="Provider-code applications and their documents.",
-                         no_args_is_help=True)
+intake_app = typer.Typer(name="intake", help="Provider-code applications and their documents.", no_args_is_help=True)
 
 
 @intake_app.command("check")
 def check(
     files: Annotated[list[Path], typer.Argument(help="Documents to check.", dir_okay=False)],
-    name: Annotated[Optional[str], typer.Option("--name", help="The applicant's file name (one file only); its rules apply instead of the path's name.")] = None,
+    name: Annotated[
+        Optional[str],
+        typer.Option(
+            "--name", help="The applicant's file name (one file only); its rules apply instead of the path's name."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file, one per line.")] = False,
     config: ConfigOption = None,
 ) -> None:
@@ -42,8 +46,9 @@ def check(
     isolation = build_isolation(settings)
     results = []
     for path in files:
-        verdict = check_file(path, name=name, max_bytes=settings.intake.max_document_bytes, scanner=scanner,
-                             isolation=isolation)
+        verdict = check_file(
+            path, name=name, max_bytes=settings.intake.max_document_bytes, scanner=scanner, isolation=isolation
+        )
         results.append({"file": str(path), **verdict.as_dict()})
     if as_json:
         for row in results:
@@ -60,9 +65,17 @@ def _print_table(results: list[dict]) -> None:
         # Codes are read and grepped whole: never cut them, fold the file path instead.
         table.add_column(column, overflow="fold", no_wrap=column != "file")
     for row in results:
-        table.add_row(row["file"], row["verdict"], row["reason"] or "", ", ".join(row["flags"]),
-                      row["detected_type"], "" if row["page_count"] is None else str(row["page_count"]),
-                      row["pdf_version"] or "", str(row["size"]), row["scan_result"] if row["scanned"] else "not scanned")
+        table.add_row(
+            row["file"],
+            row["verdict"],
+            row["reason"] or "",
+            ", ".join(row["flags"]),
+            row["detected_type"],
+            "" if row["page_count"] is None else str(row["page_count"]),
+            row["pdf_version"] or "",
+            str(row["size"]),
+            row["scan_result"] if row["scanned"] else "not scanned",
+        )
     # Piped output has no terminal width; a wide page keeps one row per file.
     console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
     console.print(table)

@@ -13,8 +13,9 @@ import typer
 from gateway.cli.context import AppContext, ConfigOption, app_context
 from gateway.service import Service
 
-portal_app = typer.Typer(help="The provider portal: contact addresses, password links, second factors.",
-                         no_args_is_help=True)
+portal_app = typer.Typer(
+    help="The provider portal: contact addresses, password links, second factors.", no_args_is_help=True
+)
 
 
 def portal_config(context: AppContext):  # noqa: ANN201 - PortalConfig, imported late to keep the CLI light
@@ -26,13 +27,23 @@ def portal_config(context: AppContext):  # noqa: ANN201 - PortalConfig, imported
 
     s = context.settings
     return PortalConfig(
-        secret=secret.load_or_create(s.paths.data), inbox=s.paths.inbox, outbox=s.paths.outbox,
-        archive=spool_paths(s).archive, data=s.paths.data, public_url=s.portal.public_url,
-        trusted_proxies=tuple(s.web.trusted_proxies), session_max_age=s.portal.session_max_age,
-        lockout=LockoutPolicy(s.web.lockout_after_failures, s.web.lockout_seconds), timezone=s.exchange.timezone,
-        max_file_bytes=s.exchange.max_file_bytes, max_form_bytes=s.web.max_form_bytes,
-        max_field_bytes=s.web.max_field_bytes, sftp_host=s.sftp.host, sftp_port=s.sftp.port,
-        host_key_path=s.host_key_path, password_link_hours=s.portal.password_link_hours,
+        secret=secret.load_or_create(s.paths.data),
+        inbox=s.paths.inbox,
+        outbox=s.paths.outbox,
+        archive=spool_paths(s).archive,
+        data=s.paths.data,
+        public_url=s.portal.public_url,
+        trusted_proxies=tuple(s.web.trusted_proxies),
+        session_max_age=s.portal.session_max_age,
+        lockout=LockoutPolicy(s.web.lockout_after_failures, s.web.lockout_seconds),
+        timezone=s.exchange.timezone,
+        max_file_bytes=s.exchange.max_file_bytes,
+        max_form_bytes=s.web.max_form_bytes,
+        max_field_bytes=s.web.max_field_bytes,
+        sftp_host=s.sftp.host,
+        sftp_port=s.sftp.port,
+        host_key_path=s.host_key_path,
+        password_link_hours=s.portal.password_link_hours,
     )
 
 
@@ -47,8 +58,12 @@ def provider_settings(context: AppContext):  # noqa: ANN201 - ProviderSettings
 
     s = context.settings
     mirror = AccountMirror(s.accounts_path, s.paths.inbox, s.paths.outbox)
-    return ProviderSettings(context.sessions, lambda actor: Accounts(context.sessions, mirror, actor=actor),
-                            Notifier(build_mailer(s), s.mail.sender), clock=utcnow)
+    return ProviderSettings(
+        context.sessions,
+        lambda actor: Accounts(context.sessions, mirror, actor=actor),
+        Notifier(build_mailer(s), s.mail.sender),
+        clock=utcnow,
+    )
 
 
 def build_app(context: AppContext):  # noqa: ANN201 - FastAPI
@@ -60,12 +75,20 @@ def build_app(context: AppContext):  # noqa: ANN201 - FastAPI
     s = context.settings
     config = portal_config(context)
     reception = BrowserReception(
-        context.sessions, inbox=s.paths.inbox, outbox=s.paths.outbox, max_bytes=s.exchange.max_file_bytes,
-        quota=QuotaValues(max_bytes=s.sftp.max_inbox_bytes_per_provider,
-                          max_files=s.sftp.max_inbox_files_per_provider, min_free_bytes=s.sftp.min_free_bytes),
-        durable=s.sftp.durable)
-    return create_portal_app(config, sessions=context.sessions, reception=reception,
-                             settings=provider_settings(context))
+        context.sessions,
+        inbox=s.paths.inbox,
+        outbox=s.paths.outbox,
+        max_bytes=s.exchange.max_file_bytes,
+        quota=QuotaValues(
+            max_bytes=s.sftp.max_inbox_bytes_per_provider,
+            max_files=s.sftp.max_inbox_files_per_provider,
+            min_free_bytes=s.sftp.min_free_bytes,
+        ),
+        durable=s.sftp.durable,
+    )
+    return create_portal_app(
+        config, sessions=context.sessions, reception=reception, settings=provider_settings(context)
+    )
 
 
 def build_services(context: AppContext) -> list[Service]:
@@ -77,15 +100,26 @@ def build_services(context: AppContext) -> list[Service]:
     from gateway.web.service import WebService
 
     s = context.settings
-    notices = Notices(context.sessions, Notifier(build_mailer(s), s.mail.sender), portal_url=s.portal.public_url,
-                      timezone=s.exchange.timezone, clock=utcnow, interval=s.portal.notify_interval)
-    return [WebService(build_app(context), s.portal.host, s.portal.port, access_log=s.web.access_log, name="portal"),
-            notices]
+    notices = Notices(
+        context.sessions,
+        Notifier(build_mailer(s), s.mail.sender),
+        portal_url=s.portal.public_url,
+        timezone=s.exchange.timezone,
+        clock=utcnow,
+        interval=s.portal.notify_interval,
+    )
+    return [
+        WebService(build_app(context), s.portal.host, s.portal.port, access_log=s.web.access_log, name="portal"),
+        notices,
+    ]
 
 
 @portal_app.command("contact")
-def contact(code: str, email: Annotated[str, typer.Argument(help="Where notifications go; \"\" for none.")],
-            config: ConfigOption = None) -> None:
+def contact(
+    code: str,
+    email: Annotated[str, typer.Argument(help='Where notifications go; "" for none.')],
+    config: ConfigOption = None,
+) -> None:
     """Sets the contact address of a provider account (notifications, warnings of changes)."""
     provider_settings(app_context(config)).set_contact(code, email, actor="cli")
     typer.echo(f"contact address of {code} set")
@@ -97,7 +131,8 @@ def password_link(code: str, config: ConfigOption = None) -> None:
     context = app_context(config)
     s = context.settings
     link, mailed = provider_settings(context).send_password_link(
-        code, actor="cli", hours=s.portal.password_link_hours, portal_url=s.portal.public_url)
+        code, actor="cli", hours=s.portal.password_link_hours, portal_url=s.portal.public_url
+    )
     print(link, flush=True)
     typer.echo("mailed to the contact address" if mailed else "no contact address: give the link yourself", err=True)
 

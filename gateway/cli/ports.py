@@ -70,8 +70,10 @@ def port_problem(listener: Listener) -> str | None:
                 reason = "needs privileges this user does not have"
             else:
                 reason = f"cannot be used ({exc.strerror or exc})"
-            return (f"{listener.setting} = {listener.port}: port {listener.port} on {listener.host} {reason}; "
-                    f"choose another in config.toml or with {listener.env_variable}=PORT")
+            return (
+                f"{listener.setting} = {listener.port}: port {listener.port} on {listener.host} {reason}; "
+                f"choose another in config.toml or with {listener.env_variable}=PORT"
+            )
     return None
 
 
@@ -80,5 +82,6 @@ def check_ports(settings: Settings, roles: list[str]) -> None:
     ``roles`` that cannot be bound."""
     problems = [p for p in map(port_problem, listeners(settings, roles)) if p]
     if problems:
-        raise ConfigError(f"{len(problems)} port(s) of gateway serve cannot be used", code="CFG-PORT",
-                          problems=problems)
+        raise ConfigError(
+            f"{len(problems)} port(s) of gateway serve cannot be used", code="CFG-PORT", problems=problems
+        )

@@ -30,8 +30,17 @@ from gateway.config_check import check_role_names
 from gateway.errors import ConfigError, UsageError
 from gateway.logs import get_logger
 from gateway.service import Service, notify, run_services
-from gateway.supervisor import (ChildSpec, Limits, RestartPolicy, StatusBoard, Supervisor, apply_limits,
-                                die_with_parent, report_ready, supervised)
+from gateway.supervisor import (
+    ChildSpec,
+    Limits,
+    RestartPolicy,
+    StatusBoard,
+    Supervisor,
+    apply_limits,
+    die_with_parent,
+    report_ready,
+    supervised,
+)
 
 Builder = Callable[[AppContext], list[Service]]
 log = get_logger(__name__)
@@ -70,8 +79,9 @@ ROLE_PROCESSES: dict[str, Callable[[Settings], int]] = {
 
 def role_limits(settings: Settings, role: str) -> Limits:
     """The limits of one process of ``role``, from ``[processes]``."""
-    return Limits(memory_bytes=settings.processes.memory_max.get(role, 0),
-                  open_files=settings.processes.open_files.get(role, 0))
+    return Limits(
+        memory_bytes=settings.processes.memory_max.get(role, 0), open_files=settings.processes.open_files.get(role, 0)
+    )
 
 
 def child_specs(settings: Settings, roles: list[str]) -> list[ChildSpec]:
@@ -88,8 +98,13 @@ def child_specs(settings: Settings, roles: list[str]) -> list[ChildSpec]:
 def restart_policy(settings: Settings) -> RestartPolicy:
     """``[processes]`` as the supervisor's policy."""
     p = settings.processes
-    return RestartPolicy(delay=p.restart_delay, delay_max=p.restart_delay_max, crash_loop_exits=p.crash_loop_exits,
-                         crash_loop_window=p.crash_loop_window, stop_timeout=p.stop_timeout)
+    return RestartPolicy(
+        delay=p.restart_delay,
+        delay_max=p.restart_delay_max,
+        crash_loop_exits=p.crash_loop_exits,
+        crash_loop_window=p.crash_loop_window,
+        stop_timeout=p.stop_timeout,
+    )
 
 
 def child_environment(settings: Settings) -> dict[str, str]:
@@ -109,9 +124,11 @@ def prepare(context: AppContext) -> None:
     if context.settings.demo.enabled:
         for demo in ensure_demo_accounts(context.accounts, context.settings.paths.data):
             known_hosts = context.settings.paths.data / "demo" / "known_hosts"
-            print(f"demo {demo.profession} {demo.code}: "
-                  f"{demo.sftp_command(context.settings.sftp.host, context.settings.sftp.port, known_hosts)}",
-                  flush=True)
+            print(
+                f"demo {demo.profession} {demo.code}: "
+                f"{demo.sftp_command(context.settings.sftp.host, context.settings.sftp.port, known_hosts)}",
+                flush=True,
+            )
 
 
 def web_address_line(settings: Settings) -> str:
@@ -146,15 +163,26 @@ def _check_limit_roles(settings: Settings) -> None:
 
 
 def serve(
-    role: Annotated[str, typer.Option(help=f"Comma-separated subset of {','.join(ROLES)} (default: all; "
-                                           "publisher only when forwarding.amqp_url is set).")] = "",
-    single_process: Annotated[bool, typer.Option(
-        "--single-process", help="Run the roles in this one process: no supervisor, no per-role limits.")] = False,
-    run_prepare: Annotated[bool, typer.Option(
-        "--prepare/--no-prepare", help="Run the startup duties (account mirror, missing providers, demo "
-                                       "accounts) first; off where another unit runs them.")] = True,
-    prepare_only: Annotated[bool, typer.Option(
-        "--prepare-only", help="Run the startup duties and exit.")] = False,
+    role: Annotated[
+        str,
+        typer.Option(
+            help=f"Comma-separated subset of {','.join(ROLES)} (default: all; "
+            "publisher only when forwarding.amqp_url is set)."
+        ),
+    ] = "",
+    single_process: Annotated[
+        bool,
+        typer.Option("--single-process", help="Run the roles in this one process: no supervisor, no per-role limits."),
+    ] = False,
+    run_prepare: Annotated[
+        bool,
+        typer.Option(
+            "--prepare/--no-prepare",
+            help="Run the startup duties (account mirror, missing providers, demo "
+            "accounts) first; off where another unit runs them.",
+        ),
+    ] = True,
+    prepare_only: Annotated[bool, typer.Option("--prepare-only", help="Run the startup duties and exit.")] = False,
     config: ConfigOption = None,
 ) -> None:
     """Runs the gateway until SIGINT/SIGTERM, then finishes in-flight work and exits."""
@@ -187,8 +215,12 @@ def serve(
             run_services(services, on_ready=lambda: notify("READY=1"))
         return
     context.engine.dispose()  # the children open their own connections
-    supervisor = Supervisor(child_specs(settings, roles), restart_policy(settings),
-                            env=child_environment(settings), status=StatusBoard(settings.paths.data / "processes"))
+    supervisor = Supervisor(
+        child_specs(settings, roles),
+        restart_policy(settings),
+        env=child_environment(settings),
+        status=StatusBoard(settings.paths.data / "processes"),
+    )
     status = supervisor.run()
     if status:
         raise typer.Exit(status)

@@ -42,23 +42,42 @@ def _sha256(path: Path) -> str:
 
 
 def _finding_dict(finding: Finding) -> dict:
-    return {"code": finding.code, "severity": finding.severity.value, "line": finding.line, "column": finding.column,
-            "path": finding.path, "value": finding.value, "message_fr": finding.message_fr,
-            "message_en": finding.message_en}
+    return {
+        "code": finding.code,
+        "severity": finding.severity.value,
+        "line": finding.line,
+        "column": finding.column,
+        "path": finding.path,
+        "value": finding.value,
+        "message_fr": finding.message_fr,
+        "message_en": finding.message_en,
+    }
 
 
 def outcome_dict(outcome: Outcome, timezone: str) -> dict:
     """The outcome as one JSON object (what ``--json`` prints per file)."""
     return {
-        "file": outcome.received.name, "status": outcome.status.value,
-        "provider": outcome.received.provider_code, "convention": outcome.convention,
-        "mode": outcome.mode.value if outcome.mode else None, "id_fichier": outcome.id_fichier,
-        "sequence": outcome.sequence, "received_at": local_time(outcome.received.received_at, timezone),
+        "file": outcome.received.name,
+        "status": outcome.status.value,
+        "provider": outcome.received.provider_code,
+        "convention": outcome.convention,
+        "mode": outcome.mode.value if outcome.mode else None,
+        "id_fichier": outcome.id_fichier,
+        "sequence": outcome.sequence,
+        "received_at": local_time(outcome.received.received_at, timezone),
         "duplicate_of": outcome.duplicate_of.name if outcome.duplicate_of else None,
         "file_findings": [_finding_dict(f) for f in outcome.file_findings],
-        "records": None if outcome.records is None else [
-            {"id": r.id, "reference": r.reference, "status": r.status.value,
-             "findings": [_finding_dict(f) for f in r.findings]} for r in outcome.records],
+        "records": None
+        if outcome.records is None
+        else [
+            {
+                "id": r.id,
+                "reference": r.reference,
+                "status": r.status.value,
+                "findings": [_finding_dict(f) for f in r.findings],
+            }
+            for r in outcome.records
+        ],
     }
 
 
@@ -90,10 +109,14 @@ def _progress(total: int) -> Iterator[Callable[[], None]]:
 
 
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Request files, judged in this order.", exists=True,
-                                                dir_okay=False, readable=True)],
-    provider: Annotated[Optional[str], typer.Option("--provider", help="Uploader's provider code: "
-                                                    "its account and the database history are used.")] = None,
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Request files, judged in this order.", exists=True, dir_okay=False, readable=True),
+    ],
+    provider: Annotated[
+        Optional[str],
+        typer.Option("--provider", help="Uploader's provider code: its account and the database history are used."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
     response: Annotated[bool, typer.Option("--response", help="Print each response XML to standard output.")] = False,
     config: ConfigOption = None,
@@ -106,6 +129,7 @@ def validate(
     if provider is not None:
         profession = context.accounts.get(provider).profession
         from gateway.cli.exchange import database_history
+
         base = database_history(context)
     history = MemoryHistory(base=base)
     timezone = settings.exchange.timezone
@@ -121,17 +145,23 @@ def validate(
                 match = _CODE_IN_NAME.search(path.name)
                 uploader = match.group(1) if match else ""
             received = Received(
-                name=path.name, provider_code=uploader,
+                name=path.name,
+                provider_code=uploader,
                 profession=profession or _PROFESSION_OF_PREFIX.get(uploader[:2], ""),
-                received_at=dt.datetime.now(dt.timezone.utc), size=path.stat().st_size, sha256=_sha256(path),
+                received_at=dt.datetime.now(dt.timezone.utc),
+                size=path.stat().st_size,
+                sha256=_sha256(path),
                 path=path,
             )
             outcome = checker.check(received, history)
             history.remember(outcome)
             all_accepted &= outcome.status == FileStatus.ACCEPTE
             if response:
-                sys.stdout.write(render_response(outcome, processed_at=dt.datetime.now(dt.timezone.utc),
-                                                 timezone=timezone).decode("utf-8"))
+                sys.stdout.write(
+                    render_response(outcome, processed_at=dt.datetime.now(dt.timezone.utc), timezone=timezone).decode(
+                        "utf-8"
+                    )
+                )
             elif as_json:
                 sys.stdout.write(textsafe.dumps(outcome_dict(outcome, timezone)) + "\n")
             else:

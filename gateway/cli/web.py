@@ -37,17 +37,26 @@ def web_config(context: AppContext):  # noqa: ANN201 - WebConfig, imported late 
     s = context.settings
     spools = spool_paths(s)
     return WebConfig(
-        secret=secret.load_or_create(s.paths.data), data=s.paths.data, inbox=s.paths.inbox, outbox=s.paths.outbox,
-        providers=s.paths.providers, applications=s.applications_path,
+        secret=secret.load_or_create(s.paths.data),
+        data=s.paths.data,
+        inbox=s.paths.inbox,
+        outbox=s.paths.outbox,
+        providers=s.paths.providers,
+        applications=s.applications_path,
         archive=spools.archive,
-        public_url=s.web.public_url, trusted_proxies=tuple(s.web.trusted_proxies),
+        public_url=s.web.public_url,
+        trusted_proxies=tuple(s.web.trusted_proxies),
         session_max_age=s.web.session_max_age,
         lockout=LockoutPolicy(s.web.lockout_after_failures, s.web.lockout_seconds),
         second_factor_roles=tuple(s.web.require_second_factor),
-        timezone=s.exchange.timezone, sftp_host=s.sftp.host, sftp_port=s.sftp.port,
+        timezone=s.exchange.timezone,
+        sftp_host=s.sftp.host,
+        sftp_port=s.sftp.port,
         max_document_bytes=s.intake.max_document_bytes,
-        max_form_bytes=s.web.max_form_bytes, max_field_bytes=s.web.max_field_bytes,
-        portal_url=s.portal.public_url, password_link_hours=s.portal.password_link_hours,
+        max_form_bytes=s.web.max_form_bytes,
+        max_field_bytes=s.web.max_field_bytes,
+        portal_url=s.portal.public_url,
+        password_link_hours=s.portal.password_link_hours,
         applications_per_hour=s.intake.applications_per_address_per_hour,
         uploads_per_hour=s.intake.uploads_per_address_per_hour,
     )
@@ -62,8 +71,14 @@ def build_app(context: AppContext):  # noqa: ANN201 - FastAPI
     s = context.settings
     mirror = AccountMirror(s.accounts_path, s.paths.inbox, s.paths.outbox)
     applications = build_applications(context)
-    return create_app(web_config(context), sessions=context.sessions, engine=context.engine, mirror=mirror,
-                      applications=applications, mail=UnattachedMail(build_drop(context, applications)))
+    return create_app(
+        web_config(context),
+        sessions=context.sessions,
+        engine=context.engine,
+        mirror=mirror,
+        applications=applications,
+        mail=UnattachedMail(build_drop(context, applications)),
+    )
 
 
 def build_services(context: AppContext) -> list[Service]:
@@ -87,8 +102,12 @@ def _password(password_stdin: bool) -> str:
 @staff_app.command("add")
 def staff_add(
     login: Annotated[str, typer.Argument(help="Login (lower-case letters, digits, . _ -).")],
-    role: Annotated[str, typer.Option(help="agent (review and decide) or admin (also accounts, keys, staff).")] = "agent",
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from the first line of standard input.")] = False,
+    role: Annotated[
+        str, typer.Option(help="agent (review and decide) or admin (also accounts, keys, staff).")
+    ] = "agent",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from the first line of standard input.")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Creates a staff account, or resets the role and password of an existing one (ending its sessions)."""
@@ -103,9 +122,13 @@ def staff_list(config: ConfigOption = None) -> None:
     context = app_context(config)
     table = Table("login", "role", "enabled", "second factor", "last login")
     for user in staff.list_staff(context.sessions):
-        table.add_row(user.login, user.role, "yes" if user.enabled else "no",
-                      user.totp_enrolled_at.isoformat() if user.totp_enrolled_at else "no",
-                      user.last_login_at.isoformat() if user.last_login_at else "")
+        table.add_row(
+            user.login,
+            user.role,
+            "yes" if user.enabled else "no",
+            user.totp_enrolled_at.isoformat() if user.totp_enrolled_at else "no",
+            user.last_login_at.isoformat() if user.last_login_at else "",
+        )
     _out.print(table)
 
 
@@ -138,7 +161,9 @@ def staff_role(
 @staff_app.command("reset-password")
 def staff_reset_password(
     login: str,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from the first line of standard input.")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from the first line of standard input.")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Sets a new password for a member; their sessions end."""
@@ -162,14 +187,22 @@ def staff_sessions(
     table = Table("login", "ref", "opened", "last seen", "address", "browser")
     table.columns[1].no_wrap = True  # the ref is what end-session takes: it must stay copyable
     for info in list_sessions(app_context(config).sessions, login=login, now=utcnow()):
-        table.add_row(info.login, info.ref, info.created_at.isoformat(), info.last_seen_at.isoformat(),
-                      info.address, info.user_agent[:60] + (" (pending)" if info.pending else ""))
+        table.add_row(
+            info.login,
+            info.ref,
+            info.created_at.isoformat(),
+            info.last_seen_at.isoformat(),
+            info.address,
+            info.user_agent[:60] + (" (pending)" if info.pending else ""),
+        )
     _out.print(table)
 
 
 @staff_app.command("end-session")
-def staff_end_session(ref: Annotated[str, typer.Argument(help="The session's ref, from gateway staff sessions.")],
-                      config: ConfigOption = None) -> None:
+def staff_end_session(
+    ref: Annotated[str, typer.Argument(help="The session's ref, from gateway staff sessions.")],
+    config: ConfigOption = None,
+) -> None:
     """Ends one staff session at once."""
     revoke(app_context(config).sessions, ref, actor="cli", address="")
     _out.print("session ended")
@@ -198,8 +231,13 @@ def apikey_list(config: ConfigOption = None) -> None:
     """Lists API keys (never the keys themselves)."""
     table = Table("name", "scope", "prefix", "created", "revoked")
     for key in staff.list_api_keys(app_context(config).sessions):
-        table.add_row(key.name, key.scope, key.prefix, key.created_at.isoformat(),
-                      key.revoked_at.isoformat() if key.revoked_at else "")
+        table.add_row(
+            key.name,
+            key.scope,
+            key.prefix,
+            key.created_at.isoformat(),
+            key.revoked_at.isoformat() if key.revoked_at else "",
+        )
     _out.print(table)
 
 

@@ -125,8 +125,9 @@ def _load_key(path: Path, passphrase: str | None) -> paramiko.PKey:
     try:
         return paramiko.PKey.from_path(path, passphrase.encode() if passphrase else None)
     except paramiko.PasswordRequiredException:
-        raise AuthenticationFailed(f"the key file {path} is encrypted: put its passphrase in the password "
-                                   "environment variable", path=str(path)) from None
+        raise AuthenticationFailed(
+            f"the key file {path} is encrypted: put its passphrase in the password environment variable", path=str(path)
+        ) from None
     except (OSError, paramiko.SSHException, ValueError) as exc:
         raise AuthenticationFailed(f"cannot read the key file {path}: {exc}", path=str(path)) from None
 
@@ -142,11 +143,15 @@ def _authenticate(transport: paramiko.Transport, endpoint: Endpoint) -> None:
         elif endpoint.password:
             transport.auth_password(user, endpoint.password)
         else:
-            raise AuthenticationFailed("no key file and no password: set client.key_file or the password "
-                                       "environment variable", user=user)
+            raise AuthenticationFailed(
+                "no key file and no password: set client.key_file or the password environment variable", user=user
+            )
     except paramiko.BadAuthenticationType as exc:
-        raise AuthenticationFailed(f"the server does not accept this way of logging in as {user} "
-                                   f"(it accepts: {', '.join(exc.allowed_types) or 'nothing'})", user=user) from None
+        raise AuthenticationFailed(
+            f"the server does not accept this way of logging in as {user} "
+            f"(it accepts: {', '.join(exc.allowed_types) or 'nothing'})",
+            user=user,
+        ) from None
     except paramiko.AuthenticationException:
         raise AuthenticationFailed(f"the server refused the credentials of {user}", user=user) from None
     except (paramiko.SSHException, EOFError, OSError) as exc:
@@ -160,7 +165,8 @@ def open_connection(endpoint: Endpoint) -> Connection:
     transport = _start_transport(endpoint.host, endpoint.port, endpoint.timeout)
     try:
         check = KnownHosts(endpoint.known_hosts).verify(
-            host_id(endpoint.host, endpoint.port), transport.get_remote_server_key(), accept_new=endpoint.accept_new)
+            host_id(endpoint.host, endpoint.port), transport.get_remote_server_key(), accept_new=endpoint.accept_new
+        )
         if check.recorded:
             log.warning("host key recorded", host=check.host, key_type=check.key_type, fingerprint=check.fingerprint)
         _authenticate(transport, endpoint)
@@ -194,10 +200,16 @@ class Retrying:
     random so that many clients cut off together do not return together.
     """
 
-    def __init__(self, connect: Callable[[], Connection], *, attempts: int = declared(ClientSettings, "retries"),
-                 base_delay: float = 1.0,
-                 max_delay: float = 30.0, on_retry: Callable[[int, BaseException, float], None] | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        connect: Callable[[], Connection],
+        *,
+        attempts: int = declared(ClientSettings, "retries"),
+        base_delay: float = 1.0,
+        max_delay: float = 30.0,
+        on_retry: Callable[[int, BaseException, float], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._connect = connect
         self.attempts = max(1, attempts)
         self.base_delay = base_delay

@@ -28,8 +28,19 @@ from zoneinfo import ZoneInfo
 from gateway.client.errors import CsvError
 from gateway.exchange.conventions import CONVENTIONS, Convention
 
-__all__ = ["COLUMNS", "OPTIONAL_COLUMNS", "RECORD_COLUMNS", "SAMPLING_PLACES", "Act", "Billing", "Convention",
-           "Record", "Tariff", "parse_billing", "read_billing"]
+__all__ = [
+    "COLUMNS",
+    "OPTIONAL_COLUMNS",
+    "RECORD_COLUMNS",
+    "SAMPLING_PLACES",
+    "Act",
+    "Billing",
+    "Convention",
+    "Record",
+    "Tariff",
+    "parse_billing",
+    "read_billing",
+]
 
 
 #: lieu of a sampling (spec section 3.2)
@@ -210,8 +221,9 @@ def read_billing(path: Path, convention: Convention | str, *, timezone: str, tar
     return parse_billing(decode(data), Convention(convention), timezone=timezone, source=str(path), tariff=tariff)
 
 
-def parse_billing(text: str, convention: Convention, *, timezone: str, source: str = "<csv>",
-                  tariff: Tariff | None = None) -> Billing:
+def parse_billing(
+    text: str, convention: Convention, *, timezone: str, source: str = "<csv>", tariff: Tariff | None = None
+) -> Billing:
     """Parses CSV text in the layout of ``convention`` (see the module docstring)."""
     zone = ZoneInfo(timezone)
     lines = text.splitlines()
@@ -228,9 +240,11 @@ def parse_billing(text: str, convention: Convention, *, timezone: str, source: s
             header = [normalise_header(cell) for cell in row]
             missing = [c for c in COLUMNS[convention] if c not in header and c not in OPTIONAL_COLUMNS]
             if missing:
-                raise CsvError(f"{source}: the header line lacks column(s) {', '.join(missing)}",
-                               problems=[f"line {line}: missing column {c!r}" for c in missing]
-                               + [f"expected for {convention}: {';'.join(COLUMNS[convention])}"])
+                raise CsvError(
+                    f"{source}: the header line lacks column(s) {', '.join(missing)}",
+                    problems=[f"line {line}: missing column {c!r}" for c in missing]
+                    + [f"expected for {convention}: {';'.join(COLUMNS[convention])}"],
+                )
             continue
         values = dict.fromkeys(COLUMNS[convention], "")
         values.update({name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(header)})
@@ -256,16 +270,24 @@ def parse_billing(text: str, convention: Convention, *, timezone: str, source: s
     return Billing(convention=convention, records=tuple(records))
 
 
-def _record(convention: Convention, reference: str, rows: list[tuple[int, dict[str, str]]],
-            zone: ZoneInfo, problems: list[str], tariff: Tariff | None) -> Record | None:
+def _record(
+    convention: Convention,
+    reference: str,
+    rows: list[tuple[int, dict[str, str]]],
+    zone: ZoneInfo,
+    problems: list[str],
+    tariff: Tariff | None,
+) -> Record | None:
     """One record from its lines; appends problems and returns None when any is found."""
     before = len(problems)
     first_line, first = rows[0]
     for line, values in rows[1:]:
         for column in RECORD_COLUMNS[convention]:
             if values[column] != first[column]:
-                problems.append(f"line {line}: {column} {values[column]!r} differs from line {first_line} "
-                                f"({first[column]!r}) for reference {reference}")
+                problems.append(
+                    f"line {line}: {column} {values[column]!r} differs from line {first_line} "
+                    f"({first[column]!r}) for reference {reference}"
+                )
 
     def field(column: str, parser, line: int, values: dict[str, str]):  # noqa: ANN001, ANN202
         text = values[column]
@@ -301,21 +323,31 @@ def _record(convention: Convention, reference: str, rows: list[tuple[int, dict[s
             amount = field("montant", parse_amount, line, values)
         else:
             amount = _priced(code, quantity, date, tariff, line, problems)
-        performer = field("executant", lambda t: parse_digits(t, "executant"), line, values) \
-            if spec.performer else None
+        performer = field("executant", lambda t: parse_digits(t, "executant"), line, values) if spec.performer else None
         acts.append(Act(line=line, date=date, code=code, quantity=quantity, amount=amount, performer=performer))
     limit = spec.max_acts
     if len(acts) > limit:
-        problems.append(f"line {rows[limit][0]}: reference {reference} has {len(acts)} acts; "
-                        f"a {convention} record holds at most {limit}")
+        problems.append(
+            f"line {rows[limit][0]}: reference {reference} has {len(acts)} acts; "
+            f"a {convention} record holds at most {limit}"
+        )
     if len(problems) > before:
         return None
-    return Record(reference=reference, matricule=matricule, physician=physician, prescribed_on=prescribed_on,
-                  acts=tuple(acts), sessions_prescribed=sessions, sampled_at=sampled_at, place=place)
+    return Record(
+        reference=reference,
+        matricule=matricule,
+        physician=physician,
+        prescribed_on=prescribed_on,
+        acts=tuple(acts),
+        sessions_prescribed=sessions,
+        sampled_at=sampled_at,
+        place=place,
+    )
 
 
-def _priced(code: str | None, quantity: int | None, date: dt.date | None, tariff: Tariff | None, line: int,
-            problems: list[str]) -> Decimal | None:
+def _priced(
+    code: str | None, quantity: int | None, date: dt.date | None, tariff: Tariff | None, line: int, problems: list[str]
+) -> Decimal | None:
     """tariff x quantity, rounded to the cent, for an empty montant cell."""
     if code is None or quantity is None or date is None:
         return None  # the cause is reported already

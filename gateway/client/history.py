@@ -23,27 +23,33 @@ _CHUNK = 500
 
 def _void_file():  # noqa: ANN202 - a SQL expression
     """True for a request whose (latest) response made it count for nothing."""
-    return exists().where(LocalResponse.request_name == LocalRequest.name,
-                          LocalResponse.request_sha256 == LocalRequest.sha256,
-                          LocalResponse.status.in_(VOID_STATUSES))
+    return exists().where(
+        LocalResponse.request_name == LocalRequest.name,
+        LocalResponse.request_sha256 == LocalRequest.sha256,
+        LocalResponse.status.in_(VOID_STATUSES),
+    )
 
 
 def _standing(provider_code: str):  # noqa: ANN202
-    return and_(LocalRequest.provider_code == provider_code, LocalRequest.mode == Mode.PRODUCTION.value,
-                ~_void_file())
+    return and_(LocalRequest.provider_code == provider_code, LocalRequest.mode == Mode.PRODUCTION.value, ~_void_file())
 
 
 def next_sequence(session: Session, provider_code: str, convention: str) -> int:
     """One more than the highest number of a standing PRODUCTION file, or of a file the
     gateway accepted (its response, pulled and imported, says so), whichever is higher: files
     sent by other software, or from another machine, count too (1 for the first)."""
-    made = session.scalar(select(func.max(LocalRequest.sequence)).where(
-        _standing(provider_code), LocalRequest.convention == convention))
-    accepted = session.scalar(select(func.max(LocalResponse.sequence)).where(
-        LocalResponse.convention == convention, LocalResponse.mode == Mode.PRODUCTION.value,
-        LocalResponse.status.not_in(VOID_STATUSES),
-        # the response names the request, whose name holds the provider's code
-        LocalResponse.request_name.startswith(f"{convention}_FACT_{provider_code}_", autoescape=True)))
+    made = session.scalar(
+        select(func.max(LocalRequest.sequence)).where(_standing(provider_code), LocalRequest.convention == convention)
+    )
+    accepted = session.scalar(
+        select(func.max(LocalResponse.sequence)).where(
+            LocalResponse.convention == convention,
+            LocalResponse.mode == Mode.PRODUCTION.value,
+            LocalResponse.status.not_in(VOID_STATUSES),
+            # the response names the request, whose name holds the provider's code
+            LocalResponse.request_name.startswith(f"{convention}_FACT_{provider_code}_", autoescape=True),
+        )
+    )
     return max(made or 0, accepted or 0) + 1
 
 
@@ -58,18 +64,33 @@ class LocalHistory:
         self._session = session
 
     def identical_file(self, provider_code: str, sha256: str) -> EarlierFile | None:
-        row = self._session.scalars(select(LocalRequest).where(
-            LocalRequest.provider_code == provider_code, LocalRequest.sha256 == sha256,
-            LocalRequest.pushed_at.is_not(None)).order_by(LocalRequest.pushed_at)).first()
+        row = self._session.scalars(
+            select(LocalRequest)
+            .where(
+                LocalRequest.provider_code == provider_code,
+                LocalRequest.sha256 == sha256,
+                LocalRequest.pushed_at.is_not(None),
+            )
+            .order_by(LocalRequest.pushed_at)
+        ).first()
         return EarlierFile(row.name, row.pushed_at) if row else None
 
     def last_sequence(self, provider_code: str, convention: str) -> int | None:
-        return self._session.scalar(select(func.max(LocalRequest.sequence)).where(
-            _standing(provider_code), LocalRequest.convention == convention))
+        return self._session.scalar(
+            select(func.max(LocalRequest.sequence)).where(
+                _standing(provider_code), LocalRequest.convention == convention
+            )
+        )
 
     def id_fichier_used(self, provider_code: str, id_fichier: str) -> bool:
-        return self._session.scalar(select(func.count()).select_from(LocalRequest).where(
-            _standing(provider_code), LocalRequest.id_fichier == id_fichier)) > 0
+        return (
+            self._session.scalar(
+                select(func.count())
+                .select_from(LocalRequest)
+                .where(_standing(provider_code), LocalRequest.id_fichier == id_fichier)
+            )
+            > 0
+        )
 
     def accepted_acts(self, provider_code: str, acts: frozenset[ActKey]) -> frozenset[ActKey]:
         if not acts:
@@ -79,7 +100,8 @@ class LocalHistory:
             LocalResponse.request_sha256 == LocalRequest.sha256,
             LocalResponseRecord.response_id == LocalResponse.id,
             LocalResponseRecord.record_id == LocalAct.record_id,
-            LocalResponseRecord.status == RecordStatus.REJETE.value)
+            LocalResponseRecord.status == RecordStatus.REJETE.value,
+        )
         matricules = sorted({a.matricule for a in acts})
         found: set[ActKey] = set()
         # in chunks: a file may name tens of thousands of patients, beyond SQL's parameter limits
@@ -87,8 +109,12 @@ class LocalHistory:
             rows = self._session.execute(
                 select(LocalAct.matricule, LocalAct.code, LocalAct.act_date)
                 .join(LocalRequest, LocalAct.request_id == LocalRequest.id)
-                .where(_standing(provider_code), LocalAct.matricule.in_(matricules[start:start + _CHUNK]),
-                       ~rejected_record))
+                .where(
+                    _standing(provider_code),
+                    LocalAct.matricule.in_(matricules[start : start + _CHUNK]),
+                    ~rejected_record,
+                )
+            )
             for matricule, code, date in rows:
                 key = ActKey(matricule, code, date.isoformat())
                 if key in acts:

@@ -74,12 +74,20 @@ def _findings(parent: etree._Element, response: LocalResponse, record: LocalResp
     for error in parent.findall(_q("Erreur")):
         messages = {m.get("langue"): (m.text or "") for m in error.findall(_q("Message"))}
         value = error.find(_q("Valeur"))
-        response.errors.append(LocalFinding(
-            position=len(response.errors) + 1, record=record, code=error.get("code"), severity=error.get("gravite"), line=_int(error.get("ligne")),
-            column=_int(error.get("colonne")), path=error.get("chemin"),
-            value=value.text if value is not None else None,
-            message_fr=messages.get("fr", ""), message_en=messages.get("en", ""),
-        ))
+        response.errors.append(
+            LocalFinding(
+                position=len(response.errors) + 1,
+                record=record,
+                code=error.get("code"),
+                severity=error.get("gravite"),
+                line=_int(error.get("ligne")),
+                column=_int(error.get("colonne")),
+                path=error.get("chemin"),
+                value=value.text if value is not None else None,
+                message_fr=messages.get("fr", ""),
+                message_en=messages.get("en", ""),
+            )
+        )
 
 
 def parse_response(data: bytes, *, name: str, source: str) -> LocalResponse:
@@ -88,12 +96,19 @@ def parse_response(data: bytes, *, name: str, source: str) -> LocalResponse:
     demande = root.find(_q("Demande"))
     traitement = root.find(_q("Traitement"))
     response = LocalResponse(
-        name=name, sha256=hashlib.sha256(data).hexdigest(), request_name=demande.get("nomFichier"),
-        status=root.findtext(_q("Statut")).strip(), mode=traitement.get("mode"),
-        convention=demande.get("convention"), id_fichier=demande.get("idFichier"),
-        sequence=_int(demande.get("numeroSequence")), request_sha256=demande.get("sha256"),
-        received_at=_moment(demande.get("recuLe")), processed_at=_moment(traitement.get("traiteLe")),
-        source=source, imported_at=utcnow(),
+        name=name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        request_name=demande.get("nomFichier"),
+        status=root.findtext(_q("Statut")).strip(),
+        mode=traitement.get("mode"),
+        convention=demande.get("convention"),
+        id_fichier=demande.get("idFichier"),
+        sequence=_int(demande.get("numeroSequence")),
+        request_sha256=demande.get("sha256"),
+        received_at=_moment(demande.get("recuLe")),
+        processed_at=_moment(traitement.get("traiteLe")),
+        source=source,
+        imported_at=utcnow(),
     )
     counters = root.find(_q("Compteurs"))
     if counters is not None:
@@ -110,8 +125,12 @@ def parse_response(data: bytes, *, name: str, source: str) -> LocalResponse:
         _findings(file_errors, response, None)
     records = root.find(_q("Enregistrements"))
     for position, element in enumerate(records if records is not None else (), start=1):
-        record = LocalResponseRecord(position=position, record_id=int(element.get("id")),
-                                     reference=element.get("reference"), status=element.get("statut"))
+        record = LocalResponseRecord(
+            position=position,
+            record_id=int(element.get("id")),
+            reference=element.get("reference"),
+            status=element.get("statut"),
+        )
         response.records.append(record)
         _findings(element, response, record)
     return response
@@ -119,8 +138,11 @@ def parse_response(data: bytes, *, name: str, source: str) -> LocalResponse:
 
 def response_files(folder: Path) -> list[Path]:
     """The response files of ``folder`` (not the ``invalid/`` ones, not temporary files)."""
-    return sorted(p for p in folder.glob(f"*{RESPONSE_SUFFIX[:-4]}*.xml")
-                  if p.is_file() and not p.name.startswith((".", TEMP_PREFIX)))
+    return sorted(
+        p
+        for p in folder.glob(f"*{RESPONSE_SUFFIX[:-4]}*.xml")
+        if p.is_file() and not p.name.startswith((".", TEMP_PREFIX))
+    )
 
 
 def import_responses(folder: Path, sessions: sessionmaker[Session], schema: ResponseSchema) -> list[Imported]:

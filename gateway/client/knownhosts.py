@@ -73,13 +73,19 @@ class KnownHosts:
                 f"the host key of {host} is {key.get_name()} {print_}, but {self.path} records {recorded}. "
                 "The server may be impersonated: ask the fund's operator before trusting the new key "
                 "(gateway client trust --replace)",
-                host=host, fingerprint=print_, path=str(self.path))
+                host=host,
+                fingerprint=print_,
+                path=str(self.path),
+            )
         if not accept_new:
             raise HostKeyUnknown(
                 f"no host key recorded for {host} in {self.path}. The server presents {key.get_name()} {print_}: "
                 "compare it with the fingerprint the fund publishes, then run `gateway client trust` "
                 "(or pass --accept-new)",
-                host=host, fingerprint=print_, path=str(self.path))
+                host=host,
+                fingerprint=print_,
+                path=str(self.path),
+            )
         self.record(host, key)
         return HostCheck(host, key.get_name(), print_, recorded=True)
 

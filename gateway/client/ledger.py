@@ -22,8 +22,14 @@ from gateway.store.db import transaction
 
 def safe_parser() -> etree.XMLParser:
     """An lxml parser that resolves no entity, loads no DTD and never touches the network."""
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                           huge_tree=False, remove_blank_text=False)
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_blank_text=False,
+    )
 
 
 def _header(data: bytes) -> dict[str, str]:
@@ -49,12 +55,18 @@ def _row_from_file(path: Path, data: bytes, at: dt.datetime) -> LocalRequest:
             return None
 
     return LocalRequest(
-        name=path.name, provider_code=header.get("CodePrestataire") or (match.group(2) if match else ""),
+        name=path.name,
+        provider_code=header.get("CodePrestataire") or (match.group(2) if match else ""),
         convention=header.get("Convention") or (match.group(1) if match else None),
-        mode=header.get("Mode") or None, sequence=number(header.get("NumeroSequence")),
-        id_fichier=header.get("IdFichier") or None, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
+        mode=header.get("Mode") or None,
+        sequence=number(header.get("NumeroSequence")),
+        id_fichier=header.get("IdFichier") or None,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
         record_count=number(header.get("NombreEnregistrements")),
-        amount=number(header.get("MontantTotal"), Decimal), path=str(path.resolve()), made_at=at,
+        amount=number(header.get("MontantTotal"), Decimal),
+        path=str(path.resolve()),
+        made_at=at,
     )
 
 
@@ -70,8 +82,18 @@ def record_pushed(sessions: sessionmaker[Session], path: Path, at: dt.datetime) 
         elif row.sha256 != digest:
             # Same name, other bytes (a file remade by other software): this push is what counts.
             fresh = _row_from_file(path, data, at)
-            for column in ("provider_code", "convention", "mode", "sequence", "id_fichier", "sha256", "size",
-                           "record_count", "amount", "path"):
+            for column in (
+                "provider_code",
+                "convention",
+                "mode",
+                "sequence",
+                "id_fichier",
+                "sha256",
+                "size",
+                "record_count",
+                "amount",
+                "path",
+            ):
                 setattr(row, column, getattr(fresh, column))
             row.acts.clear()
             row.pushed_at = None
@@ -82,6 +104,9 @@ def record_pushed(sessions: sessionmaker[Session], path: Path, at: dt.datetime) 
 def unpushed_files(sessions: sessionmaker[Session]) -> list[Path]:
     """Files made and not pushed yet, oldest first (the order the server must see them in)."""
     with sessions() as session:
-        rows = session.scalars(select(LocalRequest).where(LocalRequest.pushed_at.is_(None), LocalRequest.path.is_not(None))
-                               .order_by(LocalRequest.made_at, LocalRequest.id)).all()
+        rows = session.scalars(
+            select(LocalRequest)
+            .where(LocalRequest.pushed_at.is_(None), LocalRequest.path.is_not(None))
+            .order_by(LocalRequest.made_at, LocalRequest.id)
+        ).all()
         return [Path(row.path) for row in rows]

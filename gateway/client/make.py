@@ -119,12 +119,14 @@ def load_tariffs(schemas_dir: Path, convention: Convention, today: dt.date) -> T
     try:
         nomenclature = load_references(schemas_dir).nomenclature_on(today)
     except GatewayError as exc:
-        raise ClientError(f"cannot read the schemas and nomenclature in {schemas_dir}: {exc.message}",
-                          code="CLT-NOMENCLATURE") from None
+        raise ClientError(
+            f"cannot read the schemas and nomenclature in {schemas_dir}: {exc.message}", code="CLT-NOMENCLATURE"
+        ) from None
 
     def tariff(code: str, day: dt.date) -> Decimal | None:
         row = nomenclature.lookup(str(convention), code, day)[1]
         return row.tariff if row is not None else None
+
     return tariff
 
 
@@ -136,8 +138,14 @@ def software_version() -> str:
         return "0"
 
 
-def make_request(csv_path: Path, options: MakeOptions, sessions, *,  # noqa: ANN001 - sessionmaker
-                 checker_factory: Callable[[], object] | None = None, clock: Clock | None = None) -> MadeFile:
+def make_request(
+    csv_path: Path,
+    options: MakeOptions,
+    sessions,
+    *,  # noqa: ANN001 - sessionmaker
+    checker_factory: Callable[[], object] | None = None,
+    clock: Clock | None = None,
+) -> MadeFile:
     """Builds, checks, writes and records one request file from the CSV at ``csv_path``.
 
     Raises :class:`CsvError` for a CSV off the layout, :class:`RequestRefused` when the checks
@@ -157,29 +165,47 @@ def make_request(csv_path: Path, options: MakeOptions, sessions, *,  # noqa: ANN
         with transaction(sessions) as session:
             sequence = options.sequence or next_sequence(session, options.provider_code, options.convention)
             header = Header(
-                id_fichier=str(uuid.uuid4()), sequence=sequence, provider_code=options.provider_code,
-                created_at=created_at, period_start=period[0], period_end=period[1], mode=options.mode,
-                software_name=SOFTWARE_NAME, software_version=software_version(),
+                id_fichier=str(uuid.uuid4()),
+                sequence=sequence,
+                provider_code=options.provider_code,
+                created_at=created_at,
+                period_start=period[0],
+                period_end=period[1],
+                mode=options.mode,
+                software_name=SOFTWARE_NAME,
+                software_version=software_version(),
             )
             data = build_request(billing, header)
             name = request_name(options.convention, options.provider_code, created_at, sequence)
             final = options.out_dir / name
             if final.exists():
-                raise ClientError(f"{final} already exists: a file with this name and number was made this second",
-                                  code="CLT-EXISTS", path=str(final))
+                raise ClientError(
+                    f"{final} already exists: a file with this name and number was made this second",
+                    code="CLT-EXISTS",
+                    path=str(final),
+                )
             temp = options.out_dir / f"{TEMP_PREFIX}{uuid.uuid4().hex}-{name}"
             try:
                 _write(temp, data)
-                received = Received(name=name, provider_code=options.provider_code,
-                                    profession=str(options.convention), received_at=created_at,
-                                    size=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                                    path=temp)
+                received = Received(
+                    name=name,
+                    provider_code=options.provider_code,
+                    profession=str(options.convention),
+                    received_at=created_at,
+                    size=len(data),
+                    sha256=hashlib.sha256(data).hexdigest(),
+                    path=temp,
+                )
                 outcome: Outcome = checker.check(received, LocalHistory(session))
                 located = tuple(LocatedFinding(f, locate(f, billing)) for f in _all_findings(outcome))
                 blocking = tuple(f for f in located if f.finding.severity in BLOCKING)
                 if blocking:
-                    raise RequestRefused(f"the checks reject this file ({outcome.status}): {len(blocking)} error(s); "
-                                         "nothing was written", findings=located, status=str(outcome.status))
+                    raise RequestRefused(
+                        f"the checks reject this file ({outcome.status}): {len(blocking)} error(s); "
+                        "nothing was written",
+                        findings=located,
+                        status=str(outcome.status),
+                    )
                 session.add(_row(name, header, billing, options, received, final))
                 session.flush()
                 os.link(temp, final)  # never replaces a file of the same name
@@ -192,13 +218,21 @@ def make_request(csv_path: Path, options: MakeOptions, sessions, *,  # noqa: ANN
             final.unlink(missing_ok=True)
         raise
     warnings = tuple(f for f in located if f.finding.severity not in BLOCKING)
-    return MadeFile(path=final, sequence=sequence, mode=options.mode, records=len(billing.records),
-                    amount=f"{billing.amount:.2f}", period=period, warnings=warnings)
+    return MadeFile(
+        path=final,
+        sequence=sequence,
+        mode=options.mode,
+        records=len(billing.records),
+        amount=f"{billing.amount:.2f}",
+        period=period,
+        warnings=warnings,
+    )
 
 
 def _default_checker(options: MakeOptions) -> Callable[[], object]:
     def build() -> object:
         return Checker(options.schemas_dir, timezone=options.timezone, max_file_bytes=options.max_file_bytes)
+
     return build
 
 
@@ -216,16 +250,33 @@ def _write(path: Path, data: bytes) -> None:
         os.fsync(handle.fileno())
 
 
-def _row(name: str, header: Header, billing: Billing, options: MakeOptions, received: Received,
-         final: Path) -> LocalRequest:
+def _row(
+    name: str, header: Header, billing: Billing, options: MakeOptions, received: Received, final: Path
+) -> LocalRequest:
     row = LocalRequest(
-        name=name, provider_code=options.provider_code, convention=str(options.convention),
-        mode=str(options.mode), sequence=header.sequence, id_fichier=header.id_fichier,
-        sha256=received.sha256, size=received.size, record_count=len(billing.records),
-        amount=billing.amount, path=str(final.resolve()), made_at=header.created_at,
+        name=name,
+        provider_code=options.provider_code,
+        convention=str(options.convention),
+        mode=str(options.mode),
+        sequence=header.sequence,
+        id_fichier=header.id_fichier,
+        sha256=received.sha256,
+        size=received.size,
+        record_count=len(billing.records),
+        amount=billing.amount,
+        path=str(final.resolve()),
+        made_at=header.created_at,
     )
     for number, record in enumerate(billing.records, start=1):
         for act in record.acts:
-            row.acts.append(LocalAct(record_id=number, reference=record.reference, matricule=record.matricule,
-                                     code=act.code, act_date=act.date, csv_line=act.line))
+            row.acts.append(
+                LocalAct(
+                    record_id=number,
+                    reference=record.reference,
+                    matricule=record.matricule,
+                    code=act.code,
+                    act_date=act.date,
+                    csv_line=act.line,
+                )
+            )
     return row

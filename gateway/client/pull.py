@@ -70,8 +70,9 @@ class ResponseSchema:
         try:
             self._schema = etree.XMLSchema(etree.parse(str(path), safe_parser()))
         except (OSError, etree.XMLSyntaxError, etree.XMLSchemaParseError) as exc:
-            raise ClientError(f"cannot load the response schema {path}: {exc}", code="CLT-SCHEMA",
-                              path=str(path)) from None
+            raise ClientError(
+                f"cannot load the response schema {path}: {exc}", code="CLT-SCHEMA", path=str(path)
+            ) from None
 
     def problems(self, path: Path) -> list[str]:
         """Every reason the file at ``path`` is not a valid response (empty when it is)."""
@@ -114,8 +115,14 @@ def _place(temp: Path, target: Path, digest: str) -> tuple[Path, bool]:
 class Puller:
     """Pulls every response waiting in ``/outbox`` into ``into``."""
 
-    def __init__(self, into: Path, schema: ResponseSchema, *, outbox: str = OUTBOX,
-                 progress: Callable[[str, int, int], None] | None = None) -> None:
+    def __init__(
+        self,
+        into: Path,
+        schema: ResponseSchema,
+        *,
+        outbox: str = OUTBOX,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> None:
         self.into = into
         self.schema = schema
         self.outbox = outbox
@@ -124,8 +131,11 @@ class Puller:
     def run(self, connection: Connection) -> list[Pulled]:
         """One pass over ``/outbox``; safe to run again after any failure."""
         self.into.mkdir(parents=True, exist_ok=True)
-        names = sorted(entry.filename for entry in connection.sftp.listdir_attr(self.outbox)
-                       if entry.filename.endswith(RESPONSE_SUFFIX) and not entry.filename.startswith("."))
+        names = sorted(
+            entry.filename
+            for entry in connection.sftp.listdir_attr(self.outbox)
+            if entry.filename.endswith(RESPONSE_SUFFIX) and not entry.filename.startswith(".")
+        )
         return [self._one(connection, name) for name in names]
 
     def _one(self, connection: Connection, name: str) -> Pulled:
@@ -159,8 +169,14 @@ class Puller:
         return lambda done, total: self._progress(name, done, total)
 
 
-def watch(puller: Puller, retrying: Retrying, *, interval: float, stop: threading.Event,
-          on_pulled: Callable[[list[Pulled]], None]) -> None:
+def watch(
+    puller: Puller,
+    retrying: Retrying,
+    *,
+    interval: float,
+    stop: threading.Event,
+    on_pulled: Callable[[list[Pulled]], None],
+) -> None:
     """Pulls every ``interval`` seconds until ``stop`` is set; network failures only wait a round."""
     while not stop.is_set():
         try:

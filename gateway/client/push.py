@@ -79,8 +79,11 @@ class FilePush:
         listing = {entry.filename: entry.st_size for entry in sftp.listdir_attr(self.inbox)}
         if self.name in listing:
             if listing[self.name] != self.size:
-                raise RemoteRefused(f"/inbox already holds a different {self.name} ({listing[self.name]} bytes, "
-                                    f"this one has {self.size})", name=self.name)
+                raise RemoteRefused(
+                    f"/inbox already holds a different {self.name} ({listing[self.name]} bytes, "
+                    f"this one has {self.size})",
+                    name=self.name,
+                )
             result = PushResult.UPLOADED if self._rename_sent else PushResult.ALREADY_RECEIVED
             return self._done(connection, result)
         if self._rename_sent and self._temporary is not None and self._temporary not in listing:
@@ -88,8 +91,11 @@ class FilePush:
             # maybe already taken the file for checking, so it left /inbox).
             return self._done(connection, PushResult.UPLOADED)
 
-        complete = sorted(name for name, size in listing.items()
-                          if name.startswith(f"{self.name}.") and name.endswith(PART_SUFFIX) and size == self.size)
+        complete = sorted(
+            name
+            for name, size in listing.items()
+            if name.startswith(f"{self.name}.") and name.endswith(PART_SUFFIX) and size == self.size
+        )
         if complete:
             temporary, resumed = complete[0], True
         else:
@@ -110,8 +116,7 @@ class FilePush:
             self._progress(self.name, 0, self.size)
         with open(self.path, "rb") as handle:
             # confirm=True: paramiko compares the remote size with what was sent
-            connection.sftp.putfo(handle, self._remote(temporary), file_size=self.size, callback=callback,
-                                  confirm=True)
+            connection.sftp.putfo(handle, self._remote(temporary), file_size=self.size, callback=callback, confirm=True)
 
     def _rename(self, connection: Connection, temporary: str) -> None:
         self._rename_sent = True
@@ -125,8 +130,11 @@ class FilePush:
             if not connection.alive:
                 raise  # the network broke: the caller retries
             hint = " (the name is held until its response is collected)" if exc.errno == errno.EACCES else ""
-            raise RemoteRefused(f"the server refused to rename {temporary} onto {self.name}: "
-                                f"{exc.strerror or exc}{hint}", name=self.name, temporary=temporary) from None
+            raise RemoteRefused(
+                f"the server refused to rename {temporary} onto {self.name}: {exc.strerror or exc}{hint}",
+                name=self.name,
+                temporary=temporary,
+            ) from None
 
     def _done(self, connection: Connection, result: PushResult) -> Pushed:
         if self._progress is not None:
@@ -134,8 +142,13 @@ class FilePush:
         return Pushed(self.name, self.size, result, self._temporary, connection.posix_rename)
 
 
-def push_files(paths: list[Path], retrying, *, progress: Progress | None = None,  # noqa: ANN001 - Retrying
-               on_pushed: Callable[[Path, Pushed], None] | None = None) -> list[Pushed]:
+def push_files(
+    paths: list[Path],
+    retrying,
+    *,
+    progress: Progress | None = None,  # noqa: ANN001 - Retrying
+    on_pushed: Callable[[Path, Pushed], None] | None = None,
+) -> list[Pushed]:
     """Pushes ``paths`` in order over ``retrying``'s connection; stops at the first refusal.
 
     Order matters: the server judges a provider's sequence numbers in the order it receives

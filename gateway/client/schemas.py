@@ -33,5 +33,8 @@ def installed_schemas() -> Path:
     for path in candidates():
         if is_schemas_folder(path):
             return path
-    raise ClientError("no schemas installed with the gateway: set paths.schemas to the folder of the schemas",
-                      code="CLT-SCHEMAS", looked_in=[str(p) for p in candidates()])
+    raise ClientError(
+        "no schemas installed with the gateway: set paths.schemas to the folder of the schemas",
+        code="CLT-SCHEMAS",
+        looked_in=[str(p) for p in candidates()],
+    )

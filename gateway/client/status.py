@@ -22,8 +22,14 @@ from gateway.exchange.checks.model import FileStatus
 MADE = "made"
 PENDING = "pending"
 #: order in which states are shown
-STATES = (MADE, PENDING, FileStatus.ACCEPTE.value, FileStatus.PARTIELLEMENT_ACCEPTE.value,
-          FileStatus.REJETE.value, FileStatus.DOUBLON.value)
+STATES = (
+    MADE,
+    PENDING,
+    FileStatus.ACCEPTE.value,
+    FileStatus.PARTIELLEMENT_ACCEPTE.value,
+    FileStatus.REJETE.value,
+    FileStatus.DOUBLON.value,
+)
 
 
 @dataclass(frozen=True)
@@ -86,8 +92,9 @@ def summarise(sessions: sessionmaker[Session], *, show_all: bool = False) -> Sum
         latest: dict[tuple[str, str], LocalResponse] = {}
         for response in session.scalars(select(LocalResponse).order_by(LocalResponse.received_at, LocalResponse.id)):
             latest[(response.request_name, response.request_sha256)] = response
-        error_counts = dict(session.execute(
-            select(LocalFinding.response_id, func.count()).group_by(LocalFinding.response_id)).all())
+        error_counts = dict(
+            session.execute(select(LocalFinding.response_id, func.count()).group_by(LocalFinding.response_id)).all()
+        )
 
         def messages(response: LocalResponse | None) -> list[Message]:
             if response is None or not error_counts.get(response.id):
@@ -95,9 +102,14 @@ def summarise(sessions: sessionmaker[Session], *, show_all: bool = False) -> Sum
             rows = session.execute(
                 select(LocalFinding, LocalResponseRecord.position)
                 .outerjoin(LocalResponseRecord, LocalResponseRecord.id == LocalFinding.record_row_id)
-                .where(LocalFinding.response_id == response.id).order_by(LocalFinding.position)).all()
-            return [Message(f.code, f.severity, position, f.line, f.path, f.message_fr, f.message_en)
-                    for f, position in rows]
+                .where(LocalFinding.response_id == response.id)
+                .order_by(LocalFinding.position)
+            ).all()
+            return [
+                Message(f.code, f.severity, position, f.line, f.path, f.message_fr, f.message_en)
+                for f, position in rows
+            ]
+
         counts: Counter[str] = Counter({state: 0 for state in STATES})
         files = []
         for request in session.scalars(select(LocalRequest).order_by(LocalRequest.made_at, LocalRequest.id)):
@@ -108,22 +120,35 @@ def summarise(sessions: sessionmaker[Session], *, show_all: bool = False) -> Sum
                 state = PENDING if request.pushed_at else MADE
             counts[state] += 1
             if show_all or state != FileStatus.ACCEPTE.value:
-                files.append(FileLine(
-                    name=request.name, state=state, mode=request.mode, records=request.record_count,
-                    amount=_text(request.amount), made_or_pushed_at=_text(request.pushed_at or request.made_at),
-                    records_rejected=response.records_rejected if response else None,
-                    amount_accepted=_text(response.amount_accepted) if response else None,
-                    errors=error_counts.get(response.id, 0) if response else 0,
-                    messages=messages(response),
-                ))
+                files.append(
+                    FileLine(
+                        name=request.name,
+                        state=state,
+                        mode=request.mode,
+                        records=request.record_count,
+                        amount=_text(request.amount),
+                        made_or_pushed_at=_text(request.pushed_at or request.made_at),
+                        records_rejected=response.records_rejected if response else None,
+                        amount_accepted=_text(response.amount_accepted) if response else None,
+                        errors=error_counts.get(response.id, 0) if response else 0,
+                        messages=messages(response),
+                    )
+                )
         for response in latest.values():  # answered files this client did not make or push
             counts[response.status] += 1
             if show_all or response.status != FileStatus.ACCEPTE.value:
-                files.append(FileLine(
-                    name=response.request_name, state=response.status, mode=response.mode,
-                    records=response.records_received, amount=_text(response.amount_received),
-                    made_or_pushed_at=_text(response.received_at), records_rejected=response.records_rejected,
-                    amount_accepted=_text(response.amount_accepted), errors=error_counts.get(response.id, 0),
-                    messages=messages(response),
-                ))
+                files.append(
+                    FileLine(
+                        name=response.request_name,
+                        state=response.status,
+                        mode=response.mode,
+                        records=response.records_received,
+                        amount=_text(response.amount_received),
+                        made_or_pushed_at=_text(response.received_at),
+                        records_rejected=response.records_rejected,
+                        amount_accepted=_text(response.amount_accepted),
+                        errors=error_counts.get(response.id, 0),
+                        messages=messages(response),
+                    )
+                )
     return Summary(counts=dict(counts), files=files)

@@ -94,9 +94,11 @@ class LocalResponse(ClientBase):
     imported_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
     errors: Mapped[list[LocalFinding]] = relationship(
-        back_populates="response", cascade="all, delete-orphan", order_by="LocalFinding.position")
+        back_populates="response", cascade="all, delete-orphan", order_by="LocalFinding.position"
+    )
     records: Mapped[list[LocalResponseRecord]] = relationship(
-        back_populates="response", cascade="all, delete-orphan", order_by="LocalResponseRecord.position")
+        back_populates="response", cascade="all, delete-orphan", order_by="LocalResponseRecord.position"
+    )
 
 
 class LocalResponseRecord(ClientBase):

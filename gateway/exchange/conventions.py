@@ -88,20 +88,42 @@ class ConventionSpec:
 
 
 CONVENTIONS: dict[Convention, ConventionSpec] = {
-    spec.convention: spec for spec in (
+    spec.convention: spec
+    for spec in (
         ConventionSpec(
-            Convention.LAB, prefix="31", namespace="urn:cns:echange:lab:1", act_element="Analyse", max_acts=200,
-            act_code=re.compile(r"^L[0-9]{4}$"), prescription_days=90, sampled=True,
-            demo=DemoProvider("31000425", "Demo laboratory")),
+            Convention.LAB,
+            prefix="31",
+            namespace="urn:cns:echange:lab:1",
+            act_element="Analyse",
+            max_acts=200,
+            act_code=re.compile(r"^L[0-9]{4}$"),
+            prescription_days=90,
+            sampled=True,
+            demo=DemoProvider("31000425", "Demo laboratory"),
+        ),
         ConventionSpec(
-            Convention.KINE, prefix="45", namespace="urn:cns:echange:kine:1", act_element="Seance", max_acts=64,
-            act_code=re.compile(r"^K[0-9]{3}$"), prescription_days=60, prescribed_sessions=True,
+            Convention.KINE,
+            prefix="45",
+            namespace="urn:cns:echange:kine:1",
+            act_element="Seance",
+            max_acts=64,
+            act_code=re.compile(r"^K[0-9]{3}$"),
+            prescription_days=60,
+            prescribed_sessions=True,
             session_code=re.compile(r"^K[1-3][0-9]{2}$"),  # K1xx to K3xx
-            demo=DemoProvider("45001237", "Demo physiotherapy practice")),
+            demo=DemoProvider("45001237", "Demo physiotherapy practice"),
+        ),
         ConventionSpec(
-            Convention.DIET, prefix="47", namespace="urn:cns:echange:diet:1", act_element="Consultation",
-            max_acts=32, act_code=re.compile(r"^D[0-9]{3}$"), prescription_days=365, performer=True,
-            demo=DemoProvider("47000070", "Demo dietitian practice")),
+            Convention.DIET,
+            prefix="47",
+            namespace="urn:cns:echange:diet:1",
+            act_element="Consultation",
+            max_acts=32,
+            act_code=re.compile(r"^D[0-9]{3}$"),
+            prescription_days=365,
+            performer=True,
+            demo=DemoProvider("47000070", "Demo dietitian practice"),
+        ),
     )
 }
 #: the conventions' words, in the registry's order
@@ -113,8 +135,6 @@ def spec_of(convention: Convention | str) -> ConventionSpec:
     return CONVENTIONS[Convention(convention)]
 
 
-
-
 def listing(words: tuple[str, ...] = CODES, last: str = "or") -> str:
     """``LAB, KINE or DIET``: words for a help text."""
     return f"{', '.join(words[:-1])} {last} {words[-1]}" if len(words) > 1 else "".join(words)
@@ -123,4 +143,5 @@ def listing(words: tuple[str, ...] = CODES, last: str = "or") -> str:
 #: ``<CONVENTION>_FACT_<code>_<YYYYMMDDhhmmss>_<sequence>.xml`` (section 2): groups convention,
 #: provider code, stamp, sequence. The server checks uploads by it (FIC-001), the client its files.
 REQUEST_NAME = re.compile(
-    rf"^({'|'.join(re.escape(code) for code in CODES)})_FACT_([0-9]{{8}})_([0-9]{{14}})_([0-9]{{6}})\.xml$")
+    rf"^({'|'.join(re.escape(code) for code in CODES)})_FACT_([0-9]{{8}})_([0-9]{{14}})_([0-9]{{6}})\.xml$"
+)

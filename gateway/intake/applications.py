@@ -84,9 +84,16 @@ def record_document_view(sessions: sessionmaker[Session], doc_id: int, actor: st
         row = session.get(ApplicationDocument, doc_id)
         if row is None:
             raise ApplicationNotFound(f"no document {doc_id}", document=doc_id)
-        audit.record(session, actor=actor, action="intake.document.view", target_type="application_document",
-                     target_id=str(doc_id), address=address, reference=row.application.reference,
-                     sha256=row.sha256)
+        audit.record(
+            session,
+            actor=actor,
+            action="intake.document.view",
+            target_type="application_document",
+            target_id=str(doc_id),
+            address=address,
+            reference=row.application.reference,
+            sha256=row.sha256,
+        )
 
 
 class Applications(Decisions):
@@ -133,18 +140,23 @@ class Applications(Decisions):
         with self.sessions() as session:
             return application_view(self._load(session, reference))
 
-    def list(self, *, status: Status | str | None = None, search: str = "", limit: int = 200,
-             offset: int = 0) -> list[ApplicationView]:
+    def list(
+        self, *, status: Status | str | None = None, search: str = "", limit: int = 200, offset: int = 0
+    ) -> list[ApplicationView]:
         """Applications, newest first; ``search`` matches reference, name, e-mail or code."""
         query = select(Application).options(selectinload(Application.documents), selectinload(Application.history))
         if status:
             query = query.where(Application.status == str(status))
         if search.strip():
             like = f"%{search.strip().lower()}%"
-            query = query.where(or_(func.lower(Application.reference).like(like),
-                                    func.lower(Application.establishment_name).like(like),
-                                    func.lower(Application.contact_email).like(like),
-                                    Application.provider_code.like(like)))
+            query = query.where(
+                or_(
+                    func.lower(Application.reference).like(like),
+                    func.lower(Application.establishment_name).like(like),
+                    func.lower(Application.contact_email).like(like),
+                    Application.provider_code.like(like),
+                )
+            )
         query = query.order_by(Application.id.desc()).limit(limit).offset(offset)
         with self.sessions() as session:
             return [application_view(row) for row in session.scalars(query)]
@@ -158,8 +170,9 @@ class Applications(Decisions):
     def by_followup(self, token: str) -> ApplicationView:
         """The application a follow-up token opens; raises :class:`FollowupInvalid`."""
         with self.sessions() as session:
-            return application_view(followup.resolve(session, token, self.clock.now(),
-                                                     days_after_close=self.followup_days_after_close))
+            return application_view(
+                followup.resolve(session, token, self.clock.now(), days_after_close=self.followup_days_after_close)
+            )
 
     def report(self, reference: str) -> IntakeReport:
         """The intake report as the application stands now."""
@@ -183,8 +196,15 @@ class Applications(Decisions):
 
     # ------------------------------------------------------------------ creating
 
-    def create(self, data: ApplicationData | None = None, *, channel: Channel = Channel.WEB, actor: str,
-               address: str = "", notes: tuple[dict, ...] = ()) -> Created:
+    def create(
+        self,
+        data: ApplicationData | None = None,
+        *,
+        channel: Channel = Channel.WEB,
+        actor: str,
+        address: str = "",
+        notes: tuple[dict, ...] = (),
+    ) -> Created:
         """Opens an application: ``EN_PREPARATION`` from the web, ``TRANSMISE`` by mail or paper.
 
         The reference ``DEM-<year>-<6 digits>`` is the next of the year. Mail and paper
@@ -196,8 +216,9 @@ class Applications(Decisions):
         for _ in range(REFERENCE_ATTEMPTS):
             try:
                 with transaction(self.sessions) as session:
-                    row, token = self.open_application(session, data, channel=channel, actor=actor,
-                                                       address=address, notes=notes)
+                    row, token = self.open_application(
+                        session, data, channel=channel, actor=actor, address=address, notes=notes
+                    )
                     view = application_view(row)
                 break
             except IntegrityError:
@@ -208,8 +229,16 @@ class Applications(Decisions):
             self.acknowledge(view, token)
         return Created(view, token)
 
-    def open_application(self, session: Session, data: ApplicationData, *, channel: Channel, actor: str,
-                         address: str = "", notes: tuple[dict, ...] = ()) -> tuple[Application, str]:
+    def open_application(
+        self,
+        session: Session,
+        data: ApplicationData,
+        *,
+        channel: Channel,
+        actor: str,
+        address: str = "",
+        notes: tuple[dict, ...] = (),
+    ) -> tuple[Application, str]:
         """Adds a new application to the caller's transaction; returns it and a follow-up token.
 
         The next reference of the year is taken; a race with another creation shows as an
@@ -218,10 +247,20 @@ class Applications(Decisions):
         now = self.clock.now()
         status = Status.EN_PREPARATION if channel is Channel.WEB else Status.TRANSMISE
         sequence = (session.scalar(select(func.max(Application.sequence)).where(Application.year == now.year)) or 0) + 1
-        row = Application(reference=f"DEM-{now.year}-{sequence:06d}", year=now.year, sequence=sequence,
-                          channel=str(channel), status=str(status), created_at=now, updated_at=now,
-                          correction_message="", decision_reason="", notes=list(notes),
-                          reply_token=replytoken.new_token(), **data.as_dict())
+        row = Application(
+            reference=f"DEM-{now.year}-{sequence:06d}",
+            year=now.year,
+            sequence=sequence,
+            channel=str(channel),
+            status=str(status),
+            created_at=now,
+            updated_at=now,
+            correction_message="",
+            decision_reason="",
+            notes=list(notes),
+            reply_token=replytoken.new_token(),
+            **data.as_dict(),
+        )
         session.add(row)
         session.flush()
         change_status(session, row, status, actor=actor, address=address, now=now, reason=f"ouverte ({channel})")
@@ -239,8 +278,9 @@ class Applications(Decisions):
 
     # ------------------------------------------------------------------ data and documents
 
-    def update_data(self, reference: str, data: ApplicationData, *, actor: str, address: str = "",
-                    by_staff: bool = False) -> ApplicationView:
+    def update_data(
+        self, reference: str, data: ApplicationData, *, actor: str, address: str = "", by_staff: bool = False
+    ) -> ApplicationView:
         """Replaces the application's data (checks are reported, not enforced: see the report)."""
         data = data.normalised()
         check_lengths(data)
@@ -251,14 +291,30 @@ class Applications(Decisions):
             for key, value in data.as_dict().items():
                 setattr(row, key, value)
             row.updated_at = self.clock.now()
-            audit.record(session, actor=actor, action="intake.data.update", target_type="application",
-                         target_id=reference, address=address, fields=changed)
+            audit.record(
+                session,
+                actor=actor,
+                action="intake.data.update",
+                target_type="application",
+                target_id=reference,
+                address=address,
+                fields=changed,
+            )
             session.flush()
             return application_view(row)
 
-    def attach_document(self, reference: str, *, data: bytes, name: str, kind: str | None, actor: str,
-                        address: str = "", source: Channel | str | None = None,
-                        by_staff: bool = False) -> DocumentView:
+    def attach_document(
+        self,
+        reference: str,
+        *,
+        data: bytes,
+        name: str,
+        kind: str | None,
+        actor: str,
+        address: str = "",
+        source: Channel | str | None = None,
+        by_staff: bool = False,
+    ) -> DocumentView:
         """Checks one file and adds it under ``kind``, whatever the verdict (kept as received).
 
         A refused file is part of the application too (staff see what was sent); the returned
@@ -275,8 +331,9 @@ class Applications(Decisions):
             with transaction(self.sessions) as session:
                 row = self._load(session, reference, lock=True)
                 self._check_editable(row, by_staff)
-                doc = self.record_document(session, row, checked, actor=actor, address=address,
-                                           source=Channel(source or row.channel))
+                doc = self.record_document(
+                    session, row, checked, actor=actor, address=address, source=Channel(source or row.channel)
+                )
                 return document_view(doc, reference)
         finally:
             self.discard((checked,))
@@ -284,8 +341,9 @@ class Applications(Decisions):
     def check_file(self, data: bytes, name: str, kind: str | None) -> CheckedFile:
         """Runs the document checks (and the kind suggestion when ``kind`` is None); no I/O."""
         chosen = self._parse_kind(kind)
-        verdict = check_document(data, name, max_bytes=self.max_document_bytes, scanner=self.scanner,
-                                 isolation=self.isolation)
+        verdict = check_document(
+            data, name, max_bytes=self.max_document_bytes, scanner=self.scanner, isolation=self.isolation
+        )
         suggested = None
         if chosen is None:
             text = pdf_text(data, isolation=self.isolation) if verdict.accepted else ""
@@ -308,8 +366,16 @@ class Applications(Decisions):
             if item.staged is not None:
                 self.dossier.discard(item.staged)
 
-    def record_document(self, session: Session, row: Application, checked: CheckedFile, *, actor: str,
-                        address: str = "", source: Channel) -> ApplicationDocument:
+    def record_document(
+        self,
+        session: Session,
+        row: Application,
+        checked: CheckedFile,
+        *,
+        actor: str,
+        address: str = "",
+        source: Channel,
+    ) -> ApplicationDocument:
         """Moves a staged file into the dossier and adds its row to the caller's transaction.
 
         The file must have been staged (:meth:`stage`) before the transaction: here it is only
@@ -325,8 +391,7 @@ class Applications(Decisions):
                 raise ValueError("stage the file (Applications.stage) before the transaction that records it")
             stored, reference = checked.staged, row.reference
             self.dossier.place(reference, stored)
-            event.listen(session, "after_soft_rollback",
-                         lambda *_: self.dossier.unplace(reference, stored), once=True)
+            event.listen(session, "after_soft_rollback", lambda *_: self.dossier.unplace(reference, stored), once=True)
             synced = session.info.setdefault("dossiers_to_sync", set())
             if reference not in synced:
                 synced.add(reference)
@@ -335,24 +400,47 @@ class Applications(Decisions):
         doc = ApplicationDocument(
             kind=None if checked.kind is None else str(checked.kind),
             suggested_kind=None if checked.suggested_kind is None else str(checked.suggested_kind),
-            kind_confirmed=checked.kind is not None, source=str(source), display_name=verdict.display_name,
-            stored_name=stored, size=verdict.size, sha256=verdict.sha256 or "", verdict=str(verdict.verdict),
-            reason=reason, flags=[str(f) for f in verdict.flags], detected_type=verdict.detected_type or "",
-            page_count=verdict.page_count, pdf_version=verdict.pdf_version,
+            kind_confirmed=checked.kind is not None,
+            source=str(source),
+            display_name=verdict.display_name,
+            stored_name=stored,
+            size=verdict.size,
+            sha256=verdict.sha256 or "",
+            verdict=str(verdict.verdict),
+            reason=reason,
+            flags=[str(f) for f in verdict.flags],
+            detected_type=verdict.detected_type or "",
+            page_count=verdict.page_count,
+            pdf_version=verdict.pdf_version,
             producer=verdict.producer[:200] if verdict.producer else None,
-            message_fr=verdict.message_fr, message_en=verdict.message_en, scanned=verdict.scanned,
-            scan_result=(verdict.scan_result or "")[:200], received_at=now, received_by=actor,
+            message_fr=verdict.message_fr,
+            message_en=verdict.message_en,
+            scanned=verdict.scanned,
+            scan_result=(verdict.scan_result or "")[:200],
+            received_at=now,
+            received_by=actor,
         )
         row.documents.append(doc)
         row.updated_at = now
         session.flush()
-        audit.record(session, actor=actor, action="intake.document.add", target_type="application",
-                     target_id=row.reference, address=address, document=doc.id, kind=doc.kind,
-                     verdict=doc.verdict, reason=reason, sha256=doc.sha256)
+        audit.record(
+            session,
+            actor=actor,
+            action="intake.document.add",
+            target_type="application",
+            target_id=row.reference,
+            address=address,
+            document=doc.id,
+            kind=doc.kind,
+            verdict=doc.verdict,
+            reason=reason,
+            sha256=doc.sha256,
+        )
         return doc
 
-    def remove_document(self, reference: str, doc_id: int, *, actor: str, address: str = "",
-                        by_staff: bool = False) -> DocumentView:
+    def remove_document(
+        self, reference: str, doc_id: int, *, actor: str, address: str = "", by_staff: bool = False
+    ) -> DocumentView:
         """Takes a file out of the application (it stays on record, marked removed)."""
         with transaction(self.sessions) as session:
             row = self._load(session, reference, lock=True)
@@ -361,13 +449,19 @@ class Applications(Decisions):
             if doc.removed_at is None:
                 doc.removed_at = self.clock.now()
                 row.updated_at = doc.removed_at
-                audit.record(session, actor=actor, action="intake.document.remove", target_type="application",
-                             target_id=reference, address=address, document=doc_id)
+                audit.record(
+                    session,
+                    actor=actor,
+                    action="intake.document.remove",
+                    target_type="application",
+                    target_id=reference,
+                    address=address,
+                    document=doc_id,
+                )
             session.flush()
             return document_view(doc, reference)
 
-    def confirm_kind(self, reference: str, doc_id: int, kind: str, *, actor: str,
-                     address: str = "") -> DocumentView:
+    def confirm_kind(self, reference: str, doc_id: int, kind: str, *, actor: str, address: str = "") -> DocumentView:
         """Staff set (or confirm the suggested) kind of a document."""
         chosen = self._parse_kind(kind)
         if chosen is None:
@@ -378,9 +472,17 @@ class Applications(Decisions):
             doc = self._document(row, doc_id)
             doc.kind, doc.kind_confirmed = str(chosen), True
             row.updated_at = self.clock.now()
-            audit.record(session, actor=actor, action="intake.document.kind", target_type="application",
-                         target_id=reference, address=address, document=doc_id, kind=str(chosen),
-                         suggested=doc.suggested_kind)
+            audit.record(
+                session,
+                actor=actor,
+                action="intake.document.kind",
+                target_type="application",
+                target_id=reference,
+                address=address,
+                document=doc_id,
+                kind=str(chosen),
+                suggested=doc.suggested_kind,
+            )
             session.flush()
             return document_view(doc, reference)
 
@@ -391,8 +493,14 @@ class Applications(Decisions):
         with transaction(self.sessions) as session:
             row = self._load(session, reference, lock=True)
             token = followup.issue(session, row.id, self.clock.now())
-            audit.record(session, actor=actor, action="intake.followup.issue", target_type="application",
-                         target_id=reference, address=address)
+            audit.record(
+                session,
+                actor=actor,
+                action="intake.followup.issue",
+                target_type="application",
+                target_id=reference,
+                address=address,
+            )
         return token
 
     def revoke_followups(self, reference: str, *, actor: str, address: str = "") -> int:
@@ -400,8 +508,15 @@ class Applications(Decisions):
         with transaction(self.sessions) as session:
             row = self._load(session, reference, lock=True)
             count = followup.revoke_all(session, row.id, actor=actor, now=self.clock.now())
-            audit.record(session, actor=actor, action="intake.followup.revoke", target_type="application",
-                         target_id=reference, address=address, count=count)
+            audit.record(
+                session,
+                actor=actor,
+                action="intake.followup.revoke",
+                target_type="application",
+                target_id=reference,
+                address=address,
+                count=count,
+            )
         return count
 
     def lock_editable(self, session: Session, reference: str, *, by_staff: bool) -> Application:
@@ -426,8 +541,9 @@ class Applications(Decisions):
     def _document(row: Application, doc_id: int) -> ApplicationDocument:
         doc = next((d for d in row.documents if d.id == doc_id), None)
         if doc is None:
-            raise ApplicationNotFound(f"application {row.reference} has no document {doc_id}",
-                                      reference=row.reference, document=doc_id)
+            raise ApplicationNotFound(
+                f"application {row.reference} has no document {doc_id}", reference=row.reference, document=doc_id
+            )
         return doc
 
     @staticmethod
@@ -441,8 +557,11 @@ class Applications(Decisions):
     def _check_editable(row: Application, by_staff: bool) -> None:
         status = Status(row.status)
         if not status.is_open or (not by_staff and status not in APPLICANT_EDITABLE):
-            raise NotEditable(f"application {row.reference} cannot be changed while {status}",
-                              reference=row.reference, status=str(status))
+            raise NotEditable(
+                f"application {row.reference} cannot be changed while {status}",
+                reference=row.reference,
+                status=str(status),
+            )
 
     def _send(self, message: notify.OutgoingMessage) -> bool:
         """Sends a message to the applicant, carrying the application's reply token.
@@ -463,8 +582,11 @@ class Applications(Decisions):
         placed = removed = 0
         for name in list(self.dossier.staged_before(older_than_s)):
             with self.sessions() as session:
-                reference = session.scalar(select(Application.reference).join(ApplicationDocument)
-                                           .where(ApplicationDocument.stored_name == name))
+                reference = session.scalar(
+                    select(Application.reference)
+                    .join(ApplicationDocument)
+                    .where(ApplicationDocument.stored_name == name)
+                )
             if reference is not None:
                 self.dossier.place(reference, name)
                 self.dossier.sync(reference)
@@ -475,4 +597,3 @@ class Applications(Decisions):
         if placed or removed:
             log.info("staged documents swept", placed=placed, removed=removed)
         return placed, removed
-

@@ -62,8 +62,17 @@ def allocate_code(session: Session, *, application_id: int, name: str, actor: st
         code = make_provider_code(PREFIX, sequence)
         try:
             with session.begin_nested():
-                session.add(ProviderCode(code=code, sequence=sequence, name=name[:200], source="allocated",
-                                         application_id=application_id, at=at, actor=actor))
+                session.add(
+                    ProviderCode(
+                        code=code,
+                        sequence=sequence,
+                        name=name[:200],
+                        source="allocated",
+                        application_id=application_id,
+                        at=at,
+                        actor=actor,
+                    )
+                )
                 session.flush()
         except IntegrityError:
             continue  # another approval took this number first: read the maximum again
@@ -90,8 +99,12 @@ class ImportResult:
     highest: str | None = None
 
     def as_dict(self) -> dict:
-        return {"imported": list(self.imported), "already_known": list(self.already_known),
-                "refused": [r.__dict__ for r in self.refused], "highest": self.highest}
+        return {
+            "imported": list(self.imported),
+            "already_known": list(self.already_known),
+            "refused": [r.__dict__ for r in self.refused],
+            "highest": self.highest,
+        }
 
 
 def parse_import(text: str) -> tuple[list[tuple[int, str, str]], list[ImportLine]]:
@@ -138,14 +151,25 @@ def import_codes(session: Session, text: str, *, actor: str, at: dt.datetime) ->
         if session.get(ProviderCode, code) is not None:
             known.append(code)
             continue
-        session.add(ProviderCode(code=code, sequence=sequence_of(code), name=name, source="imported",
-                                 application_id=None, at=at, actor=actor))
+        session.add(
+            ProviderCode(
+                code=code,
+                sequence=sequence_of(code),
+                name=name,
+                source="imported",
+                application_id=None,
+                at=at,
+                actor=actor,
+            )
+        )
         imported.append(code)
     try:
         session.flush()
     except IntegrityError:  # an approval took one of these numbers at this very moment
-        raise InvalidData("a code of the file was allocated meanwhile; run the import again",
-                          code="INT-IMPORT") from None
+        raise InvalidData(
+            "a code of the file was allocated meanwhile; run the import again", code="INT-IMPORT"
+        ) from None
     highest = highest_sequence(session)
-    return ImportResult(tuple(imported), tuple(known), tuple(refused),
-                        make_provider_code(PREFIX, highest) if highest > 0 else None)
+    return ImportResult(
+        tuple(imported), tuple(known), tuple(refused), make_provider_code(PREFIX, highest) if highest > 0 else None
+    )

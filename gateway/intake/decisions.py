@@ -56,11 +56,21 @@ class Decisions:
             report = build_report(application_view(row), now)
             if report.to_correct:
                 missing = [c.code for c in report.to_correct]
-                raise NotComplete(f"application {reference} cannot be sent yet: {', '.join(missing)}",
-                                  reference=reference, problems=missing)
+                raise NotComplete(
+                    f"application {reference} cannot be sent yet: {', '.join(missing)}",
+                    reference=reference,
+                    problems=missing,
+                )
             first = row.status == Status.EN_PREPARATION
-            change_status(session, row, Status.TRANSMISE, actor=actor, address=address, now=now,
-                          reason="transmise" if first else "corrections transmises")
+            change_status(
+                session,
+                row,
+                Status.TRANSMISE,
+                actor=actor,
+                address=address,
+                now=now,
+                reason="transmise" if first else "corrections transmises",
+            )
             token = followup.issue(session, row.id, now) if first else None
             session.flush()
             view = application_view(row)
@@ -68,8 +78,9 @@ class Decisions:
             self._send(notify.acknowledgement_message(view.data.contact_email, reference, self.link(token)))
         return view
 
-    def request_correction(self: Applications, reference: str, message: str, *, actor: str,
-                           address: str = "") -> ApplicationView:
+    def request_correction(
+        self: Applications, reference: str, message: str, *, actor: str, address: str = ""
+    ) -> ApplicationView:
         """Staff ask for corrections: ``A_CORRIGER`` with ``message`` for the applicant."""
         message = _text(message, "the message to the applicant")
         now = self.clock.now()
@@ -89,8 +100,9 @@ class Decisions:
         now = self.clock.now()
         with transaction(self.sessions) as session:
             row = self._load(session, reference, lock=True)
-            change_status(session, row, Status.CLOTUREE, Outcome.REFUSEE, actor=actor, address=address, now=now,
-                          reason=reason)
+            change_status(
+                session, row, Status.CLOTUREE, Outcome.REFUSEE, actor=actor, address=address, now=now, reason=reason
+            )
             row.decision_reason = reason
             token = followup.issue(session, row.id, now)
             session.flush()
@@ -99,15 +111,24 @@ class Decisions:
         self._send(notify.refusal_message(view.data.contact_email, reference, reason, self.link(token)))
         return view
 
-    def withdraw(self: Applications, reference: str, *, actor: str, address: str = "",
-                 reason: str = "") -> ApplicationView:
+    def withdraw(
+        self: Applications, reference: str, *, actor: str, address: str = "", reason: str = ""
+    ) -> ApplicationView:
         """The applicant (or staff on their request) withdraws: ``CLOTUREE`` / ``RETIREE``."""
         reason = (reason or "").strip()[:5000]
         now = self.clock.now()
         with transaction(self.sessions) as session:
             row = self._load(session, reference, lock=True)
-            change_status(session, row, Status.CLOTUREE, Outcome.RETIREE, actor=actor, address=address, now=now,
-                          reason=reason or "retirée")
+            change_status(
+                session,
+                row,
+                Status.CLOTUREE,
+                Outcome.RETIREE,
+                actor=actor,
+                address=address,
+                now=now,
+                reason=reason or "retirée",
+            )
             row.decision_reason = reason
             session.flush()
             view = application_view(row)
@@ -130,12 +151,21 @@ class Decisions:
             report = build_report(application_view(row), now)
             if not report.complete:
                 missing = [c.code for c in report.to_correct] + [f"kind_to_confirm:{i}" for i in report.to_confirm]
-                raise NotComplete(f"application {reference} is INCOMPLET: {', '.join(missing)}",
-                                  reference=reference, problems=missing)
+                raise NotComplete(
+                    f"application {reference} is INCOMPLET: {', '.join(missing)}", reference=reference, problems=missing
+                )
             code = allocate_code(session, application_id=row.id, name=row.establishment_name, actor=actor, at=now)
             row.provider_code = code
-            change_status(session, row, Status.CLOTUREE, Outcome.CODE_ATTRIBUE, actor=actor, address=address,
-                          now=now, reason=f"code {code}")
+            change_status(
+                session,
+                row,
+                Status.CLOTUREE,
+                Outcome.CODE_ATTRIBUE,
+                actor=actor,
+                address=address,
+                now=now,
+                reason=f"code {code}",
+            )
             token = followup.issue(session, row.id, now)
             session.flush()
             view = application_view(row)

@@ -112,8 +112,9 @@ class Dossier:
         try:
             return path.read_bytes()
         except FileNotFoundError:
-            raise ApplicationNotFound(f"{reference}: file {stored_name} is no longer kept",
-                                      reference=reference) from None
+            raise ApplicationNotFound(
+                f"{reference}: file {stored_name} is no longer kept", reference=reference
+            ) from None
 
     def path(self, reference: str, stored_name: str) -> Path:
         """Where a stored file is (for streaming it); it may not exist."""

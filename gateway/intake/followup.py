@@ -29,8 +29,9 @@ def hash_token(token: str) -> str:
 def issue(session: Session, application_id: int, now: dt.datetime) -> str:
     """Creates a new token for an application; returns it (it is not kept anywhere)."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    session.add(FollowupToken(application_id=application_id, token_hash=hash_token(token), created_at=now,
-                              revoked_by=""))
+    session.add(
+        FollowupToken(application_id=application_id, token_hash=hash_token(token), created_at=now, revoked_by="")
+    )
     return token
 
 
@@ -62,6 +63,7 @@ def revoke_all(session: Session, application_id: int, *, actor: str, now: dt.dat
         .values(revoked_at=now, revoked_by=actor)
     )
     return result.rowcount or 0
+
 
 #: path of the applicant's follow-up page under the public URL (the web serves it there)
 FOLLOWUP_PATH = "/suivi/{token}"

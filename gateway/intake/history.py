@@ -12,8 +12,17 @@ from gateway.store import audit
 from gateway.store.models.intake import Application, StatusChange
 
 
-def change_status(session: Session, row: Application, new: Status, outcome: Outcome | None = None, *,
-                  actor: str, address: str = "", now: dt.datetime, reason: str = "") -> StatusChange:
+def change_status(
+    session: Session,
+    row: Application,
+    new: Status,
+    outcome: Outcome | None = None,
+    *,
+    actor: str,
+    address: str = "",
+    now: dt.datetime,
+    reason: str = "",
+) -> StatusChange:
     """Moves ``row`` to ``new`` (with ``outcome`` when closing) in the caller's transaction.
 
     A row without history is being created (``from`` is None). Raises
@@ -22,8 +31,15 @@ def change_status(session: Session, row: Application, new: Status, outcome: Outc
     creating = not row.history
     current = None if creating else Status(row.status)
     check_transition(current, new, outcome, reference=row.reference)
-    change = StatusChange(at=now, actor=actor, address=address, from_status=None if current is None else str(current),
-                          to_status=str(new), outcome=None if outcome is None else str(outcome), reason=reason)
+    change = StatusChange(
+        at=now,
+        actor=actor,
+        address=address,
+        from_status=None if current is None else str(current),
+        to_status=str(new),
+        outcome=None if outcome is None else str(outcome),
+        reason=reason,
+    )
     row.history.append(change)
     row.status = str(new)
     row.updated_at = now
@@ -32,8 +48,17 @@ def change_status(session: Session, row: Application, new: Status, outcome: Outc
     if new is Status.CLOTUREE:
         row.outcome = str(outcome)
         row.closed_at = now
-    audit.record(session, actor=actor, action="intake.status", target_type="application",
-                 target_id=row.reference, address=address, from_status=change.from_status,
-                 to_status=change.to_status, outcome=change.outcome, reason=reason)
+    audit.record(
+        session,
+        actor=actor,
+        action="intake.status",
+        target_type="application",
+        target_id=row.reference,
+        address=address,
+        from_status=change.from_status,
+        to_status=change.to_status,
+        outcome=change.outcome,
+        reason=reason,
+    )
     APPLICATIONS.labels(status=str(new) if outcome is None else f"{new}/{outcome}").inc()
     return change

@@ -18,15 +18,42 @@ log = get_logger(__name__)
 
 #: phrases (accents removed, lower case) that point to a kind; a phrase matches whole words
 KEYWORDS: dict[DocumentKind, tuple[str, ...]] = {
-    DocumentKind.FICHE_RENSEIGNEMENT: ("fiche de renseignement", "fiche renseignement", "fiche",
-                                       "renseignement", "renseignements", "information sheet"),
-    DocumentKind.PIECE_IDENTITE_GERANT: ("piece d identite", "piece identite", "carte d identite", "identite",
-                                         "passeport", "passport", "identity card", "id card", "cni"),
-    DocumentKind.AUTORISATION_ETABLISSEMENT: ("autorisation d etablissement", "autorisation etablissement",
-                                              "autorisation", "ministere de l economie", "authorisation",
-                                              "authorization", "business permit"),
-    DocumentKind.ROLE_ARTISANAL: ("role artisanal", "chambre des metiers", "artisanal", "artisan",
-                                  "craftsman", "craft register"),
+    DocumentKind.FICHE_RENSEIGNEMENT: (
+        "fiche de renseignement",
+        "fiche renseignement",
+        "fiche",
+        "renseignement",
+        "renseignements",
+        "information sheet",
+    ),
+    DocumentKind.PIECE_IDENTITE_GERANT: (
+        "piece d identite",
+        "piece identite",
+        "carte d identite",
+        "identite",
+        "passeport",
+        "passport",
+        "identity card",
+        "id card",
+        "cni",
+    ),
+    DocumentKind.AUTORISATION_ETABLISSEMENT: (
+        "autorisation d etablissement",
+        "autorisation etablissement",
+        "autorisation",
+        "ministere de l economie",
+        "authorisation",
+        "authorization",
+        "business permit",
+    ),
+    DocumentKind.ROLE_ARTISANAL: (
+        "role artisanal",
+        "chambre des metiers",
+        "artisanal",
+        "artisan",
+        "craftsman",
+        "craft register",
+    ),
     DocumentKind.STATUTS: ("statuts", "articles of association", "acte constitutif"),
     DocumentKind.RIB: ("releve d identite bancaire", "rib", "iban", "bic", "bank details", "bank account"),
 }
@@ -53,15 +80,18 @@ def _score(plain: str, phrases: tuple[str, ...]) -> int:
 def suggest_kind(name: str, text: str = "") -> DocumentKind | None:
     """The most likely kind for a file called ``name`` with ``text``; None when unclear."""
     plain_name, plain_text = _plain(re.sub(r"\.[A-Za-z0-9]{1,5}$", "", name)), _plain(text[:TEXT_CHARS])
-    scores = {kind: NAME_WEIGHT * _score(plain_name, phrases) + _score(plain_text, phrases)
-              for kind, phrases in KEYWORDS.items()}
+    scores = {
+        kind: NAME_WEIGHT * _score(plain_name, phrases) + _score(plain_text, phrases)
+        for kind, phrases in KEYWORDS.items()
+    }
     best = max(scores.values())
     winners = [k for k, s in scores.items() if s == best]
     return winners[0] if best > 0 and len(winners) == 1 else None
 
 
-def pdf_text(data: bytes, *, pages: int = TEXT_PAGES, limit: int = TEXT_CHARS,
-             isolation: Isolation | None = None) -> str:
+def pdf_text(
+    data: bytes, *, pages: int = TEXT_PAGES, limit: int = TEXT_CHARS, isolation: Isolation | None = None
+) -> str:
     """The text of the first ``pages`` pages of an accepted PDF ('' when it has none).
 
     Text extraction decodes content streams, so it runs in a worker process under the same

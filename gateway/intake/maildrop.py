@@ -91,9 +91,16 @@ class MailDrop:
 
     name = "maildrop"
 
-    def __init__(self, applications: Applications, folder: Path, *, limits: MailLimits | None = None,
-                 mailbox: ReplyAddress | None = None, max_attempts: int = declared(IntakeSettings, "mail_max_attempts"),
-                 rescan_interval: float = 30.0) -> None:
+    def __init__(
+        self,
+        applications: Applications,
+        folder: Path,
+        *,
+        limits: MailLimits | None = None,
+        mailbox: ReplyAddress | None = None,
+        max_attempts: int = declared(IntakeSettings, "mail_max_attempts"),
+        rescan_interval: float = 30.0,
+    ) -> None:
         """``mailbox`` is the reply address (``mail.reply_address``) whose plus addresses
         carry reply tokens; ``max_attempts`` bounds the tries of a message that fails."""
         self.applications = applications
@@ -231,8 +238,15 @@ class MailDrop:
             self._to_cur(path)
         if token is not None:
             self.applications.acknowledge(view, token)
-        log.info("mail taken", file=path.name, state=outcome.state, reference=outcome.reference,
-                 joined=outcome.joined, documents=outcome.documents, reason=outcome.reason)
+        log.info(
+            "mail taken",
+            file=path.name,
+            state=outcome.state,
+            reference=outcome.reference,
+            joined=outcome.joined,
+            documents=outcome.documents,
+            reason=outcome.reason,
+        )
         return outcome
 
     def check_attachments(self, mail: ParsedMail) -> list[CheckedFile]:
@@ -254,17 +268,34 @@ class MailDrop:
         now = apps.clock.now()
         with transaction(apps.sessions) as session:
             decided = route(session, mail, lock=True)
-            common = dict(sha256=digest, maildir_key=path.name[:200], message_id=mail.message_id,
-                          sender=(mail.sender or "")[:254], from_line=mail.from_line, subject=mail.subject,
-                          taken_at=now)
+            common = dict(
+                sha256=digest,
+                maildir_key=path.name[:200],
+                message_id=mail.message_id,
+                sender=(mail.sender or "")[:254],
+                from_line=mail.from_line,
+                subject=mail.subject,
+                taken_at=now,
+            )
             if decided.reason is not None:
-                session.add(MailMessage(state="unattached", reason=str(decided.reason), kept_name=path.name[:200],
-                                        **common))
-                audit.record(session, actor=actor, action="intake.mail.unattached", target_type="mail",
-                             target_id=path.name[:120], reason=str(decided.reason), from_line=mail.from_line,
-                             subject=mail.subject, message_id=mail.message_id, sha256=digest)
-                outcome = MailOutcome(path.name, "unattached", reason=str(decided.reason),
-                                      documents=len(mail.attachments))
+                session.add(
+                    MailMessage(state="unattached", reason=str(decided.reason), kept_name=path.name[:200], **common)
+                )
+                audit.record(
+                    session,
+                    actor=actor,
+                    action="intake.mail.unattached",
+                    target_type="mail",
+                    target_id=path.name[:120],
+                    reason=str(decided.reason),
+                    from_line=mail.from_line,
+                    subject=mail.subject,
+                    message_id=mail.message_id,
+                    sha256=digest,
+                )
+                outcome = MailOutcome(
+                    path.name, "unattached", reason=str(decided.reason), documents=len(mail.attachments)
+                )
                 return outcome, None, None
             if checked is None:
                 return None
@@ -272,14 +303,23 @@ class MailDrop:
             row = decided.application
             if row is None:
                 sender = mail.sender if len(mail.sender) <= MAX_LENGTHS["contact_email"] else ""
-                row, token = apps.open_application(session, ApplicationData(contact_email=sender),
-                                                   channel=Channel.MAIL, actor=actor)
+                row, token = apps.open_application(
+                    session, ApplicationData(contact_email=sender), channel=Channel.MAIL, actor=actor
+                )
             for item in checked:
                 apps.record_document(session, row, item, actor=actor, source=Channel.MAIL)
             session.add(MailMessage(state="taken", application_id=row.id, **common))
-            audit.record(session, actor=actor, action="intake.mail.take", target_type="application",
-                         target_id=row.reference, joined=token is None, documents=len(checked),
-                         message_id=mail.message_id, sha256=digest)
+            audit.record(
+                session,
+                actor=actor,
+                action="intake.mail.take",
+                target_type="application",
+                target_id=row.reference,
+                joined=token is None,
+                documents=len(checked),
+                message_id=mail.message_id,
+                sha256=digest,
+            )
             session.flush()
             view = application_view(row)
         outcome = MailOutcome(path.name, "taken", view.reference, token is None, len(checked))
@@ -295,16 +335,32 @@ class MailDrop:
         """
         size = path.stat().st_size
         name = self._free_name("quarantine", path.name)
-        note = {"file": path.name, "reason": str(reason), "detail": detail, "fr": reason.fr, "en": reason.en,
-                "size": size, "at": self.applications.clock.now().isoformat()}
-        atomic_write(self.folder / "quarantine" / f"{name}.reason.json",
-                     json.dumps(note, ensure_ascii=False, indent=2).encode())
+        note = {
+            "file": path.name,
+            "reason": str(reason),
+            "detail": detail,
+            "fr": reason.fr,
+            "en": reason.en,
+            "size": size,
+            "at": self.applications.clock.now().isoformat(),
+        }
+        atomic_write(
+            self.folder / "quarantine" / f"{name}.reason.json", json.dumps(note, ensure_ascii=False, indent=2).encode()
+        )
         self._move(path, "quarantine", name)
         self._attempts(path.name, 0)
         try:
             with transaction(self.applications.sessions) as session:
-                audit.record(session, actor="system:maildrop", action="intake.mail.quarantine", target_type="mail",
-                             target_id=name[:120], reason=str(reason), why=detail[:500], size=size)
+                audit.record(
+                    session,
+                    actor="system:maildrop",
+                    action="intake.mail.quarantine",
+                    target_type="mail",
+                    target_id=name[:120],
+                    reason=str(reason),
+                    why=detail[:500],
+                    size=size,
+                )
         except Exception:
             log.exception("quarantine not recorded in the audit trail", file=name, reason=str(reason))
         log.warning("mail quarantined", file=name, reason=str(reason), detail=detail, size=size)

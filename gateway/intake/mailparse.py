@@ -77,8 +77,15 @@ class MailReason(StrEnum):
         return texts.gettext("en", f"mailproblem.{self.value}")
 
 
-_QUARANTINE = frozenset({MailReason.TOO_LARGE, MailReason.TOO_MANY_PARTS, MailReason.TOO_MANY_ATTACHMENTS,
-                         MailReason.TOO_DEEP, MailReason.UNREADABLE})
+_QUARANTINE = frozenset(
+    {
+        MailReason.TOO_LARGE,
+        MailReason.TOO_MANY_PARTS,
+        MailReason.TOO_MANY_ATTACHMENTS,
+        MailReason.TOO_DEEP,
+        MailReason.UNREADABLE,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -142,9 +149,12 @@ def parse_mail(raw: bytes, limits: MailLimits = MailLimits(), mailbox: ReplyAddr
     recipients = [_unfold(value) for name, value in message.raw_items() if name.lower() in RECIPIENT_HEADERS]
     from_values = [_unfold(value) for name, value in message.raw_items() if name.lower() == "from"]
     return ParsedMail(
-        sender=strict_sender(from_values), from_line=_clean(" / ".join(from_values), 254), subject=subject,
+        sender=strict_sender(from_values),
+        from_line=_clean(" / ".join(from_values), 254),
+        subject=subject,
         message_id=_clean(" ".join(v for n, v in message.raw_items() if n.lower() == "message-id"), 300),
-        tokens=frozenset(tokens_in(subject, recipients, mailbox)), attachments=attachments,
+        tokens=frozenset(tokens_in(subject, recipients, mailbox)),
+        attachments=attachments,
     )
 
 
@@ -193,9 +203,9 @@ def strict_sender(from_values: list[str]) -> str | None:
         if outside.count("<") != 1 or outside.count(">") != 1:
             return None
         start, end = outside.index("<"), outside.index(">")
-        if end < start or outside[end + 1:].strip():
+        if end < start or outside[end + 1 :].strip():
             return None
-        display, address = value[:start].strip(), value[start + 1:end].strip()
+        display, address = value[:start].strip(), value[start + 1 : end].strip()
     else:
         display, address = "", value
     if len(address) > 254 or not ADDR_SPEC.fullmatch(address):

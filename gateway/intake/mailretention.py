@@ -42,8 +42,12 @@ class MailPurgeReport:
     bytes: int
 
     def as_dict(self) -> dict[str, int]:
-        return {"taken": self.taken, "quarantined": self.quarantined, "unattached": self.unattached,
-                "bytes": self.bytes}
+        return {
+            "taken": self.taken,
+            "quarantined": self.quarantined,
+            "unattached": self.unattached,
+            "bytes": self.bytes,
+        }
 
 
 def _older(folder: Path, cutoff: dt.datetime) -> list[Path]:
@@ -64,8 +68,16 @@ def _delete(paths: list[Path], dry_run: bool) -> int:
     return size
 
 
-def purge_mail_drop(sessions: sessionmaker[Session], *, folder: Path, now: dt.datetime, retention_days: int,
-                    held_days: int, dry_run: bool, actor: str = "system") -> MailPurgeReport:
+def purge_mail_drop(
+    sessions: sessionmaker[Session],
+    *,
+    folder: Path,
+    now: dt.datetime,
+    retention_days: int,
+    held_days: int,
+    dry_run: bool,
+    actor: str = "system",
+) -> MailPurgeReport:
     """Deletes the mail drop's files past retention; with ``dry_run`` only counts them."""
     taken = _older(folder / "cur", now - dt.timedelta(days=retention_days))
     held_cutoff = now - dt.timedelta(days=held_days)
@@ -77,12 +89,19 @@ def purge_mail_drop(sessions: sessionmaker[Session], *, folder: Path, now: dt.da
     if not dry_run and unattached:
         names = [p.name for p in unattached]
         with transaction(sessions) as session:
-            waiting = session.scalars(select(MailMessage).where(MailMessage.state == "unattached",
-                                                                MailMessage.kept_name.in_(names)))
+            waiting = session.scalars(
+                select(MailMessage).where(MailMessage.state == "unattached", MailMessage.kept_name.in_(names))
+            )
             for message in waiting:
                 message.state, message.sender, message.subject, message.from_line = EXPIRED, "", "", ""
-                audit.record(session, actor=actor, action="intake.mail.expired", target_type="mail",
-                             target_id=str(message.id), reason=message.reason or "")
+                audit.record(
+                    session,
+                    actor=actor,
+                    action="intake.mail.expired",
+                    target_type="mail",
+                    target_id=str(message.id),
+                    reason=message.reason or "",
+                )
     # a quarantined message counts once, not with its reason file beside it
     messages = sum(1 for p in quarantined if not p.name.endswith(".reason.json"))
     return MailPurgeReport(len(taken), messages, len(unattached), size)

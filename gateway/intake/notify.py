@@ -72,8 +72,9 @@ class Mailer(Protocol):
 class SmtpMailer:
     """Sends through an SMTP server (STARTTLS and login when configured)."""
 
-    def __init__(self, host: str, port: int, *, starttls: bool = True, user: str = "", password: str = "",
-                 timeout: float = 30.0) -> None:
+    def __init__(
+        self, host: str, port: int, *, starttls: bool = True, user: str = "", password: str = "", timeout: float = 30.0
+    ) -> None:
         self._host, self._port = host, port
         self._starttls, self._user, self._password = starttls, user, password
         self._timeout = timeout
@@ -111,8 +112,13 @@ def _message(kind: str, to: str, reference: str, link: str | None, **values: str
     topic_fr, topic_en = texts.both(f"notify.{kind}.topic", reference=reference, **values)
     body_fr, body_en = texts.both(f"notify.{kind}.body", reference=reference, **values)
     fr_link, en_link = _link_lines(link)
-    return OutgoingMessage(to=to, reference=reference, topic=f"{topic_fr} / {topic_en}",
-                           body_fr=body_fr + fr_link, body_en=body_en + en_link)
+    return OutgoingMessage(
+        to=to,
+        reference=reference,
+        topic=f"{topic_fr} / {topic_en}",
+        body_fr=body_fr + fr_link,
+        body_en=body_en + en_link,
+    )
 
 
 def acknowledgement_message(to: str, reference: str, link: str | None) -> OutgoingMessage:
@@ -165,7 +171,6 @@ class Notifier:
         try:
             self.mailer.send(message.to_email(self.sender, dt.datetime.now(dt.timezone.utc), self.reply_address))
         except (OSError, smtplib.SMTPException) as exc:
-            log.warning("message to applicant not sent", reference=message.reference,
-                                         error=str(exc))
+            log.warning("message to applicant not sent", reference=message.reference, error=str(exc))
             return False
         return True

@@ -33,12 +33,17 @@ def hit(sessions: sessionmaker[Session], *, address: str, action: Action, limit:
     Raises :class:`RateLimited` (nothing counted) when ``limit`` is already reached.
     """
     with transaction(sessions) as session:
-        used = session.scalar(select(func.count()).select_from(RateEvent).where(
-            RateEvent.address == address, RateEvent.action == str(action), RateEvent.at > now - WINDOW))
+        used = session.scalar(
+            select(func.count())
+            .select_from(RateEvent)
+            .where(RateEvent.address == address, RateEvent.action == str(action), RateEvent.at > now - WINDOW)
+        )
         if used >= limit:
             raise RateLimited(
                 f"too many {action}s from this address in the last hour (limit {limit}); try again later",
-                address=address, action=str(action), limit=limit,
+                address=address,
+                action=str(action),
+                limit=limit,
             )
         session.add(RateEvent(address=address, action=str(action), at=now))
     return limit - used - 1

@@ -13,11 +13,16 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from gateway import texts
 from gateway.intake.report import IntakeReport
 
-_env = Environment(loader=PackageLoader("gateway.intake", "templates"),
-                   autoescape=select_autoescape(default=True, default_for_string=True),
-                   trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.i18n"])
+_env = Environment(
+    loader=PackageLoader("gateway.intake", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
+)
 # labels of coded values (statuses, reasons, kinds...) in the report's language; codes show as words
 _env.globals["label"] = lambda group, code, lang: texts.label(lang, group, code)
+
 
 class _Words(Mapping[str, str]):
     """The report's words in one language: ``words["title"]`` is the message ``report.title``."""
@@ -52,17 +57,22 @@ def local_time(value: dt.datetime, timezone: str) -> str:
     return f"{value.astimezone(ZoneInfo(timezone)):%Y-%m-%d %H:%M} ({timezone})"
 
 
-def render_html(report: IntakeReport, *, lang: str = "fr", document_url: str | None = None,
-                timezone: str = "UTC") -> str:
+def render_html(
+    report: IntakeReport, *, lang: str = "fr", document_url: str | None = None, timezone: str = "UTC"
+) -> str:
     """The report as an HTML fragment (one ``<section>``), escaped, in ``lang`` (fr or en).
 
     ``document_url`` (with ``{id}``) links each accepted file to its preview; times are shown
     in ``timezone`` (the configured one), named.
     """
     lang = lang if lang in TEXTS else "fr"
-    return _env.get_template("intake_report.html").render(r=report, t=TEXTS[lang], lang=lang,
-                                                           document_url=document_url,
-                                                           generated=local_time(report.generated_at, timezone))
+    return _env.get_template("intake_report.html").render(
+        r=report,
+        t=TEXTS[lang],
+        lang=lang,
+        document_url=document_url,
+        generated=local_time(report.generated_at, timezone),
+    )
 
 
 class _Pdf(FPDF):
@@ -101,13 +111,18 @@ def render_pdf(report: IntakeReport, *, timezone: str = "UTC") -> bytes:
         pdf.multi_cell(width, height, pdf.text_(text), new_x="LMARGIN", new_y="NEXT")
 
     line(f"{t['title']} / {e['title']} {report.reference}", 15, True, 8)
+
     def word(group: str, code: str | None) -> str:
         return texts.label("fr", group, code)
 
     line(f"{t['verdict']} : {word('reportverdict', report.verdict)}", 13, True, 7)
     outcome = f" ({word('outcome', report.outcome)})" if report.outcome else ""
-    line(f"{t['status']} : {word('appstatus', report.status)}{outcome}  -  {t['channel']} : {word('channel', report.channel)}")
-    line(f"{t['establishment']} : {report.establishment_name or '-'}  -  {t['legal_form']} : {report.legal_form or '-'}")
+    line(
+        f"{t['status']} : {word('appstatus', report.status)}{outcome}  -  {t['channel']} : {word('channel', report.channel)}"
+    )
+    line(
+        f"{t['establishment']} : {report.establishment_name or '-'}  -  {t['legal_form']} : {report.legal_form or '-'}"
+    )
     if report.provider_code:
         line(f"{t['code']} : {report.provider_code}", bold=True)
     line(f"{t['scan']} : {t['scan_' + report.malware_scan]} / {e['scan_' + report.malware_scan]}")
@@ -139,8 +154,11 @@ def render_pdf(report: IntakeReport, *, timezone: str = "UTC") -> bytes:
         line(f"{f.display_name}{removed}", 10, True)
         kind = word("kind", f.kind) if f.kind_confirmed else f"{t['suggested']} : {word('kind', f.suggested_kind)}"
         line(f"  {t['kind']} : {kind} - {t['size']} : {f.size} - {t['type']} : {f.detected_type}", 9)
-        line(f"  {t['pages']} : {f.page_count if f.page_count is not None else '-'} - PDF : {f.pdf_version or '-'}"
-             f" - {t['producer']} : {f.producer or '-'}", 9)
+        line(
+            f"  {t['pages']} : {f.page_count if f.page_count is not None else '-'} - PDF : {f.pdf_version or '-'}"
+            f" - {t['producer']} : {f.producer or '-'}",
+            9,
+        )
         line(f"  SHA-256 : {f.sha256}", 8)
         verdict = f"{word('verdict', f.verdict)}{' - ' + word('reasonlabel', f.reason) if f.reason else ''}"
         flags = f" - {t['flags']} : {', '.join(word('flaglabel', flag) for flag in f.flags)}" if f.flags else ""

@@ -31,10 +31,10 @@ class ReportVerdict(StrEnum):
 class KindState(StrEnum):
     """Where a kind stands."""
 
-    PRESENT = "present"            # at least one accepted file of this kind, kind confirmed
-    A_CONFIRMER = "a_confirmer"    # an accepted file was suggested for it; staff must confirm
-    REFUSE = "refuse"              # only refused files
-    MANQUANT = "manquant"          # nothing
+    PRESENT = "present"  # at least one accepted file of this kind, kind confirmed
+    A_CONFIRMER = "a_confirmer"  # an accepted file was suggested for it; staff must confirm
+    REFUSE = "refuse"  # only refused files
+    MANQUANT = "manquant"  # nothing
 
 
 class ScanState(StrEnum):
@@ -99,14 +99,26 @@ class IntakeReport:
     def as_dict(self) -> dict[str, Any]:
         """The report as JSON-friendly values (dates in ISO 8601)."""
         return {
-            "reference": self.reference, "status": self.status, "outcome": self.outcome,
-            "channel": self.channel, "provider_code": self.provider_code,
-            "establishment_name": self.establishment_name, "legal_form": self.legal_form,
+            "reference": self.reference,
+            "status": self.status,
+            "outcome": self.outcome,
+            "channel": self.channel,
+            "provider_code": self.provider_code,
+            "establishment_name": self.establishment_name,
+            "legal_form": self.legal_form,
             "generated_at": self.generated_at.isoformat(),
             "verdict": str(self.verdict),
-            "kinds": [{**asdict(k), "state": str(k.state), "accepted_ids": list(k.accepted_ids),
-                       "refusals": [dict(zip(("display_name", "reason", "message_fr", "message_en"), r))
-                                    for r in k.refusals]} for k in self.kinds],
+            "kinds": [
+                {
+                    **asdict(k),
+                    "state": str(k.state),
+                    "accepted_ids": list(k.accepted_ids),
+                    "refusals": [
+                        dict(zip(("display_name", "reason", "message_fr", "message_en"), r)) for r in k.refusals
+                    ],
+                }
+                for k in self.kinds
+            ],
             "files": [f.as_dict() for f in self.files],
             "data_checks": [c.as_dict() for c in self.data_checks],
             "to_correct": [asdict(c) for c in self.to_correct],
@@ -134,7 +146,11 @@ def _kind_line(kind: DocumentKind, required: bool, files: list[DocumentView]) ->
     else:
         state = KindState.MANQUANT
     return KindLine(
-        kind=str(kind), label_fr=kind.label_fr, label_en=kind.label_en, required=required, state=state,
+        kind=str(kind),
+        label_fr=kind.label_fr,
+        label_en=kind.label_en,
+        required=required,
+        state=state,
         accepted_ids=tuple(f.id for f in accepted),
         refusals=tuple((f.display_name, f.reason or "", f.message_fr, f.message_en) for f in refused),
     )
@@ -151,26 +167,47 @@ def build_report(application: ApplicationView, now: dt.datetime) -> IntakeReport
     """The intake report of ``application`` as it stands at ``now``."""
     live = [f for f in application.documents if f.removed_at is None]
     required = set(required_kinds(application.data.legal_form))
-    kinds = tuple(_kind_line(k, k in required, live) for k in DocumentKind
-                  if k in required or any((f.kind or f.suggested_kind) == k for f in live))
+    kinds = tuple(
+        _kind_line(k, k in required, live)
+        for k in DocumentKind
+        if k in required or any((f.kind or f.suggested_kind) == k for f in live)
+    )
     checks = tuple(data_checks(application.data))
     to_correct: list[Correction] = []
     for line in kinds:
         if not line.required or line.state in (KindState.PRESENT, KindState.A_CONFIRMER):
             continue
         if line.state is KindState.MANQUANT:
-            to_correct.append(Correction(
-                f"document_manquant:{line.kind}",
-                texts.text("fr", "report.missing_document", label=line.label_fr),
-                texts.text("en", "report.missing_document", label=line.label_en)))
+            to_correct.append(
+                Correction(
+                    f"document_manquant:{line.kind}",
+                    texts.text("fr", "report.missing_document", label=line.label_fr),
+                    texts.text("en", "report.missing_document", label=line.label_en),
+                )
+            )
         else:
             name, reason, message_fr, message_en = line.refusals[-1]
-            to_correct.append(Correction(
-                f"document_refuse:{line.kind}",
-                texts.text("fr", "report.refused_document", label=line.label_fr, name=name,
-                           reason=texts.label("fr", "reasonlabel", reason), message=message_fr).strip(),
-                texts.text("en", "report.refused_document", label=line.label_en, name=name,
-                           reason=texts.label("en", "reasonlabel", reason), message=message_en).strip()))
+            to_correct.append(
+                Correction(
+                    f"document_refuse:{line.kind}",
+                    texts.text(
+                        "fr",
+                        "report.refused_document",
+                        label=line.label_fr,
+                        name=name,
+                        reason=texts.label("fr", "reasonlabel", reason),
+                        message=message_fr,
+                    ).strip(),
+                    texts.text(
+                        "en",
+                        "report.refused_document",
+                        label=line.label_en,
+                        name=name,
+                        reason=texts.label("en", "reasonlabel", reason),
+                        message=message_en,
+                    ).strip(),
+                )
+            )
     for check in checks:
         if not check.ok:
             to_correct.append(Correction(check.code or "", check.message_fr, check.message_en))
@@ -178,11 +215,20 @@ def build_report(application: ApplicationView, now: dt.datetime) -> IntakeReport
     pending = any(line.required and line.state is KindState.A_CONFIRMER for line in kinds)
     verdict = ReportVerdict.COMPLET if not to_correct and not pending else ReportVerdict.INCOMPLET
     return IntakeReport(
-        reference=application.reference, status=str(application.status),
-        outcome=str(application.outcome) if application.outcome else None, channel=str(application.channel),
-        provider_code=application.provider_code, establishment_name=application.data.establishment_name,
-        legal_form=application.data.legal_form, generated_at=now, kinds=kinds,
-        files=tuple(application.documents), data_checks=checks, verdict=verdict,
-        to_correct=tuple(to_correct), to_confirm=to_confirm, malware_scan=_scan_state(live),
+        reference=application.reference,
+        status=str(application.status),
+        outcome=str(application.outcome) if application.outcome else None,
+        channel=str(application.channel),
+        provider_code=application.provider_code,
+        establishment_name=application.data.establishment_name,
+        legal_form=application.data.legal_form,
+        generated_at=now,
+        kinds=kinds,
+        files=tuple(application.documents),
+        data_checks=checks,
+        verdict=verdict,
+        to_correct=tuple(to_correct),
+        to_confirm=to_confirm,
+        malware_scan=_scan_state(live),
         notes=tuple(application.notes),
     )

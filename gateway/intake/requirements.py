@@ -35,8 +35,9 @@ def required_kinds(legal_form: str) -> tuple[DocumentKind, ...]:
     ``statuts`` is required unless the form is ENTREPRISE_INDIVIDUELLE; with no legal form
     given yet it is required (the applicant has not said otherwise).
     """
-    return tuple(k for k in DocumentKind
-                 if not (k is DocumentKind.STATUTS and legal_form == LegalForm.ENTREPRISE_INDIVIDUELLE))
+    return tuple(
+        k for k in DocumentKind if not (k is DocumentKind.STATUTS and legal_form == LegalForm.ENTREPRISE_INDIVIDUELLE)
+    )
 
 
 def parse_kind(value: str | None) -> DocumentKind | None:

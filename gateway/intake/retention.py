@@ -49,22 +49,39 @@ class IntakePurgeReport:
 
     def as_dict(self) -> dict:
         return {
-            "dry_run": self.dry_run, "cutoff": self.cutoff.isoformat(), "rate_events": self.rate_events,
-            "applications": [{**a.__dict__, "closed_at": a.closed_at.isoformat() if a.closed_at else None}
-                             for a in self.applications],
+            "dry_run": self.dry_run,
+            "cutoff": self.cutoff.isoformat(),
+            "rate_events": self.rate_events,
+            "applications": [
+                {**a.__dict__, "closed_at": a.closed_at.isoformat() if a.closed_at else None} for a in self.applications
+            ],
         }
 
 
 def _due(session: Session, cutoff: dt.datetime) -> list[Application]:
-    query = select(Application).where(Application.purged_at.is_(None), or_(
-        Application.closed_at <= cutoff,
-        (Application.status == str(Status.EN_PREPARATION)) & (Application.updated_at <= cutoff),
-    )).order_by(Application.id)
+    query = (
+        select(Application)
+        .where(
+            Application.purged_at.is_(None),
+            or_(
+                Application.closed_at <= cutoff,
+                (Application.status == str(Status.EN_PREPARATION)) & (Application.updated_at <= cutoff),
+            ),
+        )
+        .order_by(Application.id)
+    )
     return list(session.scalars(query))
 
 
-def purge_intake(sessions: sessionmaker[Session], *, applications_root: Path, now: dt.datetime,
-                 retention_days: int, dry_run: bool, actor: str = "system") -> IntakePurgeReport:
+def purge_intake(
+    sessions: sessionmaker[Session],
+    *,
+    applications_root: Path,
+    now: dt.datetime,
+    retention_days: int,
+    dry_run: bool,
+    actor: str = "system",
+) -> IntakePurgeReport:
     """Deletes what retention says must go; with ``dry_run`` only reports it."""
     cutoff = now - dt.timedelta(days=retention_days)
     dossier = Dossier(applications_root)
@@ -85,14 +102,24 @@ def purge_intake(sessions: sessionmaker[Session], *, applications_root: Path, no
             row = session.get(Application, app_id)
             session.execute(delete(ApplicationDocument).where(ApplicationDocument.application_id == app_id))
             session.execute(delete(FollowupToken).where(FollowupToken.application_id == app_id))
-            session.execute(update(MailMessage).where(MailMessage.application_id == app_id)
-                            .values(sender="", subject="", message_id=""))
+            session.execute(
+                update(MailMessage)
+                .where(MailMessage.application_id == app_id)
+                .values(sender="", subject="", message_id="")
+            )
             for f in fields(ApplicationData):
                 setattr(row, f.name, "")
             row.correction_message, row.decision_reason, row.notes = "", "", []
             row.purged_at = now
-            audit.record(session, actor=actor, action="intake.purge", target_type="application",
-                         target_id=reference, files=files, bytes=size)
+            audit.record(
+                session,
+                actor=actor,
+                action="intake.purge",
+                target_type="application",
+                target_id=reference,
+                files=files,
+                bytes=size,
+            )
     with transaction(sessions) as session:
         if dry_run:
             rate_events = 0

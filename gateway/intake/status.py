@@ -71,16 +71,18 @@ class Channel(StrEnum):
 
 
 #: (from, to, outcome) triples allowed; ``None`` as from is the creation of an application
-TRANSITIONS: frozenset[tuple[Status | None, Status, Outcome | None]] = frozenset({
-    (None, Status.EN_PREPARATION, None),
-    (None, Status.TRANSMISE, None),
-    (Status.EN_PREPARATION, Status.TRANSMISE, None),
-    (Status.TRANSMISE, Status.A_CORRIGER, None),
-    (Status.A_CORRIGER, Status.TRANSMISE, None),
-    (Status.TRANSMISE, Status.CLOTUREE, Outcome.CODE_ATTRIBUE),
-    (Status.TRANSMISE, Status.CLOTUREE, Outcome.REFUSEE),
-    *((s, Status.CLOTUREE, Outcome.RETIREE) for s in Status if s.is_open),
-})
+TRANSITIONS: frozenset[tuple[Status | None, Status, Outcome | None]] = frozenset(
+    {
+        (None, Status.EN_PREPARATION, None),
+        (None, Status.TRANSMISE, None),
+        (Status.EN_PREPARATION, Status.TRANSMISE, None),
+        (Status.TRANSMISE, Status.A_CORRIGER, None),
+        (Status.A_CORRIGER, Status.TRANSMISE, None),
+        (Status.TRANSMISE, Status.CLOTUREE, Outcome.CODE_ATTRIBUE),
+        (Status.TRANSMISE, Status.CLOTUREE, Outcome.REFUSEE),
+        *((s, Status.CLOTUREE, Outcome.RETIREE) for s in Status if s.is_open),
+    }
+)
 
 #: statuses in which the applicant may change data and documents
 APPLICANT_EDITABLE = frozenset({Status.EN_PREPARATION, Status.A_CORRIGER})
@@ -91,12 +93,15 @@ def is_allowed(current: Status | None, new: Status, outcome: Outcome | None = No
     return (current, new, outcome) in TRANSITIONS
 
 
-def check_transition(current: Status | None, new: Status, outcome: Outcome | None = None, *,
-                     reference: str = "") -> None:
+def check_transition(
+    current: Status | None, new: Status, outcome: Outcome | None = None, *, reference: str = ""
+) -> None:
     """Raises :class:`TransitionRefused` unless the change is allowed."""
     if not is_allowed(current, new, outcome):
         target = f"{new}/{outcome}" if outcome else str(new)
         raise TransitionRefused(
             f"application {reference or '(new)'}: cannot go from {current or '(creation)'} to {target}",
-            reference=reference, current=str(current) if current else None, target=target,
+            reference=reference,
+            current=str(current) if current else None,
+            target=target,
         )

@@ -66,19 +66,26 @@ class UnattachedMail:
 
     def waiting(self, *, limit: int = 200) -> list[UnattachedView]:
         """Messages waiting for staff, oldest first."""
-        query = (select(MailMessage).where(MailMessage.state == "unattached")
-                 .order_by(MailMessage.id).limit(limit))
+        query = select(MailMessage).where(MailMessage.state == "unattached").order_by(MailMessage.id).limit(limit)
         with self.applications.sessions() as session:
-            return [UnattachedView(m.id, m.taken_at, m.sender, m.from_line, m.subject, MailReason(m.reason))
-                    for m in session.scalars(query)]
+            return [
+                UnattachedView(m.id, m.taken_at, m.sender, m.from_line, m.subject, MailReason(m.reason))
+                for m in session.scalars(query)
+            ]
 
     def quarantined(self, *, limit: int = 50) -> list[QuarantinedView]:
         """The latest quarantined messages, newest first."""
-        query = (select(AuditEvent).where(AuditEvent.action == "intake.mail.quarantine")
-                 .order_by(AuditEvent.id.desc()).limit(limit))
+        query = (
+            select(AuditEvent)
+            .where(AuditEvent.action == "intake.mail.quarantine")
+            .order_by(AuditEvent.id.desc())
+            .limit(limit)
+        )
         with self.applications.sessions() as session:
-            return [QuarantinedView(e.at, e.target_id, MailReason(e.detail.get("reason")),
-                                    str(e.detail.get("why", ""))) for e in session.scalars(query)]
+            return [
+                QuarantinedView(e.at, e.target_id, MailReason(e.detail.get("reason")), str(e.detail.get("why", "")))
+                for e in session.scalars(query)
+            ]
 
     def attach(self, message_id: int, reference: str, *, actor: str, address: str = "") -> MailOutcome:
         """Attaches a waiting message's attachments to the open application ``reference``."""
@@ -94,8 +101,11 @@ class UnattachedMail:
             message = self._waiting(session, message_id)
             kept, reason, sender = message.kept_name, MailReason(message.reason), message.sender
         if reference is None and not sender:
-            raise InvalidData("the sender is not a plain address: attach the message to an application instead",
-                              code="INT-MAIL-SENDER", mail=message_id)
+            raise InvalidData(
+                "the sender is not a plain address: attach the message to an application instead",
+                code="INT-MAIL-SENDER",
+                mail=message_id,
+            )
         path = drop.folder / "unattached" / kept
         mail = parse_mail(path.read_bytes(), drop.limits, drop.mailbox)
         checked = drop.check_attachments(mail)
@@ -107,18 +117,32 @@ class UnattachedMail:
                     opened_fr, opened_en = texts.both("mailproblem.opened_by_staff", fr=reason.fr, en=reason.en)
                     notes = ({"code": str(reason), "fr": opened_fr, "en": opened_en},)
                     contact = sender if len(sender) <= MAX_LENGTHS["contact_email"] else ""
-                    row, token = apps.open_application(session, ApplicationData(contact_email=contact),
-                                                       channel=Channel.MAIL, actor=actor, address=address,
-                                                       notes=notes)
+                    row, token = apps.open_application(
+                        session,
+                        ApplicationData(contact_email=contact),
+                        channel=Channel.MAIL,
+                        actor=actor,
+                        address=address,
+                        notes=notes,
+                    )
                 else:
                     row = apps.lock_editable(session, reference, by_staff=True)
                 for item in checked:
                     apps.record_document(session, row, item, actor=actor, address=address, source=Channel.MAIL)
                 message.state, message.application_id = "attached", row.id
                 message.resolved_at, message.resolved_by = apps.clock.now(), actor[:120]
-                audit.record(session, actor=actor, action="intake.mail.open" if reference is None else "intake.mail.attach",
-                             target_type="application", target_id=row.reference, address=address,
-                             mail=message_id, reason=str(reason), documents=len(checked), sha256=message.sha256)
+                audit.record(
+                    session,
+                    actor=actor,
+                    action="intake.mail.open" if reference is None else "intake.mail.attach",
+                    target_type="application",
+                    target_id=row.reference,
+                    address=address,
+                    mail=message_id,
+                    reason=str(reason),
+                    documents=len(checked),
+                    sha256=message.sha256,
+                )
                 session.flush()
                 view = application_view(row)
         finally:
@@ -135,4 +159,3 @@ class UnattachedMail:
         if message is None or message.state != "unattached" or not message.kept_name:
             raise MailNotWaiting(f"message {message_id} is not waiting for staff", mail=message_id)
         return message
-

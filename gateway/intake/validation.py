@@ -34,14 +34,25 @@ class LegalForm(StrEnum):
 NAME_MAX = 120
 _POSTCODE = re.compile(r"^L-[0-9]{4}$")
 _REGISTER = re.compile(r"^[A-Z][0-9]{1,6}$")
-_EMAIL = re.compile(r"^[^@\s<>(),;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[^@\s<>(),;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
 _PHONE = re.compile(r"^\+?[0-9][0-9 ./()-]{4,30}$")
 
 #: longest value each field may hold (the database column); longer values are refused outright
 MAX_LENGTHS = {
-    "establishment_name": 120, "legal_form": 30, "street": 200, "postcode": 10, "locality": 100,
-    "register_number": 10, "authorisation_number": 40, "manager_first_name": 100,
-    "manager_last_name": 100, "manager_matricule": 13, "contact_email": 254, "contact_phone": 40,
+    "establishment_name": 120,
+    "legal_form": 30,
+    "street": 200,
+    "postcode": 10,
+    "locality": 100,
+    "register_number": 10,
+    "authorisation_number": 40,
+    "manager_first_name": 100,
+    "manager_last_name": 100,
+    "manager_matricule": 13,
+    "contact_email": 254,
+    "contact_phone": 40,
     "iban": 40,
 }
 
@@ -80,7 +91,9 @@ class ApplicationData:
         values["iban"] = normalise_iban(values["iban"])
         values["register_number"] = re.sub(r"\s+", "", values["register_number"]).upper()
         values["legal_form"] = values["legal_form"].upper()
-        values["contact_email"] = values["contact_email"].lower() if "@" in values["contact_email"] else values["contact_email"]
+        values["contact_email"] = (
+            values["contact_email"].lower() if "@" in values["contact_email"] else values["contact_email"]
+        )
         values["manager_matricule"] = re.sub(r"\s+", "", values["manager_matricule"])
         postcode = values["postcode"].upper().replace(" ", "")
         if re.fullmatch(r"[0-9]{4}", postcode):
@@ -115,9 +128,10 @@ def _check(name: str, problem: str | tuple[str, dict[str, object]] | None) -> Da
         return DataCheck(name, fr, en, True)
     code, values = (problem, {}) if isinstance(problem, str) else problem
     # a value given as (fr, en) differs by language
-    message_fr, message_en = (texts.text(lang, f"datacheck.{code}",
-                                         **{k: v[i] if isinstance(v, tuple) else v for k, v in values.items()})
-                              for i, lang in enumerate(("fr", "en")))
+    message_fr, message_en = (
+        texts.text(lang, f"datacheck.{code}", **{k: v[i] if isinstance(v, tuple) else v for k, v in values.items()})
+        for i, lang in enumerate(("fr", "en"))
+    )
     return DataCheck(name, fr, en, False, code, message_fr, message_en)
 
 
@@ -127,12 +141,25 @@ def data_checks(data: ApplicationData) -> list[DataCheck]:
     checks = []
 
     name = d.establishment_name
-    checks.append(_check("establishment_name", None if 1 <= len(name) <= NAME_MAX else (
-        "nom_invalide", {"maximum": NAME_MAX})))
+    checks.append(
+        _check("establishment_name", None if 1 <= len(name) <= NAME_MAX else ("nom_invalide", {"maximum": NAME_MAX}))
+    )
 
-    checks.append(_check("legal_form", None if d.legal_form in LegalForm.__members__ else (
-        "forme_juridique_invalide", {"forms": tuple(", ".join(texts.label(lang, "legal", form) for form in LegalForm)
-                                                    for lang in ("fr", "en"))})))
+    checks.append(
+        _check(
+            "legal_form",
+            None
+            if d.legal_form in LegalForm.__members__
+            else (
+                "forme_juridique_invalide",
+                {
+                    "forms": tuple(
+                        ", ".join(texts.label(lang, "legal", form) for form in LegalForm) for lang in ("fr", "en")
+                    )
+                },
+            ),
+        )
+    )
 
     checks.append(_check("address", None if d.street and d.locality else "adresse_incomplete"))
 
@@ -147,8 +174,9 @@ def data_checks(data: ApplicationData) -> list[DataCheck]:
 
     if d.manager_matricule:
         problems = matricule_problems(d.manager_matricule)
-        checks.append(_check("manager_matricule", None if not problems else (
-            "matricule_invalide", {"problem": problems[0][0]})))
+        checks.append(
+            _check("manager_matricule", None if not problems else ("matricule_invalide", {"problem": problems[0][0]}))
+        )
 
     checks.append(_check("contact_email", None if _EMAIL.match(d.contact_email) else "email_invalide"))
 
@@ -165,11 +193,17 @@ def data_problems(data: ApplicationData) -> list[DataCheck]:
 
 #: the form fields each check reads (a check of several fields fails while one is empty)
 CHECK_FIELDS: dict[str, tuple[str, ...]] = {
-    "establishment_name": ("establishment_name",), "legal_form": ("legal_form",),
-    "address": ("street", "locality"), "postcode": ("postcode",), "register_number": ("register_number",),
-    "authorisation_number": ("authorisation_number",), "manager": ("manager_first_name", "manager_last_name"),
-    "manager_matricule": ("manager_matricule",), "contact_email": ("contact_email",),
-    "contact_phone": ("contact_phone",), "iban": ("iban",),
+    "establishment_name": ("establishment_name",),
+    "legal_form": ("legal_form",),
+    "address": ("street", "locality"),
+    "postcode": ("postcode",),
+    "register_number": ("register_number",),
+    "authorisation_number": ("authorisation_number",),
+    "manager": ("manager_first_name", "manager_last_name"),
+    "manager_matricule": ("manager_matricule",),
+    "contact_email": ("contact_email",),
+    "contact_phone": ("contact_phone",),
+    "iban": ("iban",),
 }
 
 
@@ -197,8 +231,9 @@ def check_data(data: ApplicationData) -> ApplicationData:
     """Returns the normalised data or raises :class:`InvalidData` listing every problem."""
     problems = data_problems(data)
     if problems:
-        raise InvalidData("; ".join(p.message_en for p in problems), code="INT-DATA",
-                          problems=[p.code for p in problems])
+        raise InvalidData(
+            "; ".join(p.message_en for p in problems), code="INT-DATA", problems=[p.code for p in problems]
+        )
     return data.normalised()
 
 

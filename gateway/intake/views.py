@@ -74,9 +74,15 @@ class StatusChangeView:
     reason: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"at": self.at.isoformat(), "actor": self.actor, "address": self.address,
-                "from_status": self.from_status, "to_status": self.to_status, "outcome": self.outcome,
-                "reason": self.reason}
+        return {
+            "at": self.at.isoformat(),
+            "actor": self.actor,
+            "address": self.address,
+            "from_status": self.from_status,
+            "to_status": self.to_status,
+            "outcome": self.outcome,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -112,29 +118,57 @@ class ApplicationView:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly values (dates in ISO 8601)."""
+
         def iso(value: dt.datetime | None) -> str | None:
             return value.isoformat() if value else None
+
         return {
-            "reference": self.reference, "channel": self.channel, "status": self.status,
-            "outcome": self.outcome, "data": self.data.as_dict(), "provider_code": self.provider_code,
-            "correction_message": self.correction_message, "decision_reason": self.decision_reason,
-            "notes": list(self.notes), "created_at": iso(self.created_at), "updated_at": iso(self.updated_at),
-            "submitted_at": iso(self.submitted_at), "closed_at": iso(self.closed_at),
+            "reference": self.reference,
+            "channel": self.channel,
+            "status": self.status,
+            "outcome": self.outcome,
+            "data": self.data.as_dict(),
+            "provider_code": self.provider_code,
+            "correction_message": self.correction_message,
+            "decision_reason": self.decision_reason,
+            "notes": list(self.notes),
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+            "submitted_at": iso(self.submitted_at),
+            "closed_at": iso(self.closed_at),
             "purged_at": iso(self.purged_at),
-            "documents": [d.as_dict() for d in self.documents], "history": [h.as_dict() for h in self.history],
+            "documents": [d.as_dict() for d in self.documents],
+            "history": [h.as_dict() for h in self.history],
         }
 
 
 def document_view(row: ApplicationDocument, reference: str) -> DocumentView:
     """The value of a document row."""
     return DocumentView(
-        id=row.id, reference=reference, kind=row.kind, suggested_kind=row.suggested_kind,
-        kind_confirmed=row.kind_confirmed, source=row.source, display_name=row.display_name, size=row.size,
-        sha256=row.sha256, verdict=row.verdict, reason=row.reason, flags=tuple(row.flags or ()),
-        detected_type=row.detected_type, page_count=row.page_count, pdf_version=row.pdf_version,
-        producer=row.producer, message_fr=row.message_fr, message_en=row.message_en, scanned=row.scanned,
-        scan_result=row.scan_result, received_at=row.received_at, received_by=row.received_by,
-        removed_at=row.removed_at, kept=row.stored_name is not None,
+        id=row.id,
+        reference=reference,
+        kind=row.kind,
+        suggested_kind=row.suggested_kind,
+        kind_confirmed=row.kind_confirmed,
+        source=row.source,
+        display_name=row.display_name,
+        size=row.size,
+        sha256=row.sha256,
+        verdict=row.verdict,
+        reason=row.reason,
+        flags=tuple(row.flags or ()),
+        detected_type=row.detected_type,
+        page_count=row.page_count,
+        pdf_version=row.pdf_version,
+        producer=row.producer,
+        message_fr=row.message_fr,
+        message_en=row.message_en,
+        scanned=row.scanned,
+        scan_result=row.scan_result,
+        received_at=row.received_at,
+        received_by=row.received_by,
+        removed_at=row.removed_at,
+        kept=row.stored_name is not None,
     )
 
 
@@ -146,11 +180,20 @@ def application_data(row: Application) -> ApplicationData:
 def application_view(row: Application) -> ApplicationView:
     """The value of an application row, with its documents and history."""
     return ApplicationView(
-        id=row.id, reference=row.reference, channel=Channel(row.channel), status=Status(row.status),
-        outcome=Outcome(row.outcome) if row.outcome else None, data=application_data(row),
-        provider_code=row.provider_code, correction_message=row.correction_message,
-        decision_reason=row.decision_reason, notes=tuple(row.notes or ()), created_at=row.created_at,
-        updated_at=row.updated_at, submitted_at=row.submitted_at, closed_at=row.closed_at,
+        id=row.id,
+        reference=row.reference,
+        channel=Channel(row.channel),
+        status=Status(row.status),
+        outcome=Outcome(row.outcome) if row.outcome else None,
+        data=application_data(row),
+        provider_code=row.provider_code,
+        correction_message=row.correction_message,
+        decision_reason=row.decision_reason,
+        notes=tuple(row.notes or ()),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        submitted_at=row.submitted_at,
+        closed_at=row.closed_at,
         purged_at=row.purged_at,
         documents=tuple(document_view(d, row.reference) for d in row.documents),
         history=tuple(_change_view(h) for h in row.history),
@@ -159,7 +202,11 @@ def application_view(row: Application) -> ApplicationView:
 
 def _change_view(row: StatusChange) -> StatusChangeView:
     return StatusChangeView(
-        at=row.at, actor=row.actor, address=row.address,
-        from_status=Status(row.from_status) if row.from_status else None, to_status=Status(row.to_status),
-        outcome=Outcome(row.outcome) if row.outcome else None, reason=row.reason,
+        at=row.at,
+        actor=row.actor,
+        address=row.address,
+        from_status=Status(row.from_status) if row.from_status else None,
+        to_status=Status(row.to_status),
+        outcome=Outcome(row.outcome) if row.outcome else None,
+        reason=row.reason,
     )

@@ -89,5 +89,14 @@ class WorkerUnavailable(IsolationError):
 
 from gateway.isolation.pool import Isolation, default_isolation  # noqa: E402 - needs the classes above
 
-__all__ = ["MIB", "Isolation", "IsolationError", "Output", "WorkFailed", "WorkLimitExceeded", "WorkLimits",
-           "WorkerUnavailable", "default_isolation"]
+__all__ = [
+    "MIB",
+    "Isolation",
+    "IsolationError",
+    "Output",
+    "WorkFailed",
+    "WorkLimitExceeded",
+    "WorkLimits",
+    "WorkerUnavailable",
+    "default_isolation",
+]

@@ -37,8 +37,15 @@ MAX_OUTPUT_BYTES = 16 * 1024 * 1024
 #: calls a worker serves before it is replaced (memory fragmentation, library caches)
 MAX_CALLS = 500
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
-_SIGNALS = {signal.SIGXCPU: "CPU time", signal.SIGKILL: "killed", signal.SIGSEGV: "crashed (SIGSEGV)",
-            signal.SIGABRT: "aborted", signal.SIGBUS: "crashed (SIGBUS)", signal.SIGTRAP: "crashed (SIGTRAP)", signal.SIGALRM: "wall time"}
+_SIGNALS = {
+    signal.SIGXCPU: "CPU time",
+    signal.SIGKILL: "killed",
+    signal.SIGSEGV: "crashed (SIGSEGV)",
+    signal.SIGABRT: "aborted",
+    signal.SIGBUS: "crashed (SIGBUS)",
+    signal.SIGTRAP: "crashed (SIGTRAP)",
+    signal.SIGALRM: "wall time",
+}
 
 
 def _describe_exit(code: int | None) -> str:
@@ -54,13 +61,22 @@ class _Worker:
 
     def __init__(self, limits: WorkLimits, preload: tuple[str, ...]) -> None:
         settings = json.dumps({"memory_bytes": limits.memory_bytes, "preload": list(preload)})
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1",
-                   PYTHONPATH=os.pathsep.join(filter(None, [_PACKAGE_ROOT, os.environ.get("PYTHONPATH")])))
+        env = dict(
+            os.environ,
+            PYTHONDONTWRITEBYTECODE="1",
+            PYTHONPATH=os.pathsep.join(filter(None, [_PACKAGE_ROOT, os.environ.get("PYTHONPATH")])),
+        )
         try:
             # Popen forks with vfork/exec and runs no Python in the child: safe in a threaded process.
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gateway.isolation.worker", settings], stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True, env=env, start_new_session=True)
+                [sys.executable, "-m", "gateway.isolation.worker", settings],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                close_fds=True,
+                env=env,
+                start_new_session=True,
+            )
         except OSError as exc:
             raise WorkerUnavailable(f"cannot start a document worker: {exc}") from None
         assert self.process.stdin is not None and self.process.stdout is not None
@@ -85,8 +101,9 @@ class _Worker:
             header, _ = read_frame(self.from_worker, self.started + limits.startup_seconds, 0)
         except (FrameTimeout, FrameClosed, FrameInvalid) as exc:
             self.kill()
-            raise WorkerUnavailable(f"document worker did not start: {_describe_exit(self.process.poll())}"
-                                    f" ({type(exc).__name__})") from None
+            raise WorkerUnavailable(
+                f"document worker did not start: {_describe_exit(self.process.poll())} ({type(exc).__name__})"
+            ) from None
         if not header.get("ready"):
             self.kill()
             raise WorkerUnavailable("document worker did not start: unexpected first frame")
@@ -96,15 +113,16 @@ class _Worker:
         """One task; raises FrameClosed when the worker was already gone before it got the request."""
         self.calls += 1
         deadline = time.monotonic() + limits.wall_seconds
-        request = encode({"task": task, "params": params, "cpu_seconds": limits.cpu_seconds,
-                          "wall_seconds": limits.wall_seconds}, data)
+        request = encode(
+            {"task": task, "params": params, "cpu_seconds": limits.cpu_seconds, "wall_seconds": limits.wall_seconds},
+            data,
+        )
         write_all(self.to_worker, request, deadline)  # FrameClosed: a worker that died idle
         try:
             header, payload = read_frame(self.from_worker, deadline, MAX_OUTPUT_BYTES)
         except FrameTimeout:
             self.kill()
-            raise WorkLimitExceeded(f"no answer within {limits.wall_seconds:g} s (wall time)",
-                                    limit="wall") from None
+            raise WorkLimitExceeded(f"no answer within {limits.wall_seconds:g} s (wall time)", limit="wall") from None
         except FrameClosed:
             code = self.reap()
             raise WorkLimitExceeded(f"the reader {_describe_exit(code)}", limit=_describe_exit(code)) from None
@@ -149,8 +167,14 @@ class Isolation:
     first use (or :meth:`warm`) and are replaced at once when one is lost.
     """
 
-    def __init__(self, limits: WorkLimits | None = None, *, workers: int = 2,
-                 preload: tuple[str, ...] = DEFAULT_PRELOAD, max_calls: int = MAX_CALLS) -> None:
+    def __init__(
+        self,
+        limits: WorkLimits | None = None,
+        *,
+        workers: int = 2,
+        preload: tuple[str, ...] = DEFAULT_PRELOAD,
+        max_calls: int = MAX_CALLS,
+    ) -> None:
         if workers < 1:
             raise ValueError("at least one worker")
         self.limits = limits or WorkLimits()
@@ -233,8 +257,9 @@ class Isolation:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or not self._changed.wait(remaining):
                     if not self._idle and self._live >= self.size:
-                        raise WorkerUnavailable(f"all {self.size} document workers busy for "
-                                                f"{self.limits.wall_seconds:g} s")
+                        raise WorkerUnavailable(
+                            f"all {self.size} document workers busy for {self.limits.wall_seconds:g} s"
+                        )
         try:
             return _Worker(self.limits, self.preload)
         except WorkerUnavailable:
@@ -244,8 +269,12 @@ class Isolation:
             raise
 
     def _release(self, worker: _Worker, healthy: bool) -> None:
-        keep = (healthy and worker.calls < self.max_calls
-                and worker.resident < self.limits.memory_bytes // 2 and worker.process.poll() is None)
+        keep = (
+            healthy
+            and worker.calls < self.max_calls
+            and worker.resident < self.limits.memory_bytes // 2
+            and worker.process.poll() is None
+        )
         replacement = None
         if not keep:
             worker.kill()

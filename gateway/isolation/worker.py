@@ -92,7 +92,7 @@ def _run(header: dict[str, Any], data: bytes) -> tuple[dict[str, Any], bytes]:
 def _send(fd: int, frame: bytes) -> None:
     view = memoryview(frame)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def main(argv: list[str]) -> None:

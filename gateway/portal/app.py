@@ -87,8 +87,14 @@ class PortalState:
         return PortalPolicy(self.config.lockout, self.config.session_max_age)
 
 
-def create_portal_app(config: PortalConfig, *, sessions: sessionmaker[Session], reception: Any = None,
-                      settings: Any = None, clock: Clock | None = None) -> FastAPI:
+def create_portal_app(
+    config: PortalConfig,
+    *,
+    sessions: sessionmaker[Session],
+    reception: Any = None,
+    settings: Any = None,
+    clock: Clock | None = None,
+) -> FastAPI:
     """Builds the portal with every route, middleware and error translation.
 
     ``reception`` (:class:`gateway.portal.send.BrowserReception`) receives uploads; without it
@@ -98,21 +104,32 @@ def create_portal_app(config: PortalConfig, *, sessions: sessionmaker[Session], 
 
     app = FastAPI(title="Provider portal", docs_url=None, redoc_url=None, openapi_url=None)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
-    templates.env.loader = ChoiceLoader([FileSystemLoader(str(HERE / "templates")),
-                                         FileSystemLoader(str(WEB_HERE / "templates"))])
+    templates.env.loader = ChoiceLoader(
+        [FileSystemLoader(str(HERE / "templates")), FileSystemLoader(str(WEB_HERE / "templates"))]
+    )
     install_filters(templates.env, config.timezone)
     install_gettext(templates.env)  # the same texts and labels as the staff pages it shares partials with
     install_labels(templates.env)
-    app.state.web = PortalState(config, sessions, clock or SystemClock(), templates,
-                                SecretBox(config.secret, scope="provider"), reception, settings)
+    app.state.web = PortalState(
+        config,
+        sessions,
+        clock or SystemClock(),
+        templates,
+        SecretBox(config.secret, scope="provider"),
+        reception,
+        settings,
+    )
     app.state.session_cookie = SESSION_COOKIE
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.mount("/shared", StaticFiles(directory=str(WEB_HERE / "static")), name="shared")
     for router in ROUTERS:
         app.include_router(router)
-    secure_app(app, BodyLimits(config.max_form_bytes, config.max_field_bytes, config.max_file_bytes,
-                               upload_routes=UPLOAD_ROUTES), trusted_proxies=config.trusted_proxies,
-               csp=PORTAL_CSP)
+    secure_app(
+        app,
+        BodyLimits(config.max_form_bytes, config.max_field_bytes, config.max_file_bytes, upload_routes=UPLOAD_ROUTES),
+        trusted_proxies=config.trusted_proxies,
+        csp=PORTAL_CSP,
+    )
     return app
 
 
@@ -130,8 +147,9 @@ def live_provider(request: Request) -> ProviderView | None:
     """The session this request came with (complete or pending), looked up once per request."""
     if not hasattr(request.state, "live_provider"):
         web = portal(request)
-        request.state.live_provider = resolve(web.sessions, session_token(request), address=client_address(request),
-                                              now=web.clock.now())
+        request.state.live_provider = resolve(
+            web.sessions, session_token(request), address=client_address(request), now=web.clock.now()
+        )
     return request.state.live_provider
 
 

@@ -32,18 +32,26 @@ class Decision:
 def approved_application(sessions: sessionmaker[Session], code: str) -> Decision | None:
     """The approved application that gave ``code``, or None (codes imported, or not an OCB code)."""
     with sessions() as session:
-        row = session.scalar(select(Application).where(Application.provider_code == code,
-                                                       Application.outcome == Outcome.CODE_ATTRIBUE.value)
-                             .order_by(Application.id.desc()).limit(1))
+        row = session.scalar(
+            select(Application)
+            .where(Application.provider_code == code, Application.outcome == Outcome.CODE_ATTRIBUE.value)
+            .order_by(Application.id.desc())
+            .limit(1)
+        )
         if row is None:
             return None
         message = approval_message(row.contact_email, row.reference, code, None)
-        return Decision(row.reference, code, row.establishment_name, row.closed_at, message.body_fr,
-                        message.body_en)
+        return Decision(row.reference, code, row.establishment_name, row.closed_at, message.body_fr, message.body_en)
 
 
 def applicant_email(session: Session, code: str) -> str:
     """The contact address of the approved application that gave ``code`` ("" when none)."""
-    return session.scalar(select(Application.contact_email).where(
-        Application.provider_code == code, Application.outcome == Outcome.CODE_ATTRIBUE.value)
-        .order_by(Application.id.desc()).limit(1)) or ""
+    return (
+        session.scalar(
+            select(Application.contact_email)
+            .where(Application.provider_code == code, Application.outcome == Outcome.CODE_ATTRIBUE.value)
+            .order_by(Application.id.desc())
+            .limit(1)
+        )
+        or ""
+    )

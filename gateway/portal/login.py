@@ -39,8 +39,18 @@ from gateway.web.login import Client
 from gateway.web.second_factor import SecretBox
 from gateway.web.staff_sessions import PENDING_SECONDS, TOUCH_SECONDS, USER_AGENT_CHARS, digest
 
-__all__ = ["Client", "PortalPolicy", "ProviderView", "check_password", "check_code", "begin_enrolment",
-           "confirm_enrolment", "resolve", "log_out", "account_row"]
+__all__ = [
+    "Client",
+    "PortalPolicy",
+    "ProviderView",
+    "check_password",
+    "check_code",
+    "begin_enrolment",
+    "confirm_enrolment",
+    "resolve",
+    "log_out",
+    "account_row",
+]
 
 
 @dataclass(frozen=True)
@@ -82,21 +92,38 @@ def account_row(session: Session, code: str) -> PortalAccount:
     row = session.get(PortalAccount, code)
     if row is None:
         # An OCB applicant's account starts with the address its application gave.
-        row = PortalAccount(provider_code=code, contact_email=applicant_email(session, code),
-                            notify_response=False, notify_digest=False)
+        row = PortalAccount(
+            provider_code=code, contact_email=applicant_email(session, code), notify_response=False, notify_digest=False
+        )
         session.add(row)
         session.flush()
     return row
 
 
-def _refuse(sessions: sessionmaker[Session], policy: PortalPolicy, *, code: str, client: Client, now: dt.datetime,
-            kind: FailureKind | None, action: str) -> None:
+def _refuse(
+    sessions: sessionmaker[Session],
+    policy: PortalPolicy,
+    *,
+    code: str,
+    client: Client,
+    now: dt.datetime,
+    kind: FailureKind | None,
+    action: str,
+) -> None:
     with transaction(sessions) as session:
         if kind is not None:
-            lockout.record_failure(session, policy.lockout, login=lockout_login(code), address=client.address,
-                                   kind=kind, now=now)
-        audit.record(session, actor=f"provider:{code}", action=action, target_type="provider", target_id=code,
-                     address=client.address, outcome="refused" if kind else "locked")
+            lockout.record_failure(
+                session, policy.lockout, login=lockout_login(code), address=client.address, kind=kind, now=now
+            )
+        audit.record(
+            session,
+            actor=f"provider:{code}",
+            action=action,
+            target_type="provider",
+            target_id=code,
+            address=client.address,
+            outcome="refused" if kind else "locked",
+        )
     metrics.WEB_LOGINS.labels(result="refused" if kind else "locked").inc()
     if kind is None:
         raise AccountLocked("too many failed attempts: this account is locked for a while", login=code)
@@ -109,82 +136,147 @@ def _open(session: Session, code: str, *, pending: bool, client: Client, max_age
     token = secrets.token_urlsafe(32)
     session.execute(delete(PortalSession).where(PortalSession.expires_at < now))
     lifetime = PENDING_SECONDS if pending else max_age
-    session.add(PortalSession(token_hash=digest(token), ref=secrets.token_urlsafe(16), provider_code=code,
-                              pending=pending, created_at=now, last_seen_at=now,
-                              expires_at=now + dt.timedelta(seconds=lifetime), address=client.address[:64],
-                              user_agent=client.user_agent[:USER_AGENT_CHARS]))
+    session.add(
+        PortalSession(
+            token_hash=digest(token),
+            ref=secrets.token_urlsafe(16),
+            provider_code=code,
+            pending=pending,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + dt.timedelta(seconds=lifetime),
+            address=client.address[:64],
+            user_agent=client.user_agent[:USER_AGENT_CHARS],
+        )
+    )
     return token
 
 
-def check_password(sessions: sessionmaker[Session], code: str, password: str, *, client: Client,
-                   policy: PortalPolicy, now: dt.datetime) -> str:
+def check_password(
+    sessions: sessionmaker[Session], code: str, password: str, *, client: Client, policy: PortalPolicy, now: dt.datetime
+) -> str:
     """First step; returns the token of a pending session. Raises AccountLocked or LoginRefused."""
     code = code.strip()[:8]
     with sessions() as session:
-        locked = lockout.is_locked(session, policy.lockout, login=lockout_login(code), address=client.address,
-                                   now=now)
+        locked = lockout.is_locked(session, policy.lockout, login=lockout_login(code), address=client.address, now=now)
         provider = session.get(Provider, code) if _plausible(code) else None
     if locked:
         _refuse(sessions, policy, code=code, client=client, now=now, kind=None, action="portal.login")
     # Always one argon2 verification, whatever the code (no timing oracle), then SFTP's own refusals.
     matched = verify_password(provider.password_hash if provider else None, password)
-    if (not matched or provider is None or not provider.enabled
-            or not network_allows(provider.allowed_networks, client.address)):
+    if (
+        not matched
+        or provider is None
+        or not provider.enabled
+        or not network_allows(provider.allowed_networks, client.address)
+    ):
         _refuse(sessions, policy, code=code, client=client, now=now, kind=FailureKind.PASSWORD, action="portal.login")
     with transaction(sessions) as session:
         account_row(session, code)
         token = _open(session, code, pending=True, client=client, max_age=policy.max_age, now=now)
-        audit.record(session, actor=f"provider:{code}", action="portal.login.password", target_type="provider",
-                     target_id=code, address=client.address)
+        audit.record(
+            session,
+            actor=f"provider:{code}",
+            action="portal.login.password",
+            target_type="provider",
+            target_id=code,
+            address=client.address,
+        )
     return token
 
 
 def _pending(session: Session, token: str, now: dt.datetime) -> tuple[PortalAccount, Provider]:
     row = session.execute(
-        select(PortalAccount, Provider).join(PortalSession, PortalSession.provider_code == PortalAccount.provider_code)
+        select(PortalAccount, Provider)
+        .join(PortalSession, PortalSession.provider_code == PortalAccount.provider_code)
         .join(Provider, Provider.code == PortalAccount.provider_code)
-        .where(PortalSession.token_hash == digest(token), PortalSession.pending.is_(True),
-               PortalSession.expires_at > now, Provider.enabled.is_(True))).one_or_none()
+        .where(
+            PortalSession.token_hash == digest(token),
+            PortalSession.pending.is_(True),
+            PortalSession.expires_at > now,
+            Provider.enabled.is_(True),
+        )
+    ).one_or_none()
     if row is None:
         raise LoginRefused("the login has expired: please log in again")
     return row[0], row[1]
 
 
-def _complete(sessions: sessionmaker[Session], code: str, *, replaces: str, client: Client, policy: PortalPolicy,
-              now: dt.datetime, method: str) -> str:
+def _complete(
+    sessions: sessionmaker[Session],
+    code: str,
+    *,
+    replaces: str,
+    client: Client,
+    policy: PortalPolicy,
+    now: dt.datetime,
+    method: str,
+) -> str:
     with transaction(sessions) as session:
         session.execute(delete(PortalSession).where(PortalSession.token_hash == digest(replaces)))
         account_row(session, code).last_login_at = now
         lockout.clear(session, lockout_login(code))
         token = _open(session, code, pending=False, client=client, max_age=policy.max_age, now=now)
-        audit.record(session, actor=f"provider:{code}", action="portal.login", target_type="provider",
-                     target_id=code, address=client.address, method=method)
+        audit.record(
+            session,
+            actor=f"provider:{code}",
+            action="portal.login",
+            target_type="provider",
+            target_id=code,
+            address=client.address,
+            method=method,
+        )
     metrics.WEB_LOGINS.labels(result="ok").inc()
     return token
 
 
-def _code_accepted(session: Session, box: SecretBox, account, code: str, *, enrolled: bool,  # noqa: ANN001
-                   client: Client, policy: PortalPolicy, now: dt.datetime) -> bool | None:
+def _code_accepted(
+    session: Session,
+    box: SecretBox,
+    account,
+    code: str,
+    *,
+    enrolled: bool,  # noqa: ANN001
+    client: Client,
+    policy: PortalPolicy,
+    now: dt.datetime,
+) -> bool | None:
     """Whether ``code`` is right for the account's secret (the enrolled one, or the one being
     enrolled); None when the login is locked, so nothing was checked."""
-    if lockout.is_locked(session, policy.lockout, login=lockout_login(account.provider_code), address=client.address,
-                         now=now):
+    if lockout.is_locked(
+        session, policy.lockout, login=lockout_login(account.provider_code), address=client.address, now=now
+    ):
         return None
     has_secret = (account.totp_enrolled_at is not None) == enrolled
     secret = box.open(account.totp_secret or "", account.provider_code) if has_secret else None
     return secret is not None and second_factor.accept_totp(session, account, secret, code, now)
 
 
-def check_code(sessions: sessionmaker[Session], box: SecretBox, token: str, code: str, *, client: Client,
-               policy: PortalPolicy, now: dt.datetime) -> str:
+def check_code(
+    sessions: sessionmaker[Session],
+    box: SecretBox,
+    token: str,
+    code: str,
+    *,
+    client: Client,
+    policy: PortalPolicy,
+    now: dt.datetime,
+) -> str:
     """Second step of an enrolled provider: a TOTP code; returns the complete session's token."""
     with transaction(sessions) as session:
         account, _provider = _pending(session, token, now)
         provider_code = account.provider_code
         ok = _code_accepted(session, box, account, code, enrolled=True, client=client, policy=policy, now=now)
     if not ok:
-        _refuse(sessions, policy, code=provider_code, client=client, now=now,
-                kind=None if ok is None else FailureKind.SECOND_FACTOR, action="portal.login.second_factor")
+        _refuse(
+            sessions,
+            policy,
+            code=provider_code,
+            client=client,
+            now=now,
+            kind=None if ok is None else FailureKind.SECOND_FACTOR,
+            action="portal.login.second_factor",
+        )
     return _complete(sessions, provider_code, replaces=token, client=client, policy=policy, now=now, method="totp")
 
 
@@ -202,8 +294,9 @@ class Enrolment:
         return second_factor.grouped(self.secret)
 
 
-def begin_enrolment(sessions: sessionmaker[Session], box: SecretBox, token: str, *, fresh: bool,
-                    policy: PortalPolicy, now: dt.datetime) -> Enrolment:
+def begin_enrolment(
+    sessions: sessionmaker[Session], box: SecretBox, token: str, *, fresh: bool, policy: PortalPolicy, now: dt.datetime
+) -> Enrolment:
     """The secret to enrol at first login (a new one on each fresh page; the same after a wrong code)."""
     with transaction(sessions) as session:
         account, _provider = _pending(session, token, now)
@@ -218,8 +311,16 @@ def begin_enrolment(sessions: sessionmaker[Session], box: SecretBox, token: str,
     return Enrolment(code, secret, uri, second_factor.qr_svg(uri, f"{policy.issuer}: {code}"))
 
 
-def confirm_enrolment(sessions: sessionmaker[Session], box: SecretBox, token: str, code: str, *, client: Client,
-                      policy: PortalPolicy, now: dt.datetime) -> str:
+def confirm_enrolment(
+    sessions: sessionmaker[Session],
+    box: SecretBox,
+    token: str,
+    code: str,
+    *,
+    client: Client,
+    policy: PortalPolicy,
+    now: dt.datetime,
+) -> str:
     """Enrols the secret last shown once a code from it is right; returns the complete session's token."""
     with transaction(sessions) as session:
         account, _provider = _pending(session, token, now)
@@ -227,13 +328,27 @@ def confirm_enrolment(sessions: sessionmaker[Session], box: SecretBox, token: st
         ok = _code_accepted(session, box, account, code, enrolled=False, client=client, policy=policy, now=now)
         if ok:
             account.totp_enrolled_at = now
-            audit.record(session, actor=f"provider:{provider_code}", action="portal.second_factor.enrol",
-                         target_type="provider", target_id=provider_code, address=client.address)
+            audit.record(
+                session,
+                actor=f"provider:{provider_code}",
+                action="portal.second_factor.enrol",
+                target_type="provider",
+                target_id=provider_code,
+                address=client.address,
+            )
     if not ok:
-        _refuse(sessions, policy, code=provider_code, client=client, now=now,
-                kind=None if ok is None else FailureKind.SECOND_FACTOR, action="portal.second_factor.enrol")
-    return _complete(sessions, provider_code, replaces=token, client=client, policy=policy, now=now,
-                     method="totp_enrolment")
+        _refuse(
+            sessions,
+            policy,
+            code=provider_code,
+            client=client,
+            now=now,
+            kind=None if ok is None else FailureKind.SECOND_FACTOR,
+            action="portal.second_factor.enrol",
+        )
+    return _complete(
+        sessions, provider_code, replaces=token, client=client, policy=policy, now=now, method="totp_enrolment"
+    )
 
 
 def resolve(sessions: sessionmaker[Session], token: str, *, address: str, now: dt.datetime) -> ProviderView | None:
@@ -249,15 +364,18 @@ def resolve(sessions: sessionmaker[Session], token: str, *, address: str, now: d
             select(PortalSession.ref, PortalSession.pending, PortalSession.last_seen_at, Provider, PortalAccount)
             .join(Provider, Provider.code == PortalSession.provider_code)
             .join(PortalAccount, PortalAccount.provider_code == PortalSession.provider_code)
-            .where(PortalSession.token_hash == digest(token), PortalSession.expires_at > now,
-                   Provider.enabled.is_(True))).one_or_none()
+            .where(
+                PortalSession.token_hash == digest(token), PortalSession.expires_at > now, Provider.enabled.is_(True)
+            )
+        ).one_or_none()
         if row is None:
             return None
         ref, pending, last_seen, provider, account = row
         if not network_allows(provider.allowed_networks, address):
             return None
-        view = ProviderView(provider.code, provider.name, provider.profession, account.totp_enrolled_at is not None,
-                            pending)
+        view = ProviderView(
+            provider.code, provider.name, provider.profession, account.totp_enrolled_at is not None, pending
+        )
     if now - last_seen > dt.timedelta(seconds=TOUCH_SECONDS):
         with transaction(sessions) as session:
             session.execute(update(PortalSession).where(PortalSession.ref == ref).values(last_seen_at=now))

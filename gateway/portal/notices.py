@@ -38,8 +38,17 @@ class Notices:
 
     name = "portal-notices"
 
-    def __init__(self, sessions: sessionmaker[Session], notifier: Notifier, *, portal_url: str, timezone: str,
-                 clock: Callable[[], dt.datetime], interval: float = 30.0, digest_hour: int = 7) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        notifier: Notifier,
+        *,
+        portal_url: str,
+        timezone: str,
+        clock: Callable[[], dt.datetime],
+        interval: float = 30.0,
+        digest_hour: int = 7,
+    ) -> None:
         self._sessions = sessions
         self._notifier = notifier
         self._url = portal_url.rstrip("/")
@@ -76,14 +85,18 @@ class Notices:
     def _responses(self) -> int:
         sent = 0
         with self._sessions() as session:
-            accounts = list(session.execute(select(PortalAccount.provider_code, PortalAccount.contact_email,
-                                                   PortalAccount.notified_until)
-                                            .where(PortalAccount.notify_response.is_(True),
-                                                   PortalAccount.contact_email != "")))
+            accounts = list(
+                session.execute(
+                    select(
+                        PortalAccount.provider_code, PortalAccount.contact_email, PortalAccount.notified_until
+                    ).where(PortalAccount.notify_response.is_(True), PortalAccount.contact_email != "")
+                )
+            )
         for code, email, mark in accounts:
             with self._sessions() as session:
                 query = select(RequestFile.id, RequestFile.name, RequestFile.status, RequestFile.answered_at).where(
-                    RequestFile.provider_code == code, RequestFile.answered_at.is_not(None))
+                    RequestFile.provider_code == code, RequestFile.answered_at.is_not(None)
+                )
                 if mark is not None:
                     query = query.where(RequestFile.answered_at > mark)
                 files = list(session.execute(query.order_by(RequestFile.answered_at)))
@@ -92,10 +105,16 @@ class Notices:
             new_mark = max(f.answered_at for f in files)
             with transaction(self._sessions) as session:
                 claimed = session.execute(
-                    update(PortalAccount).where(PortalAccount.provider_code == code,
-                                                PortalAccount.notified_until.is_(None) if mark is None
-                                                else PortalAccount.notified_until == mark)
-                    .values(notified_until=new_mark).execution_options(synchronize_session=False)).rowcount
+                    update(PortalAccount)
+                    .where(
+                        PortalAccount.provider_code == code,
+                        PortalAccount.notified_until.is_(None)
+                        if mark is None
+                        else PortalAccount.notified_until == mark,
+                    )
+                    .values(notified_until=new_mark)
+                    .execution_options(synchronize_session=False)
+                ).rowcount
             if claimed != 1:  # another node took them
                 continue
             lines = [f"- {f.name}: {f.status or '?'} — {self._url}/files/{f.id}" for f in files[:MAX_LISTED]]
@@ -103,9 +122,15 @@ class Notices:
                 lines.append(f"- … (+{len(files) - MAX_LISTED})")
             listing = "\n".join(lines)
             body_fr, body_en = texts.both("portal.mail.ready.body", listing=listing)
-            sent += self._notifier.deliver(OutgoingMessage(
-                to=email, reference=code, topic=bilingual_subject("portal.mail.ready.subject"),
-                body_fr=body_fr, body_en=body_en))
+            sent += self._notifier.deliver(
+                OutgoingMessage(
+                    to=email,
+                    reference=code,
+                    topic=bilingual_subject("portal.mail.ready.subject"),
+                    body_fr=body_fr,
+                    body_en=body_en,
+                )
+            )
         return sent
 
     # ----------------------------------------------------------------- daily digest
@@ -120,31 +145,52 @@ class Notices:
         end = dt.datetime.combine(today, dt.time(), self._zone).astimezone(dt.timezone.utc)
         sent = 0
         with self._sessions() as session:
-            accounts = list(session.execute(select(PortalAccount.provider_code, PortalAccount.contact_email)
-                                            .where(PortalAccount.notify_digest.is_(True),
-                                                   PortalAccount.contact_email != "",
-                                                   or_(PortalAccount.digest_sent_on.is_(None),
-                                                       PortalAccount.digest_sent_on < today))))
+            accounts = list(
+                session.execute(
+                    select(PortalAccount.provider_code, PortalAccount.contact_email).where(
+                        PortalAccount.notify_digest.is_(True),
+                        PortalAccount.contact_email != "",
+                        or_(PortalAccount.digest_sent_on.is_(None), PortalAccount.digest_sent_on < today),
+                    )
+                )
+            )
         for code, email in accounts:
             with transaction(self._sessions) as session:
                 claimed = session.execute(
-                    update(PortalAccount).where(PortalAccount.provider_code == code,
-                                                or_(PortalAccount.digest_sent_on.is_(None),
-                                                    PortalAccount.digest_sent_on < today))
-                    .values(digest_sent_on=today).execution_options(synchronize_session=False)).rowcount
+                    update(PortalAccount)
+                    .where(
+                        PortalAccount.provider_code == code,
+                        or_(PortalAccount.digest_sent_on.is_(None), PortalAccount.digest_sent_on < today),
+                    )
+                    .values(digest_sent_on=today)
+                    .execution_options(synchronize_session=False)
+                ).rowcount
             if claimed != 1:
                 continue
             with self._sessions() as session:
-                files = list(session.execute(
-                    select(RequestFile.id, RequestFile.name).where(
-                        RequestFile.provider_code == code, RequestFile.status == "REJETE",
-                        RequestFile.received_at >= start, RequestFile.received_at < end)
-                    .order_by(RequestFile.id)))
+                files = list(
+                    session.execute(
+                        select(RequestFile.id, RequestFile.name)
+                        .where(
+                            RequestFile.provider_code == code,
+                            RequestFile.status == "REJETE",
+                            RequestFile.received_at >= start,
+                            RequestFile.received_at < end,
+                        )
+                        .order_by(RequestFile.id)
+                    )
+                )
             if not files:
                 continue
             listing = "\n".join(f"- {f.name} — {self._url}/files/{f.id}" for f in files[:MAX_LISTED])
             body_fr, body_en = texts.both("portal.mail.digest.body", day=yesterday, listing=listing)
-            sent += self._notifier.deliver(OutgoingMessage(
-                to=email, reference=code, topic=bilingual_subject("portal.mail.digest.subject", day=yesterday),
-                body_fr=body_fr, body_en=body_en))
+            sent += self._notifier.deliver(
+                OutgoingMessage(
+                    to=email,
+                    reference=code,
+                    topic=bilingual_subject("portal.mail.digest.subject", day=yesterday),
+                    body_fr=body_fr,
+                    body_en=body_en,
+                )
+            )
         return sent

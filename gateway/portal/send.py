@@ -45,8 +45,17 @@ class SentFile:
 class BrowserReception:
     """The SFTP reception, used by the portal (one per process, shared by every request)."""
 
-    def __init__(self, sessions: sessionmaker[Session], *, inbox: Path, outbox: Path, max_bytes: int,
-                 quota: QuotaValues, durable: bool = True, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        inbox: Path,
+        outbox: Path,
+        max_bytes: int,
+        quota: QuotaValues,
+        durable: bool = True,
+        clock: Clock | None = None,
+    ) -> None:
         self._inbox = inbox
         self._outbox = outbox
         self.max_bytes = max_bytes
@@ -58,11 +67,18 @@ class BrowserReception:
         """The provider's two folders, as an SFTP session of this browser request sees them."""
         jail = Jail(self._inbox, self._outbox, provider_code)
         jail.prepare()
-        who = Who(provider_code=provider_code, profession=profession, address=address,
-                  session_id=f"portal-{secrets.token_hex(6)}", method=METHOD, key_fingerprint="",
-                  started_at=self._clock.now())
-        return ProviderArea(jail, self._reception, who, max_bytes=self.max_bytes, quotas=self._quotas,
-                            temp_tag=TEMP_TAG)
+        who = Who(
+            provider_code=provider_code,
+            profession=profession,
+            address=address,
+            session_id=f"portal-{secrets.token_hex(6)}",
+            method=METHOD,
+            key_fingerprint="",
+            started_at=self._clock.now(),
+        )
+        return ProviderArea(
+            jail, self._reception, who, max_bytes=self.max_bytes, quotas=self._quotas, temp_tag=TEMP_TAG
+        )
 
     def send(self, area: ProviderArea, name: str, chunks: Iterable[bytes]) -> SentFile:
         """Receives ``chunks`` as ``/inbox/<name>``: exactly an SFTP open, writes and close.

@@ -66,8 +66,14 @@ def bilingual_subject(msgid: str, /, **values: object) -> str:
 class ProviderSettings:
     """Reads and changes one provider's portal settings; tells each change by e-mail."""
 
-    def __init__(self, sessions: sessionmaker[Session], accounts: Callable[[str], Accounts],
-                 notifier: Notifier | None, *, clock: Callable[[], dt.datetime]) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        accounts: Callable[[str], Accounts],
+        notifier: Notifier | None,
+        *,
+        clock: Callable[[], dt.datetime],
+    ) -> None:
         """``accounts(actor)`` gives the account service acting in ``actor``'s name."""
         self._sessions = sessions
         self._accounts = accounts
@@ -83,7 +89,9 @@ class ProviderSettings:
         account = self._accounts("portal").get(code)
         with self._sessions() as session:
             row = session.get(PortalAccount, code)
-            contact, response, digest = (row.contact_email, row.notify_response, row.notify_digest) if row else ("", False, False)
+            contact, response, digest = (
+                (row.contact_email, row.notify_response, row.notify_digest) if row else ("", False, False)
+            )
         return SettingsView(code, account.keys, contact, response, digest, account.has_password)
 
     def add_key(self, code: str, key_text: str, *, address: str) -> KeyView:
@@ -107,8 +115,16 @@ class ProviderSettings:
             if response and not row.notify_response:
                 row.notified_until = self._now()
             row.notify_response, row.notify_digest = response, digest
-            audit.record(session, actor=f"provider:{code}", action="portal.notifications", target_type="provider",
-                         target_id=code, address=address, response_ready=response, daily_digest=digest)
+            audit.record(
+                session,
+                actor=f"provider:{code}",
+                action="portal.notifications",
+                target_type="provider",
+                target_id=code,
+                address=address,
+                response_ready=response,
+                daily_digest=digest,
+            )
         detail = f"response={'on' if response else 'off'}, digest={'on' if digest else 'off'}"
         self._tell(code, "notifications", detail, address=address)
 
@@ -122,8 +138,9 @@ class ProviderSettings:
         self._accounts(actor).get(code)  # NotFound for an unknown account
         with transaction(self._sessions) as session:
             account_row(session, code).contact_email = email
-            audit.record(session, actor=actor, action="portal.contact", target_type="provider", target_id=code,
-                         email=email)
+            audit.record(
+                session, actor=actor, action="portal.contact", target_type="provider", target_id=code, email=email
+            )
 
     def issue_password_link(self, code: str, *, actor: str, hours: int) -> str:
         """A one-time token setting the account's password (for key-only accounts); replaces any earlier one."""
@@ -133,8 +150,9 @@ class ProviderSettings:
             row = account_row(session, code)
             row.password_link_hash = _digest(token)
             row.password_link_expires_at = self._now() + dt.timedelta(hours=hours)
-            audit.record(session, actor=actor, action="portal.password_link", target_type="provider",
-                         target_id=code, hours=hours)
+            audit.record(
+                session, actor=actor, action="portal.password_link", target_type="provider", target_id=code, hours=hours
+            )
         return token
 
     def reset_second_factor(self, code: str, *, actor: str) -> None:
@@ -144,8 +162,9 @@ class ProviderSettings:
             row = account_row(session, code)
             row.totp_secret, row.totp_enrolled_at, row.totp_last_step = None, None, None
             end_sessions(session, code)
-            audit.record(session, actor=actor, action="portal.second_factor.reset", target_type="provider",
-                         target_id=code)
+            audit.record(
+                session, actor=actor, action="portal.second_factor.reset", target_type="provider", target_id=code
+            )
 
     def send_password_link(self, code: str, *, actor: str, hours: int, portal_url: str) -> tuple[str, bool]:
         """Issues a password link and mails it to the contact address; returns the link (for staff to
@@ -155,9 +174,15 @@ class ProviderSettings:
         if not contact or self._notifier is None:
             return link, False
         body_fr, body_en = texts.both("portal.mail.password_link.body", code=code, hours=hours, link=link)
-        mailed = self._notifier.deliver(OutgoingMessage(
-            to=contact, reference=code, topic=bilingual_subject("portal.mail.password_link.subject"),
-            body_fr=body_fr, body_en=body_en))
+        mailed = self._notifier.deliver(
+            OutgoingMessage(
+                to=contact,
+                reference=code,
+                topic=bilingual_subject("portal.mail.password_link.subject"),
+                body_fr=body_fr,
+                body_en=body_en,
+            )
+        )
         return link, mailed
 
     def link_owner(self, token: str) -> str:
@@ -195,8 +220,17 @@ class ProviderSettings:
         if not to or self._notifier is None:
             return
         when = self._now().strftime("%Y-%m-%d %H:%M UTC")
-        body_fr, body_en = (texts.text(lang, "portal.mail.change.body", code=code, name=name, when=when, address=address,
-                                       change=texts.text(lang, f"portal.change.{change}", detail=detail))
-                            for lang in ("fr", "en"))
+        body_fr, body_en = (
+            texts.text(
+                lang,
+                "portal.mail.change.body",
+                code=code,
+                name=name,
+                when=when,
+                address=address,
+                change=texts.text(lang, f"portal.change.{change}", detail=detail),
+            )
+            for lang in ("fr", "en")
+        )
         topic = bilingual_subject("portal.mail.change.subject")
         self._notifier.deliver(OutgoingMessage(to=to, topic=topic, body_fr=body_fr, body_en=body_en, reference=code))

@@ -15,14 +15,21 @@ MACS = ("hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com")
 KEX = ("mlkem768x25519-sha256", "curve25519-sha256@libssh.org", "diffie-hellman-group16-sha512")
 HOST_KEYS = ("ssh-ed25519",)
 #: client keys: ed25519, ECDSA and RSA (SHA-2 signatures; key size checked when the key is added)
-PUBKEYS = ("ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-           "rsa-sha2-512", "rsa-sha2-256")
+PUBKEYS = (
+    "ssh-ed25519",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "rsa-sha2-512",
+    "rsa-sha2-256",
+)
 
 
 def disabled_algorithms() -> dict[str, list[str]]:
     """paramiko's ``disabled_algorithms``: everything it knows that is not allowed above."""
     transport = paramiko.Transport
     allowed = {"ciphers": CIPHERS, "macs": MACS, "kex": KEX, "keys": HOST_KEYS, "pubkeys": PUBKEYS}
-    return {kind: [name for name in getattr(transport, f"_preferred_{kind}") if name not in wanted]
-            for kind, wanted in allowed.items()}
-
+    return {
+        kind: [name for name in getattr(transport, f"_preferred_{kind}") if name not in wanted]
+        for kind, wanted in allowed.items()
+    }

@@ -52,8 +52,9 @@ def _folder_attributes(path: Path | None, name: str) -> SFTPAttributes:
 class ProviderArea:
     """The SFTP operations of one session, for one provider."""
 
-    def __init__(self, jail: Jail, reception: Reception, who: Who, *, max_bytes: int, quotas: InboxQuotas,
-                 temp_tag: str) -> None:
+    def __init__(
+        self, jail: Jail, reception: Reception, who: Who, *, max_bytes: int, quotas: InboxQuotas, temp_tag: str
+    ) -> None:
         self.jail = jail
         self.reception = reception
         self.who = who
@@ -115,25 +116,37 @@ class ProviderArea:
             raise PermissionDenied("files can be written only in /inbox", path=where.sftp_path)
         assert where.name is not None
         if os.path.lexists(where.path):
-            raise AlreadyExists(f"{where.name} is already in /inbox; uploads never replace a file",
-                                name=where.name)
+            raise AlreadyExists(f"{where.name} is already in /inbox; uploads never replace a file", name=where.name)
         if not where.name.endswith(PART_SUFFIX) and self.reception.name_is_held(self.who.provider_code, where.name):
             raise NameHeld(f"{where.name} is held until its response is collected", name=where.name)
         folder = where.path.parent
         self.quotas.start_upload(folder)
         self.log.debug("upload started", file=where.name)
-        return Upload(folder, where.name, max_bytes=self.max_bytes, durable=self.reception.durable,
-                      on_complete=self._complete, tag=self.temp_tag,
-                      on_grow=lambda added: self.quotas.grow(folder, added),
-                      on_drop=lambda size: self.quotas.release(folder, size))
+        return Upload(
+            folder,
+            where.name,
+            max_bytes=self.max_bytes,
+            durable=self.reception.durable,
+            on_complete=self._complete,
+            tag=self.temp_tag,
+            on_grow=lambda added: self.quotas.grow(folder, added),
+            on_drop=lambda size: self.quotas.release(folder, size),
+        )
 
     def _complete(self, upload: Upload) -> None:
         final = upload.folder / upload.name
         if upload.name.endswith(PART_SUFFIX):
             self._place_part(upload, final)
             return
-        self.reception.receive(self.who, source=upload.temp, final=final, size=upload.size,
-                               sha256=upload.sha256, started=upload.started, kind="upload")
+        self.reception.receive(
+            self.who,
+            source=upload.temp,
+            final=final,
+            size=upload.size,
+            sha256=upload.sha256,
+            started=upload.started,
+            kind="upload",
+        )
 
     def _place_part(self, upload: Upload, final: Path) -> None:
         try:
@@ -142,8 +155,13 @@ class ProviderArea:
             raise AlreadyExists(f"{final.name} already exists in /inbox", name=final.name) from None
         if self.reception.durable:
             fsync_dir(final.parent)
-        self.log.info("part upload kept", file=final.name, bytes=upload.size, result="part",
-                      duration_s=round(time.monotonic() - upload.started, 3))
+        self.log.info(
+            "part upload kept",
+            file=final.name,
+            bytes=upload.size,
+            result="part",
+            duration_s=round(time.monotonic() - upload.started, 3),
+        )
         self.reception.record(self.who, "sftp.part", target=final.name, bytes=upload.size, sha256=upload.sha256)
 
     def finish(self, handle: Upload | Reader) -> None:
@@ -159,14 +177,21 @@ class ProviderArea:
                 code = getattr(exc, "code", "internal")
                 SFTP_UPLOADS.labels(result="refused").inc()
                 self.log.info("upload refused", file=handle.name, bytes=handle.size, result="refused", code=code)
-                self.reception.record(self.who, "sftp.upload", target=handle.name, outcome="refused",
-                                      code=code, bytes=handle.size)
+                self.reception.record(
+                    self.who, "sftp.upload", target=handle.name, outcome="refused", code=code, bytes=handle.size
+                )
             raise
         if isinstance(handle, Reader):
-            self.log.info("file read", file=handle.sftp_path, bytes=handle.sent, result="ok",
-                          duration_s=round(time.monotonic() - handle.started, 3))
-            self.reception.record(self.who, "sftp.download", target=handle.sftp_path, bytes=handle.sent,
-                                  collected=collected)
+            self.log.info(
+                "file read",
+                file=handle.sftp_path,
+                bytes=handle.sent,
+                result="ok",
+                duration_s=round(time.monotonic() - handle.started, 3),
+            )
+            self.reception.record(
+                self.who, "sftp.download", target=handle.sftp_path, bytes=handle.sent, collected=collected
+            )
 
     def _collect(self, reader: Reader) -> bool:
         """Marks the response collected when ``reader`` read it whole (never raises: the
@@ -184,10 +209,14 @@ class ProviderArea:
         """The session ended with ``handle`` open: a broken upload leaves nothing behind."""
         if handle.abort():
             SFTP_UPLOADS.labels(result="broken").inc()
-            self.log.info("upload broken", file=handle.name, bytes=handle.size, result="broken",
-                          duration_s=round(time.monotonic() - handle.started, 3))
-            self.reception.record(self.who, "sftp.upload", target=handle.name, outcome="broken",
-                                  bytes=handle.size)
+            self.log.info(
+                "upload broken",
+                file=handle.name,
+                bytes=handle.size,
+                result="broken",
+                duration_s=round(time.monotonic() - handle.started, 3),
+            )
+            self.reception.record(self.who, "sftp.upload", target=handle.name, outcome="broken", bytes=handle.size)
 
     def remove(self, sftp_path: str) -> None:
         """Deletes a file from ``/outbox``; a response's deletion frees its request's name."""
@@ -197,9 +226,16 @@ class ProviderArea:
         self._file_attributes(where)  # a symlink or folder is "no such file"
         with transaction(self.reception.sessions) as session:
             collected = mark_collected(session, self.who.provider_code, where.name, utcnow())
-            audit.record(session, actor=self.who.actor, action="sftp.delete", target_type="response",
-                         target_id=where.name, address=self.who.address, sftp_session=self.who.session_id,
-                         collected=collected)
+            audit.record(
+                session,
+                actor=self.who.actor,
+                action="sftp.delete",
+                target_type="response",
+                target_id=where.name,
+                address=self.who.address,
+                sftp_session=self.who.session_id,
+                collected=collected,
+            )
             try:
                 os.unlink(where.path)
             except FileNotFoundError:
@@ -235,8 +271,9 @@ class ProviderArea:
         if self.reception.name_is_held(self.who.provider_code, new.name):
             raise NameHeld(f"{new.name} is held until its response is collected", name=new.name)
         size, sha256 = _measure(old.path)
-        self.reception.receive(self.who, source=old.path, final=new.path, size=size, sha256=sha256,
-                               started=started, kind="rename")
+        self.reception.receive(
+            self.who, source=old.path, final=new.path, size=size, sha256=sha256, started=started, kind="rename"
+        )
 
     def setstat(self, sftp_path: str, attrs: SFTPAttributes) -> None:
         """Accepts (and ignores) time changes; refuses chmod, chown and truncation."""
@@ -246,7 +283,9 @@ class ProviderArea:
 
 def refuse_attribute_change(attrs: SFTPAttributes) -> None:
     """Times may be "set" (ignored, as clients send them after uploads); nothing else may."""
-    if attribute_flags(attrs) & (SFTPAttributes.FLAG_PERMISSIONS | SFTPAttributes.FLAG_UIDGID | SFTPAttributes.FLAG_SIZE):
+    if attribute_flags(attrs) & (
+        SFTPAttributes.FLAG_PERMISSIONS | SFTPAttributes.FLAG_UIDGID | SFTPAttributes.FLAG_SIZE
+    ):
         raise PermissionDenied("permissions, owners and sizes cannot be changed")
 
 

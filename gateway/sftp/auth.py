@@ -207,8 +207,11 @@ class GatewayTransport(paramiko.Transport):
             return True
         in_channel = _unconsumed(channel) + incoming
         total = incoming + sum(_unconsumed(c) for c in list(self.open_channels))
-        if in_channel <= channel.in_window_size and incoming <= channel.in_max_packet_size \
-                and total <= self.max_buffered_bytes:
+        if (
+            in_channel <= channel.in_window_size
+            and incoming <= channel.in_max_packet_size
+            and total <= self.max_buffered_bytes
+        ):
             return False
         self.overran = True
         self.server_object.window_overrun(in_channel, channel.in_window_size, total)
@@ -263,8 +266,9 @@ class Connection(paramiko.ServerInterface):
 
     def window_overrun(self, in_channel: int, window: int, total: int) -> None:
         """The client sent beyond what it was allowed to: the connection is closed."""
-        self.server.refused("window_overrun", address=self.address, channel_bytes=in_channel, window=window,
-                            connection_bytes=total)
+        self.server.refused(
+            "window_overrun", address=self.address, channel_bytes=in_channel, window=window, connection_bytes=total
+        )
         self.close("window_overrun")
 
     # ----------------------------------------------------------------- authentication
@@ -326,8 +330,15 @@ class Connection(paramiko.ServerInterface):
         self._failures += 1
         SFTP_LOGINS.labels(method=method, result="failed").inc()
         self.log.info("login failed", user=username[:40], method=method, result="failed", **detail)
-        self.server.record(actor=f"provider:{username[:40]}", action="sftp.login", address=self.address,
-                           outcome="failed", method=method, sftp_session=self.session_id, **detail)
+        self.server.record(
+            actor=f"provider:{username[:40]}",
+            action="sftp.login",
+            address=self.address,
+            outcome="failed",
+            method=method,
+            sftp_session=self.session_id,
+            **detail,
+        )
         if self._failures >= self.server.config.max_auth_attempts:
             self.close("auth_attempts")
 
@@ -344,13 +355,25 @@ class Connection(paramiko.ServerInterface):
         if refusal is not None:
             SFTP_LOGINS.labels(method=method, result=str(refusal)).inc()
             self.log.warning("session refused", provider=account.code, reason=str(refusal))
-            self.server.record(actor=f"provider:{account.code}", action="sftp.login", address=self.address,
-                               outcome="refused", reason=str(refusal), sftp_session=self.session_id)
+            self.server.record(
+                actor=f"provider:{account.code}",
+                action="sftp.login",
+                address=self.address,
+                outcome="refused",
+                reason=str(refusal),
+                sftp_session=self.session_id,
+            )
             self.close(str(refusal))
             return
-        self.who = Who(provider_code=account.code, profession=account.profession, address=self.address,
-                       session_id=self.session_id, method=method, key_fingerprint=account.fingerprint,
-                       started_at=utcnow())
+        self.who = Who(
+            provider_code=account.code,
+            profession=account.profession,
+            address=self.address,
+            session_id=self.session_id,
+            method=method,
+            key_fingerprint=account.fingerprint,
+            started_at=utcnow(),
+        )
         self.log = self.log.bind(provider=account.code, key=account.fingerprint)
         try:
             self.server.tidy(account.code)
@@ -359,8 +382,15 @@ class Connection(paramiko.ServerInterface):
         SFTP_LOGINS.labels(method=method, result="ok").inc()
         SFTP_SESSIONS.inc()
         self.log.info("session opened", method=method)
-        self.server.record(actor=self.who.actor, action="sftp.login", address=self.address, outcome="ok",
-                           method=method, key=account.fingerprint, sftp_session=self.session_id)
+        self.server.record(
+            actor=self.who.actor,
+            action="sftp.login",
+            address=self.address,
+            outcome="ok",
+            method=method,
+            key=account.fingerprint,
+            sftp_session=self.session_id,
+        )
 
     def ended(self) -> None:
         """The transport is gone: closes the session's records (called once by the server)."""
@@ -372,9 +402,14 @@ class Connection(paramiko.ServerInterface):
             self.server.limits.close_session(self.session_id)
             duration = (utcnow() - self.who.started_at) / dt.timedelta(seconds=1)
             self.log.info("session closed", duration_s=round(duration, 3), reason=self.closing or "client")
-            self.server.record(actor=self.who.actor, action="sftp.logout", address=self.address,
-                               sftp_session=self.session_id, duration_s=round(duration, 3),
-                               reason=self.closing or "client")
+            self.server.record(
+                actor=self.who.actor,
+                action="sftp.logout",
+                address=self.address,
+                sftp_session=self.session_id,
+                duration_s=round(duration, 3),
+                reason=self.closing or "client",
+            )
         elif self._key_refused and not self._password_refused:
             # keys refused and no login: one failure for the connection, as a password would count
             if self.server.limits.record_failure(self.address):
@@ -414,8 +449,7 @@ class Connection(paramiko.ServerInterface):
                 return None
             self._extra_serial += 1
             extra = f"{self.session_id}.{self._extra_serial}"
-        refusal = self.server.limits.open_session(extra, self.who.provider_code, self.address,
-                                                  self.who.key_fingerprint)
+        refusal = self.server.limits.open_session(extra, self.who.provider_code, self.address, self.who.key_fingerprint)
         with self._lock:
             if refusal is None:
                 self._extra_sessions.append(extra)

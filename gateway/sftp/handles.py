@@ -43,15 +43,15 @@ def temp_tag(name: str) -> str | None:
     """The process tag of a temp file name (None for names of other forms)."""
     if not name.startswith(UPLOAD_PREFIX):
         return None
-    tag, dash, _random = name[len(UPLOAD_PREFIX):].rpartition("-")
+    tag, dash, _random = name[len(UPLOAD_PREFIX) :].rpartition("-")
     return tag if dash and tag else None
 
 
 class UploadState(StrEnum):
     OPEN = "open"
-    FAILED = "failed"      # too large or over quota: the file is gone, the close will fail
+    FAILED = "failed"  # too large or over quota: the file is gone, the close will fail
     FINISHED = "finished"  # closed by the client (received, or refused at close)
-    ABORTED = "aborted"    # the session ended first
+    ABORTED = "aborted"  # the session ended first
 
 
 def attributes(st: os.stat_result, name: str = "") -> SFTPAttributes:
@@ -66,10 +66,18 @@ class Upload:
 
     kind = "upload"
 
-    def __init__(self, folder: Path, name: str, *, max_bytes: int, durable: bool,
-                 on_complete: Callable[[Upload], None], tag: str,
-                 on_grow: Callable[[int], None] | None = None,
-                 on_drop: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        name: str,
+        *,
+        max_bytes: int,
+        durable: bool,
+        on_complete: Callable[[Upload], None],
+        tag: str,
+        on_grow: Callable[[int], None] | None = None,
+        on_drop: Callable[[int], None] | None = None,
+    ) -> None:
         self.name = name
         self.folder = folder
         self.temp = folder / temp_name(tag)
@@ -88,7 +96,8 @@ class Upload:
         self._hashed = 0
         self._in_order = True
         self._fd: int | None = os.open(
-            self.temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
+            self.temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE
+        )
 
     @property
     def sftp_path(self) -> str:
@@ -103,8 +112,13 @@ class Upload:
             raise BadHandle("handle is closed")
         end = offset + len(data)
         if end > self.max_bytes:
-            self._fail(TooLarge(f"{self.name} is larger than {self.max_bytes} bytes: upload refused",
-                                name=self.name, limit=self.max_bytes))
+            self._fail(
+                TooLarge(
+                    f"{self.name} is larger than {self.max_bytes} bytes: upload refused",
+                    name=self.name,
+                    limit=self.max_bytes,
+                )
+            )
         if end > self.size and self._on_grow is not None:
             try:
                 self._on_grow(end - self.size)

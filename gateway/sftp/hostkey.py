@@ -17,8 +17,9 @@ def load_or_create_host_key(path: Path) -> paramiko.Ed25519Key:
     """The host key at ``path``; generated (mode 0600) when the file does not exist yet."""
     if not path.exists():
         key = ed25519.Ed25519PrivateKey.generate()
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
-                                serialization.NoEncryption())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+        )
         make_folder(path.parent)
         # Written under a temp name then linked without overwrite: two processes starting
         # together keep the same (first) key.

@@ -74,8 +74,15 @@ class Refusal(StrEnum):
 class Limits:
     """Reads and writes the shared limit tables."""
 
-    def __init__(self, sessions: sessionmaker[Session], values: LimitValues, *, node: str,
-                 clock: Clock | None = None, readers: sessionmaker[Session] | None = None) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        values: LimitValues,
+        *,
+        node: str,
+        clock: Clock | None = None,
+        readers: sessionmaker[Session] | None = None,
+    ) -> None:
         self._sessions = sessions
         self._readers = readers or sessions
         self.values = values
@@ -89,8 +96,11 @@ class Limits:
         with transaction(self._sessions) as session:
             if self._banned(session, address, now):
                 return Refusal.BANNED
-            recent = session.scalar(select(func.count()).select_from(SftpConnection).where(
-                SftpConnection.address == address, SftpConnection.at > now - window))
+            recent = session.scalar(
+                select(func.count())
+                .select_from(SftpConnection)
+                .where(SftpConnection.address == address, SftpConnection.at > now - window)
+            )
             if recent >= allowed:
                 return Refusal.RATE
             session.add(SftpConnection(address=address, at=now))
@@ -113,9 +123,14 @@ class Limits:
         with transaction(self._sessions) as session:
             session.add(SftpAuthFailure(address=address, at=now))
             session.flush()
-            failures = session.scalar(select(func.count()).select_from(SftpAuthFailure).where(
-                SftpAuthFailure.address == address,
-                SftpAuthFailure.at > now - dt.timedelta(seconds=values.ban_window)))
+            failures = session.scalar(
+                select(func.count())
+                .select_from(SftpAuthFailure)
+                .where(
+                    SftpAuthFailure.address == address,
+                    SftpAuthFailure.at > now - dt.timedelta(seconds=values.ban_window),
+                )
+            )
             if failures < values.ban_after_failures:
                 return False
             until = now + dt.timedelta(seconds=values.ban_seconds)
@@ -142,8 +157,14 @@ class Limits:
         values = self.values
         since = self._clock.now() - dt.timedelta(seconds=values.ban_window)
         with self._readers() as session:
-            failures = session.scalar(select(func.count()).select_from(SftpAccountFailure).where(
-                SftpAccountFailure.account == account[:40], SftpAccountFailure.at > since)) or 0
+            failures = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(SftpAccountFailure)
+                    .where(SftpAccountFailure.account == account[:40], SftpAccountFailure.at > since)
+                )
+                or 0
+            )
         over = failures - values.account_throttle_after
         if over < 0:
             return 0.0
@@ -156,15 +177,27 @@ class Limits:
         with transaction(self._sessions) as session:
             # Serialises logins of one account across nodes (a no-op lock on SQLite).
             session.execute(select(Provider.code).where(Provider.code == provider_code).with_for_update())
-            mine = session.scalar(select(func.count()).select_from(SftpSession).where(
-                SftpSession.provider_code == provider_code, SftpSession.seen_at > alive))
+            mine = session.scalar(
+                select(func.count())
+                .select_from(SftpSession)
+                .where(SftpSession.provider_code == provider_code, SftpSession.seen_at > alive)
+            )
             if mine >= self.values.sessions_per_account:
                 return Refusal.ACCOUNT_SESSIONS
             total = session.scalar(select(func.count()).select_from(SftpSession).where(SftpSession.seen_at > alive))
             if total >= self.values.sessions_total:
                 return Refusal.TOTAL_SESSIONS
-            session.add(SftpSession(id=session_id, provider_code=provider_code, address=address, node=self.node,
-                                    key_fingerprint=fingerprint, started_at=now, seen_at=now))
+            session.add(
+                SftpSession(
+                    id=session_id,
+                    provider_code=provider_code,
+                    address=address,
+                    node=self.node,
+                    key_fingerprint=fingerprint,
+                    started_at=now,
+                    seen_at=now,
+                )
+            )
         return None
 
     def close_session(self, session_id: str) -> None:
@@ -180,10 +213,14 @@ class Limits:
             session.execute(delete(SftpSession).where(SftpSession.seen_at <= now - self.values.stale_after))
             window, _ = self.values.rate_window
             session.execute(delete(SftpConnection).where(SftpConnection.at <= now - window))
-            session.execute(delete(SftpAuthFailure).where(
-                SftpAuthFailure.at <= now - dt.timedelta(seconds=self.values.ban_window)))
-            session.execute(delete(SftpAccountFailure).where(
-                SftpAccountFailure.at <= now - dt.timedelta(seconds=self.values.ban_window)))
+            session.execute(
+                delete(SftpAuthFailure).where(SftpAuthFailure.at <= now - dt.timedelta(seconds=self.values.ban_window))
+            )
+            session.execute(
+                delete(SftpAccountFailure).where(
+                    SftpAccountFailure.at <= now - dt.timedelta(seconds=self.values.ban_window)
+                )
+            )
             session.execute(delete(SftpBan).where(SftpBan.until <= now))
 
     def live_nodes(self) -> list[str]:

@@ -15,17 +15,49 @@ import struct
 from paramiko import SFTPAttributes
 from paramiko.message import Message
 from paramiko.sftp import (
-    CMD_ATTRS, CMD_CLOSE, CMD_DATA, CMD_EXTENDED, CMD_FSETSTAT, CMD_FSTAT, CMD_HANDLE, CMD_INIT,
-    CMD_LSTAT, CMD_MKDIR, CMD_NAME, CMD_OPEN, CMD_OPENDIR, CMD_READ, CMD_READDIR, CMD_READLINK,
-    CMD_REALPATH, CMD_REMOVE, CMD_RENAME, CMD_RMDIR, CMD_SETSTAT, CMD_STAT, CMD_SYMLINK, CMD_VERSION,
-    CMD_WRITE, SFTP_EOF, SFTP_FAILURE, SFTP_NO_SUCH_FILE, SFTP_OK, SFTP_PERMISSION_DENIED, SFTPError,
+    CMD_ATTRS,
+    CMD_CLOSE,
+    CMD_DATA,
+    CMD_EXTENDED,
+    CMD_FSETSTAT,
+    CMD_FSTAT,
+    CMD_HANDLE,
+    CMD_INIT,
+    CMD_LSTAT,
+    CMD_MKDIR,
+    CMD_NAME,
+    CMD_OPEN,
+    CMD_OPENDIR,
+    CMD_READ,
+    CMD_READDIR,
+    CMD_READLINK,
+    CMD_REALPATH,
+    CMD_REMOVE,
+    CMD_RENAME,
+    CMD_RMDIR,
+    CMD_SETSTAT,
+    CMD_STAT,
+    CMD_SYMLINK,
+    CMD_VERSION,
+    CMD_WRITE,
+    SFTP_EOF,
+    SFTP_FAILURE,
+    SFTP_NO_SUCH_FILE,
+    SFTP_OK,
+    SFTP_PERMISSION_DENIED,
+    SFTPError,
 )
 
 from gateway.errors import GatewayError
 from gateway.logs import get_logger
 from gateway.sftp.area import ProviderArea, refuse_attribute_change
 from gateway.sftp.errors import (
-    BadHandle, NameRefused, NoSuchFile, PermissionDenied, TooManyHandles, Unsupported,
+    BadHandle,
+    NameRefused,
+    NoSuchFile,
+    PermissionDenied,
+    TooManyHandles,
+    Unsupported,
 )
 from gateway.sftp.handles import Reader, Upload
 from gateway.sftp.paramiko_private import SftpPackets, open_flags, read_attributes, write_attributes
@@ -174,8 +206,9 @@ class GatewaySftpServer(SftpPackets):
         path = paths[0] if paths else self._request_file
         if code == NoSuchFile.code and t in (CMD_STAT, CMD_LSTAT) and split_path(path)[0] == "inbox":
             return  # clients look a name up before uploading it: not a refusal anyone needs to see
-        self.refusals.note(operation=operation, path=path, code=code, message=text,
-                           target=paths[1] if len(paths) > 1 else "")
+        self.refusals.note(
+            operation=operation, path=path, code=code, message=text, target=paths[1] if len(paths) > 1 else ""
+        )
 
     # ----------------------------------------------------------------- helpers
 
@@ -208,7 +241,8 @@ class GatewaySftpServer(SftpPackets):
             raise TooManyHandles(
                 f"too many open files: at most {self._max_handles} per session; close some first / "
                 f"trop de fichiers ouverts : au plus {self._max_handles} par session ; fermez-en d'abord",
-                limit=self._max_handles)
+                limit=self._max_handles,
+            )
 
     def _open(self, n: int, msg: Message) -> None:
         self._check_handles()
@@ -319,10 +353,25 @@ class GatewaySftpServer(SftpPackets):
 
 #: request type -> the operation's name in refusal records
 _OPERATIONS = {
-    CMD_OPEN: "open", CMD_CLOSE: "close", CMD_READ: "read", CMD_WRITE: "write", CMD_REMOVE: "remove",
-    CMD_RENAME: "rename", CMD_MKDIR: "mkdir", CMD_RMDIR: "rmdir", CMD_SYMLINK: "symlink", CMD_OPENDIR: "opendir",
-    CMD_READDIR: "readdir", CMD_STAT: "stat", CMD_LSTAT: "lstat", CMD_FSTAT: "fstat", CMD_SETSTAT: "setstat",
-    CMD_FSETSTAT: "fsetstat", CMD_READLINK: "readlink", CMD_REALPATH: "realpath", CMD_EXTENDED: "extended",
+    CMD_OPEN: "open",
+    CMD_CLOSE: "close",
+    CMD_READ: "read",
+    CMD_WRITE: "write",
+    CMD_REMOVE: "remove",
+    CMD_RENAME: "rename",
+    CMD_MKDIR: "mkdir",
+    CMD_RMDIR: "rmdir",
+    CMD_SYMLINK: "symlink",
+    CMD_OPENDIR: "opendir",
+    CMD_READDIR: "readdir",
+    CMD_STAT: "stat",
+    CMD_LSTAT: "lstat",
+    CMD_FSTAT: "fstat",
+    CMD_SETSTAT: "setstat",
+    CMD_FSETSTAT: "fsetstat",
+    CMD_READLINK: "readlink",
+    CMD_REALPATH: "realpath",
+    CMD_EXTENDED: "extended",
 }
 
 _COMMANDS = {

@@ -78,8 +78,9 @@ def _mib(n: int) -> str:
 class InboxQuotas:
     """Checks uploads against their provider's quota and the free-space floor (thread-safe)."""
 
-    def __init__(self, values: QuotaValues, *, refresh_s: float = 1.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, values: QuotaValues, *, refresh_s: float = 1.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.values = values
         self._refresh = refresh_s
         self._clock = clock
@@ -98,7 +99,9 @@ class InboxQuotas:
                     "upload again once the gateway has taken some / "
                     f"boîte de dépôt pleine : {usage.files} fichiers en attente (au plus {self.values.max_files}) ; "
                     "déposez à nouveau quand la passerelle en aura pris",
-                    files=usage.files, limit=self.values.max_files)
+                    files=usage.files,
+                    limit=self.values.max_files,
+                )
             if usage.bytes >= self.values.max_bytes:
                 raise self._over_bytes(usage.bytes)
             usage.files += 1
@@ -128,14 +131,17 @@ class InboxQuotas:
             "upload again once the gateway has taken some files / "
             f"boîte de dépôt pleine : ce dépôt la porterait à {_mib(wanted)} (au plus {limit}) ; "
             "déposez à nouveau quand la passerelle aura pris des fichiers",
-            bytes=wanted, limit=self.values.max_bytes)
+            bytes=wanted,
+            limit=self.values.max_bytes,
+        )
 
     def _check_free(self, folder: Path, added: int) -> None:
         if free_bytes(folder) - added < self.values.min_free_bytes:
             raise LowDiskSpace(
                 "the gateway is short of disk space: uploads are refused for now, try again later / "
                 "la passerelle manque d'espace disque : les dépôts sont refusés pour l'instant, réessayez plus tard",
-                floor=self.values.min_free_bytes)
+                floor=self.values.min_free_bytes,
+            )
 
     def _current(self, folder: Path) -> _Usage:
         with self._lock:

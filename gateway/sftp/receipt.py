@@ -46,8 +46,15 @@ class Receipt:
 class Reception:
     """Puts uploads in place and registers them; shared by every session of a process."""
 
-    def __init__(self, sessions: sessionmaker[Session], *, durable: bool, node: str = "",
-                 clock: Clock | None = None, readers: sessionmaker[Session] | None = None) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        durable: bool,
+        node: str = "",
+        clock: Clock | None = None,
+        readers: sessionmaker[Session] | None = None,
+    ) -> None:
         self._sessions = sessions
         self._readers = readers or sessions
         self._node = node
@@ -70,8 +77,9 @@ class Reception:
         with self._readers() as session:
             return name_is_held(session, provider_code, name)
 
-    def receive(self, who: Who, *, source: Path, final: Path, size: int, sha256: str,
-                started: float, kind: str) -> Receipt:
+    def receive(
+        self, who: Who, *, source: Path, final: Path, size: int, sha256: str, started: float, kind: str
+    ) -> Receipt:
         """Links ``source`` onto ``final``, registers it, removes ``source``.
 
         ``kind`` is "upload" or "rename" (for the records). Raises AlreadyExists, NameHeld
@@ -87,8 +95,9 @@ class Reception:
             if self._durable:
                 fsync_dir(final.parent)
             fault_point("sftp_after_link")
-            request_id = self._registrar.register(Registration(
-                who=who, name=final.name, size=size, sha256=sha256, started=started, kind=kind))
+            request_id = self._registrar.register(
+                Registration(who=who, name=final.name, size=size, sha256=sha256, started=started, kind=kind)
+            )
         except BaseException:
             final.unlink(missing_ok=True)
             raise
@@ -97,18 +106,35 @@ class Reception:
         FILES_RECEIVED.labels(source=SOURCE).inc()
         SFTP_UPLOADS.labels(result="received").inc()
         SFTP_UPLOAD_BYTES.inc(size)
-        log.info("file received", file=final.name, bytes=size, sha256=sha256, via=kind,
-                 duration_s=round(time.monotonic() - started, 3), result="received", node=self._node,
-                 **who.log_fields())
+        log.info(
+            "file received",
+            file=final.name,
+            bytes=size,
+            sha256=sha256,
+            via=kind,
+            duration_s=round(time.monotonic() - started, 3),
+            result="received",
+            node=self._node,
+            **who.log_fields(),
+        )
         return receipt
 
     def record(self, who: Who, action: str, *, target: str, outcome: str = "ok", **detail: object) -> None:
         """Writes one audit event of this session in its own transaction (never raises)."""
         try:
             with transaction(self._sessions) as session:
-                audit.record(session, actor=who.actor, action=action, target_type="sftp", target_id=target,
-                             address=who.address, outcome=outcome, sftp_session=who.session_id,
-                             key=who.key_fingerprint, **detail)
+                audit.record(
+                    session,
+                    actor=who.actor,
+                    action=action,
+                    target_type="sftp",
+                    target_id=target,
+                    address=who.address,
+                    outcome=outcome,
+                    sftp_session=who.session_id,
+                    key=who.key_fingerprint,
+                    **detail,
+                )
         except Exception:  # a lost audit line must not break the provider's session
             log.exception("audit record failed", action=action, **who.log_fields())
 

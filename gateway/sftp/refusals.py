@@ -59,21 +59,24 @@ class Refusal:
 _DENIED, _NO_FILE, _FAILURE, _UNSUPPORTED = "Permission denied", "No such file", "Failure", "Operation unsupported"
 
 #: refusal code -> what it means for the provider (the one table; docs/sftp.md follows it)
-REFUSALS: dict[str, Refusal] = {r.code: r for r in (
-    Refusal("SFTP-NAME", _DENIED),
-    Refusal("SFTP-EXISTS", _DENIED),
-    Refusal("SFTP-NAME-HELD", _DENIED),
-    Refusal("SFTP-DENIED", _DENIED),
-    Refusal("SFTP-NO-SUCH-FILE", _NO_FILE),
-    Refusal("SFTP-TOO-LARGE", _FAILURE),
-    Refusal("SFTP-QUOTA", _FAILURE),
-    Refusal("SFTP-DISK-FULL", _FAILURE),
-    Refusal("SFTP-HANDLES", _FAILURE),
-    Refusal("SFTP-RECEPTION", _FAILURE),
-    Refusal("SFTP-UNSUPPORTED", _UNSUPPORTED),
-    Refusal("SFTP-BAD-HANDLE", _FAILURE),
-    Refusal("SFTP-000", _FAILURE),
-)}
+REFUSALS: dict[str, Refusal] = {
+    r.code: r
+    for r in (
+        Refusal("SFTP-NAME", _DENIED),
+        Refusal("SFTP-EXISTS", _DENIED),
+        Refusal("SFTP-NAME-HELD", _DENIED),
+        Refusal("SFTP-DENIED", _DENIED),
+        Refusal("SFTP-NO-SUCH-FILE", _NO_FILE),
+        Refusal("SFTP-TOO-LARGE", _FAILURE),
+        Refusal("SFTP-QUOTA", _FAILURE),
+        Refusal("SFTP-DISK-FULL", _FAILURE),
+        Refusal("SFTP-HANDLES", _FAILURE),
+        Refusal("SFTP-RECEPTION", _FAILURE),
+        Refusal("SFTP-UNSUPPORTED", _UNSUPPORTED),
+        Refusal("SFTP-BAD-HANDLE", _FAILURE),
+        Refusal("SFTP-000", _FAILURE),
+    )
+}
 
 
 def refusal(code: str) -> Refusal:
@@ -116,15 +119,28 @@ class RefusalRecorder:
                 self.unrecorded += 1
                 return
             self._recorded[key] = seen = [0, 0]
-        detail = {"operation": operation, "folder": folder, "name": name, "code": code,
-                  "message": safe_text(message), "sftp_session": self.who.session_id}
+        detail = {
+            "operation": operation,
+            "folder": folder,
+            "name": name,
+            "code": code,
+            "message": safe_text(message),
+            "sftp_session": self.who.session_id,
+        }
         if target:
             detail["to"] = safe_text(target)
         try:
             with transaction(self._sessions) as session:
-                event = audit.record(session, actor=self.who.actor, action=ACTION, target_type="provider",
-                                     target_id=self.who.provider_code, address=self.who.address,
-                                     outcome=code[:20], **detail)
+                event = audit.record(
+                    session,
+                    actor=self.who.actor,
+                    action=ACTION,
+                    target_type="provider",
+                    target_id=self.who.provider_code,
+                    address=self.who.address,
+                    outcome=code[:20],
+                    **detail,
+                )
                 session.flush()
                 seen[0] = event.id
         except Exception:  # the refusal itself is answered whatever happens here
@@ -144,8 +160,17 @@ class RefusalRecorder:
                 for event_id, n in repeated:
                     audit.add_detail(session, event_id, repeats=n)
                 if unrecorded:
-                    audit.record(session, actor=self.who.actor, action=UNRECORDED_ACTION, target_type="provider",
-                                 target_id=self.who.provider_code, address=self.who.address, outcome="capped",
-                                 count=unrecorded, limit=self.max_recorded, sftp_session=self.who.session_id)
+                    audit.record(
+                        session,
+                        actor=self.who.actor,
+                        action=UNRECORDED_ACTION,
+                        target_type="provider",
+                        target_id=self.who.provider_code,
+                        address=self.who.address,
+                        outcome="capped",
+                        count=unrecorded,
+                        limit=self.max_recorded,
+                        sftp_session=self.who.session_id,
+                    )
         except Exception:
             log.exception("refusal summary failed")

@@ -96,8 +96,7 @@ class Registrar:
             log.exception("registration failed", files=len(batch))
             for item in batch:
                 item.request_id = None
-                item.error = ReceptionFailed(f"{item.name} could not be registered; upload it again",
-                                             name=item.name)
+                item.error = ReceptionFailed(f"{item.name} could not be registered; upload it again", name=item.name)
                 item.error.__cause__ = exc
         finally:
             for item in batch:
@@ -105,28 +104,55 @@ class Registrar:
 
     def _write(self, batch: list[Registration], *, one_by_one: bool) -> None:
         with transaction(self._sessions) as session:
-            files = [Incoming(provider_code=item.who.provider_code, name=item.name, size=item.size,
-                              sha256=item.sha256, received_at=self._clock.now(), source=SOURCE)
-                     for item in batch]
+            files = [
+                Incoming(
+                    provider_code=item.who.provider_code,
+                    name=item.name,
+                    size=item.size,
+                    sha256=item.sha256,
+                    received_at=self._clock.now(),
+                    source=SOURCE,
+                )
+                for item in batch
+            ]
             if one_by_one:
                 self._one_by_one(session, batch, files)
             else:
                 for item, request_id in zip(batch, register_many(session, files), strict=True):
                     item.request_id = request_id
-            audit.record_many(session, [
-                {"actor": item.who.actor, "action": f"sftp.{item.kind}", "target_type": "request_file",
-                 "target_id": item.name, "address": item.who.address, "sftp_session": item.who.session_id,
-                 "key": item.who.key_fingerprint, "bytes": item.size, "sha256": item.sha256,
-                 "duration_ms": round((time.monotonic() - item.started) * 1000)}
-                for item in batch if item.error is None])
+            audit.record_many(
+                session,
+                [
+                    {
+                        "actor": item.who.actor,
+                        "action": f"sftp.{item.kind}",
+                        "target_type": "request_file",
+                        "target_id": item.name,
+                        "address": item.who.address,
+                        "sftp_session": item.who.session_id,
+                        "key": item.who.key_fingerprint,
+                        "bytes": item.size,
+                        "sha256": item.sha256,
+                        "duration_ms": round((time.monotonic() - item.started) * 1000),
+                    }
+                    for item in batch
+                    if item.error is None
+                ],
+            )
 
     @staticmethod
     def _one_by_one(session: Session, batch: list[Registration], files: list[Incoming]) -> None:
         for item, incoming in zip(batch, files, strict=True):
             try:
-                row = register_received(session, provider_code=incoming.provider_code, name=incoming.name,
-                                        size=incoming.size, sha256=incoming.sha256,
-                                        received_at=incoming.received_at, source=incoming.source)
+                row = register_received(
+                    session,
+                    provider_code=incoming.provider_code,
+                    name=incoming.name,
+                    size=incoming.size,
+                    sha256=incoming.sha256,
+                    received_at=incoming.received_at,
+                    source=incoming.source,
+                )
             except NameHeld as exc:
                 item.error = exc
                 continue

@@ -46,8 +46,15 @@ class Tidied:
     removed: tuple[Path, ...] = ()
 
 
-def tidy_folder(sessions: sessionmaker[Session], spool: SpoolPaths, folder: Path, judge: TempJudge, *,
-                part_max_age: float, now: dt.datetime) -> Tidied:
+def tidy_folder(
+    sessions: sessionmaker[Session],
+    spool: SpoolPaths,
+    folder: Path,
+    judge: TempJudge,
+    *,
+    part_max_age: float,
+    now: dt.datetime,
+) -> Tidied:
     """Registers the uploads of dead processes in ``folder``, then removes what is left over."""
     entries = scan(folder)
     dead = dead_temps(entries, judge)
@@ -65,8 +72,13 @@ def tidy_folder(sessions: sessionmaker[Session], spool: SpoolPaths, folder: Path
             if result.result not in _SETTLED:
                 unsettled.add(inode)
             rescued.append(result)
-            log.warning("upload of a dead server process registered", provider=folder.name, file=name,
-                        result=result.result.value, file_id=result.file_id)
+            log.warning(
+                "upload of a dead server process registered",
+                provider=folder.name,
+                file=name,
+                result=result.result.value,
+                file_id=result.file_id,
+            )
     removed = remove(path for path, st in dead if (st.st_dev, st.st_ino) not in unsettled)
     removed += remove(old_parts(entries, part_max_age=part_max_age, now=judge.now))
     for path in removed:

@@ -95,8 +95,9 @@ class ServerConfig:
     @property
     def spool(self) -> SpoolPaths:
         """The spool folders, for registering rescued uploads."""
-        return SpoolPaths(inbox=self.inbox_root, outbox=self.outbox_root, archive=self.archive_root,
-                          aside=self.aside_root)
+        return SpoolPaths(
+            inbox=self.inbox_root, outbox=self.outbox_root, archive=self.archive_root, aside=self.aside_root
+        )
 
     @property
     def temp_max_age(self) -> float:
@@ -107,8 +108,9 @@ class ServerConfig:
 class SftpServer:
     """Serves SFTP on ``config.host:config.port`` from this process."""
 
-    def __init__(self, config: ServerConfig, sessions: sessionmaker[Session], host_key: paramiko.PKey,
-                 *, node: str) -> None:
+    def __init__(
+        self, config: ServerConfig, sessions: sessionmaker[Session], host_key: paramiko.PKey, *, node: str
+    ) -> None:
         self.config = config
         self._sessions = sessions
         self.host_key = host_key
@@ -119,8 +121,9 @@ class SftpServer:
         self.limits = Limits(sessions, config.limits, node=node, readers=readers)
         self.reception = Reception(sessions, durable=config.durable, node=node, readers=readers)
         self.quotas = InboxQuotas(config.quota)
-        self.admission = Admission(total=config.max_unauthenticated_connections,
-                                   per_address=config.max_unauthenticated_per_address)
+        self.admission = Admission(
+            total=config.max_unauthenticated_connections, per_address=config.max_unauthenticated_per_address
+        )
         self.temp_tag = node_tag(node)
         self.port = config.port
         self._connections: dict[str, Connection] = {}
@@ -136,8 +139,13 @@ class SftpServer:
         """Takes what dead server processes left in the inbox, binds the port and starts serving."""
         forgotten = self.limits.forget_dead_nodes(node_is_dead_here)
         tidied = self.tidy()
-        log.info("sftp inbox tidied", dead_sessions=forgotten, node=self.node,
-                 rescued=sum(len(t.rescued) for t in tidied), removed=sum(len(t.removed) for t in tidied))
+        log.info(
+            "sftp inbox tidied",
+            dead_sessions=forgotten,
+            node=self.node,
+            rescued=sum(len(t.rescued) for t in tidied),
+            removed=sum(len(t.removed) for t in tidied),
+        )
         family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
         listener = socket.socket(family, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -147,9 +155,12 @@ class SftpServer:
             listener.bind((self.config.host, self.config.port))
         except OSError as exc:
             listener.close()
-            raise ConfigError(f"sftp.port = {self.config.port}: port {self.config.port} on {self.config.host} "
-                              f"cannot be used ({exc.strerror}); choose another in config.toml or with "
-                              "GATEWAY_SFTP__PORT=PORT", code="CFG-PORT") from None
+            raise ConfigError(
+                f"sftp.port = {self.config.port}: port {self.config.port} on {self.config.host} "
+                f"cannot be used ({exc.strerror}); choose another in config.toml or with "
+                "GATEWAY_SFTP__PORT=PORT",
+                code="CFG-PORT",
+            ) from None
         listener.listen(1024)
         listener.settimeout(0.5)
         self._listener = listener
@@ -159,8 +170,7 @@ class SftpServer:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
-        log.info("sftp listening", host=self.config.host, port=self.port, node=self.node,
-                 durable=self.config.durable)
+        log.info("sftp listening", host=self.config.host, port=self.port, node=self.node, durable=self.config.durable)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stops accepting, closes every session (open uploads end as broken), and returns."""
@@ -193,8 +203,7 @@ class SftpServer:
 
     @staticmethod
     def _subsystem_threads(connection: Connection) -> list[threading.Thread]:
-        return [t for t in threading.enumerate()
-                if isinstance(t, GatewaySftpServer) and t.connection is connection]
+        return [t for t in threading.enumerate() if isinstance(t, GatewaySftpServer) and t.connection is connection]
 
     # ----------------------------------------------------------------- connections
 
@@ -243,10 +252,13 @@ class SftpServer:
             sock.close()
             return
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        transport = GatewayTransport(sock, default_window_size=self.config.window_bytes,
-                                     default_max_packet_size=MAX_PACKET_BYTES,
-                                     disabled_algorithms=disabled_algorithms(),
-                                     max_buffered_bytes=self.config.max_buffered_bytes_per_connection)
+        transport = GatewayTransport(
+            sock,
+            default_window_size=self.config.window_bytes,
+            default_max_packet_size=MAX_PACKET_BYTES,
+            disabled_algorithms=disabled_algorithms(),
+            max_buffered_bytes=self.config.max_buffered_bytes_per_connection,
+        )
         transport.add_server_key(self.host_key)
         transport.set_subsystem_handler("sftp", GatewaySftpServer)
         connection = Connection(self, transport, address)
@@ -272,8 +284,9 @@ class SftpServer:
         """A provider's view of its two folders (created if missing)."""
         jail = Jail(self.config.inbox_root, self.config.outbox_root, who.provider_code)
         jail.prepare()
-        return ProviderArea(jail, self.reception, who, max_bytes=self.config.max_file_bytes,
-                            quotas=self.quotas, temp_tag=self.temp_tag)
+        return ProviderArea(
+            jail, self.reception, who, max_bytes=self.config.max_file_bytes, quotas=self.quotas, temp_tag=self.temp_tag
+        )
 
     def refusal_recorder(self, who: Who) -> RefusalRecorder:
         """The audit record of one session's refused operations."""
@@ -285,21 +298,30 @@ class SftpServer:
         For one provider's folder (at its login) or for every folder (at start, and every
         ``sweep_interval``).
         """
-        judge = TempJudge(self.limits.live_nodes, stale_s=self.config.limits.stale_after.total_seconds(),
-                          max_age_s=self.config.temp_max_age, now=time.time())
+        judge = TempJudge(
+            self.limits.live_nodes,
+            stale_s=self.config.limits.stale_after.total_seconds(),
+            max_age_s=self.config.temp_max_age,
+            now=time.time(),
+        )
         if provider_code is not None:
             folders = [self.config.inbox_root / provider_code]
         else:
             folders = provider_folders(self.config.inbox_root)
-        return [tidy_folder(self._sessions, self.config.spool, folder, judge,
-                            part_max_age=self.config.part_max_age, now=utcnow()) for folder in folders]
+        return [
+            tidy_folder(
+                self._sessions, self.config.spool, folder, judge, part_max_age=self.config.part_max_age, now=utcnow()
+            )
+            for folder in folders
+        ]
 
     def record(self, *, actor: str, action: str, address: str, outcome: str = "ok", **detail: object) -> None:
         """Writes one audit event about a connection (a failure is logged, never raised)."""
         try:
             with transaction(self._sessions) as session:
-                audit.record(session, actor=actor, action=action, target_type="sftp", address=address,
-                             outcome=outcome, **detail)
+                audit.record(
+                    session, actor=actor, action=action, target_type="sftp", address=address, outcome=outcome, **detail
+                )
         except Exception:
             log.exception("audit record failed", action=action)
 

@@ -66,8 +66,9 @@ class SftpService:
         self._stop_event = context.Event()
         ready = context.Queue()
         for _ in range(self.processes):
-            child = context.Process(target=_serve_child, args=(self.config, self._stop_event, ready),
-                                    name="gateway-sftp", daemon=False)
+            child = context.Process(
+                target=_serve_child, args=(self.config, self._stop_event, ready), name="gateway-sftp", daemon=False
+            )
             child.start()
             self._children.append(child)
         for _ in self._children:
@@ -99,8 +100,9 @@ def _serve_child(config: ServerConfig, stop, ready) -> None:  # noqa: ANN001 - m
     configure_logging(config.log_level, config.log_format)
     try:
         engine = make_engine(config.database_url, busy_timeout_ms=config.busy_timeout_ms)
-        server = SftpServer(config, make_session_factory(engine),
-                            load_or_create_host_key(config.host_key_path), node=node_name())
+        server = SftpServer(
+            config, make_session_factory(engine), load_or_create_host_key(config.host_key_path), node=node_name()
+        )
         server.start()
     except Exception as exc:  # reported to the parent, which refuses to start
         ready.put(f"{type(exc).__name__}: {exc}")

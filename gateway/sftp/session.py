@@ -27,5 +27,9 @@ class Who:
 
     def log_fields(self) -> dict[str, str]:
         """What every log line of this session carries."""
-        return {"provider": self.provider_code, "address": self.address, "session": self.session_id,
-                "key": self.key_fingerprint}
+        return {
+            "provider": self.provider_code,
+            "address": self.address,
+            "session": self.session_id,
+            "key": self.key_fingerprint,
+        }

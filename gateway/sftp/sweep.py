@@ -56,8 +56,9 @@ def node_tag(node: str) -> str:
 class TempJudge:
     """Decides which temp files are dead; one per pass (the live nodes are read once, if needed)."""
 
-    def __init__(self, live_nodes: Callable[[], Iterable[str]], *, stale_s: float, max_age_s: float,
-                 now: float) -> None:
+    def __init__(
+        self, live_nodes: Callable[[], Iterable[str]], *, stale_s: float, max_age_s: float, now: float
+    ) -> None:
         """``live_nodes`` gives the names of the processes with live session rows (any host)."""
         self._live_nodes = live_nodes
         self._live_tags: frozenset[str] | None = None
@@ -126,16 +127,22 @@ def dead_temps(entries: Iterable[os.DirEntry], judge: TempJudge) -> list[tuple[P
     """The dead temp files among a folder's ``entries``, with their stat (symlinks never followed)."""
     found = []
     for entry in entries:
-        if entry.name.startswith(UPLOAD_PREFIX) and (st := _regular(entry)) is not None and judge.is_dead(entry.name, st):
+        if (
+            entry.name.startswith(UPLOAD_PREFIX)
+            and (st := _regular(entry)) is not None
+            and judge.is_dead(entry.name, st)
+        ):
             found.append((Path(entry.path), st))
     return found
 
 
 def old_parts(entries: Iterable[os.DirEntry], *, part_max_age: float, now: float) -> list[Path]:
     """``.part`` uploads among ``entries`` not modified for ``part_max_age`` seconds."""
-    return [Path(entry.path) for entry in entries
-            if entry.name.endswith(PART_SUFFIX) and (st := _regular(entry)) is not None
-            and now - st.st_mtime > part_max_age]
+    return [
+        Path(entry.path)
+        for entry in entries
+        if entry.name.endswith(PART_SUFFIX) and (st := _regular(entry)) is not None and now - st.st_mtime > part_max_age
+    ]
 
 
 def provider_folders(inbox_root: Path) -> list[Path]:

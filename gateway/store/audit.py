@@ -24,8 +24,14 @@ def record(
 ) -> AuditEvent:
     """Adds one audit event to ``session`` (committed with the caller's transaction)."""
     event = AuditEvent(
-        at=utcnow(), actor=actor, action=action, target_type=target_type,
-        target_id=target_id, address=address, outcome=outcome, detail=detail,
+        at=utcnow(),
+        actor=actor,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        address=address,
+        outcome=outcome,
+        detail=detail,
     )
     session.add(event)
     return event
@@ -39,11 +45,23 @@ def record_many(session: Session, events: list[dict[str, Any]]) -> None:
     if not events:
         return
     at = utcnow()
-    rows = [{"at": at, "actor": e["actor"], "action": e["action"], "target_type": e.get("target_type", ""),
-             "target_id": e.get("target_id", ""), "address": e.get("address", ""), "outcome": e.get("outcome", "ok"),
-             "detail": {k: v for k, v in e.items()
-                        if k not in ("actor", "action", "target_type", "target_id", "address", "outcome")}}
-            for e in events]
+    rows = [
+        {
+            "at": at,
+            "actor": e["actor"],
+            "action": e["action"],
+            "target_type": e.get("target_type", ""),
+            "target_id": e.get("target_id", ""),
+            "address": e.get("address", ""),
+            "outcome": e.get("outcome", "ok"),
+            "detail": {
+                k: v
+                for k, v in e.items()
+                if k not in ("actor", "action", "target_type", "target_id", "address", "outcome")
+            },
+        }
+        for e in events
+    ]
     session.execute(insert(AuditEvent.__table__), rows)
 
 

@@ -104,8 +104,12 @@ def read_sessions(url: str, busy_timeout_ms: int) -> sessionmaker[Session] | Non
     """
     if not url or make_url(normalise_url(url)).get_backend_name() != "sqlite":
         return None
-    engine = create_engine(normalise_url(url), pool_size=20, max_overflow=40,
-                           connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False})
+    engine = create_engine(
+        normalise_url(url),
+        pool_size=20,
+        max_overflow=40,
+        connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
+    )
 
     @event.listens_for(engine, "connect")
     def _read_only(dbapi_connection, _record):  # noqa: ANN001 - DBAPI types

@@ -30,8 +30,10 @@ class OpenEntry:
     def sentence(self) -> str:
         """What an operator reads, with the command that fixes it."""
         kind = "folder" if self.is_folder else "file"
-        return (f"{kind} {self.path} can be read by other users (mode {self.mode:04o}); "
-                f"run: chmod {'-R ' if self.is_folder else ''}go-rwx {self.path}")
+        return (
+            f"{kind} {self.path} can be read by other users (mode {self.mode:04o}); "
+            f"run: chmod {'-R ' if self.is_folder else ''}go-rwx {self.path}"
+        )
 
 
 @dataclass(frozen=True)

@@ -25,5 +25,16 @@ from gateway.supervisor.child import Limits, Supervised, apply_limits, die_with_
 from gateway.supervisor.runner import ChildSpec, RestartPolicy, Supervisor
 from gateway.supervisor.status import StatusBoard, summarise
 
-__all__ = ["ChildSpec", "Limits", "RestartPolicy", "StatusBoard", "Supervised", "Supervisor", "apply_limits",
-           "die_with_parent", "report_ready", "summarise", "supervised"]
+__all__ = [
+    "ChildSpec",
+    "Limits",
+    "RestartPolicy",
+    "StatusBoard",
+    "Supervised",
+    "Supervisor",
+    "apply_limits",
+    "die_with_parent",
+    "report_ready",
+    "summarise",
+    "supervised",
+]

@@ -43,8 +43,8 @@ class LineRelay:
         for line in lines:
             self._emit(name, line)
         while len(rest) > self.max_line:
-            self._emit(name, rest[:self.max_line])
-            rest = rest[self.max_line:]
+            self._emit(name, rest[: self.max_line])
+            rest = rest[self.max_line :]
         if rest:
             self._partial[source] = rest
 

@@ -81,9 +81,16 @@ def describe_exit(returncode: int) -> str:
 class Supervisor:
     """Runs ``specs`` as child processes until SIGTERM or SIGINT; see the package docstring."""
 
-    def __init__(self, specs: Sequence[ChildSpec], policy: RestartPolicy, *, env: Mapping[str, str],
-                 status: StatusBoard | None = None, clock: Callable[[], float] = time.monotonic,
-                 log_fd: int = 2) -> None:
+    def __init__(
+        self,
+        specs: Sequence[ChildSpec],
+        policy: RestartPolicy,
+        *,
+        env: Mapping[str, str],
+        status: StatusBoard | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        log_fd: int = 2,
+    ) -> None:
         self._children = [_Child(spec) for spec in specs]
         self._roles = list(dict.fromkeys(spec.role for spec in specs))
         self._policy = policy
@@ -181,15 +188,25 @@ class Supervisor:
         child.restart_at = None
         log_read, log_write = os.pipe2(os.O_CLOEXEC)
         ready_read, ready_write = os.pipe2(os.O_CLOEXEC)
-        env = {**self._env, ENV_SUPERVISOR_PID: str(os.getpid()), ENV_NAME: child.spec.name,
-               ENV_READY_FD: str(ready_write)}
+        env = {
+            **self._env,
+            ENV_SUPERVISOR_PID: str(os.getpid()),
+            ENV_NAME: child.spec.name,
+            ENV_READY_FD: str(ready_write),
+        }
         env.pop("NOTIFY_SOCKET", None)  # systemd hears from the supervisor only
         try:
             # A process group of its own: a terminal's Ctrl-C reaches the supervisor only,
             # which then stops the children in order.
             child.process = subprocess.Popen(
-                child.spec.argv, env=env, stdin=subprocess.DEVNULL, stdout=log_write, stderr=log_write,
-                pass_fds=(ready_write,), process_group=0)
+                child.spec.argv,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log_write,
+                stderr=log_write,
+                pass_fds=(ready_write,),
+                process_group=0,
+            )
         except OSError as exc:
             os.close(log_read)
             os.close(ready_read)
@@ -225,8 +242,11 @@ class Supervisor:
         if any(c.state is not ChildState.GIVEN_UP and not c.ready_once for c in self._children):
             return
         self._announced = True
-        log.info("gateway ready", processes=[c.spec.name for c in self._children if c.ready_once],
-                 given_up=[c.spec.name for c in self._children if c.state is ChildState.GIVEN_UP])
+        log.info(
+            "gateway ready",
+            processes=[c.spec.name for c in self._children if c.ready_once],
+            given_up=[c.spec.name for c in self._children if c.state is ChildState.GIVEN_UP],
+        )
         notify("READY=1")
 
     def _exited(self, child: _Child) -> None:
@@ -255,10 +275,14 @@ class Supervisor:
             child.state = ChildState.GIVEN_UP
             self._gave_up = True
             self._gave_up_crashing = self._gave_up_crashing or not configuration
-            why = ("it refused its configuration" if configuration else
-                   f"{len(child.exits)} exits within {self._policy.crash_loop_window:g} s")
-            log.error("process given up: not restarted", process=child.spec.name, role=child.spec.role,
-                      status=how, reason=why)
+            why = (
+                "it refused its configuration"
+                if configuration
+                else f"{len(child.exits)} exits within {self._policy.crash_loop_window:g} s"
+            )
+            log.error(
+                "process given up: not restarted", process=child.spec.name, role=child.spec.role, status=how, reason=why
+            )
         else:
             delay = self._policy.next_delay(len(child.exits))
             child.state = ChildState.RESTARTING
@@ -310,6 +334,15 @@ class Supervisor:
         if self._status is None:
             return
         pid = child.process.pid if child.process is not None else None
-        self._status.publish(ChildStatus(
-            name=child.spec.name, role=child.spec.role, state=child.state, pid=pid, starts=child.starts,
-            last_exit=child.last_exit, host=self._status.host, supervisor_pid=os.getpid()))
+        self._status.publish(
+            ChildStatus(
+                name=child.spec.name,
+                role=child.spec.role,
+                state=child.state,
+                pid=pid,
+                starts=child.starts,
+                last_exit=child.last_exit,
+                host=self._status.host,
+                supervisor_pid=os.getpid(),
+            )
+        )

@@ -52,8 +52,9 @@ class StatusBoard:
     def publish(self, status: ChildStatus) -> None:
         """Records ``status`` (a failure to write is not worth stopping a supervisor for)."""
         try:
-            atomic_write(self.folder / f"{status.name}.json",
-                         json.dumps(asdict(status), sort_keys=True).encode(), durable=False)
+            atomic_write(
+                self.folder / f"{status.name}.json", json.dumps(asdict(status), sort_keys=True).encode(), durable=False
+            )
         except OSError:
             pass
 

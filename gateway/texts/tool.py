@@ -35,9 +35,18 @@ _HEADER = "# Texts of the gateway, one domain ({domain}); ids are keys. Edit the
 
 def new_catalog(lang: str) -> Catalog:
     """An empty catalogue of ``lang`` with the project's header."""
-    return Catalog(locale=lang, domain=DOMAIN, project="gateway", version="1", charset="utf-8",
-                   header_comment=_HEADER.format(domain=DOMAIN), fuzzy=False,
-                   msgid_bugs_address="", last_translator="", language_team="")
+    return Catalog(
+        locale=lang,
+        domain=DOMAIN,
+        project="gateway",
+        version="1",
+        charset="utf-8",
+        header_comment=_HEADER.format(domain=DOMAIN),
+        fuzzy=False,
+        msgid_bugs_address="",
+        last_translator="",
+        language_team="",
+    )
 
 
 def load(lang: str) -> Catalog:
@@ -63,7 +72,8 @@ def code_ids() -> set[str]:
     with contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for _file, _line, message, _comments, _context in extract_from_dir(
-                str(PACKAGE), method_map, options, keywords=KEYWORDS, comment_tags=(), strip_comment_tags=True):
+            str(PACKAGE), method_map, options, keywords=KEYWORDS, comment_tags=(), strip_comment_tags=True
+        ):
             for candidate in message if isinstance(message, tuple) else (message,):
                 if isinstance(candidate, str) and _ID.match(candidate):
                     found.add(candidate)

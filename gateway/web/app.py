@@ -100,8 +100,16 @@ class WebState:
         return Accounts(self.sessions, self.mirror, actor=actor)
 
 
-def create_app(config: WebConfig, *, sessions: sessionmaker[Session], engine: Engine, mirror: AccountMirror,
-               applications: Any = None, mail: Any = None, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    config: WebConfig,
+    *,
+    sessions: sessionmaker[Session],
+    engine: Engine,
+    mirror: AccountMirror,
+    applications: Any = None,
+    mail: Any = None,
+    clock: Clock | None = None,
+) -> FastAPI:
     """Builds the application with every route, middleware and error translation.
 
     ``applications`` is the intake service (:class:`gateway.intake.applications.Applications`)
@@ -112,16 +120,21 @@ def create_app(config: WebConfig, *, sessions: sessionmaker[Session], engine: En
     from gateway.web.api import router as api_router
     from gateway.web.routes import ROUTERS
 
-    app = FastAPI(title="Provider data-exchange gateway", version="1.0", docs_url=None, redoc_url=None,
-                  openapi_url="/openapi.json", default_response_class=SafeJSONResponse)
+    app = FastAPI(
+        title="Provider data-exchange gateway",
+        version="1.0",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        default_response_class=SafeJSONResponse,
+    )
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     from gateway.web.templating import install_filters, install_gettext, install_labels
 
     install_filters(templates.env, config.timezone)
     install_gettext(templates.env)
     install_labels(templates.env)
-    app.state.web = WebState(config, sessions, engine, mirror, clock or SystemClock(), templates, applications,
-                             mail)
+    app.state.web = WebState(config, sessions, engine, mirror, clock or SystemClock(), templates, applications, mail)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     from gateway.web.routes.apidocs import mount_assets
 
@@ -130,8 +143,11 @@ def create_app(config: WebConfig, *, sessions: sessionmaker[Session], engine: En
         app.include_router(router)
     app.include_router(api_router)
 
-    secure_app(app, BodyLimits(config.max_form_bytes, config.max_field_bytes, config.max_document_bytes),
-               trusted_proxies=config.trusted_proxies)
+    secure_app(
+        app,
+        BodyLimits(config.max_form_bytes, config.max_field_bytes, config.max_document_bytes),
+        trusted_proxies=config.trusted_proxies,
+    )
     return app
 
 
@@ -182,16 +198,21 @@ async def _on_error(request: Request, exc: GatewayError) -> Response:
 
 async def _on_http_error(request: Request, exc: HTTPException) -> Response:
     if _wants_json(request) or exc.status_code == 405:
-        return SafeJSONResponse({"code": f"HTTP-{exc.status_code}", "message": str(exc.detail)},
-                            status_code=exc.status_code, headers=getattr(exc, "headers", None))
-    return render(request, "error.html", status_code=exc.status_code, code=f"HTTP-{exc.status_code}",
-                  message=str(exc.detail))
+        return SafeJSONResponse(
+            {"code": f"HTTP-{exc.status_code}", "message": str(exc.detail)},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+    return render(
+        request, "error.html", status_code=exc.status_code, code=f"HTTP-{exc.status_code}", message=str(exc.detail)
+    )
 
 
 async def _on_validation_error(request: Request, exc: RequestValidationError) -> Response:
     if _wants_json(request):
-        return SafeJSONResponse({"code": "WEB-INPUT", "message": "invalid request", "detail": exc.errors()},
-                            status_code=422)
+        return SafeJSONResponse(
+            {"code": "WEB-INPUT", "message": "invalid request", "detail": exc.errors()}, status_code=422
+        )
     return render(request, "error.html", status_code=400, code="WEB-INPUT", message="invalid request")
 
 
@@ -211,8 +232,17 @@ def render(request: Request, template: str, *, status_code: int = 200, **context
     lang = i18n.language_of(request)
     context.setdefault("staff", getattr(request.state, "staff", None))
     context.setdefault("provider", getattr(request.state, "provider", None))
-    return web.templates.TemplateResponse(request, template, {
-        "t": i18n.translator(lang), "lang": lang, "csrf_token": csrf.token(request),
-        "now": web.clock.now(), "path": request.url.path, "timezone": web.config.timezone, **context,
-    }, status_code=status_code)
-
+    return web.templates.TemplateResponse(
+        request,
+        template,
+        {
+            "t": i18n.translator(lang),
+            "lang": lang,
+            "csrf_token": csrf.token(request),
+            "now": web.clock.now(),
+            "path": request.url.path,
+            "timezone": web.config.timezone,
+            **context,
+        },
+        status_code=status_code,
+    )

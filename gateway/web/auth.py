@@ -32,8 +32,9 @@ def session_token(request: Request) -> str:
 def live_session(request: Request) -> LiveSession | None:
     """The session this request came with (complete or pending), looked up once per request."""
     if not hasattr(request.state, "live_session"):
-        request.state.live_session = resolve(state(request).sessions, session_token(request),
-                                             now=state(request).clock.now())
+        request.state.live_session = resolve(
+            state(request).sessions, session_token(request), now=state(request).clock.now()
+        )
     return request.state.live_session
 
 

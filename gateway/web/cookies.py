@@ -40,8 +40,9 @@ def read(request: Request, base: str) -> str:
 
 def put(response: Response, request: Request, base: str, value: str, *, max_age: int | None = None) -> None:
     """Sets a cookie: HttpOnly, SameSite=Strict, path ``/``, no Domain; Secure over HTTPS."""
-    response.set_cookie(name(request, base), value, max_age=max_age, httponly=True, samesite="strict",
-                        secure=secure(request), path="/")
+    response.set_cookie(
+        name(request, base), value, max_age=max_age, httponly=True, samesite="strict", secure=secure(request), path="/"
+    )
 
 
 def drop(response: Response, request: Request, base: str) -> None:

@@ -40,7 +40,9 @@ def _binding(request: Request) -> str:
 def token(request: Request) -> str:
     """The form token for this request's session (or browser)."""
     binding = _binding(request)
-    return hmac.new(request.app.state.web.config.secret, binding.encode(), hashlib.sha256).hexdigest() if binding else ""
+    return (
+        hmac.new(request.app.state.web.config.secret, binding.encode(), hashlib.sha256).hexdigest() if binding else ""
+    )
 
 
 def prepare(request: Request) -> None:

@@ -54,13 +54,18 @@ def first_errors(session: Session, spools: SpoolPaths, rows: Iterable[RequestFil
     error_position = func.min(case((RequestFinding.severity.in_(ERROR_SEVERITIES), RequestFinding.position)))
     firsts = session.execute(
         select(RequestFinding.request_file_id, func.min(RequestFinding.position), error_position)
-        .where(RequestFinding.request_file_id.in_(rows)).group_by(RequestFinding.request_file_id)).all()
+        .where(RequestFinding.request_file_id.in_(rows))
+        .group_by(RequestFinding.request_file_id)
+    ).all()
     chosen = {file_id: (first, error if error is not None else first) for file_id, first, error in firsts}
     if not chosen:
         return {}
-    findings = session.scalars(select(RequestFinding).where(
-        RequestFinding.request_file_id.in_(chosen),
-        RequestFinding.position.in_({position for _, position in chosen.values()})))
+    findings = session.scalars(
+        select(RequestFinding).where(
+            RequestFinding.request_file_id.in_(chosen),
+            RequestFinding.position.in_({position for _, position in chosen.values()}),
+        )
+    )
     result = {}
     for finding in findings:
         file_id = finding.request_file_id
@@ -79,8 +84,9 @@ def _nth_message(path: Path, index: int, lang: str) -> str:
     The response is the gateway's own output; it is still read without entities or network,
     and only as far as that message (in chunks), so a long response costs no more than a short one.
     """
-    parser = etree.XMLPullParser(events=("end",), tag=f"{RESPONSE_NS}Erreur", resolve_entities=False,
-                                 no_network=True, huge_tree=False)
+    parser = etree.XMLPullParser(
+        events=("end",), tag=f"{RESPONSE_NS}Erreur", resolve_entities=False, no_network=True, huge_tree=False
+    )
     count = 0
     try:
         with path.open("rb") as stream:

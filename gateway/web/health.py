@@ -94,27 +94,41 @@ def check_listening(name: str, host: str, port: int) -> Check:
 def check_workers(sessions: sessionmaker[Session], now: dt.datetime) -> Check:
     try:
         with sessions() as session:
-            expired = session.scalar(select(func.count()).select_from(RequestFile).where(
-                RequestFile.state == FileState.PROCESSING, RequestFile.lease_until < now)) or 0
+            expired = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(RequestFile)
+                    .where(RequestFile.state == FileState.PROCESSING, RequestFile.lease_until < now)
+                )
+                or 0
+            )
             oldest = oldest_unanswered(session)
     except Exception as exc:  # noqa: BLE001
         return Check("workers", CheckResult.FAIL, type(exc).__name__)
     if expired:
         return Check("workers", CheckResult.FAIL, f"{expired} claimed file(s) with an expired lease")
     if oldest is not None and (now - oldest).total_seconds() > STALE_QUEUE_SECONDS:
-        return Check("workers", CheckResult.WARN, f"oldest unanswered file waiting {int((now - oldest).total_seconds())} s")
+        return Check(
+            "workers", CheckResult.WARN, f"oldest unanswered file waiting {int((now - oldest).total_seconds())} s"
+        )
     return Check("workers", CheckResult.OK, "queue moving")
 
 
 def _answered_with_internal_error():  # noqa: ANN202 - a SQLAlchemy condition
-    return select(RequestFinding.id).where(RequestFinding.request_file_id == RequestFile.id,
-                                           RequestFinding.code == INTERNAL_ERROR).exists()
+    return (
+        select(RequestFinding.id)
+        .where(RequestFinding.request_file_id == RequestFile.id, RequestFinding.code == INTERNAL_ERROR)
+        .exists()
+    )
 
 
 def internal_error_files(session: Session, since: dt.datetime | None = None) -> int:
     """Files answered with SYS-001 (not voided), answered since ``since`` if given."""
-    query = select(func.count()).select_from(RequestFile).where(_answered_with_internal_error(),
-                                                                RequestFile.voided_at.is_(None))
+    query = (
+        select(func.count())
+        .select_from(RequestFile)
+        .where(_answered_with_internal_error(), RequestFile.voided_at.is_(None))
+    )
     if since is not None:
         query = query.where(RequestFile.answered_at >= since)
     return session.scalar(query) or 0
@@ -125,23 +139,36 @@ def check_internal_errors(sessions: sessionmaker[Session], now: dt.datetime) -> 
     try:
         with sessions() as session:
             answered = internal_error_files(session, now - INTERNAL_ERROR_WINDOW)
-            retried = session.scalar(select(func.count()).select_from(RequestFile).where(
-                RequestFile.state != FileState.ANSWERED, RequestFile.attempts > 1)) or 0
+            retried = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(RequestFile)
+                    .where(RequestFile.state != FileState.ANSWERED, RequestFile.attempts > 1)
+                )
+                or 0
+            )
     except Exception as exc:  # noqa: BLE001
         return Check("internal errors", CheckResult.FAIL, type(exc).__name__)
     if not answered and not retried:
         return Check("internal errors", CheckResult.OK, "none")
-    return Check("internal errors", CheckResult.WARN,
-                 f"{answered} file(s) answered SYS-001 in {INTERNAL_ERROR_WINDOW.days} days (audit: "
-                 f"exchange.internal_error); {retried} file(s) being retried")
+    return Check(
+        "internal errors",
+        CheckResult.WARN,
+        f"{answered} file(s) answered SYS-001 in {INTERNAL_ERROR_WINDOW.days} days (audit: "
+        f"exchange.internal_error); {retried} file(s) being retried",
+    )
 
 
 def check_sftp_sessions(sessions: sessionmaker[Session], now: dt.datetime) -> Check:
     """Live SFTP sessions across every node (rows whose node's heartbeat is recent)."""
     try:
         with sessions() as session:
-            live = session.scalar(select(func.count()).select_from(SftpSession).where(
-                SftpSession.seen_at > now - SFTP_SESSION_STALE)) or 0
+            live = (
+                session.scalar(
+                    select(func.count()).select_from(SftpSession).where(SftpSession.seen_at > now - SFTP_SESSION_STALE)
+                )
+                or 0
+            )
     except Exception as exc:  # noqa: BLE001
         return Check("sftp sessions", CheckResult.FAIL, type(exc).__name__)
     return Check("sftp sessions", CheckResult.OK, str(live))
@@ -161,8 +188,7 @@ def check_forwarding(sessions: sessionmaker[Session], now: dt.datetime) -> Check
 
 def oldest_unanswered(session: Session) -> dt.datetime | None:
     """recuLe of the oldest file not yet answered, or None."""
-    return session.scalar(select(func.min(RequestFile.received_at)).where(
-        RequestFile.state != FileState.ANSWERED))
+    return session.scalar(select(func.min(RequestFile.received_at)).where(RequestFile.state != FileState.ANSWERED))
 
 
 def free_bytes(folder: Path) -> int | None:
@@ -173,8 +199,9 @@ def free_bytes(folder: Path) -> int | None:
         return None
 
 
-def all_checks(engine: Engine, sessions: sessionmaker[Session], folders: dict[str, Path],
-               sftp: tuple[str, int], now: dt.datetime) -> list[Check]:
+def all_checks(
+    engine: Engine, sessions: sessionmaker[Session], folders: dict[str, Path], sftp: tuple[str, int], now: dt.datetime
+) -> list[Check]:
     """Every check, in the order of the status page."""
     checks = [check_database(engine), check_migrations(engine)]
     checks += [check_writable(name, path) for name, path in folders.items()]
@@ -194,5 +221,3 @@ def overall(checks: list[Check]) -> CheckResult:
         if level in results:
             return level
     return CheckResult.OK
-
-

@@ -92,8 +92,11 @@ class BodyLimits:
 
     def is_upload(self, method: str, path: str, content_type: str) -> bool:
         """True for a multipart POST to one of the upload routes (by default :data:`UPLOAD_ROUTES`)."""
-        return (method == "POST" and content_type.lower().startswith("multipart/form-data")
-                and any(route.fullmatch(path) for route in self.upload_routes))
+        return (
+            method == "POST"
+            and content_type.lower().startswith("multipart/form-data")
+            and any(route.fullmatch(path) for route in self.upload_routes)
+        )
 
     def limit_for(self, method: str, path: str, content_type: str) -> int:
         """The body limit of one request."""
@@ -116,14 +119,21 @@ class FormInspector:
         self._disposition = b""
         media, options = parse_options_header(content_type)
         if media == b"multipart/form-data" and options.get(b"boundary"):
-            self._parser: MultipartParser | QuerystringParser | None = MultipartParser(options[b"boundary"], {
-                "on_part_begin": self._begin, "on_part_data": self._data, "on_header_field": self._header_field,
-                "on_header_value": self._header_value_part, "on_header_end": self._header_end,
-                "on_headers_finished": self._headers_finished,
-            })
+            self._parser: MultipartParser | QuerystringParser | None = MultipartParser(
+                options[b"boundary"],
+                {
+                    "on_part_begin": self._begin,
+                    "on_part_data": self._data,
+                    "on_header_field": self._header_field,
+                    "on_header_value": self._header_value_part,
+                    "on_header_end": self._header_end,
+                    "on_headers_finished": self._headers_finished,
+                },
+            )
         elif media == b"application/x-www-form-urlencoded":
-            self._parser = QuerystringParser({"on_field_start": self._begin, "on_field_name": self._data,
-                                              "on_field_data": self._data})
+            self._parser = QuerystringParser(
+                {"on_field_start": self._begin, "on_field_name": self._data, "on_field_data": self._data}
+            )
         else:
             self._parser = None
 
@@ -196,12 +206,24 @@ class BodyLimit:
         elif declared is None and chunked and upload:
             early = LengthRequired("an upload must declare its length (Content-Length)")
         if early is not None:
-            log.info("request body refused before reading", path=scope["path"], code=early.code,
-                     declared=declared, limit=limit)
+            log.info(
+                "request body refused before reading",
+                path=scope["path"],
+                code=early.code,
+                declared=declared,
+                limit=limit,
+            )
             await (await self.refuse(scope, early))(scope, receive, send)
             return
-        await _Guarded(self, scope, receive, send, limit=limit, upload=upload,
-                       inspector=FormInspector(content_type, self.limits.field_bytes)).run()
+        await _Guarded(
+            self,
+            scope,
+            receive,
+            send,
+            limit=limit,
+            upload=upload,
+            inspector=FormInspector(content_type, self.limits.field_bytes),
+        ).run()
 
     @staticmethod
     def _too_large(upload: bool, limit: int) -> BodyTooLarge:
@@ -213,8 +235,17 @@ class BodyLimit:
 class _Guarded:
     """One request whose body is counted and inspected as the route reads it."""
 
-    def __init__(self, owner: BodyLimit, scope: Scope, receive: Receive, send: Send, *, limit: int, upload: bool,
-                 inspector: FormInspector) -> None:
+    def __init__(
+        self,
+        owner: BodyLimit,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        *,
+        limit: int,
+        upload: bool,
+        inspector: FormInspector,
+    ) -> None:
         self.owner, self.scope, self._receive, self._send = owner, scope, receive, send
         self.limit, self.upload, self.inspector = limit, upload, inspector
         self.received = 0
@@ -244,8 +275,13 @@ class _Guarded:
                 self.inspector.feed(chunk)
             except WebError as exc:
                 self.refusal = exc
-                log.info("request body refused while reading", path=self.scope["path"], code=exc.code,
-                         received=self.received, limit=self.limit)
+                log.info(
+                    "request body refused while reading",
+                    path=self.scope["path"],
+                    code=exc.code,
+                    received=self.received,
+                    limit=self.limit,
+                )
                 raise
         return message
 

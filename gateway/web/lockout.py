@@ -35,24 +35,36 @@ class LockoutPolicy:
 def is_locked(session: Session, policy: LockoutPolicy, *, login: str, address: str, now: dt.datetime) -> bool:
     """True when ``login`` or ``address`` has had too many recent failures."""
     since = now - dt.timedelta(seconds=policy.seconds)
-    failures = session.scalar(select(func.count()).select_from(StaffLoginFailure).where(
-        StaffLoginFailure.login == login, StaffLoginFailure.at > since)) or 0
+    failures = (
+        session.scalar(
+            select(func.count())
+            .select_from(StaffLoginFailure)
+            .where(StaffLoginFailure.login == login, StaffLoginFailure.at > since)
+        )
+        or 0
+    )
     if failures >= policy.after_failures:
         return True
     if not address:
         return False
-    from_address = session.scalar(select(func.count()).select_from(StaffLoginFailure).where(
-        StaffLoginFailure.address == address, StaffLoginFailure.at > since)) or 0
+    from_address = (
+        session.scalar(
+            select(func.count())
+            .select_from(StaffLoginFailure)
+            .where(StaffLoginFailure.address == address, StaffLoginFailure.at > since)
+        )
+        or 0
+    )
     return from_address >= policy.address_failures
 
 
-def record_failure(session: Session, policy: LockoutPolicy, *, login: str, address: str, kind: FailureKind,
-                   now: dt.datetime) -> None:
+def record_failure(
+    session: Session, policy: LockoutPolicy, *, login: str, address: str, kind: FailureKind, now: dt.datetime
+) -> None:
     """Notes one failed check (in the caller's transaction)."""
     session.add(StaffLoginFailure(login=login, address=address, kind=kind, at=now))
     # Failures older than the window no longer count: keep the table small.
-    session.execute(delete(StaffLoginFailure).where(
-        StaffLoginFailure.at <= now - dt.timedelta(seconds=policy.seconds)))
+    session.execute(delete(StaffLoginFailure).where(StaffLoginFailure.at <= now - dt.timedelta(seconds=policy.seconds)))
 
 
 def clear(session: Session, login: str) -> None:

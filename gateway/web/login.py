@@ -73,14 +73,29 @@ def must_use_second_factor(user: StaffUser, policy: LoginPolicy) -> bool:
     return user.totp_enrolled_at is not None or user.role in policy.second_factor_roles
 
 
-def _refuse(sessions: sessionmaker[Session], policy: LoginPolicy, *, login: str, client: Client, now: dt.datetime,
-            kind: FailureKind | None, action: str) -> None:
+def _refuse(
+    sessions: sessionmaker[Session],
+    policy: LoginPolicy,
+    *,
+    login: str,
+    client: Client,
+    now: dt.datetime,
+    kind: FailureKind | None,
+    action: str,
+) -> None:
     """Records a refusal (a failure row unless locked, an audit event), then raises."""
     with transaction(sessions) as session:
         if kind is not None:
             lockout.record_failure(session, policy.lockout, login=login, address=client.address, kind=kind, now=now)
-        audit.record(session, actor=f"staff:{login}", action=action, target_type="staff", target_id=login,
-                     address=client.address, outcome="refused" if kind else "locked")
+        audit.record(
+            session,
+            actor=f"staff:{login}",
+            action=action,
+            target_type="staff",
+            target_id=login,
+            address=client.address,
+            outcome="refused" if kind else "locked",
+        )
     metrics.WEB_LOGINS.labels(result="refused" if kind else "locked").inc()
     if kind is None:
         raise AccountLocked("too many failed attempts: this account is locked for a while", login=login)
@@ -89,8 +104,9 @@ def _refuse(sessions: sessionmaker[Session], policy: LoginPolicy, *, login: str,
     raise LoginRefused("wrong login or password")
 
 
-def check_password(sessions: sessionmaker[Session], login: str, password: str, *, client: Client,
-                   policy: LoginPolicy, now: dt.datetime) -> LoginStep:
+def check_password(
+    sessions: sessionmaker[Session], login: str, password: str, *, client: Client, policy: LoginPolicy, now: dt.datetime
+) -> LoginStep:
     """First step: the password. Raises :class:`AccountLocked` or :class:`LoginRefused` (never
     saying whether the login or the password was wrong)."""
     login = login.strip().lower()[:64]
@@ -101,21 +117,44 @@ def check_password(sessions: sessionmaker[Session], login: str, password: str, *
         _refuse(sessions, policy, login=login, client=client, now=now, kind=None, action="staff.login")
     # Always one argon2 verification, whether the login exists or not (no timing oracle).
     if not verify_password(user.password_hash if user else None, password) or user is None or not user.enabled:
-        _refuse(sessions, policy, login=login, client=client, now=now, kind=FailureKind.PASSWORD,
-                action="staff.login")
+        _refuse(sessions, policy, login=login, client=client, now=now, kind=FailureKind.PASSWORD, action="staff.login")
     if must_use_second_factor(user, policy):
         with transaction(sessions) as session:
-            token = open_session(session, user, pending=True, address=client.address, user_agent=client.user_agent,
-                                 max_age=policy.max_age, now=now)
-            audit.record(session, actor=f"staff:{login}", action="staff.login.password", target_type="staff",
-                         target_id=login, address=client.address)
+            token = open_session(
+                session,
+                user,
+                pending=True,
+                address=client.address,
+                user_agent=client.user_agent,
+                max_age=policy.max_age,
+                now=now,
+            )
+            audit.record(
+                session,
+                actor=f"staff:{login}",
+                action="staff.login.password",
+                target_type="staff",
+                target_id=login,
+                address=client.address,
+            )
         return LoginStep(token, _view(user), pending=True)
-    return LoginStep(_complete(sessions, user.id, client=client, policy=policy, now=now, method="password"),
-                     _view(user), pending=False)
+    return LoginStep(
+        _complete(sessions, user.id, client=client, policy=policy, now=now, method="password"),
+        _view(user),
+        pending=False,
+    )
 
 
-def _complete(sessions: sessionmaker[Session], staff_id: int, *, client: Client, policy: LoginPolicy,
-              now: dt.datetime, method: str, replaces: str = "") -> str:
+def _complete(
+    sessions: sessionmaker[Session],
+    staff_id: int,
+    *,
+    client: Client,
+    policy: LoginPolicy,
+    now: dt.datetime,
+    method: str,
+    replaces: str = "",
+) -> str:
     """Opens the complete session (a new token, never the pending one) and forgets the failures."""
     with transaction(sessions) as session:
         user = session.get(StaffUser, staff_id)
@@ -123,25 +162,55 @@ def _complete(sessions: sessionmaker[Session], staff_id: int, *, client: Client,
             session.execute(delete(StaffSession).where(StaffSession.token_hash == digest(replaces)))
         user.last_login_at = now
         lockout.clear(session, user.login)
-        token = open_session(session, user, pending=False, address=client.address, user_agent=client.user_agent,
-                             max_age=policy.max_age, now=now)
-        audit.record(session, actor=f"staff:{user.login}", action="staff.login", target_type="staff",
-                     target_id=user.login, address=client.address, method=method)
+        token = open_session(
+            session,
+            user,
+            pending=False,
+            address=client.address,
+            user_agent=client.user_agent,
+            max_age=policy.max_age,
+            now=now,
+        )
+        audit.record(
+            session,
+            actor=f"staff:{user.login}",
+            action="staff.login",
+            target_type="staff",
+            target_id=user.login,
+            address=client.address,
+            method=method,
+        )
     metrics.WEB_LOGINS.labels(result="ok").inc()
     return token
 
 
 def _pending_user(session: Session, token: str, now: dt.datetime) -> StaffUser:
-    row = session.scalar(select(StaffUser).join(StaffSession, StaffSession.staff_id == StaffUser.id).where(
-        StaffSession.token_hash == digest(token), StaffSession.pending.is_(True), StaffSession.expires_at > now,
-        StaffUser.enabled.is_(True)))
+    row = session.scalar(
+        select(StaffUser)
+        .join(StaffSession, StaffSession.staff_id == StaffUser.id)
+        .where(
+            StaffSession.token_hash == digest(token),
+            StaffSession.pending.is_(True),
+            StaffSession.expires_at > now,
+            StaffUser.enabled.is_(True),
+        )
+    )
     if row is None:
         raise LoginRefused("the login has expired: please log in again")
     return row
 
 
-def check_second_factor(sessions: sessionmaker[Session], box: SecretBox, token: str, code: str, *, recovery: bool,
-                        client: Client, policy: LoginPolicy, now: dt.datetime) -> LoginStep:
+def check_second_factor(
+    sessions: sessionmaker[Session],
+    box: SecretBox,
+    token: str,
+    code: str,
+    *,
+    recovery: bool,
+    client: Client,
+    policy: LoginPolicy,
+    now: dt.datetime,
+) -> LoginStep:
     """Second step: a TOTP code, or (``recovery``) one of the member's recovery codes."""
     with transaction(sessions) as session:
         user = _pending_user(session, token, now)
@@ -155,10 +224,28 @@ def check_second_factor(sessions: sessionmaker[Session], box: SecretBox, token: 
             ok = secret is not None and second_factor.accept_totp(session, user, secret, code, now)
         view = _view(user)
     if not ok:
-        _refuse(sessions, policy, login=login, client=client, now=now,
-                kind=None if ok is None else FailureKind.SECOND_FACTOR, action="staff.login.second_factor")
-    return LoginStep(_complete(sessions, staff_id, client=client, policy=policy, now=now,
-                               method="recovery_code" if recovery else "totp", replaces=token), view, pending=False)
+        _refuse(
+            sessions,
+            policy,
+            login=login,
+            client=client,
+            now=now,
+            kind=None if ok is None else FailureKind.SECOND_FACTOR,
+            action="staff.login.second_factor",
+        )
+    return LoginStep(
+        _complete(
+            sessions,
+            staff_id,
+            client=client,
+            policy=policy,
+            now=now,
+            method="recovery_code" if recovery else "totp",
+            replaces=token,
+        ),
+        view,
+        pending=False,
+    )
 
 
 # --------------------------------------------------------------------------- enrolment
@@ -181,15 +268,26 @@ class Enrolment:
 def _enrolling_user(session: Session, token: str, now: dt.datetime, *, pending: bool) -> StaffUser:
     if pending:
         return _pending_user(session, token, now)
-    user = session.scalar(select(StaffUser).join(StaffSession, StaffSession.staff_id == StaffUser.id).where(
-        StaffSession.token_hash == digest(token), StaffSession.pending.is_(False), StaffSession.expires_at > now))
+    user = session.scalar(
+        select(StaffUser)
+        .join(StaffSession, StaffSession.staff_id == StaffUser.id)
+        .where(StaffSession.token_hash == digest(token), StaffSession.pending.is_(False), StaffSession.expires_at > now)
+    )
     if user is None:
         raise LoginRefused("the session has ended: please log in again")
     return user
 
 
-def begin_enrolment(sessions: sessionmaker[Session], box: SecretBox, token: str, *, pending: bool, fresh: bool,
-                    policy: LoginPolicy, now: dt.datetime) -> Enrolment:
+def begin_enrolment(
+    sessions: sessionmaker[Session],
+    box: SecretBox,
+    token: str,
+    *,
+    pending: bool,
+    fresh: bool,
+    policy: LoginPolicy,
+    now: dt.datetime,
+) -> Enrolment:
     """The secret to enrol for the member of session ``token``. With ``fresh`` (each new
     enrolment page) a new one replaces any earlier one, so a secret shown to an earlier page is
     never the one finally enrolled; without it (a wrong first code) the same one is shown again.
@@ -207,8 +305,17 @@ def begin_enrolment(sessions: sessionmaker[Session], box: SecretBox, token: str,
     return Enrolment(login, secret, uri, second_factor.qr_svg(uri, f"{policy.issuer}: {login}"))
 
 
-def confirm_enrolment(sessions: sessionmaker[Session], box: SecretBox, token: str, code: str, *, pending: bool,
-                      client: Client, policy: LoginPolicy, now: dt.datetime) -> tuple[LoginStep | None, list[str]]:
+def confirm_enrolment(
+    sessions: sessionmaker[Session],
+    box: SecretBox,
+    token: str,
+    code: str,
+    *,
+    pending: bool,
+    client: Client,
+    policy: LoginPolicy,
+    now: dt.datetime,
+) -> tuple[LoginStep | None, list[str]]:
     """Enrols the secret last shown once a code from it is right; returns the recovery codes (shown
     once) and, when enrolling at login (``pending``), the complete session that replaces the pending one."""
     with transaction(sessions) as session:
@@ -223,21 +330,43 @@ def confirm_enrolment(sessions: sessionmaker[Session], box: SecretBox, token: st
         if ok:
             user.totp_enrolled_at = now
             codes = second_factor.new_recovery_codes(session, staff_id, now)
-            audit.record(session, actor=f"staff:{login}", action="staff.second_factor.enrol", target_type="staff",
-                         target_id=login, address=client.address)
+            audit.record(
+                session,
+                actor=f"staff:{login}",
+                action="staff.second_factor.enrol",
+                target_type="staff",
+                target_id=login,
+                address=client.address,
+            )
         view = _view(user)
     if not ok:
-        _refuse(sessions, policy, login=login, client=client, now=now,
-                kind=None if ok is None else FailureKind.SECOND_FACTOR, action="staff.second_factor.enrol")
+        _refuse(
+            sessions,
+            policy,
+            login=login,
+            client=client,
+            now=now,
+            kind=None if ok is None else FailureKind.SECOND_FACTOR,
+            action="staff.second_factor.enrol",
+        )
     if not pending:
         return None, codes
-    new_token = _complete(sessions, staff_id, client=client, policy=policy, now=now, method="totp_enrolment",
-                          replaces=token)
+    new_token = _complete(
+        sessions, staff_id, client=client, policy=policy, now=now, method="totp_enrolment", replaces=token
+    )
     return LoginStep(new_token, view, pending=False), codes
 
 
-def check_current_code(sessions: sessionmaker[Session], box: SecretBox, staff_id: int, code: str, *,
-                       client: Client, policy: LoginPolicy, now: dt.datetime) -> None:
+def check_current_code(
+    sessions: sessionmaker[Session],
+    box: SecretBox,
+    staff_id: int,
+    code: str,
+    *,
+    client: Client,
+    policy: LoginPolicy,
+    now: dt.datetime,
+) -> None:
     """Checks a code of an enrolled member before a change to their second factor (lockout applies)."""
     with transaction(sessions) as session:
         user = session.get(StaffUser, staff_id)
@@ -248,26 +377,49 @@ def check_current_code(sessions: sessionmaker[Session], box: SecretBox, staff_id
             secret = box.open(user.totp_secret or "", staff_id) if user.totp_enrolled_at else None
             ok = secret is not None and second_factor.accept_totp(session, user, secret, code, now)
     if not ok:
-        _refuse(sessions, policy, login=login, client=client, now=now,
-                kind=None if ok is None else FailureKind.SECOND_FACTOR, action="staff.second_factor.check")
+        _refuse(
+            sessions,
+            policy,
+            login=login,
+            client=client,
+            now=now,
+            kind=None if ok is None else FailureKind.SECOND_FACTOR,
+            action="staff.second_factor.check",
+        )
 
 
-def new_recovery_codes(sessions: sessionmaker[Session], staff_id: int, *, actor: str, address: str,
-                       now: dt.datetime) -> list[str]:
+def new_recovery_codes(
+    sessions: sessionmaker[Session], staff_id: int, *, actor: str, address: str, now: dt.datetime
+) -> list[str]:
     """Replaces a member's recovery codes (after :func:`check_current_code`); returns them, shown once."""
     with transaction(sessions) as session:
         login = session.get(StaffUser, staff_id).login
         codes = second_factor.new_recovery_codes(session, staff_id, now)
-        audit.record(session, actor=actor, action="staff.second_factor.recovery_codes", target_type="staff",
-                     target_id=login, address=address)
+        audit.record(
+            session,
+            actor=actor,
+            action="staff.second_factor.recovery_codes",
+            target_type="staff",
+            target_id=login,
+            address=address,
+        )
     return codes
 
 
 # --------------------------------------------------------------------------- one's own password
 
 
-def change_password(sessions: sessionmaker[Session], staff_id: int, current: str, new: str, *, keep_token: str,
-                    client: Client, policy: LoginPolicy, now: dt.datetime) -> None:
+def change_password(
+    sessions: sessionmaker[Session],
+    staff_id: int,
+    current: str,
+    new: str,
+    *,
+    keep_token: str,
+    client: Client,
+    policy: LoginPolicy,
+    now: dt.datetime,
+) -> None:
     """Changes one's own password after checking the current one; ends one's other sessions.
 
     The check is under the login's lockout: a wrong current password counts as a failure, and
@@ -282,10 +434,24 @@ def change_password(sessions: sessionmaker[Session], staff_id: int, current: str
     if locked:
         _refuse(sessions, policy, login=login, client=client, now=now, kind=None, action="staff.password")
     if not verify_password(current_hash, current):
-        _refuse(sessions, policy, login=login, client=client, now=now, kind=FailureKind.PASSWORD_CHANGE,
-                action="staff.password")
+        _refuse(
+            sessions,
+            policy,
+            login=login,
+            client=client,
+            now=now,
+            kind=FailureKind.PASSWORD_CHANGE,
+            action="staff.password",
+        )
     with transaction(sessions) as session:
         session.get(StaffUser, staff_id).password_hash = new_hash
         end_sessions(session, staff_id, keep_token=keep_token)
-        audit.record(session, actor=f"staff:{login}", action="staff.password", target_type="staff",
-                     target_id=login, address=client.address, outcome="ok")
+        audit.record(
+            session,
+            actor=f"staff:{login}",
+            action="staff.password",
+            target_type="staff",
+            target_id=login,
+            address=client.address,
+            outcome="ok",
+        )

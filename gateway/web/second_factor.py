@@ -56,7 +56,7 @@ class SecretBox:
         """The secret back, or None when it was sealed with another key (web secret replaced)."""
         if not stored.startswith(_SEAL_VERSION):
             return None
-        raw = base64.urlsafe_b64decode(stored[len(_SEAL_VERSION):])
+        raw = base64.urlsafe_b64decode(stored[len(_SEAL_VERSION) :])
         try:
             return self._aead.decrypt(raw[:12], raw[12:], f"{self._scope}:{staff_id}".encode()).decode()
         except InvalidTag:
@@ -80,7 +80,7 @@ def qr_svg(uri: str, title: str) -> str:
 
 def grouped(secret: str) -> str:
     """The secret in groups of four, for typing it into an app by hand."""
-    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
 def accept_totp(session: Session, user: StaffUser, secret: str, code: str, now: dt.datetime) -> bool:
@@ -100,9 +100,11 @@ def accept_totp(session: Session, user: StaffUser, secret: str, code: str, now: 
     for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
         if hmac.compare_digest(totp.generate_otp(step), code):
             moved = session.execute(
-                update(model).where(key == getattr(user, key.key), or_(model.totp_last_step.is_(None),
-                                                                       model.totp_last_step < step))
-                .values(totp_last_step=step).execution_options(synchronize_session=False))
+                update(model)
+                .where(key == getattr(user, key.key), or_(model.totp_last_step.is_(None), model.totp_last_step < step))
+                .values(totp_last_step=step)
+                .execution_options(synchronize_session=False)
+            )
             return moved.rowcount == 1
     return False
 
@@ -121,7 +123,7 @@ def new_recovery_codes(session: Session, staff_id: int, now: dt.datetime) -> lis
     codes = []
     for _ in range(RECOVERY_CODES):
         raw = base64.b32encode(secrets.token_bytes(10)).decode().lower()
-        codes.append("-".join(raw[i:i + 4] for i in range(0, 16, 4)))
+        codes.append("-".join(raw[i : i + 4] for i in range(0, 16, 4)))
     session.add_all(StaffRecoveryCode(staff_id=staff_id, code_hash=_code_digest(c), created_at=now) for c in codes)
     return codes
 
@@ -131,17 +133,28 @@ def use_recovery_code(session: Session, staff_id: int, code: str, now: dt.dateti
     if len(_normal(code)) != 16:
         return False
     used = session.execute(
-        update(StaffRecoveryCode).where(StaffRecoveryCode.staff_id == staff_id,
-                                        StaffRecoveryCode.code_hash == _code_digest(code),
-                                        StaffRecoveryCode.used_at.is_(None))
-        .values(used_at=now).execution_options(synchronize_session=False))
+        update(StaffRecoveryCode)
+        .where(
+            StaffRecoveryCode.staff_id == staff_id,
+            StaffRecoveryCode.code_hash == _code_digest(code),
+            StaffRecoveryCode.used_at.is_(None),
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
     return used.rowcount == 1
 
 
 def recovery_codes_left(session: Session, staff_id: int) -> int:
     """How many unused recovery codes a member has."""
-    return session.scalar(select(func.count()).select_from(StaffRecoveryCode).where(
-        StaffRecoveryCode.staff_id == staff_id, StaffRecoveryCode.used_at.is_(None))) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(StaffRecoveryCode)
+            .where(StaffRecoveryCode.staff_id == staff_id, StaffRecoveryCode.used_at.is_(None))
+        )
+        or 0
+    )
 
 
 def forget(session: Session, user: StaffUser) -> None:

@@ -27,11 +27,27 @@ class WebService:
 
     name = "web"
 
-    def __init__(self, app: FastAPI, host: str, port: int, *, start_timeout: float = 15.0,
-                 access_log: bool = False, name: str = "web") -> None:
+    def __init__(
+        self,
+        app: FastAPI,
+        host: str,
+        port: int,
+        *,
+        start_timeout: float = 15.0,
+        access_log: bool = False,
+        name: str = "web",
+    ) -> None:
         # The access log goes through gateway.logs, which redacts secrets from paths and queries.
-        config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=access_log,
-                                proxy_headers=False, server_header=False, timeout_graceful_shutdown=10)
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=access_log,
+            proxy_headers=False,
+            server_header=False,
+            timeout_graceful_shutdown=10,
+        )
         self._server = _Server(config)
         self._thread: threading.Thread | None = None
         self._start_timeout = start_timeout
@@ -52,8 +68,10 @@ class WebService:
         while not self._server.started:  # uvicorn sets ``started`` once it listens
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 config = self._server.config
-                raise RuntimeError(f"the web server did not start on {config.host}:{config.port} (web.port, "
-                                   f"GATEWAY_WEB__PORT): is port {config.port} in use?")
+                raise RuntimeError(
+                    f"the web server did not start on {config.host}:{config.port} (web.port, "
+                    f"GATEWAY_WEB__PORT): is port {config.port} in use?"
+                )
             time.sleep(0.02)
         log.info(f"{self.name} listening", host=self._server.config.host, port=self.port)
 

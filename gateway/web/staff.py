@@ -77,15 +77,30 @@ def _get(session: Session, login: str) -> StaffUser:
 
 def _keep_an_admin(session: Session, user: StaffUser) -> None:
     """Refuses a change that would leave no enabled admin (nobody could manage staff any more)."""
-    others = session.scalar(select(func.count()).select_from(StaffUser).where(
-        StaffUser.role == StaffRole.ADMIN, StaffUser.enabled.is_(True), StaffUser.id != user.id)) or 0
+    others = (
+        session.scalar(
+            select(func.count())
+            .select_from(StaffUser)
+            .where(StaffUser.role == StaffRole.ADMIN, StaffUser.enabled.is_(True), StaffUser.id != user.id)
+        )
+        or 0
+    )
     if user.role == StaffRole.ADMIN and user.enabled and others == 0:
-        raise UsageError("this is the last enabled admin account: make another admin first",
-                         code="WEB-STAFF-LAST-ADMIN")
+        raise UsageError(
+            "this is the last enabled admin account: make another admin first", code="WEB-STAFF-LAST-ADMIN"
+        )
 
 
-def add_staff(sessions: sessionmaker[Session], login: str, role: str, password: str, *, actor: str = "cli",
-              address: str = "", replace: bool = True) -> StaffView:
+def add_staff(
+    sessions: sessionmaker[Session],
+    login: str,
+    role: str,
+    password: str,
+    *,
+    actor: str = "cli",
+    address: str = "",
+    replace: bool = True,
+) -> StaffView:
     """Creates a staff account; with ``replace`` (the CLI's way) an existing one gets the new
     password and role, is enabled again, and its sessions end."""
     if not LOGIN.match(login):
@@ -103,8 +118,9 @@ def add_staff(sessions: sessionmaker[Session], login: str, role: str, password: 
         else:
             end_sessions(session, user.id)
         user.role, user.password_hash, user.enabled = role, password_hash, True
-        audit.record(session, actor=actor, action=action, target_type="staff", target_id=login, role=str(role),
-                     address=address)
+        audit.record(
+            session, actor=actor, action=action, target_type="staff", target_id=login, role=str(role), address=address
+        )
         session.flush()
         return StaffView(user.id, user.login, role)
 
@@ -119,12 +135,26 @@ def get_staff(sessions: sessionmaker[Session], login: str) -> StaffAccount:
     """One staff account with the state of its second factor."""
     with sessions() as session:
         user = _get(session, login)
-        return StaffAccount(user.login, StaffRole(user.role), user.enabled, user.created_at, user.last_login_at,
-                            user.totp_enrolled_at, second_factor.recovery_codes_left(session, user.id))
+        return StaffAccount(
+            user.login,
+            StaffRole(user.role),
+            user.enabled,
+            user.created_at,
+            user.last_login_at,
+            user.totp_enrolled_at,
+            second_factor.recovery_codes_left(session, user.id),
+        )
 
 
-def set_staff_enabled(sessions: sessionmaker[Session], login: str, enabled: bool, *, actor: str,
-                      address: str = "", keep_an_admin: bool = True) -> None:
+def set_staff_enabled(
+    sessions: sessionmaker[Session],
+    login: str,
+    enabled: bool,
+    *,
+    actor: str,
+    address: str = "",
+    keep_an_admin: bool = True,
+) -> None:
     """Enables or disables a staff account; disabling ends its sessions at once.
 
     The web never disables the last enabled admin; the command line may (``keep_an_admin``
@@ -136,8 +166,14 @@ def set_staff_enabled(sessions: sessionmaker[Session], login: str, enabled: bool
             _keep_an_admin(session, user)
             end_sessions(session, user.id)
         user.enabled = enabled
-        audit.record(session, actor=actor, action="staff.enable" if enabled else "staff.disable",
-                     target_type="staff", target_id=login, address=address)
+        audit.record(
+            session,
+            actor=actor,
+            action="staff.enable" if enabled else "staff.disable",
+            target_type="staff",
+            target_id=login,
+            address=address,
+        )
 
 
 def set_role(sessions: sessionmaker[Session], login: str, role: str, *, actor: str, address: str = "") -> None:
@@ -150,20 +186,30 @@ def set_role(sessions: sessionmaker[Session], login: str, role: str, *, actor: s
             _keep_an_admin(session, user)
         previous, user.role = user.role, role
         end_sessions(session, user.id)
-        audit.record(session, actor=actor, action="staff.role", target_type="staff", target_id=login,
-                     address=address, role=str(role), previous=previous)
+        audit.record(
+            session,
+            actor=actor,
+            action="staff.role",
+            target_type="staff",
+            target_id=login,
+            address=address,
+            role=str(role),
+            previous=previous,
+        )
 
 
-def reset_password(sessions: sessionmaker[Session], login: str, password: str, *, actor: str,
-                   address: str = "") -> None:
+def reset_password(
+    sessions: sessionmaker[Session], login: str, password: str, *, actor: str, address: str = ""
+) -> None:
     """Sets a new password for a member (an admin's reset); every session of theirs ends."""
     password_hash = hash_password(password)
     with transaction(sessions) as session:
         user = _get(session, login)
         user.password_hash = password_hash
         end_sessions(session, user.id)
-        audit.record(session, actor=actor, action="staff.password.reset", target_type="staff", target_id=login,
-                     address=address)
+        audit.record(
+            session, actor=actor, action="staff.password.reset", target_type="staff", target_id=login, address=address
+        )
 
 
 def reset_second_factor(sessions: sessionmaker[Session], login: str, *, actor: str, address: str = "") -> None:
@@ -175,8 +221,14 @@ def reset_second_factor(sessions: sessionmaker[Session], login: str, *, actor: s
         user = _get(session, login)
         second_factor.forget(session, user)
         end_sessions(session, user.id)
-        audit.record(session, actor=actor, action="staff.second_factor.reset", target_type="staff",
-                     target_id=login, address=address)
+        audit.record(
+            session,
+            actor=actor,
+            action="staff.second_factor.reset",
+            target_type="staff",
+            target_id=login,
+            address=address,
+        )
 
 
 # --------------------------------------------------------------------------- API keys
@@ -195,10 +247,14 @@ def create_api_key(sessions: sessionmaker[Session], name: str, scope: str, *, ac
     with transaction(sessions) as session:
         if session.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
             raise UsageError(f"an API key named {name!r} exists already", code="WEB-APIKEY-EXISTS")
-        session.add(ApiKey(name=name, scope=scope, prefix=key[:12], key_hash=_digest(key),
-                           created_at=utcnow(), created_by=actor))
-        audit.record(session, actor=actor, action="apikey.create", target_type="apikey", target_id=name,
-                     scope=str(scope))
+        session.add(
+            ApiKey(
+                name=name, scope=scope, prefix=key[:12], key_hash=_digest(key), created_at=utcnow(), created_by=actor
+            )
+        )
+        audit.record(
+            session, actor=actor, action="apikey.create", target_type="apikey", target_id=name, scope=str(scope)
+        )
     return key
 
 

@@ -75,8 +75,9 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def open_session(session: Session, user: StaffUser, *, pending: bool, address: str, user_agent: str,
-                 max_age: int, now: dt.datetime) -> str:
+def open_session(
+    session: Session, user: StaffUser, *, pending: bool, address: str, user_agent: str, max_age: int, now: dt.datetime
+) -> str:
     """Adds a session row for ``user`` (in the caller's transaction); returns the cookie token.
 
     Called only once the password (and, unless ``pending``, the second factor) was checked.
@@ -84,10 +85,19 @@ def open_session(session: Session, user: StaffUser, *, pending: bool, address: s
     token = secrets.token_urlsafe(32)
     session.execute(delete(StaffSession).where(StaffSession.expires_at < now))
     lifetime = PENDING_SECONDS if pending else max_age
-    session.add(StaffSession(token_hash=digest(token), ref=secrets.token_urlsafe(16), staff_id=user.id,
-                             pending=pending, created_at=now, last_seen_at=now,
-                             expires_at=now + dt.timedelta(seconds=lifetime), address=address[:64],
-                             user_agent=user_agent[:USER_AGENT_CHARS]))
+    session.add(
+        StaffSession(
+            token_hash=digest(token),
+            ref=secrets.token_urlsafe(16),
+            staff_id=user.id,
+            pending=pending,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + dt.timedelta(seconds=lifetime),
+            address=address[:64],
+            user_agent=user_agent[:USER_AGENT_CHARS],
+        )
+    )
     return token
 
 
@@ -99,8 +109,7 @@ def resolve(sessions: sessionmaker[Session], token: str, *, now: dt.datetime) ->
         row = session.execute(
             select(StaffSession.ref, StaffSession.pending, StaffSession.last_seen_at, StaffUser)
             .join(StaffUser, StaffSession.staff_id == StaffUser.id)
-            .where(StaffSession.token_hash == digest(token), StaffSession.expires_at > now,
-                   StaffUser.enabled.is_(True))
+            .where(StaffSession.token_hash == digest(token), StaffSession.expires_at > now, StaffUser.enabled.is_(True))
         ).one_or_none()
         if row is None:
             return None
@@ -118,32 +127,56 @@ def session_user(sessions: sessionmaker[Session], token: str, *, now: dt.datetim
     return live.user if live and not live.pending else None
 
 
-def list_sessions(sessions: sessionmaker[Session], *, login: str | None = None,
-                  now: dt.datetime) -> list[SessionInfo]:
+def list_sessions(sessions: sessionmaker[Session], *, login: str | None = None, now: dt.datetime) -> list[SessionInfo]:
     """Active sessions, of one login or of everyone, most recently seen first."""
-    query = (select(StaffSession, StaffUser.login).join(StaffUser, StaffSession.staff_id == StaffUser.id)
-             .where(StaffSession.expires_at > now).order_by(StaffSession.last_seen_at.desc()))
+    query = (
+        select(StaffSession, StaffUser.login)
+        .join(StaffUser, StaffSession.staff_id == StaffUser.id)
+        .where(StaffSession.expires_at > now)
+        .order_by(StaffSession.last_seen_at.desc())
+    )
     if login is not None:
         query = query.where(StaffUser.login == login)
     with sessions() as session:
-        return [SessionInfo(row.ref, name, row.created_at, row.last_seen_at, row.expires_at, row.address,
-                            row.user_agent, row.pending) for row, name in session.execute(query)]
+        return [
+            SessionInfo(
+                row.ref,
+                name,
+                row.created_at,
+                row.last_seen_at,
+                row.expires_at,
+                row.address,
+                row.user_agent,
+                row.pending,
+            )
+            for row, name in session.execute(query)
+        ]
 
 
-def revoke(sessions: sessionmaker[Session], ref: str, *, actor: str, address: str,
-           only_login: str | None = None) -> None:
+def revoke(
+    sessions: sessionmaker[Session], ref: str, *, actor: str, address: str, only_login: str | None = None
+) -> None:
     """Ends one session by its ref; ``only_login`` restricts it to that member's own sessions."""
     with transaction(sessions) as session:
-        query = (select(StaffSession, StaffUser.login).join(StaffUser, StaffSession.staff_id == StaffUser.id)
-                 .where(StaffSession.ref == ref))
+        query = (
+            select(StaffSession, StaffUser.login)
+            .join(StaffUser, StaffSession.staff_id == StaffUser.id)
+            .where(StaffSession.ref == ref)
+        )
         if only_login is not None:
             query = query.where(StaffUser.login == only_login)
         found = session.execute(query).one_or_none()
         if found is None:
             raise NotFound("no such session (it may have ended already)", code="WEB-SESSION-NOT-FOUND")
         session.delete(found[0])
-        audit.record(session, actor=actor, action="staff.session.revoke", target_type="staff",
-                     target_id=found[1], address=address)
+        audit.record(
+            session,
+            actor=actor,
+            action="staff.session.revoke",
+            target_type="staff",
+            target_id=found[1],
+            address=address,
+        )
 
 
 def end_sessions(session: Session, staff_id: int, *, keep_token: str = "") -> None:

@@ -69,13 +69,15 @@ def timings(session: Session, since: dt.datetime) -> Timings:
     rows = session.execute(
         select(RequestFile.received_at, RequestFile.answered_at)
         .where(RequestFile.received_at >= since, RequestFile.answered_at.is_not(None))
-        .order_by(RequestFile.id.desc()).limit(TIMING_SAMPLE)
+        .order_by(RequestFile.id.desc())
+        .limit(TIMING_SAMPLE)
     ).all()
     values = sorted(max(0.0, (answered - received).total_seconds()) for received, answered in rows)
     if not values:
         return Timings(0, None, None, None)
-    return Timings(len(values), values[len(values) // 2], values[min(len(values) - 1, int(len(values) * 0.95))],
-                   values[-1])
+    return Timings(
+        len(values), values[len(values) // 2], values[min(len(values) - 1, int(len(values) * 0.95))], values[-1]
+    )
 
 
 def rejections_by_code(session: Session, since: dt.datetime, limit: int = 20) -> list[tuple[str, str, int]]:
@@ -85,7 +87,8 @@ def rejections_by_code(session: Session, since: dt.datetime, limit: int = 20) ->
         .join(RequestFile, RequestFile.id == RequestFinding.request_file_id)
         .where(RequestFile.received_at >= since, RequestFile.voided_at.is_(None))
         .group_by(RequestFinding.code, RequestFinding.severity)
-        .order_by(func.count().desc(), RequestFinding.code).limit(limit)
+        .order_by(func.count().desc(), RequestFinding.code)
+        .limit(limit)
     )
     return [(code, severity, count) for code, severity, count in rows]
 
@@ -107,9 +110,11 @@ def per_day(session: Session, now: dt.datetime, days: int, timezone: str) -> lis
     since = window_start(now, days, timezone)
     hour = _utc_hour(session)
     rejected_case = func.sum(case((RequestFile.status == "REJETE", 1), else_=0))
-    rows = session.execute(select(hour, func.count(), rejected_case)
-                           .where(RequestFile.received_at >= since, RequestFile.voided_at.is_(None))
-                           .group_by(hour))
+    rows = session.execute(
+        select(hour, func.count(), rejected_case)
+        .where(RequestFile.received_at >= since, RequestFile.voided_at.is_(None))
+        .group_by(hour)
+    )
     files: Counter[dt.date] = Counter()
     rejected: Counter[dt.date] = Counter()
     for stamp, count, rejections in rows:
@@ -118,10 +123,16 @@ def per_day(session: Session, now: dt.datetime, days: int, timezone: str) -> lis
         files[day] += count
         rejected[day] += rejections or 0
     first = since.astimezone(zone).date()
-    return [DayFigures(first + dt.timedelta(days=i), files[first + dt.timedelta(days=i)],
-                       rejected[first + dt.timedelta(days=i)]) for i in range(days)]
+    return [
+        DayFigures(
+            first + dt.timedelta(days=i), files[first + dt.timedelta(days=i)], rejected[first + dt.timedelta(days=i)]
+        )
+        for i in range(days)
+    ]
 
 
 def unanswered(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(RequestFile)
-                          .where(RequestFile.state != FileState.ANSWERED)) or 0
+    return (
+        session.scalar(select(func.count()).select_from(RequestFile).where(RequestFile.state != FileState.ANSWERED))
+        or 0
+    )

@@ -97,9 +97,17 @@ def actor_label(actor: str | None, lang: str) -> str:
 
 
 #: which labels an audit detail's value takes, by its key (the codes the intake records there)
-_DETAIL_GROUPS = {"from_status": ("appstatus",), "to_status": ("appstatus",), "status": ("appstatus", "filestatus"),
-                  "outcome": ("outcome",), "reason": ("reasonlabel",), "verdict": ("verdict",), "kind": ("kind",),
-                  "suggested": ("kind",), "severity": ("severity",)}
+_DETAIL_GROUPS = {
+    "from_status": ("appstatus",),
+    "to_status": ("appstatus",),
+    "status": ("appstatus", "filestatus"),
+    "outcome": ("outcome",),
+    "reason": ("reasonlabel",),
+    "verdict": ("verdict",),
+    "kind": ("kind",),
+    "suggested": ("kind",),
+    "severity": ("severity",),
+}
 
 
 def detail_label(key: str, value: object, lang: str) -> str:
@@ -120,11 +128,18 @@ def install_labels(env: Environment) -> None:
     def labeller(group: str):  # noqa: ANN202
         def label(value: str | None, lang: str) -> str:
             return texts.label(lang, group, value)
+
         return label
 
     def label(group: str, value: str | None, lang: str) -> str:
         return texts.label(lang, group, value)
 
-    env.globals.update(kind_label=labeller("kind"), status_label=labeller("appstatus"),
-                       outcome_label=labeller("outcome"), label=label, actor_label=actor_label,
-                       detail_label=detail_label, worker_label=worker_label)
+    env.globals.update(
+        kind_label=labeller("kind"),
+        status_label=labeller("appstatus"),
+        outcome_label=labeller("outcome"),
+        label=label,
+        actor_label=actor_label,
+        detail_label=detail_label,
+        worker_label=worker_label,
+    )

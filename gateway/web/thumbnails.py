@@ -84,7 +84,7 @@ def encode_png(width: int, height: int, stride: int, channels: int, buffer: byte
     if channels not in (3, 4):
         raise ThumbnailError(f"unexpected bitmap with {channels} channels")
     row = width * channels
-    raw = b"".join(b"\x00" + buffer[y * stride:y * stride + row] for y in range(height))
+    raw = b"".join(b"\x00" + buffer[y * stride : y * stride + row] for y in range(height))
 
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)

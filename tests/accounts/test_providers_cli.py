@@ -32,9 +32,20 @@ def write_key(tmp_path, name, key, comment=""):
 
 def test_add_with_key_and_password_then_show_and_list(ready, sessions, tmp_path):
     key = write_key(tmp_path, "ed", ed25519.Ed25519PrivateKey.generate(), "lab@example")
-    result = run_gateway("providers", "add", "31000425", "--profession", "LAB", "--name", "Labo Central",
-                         "--key", str(key), "--password-stdin", config=ready.config,
-                         input="correct horse battery staple\n")
+    result = run_gateway(
+        "providers",
+        "add",
+        "31000425",
+        "--profession",
+        "LAB",
+        "--name",
+        "Labo Central",
+        "--key",
+        str(key),
+        "--password-stdin",
+        config=ready.config,
+        input="correct horse battery staple\n",
+    )
     assert result.returncode == 0, result.stderr
     assert "31000425  LAB  Labo Central" in result.stdout
 
@@ -80,8 +91,9 @@ def test_bad_codes_are_refused_with_the_reason(ready, code, profession, fragment
 )
 def test_weak_keys_are_refused(ready, tmp_path, make_key, fragment):
     key = write_key(tmp_path, "weak", make_key())
-    result = run_gateway("providers", "add", "45001237", "--profession", "KINE", "--name", "K",
-                         "--key", str(key), config=ready.config)
+    result = run_gateway(
+        "providers", "add", "45001237", "--profession", "KINE", "--name", "K", "--key", str(key), config=ready.config
+    )
     assert result.returncode == 2
     assert fragment in result.stderr and "ACC-KEY-WEAK" in result.stderr
     assert run_gateway("providers", "show", "45001237", config=ready.config).returncode == 2  # not created
@@ -90,14 +102,19 @@ def test_weak_keys_are_refused(ready, tmp_path, make_key, fragment):
 def test_garbage_key_file_is_refused(ready, tmp_path):
     path = tmp_path / "garbage.pub"
     path.write_text("ssh-ed25519 not-base64!!\n")
-    result = run_gateway("providers", "add", "45001237", "--profession", "KINE", "--name", "K",
-                         "--key", str(path), config=ready.config)
+    result = run_gateway(
+        "providers", "add", "45001237", "--profession", "KINE", "--name", "K", "--key", str(path), config=ready.config
+    )
     assert result.returncode == 2 and "ACC-KEY-INVALID" in result.stderr
 
 
 def test_key_add_remove_disable_enable(ready, tmp_path):
-    assert run_gateway("providers", "add", "47000070", "--profession", "DIET", "--name", "Diet",
-                       config=ready.config).returncode == 0
+    assert (
+        run_gateway(
+            "providers", "add", "47000070", "--profession", "DIET", "--name", "Diet", config=ready.config
+        ).returncode
+        == 0
+    )
     rsa_key = write_key(tmp_path, "rsa", rsa.generate_private_key(65537, 3072))
     ecdsa_key = write_key(tmp_path, "ec", ec.generate_private_key(ec.SECP256R1()))
     for key in (rsa_key, ecdsa_key):
@@ -106,7 +123,10 @@ def test_key_add_remove_disable_enable(ready, tmp_path):
     assert again.returncode == 2 and "already has key" in again.stderr
 
     shown = json.loads(run_gateway("providers", "show", "47000070", "--json", config=ready.config).stdout)
-    assert sorted((k["algorithm"], k["bits"]) for k in shown["keys"]) == [("ecdsa-sha2-nistp256", 256), ("ssh-rsa", 3072)]
+    assert sorted((k["algorithm"], k["bits"]) for k in shown["keys"]) == [
+        ("ecdsa-sha2-nistp256", 256),
+        ("ssh-rsa", 3072),
+    ]
 
     fingerprint = parse_public_key(rsa_key.read_text()).fingerprint
     assert run_gateway("providers", "key", "remove", "47000070", fingerprint, config=ready.config).returncode == 0
@@ -122,8 +142,12 @@ def test_key_add_remove_disable_enable(ready, tmp_path):
 
 
 def test_password_set_from_stdin_and_short_password_refused(ready, sessions):
-    assert run_gateway("providers", "add", "45001237", "--profession", "KINE", "--name", "K",
-                       config=ready.config).returncode == 0
+    assert (
+        run_gateway(
+            "providers", "add", "45001237", "--profession", "KINE", "--name", "K", config=ready.config
+        ).returncode
+        == 0
+    )
     short = run_gateway("providers", "password", "set", "45001237", config=ready.config, input="short\n")
     assert short.returncode == 2 and "too short" in short.stderr
     empty = run_gateway("providers", "password", "set", "45001237", config=ready.config, input="")
@@ -145,8 +169,12 @@ def test_mirror_is_rebuilt_from_the_database(ready, project, sessions):
     """A stray or edited folder under providers/accounts/ is replaced by the database's truth."""
     from gateway.cli.context import AppContext
 
-    assert run_gateway("providers", "add", "45001237", "--profession", "KINE", "--name", "K",
-                       config=ready.config).returncode == 0
+    assert (
+        run_gateway(
+            "providers", "add", "45001237", "--profession", "KINE", "--name", "K", config=ready.config
+        ).returncode
+        == 0
+    )
     accounts_root = ready.root / "providers" / "accounts"
     (accounts_root / "45001237" / "account.json").write_text('{"enabled": false}')
     (accounts_root / "99999999").mkdir()

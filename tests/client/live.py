@@ -51,8 +51,14 @@ class LiveGateway:
 
     def endpoint(self, **changes) -> Endpoint:
         """Key login with the server's key trusted (unless changed)."""
-        base = Endpoint(host="127.0.0.1", port=self.port, user=CODE, known_hosts=self.known_hosts,
-                        key_file=self.key_file, timeout=10)
+        base = Endpoint(
+            host="127.0.0.1",
+            port=self.port,
+            user=CODE,
+            known_hosts=self.known_hosts,
+            key_file=self.key_file,
+            timeout=10,
+        )
         return dataclasses.replace(base, **changes)
 
     def trust(self) -> None:
@@ -60,8 +66,10 @@ class LiveGateway:
 
     def client_config(self) -> str:
         """The [client] section a practice would write for this gateway."""
-        return (f'[client]\nhost = "127.0.0.1"\nport = {self.port}\nuser = "{CODE}"\n'
-                f'key_file = "{self.key_file}"\nknown_hosts = "{self.known_hosts}"\nretries = 3\n')
+        return (
+            f'[client]\nhost = "127.0.0.1"\nport = {self.port}\nuser = "{CODE}"\n'
+            f'key_file = "{self.key_file}"\nknown_hosts = "{self.known_hosts}"\nretries = 3\n'
+        )
 
     def stop(self) -> None:
         for service in reversed(self.services):
@@ -70,11 +78,15 @@ class LiveGateway:
 
 def start_gateway(project, engine, sessions, tmp_path: Path, roles: tuple[str, ...] = ("sftp",)) -> LiveGateway:  # noqa: ANN001
     """Creates the provider account and starts ``roles`` on a free port."""
-    settings = project.settings(GATEWAY_SFTP__PORT="0", GATEWAY_SFTP__MAX_CONNECTIONS_PER_ADDRESS_PER_SECOND="1000",
-                                GATEWAY_EXCHANGE__POLL_INTERVAL="0.05")
+    settings = project.settings(
+        GATEWAY_SFTP__PORT="0",
+        GATEWAY_SFTP__MAX_CONNECTIONS_PER_ADDRESS_PER_SECOND="1000",
+        GATEWAY_EXCHANGE__POLL_INTERVAL="0.05",
+    )
     key_file, public = write_key_pair(tmp_path / "practice" / "keys")
-    accounts = Accounts(sessions, AccountMirror(settings.accounts_path, settings.paths.inbox, settings.paths.outbox),
-                        actor="test")
+    accounts = Accounts(
+        sessions, AccountMirror(settings.accounts_path, settings.paths.inbox, settings.paths.outbox), actor="test"
+    )
     accounts.add(CODE, profession="KINE", name="Test physiotherapy", keys=[public], password=PASSWORD)
     context = AppContext(settings, _engine=engine)
     services = []
@@ -88,6 +100,11 @@ def start_gateway(project, engine, sessions, tmp_path: Path, roles: tuple[str, .
             service.stop()
         raise
     sftp = next(s for s in services if s.name == "sftp")
-    return LiveGateway(settings=settings, services=services, port=sftp.port,
-                       host_key=load_or_create_host_key(settings.host_key_path), key_file=key_file,
-                       client_dir=tmp_path / "practice")
+    return LiveGateway(
+        settings=settings,
+        services=services,
+        port=sftp.port,
+        host_key=load_or_create_host_key(settings.host_key_path),
+        key_file=key_file,
+        client_dir=tmp_path / "practice",
+    )

@@ -18,8 +18,9 @@ def example(name: str) -> bytes:
 
 def accepted_response(request_name: str, sha256: str, *, records: int = 1, sequence: int = 1) -> bytes:
     """An ACCEPTE response (spec section 6) to the file ``request_name`` with ``records`` records."""
-    lines = "".join(f'    <Enregistrement id="{i}" reference="R-{i}" statut="ACCEPTE"/>\n'
-                    for i in range(1, records + 1))
+    lines = "".join(
+        f'    <Enregistrement id="{i}" reference="R-{i}" statut="ACCEPTE"/>\n' for i in range(1, records + 1)
+    )
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <Reponse xmlns="urn:cns:echange:reponse:1" versionSchema="1.0">
   <Demande nomFichier="{request_name}" idFichier="3f1c6a0e-8d2b-4c57-9a43-0b7e5f2d1c88"

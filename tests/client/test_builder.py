@@ -20,12 +20,24 @@ NAME = re.compile(r"^(LAB|KINE|DIET)_FACT_[0-9]{8}_[0-9]{14}_[0-9]{6}\.xml$")
 
 
 def build(convention: str, mode: Mode = Mode.PRODUCTION) -> bytes:
-    billing = read_billing(DATA / f"{convention.lower()}.csv", convention, timezone=TIMEZONE,
-                           tariff=load_tariffs(SCHEMAS, Convention(convention), NOW.date()))
+    billing = read_billing(
+        DATA / f"{convention.lower()}.csv",
+        convention,
+        timezone=TIMEZONE,
+        tariff=load_tariffs(SCHEMAS, Convention(convention), NOW.date()),
+    )
     start, end = default_period(billing, NOW.date())
-    header = Header(id_fichier="3f1c6a0e-8d2b-4c57-9a43-0b7e5f2d1c88", sequence=124,
-                    provider_code=PROVIDERS[convention], created_at=NOW, period_start=start, period_end=end,
-                    mode=mode, software_name="gateway-client", software_version="1.0")
+    header = Header(
+        id_fichier="3f1c6a0e-8d2b-4c57-9a43-0b7e5f2d1c88",
+        sequence=124,
+        provider_code=PROVIDERS[convention],
+        created_at=NOW,
+        period_start=start,
+        period_end=end,
+        mode=mode,
+        software_name="gateway-client",
+        software_version="1.0",
+    )
     return build_request(billing, header)
 
 
@@ -51,24 +63,31 @@ def test_totals_are_the_sums_written_with_two_decimals():
     assert document.find("f:Entete/f:Periode", ns).attrib == {"debut": "2026-10-01", "fin": "2026-10-31"}
 
 
-@pytest.mark.parametrize("sequence, expected", [
-    pytest.param(124, "KINE_FACT_45001237_20261115093000_000124.xml", id="spec-example"),
-    pytest.param(999999, "KINE_FACT_45001237_20261115093000_999999.xml", id="largest"),
-])
+@pytest.mark.parametrize(
+    "sequence, expected",
+    [
+        pytest.param(124, "KINE_FACT_45001237_20261115093000_000124.xml", id="spec-example"),
+        pytest.param(999999, "KINE_FACT_45001237_20261115093000_999999.xml", id="largest"),
+    ],
+)
 def test_name_follows_section_2(sequence, expected):
     created = dt.datetime(2026, 11, 15, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=1)))
     name = request_name(Convention.KINE, "45001237", created, sequence)
     assert name == expected and NAME.match(name)
 
 
-@pytest.mark.parametrize("dates, today, expected", [
-    pytest.param(["2026-10-03", "2026-10-20"], "2026-11-15", ("2026-10-01", "2026-10-31"), id="last-month"),
-    pytest.param(["2026-11-02", "2026-11-09"], "2026-11-15", ("2026-11-01", "2026-11-15"), id="month-so-far"),
-    pytest.param(["2026-10-25", "2026-11-05"], "2026-11-15", ("2026-10-25", "2026-11-05"), id="two-months"),
-])
+@pytest.mark.parametrize(
+    "dates, today, expected",
+    [
+        pytest.param(["2026-10-03", "2026-10-20"], "2026-11-15", ("2026-10-01", "2026-10-31"), id="last-month"),
+        pytest.param(["2026-11-02", "2026-11-09"], "2026-11-15", ("2026-11-01", "2026-11-15"), id="month-so-far"),
+        pytest.param(["2026-10-25", "2026-11-05"], "2026-11-15", ("2026-10-25", "2026-11-05"), id="two-months"),
+    ],
+)
 def test_default_period(dates, today, expected):
     text = "reference;matricule;code_medecin;date_ordonnance;seances_prescrites;date;code;quantite;montant\n" + "".join(
-        f"R{i};1893120105732;10042117;2026-09-20;9;{d};K101;1;30.85\n" for i, d in enumerate(dates))
+        f"R{i};1893120105732;10042117;2026-09-20;9;{d};K101;1;30.85\n" for i, d in enumerate(dates)
+    )
     billing = parse_billing(text, Convention.KINE, timezone=TIMEZONE)
     start, end = default_period(billing, dt.date.fromisoformat(today))
     assert (start.isoformat(), end.isoformat()) == expected

@@ -21,7 +21,7 @@ REQUEST = f"""<?xml version='1.0' encoding='UTF-8'?>
 
 
 def test_trust_then_push_then_status(live, project, tmp_path):
-    project.write_config(project.config.read_text() + f'[sftp]\nport = {live.port}\n' + live.client_config())
+    project.write_config(project.config.read_text() + f"[sftp]\nport = {live.port}\n" + live.client_config())
     request = tmp_path / NAME
     request.write_text(REQUEST)
 
@@ -47,14 +47,21 @@ def test_trust_then_push_then_status(live, project, tmp_path):
     summary = json.loads(status.stdout)
     assert summary["counts"]["pending"] == 1
     [line] = summary["files"]
-    assert (line["name"], line["state"], line["mode"], line["records"], line["amount"]) == \
-        (NAME, "pending", "PRODUCTION", 1, "30.85")
+    assert (line["name"], line["state"], line["mode"], line["records"], line["amount"]) == (
+        NAME,
+        "pending",
+        "PRODUCTION",
+        1,
+        "30.85",
+    )
 
 
 def test_make_request_writes_an_accepted_file_and_refuses_one_with_errors(tmp_path):
     config = tmp_path / "config.toml"
-    config.write_text(f'[paths]\nschemas = "{SCHEMAS}"\n[demo]\nenabled = false\n'
-                      f'[client]\nuser = "{CODE}"\nknown_hosts = "practice/known_hosts"\n')
+    config.write_text(
+        f'[paths]\nschemas = "{SCHEMAS}"\n[demo]\nenabled = false\n'
+        f'[client]\nuser = "{CODE}"\nknown_hosts = "practice/known_hosts"\n'
+    )
     bad = tmp_path / "bad.csv"
     bad.write_text((DATA / "kine.csv").read_text().replace("1983081246785", "1983081246786"))
     refused = run_gateway("client", "make-request", "--convention", "KINE", "--csv", str(bad), config=config)
@@ -62,8 +69,7 @@ def test_make_request_writes_an_accepted_file_and_refuses_one_with_errors(tmp_pa
     assert "CLT-CHECK" in refused.stderr and "ERREUR MAT-004 CSV line 4" in refused.stderr
     assert not (tmp_path / "practice" / "outgoing").exists() or not any((tmp_path / "practice" / "outgoing").iterdir())
 
-    made = run_gateway("client", "make-request", "--convention", "kine", "--csv", str(DATA / "kine.csv"),
-                       config=config)
+    made = run_gateway("client", "make-request", "--convention", "kine", "--csv", str(DATA / "kine.csv"), config=config)
     assert made.returncode == 0, made.stderr
     [path] = (tmp_path / "practice" / "outgoing").iterdir()
     assert path.name.startswith(f"KINE_FACT_{CODE}_") and path.name.endswith("_000001.xml")

@@ -54,8 +54,9 @@ def test_set_up_from_nothing_as_docs_client_md_says(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text(f'[demo]\nenabled = false\n[client]\nuser = "{CODE}"\nknown_hosts = "practice/known_hosts"\n')
     assert not (tmp_path / "schemas").exists()
-    made = run_gateway("client", "make-request", "--convention", "KINE", "--csv", str(DATA / "kine.csv"),
-                       config=config, cwd=tmp_path)
+    made = run_gateway(
+        "client", "make-request", "--convention", "KINE", "--csv", str(DATA / "kine.csv"), config=config, cwd=tmp_path
+    )
     assert made.returncode == 0, made.stderr
     folder = responses_folder(tmp_path)
     imported = run_gateway("client", "import", "--from", str(folder), config=config, cwd=tmp_path)

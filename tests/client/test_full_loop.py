@@ -33,8 +33,14 @@ def practice(tmp_path):
 def test_make_push_answer_pull_import_status(live_with_workers, practice, tmp_path):
     live = live_with_workers
     live.trust()
-    options = MakeOptions(convention=Convention.KINE, provider_code=CODE, out_dir=tmp_path / "practice" / "outgoing",
-                          schemas_dir=SCHEMAS, timezone=TIMEZONE, max_file_bytes=52428800)
+    options = MakeOptions(
+        convention=Convention.KINE,
+        provider_code=CODE,
+        out_dir=tmp_path / "practice" / "outgoing",
+        schemas_dir=SCHEMAS,
+        timezone=TIMEZONE,
+        max_file_bytes=52428800,
+    )
     made = make_request(DATA / "kine.csv", options, practice)  # the real clock: the gateway judges now
     assert summarise(practice).counts["made"] == 1
 
@@ -50,14 +56,16 @@ def test_make_push_answer_pull_import_status(live_with_workers, practice, tmp_pa
         assert retrying.run(puller.run) == []
 
     [imported] = import_responses(puller.into, practice, ResponseSchema(SCHEMAS))
-    assert (imported.result, imported.status, imported.request_name) == (ImportResult.IMPORTED, "ACCEPTE",
-                                                                         made.path.name)
+    assert (imported.result, imported.status, imported.request_name) == (
+        ImportResult.IMPORTED,
+        "ACCEPTE",
+        made.path.name,
+    )
     summary = summarise(practice, show_all=True)
     assert {k: v for k, v in summary.counts.items() if v} == {"ACCEPTE": 1}
     [line] = summary.files
     assert (line.name, line.records, line.amount, line.amount_accepted) == (made.path.name, 2, "132.90", "132.90")
-    assert [r.result for r in import_responses(puller.into, practice, ResponseSchema(SCHEMAS))] == [
-        ImportResult.KNOWN]
+    assert [r.result for r in import_responses(puller.into, practice, ResponseSchema(SCHEMAS))] == [ImportResult.KNOWN]
 
     # the accepted acts are now history: billing them again is caught before anything is sent
     with pytest.raises(RequestRefused) as caught:

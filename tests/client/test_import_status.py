@@ -36,8 +36,10 @@ def folder(tmp_path):
 def dump(sessions) -> dict[str, list[tuple]]:
     """Every row of every client table (ids included), to compare before and after."""
     with sessions() as session:
-        return {table.name: sorted(tuple(row) for row in session.execute(select(table)))
-                for table in ClientBase.metadata.sorted_tables}
+        return {
+            table.name: sorted(tuple(row) for row in session.execute(select(table)))
+            for table in ClientBase.metadata.sorted_tables
+        }
 
 
 def test_files_records_and_errors_are_stored(local_db, folder, schema):
@@ -49,21 +51,39 @@ def test_files_records_and_errors_are_stored(local_db, folder, schema):
     ]
     with local_db() as session:
         partial, rejected, duplicate = session.scalars(select(LocalResponse).order_by(LocalResponse.id)).all()
-        assert (partial.request_name, partial.sequence, partial.mode, partial.records_rejected,
-                partial.amount_accepted) == ("KINE_FACT_45001237_20261115093000_000124.xml", 124, "PRODUCTION", 1,
-                                             Decimal("61.70"))
+        assert (
+            partial.request_name,
+            partial.sequence,
+            partial.mode,
+            partial.records_rejected,
+            partial.amount_accepted,
+        ) == ("KINE_FACT_45001237_20261115093000_000124.xml", 124, "PRODUCTION", 1, Decimal("61.70"))
         assert partial.received_at == dt.datetime(2026, 11, 15, 8, 30, 2, tzinfo=dt.timezone.utc)
         assert [(r.record_id, r.reference, r.status) for r in partial.records] == [
-            (1, "INV-2026-0042", "ACCEPTE"), (2, "INV-2026-0043", "REJETE")]
+            (1, "INV-2026-0042", "ACCEPTE"),
+            (2, "INV-2026-0043", "REJETE"),
+        ]
         warning, error = partial.errors
         assert (warning.code, warning.severity, warning.line, warning.path, warning.value, warning.record) == (
-            "ENT-005", "AVERTISSEMENT", 4, "/Facturation/Entete/NumeroSequence", "124", None)
+            "ENT-005",
+            "AVERTISSEMENT",
+            4,
+            "/Facturation/Entete/NumeroSequence",
+            "124",
+            None,
+        )
         assert (error.code, error.record.record_id, error.value, error.line) == ("MAT-004", 2, "1893120105733", 31)
         assert error.message_en == "The 13th digit is not the Verhoeff check digit."
         assert error.message_fr.startswith("Le 13e chiffre")
         [fatal] = rejected.errors
         assert (fatal.code, fatal.severity, fatal.line, fatal.column, fatal.path, fatal.value) == (
-            "XML-001", "FATAL", 3, 17, None, None)
+            "XML-001",
+            "FATAL",
+            3,
+            17,
+            None,
+            None,
+        )
         assert rejected.mode is None and rejected.records == [] and rejected.records_received is None
         assert duplicate.duplicate_of == "KINE_FACT_45001237_20261115093000_000124.xml" and not duplicate.errors
         assert session.scalar(select(LocalFinding.id).where(LocalFinding.response_id == duplicate.id)) is None

@@ -32,8 +32,12 @@ def request_file(tmp_path):
 
 def push(endpoint, paths, **kwargs):
     retries = []
-    with Retrying(lambda: open_connection(endpoint), attempts=3, base_delay=0.01,
-                  on_retry=lambda attempt, exc, delay: retries.append(attempt)) as retrying:
+    with Retrying(
+        lambda: open_connection(endpoint),
+        attempts=3,
+        base_delay=0.01,
+        on_retry=lambda attempt, exc, delay: retries.append(attempt),
+    ) as retrying:
         return push_files(paths, retrying, **kwargs), retries
 
 
@@ -45,8 +49,11 @@ def received(sessions):
 def test_push_with_a_key_lands_the_whole_file_under_its_final_name(live, sessions, request_file):
     live.trust()
     seen = []
-    [[pushed], retries] = push(live.endpoint(), [request_file],
-                               progress=lambda name, done, total: seen.append((done, sorted(os.listdir(live.inbox)))))
+    [[pushed], retries] = push(
+        live.endpoint(),
+        [request_file],
+        progress=lambda name, done, total: seen.append((done, sorted(os.listdir(live.inbox)))),
+    )
     assert pushed.result is PushResult.UPLOADED and pushed.posix_rename and retries == []
     assert (live.inbox / NAME).read_bytes() == request_file.read_bytes()
     assert sorted(os.listdir(live.inbox)) == [NAME]
@@ -61,11 +68,14 @@ def test_password_login(live, sessions, request_file):
     assert pushed.result is PushResult.UPLOADED and received(sessions) == [NAME]
 
 
-@pytest.mark.parametrize("changes", [
-    pytest.param({"key_file": None, "password": "wrong"}, id="wrong-password"),
-    pytest.param({"user": "45001245"}, id="unknown-user"),
-    pytest.param({"key_file": "other"}, id="key-not-on-the-account"),
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"key_file": None, "password": "wrong"}, id="wrong-password"),
+        pytest.param({"user": "45001245"}, id="unknown-user"),
+        pytest.param({"key_file": "other"}, id="key-not-on-the-account"),
+    ],
+)
 def test_refused_logins_fail_at_once_and_clearly(live, sessions, request_file, tmp_path, changes):
     live.trust()
     if changes.get("key_file") == "other":

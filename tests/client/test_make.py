@@ -24,17 +24,29 @@ NAME = re.compile(r"^(LAB|KINE|DIET)_FACT_([0-9]{8})_([0-9]{14})_([0-9]{6})\.xml
 
 
 def options(tmp_path, convention: str = "KINE", **changes) -> MakeOptions:
-    base = MakeOptions(convention=Convention(convention), provider_code=PROVIDERS[convention],
-                       out_dir=tmp_path / "outgoing", schemas_dir=SCHEMAS, timezone=TIMEZONE,
-                       max_file_bytes=52428800)
+    base = MakeOptions(
+        convention=Convention(convention),
+        provider_code=PROVIDERS[convention],
+        out_dir=tmp_path / "outgoing",
+        schemas_dir=SCHEMAS,
+        timezone=TIMEZONE,
+        max_file_bytes=52428800,
+    )
     return dataclasses.replace(base, **changes)
 
 
 def server_verdict(path, convention: str):
     """What the gateway's checks say of the file, seen fresh (no history)."""
     data = path.read_bytes()
-    received = Received(name=path.name, provider_code=PROVIDERS[convention], profession=convention,
-                        received_at=NOW, size=len(data), sha256=hashlib.sha256(data).hexdigest(), path=path)
+    received = Received(
+        name=path.name,
+        provider_code=PROVIDERS[convention],
+        profession=convention,
+        received_at=NOW,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        path=path,
+    )
     return Checker(SCHEMAS, timezone=TIMEZONE, max_file_bytes=52428800).check(received, EmptyHistory())
 
 
@@ -56,7 +68,11 @@ def test_each_example_becomes_a_file_the_gateway_accepts(tmp_path, local_db, clo
     with local_db() as session:
         row = session.scalars(select(LocalRequest)).one()
         assert (row.name, row.sequence, row.pushed_at, row.sha256) == (
-            made.path.name, 1, None, hashlib.sha256(made.path.read_bytes()).hexdigest())
+            made.path.name,
+            1,
+            None,
+            hashlib.sha256(made.path.read_bytes()).hexdigest(),
+        )
         assert len(row.acts) == sum(1 for _ in (DATA / f"{convention.lower()}.csv").open()) - 1
 
 

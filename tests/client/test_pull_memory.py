@@ -18,8 +18,15 @@ from .responses import PARTIAL, REJECTED, accepted_response, example
 
 @pytest.fixture
 def endpoint(memory_sftp, tmp_path):
-    return Endpoint(host=memory_sftp.host, port=memory_sftp.port, user="45001237", password="any",
-                    known_hosts=tmp_path / "known_hosts", accept_new=True, timeout=5)
+    return Endpoint(
+        host=memory_sftp.host,
+        port=memory_sftp.port,
+        user="45001237",
+        password="any",
+        known_hosts=tmp_path / "known_hosts",
+        accept_new=True,
+        timeout=5,
+    )
 
 
 @pytest.fixture
@@ -66,10 +73,13 @@ def test_another_response_under_a_used_name_is_kept_beside_it(memory_sftp, endpo
     assert (puller.into / name).read_bytes() == first and pulled.path.read_bytes() == second
 
 
-@pytest.mark.parametrize("data", [
-    pytest.param(b"<Reponse", id="not-xml"),
-    pytest.param(example(PARTIAL).replace(b"<Statut>PARTIELLEMENT_ACCEPTE", b"<Statut>PERDU"), id="off-schema"),
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"<Reponse", id="not-xml"),
+        pytest.param(example(PARTIAL).replace(b"<Statut>PARTIELLEMENT_ACCEPTE", b"<Statut>PERDU"), id="off-schema"),
+    ],
+)
 def test_an_invalid_response_is_kept_aside_and_left_on_the_server(memory_sftp, endpoint, puller, data):
     content = {"inbox": {}, "outbox": {PARTIAL: data}}
     with memory_sftp.serve_content(content):
@@ -88,8 +98,11 @@ def test_a_link_cut_mid_download_is_retried_and_nothing_is_lost(memory_sftp, end
     retries = []
     try:
         with memory_sftp.serve_content(content):
-            [pulled] = pull(Endpoint(**{**endpoint.__dict__, "port": proxy.port}), puller,
-                            on_retry=lambda attempt, exc, delay: retries.append(attempt))
+            [pulled] = pull(
+                Endpoint(**{**endpoint.__dict__, "port": proxy.port}),
+                puller,
+                on_retry=lambda attempt, exc, delay: retries.append(attempt),
+            )
     finally:
         proxy.close()
     assert proxy.cut == 1 and retries == [1]
@@ -101,10 +114,13 @@ def test_watch_pulls_what_arrives_until_stopped(memory_sftp, endpoint, puller):
     content = {"inbox": {}, "outbox": {}}
     stop = threading.Event()
     rounds = []
-    with memory_sftp.serve_content(content), Retrying(lambda: open_connection(endpoint), attempts=2,
-                                                       base_delay=0.01) as retrying:
-        watcher = threading.Thread(target=watch, args=(puller, retrying),
-                                   kwargs={"interval": 0.05, "stop": stop, "on_pulled": rounds.append})
+    with (
+        memory_sftp.serve_content(content),
+        Retrying(lambda: open_connection(endpoint), attempts=2, base_delay=0.01) as retrying,
+    ):
+        watcher = threading.Thread(
+            target=watch, args=(puller, retrying), kwargs={"interval": 0.05, "stop": stop, "on_pulled": rounds.append}
+        )
         watcher.start()
         try:
             # a response appears while watching (a new folder object: the server may be listing the old one)

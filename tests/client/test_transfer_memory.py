@@ -35,8 +35,15 @@ def request_file(tmp_path):
 
 @pytest.fixture
 def endpoint(memory_sftp, tmp_path):
-    return Endpoint(host=memory_sftp.host, port=memory_sftp.port, user="45001237", password="any",
-                    known_hosts=tmp_path / "known_hosts", accept_new=True, timeout=5)
+    return Endpoint(
+        host=memory_sftp.host,
+        port=memory_sftp.port,
+        user="45001237",
+        password="any",
+        known_hosts=tmp_path / "known_hosts",
+        accept_new=True,
+        timeout=5,
+    )
 
 
 def retrying(endpoint, **kwargs):
@@ -99,9 +106,15 @@ def test_connection_broken_mid_push_is_retried_and_finished(memory_sftp, endpoin
     retries = []
     via_proxy = Endpoint(**{**endpoint.__dict__, "port": proxy.port})
     try:
-        with memory_sftp.serve_content(content), Retrying(
-                lambda: open_connection(via_proxy), attempts=3, base_delay=0.01,
-                on_retry=lambda attempt, exc, delay: retries.append(attempt)) as r:
+        with (
+            memory_sftp.serve_content(content),
+            Retrying(
+                lambda: open_connection(via_proxy),
+                attempts=3,
+                base_delay=0.01,
+                on_retry=lambda attempt, exc, delay: retries.append(attempt),
+            ) as r,
+        ):
             [pushed] = push_files([request_file], r)
     finally:
         proxy.close()
@@ -116,8 +129,12 @@ def test_connection_broken_mid_push_is_retried_and_finished(memory_sftp, endpoin
 def test_gives_up_after_the_configured_attempts(endpoint, request_file):
     closed = Endpoint(**{**endpoint.__dict__, "port": _closed_port()})
     retries = []
-    with Retrying(lambda: open_connection(closed), attempts=3, base_delay=0.01,
-                  on_retry=lambda attempt, exc, delay: retries.append(attempt)) as r:
+    with Retrying(
+        lambda: open_connection(closed),
+        attempts=3,
+        base_delay=0.01,
+        on_retry=lambda attempt, exc, delay: retries.append(attempt),
+    ) as r:
         with pytest.raises(NetworkError, match="cannot connect"):
             push_files([request_file], r)
     assert retries == [1, 2]
@@ -167,6 +184,9 @@ def test_a_different_key_is_refused_even_with_accept_new(memory_sftp, endpoint):
 
 def _other_host_key() -> paramiko.PKey:
     """The public half of a fresh ed25519 key: what an impostor would present."""
-    line = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
-        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    line = (
+        ed25519.Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    )
     return paramiko.PKey.from_type_string("ssh-ed25519", base64.b64decode(line.split()[1]))

@@ -23,8 +23,14 @@ PROVIDERS = {spec.code: spec.demo.code for spec in CONVENTIONS.values() if spec.
 PHYSICIAN = "10042117"
 DIETITIAN = "47003116"
 #: tariffs of the codes the samples use (schemas/nomenclature.csv)
-TARIFFS = {"L0101": Decimal("9.85"), "L0201": Decimal("2.10"), "L0901": Decimal("7.50"),
-           "K101": Decimal("30.85"), "K201": Decimal("35.60"), "D102": Decimal("35.00")}
+TARIFFS = {
+    "L0101": Decimal("9.85"),
+    "L0201": Decimal("2.10"),
+    "L0901": Decimal("7.50"),
+    "K101": Decimal("30.85"),
+    "K201": Decimal("35.60"),
+    "D102": Decimal("35.00"),
+}
 
 
 def make_matricule(birth: dt.date, serial: int) -> str:
@@ -68,16 +74,22 @@ class Record:
         return self.total if self.total is not None else sum((self.act_amount(a) for a in self.acts), Decimal("0"))
 
 
-DEFAULT_ACTS = {Convention.LAB: (Act("L0101"), Act("L0201")),
-                Convention.KINE: (Act("K101"), Act("K101", date=dt.date(2026, 10, 7))),
-                Convention.DIET: (Act("D102"),)}
+DEFAULT_ACTS = {
+    Convention.LAB: (Act("L0101"), Act("L0201")),
+    Convention.KINE: (Act("K101"), Act("K101", date=dt.date(2026, 10, 7))),
+    Convention.DIET: (Act("D102"),),
+}
 
 
 def default_record(convention: str, index: int) -> Record:
     """A valid record of ``convention`` numbered ``index`` (distinct matricules)."""
     birth = dt.date(1950, 1, 1) + dt.timedelta(days=index % 20000)
-    return Record(id=str(index), reference=f"INV-{index:06d}", matricule=make_matricule(birth, index // 20000),
-                  acts=DEFAULT_ACTS[convention])
+    return Record(
+        id=str(index),
+        reference=f"INV-{index:06d}",
+        matricule=make_matricule(birth, index // 20000),
+        acts=DEFAULT_ACTS[convention],
+    )
 
 
 @dataclass(frozen=True)
@@ -104,8 +116,12 @@ class Header:
         return self.provider or PROVIDERS[self.convention]
 
 
-def file_name(convention: str = Convention.KINE.value, provider: str | None = None, sequence: int = 1,
-              stamp: str = "20261115093000") -> str:
+def file_name(
+    convention: str = Convention.KINE.value,
+    provider: str | None = None,
+    sequence: int = 1,
+    stamp: str = "20261115093000",
+) -> str:
     """The section 2 name for these values."""
     return f"{convention}_FACT_{provider or PROVIDERS[convention]}_{stamp}_{sequence:06d}.xml"
 
@@ -116,16 +132,20 @@ def _act_xml(convention: str, record: Record, act: Act) -> str:
     spec = spec_of(convention)
     dated = "" if spec.sampled else f"<Date>{date.isoformat()}</Date>"
     performer = f"<CodePrestataireExecutant>{act.performer}</CodePrestataireExecutant>" if spec.performer else ""
-    return (f"    <{spec.act_element}>{dated}<Code>{act.code}</Code><Quantite>{act.quantity}</Quantite>"
-            f"<Montant>{amount:.2f}</Montant>{performer}</{spec.act_element}>\n")
+    return (
+        f"    <{spec.act_element}>{dated}<Code>{act.code}</Code><Quantite>{act.quantity}</Quantite>"
+        f"<Montant>{amount:.2f}</Montant>{performer}</{spec.act_element}>\n"
+    )
 
 
 def record_xml(convention: str, record: Record) -> str:
     """The XML of one record (indented as in the spec's examples)."""
-    parts = [f"  <Enregistrement id={quoteattr(record.id)} reference={quoteattr(record.reference)}>\n",
-             f"    <Matricule>{record.matricule}</Matricule>\n",
-             f"    <Ordonnance>\n      <CodeMedecin>{record.physician}</CodeMedecin>\n"
-             f"      <DateOrdonnance>{record.prescribed_on.isoformat()}</DateOrdonnance>\n"]
+    parts = [
+        f"  <Enregistrement id={quoteattr(record.id)} reference={quoteattr(record.reference)}>\n",
+        f"    <Matricule>{record.matricule}</Matricule>\n",
+        f"    <Ordonnance>\n      <CodeMedecin>{record.physician}</CodeMedecin>\n"
+        f"      <DateOrdonnance>{record.prescribed_on.isoformat()}</DateOrdonnance>\n",
+    ]
     spec = spec_of(convention)
     if spec.prescribed_sessions:
         parts.append(f"      <NombreSeancesPrescrites>{record.prescribed_sessions}</NombreSeancesPrescrites>\n")

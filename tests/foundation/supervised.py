@@ -50,11 +50,13 @@ def supervise(plan_file: str) -> int:
 
     plan = json.loads(Path(plan_file).read_text())
     configure_logging("INFO", "json")
-    specs = [ChildSpec(name, role, (sys.executable, "-m", "tests.foundation.supervised", "child", behaviour,
-                                    plan["record"]))
-             for name, role, behaviour in plan["children"]]
-    supervisor = Supervisor(specs, RestartPolicy(**plan["policy"]), env=os.environ,
-                            status=StatusBoard(Path(plan["status"])))
+    specs = [
+        ChildSpec(name, role, (sys.executable, "-m", "tests.foundation.supervised", "child", behaviour, plan["record"]))
+        for name, role, behaviour in plan["children"]
+    ]
+    supervisor = Supervisor(
+        specs, RestartPolicy(**plan["policy"]), env=os.environ, status=StatusBoard(Path(plan["status"]))
+    )
     return supervisor.run()
 
 

@@ -20,7 +20,9 @@ def test_check_config_accepts_the_project_config(project):
         pytest.param('[database]\nurl = "mysql://x@h/db"\n', "backend 'mysql' is not supported", id="unsupported-db"),
         pytest.param('[web]\npublic_url = "ftp//x"\n', "web.public_url", id="bad-public-url"),
         pytest.param('[exchange]\ntimezone = "Mars/Olympus"\n', "not a known time zone", id="bad-timezone"),
-        pytest.param('[paths]\ndata = "/proc/gateway-data"\n', "paths.data: /proc/gateway-data is not writable", id="unwritable"),
+        pytest.param(
+            '[paths]\ndata = "/proc/gateway-data"\n', "paths.data: /proc/gateway-data is not writable", id="unwritable"
+        ),
     ],
 )
 def test_check_config_reports_problems_with_status_2(tmp_path, text, fragment):

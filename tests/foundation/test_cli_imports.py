@@ -20,8 +20,21 @@ from tests.support import clean_env
 
 REPO = Path(__file__).resolve().parents[2]
 #: libraries that only the server, the database or the web need
-HEAVY = ("sqlalchemy", "alembic", "fastapi", "starlette", "uvicorn", "paramiko", "cryptography", "psycopg",
-         "watchdog", "lxml", "rich.markdown", "pdfminer", "PIL")
+HEAVY = (
+    "sqlalchemy",
+    "alembic",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "paramiko",
+    "cryptography",
+    "psycopg",
+    "watchdog",
+    "lxml",
+    "rich.markdown",
+    "pdfminer",
+    "PIL",
+)
 
 # runs the console script's entry point, then prints which of HEAVY it imported
 PROBE = r"""
@@ -39,8 +52,14 @@ print(json.dumps(sorted(name for name in sys.modules if name in heavy)), file=sy
 
 def imported(*args: str, cwd: Path) -> tuple[list[str], str]:
     """(heavy modules imported, standard output) of ``gateway *args`` run in a fresh interpreter."""
-    done = subprocess.run([sys.executable, "-c", PROBE % (HEAVY,), *args], capture_output=True, text=True,
-                          cwd=cwd, env=clean_env(), timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE % (HEAVY,), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=clean_env(),
+        timeout=60,
+    )
     return json.loads(done.stderr.strip().splitlines()[-1]), done.stdout
 
 
@@ -63,8 +82,14 @@ def test_the_root_config_option_reaches_the_command(tmp_path: Path) -> None:
     path = tmp_path / samples.file_name("KINE")
     path.write_bytes(samples.build_request())
     (tmp_path / "elsewhere.toml").write_text('[paths]\nschemas = "/nonexistent/schemas"\n')
-    done = subprocess.run([sys.executable, "-m", "gateway", "--config", "elsewhere.toml", "validate", str(path)],
-                          capture_output=True, text=True, cwd=tmp_path, env=clean_env(), timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway", "--config", "elsewhere.toml", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=clean_env(),
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "/nonexistent/schemas" in done.stderr
 
@@ -85,7 +110,8 @@ def test_the_table_help_line_is_the_command_own(name: str) -> None:
 def test_every_command_of_the_cli_modules_is_in_the_table() -> None:
     modules = {module for modules, _help in COMMANDS.values() for module in modules}
     found = set().union(*(registered_names(module) for module in modules))
-    cli_modules = {path.stem for path in (REPO / "gateway" / "cli").glob("*.py")
-                   if "\ndef register(" in path.read_text()}  # helpers such as context.py and ports.py register none
+    cli_modules = {
+        path.stem for path in (REPO / "gateway" / "cli").glob("*.py") if "\ndef register(" in path.read_text()
+    }  # helpers such as context.py and ports.py register none
     assert cli_modules <= modules, "a module of gateway/cli registers commands the table does not name"
     assert found == set(COMMANDS)

@@ -17,7 +17,9 @@ def test_shipped_config_toml_is_current():
 
 
 def test_configuration_doc_is_current():
-    assert (REPO / "docs" / "configuration.md").read_text() == render_markdown(), "run python -m gateway.config_docs --write"
+    assert (REPO / "docs" / "configuration.md").read_text() == render_markdown(), (
+        "run python -m gateway.config_docs --write"
+    )
 
 
 def test_shipped_config_lists_every_setting_with_its_default():
@@ -43,10 +45,14 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path):
 def test_environment_overrides_the_file(tmp_path):
     config = tmp_path / "c.toml"
     config.write_text("[sftp]\nport = 2022\n")
-    settings = load_settings(config, environ={
-        "GATEWAY_SFTP__PORT": "2200", "GATEWAY_DEMO__ENABLED": "false",
-        "GATEWAY_WEB__TRUSTED_PROXIES": "10.0.0.1, 10.0.1.0/24",
-    })
+    settings = load_settings(
+        config,
+        environ={
+            "GATEWAY_SFTP__PORT": "2200",
+            "GATEWAY_DEMO__ENABLED": "false",
+            "GATEWAY_WEB__TRUSTED_PROXIES": "10.0.0.1, 10.0.1.0/24",
+        },
+    )
     assert settings.sftp.port == 2200
     assert settings.demo.enabled is False
     assert settings.web.trusted_proxies == ["10.0.0.1", "10.0.1.0/24"]
@@ -97,6 +103,9 @@ def test_value_objects_below_the_cli_default_to_the_declared_settings():
 
     intake = IntakeSettings()
     assert (WorkLimits().memory_bytes, WorkLimits().cpu_seconds, WorkLimits().wall_seconds) == (
-        intake.document_memory_bytes, intake.document_cpu_seconds, intake.document_wall_seconds)
+        intake.document_memory_bytes,
+        intake.document_cpu_seconds,
+        intake.document_wall_seconds,
+    )
     assert (MailLimits().max_bytes, MailLimits().max_parts) == (intake.mail_max_bytes, intake.mail_max_parts)
     assert BodyLimits().document_bytes == intake.max_document_bytes

@@ -21,9 +21,17 @@ UNITS = DEPLOY / "systemd"
 INSTALLED_GATEWAY = "/opt/gateway/.venv/bin/gateway"
 #: the directives a security team looks for, with the value every service unit must have
 SANDBOX = {
-    "User": "gateway", "Group": "gateway", "UMask": "0077", "ProtectSystem": "strict",
-    "ReadWritePaths": "/var/lib/gateway", "PrivateTmp": "yes", "NoNewPrivileges": "yes", "ProtectHome": "yes",
-    "RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6", "PrivateDevices": "yes", "CapabilityBoundingSet": "",
+    "User": "gateway",
+    "Group": "gateway",
+    "UMask": "0077",
+    "ProtectSystem": "strict",
+    "ReadWritePaths": "/var/lib/gateway",
+    "PrivateTmp": "yes",
+    "NoNewPrivileges": "yes",
+    "ProtectHome": "yes",
+    "RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6",
+    "PrivateDevices": "yes",
+    "CapabilityBoundingSet": "",
     "Environment": "GATEWAY_CONFIG=/etc/gateway/config.toml",
 }
 #: exposure score (0 safest .. 10) systemd-analyze security gives the units today, with room for
@@ -123,8 +131,12 @@ def test_systemd_accepts_the_units(runnable_units):
 @pytest.mark.parametrize("unit", [pytest.param(u.name, id=u.name) for u in services()])
 def test_exposure_stays_low(runnable_units, unit):
     analyze = tool("systemd-analyze")
-    result = subprocess.run([analyze, "security", "--offline=yes", "--no-pager", str(runnable_units / unit)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [analyze, "security", "--offline=yes", "--no-pager", str(runnable_units / unit)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     found = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", result.stdout + result.stderr)
     assert found, result.stdout + result.stderr
     assert float(found.group(1)) <= MAX_EXPOSURE, result.stdout
@@ -144,7 +156,10 @@ def test_the_system_user_is_created_as_the_units_expect(tmp_path):
     shutil.copy(DEPLOY / "sysusers.d" / "gateway.conf", tmp_path / "etc" / "sysusers.d")
     result = subprocess.run([sysusers, f"--root={tmp_path}"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    [entry] = [line.split(":") for line in (tmp_path / "etc" / "passwd").read_text().splitlines()
-               if line.startswith("gateway:")]
+    [entry] = [
+        line.split(":")
+        for line in (tmp_path / "etc" / "passwd").read_text().splitlines()
+        if line.startswith("gateway:")
+    ]
     assert entry[5] == "/var/lib/gateway" and entry[6] == "/usr/sbin/nologin"
     assert int(entry[2]) < 1000  # a system user

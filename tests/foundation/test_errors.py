@@ -9,7 +9,13 @@ import paramiko.sftp
 import pytest
 
 from gateway.errors import (
-    AccountError, ConfigError, GatewayError, IdentifierError, NotFound, SftpStatus, UsageError,
+    AccountError,
+    ConfigError,
+    GatewayError,
+    IdentifierError,
+    NotFound,
+    SftpStatus,
+    UsageError,
 )
 from gateway.exchange.errors import VoidRefused
 from gateway.exchange.runtime.reception import NameHeld
@@ -27,47 +33,56 @@ def test_sftp_statuses_are_the_protocol_numbers() -> None:
         assert getattr(paramiko.sftp, f"SFTP_{status.name}") == status.value
 
 
-@pytest.mark.parametrize(("error", "status"), [
-    pytest.param(NotFound("x"), 404, id="not-found"),
-    pytest.param(intake.ApplicationNotFound("x"), 404, id="application-not-found"),
-    pytest.param(intake.FollowupInvalid("x"), 404, id="followup-invalid"),
-    pytest.param(intake.RateLimited("x"), 429, id="rate-limited"),
-    pytest.param(intake.NotEditable("x"), 409, id="not-editable"),
-    pytest.param(intake.TransitionRefused("x"), 409, id="transition-refused"),
-    pytest.param(intake.NotComplete("x"), 409, id="not-complete"),
-    pytest.param(intake.MailNotWaiting("x"), 409, id="mail-not-waiting"),
-    pytest.param(VoidRefused("x"), 409, id="void-refused"),
-    pytest.param(intake.ScannerUnavailable("x"), 503, id="scanner-unavailable"),
-    pytest.param(WorkerUnavailable("x"), 503, id="worker-unavailable"),
-    pytest.param(UsageError("x"), 400, id="usage"),
-    pytest.param(AccountError("x"), 400, id="account"),
-    pytest.param(IdentifierError("x"), 400, id="identifier"),
-    pytest.param(ConfigError("x"), 400, id="config"),
-    pytest.param(web.CsrfRefused("x"), 403, id="csrf"),
-    pytest.param(web.LoginRequired("x"), 401, id="login-required"),
-    pytest.param(web.AccountLocked("x"), 423, id="locked"),
-    pytest.param(BodyTooLarge("x"), 413, id="body-too-large"),
-    pytest.param(intake.IntakeError("x"), 400, id="intake-default"),
-])
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        pytest.param(NotFound("x"), 404, id="not-found"),
+        pytest.param(intake.ApplicationNotFound("x"), 404, id="application-not-found"),
+        pytest.param(intake.FollowupInvalid("x"), 404, id="followup-invalid"),
+        pytest.param(intake.RateLimited("x"), 429, id="rate-limited"),
+        pytest.param(intake.NotEditable("x"), 409, id="not-editable"),
+        pytest.param(intake.TransitionRefused("x"), 409, id="transition-refused"),
+        pytest.param(intake.NotComplete("x"), 409, id="not-complete"),
+        pytest.param(intake.MailNotWaiting("x"), 409, id="mail-not-waiting"),
+        pytest.param(VoidRefused("x"), 409, id="void-refused"),
+        pytest.param(intake.ScannerUnavailable("x"), 503, id="scanner-unavailable"),
+        pytest.param(WorkerUnavailable("x"), 503, id="worker-unavailable"),
+        pytest.param(UsageError("x"), 400, id="usage"),
+        pytest.param(AccountError("x"), 400, id="account"),
+        pytest.param(IdentifierError("x"), 400, id="identifier"),
+        pytest.param(ConfigError("x"), 400, id="config"),
+        pytest.param(web.CsrfRefused("x"), 403, id="csrf"),
+        pytest.param(web.LoginRequired("x"), 401, id="login-required"),
+        pytest.param(web.AccountLocked("x"), 423, id="locked"),
+        pytest.param(BodyTooLarge("x"), 413, id="body-too-large"),
+        pytest.param(intake.IntakeError("x"), 400, id="intake-default"),
+    ],
+)
 def test_http_status_is_the_class_attribute(error: GatewayError, status: int) -> None:
     assert error.http_status == status
 
 
-@pytest.mark.parametrize(("error", "status", "message"), [
-    pytest.param(sftp.PermissionDenied("no"), paramiko.sftp.SFTP_PERMISSION_DENIED, "no", id="denied"),
-    pytest.param(sftp.NameRefused("bad name"), paramiko.sftp.SFTP_PERMISSION_DENIED, "bad name", id="name"),
-    pytest.param(NameHeld("held"), paramiko.sftp.SFTP_PERMISSION_DENIED, "held", id="name-held"),
-    pytest.param(sftp.NoSuchFile("gone"), paramiko.sftp.SFTP_NO_SUCH_FILE, "gone", id="no-such-file"),
-    pytest.param(sftp.Unsupported("nope"), paramiko.sftp.SFTP_OP_UNSUPPORTED, "nope", id="unsupported"),
-    pytest.param(sftp.QuotaExceeded("full"), paramiko.sftp.SFTP_FAILURE, "full", id="quota"),
-    pytest.param(intake.RateLimited("other"), paramiko.sftp.SFTP_FAILURE, "other", id="other-package"),
-    pytest.param(FileNotFoundError(errno.ENOENT, "x"), paramiko.sftp.SFTP_NO_SUCH_FILE, "no such file", id="enoent"),
-    pytest.param(OSError(errno.ELOOP, "x"), paramiko.sftp.SFTP_NO_SUCH_FILE, "no such file", id="eloop"),
-    pytest.param(PermissionError(errno.EACCES, "x"), paramiko.sftp.SFTP_PERMISSION_DENIED, "permission denied",
-                 id="eacces"),
-    pytest.param(OSError(errno.EIO, "disk"), paramiko.sftp.SFTP_FAILURE, "internal error", id="eio"),
-    pytest.param(ValueError("bug"), paramiko.sftp.SFTP_FAILURE, "internal error", id="bug"),
-])
+@pytest.mark.parametrize(
+    ("error", "status", "message"),
+    [
+        pytest.param(sftp.PermissionDenied("no"), paramiko.sftp.SFTP_PERMISSION_DENIED, "no", id="denied"),
+        pytest.param(sftp.NameRefused("bad name"), paramiko.sftp.SFTP_PERMISSION_DENIED, "bad name", id="name"),
+        pytest.param(NameHeld("held"), paramiko.sftp.SFTP_PERMISSION_DENIED, "held", id="name-held"),
+        pytest.param(sftp.NoSuchFile("gone"), paramiko.sftp.SFTP_NO_SUCH_FILE, "gone", id="no-such-file"),
+        pytest.param(sftp.Unsupported("nope"), paramiko.sftp.SFTP_OP_UNSUPPORTED, "nope", id="unsupported"),
+        pytest.param(sftp.QuotaExceeded("full"), paramiko.sftp.SFTP_FAILURE, "full", id="quota"),
+        pytest.param(intake.RateLimited("other"), paramiko.sftp.SFTP_FAILURE, "other", id="other-package"),
+        pytest.param(
+            FileNotFoundError(errno.ENOENT, "x"), paramiko.sftp.SFTP_NO_SUCH_FILE, "no such file", id="enoent"
+        ),
+        pytest.param(OSError(errno.ELOOP, "x"), paramiko.sftp.SFTP_NO_SUCH_FILE, "no such file", id="eloop"),
+        pytest.param(
+            PermissionError(errno.EACCES, "x"), paramiko.sftp.SFTP_PERMISSION_DENIED, "permission denied", id="eacces"
+        ),
+        pytest.param(OSError(errno.EIO, "disk"), paramiko.sftp.SFTP_FAILURE, "internal error", id="eio"),
+        pytest.param(ValueError("bug"), paramiko.sftp.SFTP_FAILURE, "internal error", id="bug"),
+    ],
+)
 def test_sftp_status_is_read_from_the_error(error: BaseException, status: int, message: str) -> None:
     assert status_for(error) == (status, message)
 

@@ -4,9 +4,18 @@ import pytest
 
 from gateway.errors import IdentifierError
 from gateway.identifiers import (
-    check_matricule, check_provider_code, iban_problems, is_valid_iban, is_valid_matricule,
-    is_valid_provider_code, luhn_check_digit, make_provider_code, mask_matricule, matricule_problems,
-    provider_code_problems, verhoeff_check_digit,
+    check_matricule,
+    check_provider_code,
+    iban_problems,
+    is_valid_iban,
+    is_valid_matricule,
+    is_valid_provider_code,
+    luhn_check_digit,
+    make_provider_code,
+    mask_matricule,
+    matricule_problems,
+    provider_code_problems,
+    verhoeff_check_digit,
 )
 
 SPEC_PROVIDER_CODES = ["10000172", "10042117", "31000425", "45001237", "47000070", "47003116", "63000012"]

@@ -41,8 +41,9 @@ def test_safe_text_shows_each_undecodable_byte():
 def test_intake_check_json_with_an_undecodable_name(tmp_path):
     path = tmp_path.joinpath(LONE)
     path.write_bytes(b"%PDF-1.4\n")
-    run = subprocess.run([GATEWAY, "intake", "check", "--json", str(path)], env=clean_env(), capture_output=True,
-                         timeout=120)
+    run = subprocess.run(
+        [GATEWAY, "intake", "check", "--json", str(path)], env=clean_env(), capture_output=True, timeout=120
+    )
     rows = strict_json_lines(run.stdout)
     assert rows[0]["file"].endswith("d\\xE9.pdf") and rows[0]["display_name"] == "d\\xE9.pdf"
 
@@ -51,15 +52,15 @@ def test_validate_json_with_an_undecodable_name(tmp_path):
     example = next((REPO / "tests/exchange/examples/valid-kine/requests").glob("*.xml"))
     path = tmp_path / "KINE\udce9.xml"
     shutil.copy(example, path)
-    run = subprocess.run([GATEWAY, "validate", "--json", str(path)], env=clean_env(), capture_output=True,
-                         timeout=120)
+    run = subprocess.run([GATEWAY, "validate", "--json", str(path)], env=clean_env(), capture_output=True, timeout=120)
     rows = strict_json_lines(run.stdout)
     assert rows[0]["file"] == "KINE\\xE9.xml" and rows[0]["status"] == "REJETE"
 
 
 def test_a_log_line_naming_such_a_file_is_utf8():
-    line = structlog.processors.JSONRenderer()(None, "info", redact_secrets(None, "info", {
-        "event": "file refused", "name": LONE, "names": [LONE]}))
+    line = structlog.processors.JSONRenderer()(
+        None, "info", redact_secrets(None, "info", {"event": "file refused", "name": LONE, "names": [LONE]})
+    )
     assert strict_json_lines(line.encode("utf-8"))[0]["name"] == "d\\xE9.pdf"
 
 
@@ -70,9 +71,10 @@ def test_the_api_response_of_such_a_name_is_utf8():
 
 def test_a_process_logging_such_a_name_writes_utf8():
     # a real process writing JSON logs to a pipe, as under systemd
-    script = ("from gateway.logs import configure_logging, get_logger\n"
-              "configure_logging('INFO', 'json')\n"
-              f"get_logger('t').info('refused', name={LONE!r})\n")
-    run = subprocess.run([sys.executable, "-c", script],
-                         env=clean_env(), capture_output=True, timeout=60)
+    script = (
+        "from gateway.logs import configure_logging, get_logger\n"
+        "configure_logging('INFO', 'json')\n"
+        f"get_logger('t').info('refused', name={LONE!r})\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], env=clean_env(), capture_output=True, timeout=60)
     assert strict_json_lines(run.stderr)[0]["name"] == "d\\xE9.pdf"

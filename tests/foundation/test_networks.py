@@ -9,12 +9,15 @@ import pytest
 from gateway.networks import contains, parse_address, parse_network, parse_networks
 
 
-@pytest.mark.parametrize(("text", "network"), [
-    pytest.param("10.0.0.0/8", "10.0.0.0/8", id="cidr"),
-    pytest.param("192.0.2.7", "192.0.2.7/32", id="address"),
-    pytest.param("192.0.2.7/24", "192.0.2.0/24", id="host-bits"),
-    pytest.param(" 2001:db8::/32 ", "2001:db8::/32", id="ipv6-spaces"),
-])
+@pytest.mark.parametrize(
+    ("text", "network"),
+    [
+        pytest.param("10.0.0.0/8", "10.0.0.0/8", id="cidr"),
+        pytest.param("192.0.2.7", "192.0.2.7/32", id="address"),
+        pytest.param("192.0.2.7/24", "192.0.2.0/24", id="host-bits"),
+        pytest.param(" 2001:db8::/32 ", "2001:db8::/32", id="ipv6-spaces"),
+    ],
+)
 def test_a_network_is_an_address_or_cidr(text: str, network: str) -> None:
     assert parse_network(text) == ipaddress.ip_network(network)
 

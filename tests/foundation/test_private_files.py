@@ -71,8 +71,10 @@ def test_find_open_reports_open_entries_and_skips_links(tmp_path):
 
     scan = find_open([tmp_path / "data", tmp_path / "missing"])
     assert scan.complete
-    assert {(e.path.name, e.mode, e.is_folder) for e in scan.found} == {("shared", 0o755, True),
-                                                                         ("iban.txt", 0o644, False)}
+    assert {(e.path.name, e.mode, e.is_folder) for e in scan.found} == {
+        ("shared", 0o755, True),
+        ("iban.txt", 0o644, False),
+    }
     assert "chmod -R go-rwx" in next(e for e in scan.found if e.is_folder).sentence()
     assert find_open([tmp_path / "data"], limit=1).complete is False
     assert find_open([tmp_path / "data"], max_entries=2).examined == 2
@@ -104,4 +106,3 @@ def test_check_config_warns_about_readable_personal_data(project):
     assert f"file {exposed} can be read by other users (mode 0644)" in result.stderr
     assert f"chmod go-rwx {exposed}" in result.stderr
     assert "configuration OK" in result.stdout
-

@@ -71,15 +71,19 @@ def test_upload_response_application_and_message_are_private(loose_umask, projec
     application = applications.create(valid_data(), actor="applicant", address="192.0.2.7")
     reference = application.application.reference
     for kind in required_kinds(valid_data().legal_form):
-        applications.attach_document(reference, data=pdf_for(kind), name=f"{kind}.pdf", kind=str(kind),
-                                     actor="applicant")
+        applications.attach_document(
+            reference, data=pdf_for(kind), name=f"{kind}.pdf", kind=str(kind), actor="applicant"
+        )
     applications.submit(reference, actor="applicant", address="192.0.2.7")  # acknowledged by e-mail
     with engine.connect() as connection:  # SQLite's -wal and -shm exist while a connection is open
         connection.execute(text("SELECT 1")).all()
         if engine.dialect.name == "sqlite":
             assert all((settings.paths.data / f"gateway.db{suffix}").exists() for suffix in ("", "-wal", "-shm"))
-        opened = [(str(path), oct(entry.mode)) for path, entry in iter_open(personal_data_paths(settings).values())
-                  if entry is not None]
+        opened = [
+            (str(path), oct(entry.mode))
+            for path, entry in iter_open(personal_data_paths(settings).values())
+            if entry is not None
+        ]
     assert opened == []
 
     written = {

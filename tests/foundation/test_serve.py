@@ -14,14 +14,19 @@ class Server:
     """``gateway serve`` in a subprocess with its output collected line by line."""
 
     def __init__(self, project, *args: str):
-        env = clean_env({
-            "GATEWAY_DEMO__ENABLED": "true",
-            "GATEWAY_SFTP__PORT": str(free_port()),
-            "GATEWAY_WEB__PORT": str(free_port()),
-        })
+        env = clean_env(
+            {
+                "GATEWAY_DEMO__ENABLED": "true",
+                "GATEWAY_SFTP__PORT": str(free_port()),
+                "GATEWAY_WEB__PORT": str(free_port()),
+            }
+        )
         self.process = subprocess.Popen(
-            [GATEWAY, "serve", "--config", str(project.config), *args], env=env, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            [GATEWAY, "serve", "--config", str(project.config), *args],
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
         self.stdout: list[str] = []
         self.stderr: list[str] = []
@@ -79,9 +84,15 @@ def test_second_start_keeps_the_demo_keys(migrated):
 
 
 def test_serve_refuses_an_unknown_role_and_an_old_schema(project):
-    old = subprocess.run([GATEWAY, "serve", "--config", str(project.config)], env=clean_env(),
-                         capture_output=True, text=True, timeout=60)
+    old = subprocess.run(
+        [GATEWAY, "serve", "--config", str(project.config)], env=clean_env(), capture_output=True, text=True, timeout=60
+    )
     assert old.returncode == 2 and "gateway db upgrade" in old.stderr
-    bad = subprocess.run([GATEWAY, "serve", "--role", "sftp,ftp", "--config", str(project.config)],
-                         env=clean_env(), capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [GATEWAY, "serve", "--role", "sftp,ftp", "--config", str(project.config)],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2 and "ftp" in bad.stderr

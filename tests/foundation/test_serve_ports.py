@@ -14,16 +14,24 @@ def migrated(project, engine):
     return project
 
 
-@pytest.mark.parametrize("section", [pytest.param("sftp", id="sftp-port-taken"), pytest.param("web", id="web-port-taken")])
+@pytest.mark.parametrize(
+    "section", [pytest.param("sftp", id="sftp-port-taken"), pytest.param("web", id="web-port-taken")]
+)
 def test_a_taken_port_stops_serve_before_anything_is_printed(migrated, section):
     ports = {"sftp": free_port(), "web": free_port()}
     with socket.socket() as occupant:
         occupant.bind(("127.0.0.1", ports[section]))
         occupant.listen(1)
-        env = clean_env({"GATEWAY_DEMO__ENABLED": "true", "GATEWAY_SFTP__PORT": str(ports["sftp"]),
-                         "GATEWAY_WEB__PORT": str(ports["web"])})
-        run = subprocess.run([GATEWAY, "serve", "--config", str(migrated.config)], env=env,
-                             capture_output=True, text=True, timeout=60)
+        env = clean_env(
+            {
+                "GATEWAY_DEMO__ENABLED": "true",
+                "GATEWAY_SFTP__PORT": str(ports["sftp"]),
+                "GATEWAY_WEB__PORT": str(ports["web"]),
+            }
+        )
+        run = subprocess.run(
+            [GATEWAY, "serve", "--config", str(migrated.config)], env=env, capture_output=True, text=True, timeout=60
+        )
     assert run.returncode == 2, run.stderr
     assert "Traceback" not in run.stderr
     assert f"{section}.port = {ports[section]}" in run.stderr
@@ -41,6 +49,11 @@ def test_the_single_process_mode_checks_too(migrated):
         occupant.bind(("127.0.0.1", port))
         occupant.listen(1)
         env = clean_env({"GATEWAY_SFTP__PORT": str(port), "GATEWAY_WEB__PORT": str(free_port())})
-        run = subprocess.run([GATEWAY, "serve", "--single-process", "--role", "sftp", "--config",
-                              str(migrated.config)], env=env, capture_output=True, text=True, timeout=60)
+        run = subprocess.run(
+            [GATEWAY, "serve", "--single-process", "--role", "sftp", "--config", str(migrated.config)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert run.returncode == 2 and f"sftp.port = {port}" in run.stderr and "GATEWAY_SFTP__PORT" in run.stderr

@@ -28,13 +28,22 @@ class Gateway:
     def __init__(self, project, *args: str, **env: str) -> None:
         self.root = project.root
         self.sftp_port, self.web_port, self.portal_port = free_port(), free_port(), free_port()
-        self.env = {"GATEWAY_DEMO__ENABLED": "true", "GATEWAY_SFTP__PORT": str(self.sftp_port),
-                    "GATEWAY_WEB__PORT": str(self.web_port), "GATEWAY_PORTAL__PORT": str(self.portal_port),
-                    "GATEWAY_PROCESSES__WORKERS": "1",
-                    "GATEWAY_PROCESSES__RESTART_DELAY": "0.2", **env}
-        self.process = subprocess.Popen([GATEWAY, "serve", "--config", str(project.config), *args],
-                                        env=clean_env(self.env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                        text=True)
+        self.env = {
+            "GATEWAY_DEMO__ENABLED": "true",
+            "GATEWAY_SFTP__PORT": str(self.sftp_port),
+            "GATEWAY_WEB__PORT": str(self.web_port),
+            "GATEWAY_PORTAL__PORT": str(self.portal_port),
+            "GATEWAY_PROCESSES__WORKERS": "1",
+            "GATEWAY_PROCESSES__RESTART_DELAY": "0.2",
+            **env,
+        }
+        self.process = subprocess.Popen(
+            [GATEWAY, "serve", "--config", str(project.config), *args],
+            env=clean_env(self.env),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.lines: list[str] = []
         threading.Thread(target=lambda: self.lines.extend(iter(self.process.stderr.readline, "")), daemon=True).start()
 
@@ -94,8 +103,9 @@ def limits_of(pid: int) -> dict[str, str]:
 
 
 def umask_of(pid: int) -> str:
-    return next(line.split()[1] for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                if line.startswith("Umask:"))
+    return next(
+        line.split()[1] for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("Umask:")
+    )
 
 
 def test_a_killed_role_is_restarted_while_the_others_answer(migrated):
@@ -125,7 +135,12 @@ def test_a_killed_role_is_restarted_while_the_others_answer(migrated):
             seen.add(gateway.children()[f"{role}-1"].pid)
             assert gateway.sftp_login() and gateway.healthz()
         assert {c.name: c.starts for c in gateway.children().values()} == {
-            "sftp-1": 2, "web-1": 2, "worker-1": 2, "watcher-1": 1, "portal-1": 1}
+            "sftp-1": 2,
+            "web-1": 2,
+            "worker-1": 2,
+            "watcher-1": 1,
+            "portal-1": 1,
+        }
     finally:
         status = gateway.stop()
     assert status == 0, "".join(gateway.lines[-30:])
@@ -147,15 +162,26 @@ def test_killing_the_supervisor_kills_its_children(migrated):
 
 @pytest.mark.heavy
 def test_a_role_over_its_memory_limit_is_given_up_and_status_says_so(migrated):
-    gateway = Gateway(migrated, "--role", "web,watcher",
-                      GATEWAY_PROCESSES__MEMORY_MAX="watcher=100000000",  # below what Python needs to start
-                      GATEWAY_PROCESSES__CRASH_LOOP_EXITS="2")
+    gateway = Gateway(
+        migrated,
+        "--role",
+        "web,watcher",
+        GATEWAY_PROCESSES__MEMORY_MAX="watcher=100000000",  # below what Python needs to start
+        GATEWAY_PROCESSES__CRASH_LOOP_EXITS="2",
+    )
     try:
-        wait_until(lambda: gateway.children().get("watcher-1") is not None
-                   and gateway.children()["watcher-1"].state is ChildState.GIVEN_UP, timeout_s=120, interval_s=0.2)
+        wait_until(
+            lambda: (
+                gateway.children().get("watcher-1") is not None
+                and gateway.children()["watcher-1"].state is ChildState.GIVEN_UP
+            ),
+            timeout_s=120,
+            interval_s=0.2,
+        )
         wait_until(gateway.ready, timeout_s=120, interval_s=0.2)
-        with urllib.request.urlopen(urllib.request.Request(
-                f"http://127.0.0.1:{gateway.web_port}/status.json")) as response:
+        with urllib.request.urlopen(
+            urllib.request.Request(f"http://127.0.0.1:{gateway.web_port}/status.json")
+        ) as response:
             body = json.load(response)
     except urllib.error.HTTPError as refused:  # 503: a check failed, same body
         body = json.load(refused)
@@ -164,5 +190,6 @@ def test_a_role_over_its_memory_limit_is_given_up_and_status_says_so(migrated):
     processes = next(c for c in body["checks"] if c["name"] == "processes")
     assert processes["result"] == "fail" and processes["detail"].startswith("watcher-1 given up"), processes
     assert status == 1
-    assert any(e["event"] == "process given up: not restarted" and e["process"] == "watcher-1"
-               for e in gateway.events())
+    assert any(
+        e["event"] == "process given up: not restarted" and e["process"] == "watcher-1" for e in gateway.events()
+    )

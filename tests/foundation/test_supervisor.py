@@ -29,13 +29,26 @@ class Run:
         self.status = tmp_path / "processes"
         self.record = tmp_path / "stopped.txt"
         plan = tmp_path / "plan.json"
-        plan.write_text(json.dumps({"children": children, "policy": {**FAST, **policy},
-                                    "status": str(self.status), "record": str(self.record)}))
-        self.process = subprocess.Popen([sys.executable, "-m", "tests.foundation.supervised", "supervise", str(plan)],
-                                        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        plan.write_text(
+            json.dumps(
+                {
+                    "children": children,
+                    "policy": {**FAST, **policy},
+                    "status": str(self.status),
+                    "record": str(self.record),
+                }
+            )
+        )
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.foundation.supervised", "supervise", str(plan)],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         self.lines: list[bytes] = []
-        self._reader = threading.Thread(target=lambda: self.lines.extend(iter(self.process.stderr.readline, b"")),
-                                        daemon=True)
+        self._reader = threading.Thread(
+            target=lambda: self.lines.extend(iter(self.process.stderr.readline, b"")), daemon=True
+        )
         self._reader.start()
 
     def events(self) -> list[dict]:
@@ -88,8 +101,9 @@ def test_a_dead_child_is_restarted_and_the_others_keep_running(tmp_path):
         wait_until(lambda: run.running("a-1", "b-1"), timeout_s=60, interval_s=0.05)
         before = run.statuses()
         os.kill(before["a-1"].pid, signal.SIGKILL)
-        wait_until(lambda: run.running("a-1") and run.statuses()["a-1"].pid != before["a-1"].pid,
-                   timeout_s=60, interval_s=0.05)
+        wait_until(
+            lambda: run.running("a-1") and run.statuses()["a-1"].pid != before["a-1"].pid, timeout_s=60, interval_s=0.05
+        )
         after = run.statuses()
         assert after["a-1"].starts == 2 and after["a-1"].last_exit == "killed by SIGKILL"
         assert after["b-1"].pid == before["b-1"].pid and after["b-1"].starts == 1
@@ -103,8 +117,11 @@ def test_a_dead_child_is_restarted_and_the_others_keep_running(tmp_path):
 def test_a_crash_loop_is_given_up_loudly_and_the_others_keep_running(tmp_path):
     run = Run(tmp_path, [("a-1", "a", "serve"), ("b-1", "b", "exit:3")])
     try:
-        wait_until(lambda: run.statuses().get("b-1") and run.statuses()["b-1"].state is ChildState.GIVEN_UP,
-                   timeout_s=60, interval_s=0.05)
+        wait_until(
+            lambda: run.statuses().get("b-1") and run.statuses()["b-1"].state is ChildState.GIVEN_UP,
+            timeout_s=60,
+            interval_s=0.05,
+        )
         wait_until(lambda: run.running("a-1"), timeout_s=30, interval_s=0.05)
         given_up = run.statuses()["b-1"]
         assert given_up.starts == 3 and given_up.last_exit == "exit status 3"
@@ -122,8 +139,10 @@ def test_a_child_refusing_its_configuration_is_not_restarted_and_nothing_left_st
     run = Run(tmp_path, [("a-1", "a", "exit:2")])
     assert run.finish(sig=None) == 2  # the configuration's exit status, as without a supervisor
     assert run.statuses()["a-1"].starts == 1
-    assert any(e["event"] == "process given up: not restarted" and e["reason"] == "it refused its configuration"
-               for e in run.events())
+    assert any(
+        e["event"] == "process given up: not restarted" and e["reason"] == "it refused its configuration"
+        for e in run.events()
+    )
 
 
 def test_a_child_that_ignores_sigterm_is_killed_after_the_stop_timeout(tmp_path):
@@ -154,17 +173,21 @@ def test_children_lines_reach_one_stream_whole(tmp_path):
     assert len(chatter) == 60
     assert all(e["pad"] == e["process"] * (size // len(e["process"])) for e in chatter)
     assert sorted(line for line in run.lines if b"unfinished" in line) == [
-        f"[c-{n}] an unfinished line without its newline\n".encode() for n in range(1, 4)]
+        f"[c-{n}] an unfinished line without its newline\n".encode() for n in range(1, 4)
+    ]
 
 
 # ----------------------------------------------------------------------------- pieces
 
 
-@pytest.mark.parametrize(("line", "expected"), [
-    pytest.param(b'{"event": "x"}', b'{"process": "web-1", "event": "x"}', id="json"),
-    pytest.param(b"Traceback (most recent call last):", b"[web-1] Traceback (most recent call last):", id="text"),
-    pytest.param(b"{}", b"[web-1] {}", id="empty-object"),
-])
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        pytest.param(b'{"event": "x"}', b'{"process": "web-1", "event": "x"}', id="json"),
+        pytest.param(b"Traceback (most recent call last):", b"[web-1] Traceback (most recent call last):", id="text"),
+        pytest.param(b"{}", b"[web-1] {}", id="empty-object"),
+    ],
+)
 def test_lines_are_tagged_with_the_process(line, expected):
     assert tag("web-1", line) == expected
 

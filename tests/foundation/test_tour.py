@@ -23,14 +23,18 @@ NS = "{urn:cns:echange:reponse:1}"
 
 def readme_blocks() -> list[str]:
     text = (REPO / "README.md").read_text()
-    tour = text[text.index("## A quick tour"):text.index("## Documentation")]
+    tour = text[text.index("## A quick tour") : text.index("## Documentation")]
     return re.findall(r"```sh\n(.*?)```", tour, re.S)
 
 
 def sftp_lines() -> list[str]:
     """The ``sftp>`` commands of the tour, in order."""
-    return [line.removeprefix("sftp> ") for block in readme_blocks() for line in block.splitlines()
-            if line.startswith("sftp> ")]
+    return [
+        line.removeprefix("sftp> ")
+        for block in readme_blocks()
+        for line in block.splitlines()
+        if line.startswith("sftp> ")
+    ]
 
 
 def verdict(response: bytes) -> tuple[str, list[str]]:
@@ -65,28 +69,50 @@ def test_the_readme_tour_works_as_written(migrated, tmp_path):
         outbox = migrated.root / "outbox" / "45001237"
         for name in names:  # "then the same with _000002 and _000003"
             number = name[-10:-4]
-            run = subprocess.run(batch, input=f"{put.replace('000001', number)}\n{listing}\n", cwd=REPO,
-                                 capture_output=True, text=True, timeout=60, env=clean_env())
+            run = subprocess.run(
+                batch,
+                input=f"{put.replace('000001', number)}\n{listing}\n",
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                env=clean_env(),
+            )
             assert run.returncode == 0, run.stderr
             response_name = name.replace(".xml", "_REP.xml")
             wait_until(lambda n=response_name: (outbox / n).exists(), timeout_s=60)
-            run = subprocess.run(batch, input=get.replace("000001", number) + "\n", cwd=tmp_path,
-                                 capture_output=True, text=True, timeout=60, env=clean_env())
+            run = subprocess.run(
+                batch,
+                input=get.replace("000001", number) + "\n",
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                env=clean_env(),
+            )
             assert run.returncode == 0, run.stderr
             got = (tmp_path / response_name).read_bytes()
             assert verdict(got) == verdict((TOUR / "responses" / response_name).read_bytes()), name
     finally:
         assert server.stop() == 0
-    assert [verdict((TOUR / "responses" / n.replace(".xml", "_REP.xml")).read_bytes())[0] for n in names] == \
-        ["ACCEPTE", "PARTIELLEMENT_ACCEPTE", "REJETE"]
+    assert [verdict((TOUR / "responses" / n.replace(".xml", "_REP.xml")).read_bytes())[0] for n in names] == [
+        "ACCEPTE",
+        "PARTIELLEMENT_ACCEPTE",
+        "REJETE",
+    ]
 
 
 def test_the_readme_offline_checks_run():
-    lines = [line for block in readme_blocks() for line in block.splitlines()
-             if line.startswith(".venv/bin/gateway validate")]
+    lines = [
+        line
+        for block in readme_blocks()
+        for line in block.splitlines()
+        if line.startswith(".venv/bin/gateway validate")
+    ]
     assert len(lines) == 2
     for line in lines:
         command = line.replace(".venv/bin/gateway", shlex.quote(GATEWAY), 1)
-        run = subprocess.run(["bash", "-c", command], cwd=REPO, capture_output=True, text=True, timeout=120,
-                             env=clean_env())
+        run = subprocess.run(
+            ["bash", "-c", command], cwd=REPO, capture_output=True, text=True, timeout=120, env=clean_env()
+        )
         assert run.returncode in (0, 1) and "Traceback" not in run.stderr and run.stdout.strip(), run.stderr

@@ -26,8 +26,7 @@ MEMORY = 400 * MIB
 
 @pytest.fixture
 def pool() -> Iterator[Isolation]:
-    isolation = Isolation(WorkLimits(memory_bytes=MEMORY, cpu_seconds=2, wall_seconds=20), workers=1,
-                          preload=(TASKS,))
+    isolation = Isolation(WorkLimits(memory_bytes=MEMORY, cpu_seconds=2, wall_seconds=20), workers=1, preload=(TASKS,))
     try:
         yield isolation
     finally:
@@ -61,8 +60,7 @@ def test_cpu_limit_stops_a_spinning_task(pool: Isolation) -> None:
 
 
 def test_wall_time_limit_kills_a_task_that_waits() -> None:
-    isolation = Isolation(WorkLimits(memory_bytes=MEMORY, cpu_seconds=5, wall_seconds=1), workers=1,
-                          preload=(TASKS,))
+    isolation = Isolation(WorkLimits(memory_bytes=MEMORY, cpu_seconds=5, wall_seconds=1), workers=1, preload=(TASKS,))
     try:
         isolation.warm()
         with pytest.raises(WorkLimitExceeded) as raised:
@@ -104,8 +102,10 @@ def test_callers_wait_for_a_free_worker() -> None:
     isolation = Isolation(WorkLimits(memory_bytes=MEMORY, wall_seconds=20), workers=1, preload=(TASKS,))
     try:
         results: list[float] = []
-        threads = [threading.Thread(target=lambda: results.append(isolation.run(f"{TASKS}:sleep", seconds=0.3).value))
-                   for _ in range(3)]
+        threads = [
+            threading.Thread(target=lambda: results.append(isolation.run(f"{TASKS}:sleep", seconds=0.3).value))
+            for _ in range(3)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -123,8 +123,9 @@ def test_a_closed_pool_refuses_work() -> None:
 
 
 def test_a_worker_that_cannot_start_is_unavailable_not_a_limit() -> None:
-    isolation = Isolation(WorkLimits(memory_bytes=MEMORY, startup_seconds=30), workers=1,
-                          preload=("tests.isolation.no_such_module",))
+    isolation = Isolation(
+        WorkLimits(memory_bytes=MEMORY, startup_seconds=30), workers=1, preload=("tests.isolation.no_such_module",)
+    )
     try:
         with pytest.raises(WorkerUnavailable):
             isolation.run(f"{TASKS}:echo")

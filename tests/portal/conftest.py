@@ -71,13 +71,19 @@ class Installation:
         return self.context.sessions
 
     def client(self, *, address: str | None = None) -> httpx.Client:
-        return httpx.Client(base_url=self.portal_url, follow_redirects=False, timeout=30,
-                            headers={"X-Forwarded-For": address or new_address()})
+        return httpx.Client(
+            base_url=self.portal_url,
+            follow_redirects=False,
+            timeout=30,
+            headers={"X-Forwarded-For": address or new_address()},
+        )
 
-    def add_provider(self, code: str, profession: str = "KINE", *, password: str | None = PASSWORD,
-                     networks: list[str] = ()) -> None:
-        self.context.accounts.add(code, profession=profession, name=f"Cabinet {code}", password=password,
-                                  allowed_networks=list(networks))
+    def add_provider(
+        self, code: str, profession: str = "KINE", *, password: str | None = PASSWORD, networks: list[str] = ()
+    ) -> None:
+        self.context.accounts.add(
+            code, profession=profession, name=f"Cabinet {code}", password=password, allowed_networks=list(networks)
+        )
 
     def secret_of(self, code: str) -> str:
         """The provider's enrolled TOTP secret, decrypted as the portal does."""
@@ -92,8 +98,10 @@ class Installation:
 
         def last() -> int:
             with self.sessions() as session:
-                return session.scalar(select(PortalAccount.totp_last_step).where(
-                    PortalAccount.provider_code == code)) or -1
+                return (
+                    session.scalar(select(PortalAccount.totp_last_step).where(PortalAccount.provider_code == code))
+                    or -1
+                )
 
         wait_until(lambda: last() < totp.timecode(dt.datetime.now(dt.timezone.utc)) + DRIFT_STEPS, timeout_s=40)
         step = max(last() + 1, totp.timecode(dt.datetime.now(dt.timezone.utc)) - DRIFT_STEPS)
@@ -102,15 +110,18 @@ class Installation:
     def log_in(self, client: httpx.Client, code: str, password: str = PASSWORD) -> httpx.Response:
         """Logs in through the pages: password, then enrolment (first time) or a code."""
         page = client.get("/login")
-        answer = client.post("/login", data={"csrf_token": csrf_of(page.text), "code": code, "password": password,
-                                             "next": "/files"})
+        answer = client.post(
+            "/login", data={"csrf_token": csrf_of(page.text), "code": code, "password": password, "next": "/files"}
+        )
         assert answer.status_code == 303, answer.text
         page = client.get(answer.headers["location"])
         assert page.status_code == 200, page.text
         shown = SECRET_ON_PAGE.search(page.text)
         totp_secret = shown.group(1).replace(" ", "") if shown else self.secret_of(code)
-        done = client.post("/login/code", data={"csrf_token": csrf_of(page.text), "next": "/files",
-                                                "code": self.next_code(code, totp_secret)})
+        done = client.post(
+            "/login/code",
+            data={"csrf_token": csrf_of(page.text), "next": "/files", "code": self.next_code(code, totp_secret)},
+        )
         assert done.status_code == 303 and done.headers["location"] == "/files", done.text
         return done
 
@@ -187,8 +198,7 @@ def running_installation(root: Path, url: str) -> Iterator[Installation]:
     schema.upgrade(engine)
     engine.dispose()
     context = app_context(write_config(root, url, smtp.port), actor="test")
-    services = [*ROLE_BUILDERS["sftp"](context), *ROLE_BUILDERS["worker"](context),
-                *ROLE_BUILDERS["portal"](context)]
+    services = [*ROLE_BUILDERS["sftp"](context), *ROLE_BUILDERS["worker"](context), *ROLE_BUILDERS["portal"](context)]
     started = []
     try:
         for service in services:
@@ -217,16 +227,21 @@ def send(client: httpx.Client, name: str, data: bytes) -> httpx.Response:
     """Sends a file through the portal's form, as a browser does."""
     page = client.get("/send")
     assert page.status_code == 200, page.text
-    return client.post("/send", data={"csrf_token": csrf_of(page.text)},
-                       files={"file": (name, data, "text/xml")})
+    return client.post("/send", data={"csrf_token": csrf_of(page.text)}, files={"file": (name, data, "text/xml")})
 
 
 def kine_request(code: str, sequence: int, *, total: str | None = None) -> tuple[str, bytes]:
     """A KINE request of ``code`` (a wrong header ``total`` makes it rejected)."""
     from decimal import Decimal
 
-    header = samples.Header(convention="KINE", provider=code, sequence=sequence,
-                            id_fichier=str(uuid.uuid5(uuid.NAMESPACE_URL, f"portal/{code}/{sequence}")),
-                            total=Decimal(total) if total else None)
-    return (samples.file_name("KINE", code, sequence),
-            samples.build_request(header, [samples.default_record("KINE", 1)]))
+    header = samples.Header(
+        convention="KINE",
+        provider=code,
+        sequence=sequence,
+        id_fichier=str(uuid.uuid5(uuid.NAMESPACE_URL, f"portal/{code}/{sequence}")),
+        total=Decimal(total) if total else None,
+    )
+    return (
+        samples.file_name("KINE", code, sequence),
+        samples.build_request(header, [samples.default_record("KINE", 1)]),
+    )

@@ -30,8 +30,13 @@ def _openssh(key) -> str:  # noqa: ANN001
 
 def _sftp_login(installation, code: str, key: ed25519.Ed25519PrivateKey) -> bool:
     """True when the SFTP server lets ``code`` in with ``key`` (and lists /inbox)."""
-    pkey = paramiko.Ed25519Key.from_private_key(__import__("io").StringIO(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()).decode()))
+    pkey = paramiko.Ed25519Key.from_private_key(
+        __import__("io").StringIO(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+            ).decode()
+        )
+    )
     transport = paramiko.Transport(("127.0.0.1", installation.sftp_port))
     try:
         transport.start_client(timeout=10)
@@ -77,16 +82,24 @@ def test_a_key_added_in_the_portal_works_over_sftp_until_it_is_removed(installat
         assert not _sftp_login(installation, code, key)
         wait_until(lambda: len(installation.mails.to(contact)) == 2, timeout_s=10)
     with installation.sessions() as session:
-        actions = list(session.scalars(select(AuditEvent.actor + " " + AuditEvent.action)
-                                       .where(AuditEvent.target_id == code).order_by(AuditEvent.id)))
+        actions = list(
+            session.scalars(
+                select(AuditEvent.actor + " " + AuditEvent.action)
+                .where(AuditEvent.target_id == code)
+                .order_by(AuditEvent.id)
+            )
+        )
     assert f"provider:{code} provider.key.add" in actions and f"provider:{code} provider.key.remove" in actions
 
 
-@pytest.mark.parametrize("make", [
-    pytest.param(lambda: _openssh(rsa.generate_private_key(public_exponent=65537, key_size=2048)), id="rsa-2048"),
-    pytest.param(lambda: "ssh-ed25519 not-base64", id="garbage"),
-    pytest.param(lambda: "-----BEGIN OPENSSH PRIVATE KEY-----", id="private-key"),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda: _openssh(rsa.generate_private_key(public_exponent=65537, key_size=2048)), id="rsa-2048"),
+        pytest.param(lambda: "ssh-ed25519 not-base64", id="garbage"),
+        pytest.param(lambda: "-----BEGIN OPENSSH PRIVATE KEY-----", id="private-key"),
+    ],
+)
 def test_keys_the_command_line_refuses_are_refused_with_a_message(installation, make):
     code = make_provider_code("45", 5002)
     if code not in {a.code for a in installation.context.accounts.list()}:
@@ -95,7 +108,7 @@ def test_keys_the_command_line_refuses_are_refused_with_a_message(installation, 
         installation.log_in(browser, code)
         refused = _post(browser, "/account", "/account/keys", {"key": make()})
         assert refused.status_code == 400 and 'role="alert"' in refused.text
-        assert "name=\"fingerprint\"" not in browser.get("/account").text
+        assert 'name="fingerprint"' not in browser.get("/account").text
 
 
 def test_response_ready_notification_reaches_the_contact_address(installation):
@@ -111,8 +124,7 @@ def test_response_ready_notification_reaches_the_contact_address(installation):
         wait_until(lambda: installation.mails.to(contact), timeout_s=10)  # the change itself is told
         name, data = kine_request(code, 1)
         assert send(browser, name, data).status_code == 303
-        wait_until(lambda: any("Response ready" in m["Subject"] for m in installation.mails.to(contact)),
-                   timeout_s=30)
+        wait_until(lambda: any("Response ready" in m["Subject"] for m in installation.mails.to(contact)), timeout_s=30)
         ready = next(m for m in installation.mails.to(contact) if "Response ready" in m["Subject"])
         assert name in ready.get_content()
 
@@ -138,9 +150,13 @@ def test_the_daily_digest_lists_yesterdays_rejected_files_once(installation):
     settings = installation.context.settings
     tomorrow = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
     morning = tomorrow.replace(hour=9)  # 10:00 or 11:00 in Luxembourg: after the digest hour
-    notices = Notices(installation.sessions, Notifier(SmtpMailer("127.0.0.1", settings.mail.smtp_port, starttls=False),
-                                                      settings.mail.sender),
-                      portal_url="https://portail.test", timezone=settings.exchange.timezone, clock=lambda: morning)
+    notices = Notices(
+        installation.sessions,
+        Notifier(SmtpMailer("127.0.0.1", settings.mail.smtp_port, starttls=False), settings.mail.sender),
+        portal_url="https://portail.test",
+        timezone=settings.exchange.timezone,
+        clock=lambda: morning,
+    )
     before = len(installation.mails.to(contact))
     assert notices.run_once() >= 1
     assert notices.run_once() == 0  # once a day

@@ -18,8 +18,12 @@ def test_an_approved_applicant_finds_its_code_and_decision_letter(installation):
     with installation.client() as browser:
         page = browser.get(f"/password/{token}")
         assert code in page.text
-        assert browser.post(f"/password/{token}", data={"csrf_token": csrf_of(page.text), "password": PASSWORD,
-                                                        "confirm": PASSWORD}).status_code == 303
+        assert (
+            browser.post(
+                f"/password/{token}", data={"csrf_token": csrf_of(page.text), "password": PASSWORD, "confirm": PASSWORD}
+            ).status_code
+            == 303
+        )
     with installation.client() as browser:
         installation.log_in(browser, code)
         assert 'href="/application"' in browser.get("/files").text

@@ -33,8 +33,12 @@ WIDE = """() => Array.from(document.querySelectorAll('html, body, body *'))
 
 @pytest.fixture
 def phone(installation, browser: Browser) -> Iterator[Page]:  # noqa: F811
-    context = browser.new_context(base_url=installation.portal_url, locale="fr-FR", viewport=PHONE,
-                                  extra_http_headers={"Accept-Language": "fr", "X-Forwarded-For": new_address()})
+    context = browser.new_context(
+        base_url=installation.portal_url,
+        locale="fr-FR",
+        viewport=PHONE,
+        extra_http_headers={"Accept-Language": "fr", "X-Forwarded-For": new_address()},
+    )
     page = context.new_page()
     page.console_errors = []  # CSP violations and failed loads show up here
     page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))

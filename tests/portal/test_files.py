@@ -55,8 +55,11 @@ def test_a_file_sent_in_the_browser_is_received_checked_listed_and_collected(ins
         assert not outbox.exists()  # collected as an SFTP client's deletion does
         with installation.sessions() as session:
             assert session.get(RequestFile, file_id).collected_at is not None
-            assert session.scalar(select(AuditEvent.id).where(AuditEvent.action == "sftp.delete",
-                                                              AuditEvent.target_id == row.response_name))
+            assert session.scalar(
+                select(AuditEvent.id).where(
+                    AuditEvent.action == "sftp.delete", AuditEvent.target_id == row.response_name
+                )
+            )
         again = browser.get(f"/files/{file_id}/response")  # the archived copy
         assert again.status_code == 200 and again.content == response.content
         # the name is free again once collected
@@ -81,13 +84,13 @@ def test_a_rejected_file_shows_its_findings_and_the_filters_find_it(installation
         error_code = finding_codes[0]
         assert codes == [] or error_code in codes
         listing = browser.get("/files").text
-        assert listing.index(f"/files/{bad}\"") < listing.index(f"/files/{good}\"")  # newest first
+        assert listing.index(f'/files/{bad}"') < listing.index(f'/files/{good}"')  # newest first
         only_bad = browser.get("/files", params={"error_code": error_code}).text
-        assert f"/files/{bad}\"" in only_bad and f"/files/{good}\"" not in only_bad
+        assert f'/files/{bad}"' in only_bad and f'/files/{good}"' not in only_bad
         status = bad_row.status
         by_status = browser.get("/files", params={"status": status}).text
-        assert f"/files/{bad}\"" in by_status and f"/files/{good}\"" not in by_status
-        assert f"/files/{good}\"" not in browser.get("/files", params={"date_to": "2000-01-01"}).text
+        assert f'/files/{bad}"' in by_status and f'/files/{good}"' not in by_status
+        assert f'/files/{good}"' not in browser.get("/files", params={"date_to": "2000-01-01"}).text
 
 
 def test_refusals_are_sftps_and_are_told_at_once(installation):
@@ -118,7 +121,11 @@ def test_another_providers_file_does_not_exist_here(installation):
         file_id = _file_id(send(browser, *kine_request(owner, 1)))
     with installation.client() as browser:
         installation.log_in(browser, other)
-        for path in (f"/files/{file_id}", f"/files/{file_id}/request", f"/files/{file_id}/response",
-                     f"/files/{file_id}/state.json"):
+        for path in (
+            f"/files/{file_id}",
+            f"/files/{file_id}/request",
+            f"/files/{file_id}/response",
+            f"/files/{file_id}/state.json",
+        ):
             assert browser.get(path).status_code == 404, path
-        assert f"/files/{file_id}\"" not in browser.get("/files").text
+        assert f'/files/{file_id}"' not in browser.get("/files").text

@@ -33,8 +33,14 @@ def test_first_login_enrols_totp_then_the_next_login_asks_for_a_code(installatio
         page = browser.get(answer.headers["location"])
         assert 'id="totp-secret"' not in page.text and 'name="code"' in page.text
         assert browser.get("/files").status_code == 303  # pending: nothing opens before the code
-        done = browser.post("/login/code", data={"csrf_token": csrf_of(page.text), "next": "/files",
-                                                 "code": installation.next_code(code, installation.secret_of(code))})
+        done = browser.post(
+            "/login/code",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "next": "/files",
+                "code": installation.next_code(code, installation.secret_of(code)),
+            },
+        )
         assert done.status_code == 303 and browser.get("/files").status_code == 200
     with installation.sessions() as session:
         actions = set(session.scalars(select(AuditEvent.action).where(AuditEvent.target_id == code)))
@@ -50,8 +56,9 @@ def test_a_wrong_code_is_refused_and_a_used_code_does_not_work_twice(installatio
     used = installation.next_code(code, secret)
     with installation.client() as browser:
         page = browser.get(_password_step(browser, code).headers["location"])
-        wrong = browser.post("/login/code", data={"csrf_token": csrf_of(page.text), "code": "000000"
-                                                  if used != "000000" else "111111"})
+        wrong = browser.post(
+            "/login/code", data={"csrf_token": csrf_of(page.text), "code": "000000" if used != "000000" else "111111"}
+        )
         assert wrong.status_code == 401
         assert browser.post("/login/code", data={"csrf_token": csrf_of(page.text), "code": used}).status_code == 303
     with installation.client() as browser:
@@ -96,7 +103,9 @@ def test_pages_carry_the_staff_webs_security(installation):
         assert page.headers["x-frame-options"] == "DENY" and page.headers["x-content-type-options"] == "nosniff"
         assert page.headers["cache-control"] == "no-store"
         assert browser.post("/login", data={"code": "45001237", "password": PASSWORD}).status_code == 403  # no CSRF
-        big = browser.post("/login", content=b"x" * 200_000, headers={"content-type": "application/x-www-form-urlencoded"})
+        big = browser.post(
+            "/login", content=b"x" * 200_000, headers={"content-type": "application/x-www-form-urlencoded"}
+        )
         assert big.status_code == 413
         assert browser.get("/files").status_code == 303
 

@@ -29,8 +29,11 @@ from tests.support import wait_until
 
 PASSWORD = "correct horse battery staple"
 #: valid provider codes per profession (spec/exchange.md section 5)
-CODES = {"LAB": ["31000425", "31000433", "31000441", "31000458"], "KINE": ["45001237", "45001245"],
-         "DIET": ["47000070"]}
+CODES = {
+    "LAB": ["31000425", "31000433", "31000441", "31000458"],
+    "KINE": ["45001237", "45001245"],
+    "DIET": ["47000070"],
+}
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,9 @@ def write_key_pair(folder: Path, kind: str = "ed25519") -> tuple[Path, str]:
     else:
         raise ValueError(kind)
     path = folder / f"id_{kind}"
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
-                                       serialization.NoEncryption()))
+    path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption())
+    )
     path.chmod(0o600)
     public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
     path.with_suffix(".pub").write_bytes(public + b"\n")
@@ -76,13 +80,20 @@ def accounts(project, sessions) -> Accounts:
 def make_provider(accounts, tmp_path) -> Callable[..., ProviderLogin]:
     used: set[str] = set()
 
-    def make(profession: str = "LAB", *, kind: str = "ed25519", password: str | None = None,
-             networks: tuple[str, ...] = ()) -> ProviderLogin:
+    def make(
+        profession: str = "LAB", *, kind: str = "ed25519", password: str | None = None, networks: tuple[str, ...] = ()
+    ) -> ProviderLogin:
         code = next(c for c in CODES[profession] if c not in used)
         used.add(code)
         key_file, public = write_key_pair(tmp_path / "keys" / code, kind)
-        accounts.add(code, profession=profession, name=f"Test {code}", keys=[public], password=password,
-                     allowed_networks=list(networks))
+        accounts.add(
+            code,
+            profession=profession,
+            name=f"Test {code}",
+            keys=[public],
+            password=password,
+            allowed_networks=list(networks),
+        )
         return ProviderLogin(code, profession, key_file, password or "")
 
     return make
@@ -114,14 +125,24 @@ class LiveServer:
     def outbox(self, code: str) -> Path:
         return self.config.outbox_root / code
 
-    def transport(self, login: ProviderLogin | None = None, *, user: str | None = None, password: str | None = None,
-                  key: paramiko.PKey | None = None, **options) -> paramiko.Transport:
+    def transport(
+        self,
+        login: ProviderLogin | None = None,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        key: paramiko.PKey | None = None,
+        **options,
+    ) -> paramiko.Transport:
         """A connected, authenticated paramiko transport (raises on failure)."""
         transport = paramiko.Transport(("127.0.0.1", self.port), **options)
         try:
-            transport.connect(hostkey=self.host_key, username=user or login.code,
-                              pkey=key if key is not None or password is not None else login.pkey(),
-                              password=password)
+            transport.connect(
+                hostkey=self.host_key,
+                username=user or login.code,
+                pkey=key if key is not None or password is not None else login.pkey(),
+                password=password,
+            )
         except BaseException:
             transport.close()  # as a client gives up after a refusal
             raise
@@ -131,12 +152,16 @@ class LiveServer:
         transport = self.transport(login, **kwargs)
         return paramiko.SFTPClient.from_transport(transport)
 
-    def openssh(self, login: ProviderLogin, commands: str, *, options: tuple[str, ...] = (),
-                timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    def openssh(
+        self, login: ProviderLogin, commands: str, *, options: tuple[str, ...] = (), timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
         """Runs ``sftp -b -`` with ``commands`` as the provider (key login)."""
         return subprocess.run(
             ["sftp", "-b", "-", *openssh_options(self, login), *options, f"{login.code}@127.0.0.1"],
-            input=commands, capture_output=True, text=True, timeout=timeout,
+            input=commands,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
 
     def stop(self) -> None:
@@ -144,9 +169,24 @@ class LiveServer:
 
 
 def openssh_options(server: LiveServer, login: ProviderLogin) -> list[str]:
-    return ["-P", str(server.port), "-i", str(login.key_file), "-o", "IdentitiesOnly=yes",
-            "-o", "BatchMode=yes", "-o", f"UserKnownHostsFile={server.known_hosts}",
-            "-o", "StrictHostKeyChecking=yes", "-o", "LogLevel=ERROR", "-F", "/dev/null"]
+    return [
+        "-P",
+        str(server.port),
+        "-i",
+        str(login.key_file),
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        f"UserKnownHostsFile={server.known_hosts}",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        "LogLevel=ERROR",
+        "-F",
+        "/dev/null",
+    ]
 
 
 def live_config(project, engine, **changes) -> ServerConfig:

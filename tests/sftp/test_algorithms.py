@@ -15,32 +15,41 @@ POLICY = Path(__file__).parent / "ssh-audit-policy.txt"
 
 
 def test_ssh_audit_policy_passes(server):
-    result = subprocess.run([SSH_AUDIT, "-P", str(POLICY), "-p", str(server.port), "127.0.0.1"],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [SSH_AUDIT, "-P", str(POLICY), "-p", str(server.port), "127.0.0.1"], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Passed" in result.stdout
 
 
 def test_ssh_audit_finds_no_failure(server):
-    result = subprocess.run([SSH_AUDIT, "-j", "-p", str(server.port), "127.0.0.1"],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [SSH_AUDIT, "-j", "-p", str(server.port), "127.0.0.1"], capture_output=True, text=True, timeout=120
+    )
     report = json.loads(result.stdout)
-    failures = [(kind, entry["algorithm"]) for kind in ("kex", "key", "enc", "mac")
-                for entry in report[kind] if entry.get("notes", {}).get("fail")]
+    failures = [
+        (kind, entry["algorithm"])
+        for kind in ("kex", "key", "enc", "mac")
+        for entry in report[kind]
+        if entry.get("notes", {}).get("fail")
+    ]
     assert failures == []
     assert report["cves"] == []
     assert not report["recommendations"].get("critical")
 
 
-@pytest.mark.parametrize("kind,refused", [
-    pytest.param("ciphers", "aes128-cbc", id="cipher-aes-cbc"),
-    pytest.param("ciphers", "3des-cbc", id="cipher-3des"),
-    pytest.param("macs", "hmac-sha1", id="mac-sha1"),
-    pytest.param("macs", "hmac-md5", id="mac-md5"),
-    pytest.param("macs", "hmac-sha2-256", id="mac-encrypt-and-mac"),
-    pytest.param("kex", "ecdh-sha2-nistp256", id="kex-nist"),
-    pytest.param("kex", "diffie-hellman-group14-sha256", id="kex-group14"),
-])
+@pytest.mark.parametrize(
+    "kind,refused",
+    [
+        pytest.param("ciphers", "aes128-cbc", id="cipher-aes-cbc"),
+        pytest.param("ciphers", "3des-cbc", id="cipher-3des"),
+        pytest.param("macs", "hmac-sha1", id="mac-sha1"),
+        pytest.param("macs", "hmac-md5", id="mac-md5"),
+        pytest.param("macs", "hmac-sha2-256", id="mac-encrypt-and-mac"),
+        pytest.param("kex", "ecdh-sha2-nistp256", id="kex-nist"),
+        pytest.param("kex", "diffie-hellman-group14-sha256", id="kex-group14"),
+    ],
+)
 def test_paramiko_offering_only_a_refused_algorithm_fails(server, provider, kind, refused):
     transport = paramiko.Transport(("127.0.0.1", server.port))
     if kind == "ciphers":
@@ -56,13 +65,16 @@ def test_paramiko_offering_only_a_refused_algorithm_fails(server, provider, kind
     transport.close()
 
 
-@pytest.mark.parametrize("option", [
-    pytest.param("Ciphers=aes256-cbc", id="cipher-cbc"),
-    pytest.param("MACs=hmac-sha1", id="mac-sha1"),
-    pytest.param("KexAlgorithms=ecdh-sha2-nistp256", id="kex-nist"),
-    pytest.param("KexAlgorithms=diffie-hellman-group14-sha1", id="kex-sha1"),
-    pytest.param("HostKeyAlgorithms=ssh-rsa", id="hostkey-rsa-sha1"),
-])
+@pytest.mark.parametrize(
+    "option",
+    [
+        pytest.param("Ciphers=aes256-cbc", id="cipher-cbc"),
+        pytest.param("MACs=hmac-sha1", id="mac-sha1"),
+        pytest.param("KexAlgorithms=ecdh-sha2-nistp256", id="kex-nist"),
+        pytest.param("KexAlgorithms=diffie-hellman-group14-sha1", id="kex-sha1"),
+        pytest.param("HostKeyAlgorithms=ssh-rsa", id="hostkey-rsa-sha1"),
+    ],
+)
 def test_openssh_offering_only_a_refused_algorithm_fails(server, provider, option):
     extra = ("-v", "-o", option) if not option.startswith("MACs") else ("-v", "-o", option, "-o", "Ciphers=aes128-ctr")
     result = server.openssh(provider, "ls /\n", options=extra)

@@ -29,12 +29,19 @@ class Serve:
         self.sftp_port, self.web_port = free_port(), free_port()
         self.process = subprocess.Popen(
             [GATEWAY, "serve", "--role", "sftp,web", "--config", str(project.config)],
-            env=clean_env({"GATEWAY_SFTP__PORT": str(self.sftp_port), "GATEWAY_WEB__PORT": str(self.web_port),
-                           "GATEWAY_SFTP__MAX_CONNECTIONS_PER_ADDRESS_PER_SECOND": "1000"}),
-            text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            env=clean_env(
+                {
+                    "GATEWAY_SFTP__PORT": str(self.sftp_port),
+                    "GATEWAY_WEB__PORT": str(self.web_port),
+                    "GATEWAY_SFTP__MAX_CONNECTIONS_PER_ADDRESS_PER_SECOND": "1000",
+                }
+            ),
+            text=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         self.stderr: list[str] = []
-        threading.Thread(target=lambda: self.stderr.extend(iter(self.process.stderr.readline, "")),
-                         daemon=True).start()
+        threading.Thread(target=lambda: self.stderr.extend(iter(self.process.stderr.readline, "")), daemon=True).start()
         self.host_key = None
 
     def ready(self) -> bool:

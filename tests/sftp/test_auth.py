@@ -17,8 +17,10 @@ def login_fails(server, **kwargs) -> None:
         server.transport(**kwargs)
 
 
-@pytest.mark.parametrize("kind", [pytest.param("ed25519", id="ed25519"), pytest.param("ecdsa", id="ecdsa"),
-                                  pytest.param("rsa3072", id="rsa-3072")])
+@pytest.mark.parametrize(
+    "kind",
+    [pytest.param("ed25519", id="ed25519"), pytest.param("ecdsa", id="ecdsa"), pytest.param("rsa3072", id="rsa-3072")],
+)
 def test_key_login_by_openssh(server, make_provider, kind):
     provider = make_provider("LAB", kind=kind)
     result = server.openssh(provider, "ls /\n")
@@ -59,10 +61,26 @@ def test_openssh_password_login(server, make_provider, tmp_path):
     askpass.chmod(0o700)
     env = {**os.environ, "SSH_ASKPASS": str(askpass), "SSH_ASKPASS_REQUIRE": "force", "DISPLAY": ":0"}
     result = subprocess.run(
-        ["sftp", "-P", str(server.port), "-F", "/dev/null", "-o", "PubkeyAuthentication=no",
-         "-o", f"UserKnownHostsFile={server.known_hosts}", "-o", "StrictHostKeyChecking=yes",
-         f"{provider.code}@127.0.0.1"],
-        input="ls /\n", capture_output=True, text=True, env=env, timeout=60)  # no -b: it forbids passwords
+        [
+            "sftp",
+            "-P",
+            str(server.port),
+            "-F",
+            "/dev/null",
+            "-o",
+            "PubkeyAuthentication=no",
+            "-o",
+            f"UserKnownHostsFile={server.known_hosts}",
+            "-o",
+            "StrictHostKeyChecking=yes",
+            f"{provider.code}@127.0.0.1",
+        ],
+        input="ls /\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )  # no -b: it forbids passwords
     assert result.returncode == 0, result.stderr
 
 
@@ -71,10 +89,13 @@ def test_a_key_only_account_refuses_every_password(server, provider):
     login_fails(server, user=provider.code, password=PASSWORD)
 
 
-@pytest.mark.parametrize("networks,allowed", [
-    pytest.param(("10.0.0.0/8",), False, id="outside"),
-    pytest.param(("10.0.0.0/8", "127.0.0.0/8"), True, id="inside"),
-])
+@pytest.mark.parametrize(
+    "networks,allowed",
+    [
+        pytest.param(("10.0.0.0/8",), False, id="outside"),
+        pytest.param(("10.0.0.0/8", "127.0.0.0/8"), True, id="inside"),
+    ],
+)
 def test_allowed_networks(server, make_provider, networks, allowed):
     provider = make_provider("KINE", networks=networks)
     if allowed:
@@ -108,8 +129,12 @@ def logged_in(server, provider):
 
 
 def test_shell_and_exec_are_refused(logged_in):
-    for request in (lambda c: c.invoke_shell(), lambda c: c.exec_command("id"), lambda c: c.get_pty(),
-                    lambda c: c.invoke_subsystem("netconf")):
+    for request in (
+        lambda c: c.invoke_shell(),
+        lambda c: c.exec_command("id"),
+        lambda c: c.get_pty(),
+        lambda c: c.invoke_subsystem("netconf"),
+    ):
         channel = logged_in.open_session()
         with pytest.raises(paramiko.SSHException):
             request(channel)
@@ -146,6 +171,10 @@ def request_with_reply(channel: paramiko.Channel, kind: str) -> None:
 def test_openssh_ssh_commands_are_refused(server, provider):
     options = [o.replace("-P", "-p") for o in openssh_options(server, provider)]
     for before, after in (([], ["true"]), (["-N", "-R", "0:127.0.0.1:22", "-o", "ExitOnForwardFailure=yes"], [])):
-        result = subprocess.run(["ssh", "-T", *options, *before, f"{provider.code}@127.0.0.1", *after],
-                                capture_output=True, text=True, timeout=30)
+        result = subprocess.run(
+            ["ssh", "-T", *options, *before, f"{provider.code}@127.0.0.1", *after],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert result.returncode != 0

@@ -21,17 +21,20 @@ def jail(tmp_path: Path) -> Jail:
     return Jail(tmp_path / "inbox", tmp_path / "outbox", CODE)
 
 
-@pytest.mark.parametrize("path,area,name", [
-    pytest.param("/", Area.ROOT, None, id="root"),
-    pytest.param(".", Area.ROOT, None, id="dot"),
-    pytest.param("", Area.ROOT, None, id="empty"),
-    pytest.param("/inbox", Area.INBOX, None, id="inbox"),
-    pytest.param("inbox/", Area.INBOX, None, id="inbox-relative"),
-    pytest.param("/outbox/A_REP.xml", Area.OUTBOX, "A_REP.xml", id="outbox-file"),
-    pytest.param("/inbox/../outbox/A_REP.xml", Area.OUTBOX, "A_REP.xml", id="dotdot-inside"),
-    pytest.param("/../../inbox/a.xml", Area.INBOX, "a.xml", id="dotdot-stops-at-root"),
-    pytest.param("//inbox//./a.xml", Area.INBOX, "a.xml", id="doubled-slashes"),
-])
+@pytest.mark.parametrize(
+    "path,area,name",
+    [
+        pytest.param("/", Area.ROOT, None, id="root"),
+        pytest.param(".", Area.ROOT, None, id="dot"),
+        pytest.param("", Area.ROOT, None, id="empty"),
+        pytest.param("/inbox", Area.INBOX, None, id="inbox"),
+        pytest.param("inbox/", Area.INBOX, None, id="inbox-relative"),
+        pytest.param("/outbox/A_REP.xml", Area.OUTBOX, "A_REP.xml", id="outbox-file"),
+        pytest.param("/inbox/../outbox/A_REP.xml", Area.OUTBOX, "A_REP.xml", id="dotdot-inside"),
+        pytest.param("/../../inbox/a.xml", Area.INBOX, "a.xml", id="dotdot-stops-at-root"),
+        pytest.param("//inbox//./a.xml", Area.INBOX, "a.xml", id="doubled-slashes"),
+    ],
+)
 def test_paths_inside_resolve_to_the_providers_folders(jail, tmp_path, path, area, name):
     where = jail.resolve(path)
     assert (where.area, where.name) == (area, name)
@@ -39,25 +42,28 @@ def test_paths_inside_resolve_to_the_providers_folders(jail, tmp_path, path, are
         assert where.path.is_relative_to(tmp_path / str(area) / CODE)
 
 
-@pytest.mark.parametrize("path,error", [
-    pytest.param("/etc/passwd", NoSuchFile, id="absolute-outside"),
-    pytest.param("/../../../etc/passwd", NoSuchFile, id="dotdot-outside"),
-    pytest.param(f"/inbox/../../inbox/{OTHER}/x.xml", NoSuchFile, id="other-provider-by-dotdot"),
-    pytest.param(f"/inbox/{OTHER}/x.xml", NoSuchFile, id="other-provider-subfolder"),
-    pytest.param("/inbox/a/b", NoSuchFile, id="too-deep"),
-    pytest.param("/inbox/..%2f..%2fetc%2fpasswd", NameRefused, id="percent-encoded"),
-    pytest.param("/inbox/%2e%2e", NameRefused, id="percent-dots"),
-    pytest.param("/inbox/\u2025\uff0fetc", NameRefused, id="unicode-lookalikes"),
-    pytest.param("/inbox/caf\u00e9.xml", NameRefused, id="non-ascii"),
-    pytest.param("/inbox/a\x00.xml", NoSuchFile, id="nul-byte"),
-    pytest.param("/inbox/" + "a" * 201, NameRefused, id="name-too-long"),
-    pytest.param("/inbox/" + "a/" * 600, NoSuchFile, id="path-too-long"),
-    pytest.param("/inbox/.hidden", NameRefused, id="hidden"),
-    pytest.param("/inbox/.upload-0123", NameRefused, id="temp-name"),
-    pytest.param("/inbox/a\\..\\..\\x", NameRefused, id="backslashes"),
-    pytest.param("/inbox/a.xml\n", NameRefused, id="trailing-newline"),
-    pytest.param("/inbox/-", NameRefused, id="leading-dash"),
-])
+@pytest.mark.parametrize(
+    "path,error",
+    [
+        pytest.param("/etc/passwd", NoSuchFile, id="absolute-outside"),
+        pytest.param("/../../../etc/passwd", NoSuchFile, id="dotdot-outside"),
+        pytest.param(f"/inbox/../../inbox/{OTHER}/x.xml", NoSuchFile, id="other-provider-by-dotdot"),
+        pytest.param(f"/inbox/{OTHER}/x.xml", NoSuchFile, id="other-provider-subfolder"),
+        pytest.param("/inbox/a/b", NoSuchFile, id="too-deep"),
+        pytest.param("/inbox/..%2f..%2fetc%2fpasswd", NameRefused, id="percent-encoded"),
+        pytest.param("/inbox/%2e%2e", NameRefused, id="percent-dots"),
+        pytest.param("/inbox/\u2025\uff0fetc", NameRefused, id="unicode-lookalikes"),
+        pytest.param("/inbox/caf\u00e9.xml", NameRefused, id="non-ascii"),
+        pytest.param("/inbox/a\x00.xml", NoSuchFile, id="nul-byte"),
+        pytest.param("/inbox/" + "a" * 201, NameRefused, id="name-too-long"),
+        pytest.param("/inbox/" + "a/" * 600, NoSuchFile, id="path-too-long"),
+        pytest.param("/inbox/.hidden", NameRefused, id="hidden"),
+        pytest.param("/inbox/.upload-0123", NameRefused, id="temp-name"),
+        pytest.param("/inbox/a\\..\\..\\x", NameRefused, id="backslashes"),
+        pytest.param("/inbox/a.xml\n", NameRefused, id="trailing-newline"),
+        pytest.param("/inbox/-", NameRefused, id="leading-dash"),
+    ],
+)
 def test_paths_outside_or_malformed_are_refused(jail, path, error):
     with pytest.raises(error):
         jail.resolve(path)
@@ -158,7 +164,7 @@ def test_nul_and_invalid_utf8_paths_are_refused(server, two):
     client = server.client(me)
     for raw in (b"/inbox/a\x00b.xml", b"/inbox/\xff\xfe.xml"):
         with pytest.raises(OSError) as caught:
-            client._request(3, raw, 0x1a, paramiko_attrs())  # CMD_OPEN, write|create|trunc
+            client._request(3, raw, 0x1A, paramiko_attrs())  # CMD_OPEN, write|create|trunc
         assert caught.value.errno in (errno.EACCES, errno.ENOENT)
     assert list(server.inbox(me.code).iterdir()) == []
     client.close()

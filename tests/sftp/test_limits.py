@@ -149,8 +149,9 @@ def throttled_count() -> float:
 def test_password_guessing_on_one_account_is_slowed_not_locked(start_server, server, make_provider):
     provider = make_provider("LAB", password=PASSWORD)
     other = make_provider("KINE", password=PASSWORD)
-    slowed = start_server(limits=limited(server, account_throttle_after=2, account_throttle_max_delay=1.0,
-                                         ban_after_failures=100))
+    slowed = start_server(
+        limits=limited(server, account_throttle_after=2, account_throttle_max_delay=1.0, ban_after_failures=100)
+    )
     for _ in range(2):
         with pytest.raises(paramiko.AuthenticationException):
             slowed.transport(user=provider.code, password="wrong password!")

@@ -27,7 +27,6 @@ def test_many_providers_at_once(server, make_provider, sessions):
         list(pool.map(upload, providers))
     with sessions() as session:
         registered = {(r.provider_code, r.name): r.sha256 for r in session.scalars(select(RequestFile))}
-    assert registered == {(code, f"f{i}.xml"): hashlib.sha256(data).hexdigest()
-                          for (code, i), data in payloads.items()}
+    assert registered == {(code, f"f{i}.xml"): hashlib.sha256(data).hexdigest() for (code, i), data in payloads.items()}
     for provider in providers:
         assert sorted(p.name for p in server.inbox(provider.code).iterdir()) == [f"f{i}.xml" for i in range(8)]

@@ -17,8 +17,15 @@ from gateway.store.models.exchange import FileState, RequestFile
 def answered(server, provider, sessions):
     """A request of ``provider`` answered with a response in its outbox."""
     with sessions() as session, session.begin():
-        row = register_received(session, provider_code=provider.code, name="a.xml", size=1, sha256="0" * 64,
-                                received_at=utcnow(), source="test")
+        row = register_received(
+            session,
+            provider_code=provider.code,
+            name="a.xml",
+            size=1,
+            sha256="0" * 64,
+            received_at=utcnow(),
+            source="test",
+        )
         row.state = FileState.ANSWERED
     server.outbox(provider.code).mkdir(parents=True, exist_ok=True)
     (server.outbox(provider.code) / "a_REP.xml").write_bytes(b"<Reponse/>")
@@ -42,13 +49,19 @@ def test_the_provider_lists_reads_and_deletes_its_responses(server, answered, se
     client.close()
 
 
-
 def test_a_response_taken_before_its_file_is_marked_answered_still_frees_the_name(server, provider, sessions):
     """The worker links the response into the outbox, then commits ANSWERED: a provider
     polling its outbox can delete the response in between."""
     with sessions() as session, session.begin():
-        row = register_received(session, provider_code=provider.code, name="b.xml", size=1, sha256="0" * 64,
-                                received_at=utcnow(), source="test")
+        row = register_received(
+            session,
+            provider_code=provider.code,
+            name="b.xml",
+            size=1,
+            sha256="0" * 64,
+            received_at=utcnow(),
+            source="test",
+        )
         row.state = FileState.PROCESSING
     server.outbox(provider.code).mkdir(parents=True, exist_ok=True)
     (server.outbox(provider.code) / "b_REP.xml").write_bytes(b"<Reponse/>")
@@ -127,8 +140,7 @@ def _row(sessions) -> RequestFile:
         return row
 
 
-def test_a_whole_download_collects_the_response_and_deleting_is_recorded_apart(server, answered, sessions,
-                                                                                 tmp_path):
+def test_a_whole_download_collects_the_response_and_deleting_is_recorded_apart(server, answered, sessions, tmp_path):
     client = server.client(answered)
     with client.open("/outbox/a_REP.xml") as handle:
         assert handle.read(3) == b"<Re"  # a partial read is not a collection
@@ -146,6 +158,10 @@ def test_a_whole_download_collects_the_response_and_deleting_is_recorded_apart(s
     second = _row(sessions)
     assert second.downloaded_at == first.downloaded_at and second.collected_at is not None
     with sessions() as session:
-        downloads = [e.detail["collected"] for e in session.scalars(
-            select(AuditEvent).where(AuditEvent.action == "sftp.download").order_by(AuditEvent.id))]
+        downloads = [
+            e.detail["collected"]
+            for e in session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "sftp.download").order_by(AuditEvent.id)
+            )
+        ]
     assert downloads == [False, True, False]

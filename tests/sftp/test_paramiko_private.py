@@ -29,18 +29,23 @@ def test_paramiko_is_the_minor_version_the_private_parts_were_checked_against():
     installed = tuple(int(part) for part in paramiko.__version__.split(".")[:2])
     assert installed == private.TESTED_MINOR, (
         f"paramiko {paramiko.__version__} is installed; gateway/sftp/paramiko_private.py was checked against "
-        f"{'.'.join(map(str, private.TESTED_MINOR))}: run this file and tests/sftp, then update TESTED_MINOR")
+        f"{'.'.join(map(str, private.TESTED_MINOR))}: run this file and tests/sftp, then update TESTED_MINOR"
+    )
 
 
-@pytest.mark.parametrize(("owner", "name", "parameters"),
-                         [pytest.param(*entry, id=f"{entry[0].__name__}.{entry[1]}") for entry in private.RELIED_ON])
+@pytest.mark.parametrize(
+    ("owner", "name", "parameters"),
+    [pytest.param(*entry, id=f"{entry[0].__name__}.{entry[1]}") for entry in private.RELIED_ON],
+)
 def test_each_private_part_relied_on_exists_with_its_parameters(owner, name, parameters):
-    assert name in {n for cls in owner.__mro__ for n in vars(cls)}, \
+    assert name in {n for cls in owner.__mro__ for n in vars(cls)}, (
         f"paramiko {paramiko.__version__}: {owner.__name__}.{name} is gone (used by gateway/sftp/paramiko_private.py)"
+    )
     if parameters is not None:
         found = _parameters(getattr(owner, name))
-        assert found == parameters, (f"paramiko {paramiko.__version__}: {owner.__name__}.{name}{found} "
-                                     f"no longer takes {parameters}")
+        assert found == parameters, (
+            f"paramiko {paramiko.__version__}: {owner.__name__}.{name}{found} no longer takes {parameters}"
+        )
 
 
 def test_channel_attributes_read_by_the_window_accounting_exist():
@@ -56,26 +61,44 @@ def test_the_channel_handler_table_still_routes_the_messages_the_gateway_replace
     assert _parameters(table[paramiko.common.MSG_CHANNEL_DATA]) == ("self", "m")
 
 
-@pytest.mark.parametrize(("ours", "theirs"), [
-    pytest.param(GatewaySftpServer, SFTPServer, id="sftp-session"),
-    pytest.param(GatewayTransport, paramiko.Transport, id="transport"),
-    pytest.param(Connection, paramiko.ServerInterface, id="server-interface"),
-])
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        pytest.param(GatewaySftpServer, SFTPServer, id="sftp-session"),
+        pytest.param(GatewayTransport, paramiko.Transport, id="transport"),
+        pytest.param(Connection, paramiko.ServerInterface, id="server-interface"),
+    ],
+)
 def test_the_gateway_overrides_no_private_paramiko_name_that_is_not_declared(ours, theirs):
     """A private method of ours that happens to share a paramiko name would silently replace
     paramiko's (or be called by it): each such name must be one declared on purpose."""
     declared = set(private.TRANSPORT_OVERRIDES)
-    paramiko_names = {n for cls in theirs.__mro__ if cls.__module__.startswith("paramiko")
-                      for n in vars(cls) if n.startswith("_") and not n.startswith("__")}
-    ours_names = {n for cls in ours.__mro__ if cls.__module__.startswith("gateway.")
-                  for n in vars(cls) if n.startswith("_") and not n.startswith("__")}
+    paramiko_names = {
+        n
+        for cls in theirs.__mro__
+        if cls.__module__.startswith("paramiko")
+        for n in vars(cls)
+        if n.startswith("_") and not n.startswith("__")
+    }
+    ours_names = {
+        n
+        for cls in ours.__mro__
+        if cls.__module__.startswith("gateway.")
+        for n in vars(cls)
+        if n.startswith("_") and not n.startswith("__")
+    }
     undeclared = sorted((ours_names & paramiko_names) - declared)
     assert not undeclared, f"{ours.__name__} redefines paramiko's private {undeclared}: rename or declare them"
 
 
 def test_attributes_written_are_read_back():
     attributes = SFTPAttributes()
-    attributes.st_size, attributes.st_mode, attributes.st_mtime, attributes.st_atime = 1234, 0o100600, 1700000000, 1700000001
+    attributes.st_size, attributes.st_mode, attributes.st_mtime, attributes.st_atime = (
+        1234,
+        0o100600,
+        1700000000,
+        1700000001,
+    )
     message = Message()
     private.write_attributes(attributes, message)
     back = private.read_attributes(Message(message.asbytes()))
@@ -84,12 +107,16 @@ def test_attributes_written_are_read_back():
     assert not private.attribute_flags(SFTPAttributes()) & SFTPAttributes.FLAG_PERMISSIONS
 
 
-@pytest.mark.parametrize(("sftp_flags", "expected"), [
-    pytest.param(SFTP_FLAG_READ, os.O_RDONLY, id="read"),
-    pytest.param(SFTP_FLAG_WRITE | SFTP_FLAG_CREATE | SFTP_FLAG_TRUNC, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-                 id="upload"),
-    pytest.param(SFTP_FLAG_READ | SFTP_FLAG_WRITE | SFTP_FLAG_EXCL, os.O_RDWR | os.O_EXCL, id="read-write-excl"),
-])
+@pytest.mark.parametrize(
+    ("sftp_flags", "expected"),
+    [
+        pytest.param(SFTP_FLAG_READ, os.O_RDONLY, id="read"),
+        pytest.param(
+            SFTP_FLAG_WRITE | SFTP_FLAG_CREATE | SFTP_FLAG_TRUNC, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, id="upload"
+        ),
+        pytest.param(SFTP_FLAG_READ | SFTP_FLAG_WRITE | SFTP_FLAG_EXCL, os.O_RDWR | os.O_EXCL, id="read-write-excl"),
+    ],
+)
 def test_open_flags_become_os_flags(sftp_flags, expected):
     assert private.open_flags(sftp_flags) == expected
 

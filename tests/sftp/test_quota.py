@@ -34,8 +34,7 @@ def test_files_in_the_inbox_are_capped(start_server, server, provider, sessions)
     client.close()
 
 
-def test_bytes_in_the_inbox_are_capped_and_the_refused_upload_leaves_nothing(
-        start_server, server, provider, sessions):
+def test_bytes_in_the_inbox_are_capped_and_the_refused_upload_leaves_nothing(start_server, server, provider, sessions):
     capped = with_quota(start_server, server, max_bytes=100 * KIB)
     client = capped.client(provider)
     client.putfo(io.BytesIO(os.urandom(60 * KIB)), "/inbox/a.xml.part", confirm=True)
@@ -57,8 +56,13 @@ def test_openssh_put_over_the_quota_fails_and_leaves_nothing(start_server, serve
     capped = with_quota(start_server, server, max_bytes=100 * KIB)
     local = tmp_path / "big.xml"
     local.write_bytes(os.urandom(150 * KIB))
-    result = subprocess.run(["sftp", "-b", "-", *openssh_options(capped, provider), f"{provider.code}@127.0.0.1"],
-                            input=f"put {local} /inbox/big.xml\n", capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["sftp", "-b", "-", *openssh_options(capped, provider), f"{provider.code}@127.0.0.1"],
+        input=f"put {local} /inbox/big.xml\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert 'write remote "/inbox/big.xml": Failure' in result.stderr  # OpenSSH prints no server text
     assert inbox_names(capped, provider.code) == []

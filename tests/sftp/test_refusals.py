@@ -40,14 +40,15 @@ def test_a_bad_name_is_recorded_with_its_reason_and_the_client_sees_the_message(
 def test_openssh_refusals_are_recorded(server, provider, sessions, tmp_path):
     local = tmp_path / "LAB_FACT_31000425_20261115093000_000001.xml"
     local.write_bytes(b"<x/>")
-    run = server.openssh(provider, f"-mkdir inbox/sub\n-get outbox/NOPE_REP.xml {tmp_path}/n\n"
-                                   f"-put {local} outbox/\n")
+    run = server.openssh(provider, f"-mkdir inbox/sub\n-get outbox/NOPE_REP.xml {tmp_path}/n\n-put {local} outbox/\n")
     assert run.returncode == 0, run.stderr
     events = wait_until(lambda: len(refusals(sessions)) >= 3 and refusals(sessions), timeout_s=5)
     seen = {(e.detail["operation"], e.detail["folder"], e.outcome) for e in events}
     assert ("mkdir", "inbox", "SFTP-DENIED") in seen
-    assert any(op in ("stat", "lstat", "open") and folder == "outbox" and code == "SFTP-NO-SUCH-FILE"
-               for op, folder, code in seen)
+    assert any(
+        op in ("stat", "lstat", "open") and folder == "outbox" and code == "SFTP-NO-SUCH-FILE"
+        for op, folder, code in seen
+    )
     assert any(op == "open" and folder == "outbox" and code == "SFTP-DENIED" for op, folder, code in seen)
     for event in events:
         assert event.outcome in REFUSALS, "every recorded code has an explanation"

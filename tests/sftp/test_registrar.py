@@ -17,13 +17,19 @@ from gateway.store.models.exchange import FileState, RequestFile
 
 
 def who(code: str) -> Who:
-    return Who(provider_code=code, profession="LAB", address="127.0.0.1", session_id="s1", method="publickey",
-               key_fingerprint="SHA256:x", started_at=dt.datetime.now(dt.timezone.utc))
+    return Who(
+        provider_code=code,
+        profession="LAB",
+        address="127.0.0.1",
+        session_id="s1",
+        method="publickey",
+        key_fingerprint="SHA256:x",
+        started_at=dt.datetime.now(dt.timezone.utc),
+    )
 
 
 def registration(code: str, name: str) -> Registration:
-    return Registration(who=who(code), name=name, size=10, sha256="0" * 64, started=time.monotonic(),
-                        kind="upload")
+    return Registration(who=who(code), name=name, size=10, sha256="0" * 64, started=time.monotonic(), kind="upload")
 
 
 def names_registered(sessions) -> list[tuple[str, str]]:  # noqa: ANN001
@@ -33,8 +39,11 @@ def names_registered(sessions) -> list[tuple[str, str]]:  # noqa: ANN001
 
 def test_a_batch_is_registered_with_its_audit_events(sessions, provider, make_provider):
     other = make_provider("LAB")
-    batch = [registration(provider.code, "A_1.xml"), registration(provider.code, "A_2.xml"),
-             registration(other.code, "A_1.xml")]
+    batch = [
+        registration(provider.code, "A_1.xml"),
+        registration(provider.code, "A_2.xml"),
+        registration(other.code, "A_1.xml"),
+    ]
     Registrar(sessions, SystemClock())._commit(batch)
     assert [item.error for item in batch] == [None, None, None]
     assert len({item.request_id for item in batch}) == 3
@@ -45,8 +54,7 @@ def test_a_batch_is_registered_with_its_audit_events(sessions, provider, make_pr
         row = rows[item.request_id]
         assert (row.provider_code, row.name, row.state) == (item.who.provider_code, item.name, FileState.RECEIVED)
         assert row.response_name == item.name.removesuffix(".xml") + "_REP.xml"
-    assert sorted((e.actor, e.target_id) for e in audited) == sorted(
-        (item.who.actor, item.name) for item in batch)
+    assert sorted((e.actor, e.target_id) for e in audited) == sorted((item.who.actor, item.name) for item in batch)
     assert all(e.detail["bytes"] == 10 and e.detail["sftp_session"] == "s1" for e in audited)
 
 
@@ -54,8 +62,11 @@ def test_a_held_name_refuses_that_file_only(sessions, provider):
     registrar = Registrar(sessions, SystemClock())
     first = registration(provider.code, "B_1.xml")
     registrar._commit([first])
-    batch = [registration(provider.code, "B_2.xml"), registration(provider.code, "B_1.xml"),
-             registration(provider.code, "B_3.xml")]
+    batch = [
+        registration(provider.code, "B_2.xml"),
+        registration(provider.code, "B_1.xml"),
+        registration(provider.code, "B_3.xml"),
+    ]
     registrar._commit(batch)
     assert batch[0].request_id and batch[2].request_id
     assert isinstance(batch[1].error, NameHeld) and batch[1].request_id is None

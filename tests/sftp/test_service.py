@@ -25,9 +25,17 @@ class Serve:
         self.port = free_port()
         self.process = subprocess.Popen(
             [GATEWAY, "serve", "--role", "sftp", "--config", str(project.config)],
-            env=clean_env({"GATEWAY_SFTP__PORT": str(self.port),
-                           "GATEWAY_SFTP__MAX_CONNECTIONS_PER_ADDRESS_PER_SECOND": "1000", **env}),
-            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            env=clean_env(
+                {
+                    "GATEWAY_SFTP__PORT": str(self.port),
+                    "GATEWAY_SFTP__MAX_CONNECTIONS_PER_ADDRESS_PER_SECOND": "1000",
+                    **env,
+                }
+            ),
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         self.stdout: list[str] = []
         self.stderr: list[str] = []
         for stream, sink in ((self.process.stdout, self.stdout), (self.process.stderr, self.stderr)):
@@ -64,8 +72,11 @@ def test_fingerprint_is_stable_and_the_key_private(migrated):
     assert key.stat().st_mode & 0o777 == 0o600
     loaded = load_or_create_host_key(key)  # kept, not generated again
     assert loaded.get_name() == "ssh-ed25519"
-    assert printed.stdout.split()[0] == fingerprint(loaded) == subprocess.run(
-        ["ssh-keygen", "-l", "-f", str(key)], capture_output=True, text=True).stdout.split()[1]
+    assert (
+        printed.stdout.split()[0]
+        == fingerprint(loaded)
+        == subprocess.run(["ssh-keygen", "-l", "-f", str(key)], capture_output=True, text=True).stdout.split()[1]
+    )
 
 
 def test_the_printed_demo_command_works_and_stop_is_clean(migrated, tmp_path):
@@ -81,9 +92,13 @@ def test_the_printed_demo_command_works_and_stop_is_clean(migrated, tmp_path):
         command = shlex.split(demo_line.split(": ", 1)[1])
         local = tmp_path / "f.xml"
         local.write_bytes(b"<x/>")
-        result = subprocess.run([command[0], "-b", "-", "-o", "BatchMode=yes", *command[1:]],
-                                input=f"put {local} /inbox/f.xml\nls /inbox\n", capture_output=True, text=True,
-                                timeout=60)
+        result = subprocess.run(
+            [command[0], "-b", "-", "-o", "BatchMode=yes", *command[1:]],
+            input=f"put {local} /inbox/f.xml\nls /inbox\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert result.returncode == 0, result.stderr
         assert "f.xml" in result.stdout
     finally:

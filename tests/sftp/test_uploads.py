@@ -48,8 +48,10 @@ def inbox_names(server, code: str) -> list[str]:
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
-@pytest.mark.parametrize("size", [pytest.param(0, id="empty"), pytest.param(20 * 1024, id="20KiB"),
-                                  pytest.param(3 * 1024 * 1024 + 7, id="3MiB")])
+@pytest.mark.parametrize(
+    "size",
+    [pytest.param(0, id="empty"), pytest.param(20 * 1024, id="20KiB"), pytest.param(3 * 1024 * 1024 + 7, id="3MiB")],
+)
 def test_upload_is_received_and_registered_before_the_close_returns(server, provider, sessions, size):
     data = os.urandom(size)
     client = server.client(provider)
@@ -61,7 +63,12 @@ def test_upload_is_received_and_registered_before_the_close_returns(server, prov
     # no waiting: the close was answered, so the file is in place and registered
     (row,) = rows(sessions, provider.code)
     assert (row.name, row.size, row.sha256, row.source, row.state) == (
-        NAME, size, hashlib.sha256(data).hexdigest(), "sftp", FileState.RECEIVED)
+        NAME,
+        size,
+        hashlib.sha256(data).hexdigest(),
+        "sftp",
+        FileState.RECEIVED,
+    )
     assert before <= row.received_at <= after
     assert (server.inbox(provider.code) / NAME).read_bytes() == data
     assert inbox_names(server, provider.code) == [NAME]
@@ -132,8 +139,9 @@ def test_part_upload_waits_and_plain_rename_receives_it(server, provider, sessio
 def test_posix_rename_is_advertised_and_used_by_openssh(server, provider, sessions, tmp_path):
     local = tmp_path / "f.xml"
     local.write_bytes(b"<x/>")
-    result = server.openssh(provider, f"put {local} /inbox/f.xml.part\nrename /inbox/f.xml.part /inbox/f.xml\n",
-                            options=("-vv",))
+    result = server.openssh(
+        provider, f"put {local} /inbox/f.xml.part\nrename /inbox/f.xml.part /inbox/f.xml\n", options=("-vv",)
+    )
     assert result.returncode == 0, result.stderr
     assert "posix-rename@openssh.com" in result.stderr  # the client saw the extension
     assert [r.name for r in rows(sessions, provider.code)] == ["f.xml"]
@@ -170,11 +178,16 @@ def test_no_upload_replaces_a_pending_file(server, provider, sessions):
     client.close()
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(".hidden.xml", id="hidden"), pytest.param("a b.xml", id="space"),
-    pytest.param("caf\u00e9.xml", id="non-ascii"), pytest.param("a;rm.xml", id="semicolon"),
-    pytest.param("x" * 201, id="too-long"),
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(".hidden.xml", id="hidden"),
+        pytest.param("a b.xml", id="space"),
+        pytest.param("caf\u00e9.xml", id="non-ascii"),
+        pytest.param("a;rm.xml", id="semicolon"),
+        pytest.param("x" * 201, id="too-long"),
+    ],
+)
 def test_names_outside_the_pattern_are_refused_at_open(server, provider, name):
     client = server.client(provider)
     with pytest.raises(PermissionError):
@@ -188,15 +201,19 @@ def hold(sessions, code: str, name: str, *, state: str = FileState.ANSWERED) -> 
     from gateway.exchange.runtime.reception import register_received
 
     with sessions() as session, session.begin():
-        row = register_received(session, provider_code=code, name=name, size=1, sha256="0" * 64,
-                                received_at=utcnow(), source="test")
+        row = register_received(
+            session, provider_code=code, name=name, size=1, sha256="0" * 64, received_at=utcnow(), source="test"
+        )
         row.state = state
 
 
-@pytest.mark.parametrize("held,upload", [
-    pytest.param("a.xml", "a.xml", id="same-name"),
-    pytest.param("a.xml", "a", id="same-response-name"),
-])
+@pytest.mark.parametrize(
+    "held,upload",
+    [
+        pytest.param("a.xml", "a.xml", id="same-name"),
+        pytest.param("a.xml", "a", id="same-response-name"),
+    ],
+)
 def test_held_names_are_refused_until_the_response_is_collected(server, provider, sessions, held, upload):
     hold(sessions, provider.code, held)
     client = server.client(provider)
@@ -284,11 +301,22 @@ def test_killing_openssh_sftp_mid_upload_leaves_nothing(server, provider, sessio
     big.write_bytes(os.urandom(48 * 1024 * 1024))
     process = subprocess.Popen(
         ["sftp", "-b", "-", "-B", "4096", "-R", "1", *openssh_options(server, provider), f"{provider.code}@127.0.0.1"],
-        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     process.stdin.write(f"put {big} /inbox/big.xml\n")
     process.stdin.close()
-    wait_until(lambda: any(p.stat().st_size > 0 for p in server.inbox(provider.code).glob(".upload-*"))
-               if server.inbox(provider.code).exists() else False, timeout_s=20, interval_s=0.005)
+    wait_until(
+        lambda: (
+            any(p.stat().st_size > 0 for p in server.inbox(provider.code).glob(".upload-*"))
+            if server.inbox(provider.code).exists()
+            else False
+        ),
+        timeout_s=20,
+        interval_s=0.005,
+    )
     process.send_signal(signal.SIGKILL)
     process.wait(10)
     wait_until(lambda: inbox_names(server, provider.code) == [] and audit_broken(sessions), timeout_s=10)

@@ -36,8 +36,9 @@ def test_every_id_has_both_languages_none_untranslated_and_both_compile() -> Non
 
 
 def test_the_check_command_passes_on_the_shipped_catalogues() -> None:
-    result = subprocess.run([sys.executable, "-m", "gateway.texts.tool", "check"], cwd=REPO,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway.texts.tool", "check"], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert "every id has both languages" in result.stdout
 
@@ -58,18 +59,23 @@ def test_a_gap_is_reported(private_catalogues: Path) -> None:
 
 
 def test_code_written_against_the_old_stores_still_works_and_update_adopts_it(
-        private_catalogues: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    private_catalogues: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from gateway.exchange.checks.messages import CATALOGUE, Entry, finding
     from gateway.exchange.checks.model import Severity
     from gateway.web.catalogue import MESSAGES
     from gateway.web.i18n import translate
 
     monkeypatch.setitem(MESSAGES, "prov.refusals", ("Refus SFTP", "SFTP refusals"))
-    monkeypatch.setitem(CATALOGUE, "XYZ-001", Entry(4, Severity.ERREUR, "Valeur {value} refusée.", "Value {value} refused."))
+    monkeypatch.setitem(
+        CATALOGUE, "XYZ-001", Entry(4, Severity.ERREUR, "Valeur {value} refusée.", "Value {value} refused.")
+    )
     assert translate("en", "prov.refusals") == "SFTP refusals"
     assert finding("XYZ-001", value="7").message_en == "Value 7 refused."
-    assert "prov.refusals: still in gateway/web/catalogue.py MESSAGES; run scripts/texts update, then remove it there" \
+    assert (
+        "prov.refusals: still in gateway/web/catalogue.py MESSAGES; run scripts/texts update, then remove it there"
         in tool.problems()
+    )
 
     done = tool.update()
     texts._loaded.cache_clear()
@@ -82,7 +88,8 @@ def test_code_written_against_the_old_stores_still_works_and_update_adopts_it(
 
 
 def test_update_adds_an_id_named_in_the_code_with_an_empty_text(
-        private_catalogues: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    private_catalogues: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     package = tmp_path / "pkg"
     (package / "templates").mkdir(parents=True)
     (package / "views.py").write_text('def page(t):\n    return t("prov.brand_new")\n')
@@ -103,9 +110,18 @@ def test_labels_exist_for_every_coded_value_in_both_languages() -> None:
     from gateway.intake.status import Channel, Outcome, Status
     from gateway.web.routes.files import STATUSES
 
-    groups = [("appstatus", Status), ("outcome", Outcome), ("kind", DocumentKind), ("reasonlabel", Reason),
-              ("flaglabel", Flag), ("severity", Severity), ("reportverdict", ReportVerdict), ("channel", Channel),
-              ("filestatus", STATUSES), ("role", ("agent", "admin"))]
+    groups = [
+        ("appstatus", Status),
+        ("outcome", Outcome),
+        ("kind", DocumentKind),
+        ("reasonlabel", Reason),
+        ("flaglabel", Flag),
+        ("severity", Severity),
+        ("reportverdict", ReportVerdict),
+        ("channel", Channel),
+        ("filestatus", STATUSES),
+        ("role", ("agent", "admin")),
+    ]
     for group, values in groups:
         for value in values:
             msgid = f"{group}.{value}"
@@ -126,14 +142,16 @@ def test_old_store_apis_read_the_catalogues() -> None:
     assert ACCEPTED.en == "Document accepted." and REASONS[Reason.JPEG_REFUSE].fr.startswith("Les fichiers JPEG")
     assert set(FLAGS) == set(Flag) and len(REASONS) == len(Reason)
     assert message_for(Reason.FICHIER_TROP_VOLUMINEUX, max_bytes=10 * 1024 * 1024).en.startswith(
-        "The file is larger than the maximum allowed size of 10 MiB.")
+        "The file is larger than the maximum allowed size of 10 MiB."
+    )
     assert TEXTS["en"]["title"] == "Intake report" and TEXTS["fr"]["title"] == "Rapport d'instruction"
     assert Status.TRANSMISE.label_en == "Submitted" and Status.TRANSMISE.label_fr == "Transmise"
     message = approval_message("a@b.lu", "DEM-2026-000001", "70123456", "https://x/f/t")
     assert message.topic == "code prestataire attribué 70123456 / provider code allocated"
     assert message.body_en.endswith("on request.\n\nFollow your application: https://x/f/t")
     assert withdrawal_message("a@b.lu", "DEM-2026-000001", "").body_fr == (
-        "Bonjour,\n\nVotre demande DEM-2026-000001 a été retirée.")
+        "Bonjour,\n\nVotre demande DEM-2026-000001 a été retirée."
+    )
     assert withdrawal_message("a@b.lu", "DEM-2026-000001", "doublon").body_en.endswith("withdrawn.\n\nReason: doublon")
 
 
@@ -146,9 +164,14 @@ def test_templates_use_jinja2_i18n_over_the_catalogues() -> None:
     install_gettext(env)
     install_labels(env)
     assert "jinja2.ext.InternationalizationExtension" in env.extensions
-    template = env.from_string('{{ _("files.status") }}|{{ gettext("files.truncated", n=5) }}|'
-                               '{{ label("filestatus", "PARTIELLEMENT_ACCEPTE", lang) }}|{{ actor_label("staff:jdupont", lang) }}')
-    assert template.render(lang="en") == ("Status|Only the first 5 lines are shown; download the file for the rest.|"
-                                          "Partly accepted|staff jdupont")
-    assert template.render(lang="fr") == ("Statut|Seules les 5 premières lignes sont affichées ; téléchargez le fichier "
-                                          "pour le reste.|Partiellement accepté|personnel jdupont")
+    template = env.from_string(
+        '{{ _("files.status") }}|{{ gettext("files.truncated", n=5) }}|'
+        '{{ label("filestatus", "PARTIELLEMENT_ACCEPTE", lang) }}|{{ actor_label("staff:jdupont", lang) }}'
+    )
+    assert template.render(lang="en") == (
+        "Status|Only the first 5 lines are shown; download the file for the rest.|Partly accepted|staff jdupont"
+    )
+    assert template.render(lang="fr") == (
+        "Statut|Seules les 5 premières lignes sont affichées ; téléchargez le fichier "
+        "pour le reste.|Partiellement accepté|personnel jdupont"
+    )

@@ -38,8 +38,11 @@ class Applicant:
     def upload(self, kind: str, name: str, content: bytes) -> httpx.Response:
         """Sends one file and returns the page that shows its verdict."""
         token = csrf_of(self.page().text)
-        response = self.client.post(f"{self.link}/documents", data={"csrf_token": token, "kind": kind},
-                                    files={"file": (name, content, "application/octet-stream")})
+        response = self.client.post(
+            f"{self.link}/documents",
+            data={"csrf_token": token, "kind": kind},
+            files={"file": (name, content, "application/octet-stream")},
+        )
         return self.client.get(response.headers["location"]) if response.status_code == 303 else response
 
     def post(self, action: str, **data: str) -> httpx.Response:
@@ -60,8 +63,9 @@ def received_on_paper(site: Site, documents: tuple[tuple[str, str, bytes], ...] 
     ``documents`` as (kind, name, content); returns its reference. Web applicants cannot send an
     incomplete application: this is how one reaches the review queue."""
     apps = site.applications
-    reference = apps.create(ApplicationData.from_mapping(data), channel=Channel.PAPER,
-                            actor="staff:bob").application.reference
+    reference = apps.create(
+        ApplicationData.from_mapping(data), channel=Channel.PAPER, actor="staff:bob"
+    ).application.reference
     for kind, name, content in documents:
         apps.attach_document(reference, data=content, name=name, kind=kind, actor="staff:bob", by_staff=True)
     return reference

@@ -100,15 +100,30 @@ def web_config(root: Path, **overrides) -> WebConfig:  # noqa: ANN003
     """The web layer's values for a site in ``root``: the declared defaults of the settings,
     with the limits the tests reach quickly."""
     web = WebSettings()
-    values = dict(secret=secrets.token_bytes(32), data=root / "var", inbox=root / "inbox", outbox=root / "outbox",
-                  providers=root / "providers", applications=root / "providers" / "applications",
-                  archive=root / "var" / "archive", public_url=web.public_url, session_max_age=web.session_max_age,
-                  second_factor_roles=tuple(web.require_second_factor), timezone=ExchangeSettings().timezone,
-                  sftp_host="127.0.0.1", sftp_port=1, lockout=LockoutPolicy(3, 900),
-                  max_form_bytes=web.max_form_bytes, max_field_bytes=web.max_field_bytes,
-                  trusted_proxies=("127.0.0.1",), max_document_bytes=2 * 1024 * 1024,
-                  applications_per_hour=3, uploads_per_hour=30, portal_url=PortalSettings().public_url,
-                  password_link_hours=PortalSettings().password_link_hours)
+    values = dict(
+        secret=secrets.token_bytes(32),
+        data=root / "var",
+        inbox=root / "inbox",
+        outbox=root / "outbox",
+        providers=root / "providers",
+        applications=root / "providers" / "applications",
+        archive=root / "var" / "archive",
+        public_url=web.public_url,
+        session_max_age=web.session_max_age,
+        second_factor_roles=tuple(web.require_second_factor),
+        timezone=ExchangeSettings().timezone,
+        sftp_host="127.0.0.1",
+        sftp_port=1,
+        lockout=LockoutPolicy(3, 900),
+        max_form_bytes=web.max_form_bytes,
+        max_field_bytes=web.max_field_bytes,
+        trusted_proxies=("127.0.0.1",),
+        max_document_bytes=2 * 1024 * 1024,
+        applications_per_hour=3,
+        uploads_per_hour=30,
+        portal_url=PortalSettings().public_url,
+        password_link_hours=PortalSettings().password_link_hours,
+    )
     values.update(overrides)
     return WebConfig(**values)
 
@@ -132,15 +147,19 @@ def start_site(root: Path, database_url: str, **overrides) -> tuple[Site, WebSer
     mirror = AccountMirror(root / "providers" / "accounts", config.inbox, config.outbox)
     accounts = Accounts(sessions, mirror, actor="web")
     applications = Applications(
-        sessions, dossier=Dossier(config.applications), max_document_bytes=config.max_document_bytes,
+        sessions,
+        dossier=Dossier(config.applications),
+        max_document_bytes=config.max_document_bytes,
         notifier=Notifier(FolderMailer(root / "outgoing"), "noreply@fund.test"),
         register_provider=lambda code, name: accounts.add(code, profession="OCB", name=name),
-        followup_days_after_close=IntakeSettings().followup_days_after_close, followup_url="/suivi/{token}",
+        followup_days_after_close=IntakeSettings().followup_days_after_close,
+        followup_url="/suivi/{token}",
     )
     drop = MailDrop(applications, root / "var" / "maildrop")
     drop.create_folders()
-    app = create_app(config, sessions=sessions, engine=engine, mirror=mirror, applications=applications,
-                     mail=UnattachedMail(drop))
+    app = create_app(
+        config, sessions=sessions, engine=engine, mirror=mirror, applications=applications, mail=UnattachedMail(drop)
+    )
     service = WebService(app, "127.0.0.1", 0)
     service.start()
     return Site(f"http://127.0.0.1:{service.port}", root, config, sessions, engine, applications), service
@@ -160,8 +179,7 @@ def site(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
 def log_in(client: httpx.Client, login: str, password: str) -> httpx.Response:
     """Logs ``client`` in through the form, as a browser would."""
     token = csrf_of(client.get("/login").text)
-    return client.post("/login", data={"login": login, "password": password, "csrf_token": token,
-                                       "next": "/dashboard"})
+    return client.post("/login", data={"login": login, "password": password, "csrf_token": token, "next": "/dashboard"})
 
 
 @pytest.fixture

@@ -70,8 +70,10 @@ def enrol(client: httpx.Client, site, login: str, next_path: str = "/dashboard")
     page = client.get(f"/login/enrol?next={next_path}")
     assert page.status_code == 200, page.text
     secret = secret_on_page(page.text)
-    done = client.post("/login/enrol", data={"csrf_token": csrf_of(page.text), "next": next_path,
-                                             "code": next_code(site, login, secret)})
+    done = client.post(
+        "/login/enrol",
+        data={"csrf_token": csrf_of(page.text), "next": next_path, "code": next_code(site, login, secret)},
+    )
     assert done.status_code == 200, done.text
     return secret, RECOVERY_CODES.findall(done.text)
 
@@ -79,8 +81,9 @@ def enrol(client: httpx.Client, site, login: str, next_path: str = "/dashboard")
 def log_in_fully(client: httpx.Client, site, login: str, password: str) -> None:  # noqa: ANN001
     """Password, then the second factor (enrolling first when the role needs it and none is set)."""
     form = client.get("/login")
-    response = client.post("/login", data={"login": login, "password": password, "csrf_token": csrf_of(form.text),
-                                           "next": "/dashboard"})
+    response = client.post(
+        "/login", data={"login": login, "password": password, "csrf_token": csrf_of(form.text), "next": "/dashboard"}
+    )
     assert response.status_code == 303, response.text
     if not response.headers["location"].startswith("/login/code"):
         return
@@ -88,16 +91,23 @@ def log_in_fully(client: httpx.Client, site, login: str, password: str) -> None:
     if page.status_code == 303:  # not enrolled yet: the role requires it
         enrol(client, site, login)
         return
-    done = client.post("/login/code", data={"csrf_token": csrf_of(page.text), "next": "/dashboard",
-                                            "code": next_code(site, login, stored_secret(site, login))})
+    done = client.post(
+        "/login/code",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "next": "/dashboard",
+            "code": next_code(site, login, stored_secret(site, login)),
+        },
+    )
     assert done.status_code == 303, done.text
 
 
 def start_login(client: httpx.Client, login: str, password: str, next_path: str = "/dashboard") -> httpx.Response:
     """Posts the login form (the password step) and returns the answer."""
     form = client.get("/login")
-    return client.post("/login", data={"login": login, "password": password, "csrf_token": csrf_of(form.text),
-                                       "next": next_path})
+    return client.post(
+        "/login", data={"login": login, "password": password, "csrf_token": csrf_of(form.text), "next": next_path}
+    )
 
 
 def send_code(client: httpx.Client, code: str, *, recovery: bool = False) -> httpx.Response:

@@ -16,17 +16,27 @@ from tests.web.data import FindingSpec, add_file
 
 @pytest.fixture(scope="module")
 def keys(site) -> dict[str, str]:  # noqa: ANN001
-    return {"backoffice": create_api_key(site.sessions, "api backoffice", "backoffice", actor="test"),
-            "admin": create_api_key(site.sessions, "api admin", "admin", actor="test")}
+    return {
+        "backoffice": create_api_key(site.sessions, "api backoffice", "backoffice", actor="test"),
+        "admin": create_api_key(site.sessions, "api admin", "admin", actor="test"),
+    }
 
 
 @pytest.fixture(scope="module")
 def seeded(site) -> dict[str, object]:  # noqa: ANN001
     """Files with findings and forwarded records, and one submitted application."""
     now = dt.datetime.now(dt.timezone.utc)
-    ids = [add_file(site, name=f"KINE_FACT_45001237_20261115093000_{n:06d}.xml", status="ACCEPTE", forwarded=3,
-                    received_at=now - dt.timedelta(minutes=n), findings=(FindingSpec("DAT-004", "AVERTISSEMENT", 9),))
-           for n in range(1, 4)]
+    ids = [
+        add_file(
+            site,
+            name=f"KINE_FACT_45001237_20261115093000_{n:06d}.xml",
+            status="ACCEPTE",
+            forwarded=3,
+            received_at=now - dt.timedelta(minutes=n),
+            findings=(FindingSpec("DAT-004", "AVERTISSEMENT", 9),),
+        )
+        for n in range(1, 4)
+    ]
     return {"files": ids, "reference": Applicant(site).complete_and_submit()}
 
 
@@ -47,8 +57,16 @@ def test_forwarded_records_are_paged_by_cursor_without_gaps_or_repeats(site, key
         after = page["next_cursor"]
     assert len(seen) >= 9 and seen == sorted(set(seen))
     first = _get(site, keys["backoffice"], "/api/v1/forwarded", after=0, limit=1)["items"][0]
-    assert {"provider", "convention", "file_name", "id_fichier", "record_id", "reference", "matricule",
-            "amount"} <= set(first)
+    assert {
+        "provider",
+        "convention",
+        "file_name",
+        "id_fichier",
+        "record_id",
+        "reference",
+        "matricule",
+        "amount",
+    } <= set(first)
 
 
 def test_files_with_findings_and_response(site, keys, seeded):
@@ -79,8 +97,13 @@ def test_admin_keys_manage_provider_keys_and_void_files(site, keys, seeded):
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ed25519
 
-    public = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
-        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode() + " api-test"
+    public = (
+        ed25519.Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+        .decode()
+        + " api-test"
+    )
     with site.client(headers={"Authorization": f"Bearer {keys['admin']}"}) as client:
         added = client.post("/api/v1/providers/45001237/keys", json={"public_key": public})
         assert added.status_code == 201, added.text

@@ -30,8 +30,11 @@ def test_collected_and_deleted_are_apart(site, key, agent_client):
     at = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.timezone.utc)
     with site.sessions() as session, session.begin():
         session.execute(update(RequestFile).where(RequestFile.id == downloaded).values(downloaded_at=at))
-        session.execute(update(RequestFile).where(RequestFile.id == deleted)
-                        .values(downloaded_at=at, collected_at=at + dt.timedelta(hours=1)))
+        session.execute(
+            update(RequestFile)
+            .where(RequestFile.id == deleted)
+            .values(downloaded_at=at, collected_at=at + dt.timedelta(hours=1))
+        )
     only_downloaded = _get(site, key, f"/api/v1/files/{downloaded}").json()
     assert only_downloaded["collected_at"].startswith("2026-12-01T10:00") and only_downloaded["deleted_at"] is None
     both = _get(site, key, f"/api/v1/files/{deleted}").json()
@@ -50,11 +53,20 @@ def test_worker_ids_are_shown_as_a_person_can_use_them(site, agent_client):
     assert worker_label("SHA256:abc", "en") == "SHA256:abc", "other values are left alone"
     file_id = add_file(site, name="KINE_FACT_45001237_20261201093000_000003.xml", status="ACCEPTE")
     with site.sessions() as session, session.begin():
-        session.execute(update(RequestFile).where(RequestFile.id == file_id)
-                        .values(claimed_by="vm:14510:0bc9487e:1", claimed_at=dt.datetime.now(dt.timezone.utc)))
+        session.execute(
+            update(RequestFile)
+            .where(RequestFile.id == file_id)
+            .values(claimed_by="vm:14510:0bc9487e:1", claimed_at=dt.datetime.now(dt.timezone.utc))
+        )
     with transaction(site.sessions) as session:
-        audit.record(session, actor="system", action="test.worker", target_type="request_file",
-                     target_id=str(file_id), node="vm:14510:0bc9487e")
+        audit.record(
+            session,
+            actor="system",
+            action="test.worker",
+            target_type="request_file",
+            target_id=str(file_id),
+            node="vm:14510:0bc9487e",
+        )
     page = agent_client.get(f"/files/{file_id}").text
     assert "vm:14510" not in page and "contrôleur 1 du processus 14510 sur la machine vm" in page
     audit_page = agent_client.get("/audit", params={"action": "test.worker"}).text
@@ -63,8 +75,12 @@ def test_worker_ids_are_shown_as_a_person_can_use_them(site, agent_client):
 
 def test_unknown_filter_values_answer_422(site, key):
     add_file(site, name="KINE_FACT_45001237_20261201093000_000004.xml", status="ACCEPTE")
-    for params in ({"status": "ACCEPTED"}, {"convention": "PHYSIO"}, {"error_code": "MAT-999"},
-                   {"provider": "99999999"}):
+    for params in (
+        {"status": "ACCEPTED"},
+        {"convention": "PHYSIO"},
+        {"error_code": "MAT-999"},
+        {"provider": "99999999"},
+    ):
         response = _get(site, key, "/api/v1/files", **params)
         assert response.status_code == 422, params
         assert response.json()["code"] == "WEB-FILTER" and response.json()["message"]
@@ -96,10 +112,17 @@ def test_findings_in_the_api_carry_their_messages(site, key):
     from gateway.web.routes.files import RESPONSE_NS
 
     ns = RESPONSE_NS.strip("{}")
-    response = (f'<Reponse xmlns="{ns}"><Erreur code="DAT-004"><Message langue="fr">Date tardive</Message>'
-                f'<Message langue="en">Late date</Message></Erreur></Reponse>').encode()
-    file_id = add_file(site, name="KINE_FACT_45001237_20261201093000_000009.xml", status="REJETE",
-                       findings=(FindingSpec("DAT-004", "AVERTISSEMENT", 9),), response=response)
+    response = (
+        f'<Reponse xmlns="{ns}"><Erreur code="DAT-004"><Message langue="fr">Date tardive</Message>'
+        f'<Message langue="en">Late date</Message></Erreur></Reponse>'
+    ).encode()
+    file_id = add_file(
+        site,
+        name="KINE_FACT_45001237_20261201093000_000009.xml",
+        status="REJETE",
+        findings=(FindingSpec("DAT-004", "AVERTISSEMENT", 9),),
+        response=response,
+    )
     body = _get(site, key, f"/api/v1/files/{file_id}").json()
     (only,) = body["findings"]
     assert only["code"] == "DAT-004"

@@ -36,14 +36,17 @@ def test_save_data_and_see_what_is_still_missing(site):
     page = applicant.page().text
     assert "Ortho Sud" in page
     assert 'id="to-correct"' in page and "IBAN" in page
-    assert 'aria-invalid' not in page  # a gap in a draft is listed, not marked as an error yet
+    assert "aria-invalid" not in page  # a gap in a draft is listed, not marked as an error yet
 
 
-@pytest.mark.parametrize("name,content,reason,message_fr,message_en", [
-    pytest.param("scan.pdf", JPEG, "jpeg_refuse", "JPEG", "JPEG", id="jpeg-named-pdf"),
-    pytest.param("page.htm", b"<html><body>x</body></html>", "htm_refuse", "HTML", "HTML", id="html-page"),
-    pytest.param("empty.pdf", b"", "fichier_vide", "vide", "empty", id="empty"),
-])
+@pytest.mark.parametrize(
+    "name,content,reason,message_fr,message_en",
+    [
+        pytest.param("scan.pdf", JPEG, "jpeg_refuse", "JPEG", "JPEG", id="jpeg-named-pdf"),
+        pytest.param("page.htm", b"<html><body>x</body></html>", "htm_refuse", "HTML", "HTML", id="html-page"),
+        pytest.param("empty.pdf", b"", "fichier_vide", "vide", "empty", id="empty"),
+    ],
+)
 def test_refused_upload_is_refused_at_once_with_its_reason(site, name, content, reason, message_fr, message_en):
     applicant = Applicant(site)
     applicant.create()
@@ -148,15 +151,21 @@ def test_an_upload_of_unknown_length_is_refused(site):
     applicant.create()
 
     def chunks():  # noqa: ANN202 - a generator body is sent chunked, without Content-Length
-        yield b"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n%PDF-1.4\r\n--x--\r\n"
+        yield b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n%PDF-1.4\r\n--x--\r\n'
 
-    response = applicant.client.post(f"{applicant.link}/documents", content=chunks(),
-                                     headers={"Content-Type": "multipart/form-data; boundary=x"})
+    response = applicant.client.post(
+        f"{applicant.link}/documents", content=chunks(), headers={"Content-Type": "multipart/form-data; boundary=x"}
+    )
     assert response.status_code == 411
 
 
-WRONG = {**COMPLETE_DATA, "contact_email": "jeanne(at)ortho-sud", "iban": "LU28 0019 4006 4475 0001",
-         "manager_first_name": "", "manager_last_name": ""}
+WRONG = {
+    **COMPLETE_DATA,
+    "contact_email": "jeanne(at)ortho-sud",
+    "iban": "LU28 0019 4006 4475 0001",
+    "manager_first_name": "",
+    "manager_last_name": "",
+}
 
 
 def _described(page: str, input_id: str) -> str:
@@ -179,8 +188,9 @@ def test_wrong_values_are_refused_at_creation_next_to_their_fields_as_typed(site
     assert _described(page, "f-name") == "" and _described(page, "f-postcode") == ""
     assert 'value="jeanne(at)ortho-sud"' in page and 'value="LU28 0019 4006 4475 0001"' in page
     assert 'value="Ortho Sud"' in page and 'href="#err-contact_email"' in page  # the summary links to the field
-    english = applicant.client.post("/demande", data={"csrf_token": csrf_of(page), **WRONG},
-                                    headers={"Accept-Language": "en"}).text
+    english = applicant.client.post(
+        "/demande", data={"csrf_token": csrf_of(page), **WRONG}, headers={"Accept-Language": "en"}
+    ).text
     assert "valid e-mail address" in _described(english, "f-email")
 
 
@@ -221,8 +231,9 @@ def test_a_wrong_value_received_on_paper_is_marked_when_the_applicant_opens_the_
     from gateway.intake.status import Channel
     from gateway.intake.validation import ApplicationData
 
-    created = site.applications.create(ApplicationData.from_mapping({**COMPLETE_DATA, "iban": "LU00 0000"}),
-                                       channel=Channel.PAPER, actor="staff:bob")
+    created = site.applications.create(
+        ApplicationData.from_mapping({**COMPLETE_DATA, "iban": "LU00 0000"}), channel=Channel.PAPER, actor="staff:bob"
+    )
     reference = created.application.reference
     site.applications.request_correction(reference, "Vérifiez votre IBAN.", actor="staff:bob")
     with site.client(address=new_address()) as client:

@@ -54,8 +54,19 @@ def test_logout_ends_the_session(site):
         assert client.get("/dashboard").status_code == 303
 
 
-@pytest.mark.parametrize("path", ["/dashboard", "/files", "/files/1", "/applications", "/providers", "/audit",
-                                  "/admin", "/dashboard/files-per-day.svg"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/dashboard",
+        "/files",
+        "/files/1",
+        "/applications",
+        "/providers",
+        "/audit",
+        "/admin",
+        "/dashboard/files-per-day.svg",
+    ],
+)
 def test_pages_need_a_login(site, path):
     with site.client() as client:
         response = client.get(path)
@@ -63,12 +74,15 @@ def test_pages_need_a_login(site, path):
     assert response.headers["location"].startswith("/login?next=")
 
 
-@pytest.mark.parametrize("method,path", [("get", "/admin"), ("post", "/admin/keys"), ("post", "/admin/staff"),
-                                         ("post", "/providers/45001237/keys")])
+@pytest.mark.parametrize(
+    "method,path",
+    [("get", "/admin"), ("post", "/admin/keys"), ("post", "/admin/staff"), ("post", "/providers/45001237/keys")],
+)
 def test_agents_cannot_reach_admin_pages(site, agent_client, method, path):
     token = csrf_of(agent_client.get("/dashboard").text)
-    response = getattr(agent_client, method)(path, **({"data": {"csrf_token": token, "name": "x"}}
-                                                      if method == "post" else {}))
+    response = getattr(agent_client, method)(
+        path, **({"data": {"csrf_token": token, "name": "x"}} if method == "post" else {})
+    )
     assert response.status_code == 403
 
 
@@ -96,8 +110,9 @@ def test_login_form_itself_is_csrf_protected(site):
 def test_login_never_redirects_off_site(site, next_value):
     with site.client() as client:
         token = csrf_of(client.get("/login").text)
-        response = client.post("/login", data={"login": AGENT[0], "password": AGENT[1], "csrf_token": token,
-                                               "next": next_value})
+        response = client.post(
+            "/login", data={"login": AGENT[0], "password": AGENT[1], "csrf_token": token, "next": next_value}
+        )
     assert response.headers["location"] == "/dashboard"
 
 
@@ -112,10 +127,15 @@ def test_api_keys_by_scope(site):
             used = session.scalar(select(ApiKey.last_used_at).where(ApiKey.name == "scoped reader"))
         assert used is not None
         body = {"public_key": "ssh-ed25519 AAAA"}
-        assert client.post("/api/v1/providers/45001237/keys", json=body,
-                           headers={"Authorization": f"Bearer {reader}"}).status_code == 403
-        assert client.post("/api/v1/providers/45001237/keys", json=body,
-                           headers={"Authorization": f"Bearer {admin}"}).status_code in (400, 404)
+        assert (
+            client.post(
+                "/api/v1/providers/45001237/keys", json=body, headers={"Authorization": f"Bearer {reader}"}
+            ).status_code
+            == 403
+        )
+        assert client.post(
+            "/api/v1/providers/45001237/keys", json=body, headers={"Authorization": f"Bearer {admin}"}
+        ).status_code in (400, 404)
         revoke_api_key(site.sessions, "scoped reader", actor="test")
         assert client.get("/api/v1/providers", headers={"Authorization": f"Bearer {reader}"}).status_code == 401
 
@@ -126,8 +146,9 @@ def test_a_staff_session_cookie_does_not_open_the_api(site, admin_client):
 
 def test_admin_creates_a_key_shown_once(site, admin_client):
     page = admin_client.get("/admin")
-    response = admin_client.post("/admin/keys", data={"csrf_token": csrf_of(page.text), "name": "exporter",
-                                                      "scope": "backoffice"})
+    response = admin_client.post(
+        "/admin/keys", data={"csrf_token": csrf_of(page.text), "name": "exporter", "scope": "backoffice"}
+    )
     assert response.status_code == 200
     key = response.text.split('id="new-key">')[1].split("<")[0]
     assert key.startswith("gwk_")
@@ -140,14 +161,25 @@ def test_staff_change_their_own_password(site):
     add_staff(site.sessions, "dave", "agent", "dave-password-001")
     with site.staff_client("dave") as client, site.staff_client("dave") as elsewhere:
         page = client.get("/account").text
-        wrong = client.post("/account/password", data={"csrf_token": csrf_of(page), "current_password": "nope",
-                                                       "new_password": "dave-password-002",
-                                                       "new_password_again": "dave-password-002"})
+        wrong = client.post(
+            "/account/password",
+            data={
+                "csrf_token": csrf_of(page),
+                "current_password": "nope",
+                "new_password": "dave-password-002",
+                "new_password_again": "dave-password-002",
+            },
+        )
         assert wrong.status_code == 401
-        changed = client.post("/account/password", data={"csrf_token": csrf_of(page),
-                                                         "current_password": "dave-password-001",
-                                                         "new_password": "dave-password-002",
-                                                         "new_password_again": "dave-password-002"})
+        changed = client.post(
+            "/account/password",
+            data={
+                "csrf_token": csrf_of(page),
+                "current_password": "dave-password-001",
+                "new_password": "dave-password-002",
+                "new_password_again": "dave-password-002",
+            },
+        )
         assert changed.status_code == 303
         assert client.get("/dashboard").status_code == 200  # this session goes on
         assert elsewhere.get("/dashboard").status_code == 303  # the other one is ended
@@ -176,8 +208,10 @@ def test_one_address_trying_many_logins_is_stopped(site):
 
 def _change_password(client, current: str, new: str):  # noqa: ANN001, ANN202
     page = client.get("/account").text
-    return client.post("/account/password", data={"csrf_token": csrf_of(page), "current_password": current,
-                                                  "new_password": new, "new_password_again": new})
+    return client.post(
+        "/account/password",
+        data={"csrf_token": csrf_of(page), "current_password": current, "new_password": new, "new_password_again": new},
+    )
 
 
 def test_the_password_change_form_is_under_the_login_lockout(site):

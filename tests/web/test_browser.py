@@ -19,8 +19,15 @@ from tests.web.data import COMPLETE_DATA, JPEG, KINDS, FindingSpec, add_file, pd
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +61,9 @@ def staff(site, browser) -> Iterator[Page]:  # noqa: ANN001
 
 @pytest.fixture(scope="module")
 def applicant(site, browser) -> Iterator[Page]:  # noqa: ANN001
-    context = browser.new_context(base_url=site.url, locale="fr-FR",
-                                  extra_http_headers={"X-Forwarded-For": new_address()})
+    context = browser.new_context(
+        base_url=site.url, locale="fr-FR", extra_http_headers={"X-Forwarded-For": new_address()}
+    )
     page = context.new_page()
     page.console_errors = []
     page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
@@ -80,14 +88,19 @@ def _images_loaded(page: Page, selector: str) -> list[int]:
         images.nth(index).scroll_into_view_if_needed()
     # Polled from here: wait_for_function's own polling evaluates a string, which the pages' CSP
     # forbids, and previews (rendered in a worker process) may take a moment the first time.
-    wait_until(lambda: page.eval_on_selector_all(selector, "els => els.every(e => e.complete)"), timeout_s=60,
-               interval_s=0.1)
+    wait_until(
+        lambda: page.eval_on_selector_all(selector, "els => els.every(e => e.complete)"), timeout_s=60, interval_s=0.1
+    )
     return page.eval_on_selector_all(selector, "els => els.map(e => e.naturalWidth)")
 
 
 def test_dashboard_with_server_drawn_charts(site, staff):
-    add_file(site, name="KINE_FACT_45001237_20261120093000_000601.xml", status="REJETE",
-             findings=(FindingSpec("ENT-006", "FATAL", 2),))
+    add_file(
+        site,
+        name="KINE_FACT_45001237_20261120093000_000601.xml",
+        status="REJETE",
+        findings=(FindingSpec("ENT-006", "FATAL", 2),),
+    )
     staff.goto("/dashboard")
     expect(staff.get_by_role("heading", name="Tableau de bord")).to_be_visible()
     expect(staff.get_by_role("link", name="ENT-006")).to_be_visible()
@@ -97,9 +110,14 @@ def test_dashboard_with_server_drawn_charts(site, staff):
 
 
 def test_request_file_with_its_errors(site, staff):
-    file_id = add_file(site, name="KINE_FACT_45001237_20261120093000_000602.xml", status="REJETE",
-                       findings=(FindingSpec("MAT-004", "ERREUR", 20, "/Facturation/Enregistrement[1]/Matricule",
-                                             "1893120105733", "1"),))
+    file_id = add_file(
+        site,
+        name="KINE_FACT_45001237_20261120093000_000602.xml",
+        status="REJETE",
+        findings=(
+            FindingSpec("MAT-004", "ERREUR", 20, "/Facturation/Enregistrement[1]/Matricule", "1893120105733", "1"),
+        ),
+    )
     staff.goto("/files?error_code=MAT-004")
     assert _unlabelled(staff) == []
     staff.get_by_role("link", name="KINE_FACT_45001237_20261120093000_000602.xml").click()
@@ -125,15 +143,16 @@ def test_application_from_form_to_code(site, staff, applicant):
     followup = applicant.url.split("?")[0]
     assert _unlabelled(applicant) == []
 
-    applicant.locator("#file-rib").set_input_files(files=[{"name": "photo.pdf", "mimeType": "image/jpeg",
-                                                            "buffer": JPEG}])
+    applicant.locator("#file-rib").set_input_files(
+        files=[{"name": "photo.pdf", "mimeType": "image/jpeg", "buffer": JPEG}]
+    )
     applicant.locator("#file-rib").locator("xpath=..").get_by_role("button", name="Envoyer").click()
     expect(applicant.locator("#upload-result")).to_contain_text("JPEG")
     expect(applicant.locator("#upload-result")).to_contain_text("refusé")
     for kind in KINDS:
-        applicant.locator(f"#file-{kind}").set_input_files(files=[{"name": f"{kind}.pdf",
-                                                                   "mimeType": "application/pdf",
-                                                                   "buffer": pdf(kind)}])
+        applicant.locator(f"#file-{kind}").set_input_files(
+            files=[{"name": f"{kind}.pdf", "mimeType": "application/pdf", "buffer": pdf(kind)}]
+        )
         applicant.locator(f"#file-{kind}").locator("xpath=..").get_by_role("button", name="Envoyer").click()
         expect(applicant.locator("#upload-result")).to_contain_text("accepté")
     applicant.get_by_role("button", name="Transmettre").click()
@@ -162,8 +181,9 @@ def test_application_from_form_to_code(site, staff, applicant):
     # The applicant reads the request on the follow-up page and sends a corrected document.
     applicant.goto(followup)
     expect(applicant.locator("#correction-request")).to_contain_text("RIB plus lisible")
-    applicant.locator("#file-rib").set_input_files(files=[{"name": "rib-lisible.pdf", "mimeType": "application/pdf",
-                                                            "buffer": pdf("RIB lisible")}])
+    applicant.locator("#file-rib").set_input_files(
+        files=[{"name": "rib-lisible.pdf", "mimeType": "application/pdf", "buffer": pdf("RIB lisible")}]
+    )
     applicant.locator("#file-rib").locator("xpath=..").get_by_role("button", name="Envoyer").click()
     expect(applicant.locator("#upload-result")).to_contain_text("accepté")
     applicant.get_by_role("button", name="Transmettre").click()

@@ -16,8 +16,12 @@ def test_the_interactive_api_docs_load_from_the_gateway_only(site, browser: Brow
     page = context.new_page()
     errors, elsewhere = [], []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    page.on("request", lambda request: request.url.startswith(site.url) or request.url.startswith("data:")
-            or elsewhere.append(request.url))
+    page.on(
+        "request",
+        lambda request: (
+            request.url.startswith(site.url) or request.url.startswith("data:") or elsewhere.append(request.url)
+        ),
+    )
     response = page.goto("/api/docs")
     assert response.status == 200
     csp = response.headers["content-security-policy"]

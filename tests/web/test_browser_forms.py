@@ -46,8 +46,16 @@ def _fill(page, values: dict[str, str]) -> None:  # noqa: ANN001
 
 def test_the_applicant_form_shows_each_problem_next_to_its_field(site, applicant):  # noqa: F811
     applicant.goto("/demande")
-    _fill(applicant, {**COMPLETE_DATA, "contact_email": "jeanne(at)ortho-sud", "iban": "LU28 0019 4006 4475 0001",
-                      "manager_first_name": "", "manager_last_name": ""})
+    _fill(
+        applicant,
+        {
+            **COMPLETE_DATA,
+            "contact_email": "jeanne(at)ortho-sud",
+            "iban": "LU28 0019 4006 4475 0001",
+            "manager_first_name": "",
+            "manager_last_name": "",
+        },
+    )
     applicant.get_by_role("button", name="Créer ma demande").click()
 
     # Nothing was created; each wrong field is marked and described by its own message.
@@ -93,16 +101,20 @@ def test_decisions_are_three_separate_boxes_and_a_disabled_approval_looks_disabl
     ask = "#correction-form button[type=submit]"
     assert _style(staff, "#approve-form button", "background-color") != _style(staff, ask, "background-color")
     assert _style(staff, "#approve-form button", "cursor") == "not-allowed"
-    boxes = [staff.locator(f"section.decision:has(#{form})").bounding_box()
-             for form in ("correction-form", "approve-form", "refuse-form")]
+    boxes = [
+        staff.locator(f"section.decision:has(#{form})").bounding_box()
+        for form in ("correction-form", "approve-form", "refuse-form")
+    ]
     for heading in ("Demander des corrections", "Approuver et attribuer le code", "Refuser"):
         expect(staff.get_by_role("heading", name=heading, level=3)).to_be_visible()
     # Side by side at 1366 px, with a gap: no two boxes touch.
     for left, right in zip(boxes, boxes[1:]):
         assert left["x"] + left["width"] < right["x"]
     staff.set_viewport_size({"width": 390, "height": 844})
-    boxes = [staff.locator(f"section.decision:has(#{form})").bounding_box()
-             for form in ("correction-form", "approve-form", "refuse-form")]
+    boxes = [
+        staff.locator(f"section.decision:has(#{form})").bounding_box()
+        for form in ("correction-form", "approve-form", "refuse-form")
+    ]
     for upper, lower in zip(boxes, boxes[1:]):  # stacked on a phone, still apart
         assert upper["y"] + upper["height"] < lower["y"]
     staff.set_viewport_size({"width": 1366, "height": 900})

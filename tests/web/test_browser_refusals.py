@@ -19,14 +19,29 @@ pytestmark = pytest.mark.browser
 
 def _refuse(site, code: str, session_id: str) -> None:
     """Refusals written by the SFTP layer's own recorder, as a session of ``code`` makes them."""
-    who = Who(provider_code=code, profession="KINE", address="203.0.113.9", session_id=session_id,
-              method="publickey", key_fingerprint="SHA256:x", started_at=utcnow())
+    who = Who(
+        provider_code=code,
+        profession="KINE",
+        address="203.0.113.9",
+        session_id=session_id,
+        method="publickey",
+        key_fingerprint="SHA256:x",
+        started_at=utcnow(),
+    )
     recorder = RefusalRecorder(site.sessions, who, max_recorded=10)
-    recorder.note(operation="open", path="inbox/facture mars.xml", code="SFTP-NAME",
-                  message="file name refused / nom de fichier refusé")
+    recorder.note(
+        operation="open",
+        path="inbox/facture mars.xml",
+        code="SFTP-NAME",
+        message="file name refused / nom de fichier refusé",
+    )
     for _ in range(3):
-        recorder.note(operation="mkdir", path="inbox/archives", code="SFTP-DENIED",
-                      message="folders and links cannot be created or removed")
+        recorder.note(
+            operation="mkdir",
+            path="inbox/archives",
+            code="SFTP-DENIED",
+            message="folders and links cannot be created or removed",
+        )
     recorder.finish()
 
 

@@ -24,8 +24,12 @@ def devices(site, browser: Browser) -> Iterator[tuple[Page, Page]]:  # noqa: F81
     contexts: list[BrowserContext] = []
     pages = []
     for name in ("Laptop", "Phone"):
-        context = browser.new_context(base_url=site.url, locale="fr-FR", user_agent=f"{name} Chromium test",
-                                      extra_http_headers={"Accept-Language": "fr"})
+        context = browser.new_context(
+            base_url=site.url,
+            locale="fr-FR",
+            user_agent=f"{name} Chromium test",
+            extra_http_headers={"Accept-Language": "fr"},
+        )
         page = context.new_page()
         page.console_errors = []  # CSP violations and failed loads show up here
         page.on("console", lambda message, p=page: message.type == "error" and p.console_errors.append(message.text))

@@ -26,8 +26,16 @@ def migrated(project, engine):  # noqa: ANN001
 
 
 def test_staff_add_with_password_from_stdin(migrated, sessions):
-    result = run_gateway("staff", "add", "dora", "--role", "admin", "--password-stdin", config=migrated.config,
-                         input="a-long-enough-password\n")
+    result = run_gateway(
+        "staff",
+        "add",
+        "dora",
+        "--role",
+        "admin",
+        "--password-stdin",
+        config=migrated.config,
+        input="a-long-enough-password\n",
+    )
     assert result.returncode == 0, result.stderr
     (user,) = list_staff(sessions)
     assert (user.login, user.role) == ("dora", "admin")
@@ -35,11 +43,14 @@ def test_staff_add_with_password_from_stdin(migrated, sessions):
 
 
 @pytest.mark.heavy
-@pytest.mark.parametrize("args,password", [
-    pytest.param(["eve", "--role", "boss"], "a-long-enough-password", id="unknown-role"),
-    pytest.param(["eve", "--role", "agent"], "short", id="short-password"),
-    pytest.param(["Eve Smith", "--role", "agent"], "a-long-enough-password", id="bad-login"),
-])
+@pytest.mark.parametrize(
+    "args,password",
+    [
+        pytest.param(["eve", "--role", "boss"], "a-long-enough-password", id="unknown-role"),
+        pytest.param(["eve", "--role", "agent"], "short", id="short-password"),
+        pytest.param(["Eve Smith", "--role", "agent"], "a-long-enough-password", id="bad-login"),
+    ],
+)
 def test_staff_add_refusals_exit_2(migrated, args, password):
     result = run_gateway("staff", "add", *args, "--password-stdin", config=migrated.config, input=password + "\n")
     assert result.returncode == 2, result.stdout + result.stderr
@@ -59,9 +70,15 @@ def test_serve_web_role_answers_and_stops_on_sigterm(migrated):
     port = free_port()
     config = migrated.config
     config.write_text(config.read_text() + f"[web]\nport = {port}\n")
-    process = subprocess.Popen([GATEWAY, "serve", "--role", "web", "--config", str(config)], env=clean_env(),
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [GATEWAY, "serve", "--role", "web", "--config", str(config)],
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
+
         def healthy() -> bool:
             try:
                 return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
@@ -91,15 +108,25 @@ def _staff_with_a_session(sessions, login: str):  # noqa: ANN001, ANN202
     from gateway.web.login import Client, LoginPolicy, check_password
 
     add_staff(sessions, login, "agent", f"{login}-password-001", actor="test")
-    check_password(sessions, login, f"{login}-password-001", client=Client("192.0.2.9", "cli test browser"),
-                   policy=LoginPolicy(LockoutPolicy(5, 900), 28800, ("admin",)), now=dt.datetime.now(dt.timezone.utc))
+    check_password(
+        sessions,
+        login,
+        f"{login}-password-001",
+        client=Client("192.0.2.9", "cli test browser"),
+        policy=LoginPolicy(LockoutPolicy(5, 900), 28800, ("admin",)),
+        now=dt.datetime.now(dt.timezone.utc),
+    )
 
 
 def _cli_actions(sessions, login: str) -> list[str]:  # noqa: ANN001
     with sessions() as session:
-        return list(session.scalars(select(AuditEvent.action).where(AuditEvent.actor == "cli",
-                                                                    AuditEvent.target_id == login)
-                                    .order_by(AuditEvent.id)))
+        return list(
+            session.scalars(
+                select(AuditEvent.action)
+                .where(AuditEvent.actor == "cli", AuditEvent.target_id == login)
+                .order_by(AuditEvent.id)
+            )
+        )
 
 
 def test_staff_sessions_listed_and_ended_from_the_command_line(migrated, sessions):
@@ -120,16 +147,25 @@ def test_staff_commands_share_the_web_service(migrated, sessions):
     assert run_gateway("staff", "role", "yann", "admin", config=migrated.config).returncode == 0
     assert list_sessions(sessions, login="yann", now=dt.datetime.now(dt.timezone.utc)) == []
     assert run_gateway("staff", "reset-second-factor", "yann", config=migrated.config).returncode == 0
-    assert run_gateway("staff", "reset-password", "yann", "--password-stdin", config=migrated.config,
-                       input="yann-password-002\n").returncode == 0
+    assert (
+        run_gateway(
+            "staff", "reset-password", "yann", "--password-stdin", config=migrated.config, input="yann-password-002\n"
+        ).returncode
+        == 0
+    )
     # The command line may disable even the last admin (an emergency); the web may not.
     assert run_gateway("staff", "disable", "yann", config=migrated.config).returncode == 0
     assert run_gateway("staff", "enable", "yann", config=migrated.config).returncode == 0
     with sessions() as session:
         user = session.scalar(select(StaffUser).where(StaffUser.login == "yann"))
     assert (user.role, user.enabled) == ("admin", True) and verify_password(user.password_hash, "yann-password-002")
-    assert _cli_actions(sessions, "yann") == ["staff.role", "staff.second_factor.reset", "staff.password.reset",
-                                              "staff.disable", "staff.enable"]
+    assert _cli_actions(sessions, "yann") == [
+        "staff.role",
+        "staff.second_factor.reset",
+        "staff.password.reset",
+        "staff.disable",
+        "staff.enable",
+    ]
 
 
 def test_an_unknown_role_needing_a_second_factor_is_a_configuration_error(migrated):

@@ -23,15 +23,33 @@ def files(site) -> dict[str, int]:  # noqa: ANN001
     content = samples.build_request()
     line = content.decode().splitlines().index(next(l for l in content.decode().splitlines() if "<Matricule>" in l)) + 1
     return {
-        "rejected": add_file(site, name="KINE_FACT_45001237_20261115093000_000124.xml", status="REJETE",
-                             content=content, findings=(FindingSpec("MAT-004", "ERREUR", line,
-                                                                    "/Facturation/Enregistrement[1]/Matricule",
-                                                                    "1893120105733", "1"),)),
-        "accepted": add_file(site, name="KINE_FACT_45001237_20261116093000_000125.xml", status="ACCEPTE",
-                             forwarded=2, received_at=NOW - dt.timedelta(days=3)),
-        "lab": add_file(site, provider=LAB, convention="LAB", name="LAB_FACT_31000425_20261101080000_000001.xml",
-                        status="PARTIELLEMENT_ACCEPTE", received_at=NOW - dt.timedelta(days=20),
-                        findings=(FindingSpec("NOM-001", "ERREUR", 12),)),
+        "rejected": add_file(
+            site,
+            name="KINE_FACT_45001237_20261115093000_000124.xml",
+            status="REJETE",
+            content=content,
+            findings=(
+                FindingSpec(
+                    "MAT-004", "ERREUR", line, "/Facturation/Enregistrement[1]/Matricule", "1893120105733", "1"
+                ),
+            ),
+        ),
+        "accepted": add_file(
+            site,
+            name="KINE_FACT_45001237_20261116093000_000125.xml",
+            status="ACCEPTE",
+            forwarded=2,
+            received_at=NOW - dt.timedelta(days=3),
+        ),
+        "lab": add_file(
+            site,
+            provider=LAB,
+            convention="LAB",
+            name="LAB_FACT_31000425_20261101080000_000001.xml",
+            status="PARTIELLEMENT_ACCEPTE",
+            received_at=NOW - dt.timedelta(days=20),
+            findings=(FindingSpec("NOM-001", "ERREUR", 12),),
+        ),
         "waiting": add_file(site, name="KINE_FACT_45001237_20261117093000_000126.xml", answered=False),
         "line": line,
     }
@@ -41,15 +59,21 @@ def _names(html: str) -> set[str]:
     return set(re.findall(r'<a href="/files/\d+">([^<]+)</a>', html))
 
 
-@pytest.mark.parametrize("query,expected", [
-    pytest.param("", {"rejected", "accepted", "lab", "waiting"}, id="all"),
-    pytest.param(f"provider={LAB}", {"lab"}, id="provider"),
-    pytest.param("convention=KINE&status=ACCEPTE", {"accepted"}, id="convention-and-status"),
-    pytest.param("status=RECEIVED", {"waiting"}, id="not-yet-checked"),
-    pytest.param("error_code=mat-004", {"rejected"}, id="error-code"),
-    pytest.param(f"date_from={(NOW - dt.timedelta(days=5)).date()}&date_to={(NOW - dt.timedelta(days=1)).date()}",
-                 {"accepted"}, id="dates"),
-])
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        pytest.param("", {"rejected", "accepted", "lab", "waiting"}, id="all"),
+        pytest.param(f"provider={LAB}", {"lab"}, id="provider"),
+        pytest.param("convention=KINE&status=ACCEPTE", {"accepted"}, id="convention-and-status"),
+        pytest.param("status=RECEIVED", {"waiting"}, id="not-yet-checked"),
+        pytest.param("error_code=mat-004", {"rejected"}, id="error-code"),
+        pytest.param(
+            f"date_from={(NOW - dt.timedelta(days=5)).date()}&date_to={(NOW - dt.timedelta(days=1)).date()}",
+            {"accepted"},
+            id="dates",
+        ),
+    ],
+)
 def test_list_filters(site, files, agent_client, query, expected):
     with site.sessions() as session:
         names = {key: session.get(RequestFile, files[key]).name for key in ("rejected", "accepted", "lab", "waiting")}
@@ -93,9 +117,16 @@ def test_views_and_downloads_are_audited_and_served_as_attachments(site, files, 
     response = agent_client.get(f"/files/{file_id}/response")
     assert response.content == b"<Reponse/>" and response.headers["content-disposition"].startswith("attachment")
     with site.sessions() as session:
-        what = [e.detail.get("what") for e in session.scalars(select(AuditEvent).where(
-            AuditEvent.target_type == "request_file", AuditEvent.target_id == str(file_id),
-            AuditEvent.actor == "staff:bob"))]
+        what = [
+            e.detail.get("what")
+            for e in session.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.target_type == "request_file",
+                    AuditEvent.target_id == str(file_id),
+                    AuditEvent.actor == "staff:bob",
+                )
+            )
+        ]
     assert {"detail", "download request", "download response"} <= set(what)
 
 
@@ -103,25 +134,36 @@ def test_void_needs_confirmation_and_reason_then_withdraws_records(site, files, 
     file_id = files["accepted"]
     page = agent_client.get(f"/files/{file_id}").text
     assert "Invalider ce fichier" in page and "Annuler ce fichier" not in page  # it voids; it does not cancel
-    assert agent_client.post(f"/files/{file_id}/void", data={"csrf_token": csrf_of(page),
-                                                             "reason": "jugé à tort"}).status_code == 400
-    assert agent_client.post(f"/files/{file_id}/void", data={"csrf_token": csrf_of(page), "reason": "  ",
-                                                             "confirm": "yes"}).status_code == 400
-    response = agent_client.post(f"/files/{file_id}/void", data={"csrf_token": csrf_of(page),
-                                                                 "reason": "jugé à tort", "confirm": "yes"})
+    assert (
+        agent_client.post(
+            f"/files/{file_id}/void", data={"csrf_token": csrf_of(page), "reason": "jugé à tort"}
+        ).status_code
+        == 400
+    )
+    assert (
+        agent_client.post(
+            f"/files/{file_id}/void", data={"csrf_token": csrf_of(page), "reason": "  ", "confirm": "yes"}
+        ).status_code
+        == 400
+    )
+    response = agent_client.post(
+        f"/files/{file_id}/void", data={"csrf_token": csrf_of(page), "reason": "jugé à tort", "confirm": "yes"}
+    )
     assert response.status_code == 303
     page = agent_client.get(response.headers["location"]).text
     assert "staff:bob" in page and "jugé à tort" in page and 'action="/files/' not in page
     assert "Invalidé par staff:bob" in page
     with site.sessions() as session:
-        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "exchange.void",
-                                                         AuditEvent.target_id == str(file_id))).one()
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "exchange.void", AuditEvent.target_id == str(file_id))
+        ).one()
     assert event.actor == "staff:bob" and event.detail["reason"] == "jugé à tort"
     with site.sessions() as session:
         records = session.scalars(select(ForwardedRecord).where(ForwardedRecord.request_file_id == file_id)).all()
         assert records and all(r.withdrawn_at is not None for r in records)
-    again = agent_client.post(f"/files/{file_id}/void", data={"csrf_token": csrf_of(page), "reason": "encore",
-                                                              "confirm": "yes"})
+    again = agent_client.post(
+        f"/files/{file_id}/void", data={"csrf_token": csrf_of(page), "reason": "encore", "confirm": "yes"}
+    )
     assert again.status_code == 409
 
 
@@ -130,26 +172,38 @@ def test_unknown_file_is_not_found(site, agent_client):
 
 
 def test_messages_of_the_response_are_shown_in_the_page_language(site, agent_client):
-    response = ('<Reponse xmlns="urn:cns:echange:reponse:1" versionSchema="1.0"><Enregistrements>'
-                '<Enregistrement id="1" reference="R" statut="REJETE"><Erreur code="MAT-004" gravite="ERREUR">'
-                '<Message langue="fr">Chiffre de contrôle faux.</Message><Message langue="en">Wrong check digit.</Message>'
-                '</Erreur></Enregistrement></Enregistrements></Reponse>').encode()
-    file_id = add_file(site, name="KINE_FACT_45001237_20261115093000_000777.xml", response=response,
-                       findings=(FindingSpec("MAT-004", "ERREUR", 17),))
+    response = (
+        '<Reponse xmlns="urn:cns:echange:reponse:1" versionSchema="1.0"><Enregistrements>'
+        '<Enregistrement id="1" reference="R" statut="REJETE"><Erreur code="MAT-004" gravite="ERREUR">'
+        '<Message langue="fr">Chiffre de contrôle faux.</Message><Message langue="en">Wrong check digit.</Message>'
+        "</Erreur></Enregistrement></Enregistrements></Reponse>"
+    ).encode()
+    file_id = add_file(
+        site,
+        name="KINE_FACT_45001237_20261115093000_000777.xml",
+        response=response,
+        findings=(FindingSpec("MAT-004", "ERREUR", 17),),
+    )
     assert "Chiffre de contrôle faux." in agent_client.get(f"/files/{file_id}").text
     assert "Wrong check digit." in agent_client.get(f"/files/{file_id}", headers={"Accept-Language": "en"}).text
 
 
 def test_the_list_names_the_provider_and_shows_the_first_error(site, agent_client):
-    response = ('<Reponse xmlns="urn:cns:echange:reponse:1" versionSchema="1.0"><Enregistrements>'
-                '<Enregistrement id="1" reference="R" statut="REJETE">'
-                '<Erreur code="AVT-001" gravite="AVERTISSEMENT"><Message langue="fr">Date ancienne.</Message>'
-                '<Message langue="en">Old date.</Message></Erreur>'
-                '<Erreur code="MAT-004" gravite="ERREUR"><Message langue="fr">Chiffre de contrôle faux.</Message>'
-                '<Message langue="en">Wrong check digit.</Message></Erreur>'
-                '</Enregistrement></Enregistrements></Reponse>').encode()
-    file_id = add_file(site, name="KINE_FACT_45001237_20261115093000_000778.xml", response=response,
-                       findings=(FindingSpec("AVT-001", "AVERTISSEMENT", 9), FindingSpec("MAT-004", "ERREUR", 17)))
+    response = (
+        '<Reponse xmlns="urn:cns:echange:reponse:1" versionSchema="1.0"><Enregistrements>'
+        '<Enregistrement id="1" reference="R" statut="REJETE">'
+        '<Erreur code="AVT-001" gravite="AVERTISSEMENT"><Message langue="fr">Date ancienne.</Message>'
+        '<Message langue="en">Old date.</Message></Erreur>'
+        '<Erreur code="MAT-004" gravite="ERREUR"><Message langue="fr">Chiffre de contrôle faux.</Message>'
+        '<Message langue="en">Wrong check digit.</Message></Erreur>'
+        "</Enregistrement></Enregistrements></Reponse>"
+    ).encode()
+    file_id = add_file(
+        site,
+        name="KINE_FACT_45001237_20261115093000_000778.xml",
+        response=response,
+        findings=(FindingSpec("AVT-001", "AVERTISSEMENT", 9), FindingSpec("MAT-004", "ERREUR", 17)),
+    )
     row = agent_client.get("/files?name=000778").text.split(f'href="/files/{file_id}"')[1].split("</tr>")[0]
     assert "Kiné &lt;Centre&gt; &amp; Co" in row  # the provider's name, its code beside it
     assert f'<a class="code" href="/files/{file_id}#L17">MAT-004</a>' in row  # the first error, not the warning
@@ -159,8 +213,9 @@ def test_the_list_names_the_provider_and_shows_the_first_error(site, agent_clien
 
 
 def test_files_refused_before_their_convention_was_known_have_a_label(site, agent_client):
-    file_id = add_file(site, name="facture novembre.xml", status="REJETE", convention="",
-                       findings=(FindingSpec("FIC-001", "FATAL"),))
+    file_id = add_file(
+        site, name="facture novembre.xml", status="REJETE", convention="", findings=(FindingSpec("FIC-001", "FATAL"),)
+    )
     dashboard = agent_client.get("/dashboard").text
     rows = re.findall(r"<tr><td>([^<]*)</td><td><a href=\"([^\"]+)\"><span class=\"status s-REJETE\">", dashboard)
     (link,) = [href.replace("&amp;", "&") for label, href in rows if label == "Non déterminée"]

@@ -15,8 +15,9 @@ from tests.web.conftest import AGENT, Site, csrf_of, start_site
 
 @pytest.fixture(scope="module")
 def https_site(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    site, service = start_site(tmp_path_factory.mktemp("https"), module_database_url,
-                               public_url="https://gateway.fund.test")
+    site, service = start_site(
+        tmp_path_factory.mktemp("https"), module_database_url, public_url="https://gateway.fund.test"
+    )
     try:
         yield site
     finally:
@@ -41,8 +42,11 @@ def test_cookies_are_host_prefixed_and_secure(https_site):
             assert flag in csrf_cookie
         assert "Domain" not in csrf_cookie
         client.cookies.clear()
-        response = client.post("/login", data={"login": AGENT[0], "password": AGENT[1], "csrf_token": csrf_of(form.text)},
-                               headers={"Cookie": f"__Host-gw_csrf={_value(csrf_cookie)}"})
+        response = client.post(
+            "/login",
+            data={"login": AGENT[0], "password": AGENT[1], "csrf_token": csrf_of(form.text)},
+            headers={"Cookie": f"__Host-gw_csrf={_value(csrf_cookie)}"},
+        )
         assert response.status_code == 303
         session_cookie = _set_cookies(response)["__Host-gw_session"]
         assert "Secure" in session_cookie and "HttpOnly" in session_cookie and "Domain" not in session_cookie
@@ -58,6 +62,9 @@ def test_a_csrf_cookie_without_the_prefix_is_not_read(https_site):
         value = _value(_set_cookies(form)["__Host-gw_csrf"])
         client.cookies.clear()
         # The same value and its token, but under the name a sibling subdomain could toss in.
-        response = client.post("/login", data={"login": AGENT[0], "password": AGENT[1], "csrf_token": csrf_of(form.text)},
-                               headers={"Cookie": f"gw_csrf={value}"})
+        response = client.post(
+            "/login",
+            data={"login": AGENT[0], "password": AGENT[1], "csrf_token": csrf_of(form.text)},
+            headers={"Cookie": f"gw_csrf={value}"},
+        )
     assert response.status_code == 403

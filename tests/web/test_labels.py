@@ -18,8 +18,11 @@ from tests.web.data import JPEG, FindingSpec, add_file
 #: codes that must never show as text of a page (status words and reasons of the specs)
 CODES = (
     [s for s in ("ACCEPTE", "PARTIELLEMENT_ACCEPTE", "REJETE", "DOUBLON")]
-    + [str(s) for s in Status] + [str(o) for o in Outcome] + [str(s) for s in Severity if s != Severity.INFO]
-    + ["INCOMPLET", "COMPLET"] + [str(r) for r in Reason]
+    + [str(s) for s in Status]
+    + [str(o) for o in Outcome]
+    + [str(s) for s in Severity if s != Severity.INFO]
+    + ["INCOMPLET", "COMPLET"]
+    + [str(r) for r in Reason]
 )
 _CODE = re.compile(r"(?<![\w-])(" + "|".join(sorted(map(re.escape, CODES), key=len, reverse=True)) + r")(?![\w-])")
 
@@ -59,10 +62,19 @@ def raw_codes(page: str) -> set[str]:
 @pytest.fixture(scope="module")
 def filled(site):  # noqa: ANN001, ANN201
     """Files of every status with findings of every severity, applications in several statuses."""
-    files = [add_file(site, status=status, name=f"KINE_FACT_45001237_2026111809300{n}_00050{n}.xml",
-                      findings=(FindingSpec("ENT-004", "FATAL", 4), FindingSpec("ENT-005", "AVERTISSEMENT", 4),
-                                FindingSpec("MAT-004", "ERREUR", 17, record_id="1")))
-             for n, status in enumerate(("ACCEPTE", "PARTIELLEMENT_ACCEPTE", "REJETE", "DOUBLON"), start=1)]
+    files = [
+        add_file(
+            site,
+            status=status,
+            name=f"KINE_FACT_45001237_2026111809300{n}_00050{n}.xml",
+            findings=(
+                FindingSpec("ENT-004", "FATAL", 4),
+                FindingSpec("ENT-005", "AVERTISSEMENT", 4),
+                FindingSpec("MAT-004", "ERREUR", 17, record_id="1"),
+            ),
+        )
+        for n, status in enumerate(("ACCEPTE", "PARTIELLEMENT_ACCEPTE", "REJETE", "DOUBLON"), start=1)
+    ]
     # incomplete and with a refused document, yet sent to staff: entered from paper, as the web
     # form refuses to send an application with something to correct
     reference = received_on_paper(site, (("rib", "rib.pdf", JPEG),))
@@ -75,8 +87,14 @@ def filled(site):  # noqa: ANN001, ANN201
 @pytest.mark.parametrize("lang", ["en", "fr"])
 def test_staff_pages_show_labels_not_codes(site, agent_client, filled, lang: str) -> None:  # noqa: ANN001
     agent_client.cookies.set("lang", lang)
-    pages = ["/dashboard", "/files", "/applications?status=all", f"/applications/{filled['reference']}", "/audit",
-             *(f"/files/{file_id}" for file_id in filled["files"])]
+    pages = [
+        "/dashboard",
+        "/files",
+        "/applications?status=all",
+        f"/applications/{filled['reference']}",
+        "/audit",
+        *(f"/files/{file_id}" for file_id in filled["files"]),
+    ]
     for path in pages:
         response = agent_client.get(path)
         assert response.status_code == 200, path

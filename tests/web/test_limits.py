@@ -43,8 +43,10 @@ def _form_chunks(total: int) -> Iterator[bytes]:
 
 
 def _multipart_chunks(total: int, boundary: bytes) -> Iterator[bytes]:
-    head = (b"--" + boundary + b'\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\n'
-            b"Content-Type: application/pdf\r\n\r\n")
+    head = (
+        b"--" + boundary + b'\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\n'
+        b"Content-Type: application/pdf\r\n\r\n"
+    )
     tail = b"\r\n--" + boundary + b"--\r\n"
     yield head
     remaining = total - len(head) - len(tail)
@@ -56,8 +58,7 @@ def _multipart_chunks(total: int, boundary: bytes) -> Iterator[bytes]:
     yield tail
 
 
-def post_raw(port: int, path: str, content_type: str, chunks: Iterator[bytes], total: int, *,
-             chunked: bool) -> int:
+def post_raw(port: int, path: str, content_type: str, chunks: Iterator[bytes], total: int, *, chunked: bool) -> int:
     """POSTs a body as it streams (never held whole in memory); returns the response status.
 
     The body is sent by a second thread while this one waits for the answer, and the whole
@@ -137,8 +138,13 @@ def web_process(project, engine) -> Iterator[tuple[int, subprocess.Popen]]:  # n
     """``gateway serve --role web`` on a free port, as an operator runs it."""
     port = free_port()
     project.write_config(project.config.read_text() + f"[web]\nport = {port}\n")
-    process = subprocess.Popen([GATEWAY, "serve", "--role", "web", "--config", str(project.config)],
-                               env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [GATEWAY, "serve", "--role", "web", "--config", str(project.config)],
+        env=clean_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
     def healthy() -> bool:
         try:
@@ -211,8 +217,9 @@ def test_a_chunked_form_is_counted_as_it_streams(site):
 
     with site.client(address=new_address()) as client:
         client.get("/login")
-        response = client.post("/login", content=chunks(),
-                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+        response = client.post(
+            "/login", content=chunks(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
     assert response.status_code == 413 and "WEB-BODY-TOO-LARGE" in response.text
 
 
@@ -220,9 +227,11 @@ def test_a_large_field_in_an_upload_form_is_refused(site):
     applicant = Applicant(site)
     applicant.create()
     token = csrf_of(applicant.page().text)
-    response = applicant.client.post(f"{applicant.link}/documents",
-                                      data={"csrf_token": token, "kind": "k" * (site.config.max_field_bytes + 1)},
-                                      files={"file": ("rib.pdf", b"%PDF-1.4\n", "application/pdf")})
+    response = applicant.client.post(
+        f"{applicant.link}/documents",
+        data={"csrf_token": token, "kind": "k" * (site.config.max_field_bytes + 1)},
+        files={"file": ("rib.pdf", b"%PDF-1.4\n", "application/pdf")},
+    )
     assert response.status_code == 413 and "WEB-FIELD-TOO-LARGE" in response.text
     assert site.applications.by_followup(applicant.token).documents == ()
 
@@ -235,8 +244,11 @@ def test_a_json_body_over_the_limit_gets_413_not_a_parse_error(site):
         yield b'"}'
 
     with site.client() as client:
-        response = client.post("/api/v1/providers/45001237/keys", content=chunks(),
-                               headers={"Content-Type": "application/json", "Authorization": "Bearer x"})
+        response = client.post(
+            "/api/v1/providers/45001237/keys",
+            content=chunks(),
+            headers={"Content-Type": "application/json", "Authorization": "Bearer x"},
+        )
     assert response.status_code == 413
     assert response.json()["code"] == "WEB-BODY-TOO-LARGE"
 

@@ -18,19 +18,22 @@ from tests.web.staff_login import csrf_of, start_login
 KEY_SHAPED = "gwk_" + "A1b2" * 10
 
 
-@pytest.mark.parametrize("line,secret", [
-    pytest.param('GET /suivi/Zq3_k-9xYt HTTP/1.1" 404', "Zq3_k-9xYt", id="follow-up-path"),
-    pytest.param("/suivi/Zq3_k-9xYt/documents/4/remove", "Zq3_k-9xYt", id="follow-up-sub-path"),
-    pytest.param("/login?next=/suivi/Zq3_k-9xYt", "Zq3_k-9xYt", id="follow-up-in-next"),
-    pytest.param("/login?next=%2Fsuivi%2FZq3_k-9xYt", "Zq3_k-9xYt", id="follow-up-escaped-next"),
-    pytest.param("/api/v1/files?key=s3cr3tvalue&limit=5", "s3cr3tvalue", id="key-parameter"),
-    pytest.param("/x?a=1&token=s3cr3tvalue", "s3cr3tvalue", id="token-parameter"),
-    pytest.param("/x?API_KEY=s3cr3tvalue", "s3cr3tvalue", id="api-key-parameter"),
-    pytest.param("Authorization: Bearer s3cr3t.value-1", "s3cr3t.value-1", id="bearer"),
-    pytest.param(f"key {KEY_SHAPED} refused", KEY_SHAPED[4:], id="api-key-anywhere"),
-    pytest.param("Cookie: __Host-gw_session=s3cr3tvalue; lang=fr", "s3cr3tvalue", id="session-cookie"),
-    pytest.param("gw_csrf=s3cr3tvalue", "s3cr3tvalue", id="csrf-cookie"),
-])
+@pytest.mark.parametrize(
+    "line,secret",
+    [
+        pytest.param('GET /suivi/Zq3_k-9xYt HTTP/1.1" 404', "Zq3_k-9xYt", id="follow-up-path"),
+        pytest.param("/suivi/Zq3_k-9xYt/documents/4/remove", "Zq3_k-9xYt", id="follow-up-sub-path"),
+        pytest.param("/login?next=/suivi/Zq3_k-9xYt", "Zq3_k-9xYt", id="follow-up-in-next"),
+        pytest.param("/login?next=%2Fsuivi%2FZq3_k-9xYt", "Zq3_k-9xYt", id="follow-up-escaped-next"),
+        pytest.param("/api/v1/files?key=s3cr3tvalue&limit=5", "s3cr3tvalue", id="key-parameter"),
+        pytest.param("/x?a=1&token=s3cr3tvalue", "s3cr3tvalue", id="token-parameter"),
+        pytest.param("/x?API_KEY=s3cr3tvalue", "s3cr3tvalue", id="api-key-parameter"),
+        pytest.param("Authorization: Bearer s3cr3t.value-1", "s3cr3t.value-1", id="bearer"),
+        pytest.param(f"key {KEY_SHAPED} refused", KEY_SHAPED[4:], id="api-key-anywhere"),
+        pytest.param("Cookie: __Host-gw_session=s3cr3tvalue; lang=fr", "s3cr3tvalue", id="session-cookie"),
+        pytest.param("gw_csrf=s3cr3tvalue", "s3cr3tvalue", id="csrf-cookie"),
+    ],
+)
 def test_secrets_are_redacted(line, secret):
     cleaned = redact(line)
     assert secret not in cleaned and REDACTED in cleaned
@@ -48,11 +51,16 @@ def test_the_served_log_holds_no_token_key_or_session(project, engine, sessions,
     project.config.write_text(project.config.read_text() + f"[web]\nport = {port}\naccess_log = true\n")
     log_path = tmp_path / "serve.log"
     with log_path.open("w") as log_file:
-        process = subprocess.Popen([GATEWAY, "serve", "--role", "web", "--config", str(project.config)],
-                                   env=clean_env(), stdout=log_file, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [GATEWAY, "serve", "--role", "web", "--config", str(project.config)],
+            env=clean_env(),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     secrets: list[str] = [api_key]
     try:
+
         def up() -> bool:
             try:
                 return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
@@ -73,7 +81,9 @@ def test_the_served_log_holds_no_token_key_or_session(project, engine, sessions,
             assert applicant.get(f"{followup[:-4]}zzzz").status_code == 404  # refused: unknown link
         with httpx.Client(base_url=url, timeout=30) as machine:
             assert machine.get("/api/v1/providers", headers={"Authorization": f"Bearer {api_key}"}).status_code == 200
-            assert machine.get("/api/v1/providers", headers={"Authorization": f"Bearer {KEY_SHAPED}"}).status_code == 401
+            assert (
+                machine.get("/api/v1/providers", headers={"Authorization": f"Bearer {KEY_SHAPED}"}).status_code == 401
+            )
             assert machine.get(f"/api/v1/providers?key={api_key}").status_code == 401
         with httpx.Client(base_url=url, timeout=30) as staff:
             assert start_login(staff, "olga", "olga-password-001").status_code == 303

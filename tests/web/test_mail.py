@@ -36,17 +36,20 @@ def test_a_malformed_sender_is_listed_and_staff_attach_it(site, agent_client):
     assert "anne@dupont.lu (x) &lt;mallory@evil.example&gt;" in page.text
     assert "/open" not in page.text.split('id="unattached"')[1].split("</table>")[0]  # no sender to open for
     message_id = page.text.split('action="/applications/mail/')[1].split("/")[0]
-    response = agent_client.post(f"/applications/mail/{message_id}/attach",
-                                 data={"csrf_token": csrf_of(page.text), "reference": reference})
+    response = agent_client.post(
+        f"/applications/mail/{message_id}/attach", data={"csrf_token": csrf_of(page.text), "reference": reference}
+    )
     assert response.status_code == 303 and response.headers["location"] == f"/applications/{reference}?done=mail"
     assert len(site.applications.get(reference).documents) == 1
     assert bad_sender not in html.unescape(agent_client.get("/applications/mail").text.split('id="quarantined"')[0])
     with site.sessions() as session:
-        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "intake.mail.attach",
-                                                        AuditEvent.target_id == reference))
+        event = session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "intake.mail.attach", AuditEvent.target_id == reference)
+        )
     assert event.actor == "staff:bob"
-    again = agent_client.post(f"/applications/mail/{message_id}/attach",
-                              data={"csrf_token": csrf_of(page.text), "reference": reference})
+    again = agent_client.post(
+        f"/applications/mail/{message_id}/attach", data={"csrf_token": csrf_of(page.text), "reference": reference}
+    )
     assert again.status_code == 409
 
 

@@ -73,8 +73,12 @@ def test_status_fails_when_a_folder_cannot_be_written(tmp_path, module_database_
 
 def test_metrics_include_queue_age_and_free_space_computed_at_scrape(site):
     with site.client() as client:
-        add_file(site, name="KINE_FACT_45001237_20261117093000_000301.xml", answered=False,
-                 received_at=NOW - dt.timedelta(minutes=10))
+        add_file(
+            site,
+            name="KINE_FACT_45001237_20261117093000_000301.xml",
+            answered=False,
+            received_at=NOW - dt.timedelta(minutes=10),
+        )
         text = client.get("/metrics").text
     age = _metric(text, "gateway_oldest_unanswered_file_age_seconds")
     assert age is not None and age >= 600
@@ -82,10 +86,18 @@ def test_metrics_include_queue_age_and_free_space_computed_at_scrape(site):
 
 
 def test_dashboard_counts_and_charts(site, agent_client):
-    add_file(site, name="KINE_FACT_45001237_20261118093000_000401.xml", status="REJETE",
-             findings=(FindingSpec("ENT-004", "FATAL", 4),))
-    add_file(site, name="KINE_FACT_45001237_20261118093000_000402.xml", status="ACCEPTE",
-             received_at=NOW - dt.timedelta(days=2))
+    add_file(
+        site,
+        name="KINE_FACT_45001237_20261118093000_000401.xml",
+        status="REJETE",
+        findings=(FindingSpec("ENT-004", "FATAL", 4),),
+    )
+    add_file(
+        site,
+        name="KINE_FACT_45001237_20261118093000_000402.xml",
+        status="ACCEPTE",
+        received_at=NOW - dt.timedelta(days=2),
+    )
     page = agent_client.get("/dashboard")
     assert page.status_code == 200
     assert 'href="/files?error_code=ENT-004"' in page.text
@@ -99,11 +111,14 @@ def test_dashboard_counts_and_charts(site, agent_client):
     assert rate.findall("{http://www.w3.org/2000/svg}circle")
 
 
-@pytest.mark.parametrize("header,cookie,expected", [
-    pytest.param("en-US,en;q=0.9", None, "Staff login", id="accept-language-en"),
-    pytest.param("de-DE,fr;q=0.5", None, "Connexion du personnel", id="fallback-fr"),
-    pytest.param("en", "fr", "Connexion du personnel", id="cookie-wins"),
-])
+@pytest.mark.parametrize(
+    "header,cookie,expected",
+    [
+        pytest.param("en-US,en;q=0.9", None, "Staff login", id="accept-language-en"),
+        pytest.param("de-DE,fr;q=0.5", None, "Connexion du personnel", id="fallback-fr"),
+        pytest.param("en", "fr", "Connexion du personnel", id="cookie-wins"),
+    ],
+)
 def test_language_negotiation(site, header, cookie, expected):
     with site.client() as client:
         if cookie:

@@ -22,14 +22,16 @@ def _public_key(comment: str) -> str:
 def test_admin_adds_and_removes_a_key(site, admin_client):
     add_providers(site)
     page = admin_client.get(f"/providers/{KINE}").text
-    added = admin_client.post(f"/providers/{KINE}/keys", data={"csrf_token": csrf_of(page),
-                                                               "public_key": _public_key("poste-accueil")})
+    added = admin_client.post(
+        f"/providers/{KINE}/keys", data={"csrf_token": csrf_of(page), "public_key": _public_key("poste-accueil")}
+    )
     assert added.status_code == 303
     page = admin_client.get(added.headers["location"]).text
     assert "poste-accueil" in page and "Clé ajoutée." in page
     fingerprint = re.search(r'name="fingerprint" value="(SHA256:[^"]+)"', page).group(1)
-    removed = admin_client.post(f"/providers/{KINE}/keys/remove", data={"csrf_token": csrf_of(page),
-                                                                        "fingerprint": fingerprint})
+    removed = admin_client.post(
+        f"/providers/{KINE}/keys/remove", data={"csrf_token": csrf_of(page), "fingerprint": fingerprint}
+    )
     assert removed.status_code == 303
     assert fingerprint not in admin_client.get(f"/providers/{KINE}").text
     audit = admin_client.get(f"/audit?actor=alice&target_id={KINE}").text
@@ -39,8 +41,9 @@ def test_admin_adds_and_removes_a_key(site, admin_client):
 def test_a_weak_or_malformed_key_is_refused_with_a_message(site, admin_client):
     add_providers(site)
     page = admin_client.get(f"/providers/{KINE}").text
-    response = admin_client.post(f"/providers/{KINE}/keys", data={"csrf_token": csrf_of(page),
-                                                                  "public_key": "ssh-rsa AAAAB3Nza"})
+    response = admin_client.post(
+        f"/providers/{KINE}/keys", data={"csrf_token": csrf_of(page), "public_key": "ssh-rsa AAAAB3Nza"}
+    )
     assert response.status_code == 400
 
 
@@ -48,19 +51,23 @@ def test_admin_disables_with_a_confirmed_reason_and_enables_login(site, admin_cl
     add_providers(site)
     page = admin_client.get(f"/providers/{KINE}").text
     for missing in ({"reason": "contrat résilié"}, {"confirm": "yes"}, {"confirm": "yes", "reason": " "}):
-        refused = admin_client.post(f"/providers/{KINE}/enabled", data={"csrf_token": csrf_of(page), "enabled": "no",
-                                                                        **missing})
+        refused = admin_client.post(
+            f"/providers/{KINE}/enabled", data={"csrf_token": csrf_of(page), "enabled": "no", **missing}
+        )
         assert refused.status_code == 400
         assert "<dd>active</dd>" in admin_client.get(f"/providers/{KINE}").text
-    for data, shown in (({"enabled": "no", "confirm": "yes", "reason": "contrat résilié le 30/11"}, "désactivée"),
-                        ({"enabled": "yes"}, "active")):
+    for data, shown in (
+        ({"enabled": "no", "confirm": "yes", "reason": "contrat résilié le 30/11"}, "désactivée"),
+        ({"enabled": "yes"}, "active"),
+    ):
         page = admin_client.get(f"/providers/{KINE}").text
         response = admin_client.post(f"/providers/{KINE}/enabled", data={"csrf_token": csrf_of(page), **data})
         assert response.status_code == 303
         assert f"<dd>{shown}</dd>" in admin_client.get(f"/providers/{KINE}").text
     with site.sessions() as session:
-        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "provider.disable",
-                                                         AuditEvent.target_id == KINE)).one()
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "provider.disable", AuditEvent.target_id == KINE)
+        ).one()
     assert event.actor == "staff:alice" and event.detail["reason"] == "contrat résilié le 30/11"
 
 
@@ -75,16 +82,18 @@ def test_audit_filters(site, admin_client, agent_client):
     page = admin_client.get("/audit?action=staff.login&actor=bob").text
     rows = re.findall(r"<tr><td>[^<]+</td><td title=\"([^\"]+)\">([^<]+)</td><td class=\"mono\">([^<]+)</td>", page)
     # the actor as words, its id (what the filter takes) in the cell's title
-    assert rows and all((actor, shown, action) == ("staff:bob", "personnel bob", "staff.login")
-                        for actor, shown, action in rows)
+    assert rows and all(
+        (actor, shown, action) == ("staff:bob", "personnel bob", "staff.login") for actor, shown, action in rows
+    )
     assert admin_client.get("/audit?date_from=nonsense").status_code == 400
 
 
 def test_admin_sets_the_portal_contact_and_sends_a_password_link(site, admin_client):
     add_providers(site)
     page = admin_client.get(f"/providers/{KINE}").text
-    saved = admin_client.post(f"/providers/{KINE}/portal/contact", data={"csrf_token": csrf_of(page),
-                                                                         "email": "cabinet@example.lu"})
+    saved = admin_client.post(
+        f"/providers/{KINE}/portal/contact", data={"csrf_token": csrf_of(page), "email": "cabinet@example.lu"}
+    )
     assert saved.status_code == 303
     page = admin_client.get(saved.headers["location"]).text
     assert "cabinet@example.lu" in page

@@ -48,9 +48,15 @@ def test_every_document_view_is_audited(site, agent_client):
 
     def views() -> int:
         with site.sessions() as session:
-            return len(session.scalars(select(AuditEvent).where(
-                AuditEvent.action == "intake.document.view", AuditEvent.target_id == doc_id,
-                AuditEvent.actor == "staff:bob")).all())
+            return len(
+                session.scalars(
+                    select(AuditEvent).where(
+                        AuditEvent.action == "intake.document.view",
+                        AuditEvent.target_id == doc_id,
+                        AuditEvent.actor == "staff:bob",
+                    )
+                ).all()
+            )
 
     before = views()
     agent_client.get(links[0])
@@ -73,20 +79,23 @@ def test_correction_then_resubmission_then_approval_shows_the_code(site, agent_c
     applicant = Applicant(site)
     reference = applicant.complete_and_submit()
     page = agent_client.get(f"/applications/{reference}").text
-    without = agent_client.post(f"/applications/{reference}/correction",
-                                data={"csrf_token": csrf_of(page), "message": "Le RIB est illisible."})
+    without = agent_client.post(
+        f"/applications/{reference}/correction", data={"csrf_token": csrf_of(page), "message": "Le RIB est illisible."}
+    )
     assert without.status_code == 400  # the confirmation box was not ticked
-    asked = agent_client.post(f"/applications/{reference}/correction",
-                              data={"csrf_token": csrf_of(page), "message": "Le RIB est illisible.",
-                                    "confirm": "yes"})
+    asked = agent_client.post(
+        f"/applications/{reference}/correction",
+        data={"csrf_token": csrf_of(page), "message": "Le RIB est illisible.", "confirm": "yes"},
+    )
     assert asked.status_code == 303
     follow = applicant.page().text
     assert "À corriger" in follow and "Le RIB est illisible." in follow
     assert applicant.upload("rib", "rib-net.pdf", b"%PDF-1.4 broken").status_code == 200
     assert applicant.post("submit").status_code == 303
     page = agent_client.get(f"/applications/{reference}").text
-    approved = agent_client.post(f"/applications/{reference}/approve",
-                                 data={"csrf_token": csrf_of(page), "confirm": "yes"})
+    approved = agent_client.post(
+        f"/applications/{reference}/approve", data={"csrf_token": csrf_of(page), "confirm": "yes"}
+    )
     assert approved.status_code == 303
     page = agent_client.get(approved.headers["location"]).text
     code = re.search(r'id="allocated-code">[^<]*<strong class="mono">(63\d{6})<', page).group(1)
@@ -101,8 +110,9 @@ def test_incomplete_applications_cannot_be_approved(site, agent_client):
     reference = received_on_paper(site)
     page = agent_client.get(f"/applications/{reference}").text
     assert 'id="verdict">Incomplète' in page
-    response = agent_client.post(f"/applications/{reference}/approve",
-                                 data={"csrf_token": csrf_of(page), "confirm": "yes"})
+    response = agent_client.post(
+        f"/applications/{reference}/approve", data={"csrf_token": csrf_of(page), "confirm": "yes"}
+    )
     assert response.status_code == 409 and "INT-INCOMPLET" in response.text
 
 
@@ -110,9 +120,10 @@ def test_refusal_is_recorded_with_who_and_why(site, agent_client):
     applicant = Applicant(site)
     reference = applicant.complete_and_submit()
     page = agent_client.get(f"/applications/{reference}").text
-    response = agent_client.post(f"/applications/{reference}/refuse",
-                                 data={"csrf_token": csrf_of(page), "reason": "Pas d'autorisation valable.",
-                                       "confirm": "yes"})
+    response = agent_client.post(
+        f"/applications/{reference}/refuse",
+        data={"csrf_token": csrf_of(page), "reason": "Pas d'autorisation valable.", "confirm": "yes"},
+    )
     assert response.status_code == 303
     assert "Pas d&#39;autorisation valable." in applicant.page().text
     detail = site.applications.get(reference)
@@ -136,9 +147,11 @@ def test_staff_enter_a_paper_application_and_add_scans(site, agent_client):
     reference = re.search(r"DEM-\d{4}-\d{6}", created.headers["location"]).group(0)
     for kind in KINDS:
         page = agent_client.get(f"/applications/{reference}").text
-        added = agent_client.post(f"/applications/{reference}/documents", data={"csrf_token": csrf_of(page),
-                                                                             "kind": kind},
-                                  files={"file": (f"scan-{kind}.pdf", pdf(kind), "application/pdf")})
+        added = agent_client.post(
+            f"/applications/{reference}/documents",
+            data={"csrf_token": csrf_of(page), "kind": kind},
+            files={"file": (f"scan-{kind}.pdf", pdf(kind), "application/pdf")},
+        )
         assert added.status_code == 303
     view = site.applications.get(reference)
     assert view.channel == "paper" and view.status == "TRANSMISE"
@@ -178,8 +191,10 @@ def test_the_report_and_the_page_give_times_in_one_named_zone(site, agent_client
 def test_staff_are_not_told_the_applicant_was_warned_when_no_message_could_go(site, agent_client):
     reference = received_on_paper(site, establishment_name="Sans courriel", contact_email="pas une adresse")
     page = agent_client.get(f"/applications/{reference}").text
-    asked = agent_client.post(f"/applications/{reference}/correction",
-                              data={"csrf_token": csrf_of(page), "message": "Envoyez le RIB.", "confirm": "yes"})
+    asked = agent_client.post(
+        f"/applications/{reference}/correction",
+        data={"csrf_token": csrf_of(page), "message": "Envoyez le RIB.", "confirm": "yes"},
+    )
     import html
 
     page = html.unescape(agent_client.get(asked.headers["location"]).text)

@@ -15,8 +15,7 @@ from gateway.store.models.web import FailureKind, StaffLoginFailure, StaffRecove
 from gateway.web.second_factor import SecretBox
 from gateway.web.security import PAGE_CSP
 from gateway.web.staff import add_staff
-from tests.web.staff_login import (csrf_of, enrol, next_code, secret_on_page, send_code, start_login,
-                                   stored_secret)
+from tests.web.staff_login import csrf_of, enrol, next_code, secret_on_page, send_code, start_login, stored_secret
 
 
 def _admin(site, login: str) -> str:  # noqa: ANN001
@@ -42,14 +41,22 @@ def test_an_admin_without_second_factor_enrols_before_the_dashboard(site):
         assert svg.startswith("<svg") and "<path" in svg and "<script" not in page.text and "style=" not in svg
         assert 'autocomplete="one-time-code"' in page.text
         secret = secret_on_page(page.text)
-        wrong = client.post("/login/enrol", data={"csrf_token": csrf_of(page.text), "next": "/files",
-                                                  "code": "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"})
+        wrong = client.post(
+            "/login/enrol",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "next": "/files",
+                "code": "000000" if pyotp.TOTP(secret).now() != "000000" else "111111",
+            },
+        )
         assert wrong.status_code == 401
         assert secret_on_page(wrong.text) == secret  # the same secret again after a mistyped code
-        done = client.post("/login/enrol", data={"csrf_token": csrf_of(wrong.text), "next": "/files",
-                                                 "code": next_code(site, "erin", secret)})
+        done = client.post(
+            "/login/enrol",
+            data={"csrf_token": csrf_of(wrong.text), "next": "/files", "code": next_code(site, "erin", secret)},
+        )
         assert done.status_code == 200
-        assert done.text.count('<li>') >= 10 and 'href="/files"' in done.text
+        assert done.text.count("<li>") >= 10 and 'href="/files"' in done.text
         assert client.get("/files").status_code == 200
     with site.sessions() as session:
         user = session.scalar(select(StaffUser).where(StaffUser.login == "erin"))
@@ -141,8 +148,9 @@ def test_a_recovery_code_works_once(site):
         _secret, codes = enrol(client, site, "jane")
     assert len(codes) == 10 and len(set(codes)) == 10
     with site.sessions() as session:
-        stored = session.scalars(select(StaffRecoveryCode.code_hash).join(StaffUser).where(
-            StaffUser.login == "jane")).all()
+        stored = session.scalars(
+            select(StaffRecoveryCode.code_hash).join(StaffUser).where(StaffUser.login == "jane")
+        ).all()
     assert len(stored) == 10 and not set(codes) & set(stored)  # kept hashed
     with site.client() as client:
         start_login(client, "jane", password)
@@ -160,8 +168,9 @@ def test_agents_log_in_with_the_password_unless_they_enrolled(site):
         assert start_login(client, "kurt", "kurt-password-001").headers["location"] == "/dashboard"
         page = client.get("/account/second-factor")
         secret = secret_on_page(page.text)
-        done = client.post("/account/second-factor", data={"csrf_token": csrf_of(page.text),
-                                                           "code": next_code(site, "kurt", secret)})
+        done = client.post(
+            "/account/second-factor", data={"csrf_token": csrf_of(page.text), "code": next_code(site, "kurt", secret)}
+        )
         assert done.status_code == 200 and 'id="recovery-codes"' in done.text
     with site.client() as client:  # enrolled by choice: now always asked
         assert start_login(client, "kurt", "kurt-password-001").headers["location"].startswith("/login/code")

@@ -21,11 +21,17 @@ def _no_raw_markup(html: str) -> None:
 
 
 def test_xml_content_and_finding_values_are_escaped(site, agent_client):
-    hostile = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Facturation>\n<!-- ' + SCRIPT.encode() + b' -->\n'
-               b"<x>" + IMG.replace("<", "&lt;").encode() + b"</x>\n</Facturation>\n")
-    file_id = add_file(site, name="KINE_FACT_45001237_20261119093000_000501.xml", content=hostile,
-                       findings=(FindingSpec("XSD-001", "FATAL", 3, "/Facturation/x", IMG),),
-                       response=f"<Reponse><Valeur>{SCRIPT}</Valeur></Reponse>".encode())
+    hostile = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<Facturation>\n<!-- ' + SCRIPT.encode() + b" -->\n"
+        b"<x>" + IMG.replace("<", "&lt;").encode() + b"</x>\n</Facturation>\n"
+    )
+    file_id = add_file(
+        site,
+        name="KINE_FACT_45001237_20261119093000_000501.xml",
+        content=hostile,
+        findings=(FindingSpec("XSD-001", "FATAL", 3, "/Facturation/x", IMG),),
+        response=f"<Reponse><Valeur>{SCRIPT}</Valeur></Reponse>".encode(),
+    )
     page = agent_client.get(f"/files/{file_id}").text
     _no_raw_markup(page)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -70,14 +76,17 @@ def test_every_page_carries_a_strict_csp_and_no_sniffing(site, agent_client):
         assert response.headers["x-frame-options"] == "DENY"
 
 
-@pytest.mark.parametrize("peer,forwarded,expected", [
-    pytest.param("10.0.0.5", "203.0.113.7", "203.0.113.7", id="trusted-proxy"),
-    pytest.param("192.0.2.1", "203.0.113.7", "192.0.2.1", id="untrusted-peer-ignored"),
-    pytest.param("10.0.0.5", "6.6.6.6, 203.0.113.7", "203.0.113.7", id="client-prepends-a-fake-hop"),
-    pytest.param("10.0.0.5", "203.0.113.7, 10.0.0.9", "203.0.113.7", id="two-proxies"),
-    pytest.param("10.0.0.5", "not-an-address", "10.0.0.5", id="garbage"),
-    pytest.param("10.0.0.5", None, "10.0.0.5", id="no-header"),
-])
+@pytest.mark.parametrize(
+    "peer,forwarded,expected",
+    [
+        pytest.param("10.0.0.5", "203.0.113.7", "203.0.113.7", id="trusted-proxy"),
+        pytest.param("192.0.2.1", "203.0.113.7", "192.0.2.1", id="untrusted-peer-ignored"),
+        pytest.param("10.0.0.5", "6.6.6.6, 203.0.113.7", "203.0.113.7", id="client-prepends-a-fake-hop"),
+        pytest.param("10.0.0.5", "203.0.113.7, 10.0.0.9", "203.0.113.7", id="two-proxies"),
+        pytest.param("10.0.0.5", "not-an-address", "10.0.0.5", id="garbage"),
+        pytest.param("10.0.0.5", None, "10.0.0.5", id="no-header"),
+    ],
+)
 def test_client_address_behind_proxies(peer, forwarded, expected):
     assert TrustedProxies(["10.0.0.0/8"]).client_address(peer, forwarded) == expected
 
@@ -99,7 +108,10 @@ def test_session_cookie_is_secure_and_host_bound_behind_tls(site):
         csrf_cookie = next(c for c in form.headers.get_list("set-cookie") if c.startswith("__Host-gw_csrf="))
         assert "Secure" in csrf_cookie and "Domain" not in csrf_cookie and "Path=/" in csrf_cookie
         client.cookies.clear()
-        response = client.post("/login", data={"login": AGENT[0], "password": AGENT[1], "csrf_token": csrf_of(form.text)},
-                               headers={"Cookie": csrf_cookie.split(";")[0]})
+        response = client.post(
+            "/login",
+            data={"login": AGENT[0], "password": AGENT[1], "csrf_token": csrf_of(form.text)},
+            headers={"Cookie": csrf_cookie.split(";")[0]},
+        )
     cookie = next(c for c in response.headers.get_list("set-cookie") if "gw_session=" in c)
     assert cookie.startswith("__Host-gw_session=") and "Secure" in cookie and "HttpOnly" in cookie

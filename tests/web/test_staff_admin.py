@@ -21,14 +21,17 @@ def _post(client, page_path: str, action: str, **data):  # noqa: ANN001, ANN003,
 
 def _audited(site, login: str) -> list[str]:  # noqa: ANN001
     with site.sessions() as session:
-        return list(session.scalars(select(AuditEvent.action).where(AuditEvent.target_id == login)
-                                    .order_by(AuditEvent.id)))
+        return list(
+            session.scalars(select(AuditEvent.action).where(AuditEvent.target_id == login).order_by(AuditEvent.id))
+        )
 
 
 def test_staff_see_their_sessions_and_end_one(site):
     add_staff(site.sessions, "nina", "agent", "nina-password-001")
-    with site.client(address="203.0.113.7", headers={"User-Agent": "Laptop browser/1.0"}) as laptop, \
-            site.client(address="203.0.113.8", headers={"User-Agent": "Phone browser/2.0"}) as phone:
+    with (
+        site.client(address="203.0.113.7", headers={"User-Agent": "Laptop browser/1.0"}) as laptop,
+        site.client(address="203.0.113.8", headers={"User-Agent": "Phone browser/2.0"}) as phone,
+    ):
         assert log_in(laptop, "nina", "nina-password-001").status_code == 303
         assert log_in(phone, "nina", "nina-password-001").status_code == 303
         page = laptop.get("/account").text
@@ -73,8 +76,9 @@ def test_admin_adds_a_member_who_then_logs_in(site, admin_client):
     with site.client() as rita:
         assert log_in(rita, "rita", "rita-password-001").headers["location"] == "/dashboard"
     with site.sessions() as session:
-        actor = session.scalar(select(AuditEvent.actor).where(AuditEvent.action == "staff.add",
-                                                              AuditEvent.target_id == "rita"))
+        actor = session.scalar(
+            select(AuditEvent.actor).where(AuditEvent.action == "staff.add", AuditEvent.target_id == "rita")
+        )
     assert actor == f"staff:{ADMIN[0]}"
 
 
@@ -87,8 +91,10 @@ def test_disabling_a_member_ends_their_sessions_at_once(site, admin_client):
         assert log_in(sven, "sven", "sven-password-001").status_code == 401
         _post(admin_client, "/admin/staff/sven", "/admin/staff/sven/enabled", enabled="yes")
         assert log_in(sven, "sven", "sven-password-001").status_code == 303
-    assert [a for a in _audited(site, "sven") if a.startswith("staff.")
-            and a.endswith("able")] == ["staff.disable", "staff.enable"]
+    assert [a for a in _audited(site, "sven") if a.startswith("staff.") and a.endswith("able")] == [
+        "staff.disable",
+        "staff.enable",
+    ]
 
 
 def test_admin_resets_a_password_and_the_old_sessions_end(site, admin_client):
@@ -128,8 +134,10 @@ def test_the_last_admin_cannot_be_disabled_or_demoted(site, admin_client):
     # Every other admin goes (through the page), until alice is the last enabled one.
     others = [u.login for u in list_staff(site.sessions) if u.role == "admin" and u.enabled and u.login != ADMIN[0]]
     for login in others:
-        assert _post(admin_client, f"/admin/staff/{login}", f"/admin/staff/{login}/enabled",
-                     enabled="no").status_code == 303
+        assert (
+            _post(admin_client, f"/admin/staff/{login}", f"/admin/staff/{login}/enabled", enabled="no").status_code
+            == 303
+        )
     with pytest.raises(UsageError) as disabled:
         set_staff_enabled(site.sessions, ADMIN[0], False, actor="test")
     with pytest.raises(UsageError) as demoted:
@@ -143,8 +151,11 @@ def test_the_last_admin_cannot_be_disabled_or_demoted(site, admin_client):
 def test_agents_cannot_manage_staff(site, agent_client):
     token = csrf_of(agent_client.get("/account").text)
     for path in ("/admin/staff/bob", "/admin/staff/bob/role", "/admin/sessions/revoke"):
-        response = (agent_client.get(path) if path == "/admin/staff/bob"
-                    else agent_client.post(path, data={"csrf_token": token, "role": "admin", "session": "x"}))
+        response = (
+            agent_client.get(path)
+            if path == "/admin/staff/bob"
+            else agent_client.post(path, data={"csrf_token": token, "role": "admin", "session": "x"})
+        )
         assert response.status_code == 403, path
     with site.sessions() as session:
         assert session.scalar(select(StaffUser.role).where(StaffUser.login == "bob")) == "agent"

@@ -17,10 +17,10 @@ def test_files_are_counted_on_their_local_day(site):
     # 23:30 UTC on the 20th is 00:30 on the 21st in Luxembourg (UTC+1 in November).
     late = dt.datetime(2026, 11, 20, 23, 30, tzinfo=dt.timezone.utc)
     early = dt.datetime(2026, 11, 20, 22, 30, tzinfo=dt.timezone.utc)
-    ids = [add_file(site, name=f"KINE_FACT_45001237_20261120000000_{900000 + n:06d}.xml", received_at=at,
-                    status=status)
-           for n, (at, status) in enumerate([(late, "REJETE"), (late, "ACCEPTE"), (early, "ACCEPTE"),
-                                             (early, "REJETE")])]
+    ids = [
+        add_file(site, name=f"KINE_FACT_45001237_20261120000000_{900000 + n:06d}.xml", received_at=at, status=status)
+        for n, (at, status) in enumerate([(late, "REJETE"), (late, "ACCEPTE"), (early, "ACCEPTE"), (early, "REJETE")])
+    ]
     with transaction(site.sessions) as session:  # a voided file counts for nothing
         session.get(RequestFile, ids[3]).voided_at = now
     with site.sessions() as session:

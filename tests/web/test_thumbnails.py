@@ -39,11 +39,14 @@ def _size(png: bytes) -> tuple[int, int]:
     return struct.unpack(">II", png[16:24])
 
 
-@pytest.mark.parametrize("width_mm,height_mm,expected_width", [
-    pytest.param(210, 297, WIDTH, id="a4"),
-    pytest.param(30, 20, WIDTH, id="tiny-page-scaled-up"),
-    pytest.param(200, 5000, None, id="very-tall-page-bounded"),
-])
+@pytest.mark.parametrize(
+    "width_mm,height_mm,expected_width",
+    [
+        pytest.param(210, 297, WIDTH, id="a4"),
+        pytest.param(30, 20, WIDTH, id="tiny-page-scaled-up"),
+        pytest.param(200, 5000, None, id="very-tall-page-bounded"),
+    ],
+)
 def test_preview_sizes(width_mm, height_mm, expected_width):
     width, height = _size(first_page_png(_pdf(width_mm, height_mm)))
     assert height <= MAX_HEIGHT + 1
@@ -51,8 +54,14 @@ def test_preview_sizes(width_mm, height_mm, expected_width):
         assert abs(width - expected_width) <= 2
 
 
-@pytest.mark.parametrize("data", [pytest.param(b"", id="empty"), pytest.param(b"%PDF-1.4\n%%EOF", id="no-pages"),
-                                  pytest.param(b"not a pdf at all", id="garbage")])
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"", id="empty"),
+        pytest.param(b"%PDF-1.4\n%%EOF", id="no-pages"),
+        pytest.param(b"not a pdf at all", id="garbage"),
+    ],
+)
 def test_unreadable_input_is_an_error(data):
     with pytest.raises(ThumbnailError):
         first_page_png(data)
@@ -126,14 +135,19 @@ GATEWAY_CEILING_KIB = 400 * 1024
 
 def test_gateway_keeps_answering_and_its_memory_bounded_while_a_costly_page_is_previewed(project, sessions):
     settings = project.settings()
-    applications = Applications(sessions, dossier=Dossier(project.root / settings.applications_path),
-                                max_document_bytes=settings.intake.max_document_bytes,
-                                followup_days_after_close=settings.intake.followup_days_after_close)
+    applications = Applications(
+        sessions,
+        dossier=Dossier(project.root / settings.applications_path),
+        max_document_bytes=settings.intake.max_document_bytes,
+        followup_days_after_close=settings.intake.followup_days_after_close,
+    )
     reference = applications.create(actor="cli", channel="paper").application.reference
-    plain = applications.attach_document(reference, data=_pdf(210, 297), name="fiche.pdf",
-                                         kind="fiche_renseignement", actor="cli", by_staff=True)
-    costly = applications.attach_document(reference, data=_pdf(210, 297), name="plan.pdf", kind="statuts",
-                                          actor="cli", by_staff=True)
+    plain = applications.attach_document(
+        reference, data=_pdf(210, 297), name="fiche.pdf", kind="fiche_renseignement", actor="cli", by_staff=True
+    )
+    costly = applications.attach_document(
+        reference, data=_pdf(210, 297), name="plan.pdf", kind="statuts", actor="cli", by_staff=True
+    )
     assert plain.accepted and costly.accepted
     # The check is bypassed: the costly file is written straight into the dossier.
     dossier = Dossier(project.root / settings.applications_path)
@@ -142,13 +156,25 @@ def test_gateway_keeps_answering_and_its_memory_bounded_while_a_costly_page_is_p
     dossier.path(reference, stored).write_bytes(s.fanout_forms(12))
     staff = add_staff(sessions, "carla", "agent", "agent-password-789")
     with transaction(sessions) as session:  # an agent needs no second factor: a complete session
-        token = open_session(session, session.get(StaffUser, staff.id), pending=False, address="127.0.0.1",
-                             user_agent="test", max_age=3600, now=dt.datetime.now(dt.timezone.utc))
+        token = open_session(
+            session,
+            session.get(StaffUser, staff.id),
+            pending=False,
+            address="127.0.0.1",
+            user_agent="test",
+            max_age=3600,
+            now=dt.datetime.now(dt.timezone.utc),
+        )
 
     port = free_port()
     env = clean_env({"GATEWAY_WEB__PORT": str(port), "GATEWAY_INTAKE__DOCUMENT_MEMORY_BYTES": str(512 * MIB)})
-    process = subprocess.Popen([GATEWAY, "serve", "--role", "web", "--config", str(project.config)], env=env,
-                               cwd=project.root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [GATEWAY, "serve", "--role", "web", "--config", str(project.config)],
+        env=env,
+        cwd=project.root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: _healthy(base), timeout_s=60, interval_s=0.2)

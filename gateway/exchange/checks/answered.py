@@ -35,10 +35,17 @@ def _amount(text: str | None) -> Decimal | None:
 
 def _finding(error: etree._Element) -> Finding:
     messages = {m.get("langue"): m.text or "" for m in error.iterfind(f"{_R}Message")}
-    return Finding(code=error.get("code", ""), severity=Severity(error.get("gravite", "FATAL")),
-                   message_fr=messages.get("fr", ""), message_en=messages.get("en", ""),
-                   line=_int(error.get("ligne")), column=_int(error.get("colonne")), path=error.get("chemin"),
-                   value=error.findtext(f"{_R}Valeur"), diagnostic=_diagnostic(error))
+    return Finding(
+        code=error.get("code", ""),
+        severity=Severity(error.get("gravite", "FATAL")),
+        message_fr=messages.get("fr", ""),
+        message_en=messages.get("en", ""),
+        line=_int(error.get("ligne")),
+        column=_int(error.get("colonne")),
+        path=error.get("chemin"),
+        value=error.findtext(f"{_R}Valeur"),
+        diagnostic=_diagnostic(error),
+    )
 
 
 def _diagnostic(error: etree._Element) -> str | None:
@@ -46,7 +53,7 @@ def _diagnostic(error: etree._Element) -> str | None:
     for comment in error.iterchildren(etree.Comment):
         text = (comment.text or "").strip()
         if text.startswith(DIAGNOSTIC_PREFIX):
-            return text[len(DIAGNOSTIC_PREFIX):]
+            return text[len(DIAGNOSTIC_PREFIX) :]
     return None
 
 
@@ -58,8 +65,14 @@ def outcome_of_response(data: bytes, received: Received) -> tuple[Outcome | None
     fields: dict = {}
     findings: list[Finding] = []
     accepted = 0
-    events = etree.iterparse(io.BytesIO(data), events=("start", "end"), load_dtd=False, no_network=True,
-                             resolve_entities=False, huge_tree=True)
+    events = etree.iterparse(
+        io.BytesIO(data),
+        events=("start", "end"),
+        load_dtd=False,
+        no_network=True,
+        resolve_entities=False,
+        huge_tree=True,
+    )
     for event, element in events:
         tag = element.tag
         if event == "start":
@@ -67,19 +80,25 @@ def outcome_of_response(data: bytes, received: Received) -> tuple[Outcome | None
                 break  # the records come last and are not needed
             continue
         if tag == f"{_R}Demande":
-            fields.update(convention=element.get("convention"), id_fichier=element.get("idFichier"),
-                          sequence=_int(element.get("numeroSequence")))
+            fields.update(
+                convention=element.get("convention"),
+                id_fichier=element.get("idFichier"),
+                sequence=_int(element.get("numeroSequence")),
+            )
         elif tag == f"{_R}Traitement" and element.get("mode"):
             fields["mode"] = Mode(element.get("mode"))
         elif tag == f"{_R}Statut":
             fields["status"] = FileStatus(element.text)
         elif tag == f"{_R}DoublonDe":
-            fields["duplicate_of"] = EarlierFile(element.get("nomFichier", ""),
-                                                 dt.datetime.fromisoformat(element.get("recuLe", "")))
+            fields["duplicate_of"] = EarlierFile(
+                element.get("nomFichier", ""), dt.datetime.fromisoformat(element.get("recuLe", ""))
+            )
         elif tag == f"{_R}Compteurs":
             accepted = _int(element.get("enregistrementsAcceptes")) or 0
-            fields.update(amount_received=_amount(element.get("montantRecu")),
-                          amount_accepted=_amount(element.get("montantAccepte")))
+            fields.update(
+                amount_received=_amount(element.get("montantRecu")),
+                amount_accepted=_amount(element.get("montantAccepte")),
+            )
         elif tag == f"{_R}Erreur" and element.getparent().tag == f"{_R}ErreursFichier":
             findings.append(_finding(element))
     if any(f.code == INTERNAL_ERROR for f in findings):

@@ -25,15 +25,23 @@ _EXPECTED = re.compile(r"Expected is(?: one of)? \( ([^)]*) \)")
 _FACET = re.compile(r"^\[facet '(\w+)'\] (.*)$", re.S)
 _VALUE = re.compile(r"The value '(.*?)'(?: has| is| does|$)", re.S)
 _QUOTED_NUMBERS = re.compile(r"'(\d+)'")
-_TYPE = re.compile(r"^'(.*)' is not a valid value of the (?:local |list )?(?:atomic |union )?type(?: '([^']+)')?\.?$", re.S)
+_TYPE = re.compile(
+    r"^'(.*)' is not a valid value of the (?:local |list )?(?:atomic |union )?type(?: '([^']+)')?\.?$", re.S
+)
 _DUPLICATE = re.compile(r"^Duplicate key-sequence \['(.*)'\] in unique identity-constraint", re.S)
 _SET = re.compile(r"set \{(.*)\}", re.S)
 
 #: plain words for the XML Schema types the conventions use; others are named as they are
 TYPE_WORDS = {
-    "decimal": "type.decimal", "integer": "type.integer", "positiveInteger": "type.positive_integer",
-    "nonNegativeInteger": "type.whole_number", "int": "type.integer", "date": "type.date",
-    "dateTime": "type.date_time", "boolean": "type.boolean", "MontantType": "type.amount",
+    "decimal": "type.decimal",
+    "integer": "type.integer",
+    "positiveInteger": "type.positive_integer",
+    "nonNegativeInteger": "type.whole_number",
+    "int": "type.integer",
+    "date": "type.date",
+    "dateTime": "type.date_time",
+    "boolean": "type.boolean",
+    "MontantType": "type.amount",
 }
 
 
@@ -51,16 +59,17 @@ def _names(listing: str) -> str:
 
 def _say(msgid: str, field: tuple[str, str], **values: object) -> Explanation:
     """The message ``msgid`` in both languages; a ``(fr, en)`` tuple value is taken per language."""
+
     def pick(index: int) -> dict[str, object]:
         return {k: v[index] if isinstance(v, tuple) else v for k, v in values.items()}
-    return (texts.text("fr", msgid, field=field[0], **pick(0)),
-            texts.text("en", msgid, field=field[1], **pick(1)))
+
+    return (texts.text("fr", msgid, field=field[0], **pick(0)), texts.text("en", msgid, field=field[1], **pick(1)))
 
 
 def _facet(facet: str, rest: str, field: tuple[str, str]) -> Explanation | None:
     found = _VALUE.search(rest)
     value = found.group(1) if found else ""
-    numbers = _QUOTED_NUMBERS.findall(rest[found.end():] if found else rest)
+    numbers = _QUOTED_NUMBERS.findall(rest[found.end() :] if found else rest)
     if facet == "pattern":
         pattern = re.search(r"pattern '(.*)'\.?$", rest, re.S)
         return _say("xsd.pattern", field, value=value, pattern=pattern.group(1) if pattern else "")
@@ -70,8 +79,10 @@ def _facet(facet: str, rest: str, field: tuple[str, str]) -> Explanation | None:
         choices = _SET.search(rest)
         allowed = ", ".join(c.strip().strip("'") for c in choices.group(1).split(",")) if choices else ""
         return _say("xsd.enumeration", field, value=value, allowed=allowed)
-    if facet in ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive", "totalDigits", "fractionDigits") \
-            and numbers:
+    if (
+        facet in ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive", "totalDigits", "fractionDigits")
+        and numbers
+    ):
         return _say(f"xsd.{facet}", field, value=value, limit=numbers[-1])
     return None
 
@@ -116,13 +127,19 @@ def explain_schema(message: str) -> Explanation | None:
     if facet is not None:
         return _facet(facet.group(1), facet.group(2), field)
     rules: list[tuple[str, Callable[[], Explanation]]] = [
-        ("This element is not expected.", lambda: _say("xsd.unexpected" if wanted else "xsd.unexpected_end",
-                                                       field, expected=wanted)),
+        (
+            "This element is not expected.",
+            lambda: _say("xsd.unexpected" if wanted else "xsd.unexpected_end", field, expected=wanted),
+        ),
         ("Missing child element(s).", lambda: _say("xsd.missing_child", field, expected=wanted)),
-        ("is required but missing.", lambda: _say("xsd.missing_attribute", _field(element, None),
-                                                  attribute=_attribute_named(rest))),
-        ("is not allowed.", lambda: _say("xsd.attribute_not_allowed", _field(element, None),
-                                         attribute=_attribute_named(rest))),
+        (
+            "is required but missing.",
+            lambda: _say("xsd.missing_attribute", _field(element, None), attribute=_attribute_named(rest)),
+        ),
+        (
+            "is not allowed.",
+            lambda: _say("xsd.attribute_not_allowed", _field(element, None), attribute=_attribute_named(rest)),
+        ),
         ("Character content other than whitespace is not allowed", lambda: _say("xsd.text_not_allowed", field)),
         ("Element content is not allowed", lambda: _say("xsd.no_children", field)),
     ]
@@ -149,18 +166,25 @@ _SYNTAX: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^Start tag expected, '<' not found"), "xml.no_start_tag"),
     (re.compile(r"^Document is empty"), "xml.empty"),
     (re.compile(r"^Couldn't find end of Start Tag (\S+)"), "xml.start_tag_unclosed"),
-    (re.compile(r"^(?:AttValue: \" or ' expected|attributes construct error|Specification mandates value for attribute)"),
-     "xml.attribute_syntax"),
+    (
+        re.compile(
+            r"^(?:AttValue: \" or ' expected|attributes construct error|Specification mandates value for attribute)"
+        ),
+        "xml.attribute_syntax",
+    ),
     (re.compile(r"^Attribute (\S+) redefined"), "xml.attribute_twice"),
     (re.compile(r"^(?:xmlParseEntityRef: no name|EntityRef: expecting ';')"), "xml.ampersand"),
     (re.compile(r"^Entity '([^']+)' not defined"), "xml.unknown_entity"),
     (re.compile(r"^(?:Input is not proper UTF-8|Invalid bytes in character encoding)"), "xml.not_utf8"),
     (re.compile(r"^the file is encoded in (.+?), not UTF-8"), "xml.encoded_in"),
     (re.compile(r"^encoding '(.*)' is declared; only UTF-8 is accepted"), "xml.encoding_declared"),
-    (re.compile(r"^(?:StartTag: invalid element name|Unescaped '<' not allowed in attributes values)"),
-     "xml.bad_name"),
-    (re.compile(r"^(?:PCDATA invalid Char value|Char 0x[0-9A-Fa-f]+ out of allowed range|invalid character in attribute value)"),
-     "xml.bad_character"),
+    (re.compile(r"^(?:StartTag: invalid element name|Unescaped '<' not allowed in attributes values)"), "xml.bad_name"),
+    (
+        re.compile(
+            r"^(?:PCDATA invalid Char value|Char 0x[0-9A-Fa-f]+ out of allowed range|invalid character in attribute value)"
+        ),
+        "xml.bad_character",
+    ),
 )
 
 

@@ -27,13 +27,19 @@ class MemoryHistory:
         self.outcomes.append(outcome)
 
     def _counting(self, provider_code: str) -> list[Outcome]:
-        return [o for o in self.outcomes if o.received.provider_code == provider_code
-                and o.mode == Mode.PRODUCTION and o.status in COUNTING]
+        return [
+            o
+            for o in self.outcomes
+            if o.received.provider_code == provider_code and o.mode == Mode.PRODUCTION and o.status in COUNTING
+        ]
 
     def identical_file(self, provider_code: str, sha256: str) -> EarlierFile | None:
         for outcome in self.outcomes:
-            if outcome.received.provider_code == provider_code and outcome.received.sha256 == sha256 \
-                    and outcome.internal_error is None:  # a file that could not be checked may come again
+            if (
+                outcome.received.provider_code == provider_code
+                and outcome.received.sha256 == sha256
+                and outcome.internal_error is None
+            ):  # a file that could not be checked may come again
                 return EarlierFile(outcome.received.name, outcome.received.received_at)
         return self.base.identical_file(provider_code, sha256)
 
@@ -45,8 +51,9 @@ class MemoryHistory:
         return max(numbers, default=None)
 
     def id_fichier_used(self, provider_code: str, id_fichier: str) -> bool:
-        return any(o.id_fichier == id_fichier for o in self._counting(provider_code)) \
-            or self.base.id_fichier_used(provider_code, id_fichier)
+        return any(o.id_fichier == id_fichier for o in self._counting(provider_code)) or self.base.id_fichier_used(
+            provider_code, id_fichier
+        )
 
     def accepted_acts(self, provider_code: str, acts: frozenset[ActKey]) -> frozenset[ActKey]:
         mine = {act for o in self._counting(provider_code) for r in o.accepted_records for act in r.acts}

@@ -97,7 +97,7 @@ def quoted(value: str | None) -> str | None:
     """``value`` as a response quotes it: cut at MAX_VALUE_CHARS, the cut marked with '…'."""
     if value is None or len(value) <= MAX_VALUE_CHARS:
         return value
-    return value[:MAX_VALUE_CHARS - 1] + "…"
+    return value[: MAX_VALUE_CHARS - 1] + "…"
 
 
 class _Fields(dict[str, Any]):
@@ -110,8 +110,16 @@ class _Fields(dict[str, Any]):
         raise KeyError(key)
 
 
-def finding(code: str, *, line: int | None = None, column: int | None = None, path: str | None = None,
-            value: str | None = None, diagnostic: str | None = None, **params: Any) -> Finding:
+def finding(
+    code: str,
+    *,
+    line: int | None = None,
+    column: int | None = None,
+    path: str | None = None,
+    value: str | None = None,
+    diagnostic: str | None = None,
+    **params: Any,
+) -> Finding:
     """The finding ``code`` at this place, its messages filled from ``value`` and ``params``.
 
     A field may differ by language (``detail_fr``, ``detail_en``) or not (``detail``).
@@ -122,6 +130,14 @@ def finding(code: str, *, line: int | None = None, column: int | None = None, pa
     # libxml2 quotes the offending value in its message too: cut it the same way
     fields = _Fields({"value": value, **{k: quoted(v) if isinstance(v, str) else v for k, v in params.items()}})
     template_fr, template_en = entry.templates(code)
-    return Finding(code=code, severity=entry.severity, message_fr=template_fr.format_map(fields),
-                   message_en=template_en.format_map(fields), line=line or None, column=column or None,
-                   path=path, value=value, diagnostic=quoted(diagnostic))
+    return Finding(
+        code=code,
+        severity=entry.severity,
+        message_fr=template_fr.format_map(fields),
+        message_en=template_en.format_map(fields),
+        line=line or None,
+        column=column or None,
+        path=path,
+        value=value,
+        diagnostic=quoted(diagnostic),
+    )

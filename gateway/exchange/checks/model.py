@@ -138,9 +138,15 @@ class RecordDetail:
 
     def pack(self) -> str:
         """The one-string form (what :attr:`RecordResult.detail` holds)."""
-        return pack_detail(self.physician, self.prescribed_on, self.sessions_prescribed, self.sampled_at,
-                           self.sampling_place, self.nomenclature,
-                           [(a.code, a.date, a.quantity, a.unit_tariff, a.amount, a.performer) for a in self.acts])
+        return pack_detail(
+            self.physician,
+            self.prescribed_on,
+            self.sessions_prescribed,
+            self.sampled_at,
+            self.sampling_place,
+            self.nomenclature,
+            [(a.code, a.date, a.quantity, a.unit_tariff, a.amount, a.performer) for a in self.acts],
+        )
 
     @classmethod
     def unpack(cls, packed: str) -> RecordDetail:
@@ -151,19 +157,41 @@ class RecordDetail:
         for item in items:
             code, date, quantity, tariff, amount, performer = item.split(_FIELD)
             acts.append(ActDetail(code, date, int(quantity), tariff, amount, performer or None))
-        return cls(physician, prescribed, tuple(acts), nomenclature, int(sessions) if sessions else None,
-                   sampled or None, place or None)
+        return cls(
+            physician,
+            prescribed,
+            tuple(acts),
+            nomenclature,
+            int(sessions) if sessions else None,
+            sampled or None,
+            place or None,
+        )
 
 
-def pack_detail(physician: str, prescribed_on: str, sessions_prescribed: int | None, sampled_at: str | None,
-                sampling_place: str | None, nomenclature: str,
-                acts: list[tuple[str, str, int, str, str, str | None]]) -> str:
+def pack_detail(
+    physician: str,
+    prescribed_on: str,
+    sessions_prescribed: int | None,
+    sampled_at: str | None,
+    sampling_place: str | None,
+    nomenclature: str,
+    acts: list[tuple[str, str, int, str, str, str | None]],
+) -> str:
     """A :class:`RecordDetail` packed without building it; ``acts`` as (code, date, quantity,
     unit tariff, amount, performer)."""
-    head = _FIELD.join((physician, prescribed_on, "" if sessions_prescribed is None else str(sessions_prescribed),
-                        sampled_at or "", sampling_place or "", nomenclature))
-    return _ITEM.join([head, *(f"{c}{_FIELD}{d}{_FIELD}{q}{_FIELD}{t}{_FIELD}{m}{_FIELD}{p or ''}"
-                               for c, d, q, t, m, p in acts)])
+    head = _FIELD.join(
+        (
+            physician,
+            prescribed_on,
+            "" if sessions_prescribed is None else str(sessions_prescribed),
+            sampled_at or "",
+            sampling_place or "",
+            nomenclature,
+        )
+    )
+    return _ITEM.join(
+        [head, *(f"{c}{_FIELD}{d}{_FIELD}{q}{_FIELD}{t}{_FIELD}{m}{_FIELD}{p or ''}" for c, d, q, t, m, p in acts)]
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,5 +272,3 @@ class EmptyHistory:
 
     def accepted_acts(self, provider_code: str, acts: frozenset[ActKey]) -> frozenset[ActKey]:
         return frozenset()
-
-

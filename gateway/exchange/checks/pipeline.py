@@ -31,13 +31,29 @@ from gateway.exchange.checks.stages.name import CheckName
 from gateway.exchange.checks.stages.parse import ParseXml
 from gateway.exchange.checks.stages.records import CheckRecords
 from gateway.exchange.checks.stages.schema import ValidateSchema
-from gateway.exchange.checks.xmlsafe import (MAX_TEXT_BYTES, READ_CHUNK, CountingReader, XmlProblem, dtd_problem,
-                                      element_limits_problem, iter_top_level, limits_problem, line_of, open_events,
-                                      syntax_problem)
+from gateway.exchange.checks.xmlsafe import (
+    MAX_TEXT_BYTES,
+    READ_CHUNK,
+    CountingReader,
+    XmlProblem,
+    dtd_problem,
+    element_limits_problem,
+    iter_top_level,
+    limits_problem,
+    line_of,
+    open_events,
+    syntax_problem,
+)
 from gateway.logs import get_logger
 
-EXCHANGE_STAGES: tuple[type[Stage], ...] = (CheckName, ParseXml, ValidateSchema, CheckHeader, CheckRecords,
-                                            CheckHistory)
+EXCHANGE_STAGES: tuple[type[Stage], ...] = (
+    CheckName,
+    ParseXml,
+    ValidateSchema,
+    CheckHeader,
+    CheckRecords,
+    CheckHistory,
+)
 #: longest description of an internal error kept for staff (exception type and message)
 MAX_ERROR_CHARS = 500
 
@@ -50,8 +66,12 @@ def internal_error_outcome(received: Received, error: str) -> Outcome:
     Nothing else is said (no mode, convention, IdFichier or sequence), so the response is the
     same whichever attempt or process gives it.
     """
-    return Outcome(received=received, status=FileStatus.REJETE, file_findings=(finding(INTERNAL_ERROR),),
-                   internal_error=error[:MAX_ERROR_CHARS])
+    return Outcome(
+        received=received,
+        status=FileStatus.REJETE,
+        file_findings=(finding(INTERNAL_ERROR),),
+        internal_error=error[:MAX_ERROR_CHARS],
+    )
 
 
 def describe(exc: BaseException) -> str:
@@ -87,8 +107,13 @@ class Checker:
             return internal_error_outcome(received, describe(exc))
 
     def _check(self, received: Received, history: History) -> Outcome:
-        context = Context(received=received, history=history, references=self.references.current(),
-                          timezone=self.timezone, max_file_bytes=self.max_file_bytes)
+        context = Context(
+            received=received,
+            history=history,
+            references=self.references.current(),
+            timezone=self.timezone,
+            max_file_bytes=self.max_file_bytes,
+        )
         stages = [stage() for stage in EXCHANGE_STAGES]
         for stage in stages:
             stage.begin(context)
@@ -173,8 +198,11 @@ def _document_pass(context: Context, stages: list[Stage]) -> None:
                 if not take(stray, texts):
                     return
                 root.remove(stray)
-            if root.text is not None and len(root.text) > MAX_TEXT_BYTES // 4 \
-                    and len(root.text.encode("utf-8")) > MAX_TEXT_BYTES:
+            if (
+                root.text is not None
+                and len(root.text) > MAX_TEXT_BYTES // 4
+                and len(root.text.encode("utf-8")) > MAX_TEXT_BYTES
+            ):
                 context.xml_problem = XmlProblem("XML-003", "a text node over 10 MiB", line_of(root))
     except etree.XMLSyntaxError as exc:
         context.xml_problem = syntax_problem(exc)
@@ -209,8 +237,11 @@ def _outcome(context: Context, *, reached_records: bool) -> Outcome:
     file_findings = tuple(f for stage in sorted(context.findings) for f in context.findings[stage])
     header = context.header
     common = {
-        "received": received, "mode": header.mode if header else None, "convention": context.convention,
-        "id_fichier": header.id_fichier if header else None, "sequence": header.sequence if header else None,
+        "received": received,
+        "mode": header.mode if header else None,
+        "convention": context.convention,
+        "id_fichier": header.id_fichier if header else None,
+        "sequence": header.sequence if header else None,
         "file_findings": file_findings,
     }
     fatal = any(f.severity == Severity.FATAL for f in file_findings)
@@ -224,5 +255,10 @@ def _outcome(context: Context, *, reached_records: bool) -> Outcome:
         status = FileStatus.PARTIELLEMENT_ACCEPTE
     else:
         status = FileStatus.ACCEPTE
-    return Outcome(status=status, records=records, amount_received=sum((r.amount for r in records), Decimal("0")),
-                   amount_accepted=sum((r.amount for r in accepted), Decimal("0")), **common)
+    return Outcome(
+        status=status,
+        records=records,
+        amount_received=sum((r.amount for r in records), Decimal("0")),
+        amount_accepted=sum((r.amount for r in accepted), Decimal("0")),
+        **common,
+    )

@@ -25,7 +25,6 @@ from gateway.exchange.conventions import CODES
 from gateway.exchange.errors import ExchangeError
 
 
-
 class ReferenceError_(ExchangeError):
     """The schemas folder, the version registry or a nomenclature cannot be used."""
 
@@ -96,8 +95,10 @@ class References:
 
     def schema_for(self, convention: str, version: str, day: dt.date) -> SchemaVersion | None:
         """The entry accepting ``version`` of ``convention`` on ``day``, or None (XSD-003)."""
-        return next((v for v in self.versions
-                     if v.convention == convention and v.version == version and v.accepted_on(day)), None)
+        return next(
+            (v for v in self.versions if v.convention == convention and v.version == version and v.accepted_on(day)),
+            None,
+        )
 
     def default_schema(self, convention: str, day: dt.date) -> SchemaVersion | None:
         """The newest version accepted on ``day`` (used when ``versionSchema`` is missing)."""
@@ -133,9 +134,15 @@ def read_nomenclature(path: Path, start: dt.date, version: str = "") -> Nomencla
         with path.open(encoding="utf-8-sig", newline="") as handle:
             for number, row in enumerate(csv.DictReader(handle), start=2):
                 try:
-                    tariff = Tariff(row["convention"].strip(), row["code"].strip(), row["label_fr"],
-                                    Decimal(row["tariff_eur"]), int(row["max_per_record"]),
-                                    _optional_date(row["valid_from"] or ""), _optional_date(row["valid_to"] or ""))
+                    tariff = Tariff(
+                        row["convention"].strip(),
+                        row["code"].strip(),
+                        row["label_fr"],
+                        Decimal(row["tariff_eur"]),
+                        int(row["max_per_record"]),
+                        _optional_date(row["valid_from"] or ""),
+                        _optional_date(row["valid_to"] or ""),
+                    )
                 except (KeyError, ValueError, ArithmeticError) as exc:
                     raise ReferenceError_(f"{path.name} line {number}: {exc}", path=str(path)) from None
                 rows.setdefault((tariff.convention, tariff.code), []).append(tariff)
@@ -165,12 +172,21 @@ def load_references(schemas_dir: Path) -> References:
         where = f"{registry.name} schema[{i}]"
         try:
             if entry["convention"] not in CODES:
-                raise ReferenceError_(f"{where}: convention {entry['convention']!r} is not in the registry "
-                                      f"({', '.join(CODES)}; gateway/exchange/conventions.py)")
+                raise ReferenceError_(
+                    f"{where}: convention {entry['convention']!r} is not in the registry "
+                    f"({', '.join(CODES)}; gateway/exchange/conventions.py)"
+                )
             path = schemas_dir / entry["file"]
-            versions.append(SchemaVersion(
-                entry["convention"], str(entry["version"]), path, _target_namespace(path),
-                _date(entry["from"], where), _date(entry["until"], where) if "until" in entry else None))
+            versions.append(
+                SchemaVersion(
+                    entry["convention"],
+                    str(entry["version"]),
+                    path,
+                    _target_namespace(path),
+                    _date(entry["from"], where),
+                    _date(entry["until"], where) if "until" in entry else None,
+                )
+            )
         except KeyError as exc:
             raise ReferenceError_(f"{where}: missing {exc}") from None
     lists = []
@@ -178,8 +194,9 @@ def load_references(schemas_dir: Path) -> References:
         where = f"{registry.name} nomenclature[{i}]"
         if "file" not in entry or "from" not in entry:
             raise ReferenceError_(f"{where}: needs file and from")
-        lists.append(read_nomenclature(schemas_dir / entry["file"], _date(entry["from"], where),
-                                       str(entry.get("version", ""))))
+        lists.append(
+            read_nomenclature(schemas_dir / entry["file"], _date(entry["from"], where), str(entry.get("version", "")))
+        )
     if not versions or not lists:
         raise ReferenceError_(f"{registry} names no schema or no nomenclature")
     return References(tuple(versions), tuple(lists))
@@ -224,6 +241,7 @@ class ReferenceStore:
                         # imported here: structlog costs 16 MiB, and a checking process needs it only now
                         from gateway.logs import get_logger
 
-                        get_logger(__name__).error("schemas folder unusable; keeping the previous references",
-                                                   error=str(exc))
+                        get_logger(__name__).error(
+                            "schemas folder unusable; keeping the previous references", error=str(exc)
+                        )
             return self._current

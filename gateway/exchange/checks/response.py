@@ -25,7 +25,7 @@ _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-
 _TEXT = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _ATTRIBUTE = {**_TEXT, '"': "&quot;", "\t": "&#9;", "\n": "&#10;", "\r": "&#13;"}
 _TEXT_RE = re.compile("[&<>\r]")
-_ATTRIBUTE_RE = re.compile("[&<>\"\t\n\r]")
+_ATTRIBUTE_RE = re.compile('[&<>"\t\n\r]')
 
 
 def _text(value: str) -> str:
@@ -44,8 +44,11 @@ def _comment(value: str) -> str:
 
 
 def _attributes(values: dict[str, str | None]) -> str:
-    return "".join(f' {name}="{_ATTRIBUTE_RE.sub(lambda m: _ATTRIBUTE[m.group()], _NOT_XML.sub(chr(0xFFFD), v))}"'
-                   for name, v in values.items() if v is not None)
+    return "".join(
+        f' {name}="{_ATTRIBUTE_RE.sub(lambda m: _ATTRIBUTE[m.group()], _NOT_XML.sub(chr(0xFFFD), v))}"'
+        for name, v in values.items()
+        if v is not None
+    )
 
 
 def local_time(moment: dt.datetime, timezone: str) -> str:
@@ -54,12 +57,15 @@ def local_time(moment: dt.datetime, timezone: str) -> str:
 
 
 def _error(finding: Finding, indent: str) -> Iterator[str]:
-    attributes = _attributes({
-        "code": finding.code, "gravite": finding.severity.value,
-        "ligne": str(finding.line) if finding.line else None,
-        "colonne": str(finding.column) if finding.column else None,
-        "chemin": finding.path or None,
-    })
+    attributes = _attributes(
+        {
+            "code": finding.code,
+            "gravite": finding.severity.value,
+            "ligne": str(finding.line) if finding.line else None,
+            "colonne": str(finding.column) if finding.column else None,
+            "chemin": finding.path or None,
+        }
+    )
     yield f"{indent}<Erreur{attributes}>\n"
     if finding.value is not None:
         yield f"{indent}  <Valeur>{_text(finding.value)}</Valeur>\n"
@@ -77,12 +83,17 @@ def iter_response(outcome: Outcome, *, processed_at: dt.datetime, timezone: str)
     received = outcome.received
     yield '<?xml version="1.0" encoding="UTF-8"?>\n'
     yield f'<Reponse xmlns="{NAMESPACE}" versionSchema="{VERSION}">\n'
-    request = _attributes({
-        "nomFichier": received.name, "idFichier": outcome.id_fichier,
-        "numeroSequence": str(outcome.sequence) if outcome.sequence is not None else None,
-        "convention": outcome.convention, "sha256": received.sha256, "taille": str(received.size),
-        "recuLe": local_time(received.received_at, timezone),
-    })
+    request = _attributes(
+        {
+            "nomFichier": received.name,
+            "idFichier": outcome.id_fichier,
+            "numeroSequence": str(outcome.sequence) if outcome.sequence is not None else None,
+            "convention": outcome.convention,
+            "sha256": received.sha256,
+            "taille": str(received.size),
+            "recuLe": local_time(received.received_at, timezone),
+        }
+    )
     yield f"  <Demande{request}/>\n"
     doublon = outcome.status == FileStatus.DOUBLON
     mode = outcome.mode.value if outcome.mode is not None and not doublon else None
@@ -96,11 +107,15 @@ def iter_response(outcome: Outcome, *, processed_at: dt.datetime, timezone: str)
     records = outcome.records
     if records is not None:
         accepted = len(outcome.accepted_records)
-        counters = _attributes({
-            "enregistrementsRecus": str(len(records)), "enregistrementsAcceptes": str(accepted),
-            "enregistrementsRejetes": str(len(records) - accepted),
-            "montantRecu": f"{outcome.amount_received or 0:.2f}", "montantAccepte": f"{outcome.amount_accepted or 0:.2f}",
-        })
+        counters = _attributes(
+            {
+                "enregistrementsRecus": str(len(records)),
+                "enregistrementsAcceptes": str(accepted),
+                "enregistrementsRejetes": str(len(records) - accepted),
+                "montantRecu": f"{outcome.amount_received or 0:.2f}",
+                "montantAccepte": f"{outcome.amount_accepted or 0:.2f}",
+            }
+        )
         yield f"  <Compteurs{counters}/>\n"
     if outcome.file_findings:
         yield "  <ErreursFichier>\n"

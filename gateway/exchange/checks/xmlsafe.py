@@ -66,7 +66,7 @@ class _Prolog:
         self._eof = False
         self.line = 1
         self._line_start = 0  # offset of the current line's start, relative to the buffer
-        self._consumed = 0    # bytes dropped from the front of the buffer
+        self._consumed = 0  # bytes dropped from the front of the buffer
 
     def _fill(self) -> bool:
         """Reads one more chunk; False at the end of the file."""
@@ -77,7 +77,7 @@ class _Prolog:
             self._eof = True
             return False
         # Drop what is consumed, so the buffer never grows beyond a chunk and a tail.
-        self._buffer = self._buffer[self._at:] + chunk
+        self._buffer = self._buffer[self._at :] + chunk
         self._consumed += self._at
         self._line_start -= self._at
         self._at = 0
@@ -87,7 +87,7 @@ class _Prolog:
         """Up to ``count`` bytes from the current position, reading more if needed."""
         while len(self._buffer) - self._at < count and self._fill():
             pass
-        return self._buffer[self._at:self._at + count]
+        return self._buffer[self._at : self._at + count]
 
     def startswith(self, token: bytes) -> bool:
         return self.available(len(token)) == token
@@ -135,7 +135,7 @@ class _Prolog:
             while end < len(buffer) and buffer[end] not in stop:
                 end += 1
             if len(kept) <= limit:
-                kept += buffer[start:min(end, start + limit + 1 - len(kept))]
+                kept += buffer[start : min(end, start + limit + 1 - len(kept))]
             self.advance(end - start)
             if end < len(buffer):
                 return kept, True
@@ -178,8 +178,12 @@ def _declaration(prolog: _Prolog) -> XmlProblem | None:
             return None
         prolog.advance(1)
         if name.group() == b"encoding" and value.decode("ascii", "replace").lower() != "utf-8":
-            return XmlProblem("XML-001", f"encoding {value.decode('ascii', 'replace')!r} is declared; only UTF-8 is accepted",
-                              line, column)
+            return XmlProblem(
+                "XML-001",
+                f"encoding {value.decode('ascii', 'replace')!r} is declared; only UTF-8 is accepted",
+                line,
+                column,
+            )
     prolog.skip_past(b"?>")
     return None
 
@@ -236,10 +240,14 @@ def dtd_problem(element: etree._Element) -> XmlProblem | None:
 def syntax_problem(exc: etree.XMLSyntaxError) -> XmlProblem:
     """XML-003 when libxml2 stopped at one of its limits, else XML-001."""
     entry = exc.error_log.last_error if exc.error_log else None
-    line, column = (exc.position if exc.position else (exc.lineno, None))
+    line, column = exc.position if exc.position else (exc.lineno, None)
     message = (entry.message if entry is not None else str(exc)).strip()
     limit = entry is not None and (entry.type_name == "ERR_RESOURCE_LIMIT" or "XML_PARSE_HUGE" in message)
-    if entry is not None and entry.type_name in {"ERR_ENTITY_BOUNDARY", "ERR_UNDECLARED_ENTITY"} and "DOCTYPE" in message:
+    if (
+        entry is not None
+        and entry.type_name in {"ERR_ENTITY_BOUNDARY", "ERR_UNDECLARED_ENTITY"}
+        and "DOCTYPE" in message
+    ):
         return XmlProblem("XML-002", message, line or None, column or None)
     return XmlProblem("XML-003" if limit else "XML-001", message, line or None, column or None)
 
@@ -262,8 +270,9 @@ def limits_problem(element: etree._Element, *, texts: bool = True) -> XmlProblem
         return XmlProblem("XML-003", f"a text node over {MAX_TEXT_BYTES} bytes", line_of(element))
     for text in _LONG_TEXT(element, n=MAX_TEXT_BYTES // 4):
         if _too_long(str(text)):
-            return XmlProblem("XML-003", f"a text node or attribute value over {MAX_TEXT_BYTES} bytes",
-                              line_of(text.getparent()))
+            return XmlProblem(
+                "XML-003", f"a text node or attribute value over {MAX_TEXT_BYTES} bytes", line_of(text.getparent())
+            )
     return None
 
 
@@ -312,8 +321,18 @@ def open_events(source: Path | CountingReader, tags: tuple[str, ...] | None) -> 
     The parser reads :data:`READ_CHUNK` bytes at a time.
     """
     return etree.iterparse(
-        str(source) if isinstance(source, Path) else source, chunk_size=READ_CHUNK, events=("end",), tag=tags, load_dtd=False, no_network=True, resolve_entities=False,
-        huge_tree=True, remove_comments=True, remove_pis=True, collect_ids=False, dtd_validation=False,
+        str(source) if isinstance(source, Path) else source,
+        chunk_size=READ_CHUNK,
+        events=("end",),
+        tag=tags,
+        load_dtd=False,
+        no_network=True,
+        resolve_entities=False,
+        huge_tree=True,
+        remove_comments=True,
+        remove_pis=True,
+        collect_ids=False,
+        dtd_validation=False,
         encoding=None,
     )
 
@@ -323,8 +342,9 @@ def read_root(path: Path) -> tuple[str, dict[str, str], int] | XmlProblem | None
 
     Returns the problem when the file breaks before that point, None when it has no element.
     """
-    parser = etree.XMLPullParser(events=("start",), load_dtd=False, no_network=True,
-                                 resolve_entities=False, huge_tree=True)
+    parser = etree.XMLPullParser(
+        events=("start",), load_dtd=False, no_network=True, resolve_entities=False, huge_tree=True
+    )
     try:
         with path.open("rb") as handle:
             while chunk := handle.read(READ_CHUNK):

@@ -35,7 +35,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway import metrics
 from gateway.exchange.runtime.claims import UNFINISHED
-from gateway.exchange.runtime.reception import PART_SUFFIX, NameHeld, is_upload_name, register_received, response_name_for
+from gateway.exchange.runtime.reception import (
+    PART_SUFFIX,
+    NameHeld,
+    is_upload_name,
+    register_received,
+    response_name_for,
+)
 from gateway.exchange.runtime.spool import SpoolPaths, move_aside
 from gateway.logs import get_logger
 from gateway.store import audit
@@ -92,7 +98,8 @@ def _owner(session: Session, code: str, name: str) -> RequestFile | None:
     """The row holding ``name``'s response name, if any."""
     return session.scalars(
         select(RequestFile).where(
-            RequestFile.provider_code == code, RequestFile.response_name == response_name_for(name),
+            RequestFile.provider_code == code,
+            RequestFile.response_name == response_name_for(name),
             RequestFile.collected_at.is_(None),
         )
     ).first()
@@ -103,8 +110,16 @@ def _owned_by(row: RequestFile | None, name: str) -> bool:
     return row is not None and row.name == name and row.state in UNFINISHED
 
 
-def adopt(sessions: sessionmaker[Session], spool: SpoolPaths, code: str, name: str, *, now: dt.datetime,
-          min_age_s: float = 0.0, rescued: bool = False) -> Adopted:
+def adopt(
+    sessions: sessionmaker[Session],
+    spool: SpoolPaths,
+    code: str,
+    name: str,
+    *,
+    now: dt.datetime,
+    min_age_s: float = 0.0,
+    rescued: bool = False,
+) -> Adopted:
     """Registers ``inbox/<code>/<name>`` if it can and should be; see the module docstring.
 
     ``rescued``: the caller knows the file is an upload complete on disk whose server process
@@ -142,10 +157,19 @@ def adopt(sessions: sessionmaker[Session], spool: SpoolPaths, code: str, name: s
         return Adopted(code, name, Adoption.BUSY, reason="changed while read")
     try:
         with transaction(sessions) as session:
-            row = register_received(session, provider_code=code, name=name, size=size, sha256=sha256,
-                                    received_at=now, source=SOURCE)
-            audit.record(session, actor="system", action="exchange.adopt", target_type="request_file",
-                         target_id=name, provider=code, bytes=size, sha256=sha256)
+            row = register_received(
+                session, provider_code=code, name=name, size=size, sha256=sha256, received_at=now, source=SOURCE
+            )
+            audit.record(
+                session,
+                actor="system",
+                action="exchange.adopt",
+                target_type="request_file",
+                target_id=name,
+                provider=code,
+                bytes=size,
+                sha256=sha256,
+            )
             session.flush()
             file_id = row.id
     except NameHeld:
@@ -159,21 +183,31 @@ def adopt(sessions: sessionmaker[Session], spool: SpoolPaths, code: str, name: s
     return Adopted(code, name, Adoption.REGISTERED, file_id=file_id)
 
 
-def _aside(sessions: sessionmaker[Session], spool: SpoolPaths, code: str, path: Path, now: dt.datetime,
-           reason: str) -> Adopted:
+def _aside(
+    sessions: sessionmaker[Session], spool: SpoolPaths, code: str, path: Path, now: dt.datetime, reason: str
+) -> Adopted:
     try:
         target = move_aside(spool, path, code, now)
     except FileNotFoundError:
         return Adopted(code, path.name, Adoption.GONE)
     log.warning("inbox file moved aside", provider=code, file=path.name, reason=reason, to=str(target))
     with transaction(sessions) as session:
-        audit.record(session, actor="system", action="exchange.aside", target_type="request_file",
-                     target_id=path.name, provider=code, reason=reason, moved_to=str(target))
+        audit.record(
+            session,
+            actor="system",
+            action="exchange.aside",
+            target_type="request_file",
+            target_id=path.name,
+            provider=code,
+            reason=reason,
+            moved_to=str(target),
+        )
     return Adopted(code, path.name, Adoption.ASIDE, reason=reason)
 
 
-def scan_inbox(sessions: sessionmaker[Session], spool: SpoolPaths, *, now: dt.datetime,
-               min_age_s: float = 0.0) -> list[Adopted]:
+def scan_inbox(
+    sessions: sessionmaker[Session], spool: SpoolPaths, *, now: dt.datetime, min_age_s: float = 0.0
+) -> list[Adopted]:
     """Adopts every candidate file of every provider folder, oldest first; returns what was done."""
     results: list[Adopted] = []
     if not spool.inbox.is_dir():

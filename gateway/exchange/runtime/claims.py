@@ -79,8 +79,9 @@ class Claim:
     attempts: int
 
 
-def claim_next(sessions: sessionmaker[Session], claimant: str, *, now: dt.datetime, lease_s: float,
-               archive_ref) -> Claim | None:  # noqa: ANN001 - callable(code, id, name, received_at) -> str
+def claim_next(
+    sessions: sessionmaker[Session], claimant: str, *, now: dt.datetime, lease_s: float, archive_ref
+) -> Claim | None:  # noqa: ANN001 - callable(code, id, name, received_at) -> str
     """Claims the oldest claimable file, or returns None when there is none.
 
     ``archive_ref`` gives the ``stored_at`` the file will have once archived; it is written
@@ -89,16 +90,22 @@ def claim_next(sessions: sessionmaker[Session], claimant: str, *, now: dt.dateti
     earlier = aliased(RequestFile)
     blocked = (
         select(earlier.id)
-        .where(earlier.provider_code == RequestFile.provider_code, earlier.state.in_(UNFINISHED),
-               earlier.id < RequestFile.id)
+        .where(
+            earlier.provider_code == RequestFile.provider_code,
+            earlier.state.in_(UNFINISHED),
+            earlier.id < RequestFile.id,
+        )
         .exists()
     )
     query = (
         select(RequestFile)
         .where(
             RequestFile.state.in_(UNFINISHED),
-            or_(RequestFile.state == FileState.RECEIVED.value, RequestFile.lease_until.is_(None),
-                RequestFile.lease_until < now),
+            or_(
+                RequestFile.state == FileState.RECEIVED.value,
+                RequestFile.lease_until.is_(None),
+                RequestFile.lease_until < now,
+            ),
             ~blocked,
         )
         .order_by(RequestFile.id)
@@ -119,20 +126,31 @@ def claim_next(sessions: sessionmaker[Session], claimant: str, *, now: dt.dateti
             row.stored_at = archive_ref(row.provider_code, row.id, row.name, row.received_at)
         profession = session.scalar(select(Provider.profession).where(Provider.code == row.provider_code)) or ""
         return Claim(
-            file_id=row.id, claimant=claimant, provider_code=row.provider_code, profession=profession,
-            name=row.name, response_name=row.response_name, received_at=row.received_at, size=row.size,
-            sha256=row.sha256, stored_at=stored_at, attempts=row.attempts,
+            file_id=row.id,
+            claimant=claimant,
+            provider_code=row.provider_code,
+            profession=profession,
+            name=row.name,
+            response_name=row.response_name,
+            received_at=row.received_at,
+            size=row.size,
+            sha256=row.sha256,
+            stored_at=stored_at,
+            attempts=row.attempts,
         )
 
 
-def renew_leases(sessions: sessionmaker[Session], identity: ProcessIdentity, *, now: dt.datetime,
-                 lease_s: float) -> int:
+def renew_leases(
+    sessions: sessionmaker[Session], identity: ProcessIdentity, *, now: dt.datetime, lease_s: float
+) -> int:
     """Extends the leases of every file this process holds; returns how many."""
     with transaction(sessions) as session:
         result = session.execute(
             update(RequestFile)
-            .where(RequestFile.state == FileState.PROCESSING.value,
-                   RequestFile.claimed_by.startswith(identity.prefix, autoescape=True))
+            .where(
+                RequestFile.state == FileState.PROCESSING.value,
+                RequestFile.claimed_by.startswith(identity.prefix, autoescape=True),
+            )
             .values(lease_until=now + dt.timedelta(seconds=lease_s))
         )
         return result.rowcount or 0
@@ -143,8 +161,11 @@ def release(sessions: sessionmaker[Session], claim: Claim, *, retry_at: dt.datet
     with transaction(sessions) as session:
         session.execute(
             update(RequestFile)
-            .where(RequestFile.id == claim.file_id, RequestFile.claimed_by == claim.claimant,
-                   RequestFile.state == FileState.PROCESSING.value)
+            .where(
+                RequestFile.id == claim.file_id,
+                RequestFile.claimed_by == claim.claimant,
+                RequestFile.state == FileState.PROCESSING.value,
+            )
             .values(lease_until=retry_at, claimed_by=None)  # no longer renewed by this process
         )
 
@@ -163,15 +184,18 @@ def _pid_alive(pid: int) -> bool:
         return True
 
 
-def free_dead_local_claims(sessions: sessionmaker[Session], identity: ProcessIdentity, *,
-                           now: dt.datetime) -> list[int]:
+def free_dead_local_claims(
+    sessions: sessionmaker[Session], identity: ProcessIdentity, *, now: dt.datetime
+) -> list[int]:
     """Lets files claimed by dead processes of this host be claimed at once; returns their ids."""
     freed: list[int] = []
     host_prefix = f"{identity.host}:"
     with transaction(sessions) as session:
         rows = session.scalars(
-            select(RequestFile).where(RequestFile.state == FileState.PROCESSING.value,
-                                      RequestFile.claimed_by.startswith(host_prefix, autoescape=True))
+            select(RequestFile).where(
+                RequestFile.state == FileState.PROCESSING.value,
+                RequestFile.claimed_by.startswith(host_prefix, autoescape=True),
+            )
         ).all()
         for row in rows:
             parts = (row.claimed_by or "").split(":")

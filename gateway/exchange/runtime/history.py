@@ -84,13 +84,17 @@ class DatabaseHistory:
 
     def _production(self, query: Select, provider_code: str) -> Select:
         return self._counted(query, provider_code).where(
-            RequestFile.mode == Mode.PRODUCTION.value, RequestFile.status.in_(COUNTING_STATUSES))
+            RequestFile.mode == Mode.PRODUCTION.value, RequestFile.status.in_(COUNTING_STATUSES)
+        )
 
     def identical_file(self, provider_code: str, sha256: str) -> EarlierFile | None:
         query = self._counted(select(RequestFile.name, RequestFile.received_at), provider_code)
         # A file the gateway could not check (SYS-001) was never judged: the same bytes may come again.
-        unchecked = select(RequestFinding.id).where(RequestFinding.request_file_id == RequestFile.id,
-                                                    RequestFinding.code == INTERNAL_ERROR).exists()
+        unchecked = (
+            select(RequestFinding.id)
+            .where(RequestFinding.request_file_id == RequestFile.id, RequestFinding.code == INTERNAL_ERROR)
+            .exists()
+        )
         query = query.where(RequestFile.sha256 == sha256, ~unchecked).order_by(RequestFile.id).limit(1)
         with self._sessions() as session:
             row = session.execute(query).first()
@@ -114,7 +118,7 @@ class DatabaseHistory:
         hashes = list(by_hash)
         with self._sessions() as session:
             for start in range(0, len(hashes), _CHUNK):
-                chunk = hashes[start:start + _CHUNK]
+                chunk = hashes[start : start + _CHUNK]
                 query = self._counted(
                     select(AcceptedAct.act_hash).join(RequestFile, RequestFile.id == AcceptedAct.request_file_id),
                     provider_code,

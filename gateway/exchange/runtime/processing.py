@@ -79,10 +79,20 @@ def _read_processed_at(data: bytes) -> dt.datetime:
 class Processor:
     """Takes a claimed file through its way; shared by the worker threads of a process."""
 
-    def __init__(self, sessions: sessionmaker[Session], checker, *, spool: SpoolPaths,  # noqa: ANN001
-                 timezone: str, act_key: bytes, clock: Clock | None = None, durable: bool = True,
-                 max_attempts: int = declared(ExchangeSettings, "max_attempts"), outbox: bool = False,
-                 readers: sessionmaker[Session] | None = None) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        checker,
+        *,
+        spool: SpoolPaths,  # noqa: ANN001
+        timezone: str,
+        act_key: bytes,
+        clock: Clock | None = None,
+        durable: bool = True,
+        max_attempts: int = declared(ExchangeSettings, "max_attempts"),
+        outbox: bool = False,
+        readers: sessionmaker[Session] | None = None,
+    ) -> None:
         self._max_attempts = max(1, max_attempts)
         self._sessions = sessions
         # the checks' history lookups: on SQLite, sessions that read without the write lock
@@ -110,14 +120,22 @@ class Processor:
                 # says where the file goes), and respond() fsyncs this folder before the commit.
                 move_durably(source, target, durable=False)
             except FileNotFoundError:
-                raise FileMissing(f"{claim.name} is neither in the inbox nor in the archive",
-                                  file_id=claim.file_id, provider=claim.provider_code) from None
+                raise FileMissing(
+                    f"{claim.name} is neither in the inbox nor in the archive",
+                    file_id=claim.file_id,
+                    provider=claim.provider_code,
+                ) from None
         return ref
 
     def _received(self, claim: Claim, ref: str) -> Received:
         return Received(
-            name=claim.name, provider_code=claim.provider_code, profession=claim.profession,
-            received_at=claim.received_at, size=claim.size, sha256=claim.sha256, path=self._spool.resolve(ref),
+            name=claim.name,
+            provider_code=claim.provider_code,
+            profession=claim.profession,
+            received_at=claim.received_at,
+            size=claim.size,
+            sha256=claim.sha256,
+            path=self._spool.resolve(ref),
         )
 
     def check(self, claim: Claim, ref: str) -> tuple[Outcome, float]:
@@ -166,8 +184,15 @@ class Processor:
                     fsync_dir(outbox.parent)
         return _read_processed_at(data), existed
 
-    def commit(self, claim: Claim, outcome: Outcome, *, processed_at: dt.datetime, check_seconds: float | None,
-               alert: dict | None = None) -> int:
+    def commit(
+        self,
+        claim: Claim,
+        outcome: Outcome,
+        *,
+        processed_at: dt.datetime,
+        check_seconds: float | None,
+        alert: dict | None = None,
+    ) -> int:
         """Records the outcome and sets ANSWERED in one transaction; returns records forwarded.
 
         ``alert`` (given up on the file) is the detail of the ``exchange.internal_error`` audit
@@ -184,15 +209,33 @@ class Processor:
             row.state, row.answered_at, row.lease_until = FileState.ANSWERED.value, now, None
             self._add_findings(session, claim.file_id, outcome)
             if alert is not None:
-                audit.record(session, actor="system", action="exchange.internal_error", target_type="request_file",
-                             target_id=str(claim.file_id), outcome="answered", provider=claim.provider_code,
-                             file=claim.name, **alert)
+                audit.record(
+                    session,
+                    actor="system",
+                    action="exchange.internal_error",
+                    target_type="request_file",
+                    target_id=str(claim.file_id),
+                    outcome="answered",
+                    provider=claim.provider_code,
+                    file=claim.name,
+                    **alert,
+                )
             forwarded = 0
             # records is None only for a response given up on (not known: nothing to forward)
-            if outcome.mode == Mode.PRODUCTION and outcome.status.value in COUNTING_STATUSES \
-                    and outcome.records is not None:
-                forwarded = forward(session, file_id=claim.file_id, provider_code=claim.provider_code,
-                                    file_name=claim.name, outcome=outcome, now=now, outbox_rows=self._outbox)
+            if (
+                outcome.mode == Mode.PRODUCTION
+                and outcome.status.value in COUNTING_STATUSES
+                and outcome.records is not None
+            ):
+                forwarded = forward(
+                    session,
+                    file_id=claim.file_id,
+                    provider_code=claim.provider_code,
+                    file_name=claim.name,
+                    outcome=outcome,
+                    now=now,
+                    outbox_rows=self._outbox,
+                )
                 self._add_acts(session, claim, outcome)
             fault_point("before_commit")
         fault_point("after_commit")
@@ -209,9 +252,12 @@ class Processor:
         died in them), so it is answered with SYS-001 at once, without running the checks again.
         """
         if claim.attempts > self._max_attempts:
-            return self.give_up(claim, error=f"{claim.attempts - 1} attempts ended without an answer "
-                                             "(the process stopped or lost its claim while checking)",
-                                may_resume=claim.attempts == self._max_attempts + 1)
+            return self.give_up(
+                claim,
+                error=f"{claim.attempts - 1} attempts ended without an answer "
+                "(the process stopped or lost its claim while checking)",
+                may_resume=claim.attempts == self._max_attempts + 1,
+            )
         try:
             return self._process(claim)
         except ClaimLost:
@@ -220,8 +266,13 @@ class Processor:
             if claim.attempts < self._max_attempts:
                 metrics.PROCESSING_FAILURES.labels(action="retry").inc()
                 raise
-            log.exception("processing failed again: answering SYS-001", file_id=claim.file_id,
-                          provider=claim.provider_code, file=claim.name, attempt=claim.attempts)
+            log.exception(
+                "processing failed again: answering SYS-001",
+                file_id=claim.file_id,
+                provider=claim.provider_code,
+                file=claim.name,
+                attempt=claim.attempts,
+            )
             error = exc.message if isinstance(exc, ChecksFailed) else describe(exc)
             return self.give_up(claim, error=error)
 
@@ -247,8 +298,12 @@ class Processor:
             except ClaimLost:
                 raise
             except Exception:
-                log.exception("finishing an answered file failed again: recording its response as it is",
-                              file_id=claim.file_id, provider=claim.provider_code, file=claim.name)
+                log.exception(
+                    "finishing an answered file failed again: recording its response as it is",
+                    file_id=claim.file_id,
+                    provider=claim.provider_code,
+                    file=claim.name,
+                )
         outcome = answered or internal_error_outcome(received, error)
         processed_at, existed = self.respond(claim, ref, outcome)  # an existing response is kept
         alert = {"attempts": claim.attempts, "error": error[:MAX_ERROR_CHARS], "response_existed": existed}
@@ -259,11 +314,23 @@ class Processor:
         metrics.RESPONSES.labels(convention=outcome.convention or "", status=outcome.status.value).inc()
         for finding in outcome.file_findings:
             metrics.REJECTIONS.labels(code=finding.code, severity=finding.severity.value).inc()
-        log.error("given up on a file: staff must look at it", file_id=claim.file_id, provider=claim.provider_code,
-                  file=claim.name, attempts=claim.attempts, status=outcome.status.value, error=alert["error"],
-                  response_existed=existed)
-        return Processed(file_id=claim.file_id, status=outcome.status.value, response=claim.response_name,
-                         forwarded=forwarded, response_existed=existed)
+        log.error(
+            "given up on a file: staff must look at it",
+            file_id=claim.file_id,
+            provider=claim.provider_code,
+            file=claim.name,
+            attempts=claim.attempts,
+            status=outcome.status.value,
+            error=alert["error"],
+            response_existed=existed,
+        )
+        return Processed(
+            file_id=claim.file_id,
+            status=outcome.status.value,
+            response=claim.response_name,
+            forwarded=forwarded,
+            response_existed=existed,
+        )
 
     def _process(self, claim: Claim) -> Processed:
         fault_point("after_claim")
@@ -282,8 +349,13 @@ class Processor:
         metrics.RESPONSES.labels(convention=outcome.convention or "", status=outcome.status.value).inc()
         for finding in _all_findings(outcome):
             metrics.REJECTIONS.labels(code=finding.code, severity=finding.severity.value).inc()
-        return Processed(file_id=claim.file_id, status=outcome.status.value, response=claim.response_name,
-                         forwarded=forwarded, response_existed=existed)
+        return Processed(
+            file_id=claim.file_id,
+            status=outcome.status.value,
+            response=claim.response_name,
+            forwarded=forwarded,
+            response_existed=existed,
+        )
 
     # ------------------------------------------------------------------ helpers
 
@@ -300,10 +372,15 @@ class Processor:
         row.amount_accepted_cents = cents(outcome.amount_accepted) if outcome.amount_accepted is not None else None
         if outcome.duplicate_of is not None:
             row.duplicate_of_id = session.scalar(
-                select(RequestFile.id).where(
-                    RequestFile.provider_code == row.provider_code, RequestFile.name == outcome.duplicate_of.name,
-                    RequestFile.received_at == outcome.duplicate_of.received_at, RequestFile.id < row.id,
-                ).order_by(RequestFile.id).limit(1)
+                select(RequestFile.id)
+                .where(
+                    RequestFile.provider_code == row.provider_code,
+                    RequestFile.name == outcome.duplicate_of.name,
+                    RequestFile.received_at == outcome.duplicate_of.received_at,
+                    RequestFile.id < row.id,
+                )
+                .order_by(RequestFile.id)
+                .limit(1)
             )
 
     @staticmethod
@@ -313,20 +390,37 @@ class Processor:
             rows.append((None, None, finding))
         for record in outcome.records or ():
             rows.extend((record.position, record.id, finding) for finding in record.findings)
-        insert_rows(session, RequestFinding, [
-            {"request_file_id": file_id, "position": position, "record_position": record_position,
-             "record_id": record_id, "code": f.code, "severity": f.severity.value, "line": f.line,
-             "column": f.column, "path": f.path, "value": f.value}
-            for position, (record_position, record_id, f) in enumerate(rows, start=1)
-        ])
+        insert_rows(
+            session,
+            RequestFinding,
+            [
+                {
+                    "request_file_id": file_id,
+                    "position": position,
+                    "record_position": record_position,
+                    "record_id": record_id,
+                    "code": f.code,
+                    "severity": f.severity.value,
+                    "line": f.line,
+                    "column": f.column,
+                    "path": f.path,
+                    "value": f.value,
+                }
+                for position, (record_position, record_id, f) in enumerate(rows, start=1)
+            ],
+        )
 
     def _add_acts(self, session: Session, claim: Claim, outcome: Outcome) -> None:
         history = DatabaseHistory(self._sessions, act_key=self._act_key)
         hashes = history.hashes(act for record in outcome.accepted_records for act in record.acts)
-        insert_rows(session, AcceptedAct, [
-            {"request_file_id": claim.file_id, "provider_code": claim.provider_code, "act_hash": digest}
-            for digest in sorted(hashes)
-        ])
+        insert_rows(
+            session,
+            AcceptedAct,
+            [
+                {"request_file_id": claim.file_id, "provider_code": claim.provider_code, "act_hash": digest}
+                for digest in sorted(hashes)
+            ],
+        )
 
 
 def _all_findings(outcome: Outcome):  # noqa: ANN202

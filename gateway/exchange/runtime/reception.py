@@ -74,8 +74,14 @@ def register_received(
     Raises :class:`NameHeld` when the name is held (the caller rolls back and refuses).
     """
     row = RequestFile(
-        provider_code=provider_code, name=name, response_name=response_name_for(name), source=source,
-        state=FileState.RECEIVED, received_at=received_at, size=size, sha256=sha256,
+        provider_code=provider_code,
+        name=name,
+        response_name=response_name_for(name),
+        source=source,
+        state=FileState.RECEIVED,
+        received_at=received_at,
+        size=size,
+        sha256=sha256,
         stored_at=f"inbox:{provider_code}/{name}",
     )
     try:
@@ -91,12 +97,14 @@ def mark_downloaded(session: Session, provider_code: str, response_name: str, at
     """Records the first complete download of ``response_name`` (the response is collected);
     later downloads change nothing. True when this was the first."""
     row = session.scalars(
-        select(RequestFile).where(
+        select(RequestFile)
+        .where(
             RequestFile.provider_code == provider_code,
             RequestFile.response_name == response_name,
             RequestFile.collected_at.is_(None),
             RequestFile.state.in_([FileState.ANSWERED, FileState.PROCESSING]),
-        ).order_by(RequestFile.id.desc())
+        )
+        .order_by(RequestFile.id.desc())
     ).first()
     if row is None or row.downloaded_at is not None:
         return False
@@ -124,9 +132,21 @@ def register_many(session: Session, files: Sequence[Incoming]) -> list[int]:
     caller rolls it back and finds which names with :func:`register_received`, one by one.
     No ORM objects: this is the SFTP close path, where per-row flushes cost more than the insert.
     """
-    rows = [{"provider_code": f.provider_code, "name": f.name, "response_name": response_name_for(f.name),
-             "source": f.source, "state": FileState.RECEIVED, "received_at": f.received_at, "size": f.size,
-             "sha256": f.sha256, "stored_at": f"inbox:{f.provider_code}/{f.name}", "attempts": 0} for f in files]
+    rows = [
+        {
+            "provider_code": f.provider_code,
+            "name": f.name,
+            "response_name": response_name_for(f.name),
+            "source": f.source,
+            "state": FileState.RECEIVED,
+            "received_at": f.received_at,
+            "size": f.size,
+            "sha256": f.sha256,
+            "stored_at": f"inbox:{f.provider_code}/{f.name}",
+            "attempts": 0,
+        }
+        for f in files
+    ]
     try:
         ids = list(session.scalars(_INSERT_MANY, rows))
     except IntegrityError:

@@ -40,12 +40,16 @@ class Recovery:
 
     def summary(self) -> dict[str, object]:
         """Counts for the log line."""
-        return {"freed_claims": len(self.freed_claims), "unfinished": self.unfinished,
-                **{f"inbox_{k}": v for k, v in Counter(a.result.value for a in self.adopted).items()}}
+        return {
+            "freed_claims": len(self.freed_claims),
+            "unfinished": self.unfinished,
+            **{f"inbox_{k}": v for k, v in Counter(a.result.value for a in self.adopted).items()},
+        }
 
 
-def recover(sessions: sessionmaker[Session], spool: SpoolPaths, identity: ProcessIdentity, *,
-            now: dt.datetime, min_age_s: float) -> Recovery:
+def recover(
+    sessions: sessionmaker[Session], spool: SpoolPaths, identity: ProcessIdentity, *, now: dt.datetime, min_age_s: float
+) -> Recovery:
     """Frees dead local claims, counts unfinished files and adopts inbox files with no row."""
     freed = free_dead_local_claims(sessions, identity, now=now)
     with sessions() as session:

@@ -43,9 +43,14 @@ class ExchangePurge:
     file_ids: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
-        return {"dry_run": self.dry_run, "cutoff": self.cutoff.isoformat(), "files": self.files,
-                "deleted_paths": self.deleted_paths, "bytes_freed": self.bytes_freed,
-                "aside_files": self.aside_files}
+        return {
+            "dry_run": self.dry_run,
+            "cutoff": self.cutoff.isoformat(),
+            "files": self.files,
+            "deleted_paths": self.deleted_paths,
+            "bytes_freed": self.bytes_freed,
+            "aside_files": self.aside_files,
+        }
 
 
 def _remove(path: Path, report: ExchangePurge) -> None:
@@ -59,8 +64,9 @@ def _remove(path: Path, report: ExchangePurge) -> None:
     report.bytes_freed += size
 
 
-def purge_exchange(sessions: sessionmaker[Session], *, spool: SpoolPaths, now: dt.datetime,
-                   retention_days: int, dry_run: bool = False) -> ExchangePurge:
+def purge_exchange(
+    sessions: sessionmaker[Session], *, spool: SpoolPaths, now: dt.datetime, retention_days: int, dry_run: bool = False
+) -> ExchangePurge:
     """Deletes files and personal data of answered files received before ``now - retention_days``."""
     cutoff = now - dt.timedelta(days=retention_days)
     report = ExchangePurge(dry_run=dry_run, cutoff=cutoff)
@@ -68,11 +74,21 @@ def purge_exchange(sessions: sessionmaker[Session], *, spool: SpoolPaths, now: d
     while True:
         with sessions() as session:
             rows = session.execute(
-                select(RequestFile.id, RequestFile.provider_code, RequestFile.stored_at, RequestFile.response_name,
-                       RequestFile.collected_at)
-                .where(RequestFile.state == FileState.ANSWERED.value, RequestFile.purged_at.is_(None),
-                       RequestFile.received_at < cutoff, RequestFile.id > last_id)
-                .order_by(RequestFile.id).limit(_BATCH)
+                select(
+                    RequestFile.id,
+                    RequestFile.provider_code,
+                    RequestFile.stored_at,
+                    RequestFile.response_name,
+                    RequestFile.collected_at,
+                )
+                .where(
+                    RequestFile.state == FileState.ANSWERED.value,
+                    RequestFile.purged_at.is_(None),
+                    RequestFile.received_at < cutoff,
+                    RequestFile.id > last_id,
+                )
+                .order_by(RequestFile.id)
+                .limit(_BATCH)
             ).all()
         if not rows:
             break
@@ -92,18 +108,26 @@ def purge_exchange(sessions: sessionmaker[Session], *, spool: SpoolPaths, now: d
     _purge_aside(spool.aside, cutoff, report)
     if not dry_run:
         with transaction(sessions) as session:
-            audit.record(session, actor="system", action="exchange.purge", target_type="request_file",
-                         **{k: v for k, v in report.as_dict().items() if k != "cutoff"}, cutoff=cutoff.isoformat())
+            audit.record(
+                session,
+                actor="system",
+                action="exchange.purge",
+                target_type="request_file",
+                **{k: v for k, v in report.as_dict().items() if k != "cutoff"},
+                cutoff=cutoff.isoformat(),
+            )
     log.info("exchange purge", **report.as_dict())
     return report
 
 
 def _erase(session: Session, ids: list[int], now: dt.datetime) -> None:
     session.execute(update(RequestFinding).where(RequestFinding.request_file_id.in_(ids)).values(value=None))
-    session.execute(update(ForwardedRecord).where(ForwardedRecord.request_file_id.in_(ids))
-                    .values(matricule=None, detail=None))
-    session.execute(update(RequestFile).where(RequestFile.id.in_(ids), RequestFile.collected_at.is_(None))
-                    .values(collected_at=now))
+    session.execute(
+        update(ForwardedRecord).where(ForwardedRecord.request_file_id.in_(ids)).values(matricule=None, detail=None)
+    )
+    session.execute(
+        update(RequestFile).where(RequestFile.id.in_(ids), RequestFile.collected_at.is_(None)).values(collected_at=now)
+    )
     session.execute(update(RequestFile).where(RequestFile.id.in_(ids)).values(purged_at=now))
 
 

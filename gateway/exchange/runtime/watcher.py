@@ -57,8 +57,15 @@ class WatcherService:
 
     name = "watcher"
 
-    def __init__(self, sessions: sessionmaker[Session], spool: SpoolPaths, *, quiet_period: float,
-                 rescan_interval: float, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        spool: SpoolPaths,
+        *,
+        quiet_period: float,
+        rescan_interval: float,
+        clock: Clock | None = None,
+    ) -> None:
         self._sessions = sessions
         self._spool = spool
         self._quiet = quiet_period
@@ -126,8 +133,9 @@ class WatcherService:
 
     def _take(self, code: str, name: str, moved: bool) -> None:
         try:
-            result = adopt(self._sessions, self._spool, code, name, now=self._clock.now(),
-                           min_age_s=0.0 if moved else self._quiet)
+            result = adopt(
+                self._sessions, self._spool, code, name, now=self._clock.now(), min_age_s=0.0 if moved else self._quiet
+            )
         except Exception:
             log.exception("taking an inbox file failed", provider=code, file=name)
             result = None
@@ -140,7 +148,6 @@ class WatcherService:
             for result in scan_inbox(self._sessions, self._spool, now=self._clock.now(), min_age_s=min_age_s):
                 if result.result == Adoption.BUSY:
                     with self._lock:
-                        self._pending.setdefault((result.code, result.name),
-                                                 (time.monotonic() + self._quiet, False))
+                        self._pending.setdefault((result.code, result.name), (time.monotonic() + self._quiet, False))
         except Exception:
             log.exception("inbox rescan failed")

@@ -82,9 +82,20 @@ class WorkerService:
 
     name = "worker"
 
-    def __init__(self, sessions: sessionmaker[Session], processor: Processor, spool: SpoolPaths, *,
-                 workers: int, poll_interval: float, lease_s: float, rescan_interval: float,
-                 quiet_period: float, clock: Clock | None = None, watch_inbox: bool = False) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        processor: Processor,
+        spool: SpoolPaths,
+        *,
+        workers: int,
+        poll_interval: float,
+        lease_s: float,
+        rescan_interval: float,
+        quiet_period: float,
+        clock: Clock | None = None,
+        watch_inbox: bool = False,
+    ) -> None:
         self._sessions = sessions
         self._processor = processor
         self._spool = spool
@@ -153,14 +164,23 @@ class WorkerService:
             generation = self._generation
             started = time.perf_counter()
             try:
-                claim = claim_next(self._sessions, claimant, now=self._clock.now(), lease_s=self._lease,
-                                   archive_ref=SpoolPaths.archive_ref)
+                claim = claim_next(
+                    self._sessions,
+                    claimant,
+                    now=self._clock.now(),
+                    lease_s=self._lease,
+                    archive_ref=SpoolPaths.archive_ref,
+                )
             except Exception:
                 log.exception("claiming failed", worker=claimant)
                 claim = None
             if claim is not None:
-                log.debug("file claimed", file_id=claim.file_id, claim_ms=round((time.perf_counter() - started) * 1000, 1),
-                          since_receipt_ms=round((self._clock.now() - claim.received_at).total_seconds() * 1000, 1))
+                log.debug(
+                    "file claimed",
+                    file_id=claim.file_id,
+                    claim_ms=round((time.perf_counter() - started) * 1000, 1),
+                    since_receipt_ms=round((self._clock.now() - claim.received_at).total_seconds() * 1000, 1),
+                )
             if claim is None:
                 with self._condition:
                     if self._generation == generation and not self._stopping.is_set():
@@ -183,8 +203,14 @@ class WorkerService:
             except Exception:
                 bound.exception("could not release the claim; it lapses with its lease")
         else:
-            bound.info("file answered", status=result.status, response=result.response,
-                       forwarded=result.forwarded, attempt=claim.attempts, response_existed=result.response_existed)
+            bound.info(
+                "file answered",
+                status=result.status,
+                response=result.response,
+                forwarded=result.forwarded,
+                attempt=claim.attempts,
+                response_existed=result.response_existed,
+            )
         finally:
             self._in_hand.pop(claim.file_id, None)
 
@@ -199,8 +225,10 @@ class WorkerService:
                     renew_leases(self._sessions, self.identity, now=now, lease_s=self._lease)
                 if now >= next_rescan:
                     next_rescan = now + dt.timedelta(seconds=self._rescan)
-                    if any(a.result == "registered" for a in
-                           scan_inbox(self._sessions, self._spool, now=now, min_age_s=self._quiet)):
+                    if any(
+                        a.result == "registered"
+                        for a in scan_inbox(self._sessions, self._spool, now=now, min_age_s=self._quiet)
+                    ):
                         self.wake()
             except Exception:
                 log.exception("worker housekeeping failed")

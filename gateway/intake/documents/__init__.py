@@ -32,7 +32,24 @@ from gateway.intake.documents.pdf import reader_limits
 from gateway.intake.documents.verdict import DOCUMENT_CHECKS, check_document
 
 __all__ = [
-    "DEFAULT_LIMITS", "DOCUMENT_CHECKS", "FLAGS", "REASONS", "ClamdScanner", "DocumentVerdict", "Flag",
-    "Message", "PdfLimits", "Reason", "SanitisedName", "ScanResult", "Scanner", "Verdict",
-    "check_document", "check_file", "check_stream", "message_for", "reader_limits", "sanitise_name",
+    "DEFAULT_LIMITS",
+    "DOCUMENT_CHECKS",
+    "FLAGS",
+    "REASONS",
+    "ClamdScanner",
+    "DocumentVerdict",
+    "Flag",
+    "Message",
+    "PdfLimits",
+    "Reason",
+    "SanitisedName",
+    "ScanResult",
+    "Scanner",
+    "Verdict",
+    "check_document",
+    "check_file",
+    "check_stream",
+    "message_for",
+    "reader_limits",
+    "sanitise_name",
 ]

@@ -85,8 +85,9 @@ def reader_active_content(reader: PdfReader, *, max_visits: int) -> ActiveConten
             item = _resolve(item)
         visits += 1
         if visits > max_visits:
-            raise DocumentRefused(Reason.PDF_TROP_COMPLEXE, f"more than {max_visits} objects reachable",
-                                  limit=max_visits)
+            raise DocumentRefused(
+                Reason.PDF_TROP_COMPLEXE, f"more than {max_visits} objects reachable", limit=max_visits
+            )
         if isinstance(item, DictionaryObject):
             found = found | classify(item)
             for key, value in item.items():

@@ -140,8 +140,9 @@ def check_no_active_content(w: ContentWork) -> None:
     assert w.pre is not None and w.pdf is not None
     found = scan_structure(w.pre.structure)
     if w.pre.opaque_object_streams:
-        found = found | walk_object_streams(w.pdf.reader, max_objects=w.limits.max_walked_objects,
-                                            max_depth=w.limits.max_depth)
+        found = found | walk_object_streams(
+            w.pdf.reader, max_objects=w.limits.max_walked_objects, max_depth=w.limits.max_depth
+        )
     # Every object a reader reaches holds at least one token: the pre-scan bounded those.
     found = found | reader_active_content(w.pdf.reader, max_visits=4 * w.limits.max_structure_tokens)
     found = found | pdfium_active_content(w.data)
@@ -196,8 +197,11 @@ def check_content_task(data: bytes, *, limits: dict[str, int]) -> Output:
 def warm_up() -> None:
     """Runs the checks once on a tiny PDF, so that a new worker's first document does not pay
     for lazy library setup (libmagic's database, pdfium's initialisation)."""
-    body = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] >>"]
+    body = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] >>",
+    ]
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, text in enumerate(body, start=1):

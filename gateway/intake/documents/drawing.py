@@ -34,16 +34,22 @@ from gateway.intake.errors import DocumentRefused
 # Byte classes: an operator is a token starting with a letter or a quote (names start with
 # "/", numbers with a digit, sign or dot); counted at C speed as " a" pairs.
 _CLASSES = bytes(
-    97 if chr(c).isalpha() and c < 128 or c in b"'\"" else 110 if c == 0x2F
-    else 32 if c in b" \t\n\r\f\x00[]<>(){}" else 120 for c in range(256)
+    97
+    if chr(c).isalpha() and c < 128 or c in b"'\""
+    else 110
+    if c == 0x2F
+    else 32
+    if c in b" \t\n\r\f\x00[]<>(){}"
+    else 120
+    for c in range(256)
 )
 _NAME = rb"/([^\s/\[\]<>(){}%]+)"
 _END = rb"(?![^\s/\[\]<>(){}%])"
 # Operators whose operand is a resource name: what a stream draws, and text with its font.
-_USES = re.compile(_NAME + rb"\s*(Do|scn|SCN|gs)" + _END + rb"|" + _NAME + rb"\s+[-+.\d]+\s*Tf" + _END
-                   + rb"|\((\d+)\)")
-_INLINE_SIZE = re.compile(rb"/(?:W|Width)\s+(\d+).*?/(?:H|Height)\s+(\d+)|/(?:H|Height)\s+(\d+).*?/(?:W|Width)\s+(\d+)",
-                          re.DOTALL)
+_USES = re.compile(_NAME + rb"\s*(Do|scn|SCN|gs)" + _END + rb"|" + _NAME + rb"\s+[-+.\d]+\s*Tf" + _END + rb"|\((\d+)\)")
+_INLINE_SIZE = re.compile(
+    rb"/(?:W|Width)\s+(\d+).*?/(?:H|Height)\s+(\d+)|/(?:H|Height)\s+(\d+).*?/(?:W|Width)\s+(\d+)", re.DOTALL
+)
 
 
 _LIMITS = (LimitReachedError, RecursionError, MemoryError)
@@ -155,8 +161,10 @@ class DrawingCost:
         try:
             lexed = Lexer(data, max_steps=self.limits.max_content_tokens, content=True).run()
         except StepsExceeded:
-            raise too_complex(f"more than {self.limits.max_content_tokens} strings in one content stream",
-                              limit=self.limits.max_content_tokens) from None
+            raise too_complex(
+                f"more than {self.limits.max_content_tokens} strings in one content stream",
+                limit=self.limits.max_content_tokens,
+            ) from None
         text = lexed.text
         cost = (b" " + text.translate(_CLASSES)).count(b" a")
         for image in lexed.inline_images:
@@ -238,4 +246,3 @@ def _inline_size(image: bytes) -> tuple[int | None, int | None]:
 def check_drawing_cost(reader: PdfReader, limits: PdfLimits) -> int:
     """The dearest page's cost; raises DocumentRefused (pdf_trop_complexe) past the limit."""
     return max((cost for _, cost in DrawingCost(reader, limits).pages()), default=0)
-

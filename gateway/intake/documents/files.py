@@ -30,9 +30,16 @@ def read_limited(stream: BinaryIO, max_bytes: int) -> tuple[bytes, bool]:
     return data, len(data) > max_bytes
 
 
-def check_stream(stream: BinaryIO, name: str, *, max_bytes: int, scanner: Scanner | None = None,
-                 limits: PdfLimits = DEFAULT_LIMITS, size: int | None = None,
-                 isolation: Isolation | None = None) -> tuple[DocumentVerdict, bytes]:
+def check_stream(
+    stream: BinaryIO,
+    name: str,
+    *,
+    max_bytes: int,
+    scanner: Scanner | None = None,
+    limits: PdfLimits = DEFAULT_LIMITS,
+    size: int | None = None,
+    isolation: Isolation | None = None,
+) -> tuple[DocumentVerdict, bytes]:
     """Checks an upload stream; returns the verdict and the bytes read (empty when over the limit).
 
     ``size``, when known (a file's size), is reported for files over the limit; otherwise
@@ -40,19 +47,49 @@ def check_stream(stream: BinaryIO, name: str, *, max_bytes: int, scanner: Scanne
     """
     data, over = read_limited(stream, max_bytes)
     if over:
-        verdict = run_checks(b"", name, size=size if size is not None else len(data), max_bytes=max_bytes,
-                             scanner=None, limits=limits, sha256=None, isolation=isolation)
+        verdict = run_checks(
+            b"",
+            name,
+            size=size if size is not None else len(data),
+            max_bytes=max_bytes,
+            scanner=None,
+            limits=limits,
+            sha256=None,
+            isolation=isolation,
+        )
         return verdict, b""
-    verdict = run_checks(data, name, size=len(data), max_bytes=max_bytes, scanner=scanner, limits=limits,
-                         sha256=hashlib.sha256(data).hexdigest(), isolation=isolation)
+    verdict = run_checks(
+        data,
+        name,
+        size=len(data),
+        max_bytes=max_bytes,
+        scanner=scanner,
+        limits=limits,
+        sha256=hashlib.sha256(data).hexdigest(),
+        isolation=isolation,
+    )
     return verdict, data
 
 
-def check_file(path: Path, *, name: str | None = None, max_bytes: int, scanner: Scanner | None = None,
-               limits: PdfLimits = DEFAULT_LIMITS, isolation: Isolation | None = None) -> DocumentVerdict:
+def check_file(
+    path: Path,
+    *,
+    name: str | None = None,
+    max_bytes: int,
+    scanner: Scanner | None = None,
+    limits: PdfLimits = DEFAULT_LIMITS,
+    isolation: Isolation | None = None,
+) -> DocumentVerdict:
     """Checks the file at ``path`` (the path's own name unless ``name`` is given)."""
     with open(path, "rb") as handle:
         size = os.fstat(handle.fileno()).st_size
-        verdict, _ = check_stream(handle, path.name if name is None else name, max_bytes=max_bytes,
-                                  scanner=scanner, limits=limits, size=size, isolation=isolation)
+        verdict, _ = check_stream(
+            handle,
+            path.name if name is None else name,
+            max_bytes=max_bytes,
+            scanner=scanner,
+            limits=limits,
+            size=size,
+            isolation=isolation,
+        )
     return verdict

@@ -97,8 +97,15 @@ class Lexer:
     ``length_of(number, generation)`` resolves an indirect ``/Length`` (None: unknown).
     """
 
-    def __init__(self, data: bytes, *, max_steps: int, streams: bool = False, content: bool = False,
-                 length_of: Callable[[int, int], int | None] | None = None) -> None:
+    def __init__(
+        self,
+        data: bytes,
+        *,
+        max_steps: int,
+        streams: bool = False,
+        content: bool = False,
+        length_of: Callable[[int, int], int | None] | None = None,
+    ) -> None:
         self.data = data
         self.max_steps = max_steps
         self.with_streams = streams
@@ -165,7 +172,7 @@ class Lexer:
 
     def _angle(self, at: int) -> int:
         data = self.data
-        if data[at + 1:at + 2] == b"<":
+        if data[at + 1 : at + 2] == b"<":
             self.step()
             self.out += b"<<"
             return at + 2
@@ -174,7 +181,7 @@ class Lexer:
         if end < 0:
             self.out += b"<"
             return at + 1
-        body = data[at + 1:end]
+        body = data[at + 1 : end]
         if _HEX_ONLY.fullmatch(body):
             if self.content:
                 self._emit_string((len(body.translate(None, _WHITE)) + 1) // 2)
@@ -182,7 +189,7 @@ class Lexer:
                 self.out += b"<>"
                 self.result.string_bytes += (len(body) + 1) // 2
         else:
-            self.out += data[at:end + 1]
+            self.out += data[at : end + 1]
         return end + 1
 
     def _stream(self, at: int) -> int:

@@ -165,8 +165,19 @@ def open_pdf(data: bytes, limits: PdfLimits) -> OpenedPdf:
             repaired = any(_REPAIR_WARNING.search(w) for w in warnings)
         except (FileNotDecryptedError, LimitReachedError, RecursionError, MemoryError):
             raise
-        except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
-                AssertionError, OSError, UnicodeError, OverflowError, ZeroDivisionError):
+        except (
+            PyPdfError,
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+            IndexError,
+            AssertionError,
+            OSError,
+            UnicodeError,
+            OverflowError,
+            ZeroDivisionError,
+        ):
             repaired = True
             reader, restricted, pages = _open(data, strict=False, limits=limits)
     except DocumentRefused:

@@ -44,9 +44,7 @@ _HEIGHT = re.compile(rb"/Height\s*(\d+)(?:\s+(\d+)\s+R)?")
 _KEEP_STRUCTURE = bytes(range(256)).translate(None, b"[]{}|")
 
 # White space -> " ", delimiters that start a token -> "d", anything else -> "x".
-_TOKEN_CLASSES = bytes(
-    32 if c in b" \n\r\t\f\0" else 100 if c in b"/(<[%" else 120 for c in range(256)
-)
+_TOKEN_CLASSES = bytes(32 if c in b" \n\r\t\f\0" else 100 if c in b"/(<[%" else 120 for c in range(256))
 _FLATE = {b"FlateDecode", b"Fl"}
 _AHX = {b"ASCIIHexDecode", b"AHx"}
 _A85 = {b"ASCII85Decode", b"A85"}
@@ -86,8 +84,7 @@ class _Budget:
     def keep(self, n: int) -> None:
         self.kept += n
         if self.kept > self.keep_limit:
-            raise too_complex(f"object streams decode to more than {self.keep_limit} bytes",
-                              limit=self.keep_limit)
+            raise too_complex(f"object streams decode to more than {self.keep_limit} bytes", limit=self.keep_limit)
 
     def ascii85(self, size: int, largest_output: int) -> None:
         self.ascii85_used += size
@@ -126,7 +123,7 @@ def _inflate(chunks: Iterator[bytes]) -> Iterator[bytes]:
 
 def _chunks(view: memoryview) -> Iterator[bytes]:
     for start in range(0, len(view), _IN_CHUNK):
-        yield bytes(view[start:start + _IN_CHUNK])
+        yield bytes(view[start : start + _IN_CHUNK])
 
 
 def _filters(head: bytes) -> list[bytes]:
@@ -225,8 +222,10 @@ def _lex(data: bytes, limits: PdfLimits, used: int, **options: object) -> Lexer:
     try:
         lexer.run()
     except StepsExceeded:
-        raise too_complex(f"more than {limits.max_structure_tokens} strings, comments, streams and dictionaries",
-                          limit=limits.max_structure_tokens) from None
+        raise too_complex(
+            f"more than {limits.max_structure_tokens} strings, comments, streams and dictionaries",
+            limit=limits.max_structure_tokens,
+        ) from None
     return lexer
 
 
@@ -293,5 +292,11 @@ def prescan(data: bytes, limits: PdfLimits) -> PreScan:
 
     structure = b"\nendobj\n".join([structure, *object_stream_texts])
     check_depth(structure, limits)
-    return PreScan(objects=objects, streams=len(spans), decoded_bytes=budget.used,
-                   encrypted=encrypted, opaque_object_streams=opaque, structure=structure)
+    return PreScan(
+        objects=objects,
+        streams=len(spans),
+        decoded_bytes=budget.used,
+        encrypted=encrypted,
+        opaque_object_streams=opaque,
+        structure=structure,
+    )

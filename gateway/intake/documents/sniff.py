@@ -87,7 +87,7 @@ def trailing_data(data: bytes) -> bytes:
     if end < 0:
         at = data.rfind(_ZIP_END, max(0, len(data) - _ZIP_END_WINDOW))
         return data[at:] if at >= 0 else b""
-    rest = data[end + len(_EOF_MARK):]
+    rest = data[end + len(_EOF_MARK) :]
     return b"" if _TRAILER_JUNK_OK.match(rest) else rest
 
 

@@ -112,17 +112,32 @@ DOCUMENT_CHECKS: tuple[Callable[[Work], None], ...] = (
 )
 
 
-def run_checks(data: bytes, name: str, *, size: int, max_bytes: int, scanner: Scanner | None,
-               limits: PdfLimits = DEFAULT_LIMITS, sha256: str | None,
-               isolation: Isolation | None = None) -> DocumentVerdict:
+def run_checks(
+    data: bytes,
+    name: str,
+    *,
+    size: int,
+    max_bytes: int,
+    scanner: Scanner | None,
+    limits: PdfLimits = DEFAULT_LIMITS,
+    sha256: str | None,
+    isolation: Isolation | None = None,
+) -> DocumentVerdict:
     """Runs DOCUMENT_CHECKS over ``data`` (``size`` may exceed len(data) for a file on disk).
 
     ``isolation`` is the pool of worker processes the content checks run in (the process's
     shared pool, with default limits, when None).
     """
     sanitised = sanitise_name(name)
-    w = Work(data=data, name=sanitised, max_bytes=max_bytes, scanner=scanner, limits=limits,
-             isolation=isolation or default_isolation(), size=size)
+    w = Work(
+        data=data,
+        name=sanitised,
+        max_bytes=max_bytes,
+        scanner=scanner,
+        limits=limits,
+        isolation=isolation or default_isolation(),
+        size=size,
+    )
     if sanitised.changed:
         w.flags.add(Flag.NOM_ASSAINI)
     reason: Reason | None = None
@@ -152,13 +167,27 @@ def run_checks(data: bytes, name: str, *, size: int, max_bytes: int, scanner: Sc
         scan_result=w.scan_result,
     )
     DOCUMENTS_CHECKED.labels(verdict=str(verdict.verdict), reason=str(reason or "")).inc()
-    log.debug("document checked", verdict=str(verdict.verdict), reason=reason, detail=detail,
-             flags=[str(f) for f in flags], size=size, sha256=sha256)
+    log.debug(
+        "document checked",
+        verdict=str(verdict.verdict),
+        reason=reason,
+        detail=detail,
+        flags=[str(f) for f in flags],
+        size=size,
+        sha256=sha256,
+    )
     return verdict
 
 
-def check_document(data: bytes, name: str, *, max_bytes: int, scanner: Scanner | None = None,
-                   limits: PdfLimits = DEFAULT_LIMITS, isolation: Isolation | None = None) -> DocumentVerdict:
+def check_document(
+    data: bytes,
+    name: str,
+    *,
+    max_bytes: int,
+    scanner: Scanner | None = None,
+    limits: PdfLimits = DEFAULT_LIMITS,
+    isolation: Isolation | None = None,
+) -> DocumentVerdict:
     """The verdict of spec/intake.md section 2 for ``data`` received under ``name``.
 
     No database, no file system; ``name`` is only sanitised for display; the content is read
@@ -166,5 +195,13 @@ def check_document(data: bytes, name: str, *, max_bytes: int, scanner: Scanner |
     gave no answer) and WorkerUnavailable (no worker process could be had); every refusal is a
     verdict.
     """
-    return run_checks(data, name, size=len(data), max_bytes=max_bytes, scanner=scanner, limits=limits,
-                      sha256=hashlib.sha256(data).hexdigest(), isolation=isolation)
+    return run_checks(
+        data,
+        name,
+        size=len(data),
+        max_bytes=max_bytes,
+        scanner=scanner,
+        limits=limits,
+        sha256=hashlib.sha256(data).hexdigest(),
+        isolation=isolation,
+    )

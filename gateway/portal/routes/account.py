@@ -32,14 +32,24 @@ def _settings(request: Request):  # noqa: ANN202 - ProviderSettings
     return settings
 
 
-def _page(request: Request, who: ProviderView, *, status_code: int = 200, error: Exception | None = None,
-          key_text: str = "") -> Response:
+def _page(
+    request: Request, who: ProviderView, *, status_code: int = 200, error: Exception | None = None, key_text: str = ""
+) -> Response:
     config = portal(request).config
     view = _settings(request).view(who.code)
     host_key = fingerprint_of_file(config.host_key_path) if config.host_key_path else ""
-    return render(request, "portal_account.html", status_code=status_code, view=view, error=error,
-                  key_text=key_text, host_key=host_key, sftp_host=config.sftp_host, sftp_port=config.sftp_port,
-                  done=request.query_params.get("done", ""))
+    return render(
+        request,
+        "portal_account.html",
+        status_code=status_code,
+        view=view,
+        error=error,
+        key_text=key_text,
+        host_key=host_key,
+        sftp_host=config.sftp_host,
+        sftp_port=config.sftp_port,
+        done=request.query_params.get("done", ""),
+    )
 
 
 @router.get("/account")
@@ -71,8 +81,12 @@ async def remove_key(request: Request, who: ProviderView = LoggedIn) -> Response
 @router.post("/account/notifications")
 async def notifications(request: Request, who: ProviderView = LoggedIn) -> Response:
     form = await request.form()
-    _settings(request).set_notifications(who.code, response=form.get("response") == "yes",
-                                         digest=form.get("digest") == "yes", address=client_address(request))
+    _settings(request).set_notifications(
+        who.code,
+        response=form.get("response") == "yes",
+        digest=form.get("digest") == "yes",
+        address=client_address(request),
+    )
     return RedirectResponse("/account?done=notifications", status_code=303)
 
 
@@ -90,13 +104,15 @@ async def password_submit(request: Request, token: str) -> Response:
     code = settings.link_owner(token)
     password = str(form.get("password", ""))
     if password != str(form.get("confirm", "")):
-        return render(request, "portal_password.html", status_code=400, code=code, token=token,
-                      error="account.mismatch")
+        return render(
+            request, "portal_password.html", status_code=400, code=code, token=token, error="account.mismatch"
+        )
     try:
         settings.set_password_with_link(token, password, address=client_address(request))
     except LinkInvalid:
         raise
     except UsageError:
-        return render(request, "portal_password.html", status_code=400, code=code, token=token,
-                      error="account.too_short")
+        return render(
+            request, "portal_password.html", status_code=400, code=code, token=token, error="account.too_short"
+        )
     return RedirectResponse("/login?password=set", status_code=303)

@@ -34,8 +34,17 @@ def letter(request: Request, who: ProviderView = LoggedIn) -> Response:
     """The decision letter as a text file, in the page's language."""
     decision = _decision(request, who)
     with transaction(portal(request).sessions) as session:
-        audit.record(session, actor=who.actor, action="portal.decision_letter", target_type="application",
-                     target_id=decision.reference, address=client_address(request))
+        audit.record(
+            session,
+            actor=who.actor,
+            action="portal.decision_letter",
+            target_type="application",
+            target_id=decision.reference,
+            address=client_address(request),
+        )
     lang = i18n.language_of(request)
-    return Response(decision.letter(lang) + "\n", media_type="text/plain; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="{decision.reference}-{lang}.txt"'})
+    return Response(
+        decision.letter(lang) + "\n",
+        media_type="text/plain; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{decision.reference}-{lang}.txt"'},
+    )

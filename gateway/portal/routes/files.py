@@ -22,8 +22,17 @@ from gateway.sftp.errors import NoSuchFile
 from gateway.store.models.exchange import RequestFile, RequestFinding
 from gateway.web import filestore
 from gateway.web.app import client_address, render
-from gateway.web.routes.files import (MAX_LINES, PAGE_SIZE, STATUSES, FileFilters, Id, filtered_query,
-                                      parse_date, request_lines, response_messages)
+from gateway.web.routes.files import (
+    MAX_LINES,
+    PAGE_SIZE,
+    STATUSES,
+    FileFilters,
+    Id,
+    filtered_query,
+    parse_date,
+    request_lines,
+    response_messages,
+)
 from gateway.exchange.runtime.spool import SpoolPaths
 
 router = APIRouter(include_in_schema=False)
@@ -44,17 +53,36 @@ def own_file(request: Request, who: ProviderView, file_id: int) -> RequestFile:
 
 
 @router.get("/files")
-def file_list(request: Request, status: str = "", date_from: str = "", date_to: str = "", error_code: str = "",
-              page: Annotated[int, Query(ge=1, le=100_000)] = 1, who: ProviderView = LoggedIn) -> Response:
+def file_list(
+    request: Request,
+    status: str = "",
+    date_from: str = "",
+    date_to: str = "",
+    error_code: str = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    who: ProviderView = LoggedIn,
+) -> Response:
     web = portal(request)
-    filters = FileFilters(who.code, "", status.strip(), parse_date(date_from), parse_date(date_to),
-                          error_code.strip().upper()[:40], "")
+    filters = FileFilters(
+        who.code, "", status.strip(), parse_date(date_from), parse_date(date_to), error_code.strip().upper()[:40], ""
+    )
     with web.sessions() as session:
-        rows = list(session.scalars(filtered_query(filters, web.config.timezone)
-                                    .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
+        rows = list(
+            session.scalars(
+                filtered_query(filters, web.config.timezone).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
+            )
+        )
     query = {k: v for k, v in filters.as_query().items() if k != "provider"}
-    return render(request, "portal_files.html", files=rows[:PAGE_SIZE], has_next=len(rows) > PAGE_SIZE, page=page,
-                  filters=filters, query=query, statuses=STATUSES)
+    return render(
+        request,
+        "portal_files.html",
+        files=rows[:PAGE_SIZE],
+        has_next=len(rows) > PAGE_SIZE,
+        page=page,
+        filters=filters,
+        query=query,
+        statuses=STATUSES,
+    )
 
 
 @router.get("/files/{file_id}")
@@ -62,8 +90,13 @@ def file_detail(request: Request, file_id: Id, who: ProviderView = LoggedIn) -> 
     web = portal(request)
     row = own_file(request, who, file_id)
     with web.sessions() as session:
-        findings = list(session.scalars(select(RequestFinding).where(RequestFinding.request_file_id == file_id)
-                                        .order_by(RequestFinding.position)))
+        findings = list(
+            session.scalars(
+                select(RequestFinding)
+                .where(RequestFinding.request_file_id == file_id)
+                .order_by(RequestFinding.position)
+            )
+        )
     record_file_view(web.sessions, file_id=file_id, actor=who.actor, address=client_address(request))
     request_path = filestore.request_path(_spools(request), row)
     response_path = filestore.response_path(_spools(request), row)
@@ -72,9 +105,17 @@ def file_detail(request: Request, file_id: Id, who: ProviderView = LoggedIn) -> 
     messages = response_messages(response_bytes) if response_bytes else []
     if len(messages) != len(findings):
         messages = [("", "")] * len(findings)
-    return render(request, "portal_file.html", file=row, findings=list(zip(findings, messages)), lines=lines,
-                  truncated=truncated, max_lines=MAX_LINES, has_request=request_path is not None,
-                  has_response=response_bytes is not None)
+    return render(
+        request,
+        "portal_file.html",
+        file=row,
+        findings=list(zip(findings, messages)),
+        lines=lines,
+        truncated=truncated,
+        max_lines=MAX_LINES,
+        has_request=request_path is not None,
+        has_response=response_bytes is not None,
+    )
 
 
 @router.get("/files/{file_id}/state.json")
@@ -93,8 +134,13 @@ def download_request(request: Request, file_id: Id, who: ProviderView = LoggedIn
     path = filestore.request_path(_spools(request), row)
     if path is None:
         raise NotFound(f"the request of file {file_id} is no longer kept", code="WEB-FILE-GONE")
-    record_file_view(portal(request).sessions, file_id=file_id, actor=who.actor, address=client_address(request),
-                     what="download request")
+    record_file_view(
+        portal(request).sessions,
+        file_id=file_id,
+        actor=who.actor,
+        address=client_address(request),
+        what="download request",
+    )
     return _attachment(path.read_bytes(), row.name)
 
 
@@ -106,12 +152,14 @@ def download_response(request: Request, file_id: Id, who: ProviderView = LoggedI
     if path is None:
         raise NotFound(f"the response of file {file_id} is not there (yet)", code="WEB-FILE-GONE")
     data = path.read_bytes()
-    record_file_view(web.sessions, file_id=file_id, actor=who.actor, address=client_address(request),
-                     what="download response")
+    record_file_view(
+        web.sessions, file_id=file_id, actor=who.actor, address=client_address(request), what="download response"
+    )
     if row.collected_at is None and web.reception is not None:
         try:
-            web.reception.collect(web.reception.area(who.code, who.profession, client_address(request)),
-                                  row.response_name)
+            web.reception.collect(
+                web.reception.area(who.code, who.profession, client_address(request)), row.response_name
+            )
         except NoSuchFile:  # collected meanwhile over SFTP: the archived copy was served
             pass
     return _attachment(data, row.response_name)
@@ -119,5 +167,6 @@ def download_response(request: Request, file_id: Id, who: ProviderView = LoggedI
 
 def _attachment(data: bytes, name: str) -> Response:
     """Bytes as a download, never rendered by the browser."""
-    return Response(data, media_type="application/octet-stream",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        data, media_type="application/octet-stream", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )

@@ -29,8 +29,15 @@ class ReceptionUnavailable(WebError):
 
 def _page(request: Request, *, status_code: int = 200, error: SftpError | None = None, name: str = "") -> Response:
     web = portal(request)
-    return render(request, "portal_send.html", status_code=status_code, error=error, name=name,
-                  name_pattern=UPLOAD_NAME.pattern, max_bytes=web.reception.max_bytes if web.reception else 0)
+    return render(
+        request,
+        "portal_send.html",
+        status_code=status_code,
+        error=error,
+        name=name,
+        name_pattern=UPLOAD_NAME.pattern,
+        max_bytes=web.reception.max_bytes if web.reception else 0,
+    )
 
 
 @router.get("/send")
@@ -63,7 +70,10 @@ async def send_submit(request: Request, who: ProviderView = LoggedIn) -> Respons
     finally:
         await upload.close()
     with web.sessions() as session:
-        file_id = session.scalar(select(RequestFile.id).where(RequestFile.provider_code == who.code,
-                                                             RequestFile.name == name)
-                                 .order_by(RequestFile.id.desc()).limit(1))
+        file_id = session.scalar(
+            select(RequestFile.id)
+            .where(RequestFile.provider_code == who.code, RequestFile.name == name)
+            .order_by(RequestFile.id.desc())
+            .limit(1)
+        )
     return RedirectResponse(f"/files/{file_id}?sent=1", status_code=303)

@@ -53,13 +53,15 @@ async def login_submit(request: Request) -> Response:
     code, password = str(form.get("code", "")).strip(), str(form.get("password", ""))
     next_path = safe_next(str(form.get("next", "")), HOME)
     try:
-        token = login.check_password(web.sessions, code, password, client=client_of(request), policy=web.policy,
-                                     now=web.clock.now())
+        token = login.check_password(
+            web.sessions, code, password, client=client_of(request), policy=web.policy, now=web.clock.now()
+        )
     except AccountLocked:
         return render(request, "portal_login.html", status_code=423, next=next_path, error="login.locked", code=code)
     except LoginRefused:
-        return render(request, "portal_login.html", status_code=401, next=next_path, error="portal.login_refused",
-                      code=code)
+        return render(
+            request, "portal_login.html", status_code=401, next=next_path, error="portal.login_refused", code=code
+        )
     response = RedirectResponse(f"/login/code?next={quote(next_path, safe='/')}", status_code=303)
     return _with_session(request, response, token, pending=True)
 
@@ -79,11 +81,25 @@ async def code_submit(request: Request, live: ProviderView = Depends(pending_pro
     code = str(form.get("code", ""))
     try:
         if live.enrolled:
-            token = login.check_code(web.sessions, web.box, session_token(request), code, client=client_of(request),
-                                     policy=web.policy, now=web.clock.now())
+            token = login.check_code(
+                web.sessions,
+                web.box,
+                session_token(request),
+                code,
+                client=client_of(request),
+                policy=web.policy,
+                now=web.clock.now(),
+            )
         else:
-            token = login.confirm_enrolment(web.sessions, web.box, session_token(request), code,
-                                            client=client_of(request), policy=web.policy, now=web.clock.now())
+            token = login.confirm_enrolment(
+                web.sessions,
+                web.box,
+                session_token(request),
+                code,
+                client=client_of(request),
+                policy=web.policy,
+                now=web.clock.now(),
+            )
     except (AccountLocked, SecondFactorRefused) as exc:
         error = "login.locked" if isinstance(exc, AccountLocked) else "code.refused"
         status = 423 if isinstance(exc, AccountLocked) else 401
@@ -93,17 +109,27 @@ async def code_submit(request: Request, live: ProviderView = Depends(pending_pro
     return _with_session(request, RedirectResponse(next_path, status_code=303), token, pending=False)
 
 
-def enrol_page(request: Request, *, fresh: bool, next_path: str, status_code: int = 200,
-               error: str | None = None) -> Response:
+def enrol_page(
+    request: Request, *, fresh: bool, next_path: str, status_code: int = 200, error: str | None = None
+) -> Response:
     """The staff web's enrolment page (QR code drawn here, the secret as text), posting to the code form."""
     web = portal(request)
     try:
-        enrolment = login.begin_enrolment(web.sessions, web.box, session_token(request), fresh=fresh,
-                                          policy=web.policy, now=web.clock.now())
+        enrolment = login.begin_enrolment(
+            web.sessions, web.box, session_token(request), fresh=fresh, policy=web.policy, now=web.clock.now()
+        )
     except UsageError:  # enrolled meanwhile (another tab): the code is what is due
         return RedirectResponse(f"/login/code?next={quote(next_path, safe='/')}", status_code=303)
-    return render(request, "enrol.html", status_code=status_code, enrolment=enrolment, action="/login/code",
-                  next=next_path, error=error, pending=True)
+    return render(
+        request,
+        "enrol.html",
+        status_code=status_code,
+        enrolment=enrolment,
+        action="/login/code",
+        next=next_path,
+        error=error,
+        pending=True,
+    )
 
 
 @router.post("/logout")
@@ -128,6 +154,7 @@ def _end(request: Request, actor: str) -> Response:
 def switch_language(request: Request, lang: str, next: str = "/") -> Response:  # noqa: A002
     response = RedirectResponse(safe_next(next, "/"), status_code=303)
     if lang in i18n.LANGUAGES:
-        response.set_cookie(i18n.COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/",
-                            secure=cookies.secure(request))
+        response.set_cookie(
+            i18n.COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/", secure=cookies.secure(request)
+        )
     return response

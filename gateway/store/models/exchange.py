@@ -35,9 +35,9 @@ from gateway.store.models.base import Base, UtcDateTime
 class FileState(StrEnum):
     """Where a request file is in its way through the gateway."""
 
-    RECEIVED = "RECEIVED"      # registered; the file is in inbox/<code>/
+    RECEIVED = "RECEIVED"  # registered; the file is in inbox/<code>/
     PROCESSING = "PROCESSING"  # claimed by a worker; the file moved to the archive
-    ANSWERED = "ANSWERED"      # response written and final state committed (final)
+    ANSWERED = "ANSWERED"  # response written and final state committed (final)
 
 
 class RequestFile(Base):
@@ -47,8 +47,12 @@ class RequestFile(Base):
     __table_args__ = (
         # A name is held until its response is collected (spec/exchange.md section 1).
         Index(
-            "uq_request_files_held_response_name", "provider_code", "response_name", unique=True,
-            sqlite_where=text("collected_at IS NULL"), postgresql_where=text("collected_at IS NULL"),
+            "uq_request_files_held_response_name",
+            "provider_code",
+            "response_name",
+            unique=True,
+            sqlite_where=text("collected_at IS NULL"),
+            postgresql_where=text("collected_at IS NULL"),
         ),
         Index("ix_request_files_queue", "state", "provider_code", "id"),
         Index("ix_request_files_history", "provider_code", "status", "mode", "convention"),

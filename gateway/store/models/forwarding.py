@@ -34,9 +34,13 @@ class OutboxMessage(Base):
     __tablename__ = "forwarding_outbox"
     __table_args__ = (
         # The publishers' queue: the unsent, uncancelled rows of each provider in id order.
-        Index("ix_forwarding_outbox_pending", "provider_code", "id",
-              sqlite_where=text("sent_at IS NULL AND cancelled_at IS NULL"),
-              postgresql_where=text("sent_at IS NULL AND cancelled_at IS NULL")),
+        Index(
+            "ix_forwarding_outbox_pending",
+            "provider_code",
+            "id",
+            sqlite_where=text("sent_at IS NULL AND cancelled_at IS NULL"),
+            postgresql_where=text("sent_at IS NULL AND cancelled_at IS NULL"),
+        ),
         {"sqlite_autoincrement": True},
     )
 
@@ -45,8 +49,9 @@ class OutboxMessage(Base):
     provider_code: Mapped[str] = mapped_column(String(8))
     request_file_id: Mapped[int] = mapped_column(ForeignKey("request_files.id"), index=True)
     #: the record a ``record`` message carries (its id is the message id)
-    forwarded_record_id: Mapped[int | None] = mapped_column(ForeignKey("forwarded_records.id"), nullable=True,
-                                                            index=True)
+    forwarded_record_id: Mapped[int | None] = mapped_column(
+        ForeignKey("forwarded_records.id"), nullable=True, index=True
+    )
     #: AMQP message-id: the forwarding id of the record, ``withdrawal-<file id>`` for a withdrawal
     message_id: Mapped[str] = mapped_column(String(40))
     #: a withdrawal's body (JSON); a record's body is rendered from its row when published

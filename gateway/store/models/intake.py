@@ -202,7 +202,9 @@ class MailMessage(Base):
     message_id: Mapped[str] = mapped_column(String(300), default="")
     sender: Mapped[str] = mapped_column(String(254), default="")
     subject: Mapped[str] = mapped_column(String(300), default="")
-    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id", ondelete="SET NULL"), nullable=True)
+    application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("applications.id", ondelete="SET NULL"), nullable=True
+    )
     taken_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     state: Mapped[str] = mapped_column(String(20), default="taken", server_default="taken", index=True)
     reason: Mapped[str | None] = mapped_column(String(40), nullable=True)

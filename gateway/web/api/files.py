@@ -20,8 +20,16 @@ from gateway.web import filestore
 from gateway.web.api.common import CURSOR_PAGING, ERRORS, MAX_LIMIT, READ, api_admin, api_reader, next_link
 from gateway.web.api.schemas import FileDetail, FileOut, FindingOut, Page, VoidIn, VoidOut
 from gateway.web.app import client_address, state
-from gateway.web.routes.files import (MAX_ID, STATUSES, FileFilters, Id, filtered_query, load_file, response_messages,
-                                      roots)
+from gateway.web.routes.files import (
+    MAX_ID,
+    STATUSES,
+    FileFilters,
+    Id,
+    filtered_query,
+    load_file,
+    response_messages,
+    roots,
+)
 from gateway.web.staff import ApiClient
 
 router = APIRouter(tags=["request files"], dependencies=READ, responses=ERRORS)
@@ -30,8 +38,11 @@ After = Annotated[int, Query(ge=0, le=MAX_ID, description="Cursor: only items wi
 
 
 def file_out(row: RequestFile) -> dict:
-    values = {name: getattr(row, name) for name in FileOut.model_fields
-              if name not in ("amount_received", "amount_accepted", "collected_at", "deleted_at")}
+    values = {
+        name: getattr(row, name)
+        for name in FileOut.model_fields
+        if name not in ("amount_received", "amount_accepted", "collected_at", "deleted_at")
+    }
     # "collected" is the first whole download; the column collected_at holds the deletion
     values["collected_at"] = row.downloaded_at
     values["deleted_at"] = row.collected_at
@@ -40,26 +51,41 @@ def file_out(row: RequestFile) -> dict:
     return values
 
 
-@router.get("/files", response_model=Page[FileOut], summary="Request files, oldest first, filtered",
-            description=CURSOR_PAGING)
-def list_files(request: Request,
-               provider: Annotated[str, Query(description="A provider code (8 digits) with an account")] = "",
-               convention: Annotated[str, Query(description=f"One of {', '.join(EXCHANGE_PROFESSIONS)}")] = "",
-               status: Annotated[str, Query(description=f"One of {', '.join(STATUSES)}")] = "",
-               date_from: dt.date | None = None, date_to: dt.date | None = None,
-               error_code: Annotated[str, Query(description="A finding code of docs/exchange.md, e.g. MAT-002")] = "",
-               after: After = 0, limit: Limit = 100, client: ApiClient = Depends(api_reader)) -> dict:
+@router.get(
+    "/files", response_model=Page[FileOut], summary="Request files, oldest first, filtered", description=CURSOR_PAGING
+)
+def list_files(
+    request: Request,
+    provider: Annotated[str, Query(description="A provider code (8 digits) with an account")] = "",
+    convention: Annotated[str, Query(description=f"One of {', '.join(EXCHANGE_PROFESSIONS)}")] = "",
+    status: Annotated[str, Query(description=f"One of {', '.join(STATUSES)}")] = "",
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    error_code: Annotated[str, Query(description="A finding code of docs/exchange.md, e.g. MAT-002")] = "",
+    after: After = 0,
+    limit: Limit = 100,
+    client: ApiClient = Depends(api_reader),
+) -> dict:
     web = state(request)
-    filters = FileFilters(provider.strip(), convention.strip().upper(), status.strip().upper(), date_from, date_to,
-                          error_code.strip().upper())
+    filters = FileFilters(
+        provider.strip(),
+        convention.strip().upper(),
+        status.strip().upper(),
+        date_from,
+        date_to,
+        error_code.strip().upper(),
+    )
     _check_filters(request, filters)
     query = filtered_query(filters, web.config.timezone).order_by(None).where(RequestFile.id > after)
     with web.sessions() as session:
         rows = list(session.scalars(query.order_by(RequestFile.id).limit(limit + 1)))
     items = [file_out(r) for r in rows[:limit]]
     cursor = rows[limit - 1].id if len(rows) > limit else None
-    return {"items": items, "next_cursor": cursor,
-            "next": next_link(request, after=cursor) if cursor is not None else None}
+    return {
+        "items": items,
+        "next_cursor": cursor,
+        "next": next_link(request, after=cursor) if cursor is not None else None,
+    }
 
 
 def _check_filters(request: Request, filters: FileFilters) -> None:
@@ -82,15 +108,24 @@ def get_file(request: Request, file_id: Id, client: ApiClient = Depends(api_read
     web = state(request)
     with web.sessions() as session:
         row = load_file(session, file_id)
-        findings = list(session.scalars(select(RequestFinding).where(RequestFinding.request_file_id == file_id)
-                                        .order_by(RequestFinding.position)))
+        findings = list(
+            session.scalars(
+                select(RequestFinding)
+                .where(RequestFinding.request_file_id == file_id)
+                .order_by(RequestFinding.position)
+            )
+        )
         body = file_out(row)
         messages = _messages(request, row, len(findings))
-        body["findings"] = [{**FindingOut.model_validate(f, from_attributes=True).model_dump(),
-                             "message_fr": fr or None, "message_en": en or None}
-                            for f, (fr, en) in zip(findings, messages)]
-    record_file_view(web.sessions, file_id=file_id, actor=client.actor, address=client_address(request),
-                     what="api")
+        body["findings"] = [
+            {
+                **FindingOut.model_validate(f, from_attributes=True).model_dump(),
+                "message_fr": fr or None,
+                "message_en": en or None,
+            }
+            for f, (fr, en) in zip(findings, messages)
+        ]
+    record_file_view(web.sessions, file_id=file_id, actor=client.actor, address=client_address(request), what="api")
     return body
 
 
@@ -109,21 +144,33 @@ def _download(request: Request, file_id: Id, client: ApiClient, which: str) -> R
     path = finder(roots(request), row)
     if path is None:
         raise NotFound(f"the {which} of file {file_id} is not available", code="WEB-FILE-GONE")
-    record_file_view(web.sessions, file_id=file_id, actor=client.actor, address=client_address(request),
-                     what=f"api download {which}")
-    return FileResponse(path, media_type="application/xml",
-                        filename=row.name if which == "request" else row.response_name,
-                        content_disposition_type="attachment")
+    record_file_view(
+        web.sessions, file_id=file_id, actor=client.actor, address=client_address(request), what=f"api download {which}"
+    )
+    return FileResponse(
+        path,
+        media_type="application/xml",
+        filename=row.name if which == "request" else row.response_name,
+        content_disposition_type="attachment",
+    )
 
 
-@router.get("/files/{file_id}/response", summary="The response XML (attachment)",
-            response_class=Response, responses={200: {"content": {"application/xml": {}}}})
+@router.get(
+    "/files/{file_id}/response",
+    summary="The response XML (attachment)",
+    response_class=Response,
+    responses={200: {"content": {"application/xml": {}}}},
+)
 def get_response(request: Request, file_id: Id, client: ApiClient = Depends(api_reader)) -> Response:
     return _download(request, file_id, client, "response")
 
 
-@router.get("/files/{file_id}/request", summary="The request file as received (attachment)",
-            response_class=Response, responses={200: {"content": {"application/xml": {}}}})
+@router.get(
+    "/files/{file_id}/request",
+    summary="The request file as received (attachment)",
+    response_class=Response,
+    responses={200: {"content": {"application/xml": {}}}},
+)
 def get_request(request: Request, file_id: Id, client: ApiClient = Depends(api_reader)) -> Response:
     return _download(request, file_id, client, "request")
 
@@ -133,6 +180,13 @@ def void(request: Request, file_id: Id, body: VoidIn, client: ApiClient = Depend
     web = state(request)
     with web.sessions() as session:
         row = load_file(session, file_id)
-    result = void_file(web.sessions, provider_code=row.provider_code, file_id=file_id, reason=body.reason,
-                       actor=client.actor, address=client_address(request), now=web.clock.now())
+    result = void_file(
+        web.sessions,
+        provider_code=row.provider_code,
+        file_id=file_id,
+        reason=body.reason,
+        actor=client.actor,
+        address=client_address(request),
+        now=web.clock.now(),
+    )
     return {"file_id": result.file_id, "withdrawn_records": result.withdrawn, "voided_at": result.voided_at}

@@ -16,15 +16,23 @@ from gateway.web.staff import ApiClient
 router = APIRouter(tags=["back office"], dependencies=READ, responses=ERRORS)
 
 
-@router.get("/forwarded", response_model=Page[ForwardedOut],
-            summary="Whole accepted records handed on, by increasing id (withdrawn ones left out)",
-            description=CURSOR_PAGING)
-def forwarded(request: Request,
-              after: Annotated[int, Query(ge=0, le=MAX_ID, description="Cursor: only records with an id above it")] = 0,
-              limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 500,
-              client: ApiClient = Depends(api_reader)) -> dict:
+@router.get(
+    "/forwarded",
+    response_model=Page[ForwardedOut],
+    summary="Whole accepted records handed on, by increasing id (withdrawn ones left out)",
+    description=CURSOR_PAGING,
+)
+def forwarded(
+    request: Request,
+    after: Annotated[int, Query(ge=0, le=MAX_ID, description="Cursor: only records with an id above it")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 500,
+    client: ApiClient = Depends(api_reader),
+) -> dict:
     with state(request).sessions() as session:
         records = export_records(session, since=after, limit=limit + 1)
     cursor = records[limit - 1]["id"] if len(records) > limit else None
-    return {"items": records[:limit], "next_cursor": cursor,
-            "next": next_link(request, after=cursor) if cursor is not None else None}
+    return {
+        "items": records[:limit],
+        "next_cursor": cursor,
+        "next": next_link(request, after=cursor) if cursor is not None else None,
+    }

@@ -22,13 +22,17 @@ def get_provider(request: Request, code: str, client: ApiClient = Depends(api_re
     return state(request).accounts.get(code).as_dict()
 
 
-@router.post("/providers/{code}/keys", response_model=ProviderOut, status_code=201,
-             summary="Add an SSH public key (admin scope)")
+@router.post(
+    "/providers/{code}/keys", response_model=ProviderOut, status_code=201, summary="Add an SSH public key (admin scope)"
+)
 def add_key(request: Request, code: str, body: KeyIn, client: ApiClient = Depends(api_admin)) -> dict:
     return state(request).accounts_as(client.actor).add_key(code, body.public_key).as_dict()
 
 
-@router.delete("/providers/{code}/keys", response_model=ProviderOut,
-               summary="Remove an SSH key by fingerprint, given as ?fingerprint=SHA256:... (admin scope)")
+@router.delete(
+    "/providers/{code}/keys",
+    response_model=ProviderOut,
+    summary="Remove an SSH key by fingerprint, given as ?fingerprint=SHA256:... (admin scope)",
+)
 def remove_key(request: Request, code: str, fingerprint: str, client: ApiClient = Depends(api_admin)) -> dict:
     return state(request).accounts_as(client.actor).remove_key(code, fingerprint).as_dict()

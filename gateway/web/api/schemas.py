@@ -58,10 +58,13 @@ class FileOut(BaseModel):
     received_at: dt.datetime
     answered_at: dt.datetime | None = None
     collected_at: dt.datetime | None = Field(
-        None, description="When the provider first downloaded the response whole (null: not yet).")
+        None, description="When the provider first downloaded the response whole (null: not yet)."
+    )
     deleted_at: dt.datetime | None = Field(
-        None, description="When the response left /outbox (deleted by the provider, or by purge); "
-                          "from then on the request's name may be used again.")
+        None,
+        description="When the response left /outbox (deleted by the provider, or by purge); "
+        "from then on the request's name may be used again.",
+    )
     records_received: int | None = None
     records_accepted: int | None = None
     records_rejected: int | None = None

@@ -17,15 +17,22 @@ from gateway.web.staff_sessions import StaffView, list_sessions, revoke
 router = APIRouter(include_in_schema=False)
 
 
-def _page(request: Request, user: StaffView, *, status_code: int = 200, done: str = "",
-          error: str | None = None) -> Response:
+def _page(
+    request: Request, user: StaffView, *, status_code: int = 200, done: str = "", error: str | None = None
+) -> Response:
     web = state(request)
     live = live_session(request)
-    return render(request, "account.html", status_code=status_code, done=done, error=error,
-                  account=get_staff(web.sessions, user.login),
-                  required=user.role in web.config.second_factor_roles,
-                  sessions=list_sessions(web.sessions, login=user.login, now=web.clock.now()),
-                  current_ref=live.ref if live else "")
+    return render(
+        request,
+        "account.html",
+        status_code=status_code,
+        done=done,
+        error=error,
+        account=get_staff(web.sessions, user.login),
+        required=user.role in web.config.second_factor_roles,
+        sessions=list_sessions(web.sessions, login=user.login, now=web.clock.now()),
+        current_ref=live.ref if live else "",
+    )
 
 
 @router.get("/account")
@@ -41,9 +48,16 @@ async def password(request: Request, user: StaffView = Depends(staff_member)) ->
     if new != repeat:
         return _page(request, user, status_code=400, error="account.mismatch")
     try:
-        change_password(web.sessions, user.id, str(form.get("current_password", "")), new,
-                        keep_token=session_token(request), client=client_of(request), policy=login_policy(request),
-                        now=web.clock.now())
+        change_password(
+            web.sessions,
+            user.id,
+            str(form.get("current_password", "")),
+            new,
+            keep_token=session_token(request),
+            client=client_of(request),
+            policy=login_policy(request),
+            now=web.clock.now(),
+        )
     except AccountLocked:
         return _page(request, user, status_code=423, error="login.locked")
     except LoginRefused:
@@ -56,8 +70,13 @@ async def password(request: Request, user: StaffView = Depends(staff_member)) ->
 @router.post("/account/sessions/revoke")
 async def revoke_own(request: Request, user: StaffView = Depends(staff_member)) -> Response:
     form = await request.form()
-    revoke(state(request).sessions, str(form.get("session", "")), actor=user.actor,
-           address=client_address(request), only_login=user.login)
+    revoke(
+        state(request).sessions,
+        str(form.get("session", "")),
+        actor=user.actor,
+        address=client_address(request),
+        only_login=user.login,
+    )
     return RedirectResponse("/account?done=session", status_code=303)
 
 
@@ -74,15 +93,24 @@ async def enrol_submit(request: Request, user: StaffView = Depends(staff_member)
     form = await request.form()
     web = state(request)
     try:
-        _, codes = confirm_enrolment(web.sessions, secret_box(request), session_token(request),
-                                     str(form.get("code", "")), pending=False, client=client_of(request),
-                                     policy=login_policy(request), now=web.clock.now())
+        _, codes = confirm_enrolment(
+            web.sessions,
+            secret_box(request),
+            session_token(request),
+            str(form.get("code", "")),
+            pending=False,
+            client=client_of(request),
+            policy=login_policy(request),
+            now=web.clock.now(),
+        )
     except AccountLocked:
-        return enrol_page(request, action="/account/second-factor", fresh=False, pending=False, status_code=423,
-                          error="login.locked")
+        return enrol_page(
+            request, action="/account/second-factor", fresh=False, pending=False, status_code=423, error="login.locked"
+        )
     except SecondFactorRefused:
-        return enrol_page(request, action="/account/second-factor", fresh=False, pending=False, status_code=401,
-                          error="code.refused")
+        return enrol_page(
+            request, action="/account/second-factor", fresh=False, pending=False, status_code=401, error="code.refused"
+        )
     return render(request, "recovery_codes.html", codes=codes, next="/account")
 
 
@@ -91,12 +119,20 @@ async def renew_codes(request: Request, user: StaffView = Depends(staff_member))
     form = await request.form()
     web = state(request)
     try:
-        check_current_code(web.sessions, secret_box(request), user.id, str(form.get("code", "")),
-                           client=client_of(request), policy=login_policy(request), now=web.clock.now())
+        check_current_code(
+            web.sessions,
+            secret_box(request),
+            user.id,
+            str(form.get("code", "")),
+            client=client_of(request),
+            policy=login_policy(request),
+            now=web.clock.now(),
+        )
     except AccountLocked:
         return _page(request, user, status_code=423, error="login.locked")
     except SecondFactorRefused:
         return _page(request, user, status_code=401, error="code.refused")
-    codes = new_recovery_codes(web.sessions, user.id, actor=user.actor, address=client_address(request),
-                               now=web.clock.now())
+    codes = new_recovery_codes(
+        web.sessions, user.id, actor=user.actor, address=client_address(request), now=web.clock.now()
+    )
     return render(request, "recovery_codes.html", codes=codes, next="/account")

@@ -13,8 +13,19 @@ from fastapi.responses import RedirectResponse, Response
 
 from gateway.web.app import client_address, render, state
 from gateway.web.auth import admin, live_session
-from gateway.web.staff import (StaffView, add_staff, create_api_key, get_staff, list_api_keys, list_staff,
-                               reset_password, reset_second_factor, revoke_api_key, set_role, set_staff_enabled)
+from gateway.web.staff import (
+    StaffView,
+    add_staff,
+    create_api_key,
+    get_staff,
+    list_api_keys,
+    list_staff,
+    reset_password,
+    reset_second_factor,
+    revoke_api_key,
+    set_role,
+    set_staff_enabled,
+)
 from gateway.web.staff_sessions import list_sessions, revoke
 
 router = APIRouter(include_in_schema=False)
@@ -23,9 +34,16 @@ router = APIRouter(include_in_schema=False)
 def _admin_page(request: Request, *, new_key: str | None = None, done: str = "") -> Response:
     web = state(request)
     live = live_session(request)
-    return render(request, "admin.html", staff_users=list_staff(web.sessions), keys=list_api_keys(web.sessions),
-                  sessions=list_sessions(web.sessions, now=web.clock.now()), current_ref=live.ref if live else "",
-                  new_key=new_key, done=done)
+    return render(
+        request,
+        "admin.html",
+        staff_users=list_staff(web.sessions),
+        keys=list_api_keys(web.sessions),
+        sessions=list_sessions(web.sessions, now=web.clock.now()),
+        current_ref=live.ref if live else "",
+        new_key=new_key,
+        done=done,
+    )
 
 
 @router.get("/admin")
@@ -37,8 +55,15 @@ def admin_page(request: Request, user: StaffView = Depends(admin)) -> Response:
 async def staff_add(request: Request, user: StaffView = Depends(admin)) -> Response:
     form = await request.form()
     login = str(form.get("login", "")).strip().lower()
-    add_staff(state(request).sessions, login, str(form.get("role", "")), str(form.get("password", "")),
-              actor=user.actor, address=client_address(request), replace=False)
+    add_staff(
+        state(request).sessions,
+        login,
+        str(form.get("role", "")),
+        str(form.get("password", "")),
+        actor=user.actor,
+        address=client_address(request),
+        replace=False,
+    )
     return RedirectResponse(f"/admin/staff/{quote(login)}?done=staff-saved", status_code=303)
 
 
@@ -46,10 +71,15 @@ async def staff_add(request: Request, user: StaffView = Depends(admin)) -> Respo
 def staff_page(request: Request, login: str, user: StaffView = Depends(admin)) -> Response:
     web = state(request)
     live = live_session(request)
-    return render(request, "staff.html", account=get_staff(web.sessions, login),
-                  sessions=list_sessions(web.sessions, login=login, now=web.clock.now()),
-                  current_ref=live.ref if live else "", done=request.query_params.get("done", ""),
-                  required_roles=web.config.second_factor_roles)
+    return render(
+        request,
+        "staff.html",
+        account=get_staff(web.sessions, login),
+        sessions=list_sessions(web.sessions, login=login, now=web.clock.now()),
+        current_ref=live.ref if live else "",
+        done=request.query_params.get("done", ""),
+        required_roles=web.config.second_factor_roles,
+    )
 
 
 def _back(login: str, done: str) -> Response:
@@ -59,24 +89,27 @@ def _back(login: str, done: str) -> Response:
 @router.post("/admin/staff/{login}/enabled")
 async def staff_enabled(request: Request, login: str, user: StaffView = Depends(admin)) -> Response:
     form = await request.form()
-    set_staff_enabled(state(request).sessions, login, form.get("enabled") == "yes", actor=user.actor,
-                      address=client_address(request))
+    set_staff_enabled(
+        state(request).sessions, login, form.get("enabled") == "yes", actor=user.actor, address=client_address(request)
+    )
     return _back(login, "staff-saved")
 
 
 @router.post("/admin/staff/{login}/role")
 async def staff_role(request: Request, login: str, user: StaffView = Depends(admin)) -> Response:
     form = await request.form()
-    set_role(state(request).sessions, login, str(form.get("role", "")), actor=user.actor,
-             address=client_address(request))
+    set_role(
+        state(request).sessions, login, str(form.get("role", "")), actor=user.actor, address=client_address(request)
+    )
     return _back(login, "staff-saved")
 
 
 @router.post("/admin/staff/{login}/password")
 async def staff_password(request: Request, login: str, user: StaffView = Depends(admin)) -> Response:
     form = await request.form()
-    reset_password(state(request).sessions, login, str(form.get("password", "")), actor=user.actor,
-                   address=client_address(request))
+    reset_password(
+        state(request).sessions, login, str(form.get("password", "")), actor=user.actor, address=client_address(request)
+    )
     return _back(login, "password-reset")
 
 
@@ -98,8 +131,9 @@ async def session_revoke(request: Request, user: StaffView = Depends(admin)) -> 
 @router.post("/admin/keys")
 async def key_create(request: Request, user: StaffView = Depends(admin)) -> Response:
     form = await request.form()
-    key = create_api_key(state(request).sessions, str(form.get("name", "")), str(form.get("scope", "")),
-                         actor=user.actor)
+    key = create_api_key(
+        state(request).sessions, str(form.get("name", "")), str(form.get("scope", "")), actor=user.actor
+    )
     # Shown once, on this response only; never stored.
     return _admin_page(request, new_key=key)
 

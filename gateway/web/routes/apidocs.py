@@ -21,13 +21,17 @@ from gateway.web.app import render
 router = APIRouter(include_in_schema=False)
 #: where the page loads Swagger UI from (mounted by :func:`mount_assets`)
 ASSETS = "/api/docs/assets"
-DOCS_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 def mount_assets(app) -> None:  # noqa: ANN001 - FastAPI
     """Serves Swagger UI's files from the installed package."""
-    app.mount(ASSETS, StaticFiles(directory=str(Path(fastapi_offline.__file__).parent / "static")), name="api-docs-assets")
+    app.mount(
+        ASSETS, StaticFiles(directory=str(Path(fastapi_offline.__file__).parent / "static")), name="api-docs-assets"
+    )
 
 
 @router.get("/api/docs")

@@ -53,15 +53,30 @@ def _confirmed(form) -> None:  # noqa: ANN001 - a form
 
 
 @router.get("/applications")
-def queue(request: Request, status: str = "TRANSMISE", q: str = "", page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-          user: StaffView = Depends(staff_member)) -> Response:
+def queue(
+    request: Request,
+    status: str = "TRANSMISE",
+    q: str = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    user: StaffView = Depends(staff_member),
+) -> Response:
     applications = service(request)
     status = status if status in QUEUE or status == "all" else "TRANSMISE"
     page = max(1, page)
-    rows = applications.list(status=None if status == "all" else status, search=q, limit=PAGE_SIZE + 1,
-                             offset=(page - 1) * PAGE_SIZE)
-    return render(request, "applications.html", applications=rows[:PAGE_SIZE], has_next=len(rows) > PAGE_SIZE,
-                  page=page, status=status, q=q, counts=applications.count_by_status(), queue=QUEUE)
+    rows = applications.list(
+        status=None if status == "all" else status, search=q, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
+    )
+    return render(
+        request,
+        "applications.html",
+        applications=rows[:PAGE_SIZE],
+        has_next=len(rows) > PAGE_SIZE,
+        page=page,
+        status=status,
+        q=q,
+        counts=applications.count_by_status(),
+        queue=QUEUE,
+    )
 
 
 @router.get("/applications/new")
@@ -84,12 +99,26 @@ def _detail_page(request: Request, reference: str, *, link: str = "") -> Respons
     applications = service(request)
     view = applications.get(reference)
     report = applications.report(reference)
-    report_html = render_html(report, lang=i18n.language_of(request), timezone=state(request).config.timezone,
-                              document_url=f"/applications/{reference}/documents/{{id}}")
-    return render(request, "application.html", app=view, report=report, report_html=report_html,
-                  kinds=list(DocumentKind), done=request.query_params.get("done", ""), link=link,
-                  can_notify=applications.notifier is not None and is_valid_email(view.data.contact_email),
-                  is_open=view.status != Status.CLOTUREE, legal_forms=list(LegalForm), data=view.data)
+    report_html = render_html(
+        report,
+        lang=i18n.language_of(request),
+        timezone=state(request).config.timezone,
+        document_url=f"/applications/{reference}/documents/{{id}}",
+    )
+    return render(
+        request,
+        "application.html",
+        app=view,
+        report=report,
+        report_html=report_html,
+        kinds=list(DocumentKind),
+        done=request.query_params.get("done", ""),
+        link=link,
+        can_notify=applications.notifier is not None and is_valid_email(view.data.contact_email),
+        is_open=view.status != Status.CLOTUREE,
+        legal_forms=list(LegalForm),
+        data=view.data,
+    )
 
 
 @router.get("/applications/{reference}")
@@ -106,8 +135,11 @@ def report_json(request: Request, reference: str, user: StaffView = Depends(staf
 @router.get("/applications/{reference}/report.pdf")
 def report_pdf(request: Request, reference: str, user: StaffView = Depends(staff_member)) -> Response:
     report = service(request).report(reference)
-    return Response(render_pdf(report, timezone=state(request).config.timezone), media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{reference}-rapport.pdf"'})
+    return Response(
+        render_pdf(report, timezone=state(request).config.timezone),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{reference}-rapport.pdf"'},
+    )
 
 
 def _document(request: Request, reference: str, doc_id: Id, user: StaffView):  # noqa: ANN202
@@ -122,8 +154,11 @@ def _document(request: Request, reference: str, doc_id: Id, user: StaffView):  #
 def document(request: Request, reference: str, doc_id: Id, user: StaffView = Depends(staff_member)) -> Response:
     """The file as received: accepted PDFs in the browser's viewer, anything else as a download."""
     view, data = _document(request, reference, doc_id, user)
-    headers = {"Content-Security-Policy": DOCUMENT_CSP, "X-Content-Type-Options": "nosniff",
-               "Cache-Control": "private, no-store"}
+    headers = {
+        "Content-Security-Policy": DOCUMENT_CSP,
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store",
+    }
     if view.accepted:
         headers["Content-Disposition"] = f'inline; filename="document-{doc_id}.pdf"'
         return Response(data, media_type="application/pdf", headers=headers)
@@ -151,8 +186,9 @@ def thumbnail(request: Request, reference: str, doc_id: Id, user: StaffView = De
 async def request_correction(request: Request, reference: str, user: StaffView = Depends(staff_member)) -> Response:
     form = await request.form()
     _confirmed(form)
-    service(request).request_correction(reference, str(form.get("message", "")), actor=user.actor,
-                                        address=client_address(request))
+    service(request).request_correction(
+        reference, str(form.get("message", "")), actor=user.actor, address=client_address(request)
+    )
     return RedirectResponse(f"/applications/{reference}?done=correction", status_code=303)
 
 
@@ -176,17 +212,20 @@ async def approve(request: Request, reference: str, user: StaffView = Depends(st
 async def withdraw(request: Request, reference: str, user: StaffView = Depends(staff_member)) -> Response:
     form = await request.form()
     _confirmed(form)
-    service(request).withdraw(reference, actor=user.actor, address=client_address(request),
-                              reason=str(form.get("reason", "")))
+    service(request).withdraw(
+        reference, actor=user.actor, address=client_address(request), reason=str(form.get("reason", ""))
+    )
     return RedirectResponse(f"/applications/{reference}?done=withdrawn", status_code=303)
 
 
 @router.post("/applications/{reference}/documents/{doc_id}/kind")
-async def confirm_kind(request: Request, reference: str, doc_id: Id,
-                       user: StaffView = Depends(staff_member)) -> Response:
+async def confirm_kind(
+    request: Request, reference: str, doc_id: Id, user: StaffView = Depends(staff_member)
+) -> Response:
     form = await request.form()
-    service(request).confirm_kind(reference, doc_id, str(form.get("kind", "")), actor=user.actor,
-                                  address=client_address(request))
+    service(request).confirm_kind(
+        reference, doc_id, str(form.get("kind", "")), actor=user.actor, address=client_address(request)
+    )
     return RedirectResponse(f"/applications/{reference}?done=kind", status_code=303)
 
 
@@ -205,9 +244,15 @@ async def staff_upload(request: Request, reference: str, user: StaffView = Depen
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise BadInput("choose a file to add")
-    service(request).attach_document(reference, data=await upload.read(), name=upload.filename,
-                                     kind=str(form.get("kind", "")) or None, actor=user.actor,
-                                     address=client_address(request), by_staff=True)
+    service(request).attach_document(
+        reference,
+        data=await upload.read(),
+        name=upload.filename,
+        kind=str(form.get("kind", "")) or None,
+        actor=user.actor,
+        address=client_address(request),
+        by_staff=True,
+    )
     return RedirectResponse(f"/applications/{reference}?done=document", status_code=303)
 
 

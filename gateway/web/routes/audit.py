@@ -22,9 +22,18 @@ PAGE_SIZE = 100
 
 
 @router.get("/audit")
-def audit_log(request: Request, actor: str = "", action: str = "", target_type: str = "", target_id: str = "",
-              outcome: str = "", date_from: str = "", date_to: str = "", page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-              user: StaffView = Depends(staff_member)) -> Response:
+def audit_log(
+    request: Request,
+    actor: str = "",
+    action: str = "",
+    target_type: str = "",
+    target_id: str = "",
+    outcome: str = "",
+    date_from: str = "",
+    date_to: str = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    user: StaffView = Depends(staff_member),
+) -> Response:
     web = state(request)
     zone = ZoneInfo(web.config.timezone)
     query = select(AuditEvent)
@@ -45,9 +54,24 @@ def audit_log(request: Request, actor: str = "", action: str = "", target_type: 
         query = query.where(AuditEvent.at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), zone))
     page = max(1, page)
     with web.sessions() as session:
-        events = list(session.scalars(query.order_by(AuditEvent.id.desc())
-                                      .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
-    filters = {"actor": actor, "action": action, "target_type": target_type, "target_id": target_id,
-               "outcome": outcome, "date_from": date_from, "date_to": date_to}
-    return render(request, "audit.html", events=events[:PAGE_SIZE], has_next=len(events) > PAGE_SIZE, page=page,
-                  filters=filters, query={k: v for k, v in filters.items() if v})
+        events = list(
+            session.scalars(query.order_by(AuditEvent.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))
+        )
+    filters = {
+        "actor": actor,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "outcome": outcome,
+        "date_from": date_from,
+        "date_to": date_to,
+    }
+    return render(
+        request,
+        "audit.html",
+        events=events[:PAGE_SIZE],
+        has_next=len(events) > PAGE_SIZE,
+        page=page,
+        filters=filters,
+        query={k: v for k, v in filters.items() if v},
+    )

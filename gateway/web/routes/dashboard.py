@@ -22,16 +22,29 @@ def dashboard(request: Request, user: StaffView = Depends(staff_member)) -> Resp
         windows = []
         for days in stats.WINDOWS:
             since = stats.window_start(now, days, tz)
-            windows.append({"days": days, "counts": stats.files_by_convention_status(session, since),
-                            "timings": stats.timings(session, since)})
+            windows.append(
+                {
+                    "days": days,
+                    "counts": stats.files_by_convention_status(session, since),
+                    "timings": stats.timings(session, since),
+                }
+            )
         since30 = stats.window_start(now, 30, tz)
         rejections = stats.rejections_by_code(session, since30)
         unanswered = stats.unanswered(session)
     applications = web.applications.count_by_status() if web.applications is not None else {}
     conventions = sorted({c for w in windows for c, _ in w["counts"]})
     statuses = sorted({s for w in windows for _, s in w["counts"]})
-    return render(request, "dashboard.html", windows=windows, conventions=conventions, statuses=statuses,
-                  rejections=rejections, applications=applications, unanswered=unanswered)
+    return render(
+        request,
+        "dashboard.html",
+        windows=windows,
+        conventions=conventions,
+        statuses=statuses,
+        rejections=rejections,
+        applications=applications,
+        unanswered=unanswered,
+    )
 
 
 def _svg(content: str) -> Response:
@@ -44,8 +57,9 @@ def files_chart(request: Request, user: StaffView = Depends(staff_member)) -> Re
     with web.sessions() as session:
         days = stats.per_day(session, web.clock.now(), CHART_DAYS, web.config.timezone)
     t = i18n.translator(i18n.language_of(request))
-    return _svg(charts.bar_chart(t("dash.chart_files"), [d.day.strftime("%d/%m") for d in days],
-                                 [d.files for d in days]))
+    return _svg(
+        charts.bar_chart(t("dash.chart_files"), [d.day.strftime("%d/%m") for d in days], [d.files for d in days])
+    )
 
 
 @router.get("/dashboard/rejection-rate.svg")
@@ -54,5 +68,8 @@ def rejection_chart(request: Request, user: StaffView = Depends(staff_member)) -
     with web.sessions() as session:
         days = stats.per_day(session, web.clock.now(), CHART_DAYS, web.config.timezone)
     t = i18n.translator(i18n.language_of(request))
-    return _svg(charts.rate_chart(t("dash.chart_rejections"), [d.day.strftime("%d/%m") for d in days],
-                                  [d.rejection_rate for d in days]))
+    return _svg(
+        charts.rate_chart(
+            t("dash.chart_rejections"), [d.day.strftime("%d/%m") for d in days], [d.rejection_rate for d in days]
+        )
+    )

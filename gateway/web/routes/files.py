@@ -55,10 +55,15 @@ class FileFilters:
     name: str = ""
 
     def as_query(self) -> dict[str, str]:
-        values = {"provider": self.provider, "convention": self.convention, "status": self.status,
-                  "date_from": self.date_from.isoformat() if self.date_from else "",
-                  "date_to": self.date_to.isoformat() if self.date_to else "",
-                  "error_code": self.error_code, "name": self.name}
+        values = {
+            "provider": self.provider,
+            "convention": self.convention,
+            "status": self.status,
+            "date_from": self.date_from.isoformat() if self.date_from else "",
+            "date_to": self.date_to.isoformat() if self.date_to else "",
+            "error_code": self.error_code,
+            "name": self.name,
+        }
         return {k: v for k, v in values.items() if v}
 
 
@@ -94,29 +99,60 @@ def filtered_query(filters: FileFilters, timezone: str):  # noqa: ANN201 - a Sel
         end = dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time(), zone).astimezone(dt.timezone.utc)
         query = query.where(RequestFile.received_at < end)
     if filters.error_code:
-        query = query.where(exists().where(RequestFinding.request_file_id == RequestFile.id,
-                                           RequestFinding.code == filters.error_code))
+        query = query.where(
+            exists().where(RequestFinding.request_file_id == RequestFile.id, RequestFinding.code == filters.error_code)
+        )
     if filters.name:
         query = query.where(RequestFile.name.contains(filters.name, autoescape=True))
     return query.order_by(RequestFile.id.desc())
 
 
 @router.get("/files")
-def file_list(request: Request, provider: str = "", convention: str = "", status: str = "", date_from: str = "",
-              date_to: str = "", error_code: str = "", name: str = "", page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-              user: StaffView = Depends(staff_member)) -> Response:
+def file_list(
+    request: Request,
+    provider: str = "",
+    convention: str = "",
+    status: str = "",
+    date_from: str = "",
+    date_to: str = "",
+    error_code: str = "",
+    name: str = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    user: StaffView = Depends(staff_member),
+) -> Response:
     web = state(request)
-    filters = FileFilters(provider.strip(), convention.strip(), status.strip(), parse_date(date_from),
-                          parse_date(date_to), error_code.strip().upper(), name.strip())
+    filters = FileFilters(
+        provider.strip(),
+        convention.strip(),
+        status.strip(),
+        parse_date(date_from),
+        parse_date(date_to),
+        error_code.strip().upper(),
+        name.strip(),
+    )
     page = max(1, page)
     with web.sessions() as session:
-        rows = list(session.scalars(filtered_query(filters, web.config.timezone)
-                                    .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
+        rows = list(
+            session.scalars(
+                filtered_query(filters, web.config.timezone).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
+            )
+        )
         names = filelist.provider_names(session)
         errors = filelist.first_errors(session, roots(request), rows[:PAGE_SIZE], i18n.language_of(request))
-    return render(request, "files.html", files=rows[:PAGE_SIZE], has_next=len(rows) > PAGE_SIZE, page=page,
-                  filters=filters, query=filters.as_query(), providers=sorted(names), names=names,
-                  first_errors=errors, statuses=STATUSES, conventions=CODES)
+    return render(
+        request,
+        "files.html",
+        files=rows[:PAGE_SIZE],
+        has_next=len(rows) > PAGE_SIZE,
+        page=page,
+        filters=filters,
+        query=filters.as_query(),
+        providers=sorted(names),
+        names=names,
+        first_errors=errors,
+        statuses=STATUSES,
+        conventions=CODES,
+    )
 
 
 @dataclass(frozen=True)
@@ -180,12 +216,27 @@ def file_detail(request: Request, file_id: Id, user: StaffView = Depends(staff_m
     web = state(request)
     with web.sessions() as session:
         row = load_file(session, file_id)
-        findings = list(session.scalars(select(RequestFinding).where(RequestFinding.request_file_id == file_id)
-                                        .order_by(RequestFinding.position)))
-        forwarded = session.scalar(select(func.count()).select_from(ForwardedRecord)
-                                   .where(ForwardedRecord.request_file_id == file_id)) or 0
-        withdrawn = session.scalar(select(func.count()).select_from(ForwardedRecord).where(
-            ForwardedRecord.request_file_id == file_id, ForwardedRecord.withdrawn_at.is_not(None))) or 0
+        findings = list(
+            session.scalars(
+                select(RequestFinding)
+                .where(RequestFinding.request_file_id == file_id)
+                .order_by(RequestFinding.position)
+            )
+        )
+        forwarded = (
+            session.scalar(
+                select(func.count()).select_from(ForwardedRecord).where(ForwardedRecord.request_file_id == file_id)
+            )
+            or 0
+        )
+        withdrawn = (
+            session.scalar(
+                select(func.count())
+                .select_from(ForwardedRecord)
+                .where(ForwardedRecord.request_file_id == file_id, ForwardedRecord.withdrawn_at.is_not(None))
+            )
+            or 0
+        )
         duplicate_of = session.get(RequestFile, row.duplicate_of_id) if row.duplicate_of_id else None
     record_file_view(web.sessions, file_id=file_id, actor=user.actor, address=client_address(request))
     request_path = filestore.request_path(roots(request), row)
@@ -196,10 +247,21 @@ def file_detail(request: Request, file_id: Id, user: StaffView = Depends(staff_m
     messages = response_messages(response_bytes) if response_bytes else []
     if len(messages) != len(findings):  # an unexpected response: show the codes only
         messages = [("", "")] * len(findings)
-    return render(request, "file.html", file=row, findings=list(zip(findings, messages)), lines=lines, truncated=truncated,
-                  max_lines=MAX_LINES, has_request=request_path is not None, response_text=response_text,
-                  forwarded=forwarded, withdrawn=withdrawn, duplicate_of=duplicate_of,
-                  error_lines={f.line for f in findings if f.line})
+    return render(
+        request,
+        "file.html",
+        file=row,
+        findings=list(zip(findings, messages)),
+        lines=lines,
+        truncated=truncated,
+        max_lines=MAX_LINES,
+        has_request=request_path is not None,
+        response_text=response_text,
+        forwarded=forwarded,
+        withdrawn=withdrawn,
+        duplicate_of=duplicate_of,
+        error_lines={f.line for f in findings if f.line},
+    )
 
 
 def _attachment(request: Request, user: StaffView, file_id: Id, which: str) -> Response:
@@ -209,11 +271,13 @@ def _attachment(request: Request, user: StaffView, file_id: Id, which: str) -> R
     path = (filestore.request_path if which == "request" else filestore.response_path)(roots(request), row)
     if path is None:
         raise NotFound(f"the {which} of file {file_id} is no longer kept", code="WEB-FILE-GONE")
-    record_file_view(web.sessions, file_id=file_id, actor=user.actor, address=client_address(request),
-                     what=f"download {which}")
+    record_file_view(
+        web.sessions, file_id=file_id, actor=user.actor, address=client_address(request), what=f"download {which}"
+    )
     name = row.name if which == "request" else row.response_name
-    return FileResponse(path, media_type="application/octet-stream", filename=name,
-                        content_disposition_type="attachment")
+    return FileResponse(
+        path, media_type="application/octet-stream", filename=name, content_disposition_type="attachment"
+    )
 
 
 @router.get("/files/{file_id}/request")
@@ -237,6 +301,13 @@ async def void(request: Request, file_id: Id, user: StaffView = Depends(staff_me
     web = state(request)
     with web.sessions() as session:
         row = load_file(session, file_id)
-    void_file(web.sessions, provider_code=row.provider_code, file_id=file_id, reason=reason, actor=user.actor,
-              address=client_address(request), now=web.clock.now())
+    void_file(
+        web.sessions,
+        provider_code=row.provider_code,
+        file_id=file_id,
+        reason=reason,
+        actor=user.actor,
+        address=client_address(request),
+        now=web.clock.now(),
+    )
     return RedirectResponse(f"/files/{file_id}?voided=1", status_code=303)

@@ -33,8 +33,13 @@ def unattached(request: Request):  # noqa: ANN201 - UnattachedMail
 @router.get("/applications/mail")
 def waiting(request: Request, user: StaffView = Depends(staff_member)) -> Response:
     mail = unattached(request)
-    return render(request, "mail.html", waiting=mail.waiting(), quarantined=mail.quarantined(),
-                  done=request.query_params.get("done", ""))
+    return render(
+        request,
+        "mail.html",
+        waiting=mail.waiting(),
+        quarantined=mail.quarantined(),
+        done=request.query_params.get("done", ""),
+    )
 
 
 @router.post("/applications/mail/{message_id}/attach")

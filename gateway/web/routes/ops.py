@@ -33,8 +33,11 @@ def _checks(request: Request):  # noqa: ANN202
     return all_checks(web.engine, web.sessions, folders, (config.sftp_host, config.sftp_port), web.clock.now())
 
 
-@router.get("/status.json", summary="Detailed status as JSON (503 when a check fails)",
-            responses={503: {"description": "A check failed (same body)"}})
+@router.get(
+    "/status.json",
+    summary="Detailed status as JSON (503 when a check fails)",
+    responses={503: {"description": "A check failed (same body)"}},
+)
 def status_json(request: Request) -> SafeJSONResponse:
     checks = _checks(request)
     result = overall(checks)
@@ -50,8 +53,9 @@ def status_page(request: Request) -> Response:
     request.state.staff = session_user(web.sessions, session_token(request), now=web.clock.now())
     checks = _checks(request)
     result = overall(checks)
-    return render(request, "status.html", status_code=503 if result == CheckResult.FAIL else 200,
-                  checks=checks, result=result)
+    return render(
+        request, "status.html", status_code=503 if result == CheckResult.FAIL else 200, checks=checks, result=result
+    )
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
@@ -66,8 +70,12 @@ def metrics_endpoint(request: Request) -> Response:
     metrics.FORWARDING_UNSENT.set(forwarding.unsent)
     metrics.FORWARDING_OLDEST_UNSENT_AGE.set(forwarding.oldest_age_s)
     metrics.FORWARDING_BROKER_FAILING.set(1 if forwarding.failing else 0)
-    for name, folder in (("inbox", web.config.inbox), ("outbox", web.config.outbox), ("data", web.config.data),
-                         ("providers", web.config.providers)):
+    for name, folder in (
+        ("inbox", web.config.inbox),
+        ("outbox", web.config.outbox),
+        ("data", web.config.data),
+        ("providers", web.config.providers),
+    ):
         free = free_bytes(folder)
         if free is not None:
             metrics.SPOOL_FREE_BYTES.labels(spool=name).set(free)

@@ -32,12 +32,27 @@ def _detail(request: Request, code: str, **extra: object) -> Response:
     web = state(request)
     account = web.accounts.get(code)
     with web.sessions() as session:
-        files = list(session.scalars(select(RequestFile).where(RequestFile.provider_code == code)
-                                     .order_by(RequestFile.id.desc()).limit(RECENT_FILES)))
+        files = list(
+            session.scalars(
+                select(RequestFile)
+                .where(RequestFile.provider_code == code)
+                .order_by(RequestFile.id.desc())
+                .limit(RECENT_FILES)
+            )
+        )
         refused = recent_refusals(session, code)
-    return render(request, "provider.html", account=account, files=files, refusals=refused, explain=refusal,
-                  unrecorded=UNRECORDED_ACTION, portal=_portal(request).view(code),
-                  done=request.query_params.get("done", ""), **extra)
+    return render(
+        request,
+        "provider.html",
+        account=account,
+        files=files,
+        refusals=refused,
+        explain=refusal,
+        unrecorded=UNRECORDED_ACTION,
+        portal=_portal(request).view(code),
+        done=request.query_params.get("done", ""),
+        **extra,
+    )
 
 
 def _portal(request: Request, actor: str = "web"):  # noqa: ANN202 - ProviderSettings
@@ -59,8 +74,9 @@ async def set_portal_contact(request: Request, code: str, user: StaffView = Depe
 @router.post("/providers/{code}/portal/password-link")
 async def send_password_link(request: Request, code: str, user: StaffView = Depends(admin)) -> Response:
     config = state(request).config
-    link, mailed = _portal(request).send_password_link(code, actor=user.actor, hours=config.password_link_hours,
-                                                       portal_url=config.portal_url)
+    link, mailed = _portal(request).send_password_link(
+        code, actor=user.actor, hours=config.password_link_hours, portal_url=config.portal_url
+    )
     # Shown once, to be given by phone when there is no contact address (it is not kept in clear).
     return _detail(request, code, password_link=link, password_link_mailed=mailed)
 
@@ -94,8 +110,7 @@ async def set_enabled(request: Request, code: str, user: StaffView = Depends(adm
             raise BadInput("tick the confirmation box to disable the provider's access")
         if not 3 <= len(reason) <= 2000:
             raise BadInput("give the reason for disabling (3 to 2000 characters)")
-    state(request).accounts_as(user.actor).set_enabled(code, enabled, reason=reason[:2000],
-                                                      address=client_address(request))
+    state(request).accounts_as(user.actor).set_enabled(
+        code, enabled, reason=reason[:2000], address=client_address(request)
+    )
     return RedirectResponse(f"/providers/{code}?done={'enabled' if enabled else 'disabled'}", status_code=303)
-
-

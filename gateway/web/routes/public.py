@@ -39,8 +39,7 @@ def apply_alias() -> Response:
 
 @router.get("/demande")
 def apply_form(request: Request) -> Response:
-    return render(request, "apply.html", data=ApplicationData(), legal_forms=list(LegalForm),
-                  kinds=list(DocumentKind))
+    return render(request, "apply.html", data=ApplicationData(), legal_forms=list(LegalForm), kinds=list(DocumentKind))
 
 
 @router.post("/demande")
@@ -53,11 +52,24 @@ async def apply_create(request: Request) -> Response:
     if wrong_values(data):
         # Nothing is created: the applicant sees every problem next to its field, values as typed.
         errors = form_errors(data_checks(data), typed, i18n.language_of(request))
-        return render(request, "apply.html", status_code=422, data=typed, legal_forms=list(LegalForm),
-                      kinds=list(DocumentKind), errors=errors, field_errors=errors)
+        return render(
+            request,
+            "apply.html",
+            status_code=422,
+            data=typed,
+            legal_forms=list(LegalForm),
+            kinds=list(DocumentKind),
+            errors=errors,
+            field_errors=errors,
+        )
     address = client_address(request)
-    ratelimit.hit(web.sessions, address=address, action=ratelimit.Action.APPLICATION,
-                   limit=web.config.applications_per_hour, now=web.clock.now())
+    ratelimit.hit(
+        web.sessions,
+        address=address,
+        action=ratelimit.Action.APPLICATION,
+        limit=web.config.applications_per_hour,
+        now=web.clock.now(),
+    )
     created = applications.create(data, actor=APPLICANT, address=address)
     return RedirectResponse(f"/suivi/{created.followup_token}?created=1", status_code=303)
 
@@ -72,13 +84,25 @@ def _page(request: Request, token: str, *, status_code: int = 200, **extra) -> R
     # Wrong values (from mail, paper or staff) are marked at once; gaps only once sending was tried,
     # so a fresh draft is not covered in red (they are listed under "still missing").
     extra.setdefault("field_errors", form_errors(wrong_values(view.data), view.data, i18n.language_of(request)))
-    return render(request, "followup.html", status_code=status_code, app=view, report=report, token=token,
-                  editable=view.status in APPLICANT_EDITABLE, legal_forms=list(LegalForm),
-                  kinds=list(DocumentKind), required=set(required_kinds(view.data.legal_form)),
-                  per_kind=per_kind, just_checked=just_checked, link=applications.link(token),
-                  created=request.query_params.get("created") == "1",
-                  saved=request.query_params.get("saved", ""),
-                  notified=applications.notifier is not None and is_valid_email(view.data.contact_email), **extra)
+    return render(
+        request,
+        "followup.html",
+        status_code=status_code,
+        app=view,
+        report=report,
+        token=token,
+        editable=view.status in APPLICANT_EDITABLE,
+        legal_forms=list(LegalForm),
+        kinds=list(DocumentKind),
+        required=set(required_kinds(view.data.legal_form)),
+        per_kind=per_kind,
+        just_checked=just_checked,
+        link=applications.link(token),
+        created=request.query_params.get("created") == "1",
+        saved=request.query_params.get("saved", ""),
+        notified=applications.notifier is not None and is_valid_email(view.data.contact_email),
+        **extra,
+    )
 
 
 @router.get("/suivi/{token}")
@@ -114,12 +138,23 @@ async def upload(request: Request, token: str) -> Response:
     if not isinstance(upload_file, UploadFile) or not upload_file.filename:
         raise BadInput("choose a file to send")
     address = client_address(request)
-    ratelimit.hit(web.sessions, address=address, action=ratelimit.Action.UPLOAD,
-                  limit=web.config.uploads_per_hour, now=web.clock.now())
+    ratelimit.hit(
+        web.sessions,
+        address=address,
+        action=ratelimit.Action.UPLOAD,
+        limit=web.config.uploads_per_hour,
+        now=web.clock.now(),
+    )
     data = await upload_file.read()
-    document = applications.attach_document(view.reference, data=data, name=upload_file.filename,
-                                            kind=str(form.get("kind", "")) or None, actor=APPLICANT,
-                                            address=address, source="web")
+    document = applications.attach_document(
+        view.reference,
+        data=data,
+        name=upload_file.filename,
+        kind=str(form.get("kind", "")) or None,
+        actor=APPLICANT,
+        address=address,
+        source="web",
+    )
     return RedirectResponse(f"/suivi/{token}?doc={document.id}#documents", status_code=303)
 
 
@@ -143,8 +178,15 @@ async def submit(request: Request, token: str) -> Response:
         # Never sent with open problems: each is shown next to its field, documents in the summary.
         report = applications.report(view.reference)
         errors = form_errors(report.data_checks, view.data, i18n.language_of(request))
-        return _page(request, token, status_code=422, problems_title="apply.cannot_send", errors=errors,
-                     field_errors=errors, other_problems=[c for c in report.to_correct if c.code.startswith("document_")])
+        return _page(
+            request,
+            token,
+            status_code=422,
+            problems_title="apply.cannot_send",
+            errors=errors,
+            field_errors=errors,
+            other_problems=[c for c in report.to_correct if c.code.startswith("document_")],
+        )
     return RedirectResponse(f"/suivi/{token}?saved=submitted", status_code=303)
 
 
@@ -156,6 +198,7 @@ async def withdraw(request: Request, token: str) -> Response:
         raise BadInput("tick the confirmation box to withdraw the application")
     applications = service(request)
     view = applications.by_followup(token)
-    applications.withdraw(view.reference, actor=APPLICANT, address=client_address(request),
-                          reason=str(form.get("reason", "")))
+    applications.withdraw(
+        view.reference, actor=APPLICANT, address=client_address(request), reason=str(form.get("reason", ""))
+    )
     return RedirectResponse(f"/suivi/{token}?saved=withdrawn", status_code=303)

@@ -31,9 +31,15 @@ RECENT = 10
 
 def refusals_query(code: str) -> Select:
     """The refusal events of provider ``code`` (and the "left out" summaries), newest first."""
-    return (select(AuditEvent).where(AuditEvent.target_type == "provider", AuditEvent.target_id == code,
-                                     AuditEvent.action.in_((ACTION, UNRECORDED_ACTION)))
-            .order_by(AuditEvent.id.desc()))
+    return (
+        select(AuditEvent)
+        .where(
+            AuditEvent.target_type == "provider",
+            AuditEvent.target_id == code,
+            AuditEvent.action.in_((ACTION, UNRECORDED_ACTION)),
+        )
+        .order_by(AuditEvent.id.desc())
+    )
 
 
 def recent_refusals(session: Session, code: str, limit: int = RECENT) -> list[AuditEvent]:
@@ -42,9 +48,16 @@ def recent_refusals(session: Session, code: str, limit: int = RECENT) -> list[Au
 
 
 @router.get("/providers/{code}/refusals")
-def provider_refusals(request: Request, code: str, reason: str = "", name: str = "", date_from: str = "",
-                      date_to: str = "", page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-                      user: StaffView = Depends(staff_member)) -> Response:
+def provider_refusals(
+    request: Request,
+    code: str,
+    reason: str = "",
+    name: str = "",
+    date_from: str = "",
+    date_to: str = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    user: StaffView = Depends(staff_member),
+) -> Response:
     web = state(request)
     account = web.accounts.get(code)
     zone = ZoneInfo(web.config.timezone)
@@ -63,6 +76,16 @@ def provider_refusals(request: Request, code: str, reason: str = "", name: str =
     with web.sessions() as session:
         events = list(session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
     filters = {"reason": reason, "name": name, "date_from": date_from, "date_to": date_to}
-    return render(request, "refusals.html", account=account, events=events[:PAGE_SIZE],
-                  has_next=len(events) > PAGE_SIZE, page=page, filters=filters, reasons=REFUSALS,
-                  explain=refusal, unrecorded=UNRECORDED_ACTION, query={k: v for k, v in filters.items() if v})
+    return render(
+        request,
+        "refusals.html",
+        account=account,
+        events=events[:PAGE_SIZE],
+        has_next=len(events) > PAGE_SIZE,
+        page=page,
+        filters=filters,
+        reasons=REFUSALS,
+        explain=refusal,
+        unrecorded=UNRECORDED_ACTION,
+        query={k: v for k, v in filters.items() if v},
+    )

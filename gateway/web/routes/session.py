@@ -12,8 +12,15 @@ from gateway.web import cookies, csrf, i18n
 from gateway.web.app import client_address, render, state
 from gateway.web.auth import live_session, pending_member, session_token, staff_member
 from gateway.web.errors import AccountLocked, LoginRefused, SecondFactorRefused
-from gateway.web.login import (Client, LoginPolicy, LoginStep, begin_enrolment, check_password,
-                               check_second_factor, confirm_enrolment)
+from gateway.web.login import (
+    Client,
+    LoginPolicy,
+    LoginStep,
+    begin_enrolment,
+    check_password,
+    check_second_factor,
+    confirm_enrolment,
+)
 from gateway.web.second_factor import SecretBox
 from gateway.web.staff import get_staff
 from gateway.web.staff_sessions import PENDING_SECONDS, LiveSession, StaffView, log_out
@@ -72,8 +79,9 @@ async def login_submit(request: Request) -> Response:
     login, password = str(form.get("login", "")), str(form.get("password", ""))
     next_path = safe_next(str(form.get("next", "")))
     try:
-        step = check_password(web.sessions, login, password, client=client_of(request),
-                              policy=login_policy(request), now=web.clock.now())
+        step = check_password(
+            web.sessions, login, password, client=client_of(request), policy=login_policy(request), now=web.clock.now()
+        )
     except AccountLocked:
         return render(request, "login.html", status_code=423, next=next_path, error="login.locked", login=login)
     except LoginRefused:
@@ -84,10 +92,12 @@ async def login_submit(request: Request) -> Response:
     return response
 
 
-def _code_page(request: Request, live: LiveSession, next_path: str, *, status_code: int = 200,
-               error: str | None = None) -> Response:
-    return render(request, "login_code.html", status_code=status_code, next=next_path, error=error,
-                  login=live.user.login)
+def _code_page(
+    request: Request, live: LiveSession, next_path: str, *, status_code: int = 200, error: str | None = None
+) -> Response:
+    return render(
+        request, "login_code.html", status_code=status_code, next=next_path, error=error, login=live.user.login
+    )
 
 
 @router.get("/login/code")
@@ -104,9 +114,16 @@ async def code_submit(request: Request, live: LiveSession = Depends(pending_memb
     next_path = safe_next(str(form.get("next", "")))
     recovery = str(form.get("recovery_code", "")).strip()
     try:
-        step = check_second_factor(web.sessions, secret_box(request), session_token(request),
-                                   recovery or str(form.get("code", "")), recovery=bool(recovery),
-                                   client=client_of(request), policy=login_policy(request), now=web.clock.now())
+        step = check_second_factor(
+            web.sessions,
+            secret_box(request),
+            session_token(request),
+            recovery or str(form.get("code", "")),
+            recovery=bool(recovery),
+            client=client_of(request),
+            policy=login_policy(request),
+            now=web.clock.now(),
+        )
     except AccountLocked:
         return _code_page(request, live, next_path, status_code=423, error="login.locked")
     except SecondFactorRefused:
@@ -116,14 +133,37 @@ async def code_submit(request: Request, live: LiveSession = Depends(pending_memb
     return response
 
 
-def enrol_page(request: Request, *, action: str, fresh: bool, pending: bool, next_path: str = "",
-               status_code: int = 200, error: str | None = None) -> Response:
+def enrol_page(
+    request: Request,
+    *,
+    action: str,
+    fresh: bool,
+    pending: bool,
+    next_path: str = "",
+    status_code: int = 200,
+    error: str | None = None,
+) -> Response:
     """The enrolment page: a QR code drawn here, the secret as text, and the first code to type."""
     web = state(request)
-    enrolment = begin_enrolment(web.sessions, secret_box(request), session_token(request), pending=pending,
-                                fresh=fresh, policy=login_policy(request), now=web.clock.now())
-    return render(request, "enrol.html", status_code=status_code, enrolment=enrolment, action=action,
-                  next=next_path, error=error, pending=pending)
+    enrolment = begin_enrolment(
+        web.sessions,
+        secret_box(request),
+        session_token(request),
+        pending=pending,
+        fresh=fresh,
+        policy=login_policy(request),
+        now=web.clock.now(),
+    )
+    return render(
+        request,
+        "enrol.html",
+        status_code=status_code,
+        enrolment=enrolment,
+        action=action,
+        next=next_path,
+        error=error,
+        pending=pending,
+    )
 
 
 @router.get("/login/enrol")
@@ -140,15 +180,36 @@ async def enrol_submit(request: Request, live: LiveSession = Depends(pending_mem
     web = state(request)
     next_path = safe_next(str(form.get("next", "")))
     try:
-        step, codes = confirm_enrolment(web.sessions, secret_box(request), session_token(request),
-                                        str(form.get("code", "")), pending=True, client=client_of(request),
-                                        policy=login_policy(request), now=web.clock.now())
+        step, codes = confirm_enrolment(
+            web.sessions,
+            secret_box(request),
+            session_token(request),
+            str(form.get("code", "")),
+            pending=True,
+            client=client_of(request),
+            policy=login_policy(request),
+            now=web.clock.now(),
+        )
     except AccountLocked:
-        return enrol_page(request, action="/login/enrol", fresh=False, pending=True, next_path=next_path,
-                          status_code=423, error="login.locked")
+        return enrol_page(
+            request,
+            action="/login/enrol",
+            fresh=False,
+            pending=True,
+            next_path=next_path,
+            status_code=423,
+            error="login.locked",
+        )
     except SecondFactorRefused:
-        return enrol_page(request, action="/login/enrol", fresh=False, pending=True, next_path=next_path,
-                          status_code=401, error="code.refused")
+        return enrol_page(
+            request,
+            action="/login/enrol",
+            fresh=False,
+            pending=True,
+            next_path=next_path,
+            status_code=401,
+            error="code.refused",
+        )
     # The complete session's cookie comes with the page that shows the recovery codes, once.
     response = render(request, "recovery_codes.html", codes=codes, next=next_path, staff=step.user)
     set_session_cookie(request, response, step)
@@ -170,8 +231,12 @@ def cancel(request: Request, live: LiveSession = Depends(pending_member)) -> Res
 
 def _end(request: Request) -> None:
     live = live_session(request)
-    log_out(state(request).sessions, session_token(request), actor=live.user.actor if live else "staff:?",
-            address=client_address(request))
+    log_out(
+        state(request).sessions,
+        session_token(request),
+        actor=live.user.actor if live else "staff:?",
+        address=client_address(request),
+    )
 
 
 def _to_login(request: Request) -> Response:
@@ -184,6 +249,7 @@ def _to_login(request: Request) -> Response:
 def switch_language(request: Request, lang: str, next: str = "/") -> Response:  # noqa: A002
     response = RedirectResponse(safe_next(next, "/"), status_code=303)
     if lang in i18n.LANGUAGES:
-        response.set_cookie(i18n.COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/",
-                            secure=cookies.secure(request))
+        response.set_cookie(
+            i18n.COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/", secure=cookies.secure(request)
+        )
     return response

@@ -42,14 +42,18 @@ class Checked:
         found = []
         for error in self.root.iter(f"{R}Erreur"):
             parent = error.getparent()
-            found.append({
-                "code": error.get("code"), "gravite": error.get("gravite"),
-                "ligne": int(error.get("ligne")) if error.get("ligne") else None,
-                "colonne": int(error.get("colonne")) if error.get("colonne") else None,
-                "chemin": error.get("chemin"), "valeur": error.findtext(f"{R}Valeur"),
-                "record": parent.get("id") if parent.tag == f"{R}Enregistrement" else None,
-                "messages": [m.get("langue") for m in error.findall(f"{R}Message")],
-            })
+            found.append(
+                {
+                    "code": error.get("code"),
+                    "gravite": error.get("gravite"),
+                    "ligne": int(error.get("ligne")) if error.get("ligne") else None,
+                    "colonne": int(error.get("colonne")) if error.get("colonne") else None,
+                    "chemin": error.get("chemin"),
+                    "valeur": error.findtext(f"{R}Valeur"),
+                    "record": parent.get("id") if parent.tag == f"{R}Enregistrement" else None,
+                    "messages": [m.get("langue") for m in error.findall(f"{R}Message")],
+                }
+            )
         return found
 
     def codes(self) -> list[str]:
@@ -75,16 +79,30 @@ def checker() -> Checker:
 def check(checker: Checker, tmp_path: Path):
     """check(data, name=..., provider=..., profession=..., received_at=..., history=...) -> Checked."""
 
-    def run(data: bytes, *, name: str | None = None, convention: str = "KINE", provider: str | None = None,
-            profession: str | None = None, received_at: dt.datetime = RECEIVED_AT,
-            history: History | None = None, use: Checker | None = None) -> Checked:
+    def run(
+        data: bytes,
+        *,
+        name: str | None = None,
+        convention: str = "KINE",
+        provider: str | None = None,
+        profession: str | None = None,
+        received_at: dt.datetime = RECEIVED_AT,
+        history: History | None = None,
+        use: Checker | None = None,
+    ) -> Checked:
         name = name or samples.file_name(convention)
         path = tmp_path / uuid.uuid4().hex / name  # unique: tests call this from several threads
         path.parent.mkdir()
         path.write_bytes(data)
-        received = Received(name=name, provider_code=provider or samples.PROVIDERS[convention],
-                            profession=profession or convention, received_at=received_at, size=len(data),
-                            sha256=hashlib.sha256(data).hexdigest(), path=path)
+        received = Received(
+            name=name,
+            provider_code=provider or samples.PROVIDERS[convention],
+            profession=profession or convention,
+            received_at=received_at,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            path=path,
+        )
         outcome = (use or checker).check(received, history or EmptyHistory())
         response = render_response(outcome, processed_at=received_at, timezone=TIMEZONE)
         return Checked(outcome, response, validate_response(response))

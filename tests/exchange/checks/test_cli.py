@@ -48,8 +48,9 @@ def test_response_is_printed_and_valid(project: Project, tmp_path: Path) -> None
 
 def test_uploader_from_the_name_else_provider(project: Project, engine, tmp_path: Path) -> None:
     path = write(tmp_path, s.build_request(s.Header(created="2026-01-01T00:00:00+01:00")))
-    added = run_gateway("providers", "add", "45001245", "--profession", "KINE", "--name", "Kine Two",
-                        config=project.config)
+    added = run_gateway(
+        "providers", "add", "45001245", "--profession", "KINE", "--name", "Kine Two", config=project.config
+    )
     assert added.returncode == 0, added.stderr
     run = run_gateway("validate", "--json", "--provider", "45001245", str(path), config=project.config)
     assert run.returncode == 1
@@ -62,7 +63,7 @@ def test_uploader_from_the_name_else_provider(project: Project, engine, tmp_path
 def test_usage_errors_exit_2(project: Project, tmp_path: Path) -> None:
     assert run_gateway("validate", str(tmp_path / "missing.xml"), config=project.config).returncode == 2
     broken = tmp_path / "broken.toml"
-    broken.write_text("[paths]\nschemas = \"nowhere\"\n")
+    broken.write_text('[paths]\nschemas = "nowhere"\n')
     path = write(tmp_path, s.build_request())
     assert run_gateway("validate", str(path), config=broken).returncode == 2
 

@@ -41,9 +41,12 @@ def _docstrings(tree: ast.AST) -> set[int]:
 
 def _declarations(tree: ast.AST) -> set[int]:
     """The members named in ``@record_rule(Convention.LAB)``: a rule declaring where it applies."""
-    return {id(arg) for node in ast.walk(tree)
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "record_rule"
-            for arg in node.args}
+    return {
+        id(arg)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "record_rule"
+        for arg in node.args
+    }
 
 
 def _shown(path: Path) -> str:
@@ -59,8 +62,13 @@ def python_offences(path: Path) -> list[str]:
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skipped:
             if _restates(node.value):
                 offences.append(f"{_shown(path)}:{node.lineno}: literal {node.value!r}")
-        elif (isinstance(node, ast.Attribute) and id(node) not in skipped and isinstance(node.value, ast.Name)
-              and node.value.id == "Convention" and node.attr in CODES):
+        elif (
+            isinstance(node, ast.Attribute)
+            and id(node) not in skipped
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "Convention"
+            and node.attr in CODES
+        ):
             offences.append(f"{_shown(path)}:{node.lineno}: Convention.{node.attr}")
     return offences
 
@@ -77,31 +85,38 @@ def template_offences(path: Path) -> list[str]:
 
 
 def test_no_convention_is_named_outside_the_registry() -> None:
-    offences = [offence for path in sorted(GATEWAY.rglob("*.py")) if path != REGISTRY
-                for offence in python_offences(path)]
+    offences = [
+        offence for path in sorted(GATEWAY.rglob("*.py")) if path != REGISTRY for offence in python_offences(path)
+    ]
     offences += [offence for path in sorted(GATEWAY.rglob("*.html")) for offence in template_offences(path)]
     assert offences == []
 
 
-@pytest.mark.parametrize("source", [
-    pytest.param('if convention == "LAB":\n    pass\n', id="comparison"),
-    pytest.param('DAYS = {"KINE": 60}\n', id="dict-key"),
-    pytest.param('NAME = r"^(LAB|KINE|DIET)_FACT"\n', id="alternation"),
-    pytest.param('HELP = "LAB, KINE or DIET."\n', id="help-text"),
-    pytest.param('x = Convention.DIET\n', id="enum-member"),
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param('if convention == "LAB":\n    pass\n', id="comparison"),
+        pytest.param('DAYS = {"KINE": 60}\n', id="dict-key"),
+        pytest.param('NAME = r"^(LAB|KINE|DIET)_FACT"\n', id="alternation"),
+        pytest.param('HELP = "LAB, KINE or DIET."\n', id="help-text"),
+        pytest.param("x = Convention.DIET\n", id="enum-member"),
+    ],
+)
 def test_the_scan_finds_a_restated_convention(tmp_path: Path, source: str) -> None:
     module = tmp_path / "probe.py"
     module.write_text(source, encoding="utf-8")
     assert len(python_offences(module)) == 1
 
 
-@pytest.mark.parametrize("source", [
-    pytest.param('"""A LAB record\'s sampling dates its acts."""\n', id="docstring"),
-    pytest.param('CODE = "LAB-001"\n', id="finding-code"),
-    pytest.param('PLACE = "LABO"\n', id="longer-word"),
-    pytest.param('KEY = "record.KINE.45001237"\n', id="one-example"),
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param('"""A LAB record\'s sampling dates its acts."""\n', id="docstring"),
+        pytest.param('CODE = "LAB-001"\n', id="finding-code"),
+        pytest.param('PLACE = "LABO"\n', id="longer-word"),
+        pytest.param('KEY = "record.KINE.45001237"\n', id="one-example"),
+    ],
+)
 def test_the_scan_lets_examples_be(tmp_path: Path, source: str) -> None:
     module = tmp_path / "probe.py"
     module.write_text(source, encoding="utf-8")
@@ -124,17 +139,23 @@ def test_convention_rules_run_only_on_the_conventions_they_declare() -> None:
         assert len(specific) == 1 and convention in specific[0].conventions
 
 
-@pytest.mark.parametrize("literal", [
-    pytest.param("urn:cns:echange:reponse:1", id="response-namespace"),
-    pytest.param("_REP.xml", id="response-suffix"),
-    pytest.param(".part", id="part-suffix"),
-    pytest.param(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$", id="upload-name"),
-])
+@pytest.mark.parametrize(
+    "literal",
+    [
+        pytest.param("urn:cns:echange:reponse:1", id="response-namespace"),
+        pytest.param("_REP.xml", id="response-suffix"),
+        pytest.param(".part", id="part-suffix"),
+        pytest.param(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$", id="upload-name"),
+    ],
+)
 def test_names_shared_by_the_server_and_the_client_are_defined_once(literal: str) -> None:
     found = []
     for path in sorted(GATEWAY.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         skipped = _docstrings(tree)
-        found += [f"{_shown(path)}:{node.lineno}" for node in ast.walk(tree)
-                  if isinstance(node, ast.Constant) and node.value == literal and id(node) not in skipped]
+        found += [
+            f"{_shown(path)}:{node.lineno}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and node.value == literal and id(node) not in skipped
+        ]
     assert len(found) == 1, found

@@ -31,7 +31,12 @@ def test_example_gets_its_published_response(checker: Checker, folder: Path, tmp
 
 
 def test_every_code_has_an_example() -> None:
-    shown = {code for folder in FOLDERS for path in (folder / "responses").iterdir()
-             for code in CATALOGUE if f'code="{code}"' in path.read_text()}
+    shown = {
+        code
+        for folder in FOLDERS
+        for path in (folder / "responses").iterdir()
+        for code in CATALOGUE
+        if f'code="{code}"' in path.read_text()
+    }
     shown |= {"FIC-005"} if any(p.name.startswith("FIC-005") for p in FOLDERS) else set()
     assert set(CATALOGUE) - shown == NOT_IN_EXAMPLES

@@ -52,8 +52,12 @@ def measure(tmp_path: Path, convention: str, size: int, namespace: str | None = 
     path.write_bytes(data)
     small = tmp_path / "small.xml"
     small.write_bytes(samples.build_request(samples.Header(convention=convention)))
-    run = subprocess.run([sys.executable, "-c", MEASURE, str(REPO / "schemas"), str(path),
-                          samples.file_name(convention), str(small)], capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(REPO / "schemas"), str(path), samples.file_name(convention), str(small)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr
     return json.loads(run.stdout), path.stat().st_size
 

@@ -30,23 +30,31 @@ def position(data: bytes, token: bytes) -> tuple[int, int]:
 
 def test_a_doctype_after_70_kb_of_comment_with_an_entity_is_xml_002(check) -> None:
     data = with_prolog(b"<!--" + b"x" * 70_000 + b"-->\n" + DOCTYPE).replace(
-        f"<Matricule>{KINE.matricule}".encode(), b"<Matricule>&e;", 1)
+        f"<Matricule>{KINE.matricule}".encode(), b"<Matricule>&e;", 1
+    )
     result = check(data)
     assert [(e["code"], e["gravite"], e["ligne"], e["colonne"]) for e in result.errors()] == [
-        ("XML-002", "FATAL", *position(data, b"<!DOCTYPE"))]
+        ("XML-002", "FATAL", *position(data, b"<!DOCTYPE"))
+    ]
 
 
-@pytest.mark.parametrize("prolog", [
-    pytest.param(b"<!-- c -->\n" * 8000, id="thousands-of-comments"),
-    pytest.param(b"<?pi " + b"y" * 100_000 + b"?>\n", id="a-long-processing-instruction"),
-    pytest.param(b"\n" * 70_000, id="white-space"),
-    pytest.param(b"<!--" + b"<!DOCTYPE a>" * 7000 + b"-->\n", id="doctype-words-inside-a-comment"),
-    pytest.param(b"<!--a-->" + b" " * (READ_CHUNK - 60) + b"<!-- -" + b"-->", id="comment-end-across-chunks"),
-])
-@pytest.mark.parametrize("doctype", [
-    pytest.param(DOCTYPE, id="internal-subset"),
-    pytest.param(b'<!DOCTYPE Facturation SYSTEM "http://example.invalid/x.dtd">\n', id="external"),
-])
+@pytest.mark.parametrize(
+    "prolog",
+    [
+        pytest.param(b"<!-- c -->\n" * 8000, id="thousands-of-comments"),
+        pytest.param(b"<?pi " + b"y" * 100_000 + b"?>\n", id="a-long-processing-instruction"),
+        pytest.param(b"\n" * 70_000, id="white-space"),
+        pytest.param(b"<!--" + b"<!DOCTYPE a>" * 7000 + b"-->\n", id="doctype-words-inside-a-comment"),
+        pytest.param(b"<!--a-->" + b" " * (READ_CHUNK - 60) + b"<!-- -" + b"-->", id="comment-end-across-chunks"),
+    ],
+)
+@pytest.mark.parametrize(
+    "doctype",
+    [
+        pytest.param(DOCTYPE, id="internal-subset"),
+        pytest.param(b'<!DOCTYPE Facturation SYSTEM "http://example.invalid/x.dtd">\n', id="external"),
+    ],
+)
 def test_a_doctype_anywhere_in_the_prolog_is_xml_002(check, prolog: bytes, doctype: bytes) -> None:
     data = with_prolog(prolog + doctype)
     result = check(data)

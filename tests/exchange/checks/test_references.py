@@ -31,27 +31,39 @@ def add_version_1_1(schemas: Path) -> None:
     text = (schemas / "kine-1.0.xsd").read_text().replace('fixed="1.0"', 'fixed="1.1"')
     (schemas / "kine-1.1.xsd").write_text(text)
     registry = (schemas / "versions.toml").read_text()
-    registry = registry.replace('file = "kine-1.0.xsd"\nfrom = 2020-01-01\n',
-                                'file = "kine-1.0.xsd"\nfrom = 2020-01-01\nuntil = 2026-11-30\n')
+    registry = registry.replace(
+        'file = "kine-1.0.xsd"\nfrom = 2020-01-01\n', 'file = "kine-1.0.xsd"\nfrom = 2020-01-01\nuntil = 2026-11-30\n'
+    )
     registry += '\n[[schema]]\nconvention = "KINE"\nversion = "1.1"\nfile = "kine-1.1.xsd"\nfrom = 2026-11-01\n'
     (schemas / "versions.toml").write_text(registry)
 
 
-@pytest.mark.parametrize(("version", "received_at", "accepted"), [
-    pytest.param("1.0", dt.datetime(2026, 11, 15, 9, tzinfo=UTC), True, id="1.0-in-transition"),
-    pytest.param("1.1", dt.datetime(2026, 11, 15, 9, tzinfo=UTC), True, id="1.1-in-transition"),
-    pytest.param("1.0", dt.datetime(2026, 11, 30, 22, 59, tzinfo=UTC), True, id="1.0-last-day-local"),
-    pytest.param("1.0", dt.datetime(2026, 11, 30, 23, 1, tzinfo=UTC), False, id="1.0-after-window-local"),
-    pytest.param("1.1", dt.datetime(2026, 10, 31, 22, 59, tzinfo=UTC), False, id="1.1-before-window"),
-])
-def test_versions_side_by_side(check, schemas_copy: Path, version: str, received_at: dt.datetime,
-                               accepted: bool) -> None:
+@pytest.mark.parametrize(
+    ("version", "received_at", "accepted"),
+    [
+        pytest.param("1.0", dt.datetime(2026, 11, 15, 9, tzinfo=UTC), True, id="1.0-in-transition"),
+        pytest.param("1.1", dt.datetime(2026, 11, 15, 9, tzinfo=UTC), True, id="1.1-in-transition"),
+        pytest.param("1.0", dt.datetime(2026, 11, 30, 22, 59, tzinfo=UTC), True, id="1.0-last-day-local"),
+        pytest.param("1.0", dt.datetime(2026, 11, 30, 23, 1, tzinfo=UTC), False, id="1.0-after-window-local"),
+        pytest.param("1.1", dt.datetime(2026, 10, 31, 22, 59, tzinfo=UTC), False, id="1.1-before-window"),
+    ],
+)
+def test_versions_side_by_side(
+    check, schemas_copy: Path, version: str, received_at: dt.datetime, accepted: bool
+) -> None:
     add_version_1_1(schemas_copy)
     checker = Checker(schemas_copy, timezone=TIMEZONE, max_file_bytes=52428800)
-    record = dataclasses.replace(s.default_record("KINE", 1),
-                                 acts=(s.Act("K101", date=dt.date(2026, 10, 30)),), prescribed_on=dt.date(2026, 10, 20))
-    data = s.build_request(s.Header(version=version, start=dt.date(2026, 10, 15), end=dt.date(2026, 10, 31),
-                                    created="2026-10-31T12:00:00+01:00"), [record])
+    record = dataclasses.replace(
+        s.default_record("KINE", 1),
+        acts=(s.Act("K101", date=dt.date(2026, 10, 30)),),
+        prescribed_on=dt.date(2026, 10, 20),
+    )
+    data = s.build_request(
+        s.Header(
+            version=version, start=dt.date(2026, 10, 15), end=dt.date(2026, 10, 31), created="2026-10-31T12:00:00+01:00"
+        ),
+        [record],
+    )
     result = check(data, received_at=received_at, use=checker)
     assert (result.status == "ACCEPTE") == accepted, result.errors()
     if not accepted:
@@ -59,8 +71,11 @@ def test_versions_side_by_side(check, schemas_copy: Path, version: str, received
 
 
 def test_nomenclature_in_force_on_the_day_of_receipt(check, schemas_copy: Path) -> None:
-    rows = (schemas_copy / "nomenclature.csv").read_text().replace("KINE,K101,Séance de kinésithérapie,30.85",
-                                                                   "KINE,K101,Séance de kinésithérapie,32.00")
+    rows = (
+        (schemas_copy / "nomenclature.csv")
+        .read_text()
+        .replace("KINE,K101,Séance de kinésithérapie,30.85", "KINE,K101,Séance de kinésithérapie,32.00")
+    )
     (schemas_copy / "nomenclature-2026-12.csv").write_text(rows)
     with (schemas_copy / "versions.toml").open("a") as handle:
         handle.write('\n[[nomenclature]]\nfile = "nomenclature-2026-12.csv"\nfrom = 2026-12-01\n')
@@ -97,10 +112,14 @@ def test_an_unusable_schemas_folder_is_refused_at_construction(tmp_path: Path) -
 
 def test_day_of_receipt_is_local(check) -> None:
     # 23:30 UTC on 31 October is 1 November in Luxembourg: a period ending on 1 November is fine.
-    record = dataclasses.replace(s.default_record("KINE", 1), acts=(s.Act("K101", date=dt.date(2026, 11, 1)),),
-                                 prescribed_on=dt.date(2026, 10, 20))
-    data = s.build_request(s.Header(start=dt.date(2026, 10, 15), end=dt.date(2026, 11, 1),
-                                    created="2026-10-31T23:00:00+01:00"), [record])
+    record = dataclasses.replace(
+        s.default_record("KINE", 1),
+        acts=(s.Act("K101", date=dt.date(2026, 11, 1)),),
+        prescribed_on=dt.date(2026, 10, 20),
+    )
+    data = s.build_request(
+        s.Header(start=dt.date(2026, 10, 15), end=dt.date(2026, 11, 1), created="2026-10-31T23:00:00+01:00"), [record]
+    )
     assert check(data, received_at=dt.datetime(2026, 10, 31, 23, 30, tzinfo=UTC)).status == "ACCEPTE"
     assert check(data, received_at=dt.datetime(2026, 10, 31, 22, 30, tzinfo=UTC)).codes() == ["ENT-009"]
 
@@ -108,10 +127,16 @@ def test_day_of_receipt_is_local(check) -> None:
 def test_threads_share_one_checker(checker: Checker, check) -> None:
     files = {
         "ok": s.build_request(s.Header(), [s.default_record("KINE", i) for i in range(1, 30)]),
-        "bad": s.build_request(s.Header(), [dataclasses.replace(s.default_record("KINE", i), matricule="12")
-                                            for i in range(1, 30)]),
-        "partial": s.build_request(s.Header(), [s.default_record("KINE", 1), dataclasses.replace(
-            s.default_record("KINE", 2), acts=(s.Act("K101", amount=Decimal("1.00")),))]),
+        "bad": s.build_request(
+            s.Header(), [dataclasses.replace(s.default_record("KINE", i), matricule="12") for i in range(1, 30)]
+        ),
+        "partial": s.build_request(
+            s.Header(),
+            [
+                s.default_record("KINE", 1),
+                dataclasses.replace(s.default_record("KINE", 2), acts=(s.Act("K101", amount=Decimal("1.00")),)),
+            ],
+        ),
     }
     expected = {key: check(data).response for key, data in files.items()}
     failures: list[str] = []
@@ -139,6 +164,7 @@ def test_a_schema_of_a_convention_missing_from_the_registry_is_refused(schemas_c
     """A convention needs its registry record before its schema can be used (docs/architecture.md)."""
     registry = (schemas_copy / "versions.toml").read_text()
     (schemas_copy / "versions.toml").write_text(
-        registry + '\n[[schema]]\nconvention = "ORTHO"\nversion = "1.0"\nfile = "kine-1.0.xsd"\nfrom = 2020-01-01\n')
+        registry + '\n[[schema]]\nconvention = "ORTHO"\nversion = "1.0"\nfile = "kine-1.0.xsd"\nfrom = 2020-01-01\n'
+    )
     with pytest.raises(ReferenceError_, match="'ORTHO' is not in the registry"):
         Checker(schemas_copy, timezone=TIMEZONE, max_file_bytes=1000)

@@ -43,11 +43,16 @@ BROKEN = [
     pytest.param(lambda d: d.replace(b'id="2"', b'id="01"'), id="duplicate-id-by-value"),
     pytest.param(lambda d: d.replace(b'reference="INV-000002"', b'reference="INV-000001"'), id="duplicate-reference"),
     pytest.param(lambda d: d.replace(b"<Montant>30.85</Montant>", b"<Montant>30.855</Montant>", 1), id="fraction"),
-    pytest.param(lambda d: d.replace(b'<Seance><Date>2026-10-03</Date>', b'<Seance><Date>2026-10-3</Date>', 1),
-                 id="date-type"),
-    pytest.param(lambda d: d.replace(b"  </Enregistrement>\n", b"  </Enregistrement>\n  <Autre/>\n", 1),
-                 id="stray-between-records"),
-    pytest.param(lambda d: d.replace(b' versionSchema="1.0"', b' versionSchema="1.0" couleur="x"'), id="root-attribute"),
+    pytest.param(
+        lambda d: d.replace(b"<Seance><Date>2026-10-03</Date>", b"<Seance><Date>2026-10-3</Date>", 1), id="date-type"
+    ),
+    pytest.param(
+        lambda d: d.replace(b"  </Enregistrement>\n", b"  </Enregistrement>\n  <Autre/>\n", 1),
+        id="stray-between-records",
+    ),
+    pytest.param(
+        lambda d: d.replace(b' versionSchema="1.0"', b' versionSchema="1.0" couleur="x"'), id="root-attribute"
+    ),
     pytest.param(lambda d: d.replace(b' versionSchema="1.0"', b""), id="root-version-missing"),
     pytest.param(lambda d: d.replace(b"  </Entete>\n", b"  </Entete>\n  texte\n", 1), id="root-text"),
 ]
@@ -61,6 +66,8 @@ def test_gateway_and_published_schema_agree(check, breaks) -> None:
     # libxml2 adds a warning of its own when an invalid value also sits in an identity constraint
     expected = sorted((e.line, e.message) for e in schema.error_log if "No precomputed value" not in e.message)
     prefix = "Not valid against the schema: "
-    found = sorted((f.line, f.diagnostic or f.message_en.removeprefix(prefix))  # libxml2's words, kept beside the retold message
-             for f in check(data).outcome.file_findings)
+    found = sorted(
+        (f.line, f.diagnostic or f.message_en.removeprefix(prefix))  # libxml2's words, kept beside the retold message
+        for f in check(data).outcome.file_findings
+    )
     assert found == expected

@@ -51,8 +51,11 @@ class Names:
 
     def env(self, url: str = URL) -> dict[str, str]:
         """The settings of ``gateway serve --role publisher`` for these names."""
-        return {"GATEWAY_FORWARDING__AMQP_URL": url, "GATEWAY_FORWARDING__EXCHANGE": self.exchange,
-                "GATEWAY_FORWARDING__QUEUE": self.queue}
+        return {
+            "GATEWAY_FORWARDING__AMQP_URL": url,
+            "GATEWAY_FORWARDING__EXCHANGE": self.exchange,
+            "GATEWAY_FORWARDING__QUEUE": self.queue,
+        }
 
 
 def _connect(url: str = URL) -> pika.BlockingConnection:
@@ -88,8 +91,16 @@ def drain(names: Names) -> list[Received]:
         method, properties, body = channel.basic_get(names.queue, auto_ack=True)
         if method is None:
             break
-        found.append(Received(properties.message_id, properties.type, method.routing_key, properties.delivery_mode,
-                              dict(properties.headers or {}), json.loads(body)))
+        found.append(
+            Received(
+                properties.message_id,
+                properties.type,
+                method.routing_key,
+                properties.delivery_mode,
+                dict(properties.headers or {}),
+                json.loads(body),
+            )
+        )
     connection.close()
     return found
 

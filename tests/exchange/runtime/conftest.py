@@ -34,21 +34,38 @@ from tests.exchange import samples
 TIMEZONE = "Europe/Luxembourg"
 MAX_BYTES = 1_000_000
 #: one provider per convention (the samples' own) and more physiotherapists for parallel tests
-PROVIDERS = {samples.PROVIDERS["KINE"]: "KINE", samples.PROVIDERS["LAB"]: "LAB", samples.PROVIDERS["DIET"]: "DIET",
-             **{make_provider_code("45", 2000 + n): "KINE" for n in range(6)}}
+PROVIDERS = {
+    samples.PROVIDERS["KINE"]: "KINE",
+    samples.PROVIDERS["LAB"]: "LAB",
+    samples.PROVIDERS["DIET"]: "DIET",
+    **{make_provider_code("45", 2000 + n): "KINE" for n in range(6)},
+}
 KINE = samples.PROVIDERS["KINE"]
 LAB = samples.PROVIDERS["LAB"]
 DIET = samples.PROVIDERS["DIET"]
 EXTRA_KINE = [code for code, p in PROVIDERS.items() if p == "KINE" and code != KINE]
 
 
-def request(convention: str = "KINE", *, sequence: int = 1, provider: str | None = None, mode: str = "PRODUCTION",
-            id_fichier: str | None = None, records: int = 1, first_record: int = 1,
-            stamp: str = "20261115093000") -> tuple[str, bytes]:
+def request(
+    convention: str = "KINE",
+    *,
+    sequence: int = 1,
+    provider: str | None = None,
+    mode: str = "PRODUCTION",
+    id_fichier: str | None = None,
+    records: int = 1,
+    first_record: int = 1,
+    stamp: str = "20261115093000",
+) -> tuple[str, bytes]:
     """A valid request file's name and bytes (distinct IdFichier per provider and sequence)."""
     code = provider or samples.PROVIDERS[convention]
-    header = samples.Header(convention=convention, provider=code, sequence=sequence, mode=mode,
-                            id_fichier=id_fichier or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{code}/{sequence}/{first_record}/{mode}")))
+    header = samples.Header(
+        convention=convention,
+        provider=code,
+        sequence=sequence,
+        mode=mode,
+        id_fichier=id_fichier or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{code}/{sequence}/{first_record}/{mode}")),
+    )
     body = [samples.default_record(convention, i) for i in range(first_record, first_record + records)]
     return samples.file_name(convention, code, sequence, stamp), samples.build_request(header, body)
 
@@ -65,8 +82,7 @@ class Runtime:
     services: list = field(default_factory=list)
 
     def processor(self, **kw) -> Processor:
-        return Processor(self.sessions, self.checker, spool=self.spool, timezone=TIMEZONE, act_key=self.act_key,
-                         **kw)
+        return Processor(self.sessions, self.checker, spool=self.spool, timezone=TIMEZONE, act_key=self.act_key, **kw)
 
     def deposit(self, code: str, name: str, data: bytes, *, received_at: dt.datetime | None = None) -> int:
         """Places a file in the inbox and registers it, as the SFTP server does on close."""
@@ -74,16 +90,23 @@ class Runtime:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         with transaction(self.sessions) as session:
-            row = register_received(session, provider_code=code, name=name, size=len(data),
-                                    sha256=hashlib.sha256(data).hexdigest(), received_at=received_at or utcnow(),
-                                    source="sftp")
+            row = register_received(
+                session,
+                provider_code=code,
+                name=name,
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                received_at=received_at or utcnow(),
+                source="sftp",
+            )
             session.flush()
             return row.id
 
     def workers(self, count: int = 2, **kw) -> WorkerService:
         """A started worker service (stopped at the end of the test)."""
-        options = dict(workers=count, poll_interval=0.05, lease_s=30.0, rescan_interval=60.0, quiet_period=0.3,
-                       watch_inbox=False)
+        options = dict(
+            workers=count, poll_interval=0.05, lease_s=30.0, rescan_interval=60.0, quiet_period=0.3, watch_inbox=False
+        )
         options.update({k: kw.pop(k) for k in list(kw) if k in options})
         service = WorkerService(self.sessions, self.processor(**kw), self.spool, **options)
         service.start()
@@ -99,6 +122,7 @@ class Runtime:
 
     def response(self, code: str, name: str) -> bytes:
         from gateway.exchange.runtime.reception import response_name_for
+
         return self.spool.outbox_file(code, response_name_for(name)).read_bytes()
 
 
@@ -107,11 +131,11 @@ def make_runtime(root: Path, sessions: sessionmaker[Session]) -> Runtime:
     accounts = Accounts(sessions, AccountMirror(root / "providers" / "accounts", root / "inbox", root / "outbox"))
     for code, profession in PROVIDERS.items():
         accounts.add(code, profession=profession, name=f"Provider {code}")
-    spool = SpoolPaths(inbox=root / "inbox", outbox=root / "outbox", archive=root / "var" / "archive",
-                       aside=root / "var" / "aside")
+    spool = SpoolPaths(
+        inbox=root / "inbox", outbox=root / "outbox", archive=root / "var" / "archive", aside=root / "var" / "aside"
+    )
     checker = Checker(root / "schemas", timezone=TIMEZONE, max_file_bytes=MAX_BYTES)
-    return Runtime(root=root, sessions=sessions, spool=spool, act_key=load_act_key(root / "var"),
-                   checker=checker)
+    return Runtime(root=root, sessions=sessions, spool=spool, act_key=load_act_key(root / "var"), checker=checker)
 
 
 @pytest.fixture

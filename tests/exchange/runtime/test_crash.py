@@ -32,8 +32,15 @@ RECEIVED_AT = dt.datetime(2026, 11, 16, 8, 0, tzinfo=dt.timezone.utc)
 ORPHANS = EXTRA_KINE[1]
 #: every fault point; the default run kills during the checks, after the response and before the
 #: commit, the heavy run at the others too
-POINTS = ("after_claim", "after_move", "after_check", "after_archive_response", "after_response",
-          "before_commit", "after_commit")
+POINTS = (
+    "after_claim",
+    "after_move",
+    "after_check",
+    "after_archive_response",
+    "after_response",
+    "before_commit",
+    "after_commit",
+)
 DEFAULT_POINTS = ("after_check", "after_response", "before_commit")
 
 
@@ -43,18 +50,25 @@ def workload() -> tuple[list[tuple[str, str, bytes]], list[tuple[str, str, bytes
     for n in range(1, 5):
         files.append((KINE, *request("KINE", sequence=n, records=3, first_record=10 * n)))
         files.append((LAB, *request("LAB", sequence=n, records=2, first_record=10 * n)))
-    files.append((KINE, "resent-1.xml", files[0][2]))                                   # DOUBLON
-    files.append((KINE, "KINE_FACT_45001237_20261116093000_000002.xml",
-                  request("KINE", sequence=2, first_record=90)[1]))                     # ENT-004
-    files.append((LAB, *request("LAB", sequence=9, mode="TEST", first_record=70)))      # TEST
+    files.append((KINE, "resent-1.xml", files[0][2]))  # DOUBLON
+    files.append(
+        (KINE, "KINE_FACT_45001237_20261116093000_000002.xml", request("KINE", sequence=2, first_record=90)[1])
+    )  # ENT-004
+    files.append((LAB, *request("LAB", sequence=9, mode="TEST", first_record=70)))  # TEST
     for n in range(1, 4):
         files.append((DIET, *request("DIET", sequence=n, first_record=n)))
-    files.append((DIET, "DIET_FACT_47000070_20261116093000_000004.xml",
-                  request("DIET", sequence=4, records=2, first_record=3)[1]))           # DUP-002 on one
+    files.append(
+        (
+            DIET,
+            "DIET_FACT_47000070_20261116093000_000004.xml",
+            request("DIET", sequence=4, records=2, first_record=3)[1],
+        )
+    )  # DUP-002 on one
     for n in range(1, 4):
-        files.append((EXTRA_KINE[0], *request("KINE", provider=EXTRA_KINE[0], sequence=n, records=2,
-                                              first_record=5 * n)))
-    files.append((EXTRA_KINE[0], "broken.xml", b"<Facturation><unclosed>"))             # XML-001
+        files.append(
+            (EXTRA_KINE[0], *request("KINE", provider=EXTRA_KINE[0], sequence=n, records=2, first_record=5 * n))
+        )
+    files.append((EXTRA_KINE[0], "broken.xml", b"<Facturation><unclosed>"))  # XML-001
     orphans = [(ORPHANS, *request("KINE", provider=ORPHANS, sequence=n, first_record=n)) for n in (1, 2)]
     return files, orphans
 
@@ -67,8 +81,9 @@ def outcome_of(rt, files, orphans) -> tuple[dict[str, bytes], list[tuple[str, st
     """Normalised responses by provider/name, and forwarded (file name, record id), sorted."""
     responses = {f"{code}/{name}": normalise(rt.response(code, name)) for code, name, _ in files + orphans}
     with rt.sessions() as session:
-        forwarded = session.execute(select(ForwardedRecord.file_name, ForwardedRecord.record_id)
-                                    .where(ForwardedRecord.withdrawn_at.is_(None))).all()
+        forwarded = session.execute(
+            select(ForwardedRecord.file_name, ForwardedRecord.record_id).where(ForwardedRecord.withdrawn_at.is_(None))
+        ).all()
     return responses, sorted(tuple(row) for row in forwarded)
 
 
@@ -86,20 +101,31 @@ def uninterrupted(tmp_path_factory):
     process_all(rt)
     result = outcome_of(rt, files, orphans)
     statuses = {row.status for row in rt.rows()}
-    assert statuses == {"ACCEPTE", "PARTIELLEMENT_ACCEPTE", "REJETE", "DOUBLON"}, statuses  # the workload covers every way
+    assert statuses == {"ACCEPTE", "PARTIELLEMENT_ACCEPTE", "REJETE", "DOUBLON"}, (
+        statuses
+    )  # the workload covers every way
     engine.dispose()
     return result
 
 
 def start(project, log: Path, *, fault: str = "", roles: str = "worker") -> subprocess.Popen:
-    env = clean_env({
-        "GATEWAY_EXCHANGE__WORKERS": "3", "GATEWAY_EXCHANGE__POLL_INTERVAL": "0.05",
-        "GATEWAY_EXCHANGE__WATCH_QUIET_PERIOD": "0.2", "GATEWAY_EXCHANGE__RESCAN_INTERVAL": "0.5",
-        **({"GATEWAY_FAULT": fault} if fault else {}),
-    })
+    env = clean_env(
+        {
+            "GATEWAY_EXCHANGE__WORKERS": "3",
+            "GATEWAY_EXCHANGE__POLL_INTERVAL": "0.05",
+            "GATEWAY_EXCHANGE__WATCH_QUIET_PERIOD": "0.2",
+            "GATEWAY_EXCHANGE__RESCAN_INTERVAL": "0.5",
+            **({"GATEWAY_FAULT": fault} if fault else {}),
+        }
+    )
     with open(log, "ab") as sink:
-        return subprocess.Popen([GATEWAY, "serve", "--role", roles, "--config", str(project.config)],
-                                env=env, stdout=sink, stderr=sink, cwd=project.root)
+        return subprocess.Popen(
+            [GATEWAY, "serve", "--role", roles, "--config", str(project.config)],
+            env=env,
+            stdout=sink,
+            stderr=sink,
+            cwd=project.root,
+        )
 
 
 def stop(process: subprocess.Popen) -> int:
@@ -140,10 +166,13 @@ def finish_and_compare(project, runtime, uninterrupted, files, orphans, log: Pat
         assert listing(runtime.spool.inbox / code) == []
 
 
-@pytest.mark.parametrize("point", [
-    pytest.param(p, id=p.replace("_", "-"), marks=() if p in DEFAULT_POINTS else pytest.mark.heavy) for p in POINTS])
+@pytest.mark.parametrize(
+    "point",
+    [pytest.param(p, id=p.replace("_", "-"), marks=() if p in DEFAULT_POINTS else pytest.mark.heavy) for p in POINTS],
+)
 def test_killed_at_a_point_the_worker_resumes_to_the_uninterrupted_result(
-        project, runtime, uninterrupted, point, tmp_path):
+    project, runtime, uninterrupted, point, tmp_path
+):
     files, orphans = workload()
     deposit(runtime, files, orphans)
     log = tmp_path / "gateway.log"

@@ -33,22 +33,33 @@ class Gateway:
         self.port = port
         self.log = log
         self.readies = self._readies()
-        env = clean_env({
-            "GATEWAY_SFTP__PORT": str(port), "GATEWAY_SFTP__MAX_CONNECTIONS_PER_ADDRESS_PER_SECOND": "1000",
-            "GATEWAY_EXCHANGE__WORKERS": "2", "GATEWAY_EXCHANGE__POLL_INTERVAL": "0.05",
-            "GATEWAY_EXCHANGE__WATCH_QUIET_PERIOD": "0.2", "GATEWAY_EXCHANGE__RESCAN_INTERVAL": "0.5",
-            **({"GATEWAY_FAULT": fault} if fault else {}),
-        })
+        env = clean_env(
+            {
+                "GATEWAY_SFTP__PORT": str(port),
+                "GATEWAY_SFTP__MAX_CONNECTIONS_PER_ADDRESS_PER_SECOND": "1000",
+                "GATEWAY_EXCHANGE__WORKERS": "2",
+                "GATEWAY_EXCHANGE__POLL_INTERVAL": "0.05",
+                "GATEWAY_EXCHANGE__WATCH_QUIET_PERIOD": "0.2",
+                "GATEWAY_EXCHANGE__RESCAN_INTERVAL": "0.5",
+                **({"GATEWAY_FAULT": fault} if fault else {}),
+            }
+        )
         with open(log, "ab") as sink:
-            self.process = subprocess.Popen([GATEWAY, "serve", "--role", roles, "--config", str(project.config)],
-                                            env=env, stdout=sink, stderr=sink, cwd=project.root)
+            self.process = subprocess.Popen(
+                [GATEWAY, "serve", "--role", roles, "--config", str(project.config)],
+                env=env,
+                stdout=sink,
+                stderr=sink,
+                cwd=project.root,
+            )
 
     def _readies(self) -> int:
         return self.log.read_bytes().count(b"gateway ready") if self.log.exists() else 0
 
     def wait_ready(self) -> None:
-        wait_until(lambda: self._readies() > self.readies or self.process.poll() is not None, timeout_s=60,
-                   interval_s=0.05)
+        wait_until(
+            lambda: self._readies() > self.readies or self.process.poll() is not None, timeout_s=60, interval_s=0.05
+        )
         assert self.process.poll() is None, self.log.read_text()[-3000:]
 
     def stop(self) -> int:
@@ -70,8 +81,9 @@ def upload(project, port: int, key: Path, name: str, data: bytes) -> None:
 def test_an_upload_placed_but_not_registered_keeps_its_turn(project, runtime, tmp_path):
     key, public = write_key_pair(tmp_path / "keys")
     settings = project.settings()
-    Accounts(runtime.sessions, AccountMirror(settings.accounts_path, settings.paths.inbox,
-                                             settings.paths.outbox)).add_key(KINE, public)
+    Accounts(
+        runtime.sessions, AccountMirror(settings.accounts_path, settings.paths.inbox, settings.paths.outbox)
+    ).add_key(KINE, public)
     files = [request("KINE", sequence=n, records=2, first_record=10 * n) for n in (1, 2, 3)]
     inbox = runtime.spool.inbox / KINE
     log, port = tmp_path / "gateway.log", free_port()

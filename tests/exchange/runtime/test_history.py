@@ -19,8 +19,9 @@ def history(rt, before_id=None) -> DatabaseHistory:
 def acts_of(convention: str = "KINE", index: int = 1) -> frozenset[ActKey]:
     """The act keys of the sample record ``index`` (what DUP-002 compares)."""
     record = samples.default_record(convention, index)
-    return frozenset(ActKey(record.matricule, act.code, (act.date or dt.date(2026, 10, 3)).isoformat())
-                     for act in record.acts)
+    return frozenset(
+        ActKey(record.matricule, act.code, (act.date or dt.date(2026, 10, 3)).isoformat()) for act in record.acts
+    )
 
 
 def test_accepted_production_files_count_and_voided_ones_do_not(runtime):

@@ -16,11 +16,24 @@ NOW = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
 
 
 def _forward(connection, file_id: int, position: int, record_id: str) -> int:
-    return connection.execute(insert(ForwardedRecord).values(
-        request_file_id=file_id, provider_code="45001237", convention="KINE", file_name="f.xml",
-        id_fichier="00000000-0000-4000-8000-000000000001", record_position=position, record_id=record_id,
-        reference="R", matricule=None, amount_cents=100, record_status="ACCEPTE", forwarded_at=NOW,
-    ).returning(ForwardedRecord.id)).scalar_one()
+    return connection.execute(
+        insert(ForwardedRecord)
+        .values(
+            request_file_id=file_id,
+            provider_code="45001237",
+            convention="KINE",
+            file_name="f.xml",
+            id_fichier="00000000-0000-4000-8000-000000000001",
+            record_position=position,
+            record_id=record_id,
+            reference="R",
+            matricule=None,
+            amount_cents=100,
+            record_status="ACCEPTE",
+            forwarded_at=NOW,
+        )
+        .returning(ForwardedRecord.id)
+    ).scalar_one()
 
 
 def test_record_ids_widen_and_forwarded_ids_are_not_reused(project):
@@ -31,12 +44,25 @@ def test_record_ids_widen_and_forwarded_ids_are_not_reused(project):
             config.attributes["connection"] = connection
             command.upgrade(config, "exchange_0002")
         with engine.begin() as connection:
-            connection.execute(insert(Provider).values(code="45001237", profession="KINE", name="P", created_at=NOW,
-                                                      updated_at=NOW))
-            file_id = connection.execute(insert(RequestFile).values(
-                provider_code="45001237", name="f.xml", response_name="f_REP.xml", source="sftp", state="ANSWERED",
-                received_at=NOW, size=1, sha256="0" * 64, stored_at="archive:x", attempts=1,
-            ).returning(RequestFile.id)).scalar_one()
+            connection.execute(
+                insert(Provider).values(code="45001237", profession="KINE", name="P", created_at=NOW, updated_at=NOW)
+            )
+            file_id = connection.execute(
+                insert(RequestFile)
+                .values(
+                    provider_code="45001237",
+                    name="f.xml",
+                    response_name="f_REP.xml",
+                    source="sftp",
+                    state="ANSWERED",
+                    received_at=NOW,
+                    size=1,
+                    sha256="0" * 64,
+                    stored_at="archive:x",
+                    attempts=1,
+                )
+                .returning(RequestFile.id)
+            ).scalar_one()
             ids = [_forward(connection, file_id, n, str(n)) for n in (1, 2, 3)]
             connection.execute(delete(ForwardedRecord).where(ForwardedRecord.id == ids[-1]))
         schema.upgrade(engine)

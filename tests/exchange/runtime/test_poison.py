@@ -64,13 +64,13 @@ def internal_error_events(rt) -> list[AuditEvent]:
 
 
 def test_checks_that_raise_get_sys_001_after_max_attempts_and_the_next_file_is_answered(
-        runtime, project, injected, tmp_path):
+    runtime, project, injected, tmp_path
+):
     injected("in_checks:3")  # the checks raise three times: the first file's three attempts
     poison_name, poison = request("KINE", sequence=1, id_fichier=POISON_ID)
     runtime.deposit(KINE, poison_name, poison)
     # the next file carries the same sequence number and IdFichier: SYS-001 used up neither
-    next_name, next_file = request("KINE", sequence=1, id_fichier=POISON_ID, first_record=7,
-                                   stamp="20261115100000")
+    next_name, next_file = request("KINE", sequence=1, id_fichier=POISON_ID, first_record=7, stamp="20261115100000")
     runtime.deposit(KINE, next_name, next_file)
     retried, answered = failures("retry"), failures("answered")
 
@@ -124,8 +124,9 @@ def test_a_file_answered_sys_001_may_be_sent_again_as_it_is(runtime, injected):
     again, once_more = processor.process(claim(runtime)), processor.process(claim(runtime))
     assert again.status == "ACCEPTE"  # not a DOUBLON of the file that could not be checked
     assert once_more.status == "DOUBLON"  # but of the one that was
-    assert f'<DoublonDe nomFichier="{AGAIN}"'.encode() \
-        in runtime.response(KINE, "KINE_FACT_45001237_20261115093002_000001.xml")
+    assert f'<DoublonDe nomFichier="{AGAIN}"'.encode() in runtime.response(
+        KINE, "KINE_FACT_45001237_20261115093002_000001.xml"
+    )
 
 
 def _answer_then_die(runtime, name: str):
@@ -164,11 +165,22 @@ def test_a_written_response_is_kept_and_recorded_when_its_file_keeps_failing(run
 
 
 def _serve(project, log: Path, **env: str) -> subprocess.Popen:
-    environment = clean_env({"GATEWAY_EXCHANGE__WORKERS": "1", "GATEWAY_EXCHANGE__POLL_INTERVAL": "0.05",
-                             "GATEWAY_EXCHANGE__MAX_ATTEMPTS": "2", **env})
+    environment = clean_env(
+        {
+            "GATEWAY_EXCHANGE__WORKERS": "1",
+            "GATEWAY_EXCHANGE__POLL_INTERVAL": "0.05",
+            "GATEWAY_EXCHANGE__MAX_ATTEMPTS": "2",
+            **env,
+        }
+    )
     with open(log, "ab") as sink:
-        return subprocess.Popen([GATEWAY, "serve", "--role", "worker", "--config", str(project.config)],
-                                env=environment, stdout=sink, stderr=sink, cwd=project.root)
+        return subprocess.Popen(
+            [GATEWAY, "serve", "--role", "worker", "--config", str(project.config)],
+            env=environment,
+            stdout=sink,
+            stderr=sink,
+            cwd=project.root,
+        )
 
 
 def test_a_crash_loop_counts_and_ends_in_sys_001(runtime, project, tmp_path):
@@ -180,8 +192,10 @@ def test_a_crash_loop_counts_and_ends_in_sys_001(runtime, project, tmp_path):
     for attempt in (1, 2):  # the process dies while checking the first file, as an OOM kill would end it
         crashed = _serve(project, log, GATEWAY_FAULT="after_check")
         assert crashed.wait(60) == -signal.SIGKILL, log.read_text()[-3000:]
-        assert [(r.state, r.attempts) for r in runtime.rows()] == [(FileState.PROCESSING, attempt),
-                                                                    (FileState.RECEIVED, 0)]
+        assert [(r.state, r.attempts) for r in runtime.rows()] == [
+            (FileState.PROCESSING, attempt),
+            (FileState.RECEIVED, 0),
+        ]
     process = _serve(project, log)  # the same checks would now pass: the two crashes were counted all the same
     try:
         wait_until(runtime.all_answered, timeout_s=60, interval_s=0.1)

@@ -129,13 +129,19 @@ def test_each_answer_is_counted_in_the_metrics(runtime):
     def value(name, **labels):
         return REGISTRY.get_sample_value(name, labels) or 0.0
 
-    before = (value("gateway_responses_total", convention="KINE", status="REJETE"),
-              value("gateway_findings_total", code="ENT-004", severity="FATAL"),
-              value("gateway_deposit_to_response_seconds_count"), value("gateway_check_seconds_count"))
+    before = (
+        value("gateway_responses_total", convention="KINE", status="REJETE"),
+        value("gateway_findings_total", code="ENT-004", severity="FATAL"),
+        value("gateway_deposit_to_response_seconds_count"),
+        value("gateway_check_seconds_count"),
+    )
     runtime.deposit(KINE, *request("KINE", sequence=3))
     runtime.deposit(KINE, *request("KINE", sequence=2, first_record=4))
     process_all(runtime)
-    after = (value("gateway_responses_total", convention="KINE", status="REJETE"),
-             value("gateway_findings_total", code="ENT-004", severity="FATAL"),
-             value("gateway_deposit_to_response_seconds_count"), value("gateway_check_seconds_count"))
+    after = (
+        value("gateway_responses_total", convention="KINE", status="REJETE"),
+        value("gateway_findings_total", code="ENT-004", severity="FATAL"),
+        value("gateway_deposit_to_response_seconds_count"),
+        value("gateway_check_seconds_count"),
+    )
     assert [a - b for a, b in zip(after, before)] == [1, 1, 2, 2]

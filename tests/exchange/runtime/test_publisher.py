@@ -46,16 +46,21 @@ WITHDRAWAL_SCHEMA = json.loads((REPO / "schemas" / "forwarded-withdrawal-1.0.jso
 def quiet_cli(monkeypatch, request) -> None:
     """Commands called in this process drop their log lines instead of pointing the process's
     logging at this test's captured stderr (closed after the test); defaults come back after."""
-    monkeypatch.setattr("gateway.logs.configure_logging",  # imported by each command as it starts
-                        lambda *args, **kwargs: structlog.configure(logger_factory=structlog.ReturnLoggerFactory()))
+    monkeypatch.setattr(
+        "gateway.logs.configure_logging",  # imported by each command as it starts
+        lambda *args, **kwargs: structlog.configure(logger_factory=structlog.ReturnLoggerFactory()),
+    )
     request.addfinalizer(structlog.reset_defaults)
 
 
 def forward_all(runtime) -> None:
     """Claims and processes every waiting file, with the broker outbox on (as with amqp_url set)."""
     processor = runtime.processor(outbox=True)
-    while (claim := claim_next(runtime.sessions, "test:1:t:0", now=utcnow(), lease_s=30,
-                               archive_ref=SpoolPaths.archive_ref)) is not None:
+    while (
+        claim := claim_next(
+            runtime.sessions, "test:1:t:0", now=utcnow(), lease_s=30, archive_ref=SpoolPaths.archive_ref
+        )
+    ) is not None:
         processor.process(claim)
 
 
@@ -65,17 +70,26 @@ def workload(runtime, *, files: int = 2, records: int = 2, first_sequence: int =
         runtime.deposit(KINE, *request("KINE", sequence=n, records=records, first_record=10 * n))
         runtime.deposit(LAB, *request("LAB", sequence=n, records=records, first_record=10 * n))
         runtime.deposit(DIET, *request("DIET", sequence=n, records=1, first_record=n))
-        runtime.deposit(EXTRA_KINE[0], *request("KINE", provider=EXTRA_KINE[0], sequence=n, records=records,
-                                                first_record=10 * n))
+        runtime.deposit(
+            EXTRA_KINE[0], *request("KINE", provider=EXTRA_KINE[0], sequence=n, records=records, first_record=10 * n)
+        )
     forward_all(runtime)
 
 
 def publisher(runtime, names: Names, *, url: str = URL, batch: int = 5, lease_s: float = 10.0) -> PublisherService:
     """A started publisher (stopped at the end of the test)."""
     broker = AmqpBroker(url, names.topology, connect_timeout=2.0, heartbeat=5)
-    service = PublisherService(runtime.sessions, broker, claimant=f"test:{os.getpid()}:{secrets.token_hex(4)}:publisher",
-                               broker_name=redacted(url), batch_size=batch, lease_s=lease_s, poll_interval=0.05,
-                               retry_initial=0.05, retry_max=0.5)
+    service = PublisherService(
+        runtime.sessions,
+        broker,
+        claimant=f"test:{os.getpid()}:{secrets.token_hex(4)}:publisher",
+        broker_name=redacted(url),
+        batch_size=batch,
+        lease_s=lease_s,
+        poll_interval=0.05,
+        retry_initial=0.05,
+        retry_max=0.5,
+    )
     service.start()
     runtime.services.append(service)
     return service
@@ -90,9 +104,11 @@ def forwarded_by_provider(runtime) -> dict[str, list[int]]:
     """Live forwarded ids per provider, in id order."""
     found: dict[str, list[int]] = defaultdict(list)
     with runtime.sessions() as session:
-        for provider, record_id in session.execute(select(ForwardedRecord.provider_code, ForwardedRecord.id)
-                                                   .where(ForwardedRecord.withdrawn_at.is_(None))
-                                                   .order_by(ForwardedRecord.id)):
+        for provider, record_id in session.execute(
+            select(ForwardedRecord.provider_code, ForwardedRecord.id)
+            .where(ForwardedRecord.withdrawn_at.is_(None))
+            .order_by(ForwardedRecord.id)
+        ):
             found[provider].append(record_id)
     return dict(found)
 
@@ -178,15 +194,25 @@ def test_a_connection_cut_during_a_run_loses_nothing_and_is_reported(runtime, ra
 
 def test_a_publisher_killed_between_confirm_and_mark_resends_with_the_same_message_id(project, runtime, rabbitmq):
     workload(runtime)
-    env = clean_env({**rabbitmq.env(), "GATEWAY_FORWARDING__CLAIM_LEASE": "1",
-                     "GATEWAY_FORWARDING__POLL_INTERVAL": "0.05", "GATEWAY_FORWARDING__BATCH_SIZE": "5"})
+    env = clean_env(
+        {
+            **rabbitmq.env(),
+            "GATEWAY_FORWARDING__CLAIM_LEASE": "1",
+            "GATEWAY_FORWARDING__POLL_INTERVAL": "0.05",
+            "GATEWAY_FORWARDING__BATCH_SIZE": "5",
+        }
+    )
     log = project.root / "publisher.log"
 
     def start(fault: str = "") -> subprocess.Popen:
         with open(log, "ab") as sink:
-            return subprocess.Popen([GATEWAY, "serve", "--role", "publisher", "--config", str(project.config)],
-                                    env={**env, **({"GATEWAY_FAULT": fault} if fault else {})}, stdout=sink,
-                                    stderr=sink, cwd=project.root)
+            return subprocess.Popen(
+                [GATEWAY, "serve", "--role", "publisher", "--config", str(project.config)],
+                env={**env, **({"GATEWAY_FAULT": fault} if fault else {})},
+                stdout=sink,
+                stderr=sink,
+                cwd=project.root,
+            )
 
     killed = start("publisher_after_confirm:3")
     assert killed.wait(60) == -signal.SIGKILL, log.read_text()
@@ -211,8 +237,9 @@ def test_a_voided_file_is_not_published_when_not_yet_sent(runtime, rabbitmq):
     runtime.deposit(KINE, kine_name, kine_data)
     runtime.deposit(LAB, *request("LAB", records=1))
     forward_all(runtime)
-    voided = void_file(runtime.sessions, provider_code=KINE, file_name=kine_name, reason="wrong tariffs",
-                       actor="staff:alice")
+    voided = void_file(
+        runtime.sessions, provider_code=KINE, file_name=kine_name, reason="wrong tariffs", actor="staff:alice"
+    )
     assert voided.withdrawn == 2
     publisher(runtime, rabbitmq)
     wait_until(lambda: unsent(runtime) == 0, timeout_s=30)
@@ -227,8 +254,9 @@ def test_a_voided_file_already_sent_is_followed_by_a_withdrawal(runtime, rabbitm
     publisher(runtime, rabbitmq)
     wait_until(lambda: unsent(runtime) == 0, timeout_s=30)
     ids = forwarded_by_provider(runtime)[KINE]
-    voided = void_file(runtime.sessions, provider_code=KINE, file_name=kine_name, reason="wrong tariffs",
-                       actor="staff:alice")
+    voided = void_file(
+        runtime.sessions, provider_code=KINE, file_name=kine_name, reason="wrong tariffs", actor="staff:alice"
+    )
     wait_until(lambda: unsent(runtime) == 0, timeout_s=30)
     messages = drain(rabbitmq)
     assert [m.type for m in messages] == ["forwarded-record", "forwarded-record", "forwarded-withdrawal"]
@@ -275,8 +303,7 @@ def test_republish_replays_records_from_an_id_with_their_message_ids(project, ru
     assert all(m.body == originals[m.message_id] for m in replayed)
 
 
-def test_status_and_metrics_show_the_backlog_and_an_unreachable_broker(project, runtime, tmp_path, capsys,
-                                                                      quiet_cli):
+def test_status_and_metrics_show_the_backlog_and_an_unreachable_broker(project, runtime, tmp_path, capsys, quiet_cli):
     from tests.web.conftest import start_site
 
     workload(runtime, files=1, records=1)
@@ -285,8 +312,9 @@ def test_status_and_metrics_show_the_backlog_and_an_unreachable_broker(project, 
 
     def failing():  # noqa: ANN202
         with runtime.sessions() as session:
-            return session.scalar(select(func.count()).select_from(PublisherStatus)
-                                  .where(PublisherStatus.last_error_at.is_not(None)))
+            return session.scalar(
+                select(func.count()).select_from(PublisherStatus).where(PublisherStatus.last_error_at.is_not(None))
+            )
 
     wait_until(failing, timeout_s=30)
     with pytest.raises(typer.Exit) as exited:  # gateway forwarded status: exit 1 on a problem
@@ -306,8 +334,13 @@ def test_status_and_metrics_show_the_backlog_and_an_unreachable_broker(project, 
     assert check["result"] == "warn" and "unreachable" in check["detail"] and "secret" not in check["detail"]
     assert f"gateway_forwarding_unsent_messages {float(unsent(runtime))}" in metrics
     assert "gateway_forwarding_broker_failing 1.0" in metrics
-    age = float(next(line.split()[1] for line in metrics.splitlines()
-                     if line.startswith("gateway_forwarding_oldest_unsent_age_seconds ")))
+    age = float(
+        next(
+            line.split()[1]
+            for line in metrics.splitlines()
+            if line.startswith("gateway_forwarding_oldest_unsent_age_seconds ")
+        )
+    )
     assert age > 0
 
 
@@ -325,8 +358,14 @@ def test_a_plain_serve_runs_the_publisher_only_when_a_broker_is_set(project, eng
     pull_only.engine.dispose()
 
 
-@pytest.mark.parametrize("url", [pytest.param("http://host/", id="not-amqp"), pytest.param("amqp://", id="no-host"),
-                                 pytest.param("amqp//guest:secret@host", id="no-scheme")])
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("http://host/", id="not-amqp"),
+        pytest.param("amqp://", id="no-host"),
+        pytest.param("amqp//guest:secret@host", id="no-scheme"),
+    ],
+)
 def test_a_broker_url_it_cannot_use_is_refused_when_the_settings_load(project, url):
     with pytest.raises(ConfigError) as refused:
         project.settings(GATEWAY_FORWARDING__AMQP_URL=url)
@@ -334,5 +373,6 @@ def test_a_broker_url_it_cannot_use_is_refused_when_the_settings_load(project, u
     assert refused.value.exit_status == 2
     assert [p for p in problems if p.startswith("forwarding.amqp_url")] and not any("secret" in p for p in problems)
     assert "secret" not in str(refused.value)
-    assert not [p for p in check_settings(project.settings(GATEWAY_FORWARDING__AMQP_URL=URL))
-                if p.startswith("forwarding")]
+    assert not [
+        p for p in check_settings(project.settings(GATEWAY_FORWARDING__AMQP_URL=URL)) if p.startswith("forwarding")
+    ]

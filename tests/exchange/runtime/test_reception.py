@@ -29,8 +29,12 @@ def test_names_the_server_refuses(name):
 
 @pytest.mark.parametrize(
     ("name", "response"),
-    [("LAB_FACT_31000425_20261115093000_000001.xml", "LAB_FACT_31000425_20261115093000_000001_REP.xml"),
-     ("foo", "foo_REP.xml"), ("foo.XML", "foo.XML_REP.xml"), ("foo.xml", "foo_REP.xml")],
+    [
+        ("LAB_FACT_31000425_20261115093000_000001.xml", "LAB_FACT_31000425_20261115093000_000001_REP.xml"),
+        ("foo", "foo_REP.xml"),
+        ("foo.XML", "foo.XML_REP.xml"),
+        ("foo.xml", "foo_REP.xml"),
+    ],
 )
 def test_response_names(name, response):
     assert response_name_for(name) == response

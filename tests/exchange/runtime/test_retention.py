@@ -33,12 +33,14 @@ def test_purge_deletes_old_files_and_personal_data_but_keeps_what_checks_need(ru
     assert report.files == 2 and report.deleted_paths == 6
     assert listing(runtime.spool.outbox / KINE) == [] and len(listing(runtime.spool.outbox / LAB)) == 1
     with runtime.sessions() as session:
-        old = session.scalars(select(RequestFile).where(RequestFile.provider_code == KINE)
-                              .order_by(RequestFile.id)).all()
+        old = session.scalars(
+            select(RequestFile).where(RequestFile.provider_code == KINE).order_by(RequestFile.id)
+        ).all()
         assert all(r.purged_at and r.collected_at for r in old)
         assert (old[0].sequence, old[0].status, len(old[0].sha256)) == (4, "ACCEPTE", 64) and old[0].id_fichier
-        assert session.scalars(select(ForwardedRecord.matricule).where(
-            ForwardedRecord.provider_code == KINE)).all() == [None, None]
+        assert session.scalars(
+            select(ForwardedRecord.matricule).where(ForwardedRecord.provider_code == KINE)
+        ).all() == [None, None]
         assert set(session.scalars(select(RequestFinding.value))) <= {None}
         assert session.scalar(select(RequestFile.purged_at).where(RequestFile.provider_code == LAB)) is None
     # the same bytes again: still a DOUBLON; the same acts with the next number: still DUP-002

@@ -29,19 +29,24 @@ def ssh_answers(port: int) -> bool:
 def test_an_upload_is_answered_collected_and_its_name_used_again(project, engine, sessions, tmp_path):
     code = make_provider_code("45", 7001)
     key = ed25519.Ed25519PrivateKey.generate()
-    (tmp_path / "key").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
-                                                     serialization.NoEncryption()))
+    (tmp_path / "key").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption())
+    )
     public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
     root = project.root
     Accounts(sessions, AccountMirror(root / "providers" / "accounts", root / "inbox", root / "outbox")).add(
-        code, profession="KINE", name="End to end", keys=[public.decode()])
+        code, profession="KINE", name="End to end", keys=[public.decode()]
+    )
     port = free_port()
     log = tmp_path / "gateway.log"
     with open(log, "wb") as sink:
         process = subprocess.Popen(
             [GATEWAY, "serve", "--role", "sftp,worker,watcher", "--config", str(project.config)],
             env=clean_env({"GATEWAY_SFTP__PORT": str(port), "GATEWAY_EXCHANGE__WATCH_QUIET_PERIOD": "0.3"}),
-            stdout=sink, stderr=sink, cwd=root)
+            stdout=sink,
+            stderr=sink,
+            cwd=root,
+        )
     try:
         wait_until(lambda: ssh_answers(port), timeout_s=60, interval_s=0.2)
         transport = paramiko.Transport(("127.0.0.1", port))

@@ -19,8 +19,11 @@ from tests.support import run_gateway
 
 def exported(rt) -> list[ForwardedRecord]:
     with rt.sessions() as session:
-        return list(session.scalars(select(ForwardedRecord).where(ForwardedRecord.withdrawn_at.is_(None))
-                                    .order_by(ForwardedRecord.id)))
+        return list(
+            session.scalars(
+                select(ForwardedRecord).where(ForwardedRecord.withdrawn_at.is_(None)).order_by(ForwardedRecord.id)
+            )
+        )
 
 
 def test_a_voided_file_can_be_sent_again_and_counts_for_nothing(runtime):
@@ -28,8 +31,9 @@ def test_a_voided_file_can_be_sent_again_and_counts_for_nothing(runtime):
     runtime.deposit(KINE, name, data)
     process_all(runtime)
     first_ids = [r.id for r in exported(runtime)]
-    voided = void_file(runtime.sessions, provider_code=KINE, file_name=name, reason="wrong tariff table",
-                       actor="staff:alice")
+    voided = void_file(
+        runtime.sessions, provider_code=KINE, file_name=name, reason="wrong tariff table", actor="staff:alice"
+    )
     assert voided.withdrawn == 2 and exported(runtime) == []
     with transaction(runtime.sessions) as session:  # the provider collects the response: the name is free
         assert mark_collected(session, KINE, response_name_for(name), utcnow())
@@ -63,15 +67,20 @@ def test_staff_views_of_a_file_are_audited(runtime):
     with runtime.sessions() as session:
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "exchange.view")).one()
     assert (event.actor, event.target_id, event.address, event.detail["what"]) == (
-        "staff:bob", str(file_id), "192.0.2.7", "response")
+        "staff:bob",
+        str(file_id),
+        "192.0.2.7",
+        "response",
+    )
 
 
 def test_void_and_export_from_the_command_line(project, runtime):
     name, data = request("KINE", records=3)
     runtime.deposit(KINE, name, data)
     process_all(runtime)
-    done = run_gateway("exchange", "void", name, "--provider", KINE, "--reason", "sent by mistake",
-                       config=project.config)
+    done = run_gateway(
+        "exchange", "void", name, "--provider", KINE, "--reason", "sent by mistake", config=project.config
+    )
     assert done.returncode == 0, done.stderr
     assert "3 forwarded record(s) withdrawn" in done.stdout
     again = run_gateway("exchange", "void", name, "--provider", KINE, "--reason", "twice", config=project.config)

@@ -49,7 +49,7 @@ def test_a_file_written_in_place_is_taken_whole_after_its_close(runtime, watcher
     name, data = request("LAB", records=200)
     with open(runtime.spool.inbox / LAB / name, "wb") as handle:
         for start in range(0, len(data), 4096):
-            handle.write(data[start:start + 4096])
+            handle.write(data[start : start + 4096])
             handle.flush()
     row = wait_until(lambda: registered(runtime).get(name))
     assert row.size == len(data)
@@ -111,8 +111,15 @@ def test_a_file_the_sftp_server_is_still_registering_is_left_to_it(runtime, watc
     assert name not in registered(runtime)
     # the server now registers its file, then removes its temp name
     with transaction(runtime.sessions) as session:
-        register_received(session, provider_code=KINE, name=name, size=len(data),
-                          sha256=hashlib.sha256(data).hexdigest(), received_at=utcnow(), source="sftp")
+        register_received(
+            session,
+            provider_code=KINE,
+            name=name,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            received_at=utcnow(),
+            source="sftp",
+        )
     os.unlink(folder / ".upload-1234")
     assert adopt(runtime.sessions, runtime.spool, KINE, name, now=utcnow()).result == Adoption.OWNED
     assert registered(runtime)[name].source == "sftp"

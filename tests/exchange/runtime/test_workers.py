@@ -160,8 +160,15 @@ def test_inbox_events_wake_workers_for_files_registered_by_another_process(runti
     (folder / ".upload-x").write_bytes(data)
     os.link(folder / ".upload-x", folder / name)
     with runtime.sessions() as session, session.begin():
-        register_received(session, provider_code=KINE, name=name, size=len(data),
-                          sha256=hashlib.sha256(data).hexdigest(), received_at=utcnow(), source="sftp")
+        register_received(
+            session,
+            provider_code=KINE,
+            name=name,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            received_at=utcnow(),
+            source="sftp",
+        )
         session.info.pop("gateway.exchange.new_request_file", None)  # as if committed elsewhere
     os.unlink(folder / ".upload-x")
     wait_until(runtime.all_answered, timeout_s=30)  # a poll would take an hour

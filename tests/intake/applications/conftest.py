@@ -33,10 +33,19 @@ def matricule(first11: str = "19800101123") -> str:
 def valid_data(**changes: str) -> ApplicationData:
     """Data that passes every check."""
     values = dict(
-        establishment_name="Orthopédie Dupont", legal_form="SARL", street="12, rue de la Gare", postcode="L-1611",
-        locality="Luxembourg", register_number="B123456", authorisation_number="10098765/1",
-        manager_first_name="Anne", manager_last_name="Dupont", manager_matricule=matricule(),
-        contact_email="anne@dupont.lu", contact_phone="+352 621 123 456", iban="LU28 0019 4006 4475 0000",
+        establishment_name="Orthopédie Dupont",
+        legal_form="SARL",
+        street="12, rue de la Gare",
+        postcode="L-1611",
+        locality="Luxembourg",
+        register_number="B123456",
+        authorisation_number="10098765/1",
+        manager_first_name="Anne",
+        manager_last_name="Dupont",
+        manager_matricule=matricule(),
+        contact_email="anne@dupont.lu",
+        contact_phone="+352 621 123 456",
+        iban="LU28 0019 4006 4475 0000",
     )
     values.update(changes)
     return ApplicationData(**values)
@@ -57,8 +66,9 @@ class Outbox:
     def messages(self) -> list:
         if not self.folder.is_dir():
             return []
-        return [BytesParser(policy=policy.default).parsebytes(p.read_bytes())
-                for p in sorted(self.folder.glob("*.eml"))]
+        return [
+            BytesParser(policy=policy.default).parsebytes(p.read_bytes()) for p in sorted(self.folder.glob("*.eml"))
+        ]
 
     def bodies_to(self, address: str) -> list[str]:
         return [m.get_content() for m in self.messages() if m["To"] == address]
@@ -76,18 +86,25 @@ def outbox(tmp_path: Path) -> Outbox:
 
 @pytest.fixture
 def accounts(sessions, tmp_path: Path) -> Accounts:
-    return Accounts(sessions, AccountMirror(tmp_path / "providers" / "accounts", tmp_path / "inbox", tmp_path / "outbox"),
-                    actor="staff:test")
+    return Accounts(
+        sessions,
+        AccountMirror(tmp_path / "providers" / "accounts", tmp_path / "inbox", tmp_path / "outbox"),
+        actor="staff:test",
+    )
 
 
 @pytest.fixture
 def service(sessions, tmp_path: Path, clock: FixedClock, outbox: Outbox, accounts: Accounts) -> Applications:
     """The application service as the CLI wires it, writing messages as .eml files."""
     return Applications(
-        sessions, dossier=Dossier(tmp_path / "providers" / "applications", durable=False),
-        max_document_bytes=200_000, notifier=notify.Notifier(notify.FolderMailer(outbox.folder), "fonds@cns.invalid"),
+        sessions,
+        dossier=Dossier(tmp_path / "providers" / "applications", durable=False),
+        max_document_bytes=200_000,
+        notifier=notify.Notifier(notify.FolderMailer(outbox.folder), "fonds@cns.invalid"),
         register_provider=lambda code, name: accounts.add(code, profession="OCB", name=name),
-        followup_days_after_close=90, followup_url="https://gw.example/suivi/{token}", clock=clock,
+        followup_days_after_close=90,
+        followup_url="https://gw.example/suivi/{token}",
+        clock=clock,
     )
 
 

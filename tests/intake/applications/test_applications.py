@@ -27,11 +27,14 @@ def test_references_are_sequential_per_year(service, clock):
     assert re.fullmatch(r"DEM-\d{4}-\d{6}", third)
 
 
-@pytest.mark.parametrize("channel, status", [
-    pytest.param(Channel.WEB, Status.EN_PREPARATION, id="web"),
-    pytest.param(Channel.MAIL, Status.TRANSMISE, id="mail"),
-    pytest.param(Channel.PAPER, Status.TRANSMISE, id="paper"),
-])
+@pytest.mark.parametrize(
+    "channel, status",
+    [
+        pytest.param(Channel.WEB, Status.EN_PREPARATION, id="web"),
+        pytest.param(Channel.MAIL, Status.TRANSMISE, id="mail"),
+        pytest.param(Channel.PAPER, Status.TRANSMISE, id="paper"),
+    ],
+)
 def test_starting_status_depends_on_the_channel(service, channel, status):
     view = service.create(valid_data(), channel=channel, actor="staff:marie").application
     assert view.status is status
@@ -66,8 +69,9 @@ def test_documents_are_checked_and_kept_as_received_under_generated_names(servic
     pdf = reportlab_pdf()
     accepted = service.attach_document(reference, data=pdf, name="../../etc/passwd.pdf", kind="rib", actor="applicant")
     jpeg = service.attach_document(reference, data=jpeg_bytes(), name="rib.pdf", kind="rib", actor="applicant")
-    html = service.attach_document(reference, data=html_with_pdf_line(), name="statuts.pdf", kind="statuts",
-                                   actor="applicant")
+    html = service.attach_document(
+        reference, data=html_with_pdf_line(), name="statuts.pdf", kind="statuts", actor="applicant"
+    )
     assert (accepted.verdict, accepted.reason, accepted.page_count) == ("accepted", None, 1)
     assert (jpeg.verdict, jpeg.reason) == ("refused", "jpeg_refuse")
     assert (html.verdict, html.reason) == ("refused", "htm_refuse")
@@ -82,8 +86,9 @@ def test_documents_are_checked_and_kept_as_received_under_generated_names(servic
 
 def test_nothing_is_kept_of_a_file_over_the_limit(service, tmp_path):
     reference = service.create(valid_data(), actor="applicant").application.reference
-    view = service.attach_document(reference, data=b"%PDF-1.7\n" + b"0" * 200_000, name="big.pdf", kind="rib",
-                                   actor="applicant")
+    view = service.attach_document(
+        reference, data=b"%PDF-1.7\n" + b"0" * 200_000, name="big.pdf", kind="rib", actor="applicant"
+    )
     assert (view.reason, view.kept) == ("fichier_trop_volumineux", False)
     assert not (tmp_path / "providers" / "applications" / reference).exists()
     with pytest.raises(ApplicationNotFound):
@@ -114,7 +119,10 @@ def test_applicant_edits_only_in_preparation_or_to_correct(service):
     with pytest.raises(NotEditable):
         service.attach_document(reference, data=pdf_for(K.RIB), name="rib.pdf", kind="rib", actor="applicant")
     # staff fill in forwarded applications (paper, mail)
-    assert service.update_data(reference, valid_data(locality="Esch"), actor="staff:m", by_staff=True).data.locality == "Esch"
+    assert (
+        service.update_data(reference, valid_data(locality="Esch"), actor="staff:m", by_staff=True).data.locality
+        == "Esch"
+    )
     service.request_correction(reference, "Le RIB est illisible.", actor="staff:m")
     service.attach_document(reference, data=pdf_for(K.RIB), name="rib2.pdf", kind="rib", actor="applicant")
     service.withdraw(reference, actor="applicant")
@@ -130,11 +138,14 @@ def test_removed_document_stays_on_record(service):
     assert removed.removed_at is not None and view.documents[0].id == doc.id and view.live_documents == ()
 
 
-@pytest.mark.parametrize("steps", [
-    pytest.param([], id="from-preparation"),
-    pytest.param(["submit"], id="from-forwarded"),
-    pytest.param(["submit", "correct"], id="from-to-correct"),
-])
+@pytest.mark.parametrize(
+    "steps",
+    [
+        pytest.param([], id="from-preparation"),
+        pytest.param(["submit"], id="from-forwarded"),
+        pytest.param(["submit", "correct"], id="from-to-correct"),
+    ],
+)
 def test_withdrawal_from_any_open_status(service, steps):
     reference = complete_application(service, submit=False)
     for step in steps:
@@ -159,10 +170,14 @@ def test_every_status_change_is_recorded_with_who_when_why(service, sessions, cl
     service.refuse(reference, "Établissement hors Luxembourg.", actor="staff:paul", address="10.0.0.6")
     with sessions() as session:
         app_id = session.scalar(select(Application.id).where(Application.reference == reference))
-        history = list(session.scalars(select(StatusChange).where(StatusChange.application_id == app_id)
-                                       .order_by(StatusChange.id)))
-        audited = list(session.scalars(select(AuditEvent).where(AuditEvent.action == "intake.status",
-                                                                AuditEvent.target_id == reference)))
+        history = list(
+            session.scalars(select(StatusChange).where(StatusChange.application_id == app_id).order_by(StatusChange.id))
+        )
+        audited = list(
+            session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "intake.status", AuditEvent.target_id == reference)
+            )
+        )
     steps = [(h.from_status, h.to_status, h.outcome, h.actor) for h in history]
     assert steps == [
         (None, "EN_PREPARATION", None, "applicant"),

@@ -25,8 +25,10 @@ def run_gateway(capsys, monkeypatch, request):
     """Runs ``gateway ARGS --config FILE`` through its entry point; returns the exit status and output."""
     # The command would point the process's logging at this test's captured stderr, which
     # closes after the test: here log lines are dropped instead, and the defaults come back after.
-    monkeypatch.setattr("gateway.logs.configure_logging",  # imported by each command as it starts
-                        lambda *args, **kwargs: structlog.configure(logger_factory=structlog.ReturnLoggerFactory()))
+    monkeypatch.setattr(
+        "gateway.logs.configure_logging",  # imported by each command as it starts
+        lambda *args, **kwargs: structlog.configure(logger_factory=structlog.ReturnLoggerFactory()),
+    )
     request.addfinalizer(structlog.reset_defaults)
 
     def run(*args: str, config) -> subprocess.CompletedProcess:
@@ -39,12 +41,38 @@ def run_gateway(capsys, monkeypatch, request):
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         captured = capsys.readouterr()
         return subprocess.CompletedProcess(args, code, captured.out, captured.err)
+
     return run
 
-DATA = ["--name", "Orthopédie Dupont", "--legal-form", "SARL", "--street", "12, rue de la Gare", "--postcode", "L-1611",
-        "--locality", "Luxembourg", "--register-number", "B123456", "--authorisation", "10098765/1",
-        "--manager-first-name", "Anne", "--manager-last-name", "Dupont", "--matricule", matricule(),
-        "--email", "anne@dupont.lu", "--phone", "+352 621 123 456", "--iban", "LU28 0019 4006 4475 0000"]
+
+DATA = [
+    "--name",
+    "Orthopédie Dupont",
+    "--legal-form",
+    "SARL",
+    "--street",
+    "12, rue de la Gare",
+    "--postcode",
+    "L-1611",
+    "--locality",
+    "Luxembourg",
+    "--register-number",
+    "B123456",
+    "--authorisation",
+    "10098765/1",
+    "--manager-first-name",
+    "Anne",
+    "--manager-last-name",
+    "Dupont",
+    "--matricule",
+    matricule(),
+    "--email",
+    "anne@dupont.lu",
+    "--phone",
+    "+352 621 123 456",
+    "--iban",
+    "LU28 0019 4006 4475 0000",
+]
 
 
 def documents(tmp_path, replace: dict | None = None) -> list[str]:
@@ -57,7 +85,9 @@ def documents(tmp_path, replace: dict | None = None) -> list[str]:
 
 
 def test_paper_application_then_approval_and_printable_report(run_gateway, project, engine, tmp_path):
-    done = run_gateway("intake", "submit", *DATA, *documents(tmp_path), "--staff", "marie", "--json", config=project.config)
+    done = run_gateway(
+        "intake", "submit", *DATA, *documents(tmp_path), "--staff", "marie", "--json", config=project.config
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["status"] == "TRANSMISE" and result["report"]["verdict"] == "COMPLET"
@@ -69,7 +99,10 @@ def test_paper_application_then_approval_and_printable_report(run_gateway, proje
     assert json.loads(approved.stdout)["provider_code"] == "63000012"
 
     pdf = tmp_path / "report.pdf"
-    assert run_gateway("intake", "report", reference, "--format", "pdf", "-o", str(pdf), config=project.config).returncode == 0
+    assert (
+        run_gateway("intake", "report", reference, "--format", "pdf", "-o", str(pdf), config=project.config).returncode
+        == 0
+    )
     assert pdf.read_bytes()[:5] == b"%PDF-"
     listed = run_gateway("providers", "show", "63000012", config=project.config)
     assert listed.returncode == 0 and "OCB" in listed.stdout
@@ -78,8 +111,9 @@ def test_paper_application_then_approval_and_printable_report(run_gateway, proje
 
 
 def test_refused_document_exits_1_and_is_reported(run_gateway, project, engine, tmp_path):
-    done = run_gateway("intake", "submit", *DATA, *documents(tmp_path, {K.RIB: jpeg_bytes()}), "--json",
-                       config=project.config)
+    done = run_gateway(
+        "intake", "submit", *DATA, *documents(tmp_path, {K.RIB: jpeg_bytes()}), "--json", config=project.config
+    )
     assert done.returncode == 1
     result = json.loads(done.stdout)
     assert result["report"]["verdict"] == "INCOMPLET"
@@ -87,8 +121,9 @@ def test_refused_document_exits_1_and_is_reported(run_gateway, project, engine, 
     reference = result["reference"]
     refused = run_gateway("intake", "approve", reference, config=project.config)
     assert refused.returncode == 1 and "INT-INCOMPLET" in refused.stderr
-    asked = run_gateway("intake", "request-correction", reference, "--message", "Envoyez le RIB en PDF.",
-                        config=project.config)
+    asked = run_gateway(
+        "intake", "request-correction", reference, "--message", "Envoyez le RIB en PDF.", config=project.config
+    )
     assert asked.returncode == 0 and "A_CORRIGER" in asked.stdout
     report = run_gateway("intake", "report", reference, "--format", "json", config=project.config)
     assert json.loads(report.stdout)["status"] == "A_CORRIGER"

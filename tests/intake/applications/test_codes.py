@@ -29,15 +29,21 @@ def test_first_code_and_the_next(service):
 
 
 def test_allocation_continues_above_imported_codes(service, sessions):
-    result = import_text(sessions, "# codes before the gateway\n63000012;Orthopédie Dupont\n\n63004121;Bandages Weber\n")
+    result = import_text(
+        sessions, "# codes before the gateway\n63000012;Orthopédie Dupont\n\n63004121;Bandages Weber\n"
+    )
     assert result.imported == ("63000012", "63004121") and result.highest == "63004121"
-    assert service.approve(complete_application(service), actor="staff:m").provider_code == make_provider_code("63", 413)
+    assert service.approve(complete_application(service), actor="staff:m").provider_code == make_provider_code(
+        "63", 413
+    )
 
 
 def test_allocation_continues_above_existing_ocb_accounts(service, accounts):
     accounts.add(make_provider_code("63", 777), profession="OCB", name="Compte existant")
     accounts.add(make_provider_code("31", 90000), profession="LAB", name="Laboratoire")
-    assert service.approve(complete_application(service), actor="staff:m").provider_code == make_provider_code("63", 778)
+    assert service.approve(complete_application(service), actor="staff:m").provider_code == make_provider_code(
+        "63", 778
+    )
 
 
 def test_a_code_is_never_reused(service, sessions, accounts):
@@ -51,8 +57,10 @@ def test_a_code_is_never_reused(service, sessions, accounts):
 
 def test_import_refuses_bad_lines_and_reports_known_codes(sessions):
     import_text(sessions, "63000012;Dupont\n")
-    result = import_text(sessions, "63000012;Dupont\n63000013;Luhn faux\n31000016;Laboratoire\n63000020\n"
-                                   "63000038\tWeber\n63000046,Muller\n")
+    result = import_text(
+        sessions,
+        "63000012;Dupont\n63000013;Luhn faux\n31000016;Laboratoire\n63000020\n63000038\tWeber\n63000046,Muller\n",
+    )
     assert result.already_known == ("63000012",)
     assert result.imported == ("63000038", "63000046")
     assert [line.line for line in result.refused] == [2, 3, 4]
@@ -112,9 +120,16 @@ def test_two_staff_approving_the_same_application_at_once(service):
 @pytest.mark.heavy
 def test_concurrent_approvals_from_separate_processes(service, project):
     references = [complete_application(service) for _ in range(3)]
-    processes = [subprocess.Popen([GATEWAY, "intake", "approve", r, "--json", "--config", str(project.config)],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env())
-                 for r in references]
+    processes = [
+        subprocess.Popen(
+            [GATEWAY, "intake", "approve", r, "--json", "--config", str(project.config)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=clean_env(),
+        )
+        for r in references
+    ]
     outputs = [p.communicate(timeout=120) for p in processes]
     assert [p.returncode for p in processes] == [0, 0, 0], [o[1] for o in outputs]
     codes = sorted(service.get(r).provider_code for r in references)

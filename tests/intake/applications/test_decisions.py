@@ -30,7 +30,10 @@ def test_refusal_needs_a_reason_and_closes(service, outbox, tmp_path):
         service.refuse(reference, "  ", actor="staff:m")
     view = service.refuse(reference, "Pas d'autorisation d'établissement valable.", actor="staff:m")
     assert (view.status, view.outcome, view.decision_reason) == (
-        Status.CLOTUREE, Outcome.REFUSEE, "Pas d'autorisation d'établissement valable.")
+        Status.CLOTUREE,
+        Outcome.REFUSEE,
+        "Pas d'autorisation d'établissement valable.",
+    )
     assert "Pas d'autorisation" in outbox.bodies_to("anne@dupont.lu")[-1]
     final = tmp_path / "providers" / "applications" / reference / "report-final.json"
     assert json.loads(final.read_text())["status"] == "CLOTUREE"
@@ -42,7 +45,11 @@ def test_approval_allocates_registers_and_tells(service, outbox, accounts, tmp_p
     assert (view.status, view.outcome, view.provider_code) == (Status.CLOTUREE, Outcome.CODE_ATTRIBUE, "63000012")
     account = accounts.get("63000012")
     assert (account.profession, account.name, account.keys, account.has_password) == (
-        "OCB", "Orthopédie Dupont", (), False)
+        "OCB",
+        "Orthopédie Dupont",
+        (),
+        False,
+    )
     body = outbox.bodies_to("anne@dupont.lu")[-1]
     assert "63000012" in body
     token = body.split("https://gw.example/suivi/")[1].split()[0]
@@ -59,19 +66,23 @@ def test_only_complete_applications_are_approved(service):
     data = valid_data(iban="LU00 0000")
     reference = service.create(data, channel=Channel.PAPER, actor="staff:m").application.reference
     for kind in required_kinds(data.legal_form):
-        service.attach_document(reference, data=pdf_for(kind), name=f"{kind}.pdf", kind=str(kind),
-                                actor="staff:m", by_staff=True)
+        service.attach_document(
+            reference, data=pdf_for(kind), name=f"{kind}.pdf", kind=str(kind), actor="staff:m", by_staff=True
+        )
     with pytest.raises(NotComplete) as caught:
         service.approve(reference, actor="staff:m")
     assert caught.value.context["problems"] == ["iban_invalide"]
     assert service.get(reference).status is Status.TRANSMISE
 
 
-@pytest.mark.parametrize("before", [
-    pytest.param("draft", id="in-preparation"),
-    pytest.param("correct", id="to-correct"),
-    pytest.param("approved", id="already-approved"),
-])
+@pytest.mark.parametrize(
+    "before",
+    [
+        pytest.param("draft", id="in-preparation"),
+        pytest.param("correct", id="to-correct"),
+        pytest.param("approved", id="already-approved"),
+    ],
+)
 def test_approval_only_from_forwarded(service, before):
     reference = complete_application(service, submit=before != "draft")
     if before == "correct":
@@ -87,8 +98,12 @@ def test_mail_application_waits_for_kinds_to_be_confirmed(service):
     from gateway.intake.status import Channel
 
     reference = service.create(valid_data(), channel=Channel.MAIL, actor="mail:anne@dupont.lu").application.reference
-    docs = [service.attach_document(reference, data=pdf_for(k), name=f"{k}.pdf", kind=None, actor="mail:anne@dupont.lu",
-                                    by_staff=True) for k in K]
+    docs = [
+        service.attach_document(
+            reference, data=pdf_for(k), name=f"{k}.pdf", kind=None, actor="mail:anne@dupont.lu", by_staff=True
+        )
+        for k in K
+    ]
     report = service.report(reference)
     assert not report.complete and report.to_correct == () and len(report.to_confirm) == 6
     with pytest.raises(NotComplete):
@@ -118,11 +133,14 @@ def test_an_approval_whose_account_was_not_created_is_completed_at_start(service
     assert crashed.register_missing_providers() == []
 
 
-@pytest.mark.parametrize("changes,missing", [
-    pytest.param({"contact_email": "anne(at)dupont"}, "email_invalide", id="wrong-email"),
-    pytest.param({"iban": "LU28 0019 4006 4475 0001"}, "iban_invalide", id="wrong-iban"),
-    pytest.param({"manager_last_name": ""}, "gerant_incomplet", id="no-manager"),
-])
+@pytest.mark.parametrize(
+    "changes,missing",
+    [
+        pytest.param({"contact_email": "anne(at)dupont"}, "email_invalide", id="wrong-email"),
+        pytest.param({"iban": "LU28 0019 4006 4475 0001"}, "iban_invalide", id="wrong-iban"),
+        pytest.param({"manager_last_name": ""}, "gerant_incomplet", id="no-manager"),
+    ],
+)
 def test_an_application_with_open_problems_is_not_sent(service, outbox, changes, missing):
     reference = complete_application(service, valid_data(**changes), submit=False)
     with pytest.raises(NotComplete) as refused:

@@ -23,10 +23,13 @@ def test_token_opens_its_application_and_only_its_hash_is_stored(service, sessio
     assert stored == [hash_token(token)] and token not in stored
 
 
-@pytest.mark.parametrize("token", [
-    pytest.param("", id="empty"),
-    pytest.param("x" * 43, id="unknown"),
-])
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("x" * 43, id="unknown"),
+    ],
+)
 def test_unknown_tokens(service, token):
     service.create(actor="applicant")
     with pytest.raises(FollowupInvalid):

@@ -21,18 +21,25 @@ def test_statuts_required_for_every_other_form(form):
     assert required_kinds(form) == tuple(K)
 
 
-@pytest.mark.parametrize("name, text, kind", [
-    pytest.param("RIB_BCEE.pdf", "", K.RIB, id="rib-name"),
-    pytest.param("scan001.pdf", "Relevé d'identité bancaire IBAN LU28...", K.RIB, id="rib-text"),
-    pytest.param("carte-d'identité gérant.pdf", "", K.PIECE_IDENTITE_GERANT, id="identity-accents"),
-    pytest.param("Statuts_SARL.pdf", "", K.STATUTS, id="statuts"),
-    pytest.param("doc.pdf", "Autorisation d'établissement - Ministère de l'Économie", K.AUTORISATION_ETABLISSEMENT,
-                 id="authorisation-text"),
-    pytest.param("role_artisanal.pdf", "", K.ROLE_ARTISANAL, id="craft-register"),
-    pytest.param("fiche_renseignement.pdf", "", K.FICHE_RENSEIGNEMENT, id="information-sheet"),
-    pytest.param("scan001.pdf", "", None, id="nothing-to-go-on"),
-    pytest.param("attribution.pdf", "distribution", None, id="rib-inside-a-word-is-not-rib"),
-])
+@pytest.mark.parametrize(
+    "name, text, kind",
+    [
+        pytest.param("RIB_BCEE.pdf", "", K.RIB, id="rib-name"),
+        pytest.param("scan001.pdf", "Relevé d'identité bancaire IBAN LU28...", K.RIB, id="rib-text"),
+        pytest.param("carte-d'identité gérant.pdf", "", K.PIECE_IDENTITE_GERANT, id="identity-accents"),
+        pytest.param("Statuts_SARL.pdf", "", K.STATUTS, id="statuts"),
+        pytest.param(
+            "doc.pdf",
+            "Autorisation d'établissement - Ministère de l'Économie",
+            K.AUTORISATION_ETABLISSEMENT,
+            id="authorisation-text",
+        ),
+        pytest.param("role_artisanal.pdf", "", K.ROLE_ARTISANAL, id="craft-register"),
+        pytest.param("fiche_renseignement.pdf", "", K.FICHE_RENSEIGNEMENT, id="information-sheet"),
+        pytest.param("scan001.pdf", "", None, id="nothing-to-go-on"),
+        pytest.param("attribution.pdf", "distribution", None, id="rib-inside-a-word-is-not-rib"),
+    ],
+)
 def test_suggestions(name, text, kind):
     assert suggest_kind(name, text) == kind
 

@@ -32,7 +32,11 @@ def test_each_folder_keeps_its_messages_for_its_own_time(drop, maildir, sessions
     assert len(UnattachedMail(drop).waiting()) == 1
 
     assert purge(sessions, maildir, delivered + 89 * DAY).as_dict() == {
-        "taken": 0, "quarantined": 0, "unattached": 0, "bytes": 0}
+        "taken": 0,
+        "quarantined": 0,
+        "unattached": 0,
+        "bytes": 0,
+    }
 
     dry = purge(sessions, maildir, delivered + 91 * DAY, dry_run=True)
     assert (dry.taken, dry.quarantined, dry.unattached) == (0, 1, 1) and dry.bytes > 0

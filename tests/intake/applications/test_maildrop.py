@@ -24,8 +24,14 @@ from tests.support import wait_until
 RIB = [("rib.pdf", pdf_for(K.RIB), "application/pdf")]
 
 
-def message(sender: str, subject: str, attachments: list[tuple[str, bytes, str]], *,
-            from_line: str | None = None, to: str = "agrements@cns.invalid") -> EmailMessage:
+def message(
+    sender: str,
+    subject: str,
+    attachments: list[tuple[str, bytes, str]],
+    *,
+    from_line: str | None = None,
+    to: str = "agrements@cns.invalid",
+) -> EmailMessage:
     """A message as a mail client would send it: text body and attachments."""
     msg = EmailMessage()
     msg["From"] = from_line if from_line is not None else f"Anne Dupont <{sender}>"
@@ -46,10 +52,14 @@ def raw_message(headers: str, body: bytes) -> bytes:
 
 def many_attachments(count: int) -> bytes:
     """One message with ``count`` empty attachments (about 100 bytes each)."""
-    parts = b"".join(b'--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="a%d.pdf"'
-                     b"\r\n\r\n\r\n" % i for i in range(count))
-    return raw_message("From: anne@dupont.lu\nSubject: pieces\nMIME-Version: 1.0\n"
-                       "Content-Type: multipart/mixed; boundary=b\n", parts + b"--b--\r\n")
+    parts = b"".join(
+        b'--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="a%d.pdf"\r\n\r\n\r\n' % i
+        for i in range(count)
+    )
+    return raw_message(
+        "From: anne@dupont.lu\nSubject: pieces\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n",
+        parts + b"--b--\r\n",
+    )
 
 
 def deeply_nested(depth: int) -> bytes:
@@ -57,8 +67,12 @@ def deeply_nested(depth: int) -> bytes:
     opening = b"".join(b"Content-Type: multipart/mixed; boundary=n%d\r\n\r\n--n%d\r\n" % (i, i) for i in range(depth))
     closing = b"".join(b"\r\n--n%d--\r\n" % i for i in reversed(range(depth)))
     # the first Content-Type line ends the message's own header block
-    return (b"From: anne@dupont.lu\r\nSubject: deep\r\nMIME-Version: 1.0\r\n" + opening
-            + b"Content-Type: text/plain\r\n\r\nbonjour" + closing)
+    return (
+        b"From: anne@dupont.lu\r\nSubject: deep\r\nMIME-Version: 1.0\r\n"
+        + opening
+        + b"Content-Type: text/plain\r\n\r\nbonjour"
+        + closing
+    )
 
 
 def deliver(maildir: Path, msg: EmailMessage | bytes) -> str:
@@ -87,10 +101,17 @@ def opened_by_mail(service, outbox) -> tuple[str, EmailMessage]:
 
 
 def test_a_message_without_reference_opens_an_application(drop, maildir, service, outbox):
-    deliver(maildir, message("Anne@Dupont.lu", "Demande de code", [
-        ("RIB.pdf", pdf_for(K.RIB), "application/pdf"),
-        ("carte identité gérant.jpg", jpeg_bytes(), "image/jpeg"),
-    ]))
+    deliver(
+        maildir,
+        message(
+            "Anne@Dupont.lu",
+            "Demande de code",
+            [
+                ("RIB.pdf", pdf_for(K.RIB), "application/pdf"),
+                ("carte identité gérant.jpg", jpeg_bytes(), "image/jpeg"),
+            ],
+        ),
+    )
     (outcome,) = drop.process_pending()
     assert outcome.state == "taken" and not outcome.joined and outcome.documents == 2
     view = service.get(outcome.reference)
@@ -110,15 +131,22 @@ def test_a_reply_carrying_the_token_joins_its_application(drop, maildir, service
     from gateway.intake.replytoken import ReplyAddress
 
     drop.mailbox = ReplyAddress.parse("demandes@cns.invalid")
-    service.notifier = notify.Notifier(notify.FolderMailer(outbox.folder), "fonds@cns.invalid",
-                                       reply_address="demandes@cns.invalid")
+    service.notifier = notify.Notifier(
+        notify.FolderMailer(outbox.folder), "fonds@cns.invalid", reply_address="demandes@cns.invalid"
+    )
     reference, ack = opened_by_mail(service, outbox)
     assert ack["Reply-To"].startswith("demandes+") and f"[{reference} #" in ack["Subject"]
     if where == "subject":  # a reply to the acknowledgement, sent to the fund's plain address
-        reply = message("ANNE@dupont.lu", f"Re: {ack['Subject']}", [("statuts.pdf", pdf_for(K.STATUTS), "application/pdf")])
+        reply = message(
+            "ANNE@dupont.lu", f"Re: {ack['Subject']}", [("statuts.pdf", pdf_for(K.STATUTS), "application/pdf")]
+        )
     else:  # a reply whose client dropped the subject's mark but kept the Reply-To address
-        reply = message("anne@dupont.lu", "mes statuts", [("statuts.pdf", pdf_for(K.STATUTS), "application/pdf")],
-                        to=str(ack["Reply-To"]))
+        reply = message(
+            "anne@dupont.lu",
+            "mes statuts",
+            [("statuts.pdf", pdf_for(K.STATUTS), "application/pdf")],
+            to=str(ack["Reply-To"]),
+        )
     deliver(maildir, reply)
     (outcome,) = drop.process_pending()
     assert (outcome.state, outcome.joined, outcome.reference) == ("taken", True, reference)
@@ -131,17 +159,23 @@ def test_a_forged_sender_naming_a_reference_joins_nothing_and_opens_nothing(drop
     deliver(maildir, message("anne@dupont.lu", f"Re: {reference} statuts", RIB))  # From: the contact address
     deliver(maildir, message("anne@dupont.lu", f"[{reference} #{'0' * 24}] statuts", RIB))  # a guessed token
     outcomes = drop.process_pending()
-    assert sorted((o.state, o.reason) for o in outcomes) == [("unattached", "jeton_absent"), ("unattached", "jeton_inconnu")]
+    assert sorted((o.state, o.reason) for o in outcomes) == [
+        ("unattached", "jeton_absent"),
+        ("unattached", "jeton_inconnu"),
+    ]
     assert count(sessions, Application) == before and service.get(reference).documents == ()
     assert count(sessions, ApplicationDocument) == 0
     assert len(list((maildir / "unattached").iterdir())) == 2 and list((maildir / "new").iterdir()) == []
 
 
-@pytest.mark.parametrize("case, reason", [
-    pytest.param("other-sender", "expediteur_different", id="token-from-another-sender"),
-    pytest.param("closed", "demande_cloturee", id="token-of-a-closed-application"),
-    pytest.param("other-reference", "reference_differente", id="token-with-another-reference"),
-])
+@pytest.mark.parametrize(
+    "case, reason",
+    [
+        pytest.param("other-sender", "expediteur_different", id="token-from-another-sender"),
+        pytest.param("closed", "demande_cloturee", id="token-of-a-closed-application"),
+        pytest.param("other-reference", "reference_differente", id="token-with-another-reference"),
+    ],
+)
 def test_a_token_alone_is_not_enough(drop, maildir, service, outbox, case, reason):
     reference, ack = opened_by_mail(service, outbox)
     other, _ = opened_by_mail(service, outbox)
@@ -158,14 +192,17 @@ def test_a_token_alone_is_not_enough(drop, maildir, service, outbox, case, reaso
     assert service.get(reference).documents == () and service.get(other).documents == ()
 
 
-@pytest.mark.parametrize("from_line", [
-    pytest.param("anne@dupont.lu (x) <mallory@evil.example>", id="comment"),
-    pytest.param('"anne@dupont.lu" <mallory@evil.example>', id="display-name-is-an-address"),
-    pytest.param("=?utf-8?q?anne=40dupont.lu?= <mallory@evil.example>", id="encoded-display-name-is-an-address"),
-    pytest.param("anne@dupont.lu, mallory@evil.example", id="two-addresses"),
-    pytest.param("undisclosed-senders:;", id="group"),
-    pytest.param("Anne Dupont", id="no-address"),
-])
+@pytest.mark.parametrize(
+    "from_line",
+    [
+        pytest.param("anne@dupont.lu (x) <mallory@evil.example>", id="comment"),
+        pytest.param('"anne@dupont.lu" <mallory@evil.example>', id="display-name-is-an-address"),
+        pytest.param("=?utf-8?q?anne=40dupont.lu?= <mallory@evil.example>", id="encoded-display-name-is-an-address"),
+        pytest.param("anne@dupont.lu, mallory@evil.example", id="two-addresses"),
+        pytest.param("undisclosed-senders:;", id="group"),
+        pytest.param("Anne Dupont", id="no-address"),
+    ],
+)
 def test_a_malformed_from_opens_nothing_and_waits_for_staff(drop, maildir, service, sessions, from_line):
     from gateway.intake.unattached import UnattachedMail
 
@@ -189,7 +226,10 @@ def test_staff_attach_a_waiting_message_and_it_is_audited(drop, maildir, service
     from gateway.intake.unattached import UnattachedMail
 
     reference = service.create(valid_data(), channel=Channel.PAPER, actor="staff:m").application.reference
-    deliver(maildir, message("anne@dupont.lu", f"{reference} statuts", [("statuts.pdf", pdf_for(K.STATUTS), "application/pdf")]))
+    deliver(
+        maildir,
+        message("anne@dupont.lu", f"{reference} statuts", [("statuts.pdf", pdf_for(K.STATUTS), "application/pdf")]),
+    )
     drop.process_pending()
     mail = UnattachedMail(drop)
     (waiting,) = mail.waiting()
@@ -200,7 +240,11 @@ def test_staff_attach_a_waiting_message_and_it_is_audited(drop, maildir, service
     assert len(list((maildir / "cur").iterdir())) == 1
     (event,) = audit_actions(sessions, "intake.mail.attach")
     assert (event.actor, event.target_id, event.address, event.detail["reason"]) == (
-        "staff:bob", reference, "192.0.2.9", "jeton_absent")
+        "staff:bob",
+        reference,
+        "192.0.2.9",
+        "jeton_absent",
+    )
     with pytest.raises(MailNotWaiting):
         mail.attach(waiting.id, reference, actor="staff:bob")
 
@@ -255,12 +299,15 @@ def _quarantined(maildir: Path) -> dict[str, dict]:
     return {p.name[: -len(".reason.json")]: json.loads(p.read_text()) for p in folder.glob("*.reason.json")}
 
 
-@pytest.mark.parametrize("raw, reason", [
-    pytest.param(many_attachments(8000), "trop_de_parties", id="8000-empty-attachments"),
-    pytest.param(many_attachments(21), "trop_de_pieces_jointes", id="21-attachments"),
-    pytest.param(deeply_nested(3000), "trop_de_parties", id="3000-deep"),
-    pytest.param(deeply_nested(12), "imbrication_trop_profonde", id="12-deep"),
-])
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        pytest.param(many_attachments(8000), "trop_de_parties", id="8000-empty-attachments"),
+        pytest.param(many_attachments(21), "trop_de_pieces_jointes", id="21-attachments"),
+        pytest.param(deeply_nested(3000), "trop_de_parties", id="3000-deep"),
+        pytest.param(deeply_nested(12), "imbrication_trop_profonde", id="12-deep"),
+    ],
+)
 def test_a_message_over_a_bound_is_quarantined_once_and_the_drop_goes_on(drop, maildir, sessions, raw, reason):
     first = deliver(maildir, raw)
     deliver(maildir, message("b@weber.lu", "Demande", RIB))
@@ -287,7 +334,9 @@ def test_a_message_over_the_size_limit_is_quarantined_unread(service, maildir):
     from gateway.intake.mailparse import MailLimits
 
     drop = MailDrop(service, maildir, limits=MailLimits(max_bytes=50_000))
-    key = deliver(maildir, message("anne@dupont.lu", "gros", [("big.pdf", b"%PDF-1.4\n" + b"0" * 60_000, "application/pdf")]))
+    key = deliver(
+        maildir, message("anne@dupont.lu", "gros", [("big.pdf", b"%PDF-1.4\n" + b"0" * 60_000, "application/pdf")])
+    )
     (outcome,) = drop.process_pending()
     assert outcome.reason == "message_trop_volumineux"
     assert _quarantined(maildir)[key]["size"] > 50_000
@@ -295,8 +344,10 @@ def test_a_message_over_the_size_limit_is_quarantined_unread(service, maildir):
 
 def test_a_message_the_parser_fails_on_is_quarantined_after_bounded_attempts(service, maildir, sessions):
     # Python's email package raises IndexError on this Content-Disposition parameter.
-    broken = raw_message('From: anne@dupont.lu\nSubject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n',
-                         b"--b\r\nContent-Disposition: attachment; filename*=\"x'\"\r\n\r\nhi\r\n--b--\r\n")
+    broken = raw_message(
+        "From: anne@dupont.lu\nSubject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n",
+        b'--b\r\nContent-Disposition: attachment; filename*="x\'"\r\n\r\nhi\r\n--b--\r\n',
+    )
     drop = MailDrop(service, maildir, max_attempts=3)
     key = deliver(maildir, broken)
     for n in range(1, 4):

@@ -74,8 +74,9 @@ def test_no_address_no_message(tmp_path):
 
 
 def test_every_message_carries_the_reply_token_in_its_subject_and_reply_to(tmp_path):
-    notifier = notify.Notifier(notify.FolderMailer(tmp_path / "out"), "fonds@cns.invalid",
-                               reply_address="Demandes@CNS.invalid")
+    notifier = notify.Notifier(
+        notify.FolderMailer(tmp_path / "out"), "fonds@cns.invalid", reply_address="Demandes@CNS.invalid"
+    )
     token = "0123456789abcdef01234567"
     message = notify.correction_message("a@b.lu", "DEM-2026-000002", "Joindre le RIB.", None)
     assert notifier.deliver(dataclasses.replace(message, reply_token=token))

@@ -22,7 +22,9 @@ def test_limit_per_address_and_action_within_the_hour(sessions):
     hit(sessions, address="192.0.2.8", action=Action.APPLICATION, limit=3, now=START)
     hit(sessions, address="192.0.2.7", action=Action.UPLOAD, limit=3, now=START)
     # an hour later the first ones no longer count
-    assert hit(sessions, address="192.0.2.7", action=Action.APPLICATION, limit=3, now=START + dt.timedelta(hours=1)) == 2
+    assert (
+        hit(sessions, address="192.0.2.7", action=Action.APPLICATION, limit=3, now=START + dt.timedelta(hours=1)) == 2
+    )
 
 
 def test_prune_drops_only_events_outside_the_window(sessions):

@@ -75,14 +75,27 @@ def test_json_is_complete_and_parseable(service):
     data = json.loads(service.report(reference).to_json())
     assert data["verdict"] == "COMPLET" and data["reference"] == reference
     assert len(data["files"]) == 6 and data["malware_scan"] == "none"
-    assert {"display_name", "size", "sha256", "detected_type", "page_count", "pdf_version", "producer", "flags",
-            "verdict", "reason"} <= set(data["files"][0])
+    assert {
+        "display_name",
+        "size",
+        "sha256",
+        "detected_type",
+        "page_count",
+        "pdf_version",
+        "producer",
+        "flags",
+        "verdict",
+        "reason",
+    } <= set(data["files"][0])
 
 
-@pytest.mark.parametrize("lang, words", [
-    pytest.param("fr", ("Rapport d'instruction", "n'ont pas été analysés"), id="fr"),
-    pytest.param("en", ("Intake report", "were not scanned"), id="en"),
-])
+@pytest.mark.parametrize(
+    "lang, words",
+    [
+        pytest.param("fr", ("Rapport d'instruction", "n'ont pas été analysés"), id="fr"),
+        pytest.param("en", ("Intake report", "were not scanned"), id="en"),
+    ],
+)
 def test_html_fragment(service, lang, words):
     reference = complete_application(service, valid_data(establishment_name="<script>alert(1)</script>"))
     html = render_html(service.report(reference), lang=lang, document_url="/applications/documents/{id}")
@@ -102,10 +115,13 @@ def test_printable_pdf(service):
     assert "Orthopédie Dupont" in text
 
 
-@pytest.mark.parametrize("utc, shown", [
-    pytest.param("2026-12-03T06:57:00+00:00", "2026-12-03 07:57 (Europe/Luxembourg)", id="winter-utc+1"),
-    pytest.param("2026-07-01T22:30:00+00:00", "2026-07-02 00:30 (Europe/Luxembourg)", id="summer-next-day"),
-])
+@pytest.mark.parametrize(
+    "utc, shown",
+    [
+        pytest.param("2026-12-03T06:57:00+00:00", "2026-12-03 07:57 (Europe/Luxembourg)", id="winter-utc+1"),
+        pytest.param("2026-07-01T22:30:00+00:00", "2026-07-02 00:30 (Europe/Luxembourg)", id="summer-next-day"),
+    ],
+)
 def test_the_report_gives_its_time_in_the_configured_zone_and_names_it(service, utc, shown):
     import dataclasses
     import datetime as dt
@@ -114,5 +130,7 @@ def test_the_report_gives_its_time_in_the_configured_zone_and_names_it(service, 
     report = dataclasses.replace(service.report(reference), generated_at=dt.datetime.fromisoformat(utc))
     html = render_html(report, lang="fr", timezone="Europe/Luxembourg")
     assert f"<dd>{shown}</dd>" in html and "UTC" not in html
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(render_pdf(report, timezone="Europe/Luxembourg"))).pages)
+    text = "".join(
+        p.extract_text() for p in PdfReader(io.BytesIO(render_pdf(report, timezone="Europe/Luxembourg"))).pages
+    )
     assert shown in text and "UTC" not in text

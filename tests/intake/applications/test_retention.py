@@ -12,8 +12,13 @@ from tests.intake.applications.conftest import complete_application
 
 
 def purge(sessions, tmp_path, now, dry_run=False):
-    return purge_intake(sessions, applications_root=tmp_path / "providers" / "applications", now=now,
-                        retention_days=730, dry_run=dry_run)
+    return purge_intake(
+        sessions,
+        applications_root=tmp_path / "providers" / "applications",
+        now=now,
+        retention_days=730,
+        dry_run=dry_run,
+    )
 
 
 def test_dossiers_go_two_years_after_close(service, sessions, tmp_path, clock):
@@ -44,7 +49,9 @@ def test_dossiers_go_two_years_after_close(service, sessions, tmp_path, clock):
     assert len(service.get(open_one).documents) == 6
     assert purge(sessions, tmp_path, clock.now()).applications == ()
     with sessions() as session:
-        assert session.scalars(select(AuditEvent.target_id).where(AuditEvent.action == "intake.purge")).all() == [closed]
+        assert session.scalars(select(AuditEvent.target_id).where(AuditEvent.action == "intake.purge")).all() == [
+            closed
+        ]
 
 
 def test_abandoned_drafts_go_too(service, sessions, tmp_path, clock):

@@ -16,13 +16,19 @@ from tests.support import GATEWAY, clean_env, wait_until
 
 @pytest.mark.heavy
 def test_watcher_role_takes_mail_into_applications(project, engine, service):
-    process = subprocess.Popen([GATEWAY, "serve", "--role", "watcher", "--config", str(project.config)],
-                               env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [GATEWAY, "serve", "--role", "watcher", "--config", str(project.config)],
+        env=clean_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         maildir = project.root / "var" / "maildrop"
         wait_until(lambda: (maildir / "new").is_dir(), timeout_s=60)
         mailbox.Maildir(maildir, create=False).add(
-            message("anne@dupont.lu", "Demande de code", [("RIB.pdf", pdf_for(K.RIB), "application/pdf")]))
+            message("anne@dupont.lu", "Demande de code", [("RIB.pdf", pdf_for(K.RIB), "application/pdf")])
+        )
         (view,) = wait_until(lambda: service.list(), timeout_s=30)
         assert view.channel == "mail" and view.documents[0].suggested_kind == "rib"
         wait_until(lambda: list((maildir / "cur").iterdir()), timeout_s=10)

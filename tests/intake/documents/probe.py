@@ -37,10 +37,19 @@ def main() -> None:
         else:
             reason = check_content(path.read_bytes()).reason
         elapsed = time.perf_counter() - started
-        print(json.dumps({"file": name, "verdict": "refused" if reason else "accepted",
-                          "reason": reason and str(reason),
-                          "baseline_kib": baseline_kib, "peak_kib": high_water_kib(), "seconds": elapsed}),
-              flush=True)
+        print(
+            json.dumps(
+                {
+                    "file": name,
+                    "verdict": "refused" if reason else "accepted",
+                    "reason": reason and str(reason),
+                    "baseline_kib": baseline_kib,
+                    "peak_kib": high_water_kib(),
+                    "seconds": elapsed,
+                }
+            ),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

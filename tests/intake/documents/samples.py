@@ -61,8 +61,7 @@ def _write(writer: PdfWriter) -> bytes:
 def encrypted_pdf(user_password: str, owner_password: str, algorithm: str = "AES-128") -> bytes:
     """Encrypted by pypdf; an empty user password means owner restrictions only."""
     writer = PdfWriter(clone_from=io.BytesIO(reportlab_pdf()))
-    writer.encrypt(user_password=user_password, owner_password=owner_password, algorithm=algorithm,
-                   permissions_flag=0)
+    writer.encrypt(user_password=user_password, owner_password=owner_password, algorithm=algorithm, permissions_flag=0)
     return _write(writer)
 
 
@@ -114,11 +113,13 @@ def zip_bytes() -> bytes:
 
 
 HTML = b"<!DOCTYPE html>\n<html><head><title>Fiche</title></head><body><p>Fiche</p></body></html>\n"
-XHTML = (b'<?xml version="1.0" encoding="UTF-8"?>\n'
-         b'<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" '
-         b'"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n'
-         b'<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Fiche</title></head>'
-         b"<body><p>Fiche</p></body></html>\n")
+XHTML = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" '
+    b'"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n'
+    b'<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Fiche</title></head>'
+    b"<body><p>Fiche</p></body></html>\n"
+)
 
 
 def html_with_pdf_line() -> bytes:
@@ -164,7 +165,10 @@ class RawPdf:
         for offset in offsets:
             out += b"%010d 00000 n \n" % (offset + self.xref_shift)
         out += b"trailer\n<< /Size %d /Root 1 0 R %s>>\nstartxref\n%d\n%%%%EOF\n" % (
-            len(self.objects) + 1, self.trailer_extra, xref_at)
+            len(self.objects) + 1,
+            self.trailer_extra,
+            xref_at,
+        )
         return bytes(out)
 
 
@@ -200,7 +204,7 @@ def run_length(data: bytes) -> bytes:
     """RunLengthDecode's encoding, literal runs only (a filter the pre-scan does not decode)."""
     out = bytearray()
     for start in range(0, len(data), 128):
-        chunk = data[start:start + 128]
+        chunk = data[start : start + 128]
         out += bytes((len(chunk) - 1,)) + chunk
     return bytes(out + b"\x80")
 
@@ -219,8 +223,11 @@ def with_object_stream(bodies: list[bytes | None], packed: dict[int, bytes], run
     else:
         data, filters = zlib.compress(objstm_body), b"/Filter /FlateDecode "
     objstm_number = len(bodies) + 1
-    all_bodies = [*bodies, b"<< /Type /ObjStm /N %d /First %d %s/Length %d >>\nstream\n%s\nendstream" % (
-        len(numbers), len(header) + 1, filters, len(data), data)]
+    all_bodies = [
+        *bodies,
+        b"<< /Type /ObjStm /N %d /First %d %s/Length %d >>\nstream\n%s\nendstream"
+        % (len(numbers), len(header) + 1, filters, len(data), data),
+    ]
     out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     rows = [b"\x00" + (0).to_bytes(4, "big") + (65535).to_bytes(2, "big")]
     for number, body in enumerate(all_bodies, start=1):
@@ -233,8 +240,10 @@ def with_object_stream(bodies: list[bytes | None], packed: dict[int, bytes], run
     rows.append(b"\x01" + xref_at.to_bytes(4, "big") + (0).to_bytes(2, "big"))
     table = b"".join(rows)
     size = len(all_bodies) + 2
-    out += (b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n%s\nendstream\nendobj\n"
-            % (size - 1, size, len(table), table))
+    out += (
+        b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n%s\nendstream\nendobj\n"
+        % (size - 1, size, len(table), table)
+    )
     out += b"startxref\n%d\n%%%%EOF\n" % xref_at
     return bytes(out)
 
@@ -275,8 +284,10 @@ def object_stream_claiming(count: int = 1_000_000) -> bytes:
     header = b" ".join(b"%d %d" % (n + 5, n * 2) for n in range(count))
     body = header + b" " + b"0 " * count
     packed = zlib.compress(body, 1)
-    pdf.add(b"<< /Type /ObjStm /N %d /First %d /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (
-        count, len(header) + 1, len(packed), packed))
+    pdf.add(
+        b"<< /Type /ObjStm /N %d /First %d /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream"
+        % (count, len(header) + 1, len(packed), packed)
+    )
     return pdf.build()
 
 
@@ -324,15 +335,22 @@ def chained_filter_bomb(decoded_mib: int = 80) -> bytes:
     twice = zlib.compress(once, 9)
     pdf = one_page()
     pdf.objects[3] = b"<< /Length %d /Filter [/FlateDecode /FlateDecode] >>\nstream\n%s\nendstream" % (
-        len(twice), twice)
+        len(twice),
+        twice,
+    )
     return pdf.build()
 
 
 def huge_image_pdf() -> bytes:
     """A page whose image declares 100000 x 100000 pixels (a viewer would allocate 30 GB)."""
     pdf = one_page(page_extra=b"/Resources << /XObject << /Im1 5 0 R >> >> ")
-    pdf.add(stream(b"x" * 100, b"/Type /XObject /Subtype /Image /Width 100000 /Height 100000 "
-                   b"/ColorSpace /DeviceRGB /BitsPerComponent 8 ", compress=True))
+    pdf.add(
+        stream(
+            b"x" * 100,
+            b"/Type /XObject /Subtype /Image /Width 100000 /Height 100000 /ColorSpace /DeviceRGB /BitsPerComponent 8 ",
+            compress=True,
+        )
+    )
     return pdf.build()
 
 
@@ -340,8 +358,11 @@ def huge_image_indirect_size(in_object_stream: bool = False) -> bytes:
     """An image whose /Width and /Height are indirect objects (100000 each), plain or in an object stream."""
     page = one_page(page_extra=b"/Resources << /XObject << /Im1 5 0 R >> >> ")
     page.objects[3] = stream(b"q 100 0 0 100 0 0 cm /Im1 Do Q")
-    image = stream(b"x" * 100, b"/Type /XObject /Subtype /Image /Width 6 0 R /Height 7 0 R "
-                   b"/ColorSpace /DeviceRGB /BitsPerComponent 8 ", compress=True)
+    image = stream(
+        b"x" * 100,
+        b"/Type /XObject /Subtype /Image /Width 6 0 R /Height 7 0 R /ColorSpace /DeviceRGB /BitsPerComponent 8 ",
+        compress=True,
+    )
     if not in_object_stream:
         page.add(image)
         page.add(b"100000")
@@ -378,8 +399,13 @@ def fanout_patterns(levels: int, fan: int = 4) -> bytes:
             resources = b"/Resources << /Pattern << /P %d 0 R >> >> " % (6 + level)
         else:
             body, resources = b"0 0 m 1 1 l S", b""
-        pdf.add(stream(body, b"/Type /Pattern /PatternType 1 /PaintType 1 /TilingType 1 /BBox [0 0 10 10] "
-                             b"/XStep 10 /YStep 10 " + resources))
+        pdf.add(
+            stream(
+                body,
+                b"/Type /Pattern /PatternType 1 /PaintType 1 /TilingType 1 /BBox [0 0 10 10] "
+                b"/XStep 10 /YStep 10 " + resources,
+            )
+        )
     return pdf.build()
 
 
@@ -387,9 +413,11 @@ def type3_fanout(glyphs: int, levels: int = 7) -> bytes:
     """``glyphs`` characters of a Type 3 font whose one glyph draws a form fan-out ``levels`` deep."""
     pdf = one_page(page_extra=b"/Resources << /Font << /T3 5 0 R >> >> ")
     pdf.objects[3] = stream(b"BT /T3 12 Tf 10 10 Td (" + b"A" * glyphs + b") Tj ET")
-    pdf.add(b"<< /Type /Font /Subtype /Type3 /FontBBox [0 0 1000 1000] /FontMatrix [0.001 0 0 0.001 0 0] "
-            b"/CharProcs << /g 6 0 R >> /Encoding << /Type /Encoding /Differences [65 /g] >> "
-            b"/FirstChar 65 /LastChar 65 /Widths [1000] /Resources << /XObject << /X 7 0 R >> >> >>")
+    pdf.add(
+        b"<< /Type /Font /Subtype /Type3 /FontBBox [0 0 1000 1000] /FontMatrix [0.001 0 0 0.001 0 0] "
+        b"/CharProcs << /g 6 0 R >> /Encoding << /Type /Encoding /Differences [65 /g] >> "
+        b"/FirstChar 65 /LastChar 65 /Widths [1000] /Resources << /XObject << /X 7 0 R >> >> >>"
+    )
     pdf.add(stream(b"1000 0 d0 /X Do"))
     for level in range(levels):
         if level < levels - 1:
@@ -404,8 +432,12 @@ def self_drawing_form() -> bytes:
     """A form that draws itself."""
     pdf = one_page(page_extra=b"/Resources << /XObject << /X 5 0 R >> >> ")
     pdf.objects[3] = stream(b"/X Do")
-    pdf.add(stream(b"0 0 m 1 1 l S /X Do", b"/Type /XObject /Subtype /Form /BBox [0 0 10 10] "
-                                          b"/Resources << /XObject << /X 5 0 R >> >> "))
+    pdf.add(
+        stream(
+            b"0 0 m 1 1 l S /X Do",
+            b"/Type /XObject /Subtype /Form /BBox [0 0 10 10] /Resources << /XObject << /X 5 0 R >> >> ",
+        )
+    )
     return pdf.build()
 
 
@@ -495,7 +527,19 @@ def chromium_pdf() -> bytes:
     with tempfile.TemporaryDirectory() as folder:
         page, target = Path(folder) / "fiche.html", Path(folder) / "fiche.pdf"
         page.write_bytes(HTML)
-        subprocess.run([binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-                        f"--user-data-dir={folder}/profile", f"--print-to-pdf={target}", page.as_uri()],
-                       check=True, timeout=120, capture_output=True)
+        subprocess.run(
+            [
+                binary,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-pdf-header-footer",
+                f"--user-data-dir={folder}/profile",
+                f"--print-to-pdf={target}",
+                page.as_uri(),
+            ],
+            check=True,
+            timeout=120,
+            capture_output=True,
+        )
         return target.read_bytes()

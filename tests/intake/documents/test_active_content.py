@@ -17,8 +17,10 @@ from tests.intake.documents import samples as s
 
 LIMIT = 20 * 1024 * 1024
 
-HIDDEN = [pytest.param(lambda make=make, style=style: make(style), id=name)
-          for name, (make, style) in a.COMMENT_WRAPPED.items()]
+HIDDEN = [
+    pytest.param(lambda make=make, style=style: make(style), id=name)
+    for name, (make, style) in a.COMMENT_WRAPPED.items()
+]
 OTHER_ACTIONS = [pytest.param(make, id=name) for name, make in a.ACTIVE.items()]
 
 
@@ -43,11 +45,14 @@ def test_an_object_hidden_inside_another_stream_escapes_the_prescan_but_not_the_
     assert check_document(data, "x.pdf", max_bytes=LIMIT).reason is Reason.PDF_CONTENU_ACTIF
 
 
-@pytest.mark.parametrize("make", [
-    pytest.param(s.fpdf_pdf, id="plain"),
-    pytest.param(a.javascript_mentioned_in_text, id="javascript-and-percent-in-strings"),
-    pytest.param(a.xfa_without_script, id="xfa-without-script"),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(s.fpdf_pdf, id="plain"),
+        pytest.param(a.javascript_mentioned_in_text, id="javascript-and-percent-in-strings"),
+        pytest.param(a.xfa_without_script, id="xfa-without-script"),
+    ],
+)
 def test_harmless_documents_stay_accepted(make: Callable[[], bytes]) -> None:
     result = check_document(make(), "x.pdf", max_bytes=LIMIT)
     assert (result.verdict, result.reason, result.flags) == ("accepted", None, ())

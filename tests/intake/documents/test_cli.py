@@ -14,7 +14,7 @@ from tests.support import run_gateway
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "config.toml"
-    path.write_text("[intake]\nmax_document_bytes = 100000\n[log]\nformat = \"json\"\n")
+    path.write_text('[intake]\nmax_document_bytes = 100000\n[log]\nformat = "json"\n')
     return path
 
 
@@ -63,8 +63,9 @@ def test_name_option_applies_the_name_rules(tmp_path: Path, config: Path) -> Non
 
 def test_size_limit_from_the_environment_overrides_the_file(tmp_path: Path, config: Path) -> None:
     big = big_pdf(tmp_path)
-    done = run_gateway("intake", "check", str(big), "--json", config=config,
-                       env={"GATEWAY_INTAKE__MAX_DOCUMENT_BYTES": "300000"})
+    done = run_gateway(
+        "intake", "check", str(big), "--json", config=config, env={"GATEWAY_INTAKE__MAX_DOCUMENT_BYTES": "300000"}
+    )
     assert lines(done.stdout)[0]["verdict"] == "accepted"
 
 
@@ -77,11 +78,14 @@ def test_table_without_json(tmp_path: Path, config: Path) -> None:
     assert "Web pages (HTML) are not accepted" in done.stdout
 
 
-@pytest.mark.parametrize("args", [
-    pytest.param(["--name", "x.pdf", "a.pdf", "b.pdf"], id="name-with-two-files"),
-    pytest.param(["missing.pdf"], id="missing-file"),
-    pytest.param([], id="no-file"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["--name", "x.pdf", "a.pdf", "b.pdf"], id="name-with-two-files"),
+        pytest.param(["missing.pdf"], id="missing-file"),
+        pytest.param([], id="no-file"),
+    ],
+)
 def test_usage_errors_exit_2(tmp_path: Path, config: Path, args: list[str]) -> None:
     for name in ("a.pdf", "b.pdf"):
         write(tmp_path, name, s.fpdf_pdf())
@@ -91,16 +95,23 @@ def test_usage_errors_exit_2(tmp_path: Path, config: Path, args: list[str]) -> N
 
 def test_unreachable_scanner_is_a_configuration_error(tmp_path: Path, config: Path) -> None:
     good = write(tmp_path, "fiche.pdf", s.fpdf_pdf())
-    done = run_gateway("intake", "check", str(good), "--json", config=config,
-                       env={"GATEWAY_INTAKE__CLAMD_SOCKET": str(tmp_path / "none.sock")})
+    done = run_gateway(
+        "intake",
+        "check",
+        str(good),
+        "--json",
+        config=config,
+        env={"GATEWAY_INTAKE__CLAMD_SOCKET": str(tmp_path / "none.sock")},
+    )
     assert done.returncode == 2
     assert "INT-SCAN-UNAVAILABLE" in done.stderr and done.stdout == ""
 
 
 def test_real_clamd_from_the_configuration(tmp_path: Path, config: Path, clamd) -> None:
     good = write(tmp_path, "fiche.pdf", s.fpdf_pdf())
-    done = run_gateway("intake", "check", str(good), "--json", config=config,
-                       env={"GATEWAY_INTAKE__CLAMD_SOCKET": str(clamd.socket)})
+    done = run_gateway(
+        "intake", "check", str(good), "--json", config=config, env={"GATEWAY_INTAKE__CLAMD_SOCKET": str(clamd.socket)}
+    )
     assert done.returncode == 0, done.stderr
     row = lines(done.stdout)[0]
     assert (row["scanned"], row["scan_result"]) == (True, "OK")

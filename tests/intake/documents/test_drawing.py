@@ -17,13 +17,16 @@ def limits(**changes: int) -> PdfLimits:
     return dataclasses.replace(DEFAULT_LIMITS, **changes)
 
 
-@pytest.mark.parametrize("make", [
-    pytest.param(lambda: s.fanout_forms(11), id="forms-4x-11-deep"),
-    pytest.param(lambda: s.fanout_forms(12), id="forms-4x-12-deep"),
-    pytest.param(lambda: s.fanout_patterns(11), id="patterns-4x-11-deep"),
-    pytest.param(lambda: s.type3_fanout(100), id="type3-glyph-drawing-forms"),
-    pytest.param(s.self_drawing_form, id="form-drawing-itself"),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda: s.fanout_forms(11), id="forms-4x-11-deep"),
+        pytest.param(lambda: s.fanout_forms(12), id="forms-4x-12-deep"),
+        pytest.param(lambda: s.fanout_patterns(11), id="patterns-4x-11-deep"),
+        pytest.param(lambda: s.type3_fanout(100), id="type3-glyph-drawing-forms"),
+        pytest.param(s.self_drawing_form, id="form-drawing-itself"),
+    ],
+)
 def test_costly_drawing_is_refused_at_check_time(make) -> None:  # noqa: ANN001
     data = make()
     assert len(data) < 5000  # a few KiB that would cost a renderer gigabytes
@@ -34,11 +37,14 @@ def test_costly_drawing_is_refused_at_check_time(make) -> None:  # noqa: ANN001
     assert time.monotonic() - started < 10
 
 
-@pytest.mark.parametrize("make", [
-    pytest.param(lambda: s.fanout_forms(9), id="forms-4x-9-deep"),
-    pytest.param(lambda: s.type3_fanout(10), id="type3-ten-glyphs"),
-    pytest.param(lambda: s.fpdf_pdf(50), id="fpdf-50-pages"),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda: s.fanout_forms(9), id="forms-4x-9-deep"),
+        pytest.param(lambda: s.type3_fanout(10), id="type3-ten-glyphs"),
+        pytest.param(lambda: s.fpdf_pdf(50), id="fpdf-50-pages"),
+    ],
+)
 def test_dear_but_bounded_pages_are_accepted(make) -> None:  # noqa: ANN001
     assert check_document(make(), "plan.pdf", max_bytes=LIMIT).accepted
 
@@ -57,11 +63,14 @@ def test_forms_nested_deeper_than_the_limit_are_refused() -> None:
     assert check_document(data, "x.pdf", max_bytes=LIMIT, limits=limits(max_depth=5)).reason is Reason.PDF_TROP_COMPLEXE
 
 
-@pytest.mark.parametrize("make", [
-    pytest.param(s.huge_image_indirect_size, id="indirect-width-and-height"),
-    pytest.param(lambda: s.huge_image_indirect_size(in_object_stream=True), id="sizes-inside-an-object-stream"),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(s.huge_image_indirect_size, id="indirect-width-and-height"),
+        pytest.param(lambda: s.huge_image_indirect_size(in_object_stream=True), id="sizes-inside-an-object-stream"),
+    ],
+)
 def test_image_size_given_indirectly_is_bounded(make) -> None:  # noqa: ANN001
     result = check_document(make(), "scan.pdf", max_bytes=LIMIT)
     assert (result.verdict, result.reason) == ("refused", Reason.PDF_TROP_COMPLEXE)
-    assert check_document(make(), "scan.pdf", max_bytes=LIMIT, limits=limits(max_image_pixels=10 ** 10)).accepted
+    assert check_document(make(), "scan.pdf", max_bytes=LIMIT, limits=limits(max_image_pixels=10**10)).accepted

@@ -25,8 +25,13 @@ SECONDS_LIMIT = 10
 
 def probe(paths: list[Path], max_bytes: int) -> dict[str, dict]:
     """Checks ``paths`` one after the other in one fresh interpreter; results by file name."""
-    done = subprocess.run([sys.executable, str(PROBE), str(max_bytes), *map(str, paths)], capture_output=True,
-                          text=True, timeout=300, check=True)
+    done = subprocess.run(
+        [sys.executable, str(PROBE), str(max_bytes), *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     rows = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     return {Path(row["file"]).stem: row for row in rows}
 

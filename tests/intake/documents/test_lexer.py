@@ -11,18 +11,24 @@ def text(data: bytes, **options: object) -> bytes:
     return Lexer(data, max_steps=1000, **options).run().text  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("data", "expected"), [
-    pytest.param(b"/A (100% sure) /B", b"/A () /B", id="percent-inside-a-string-is-a-character"),
-    pytest.param(b"/A\n%(\n/B 1\n%)\n/C", b"/A\n \n/B 1\n \n/C", id="comment-lines-that-look-like-a-string"),
-    pytest.param(b"/A (x (nested) y) /B", b"/A () /B", id="nested-parentheses"),
-    pytest.param(b"/A (x \\) y) /B", b"/A () /B", id="escaped-parenthesis"),
-    pytest.param(b"/A <4a53> /B", b"/A <> /B", id="hex-string"),
-    pytest.param(b"/A <</B 1>> /C", b"/A <</B 1>> /C", id="dictionary"),
-    pytest.param(b"/A <4a /JS> /B", b"/A <4a /JS> /B", id="hex-string-with-a-name-kept"),
-    pytest.param(b"/A (unterminated /JS", b"/A (unterminated /JS", id="unterminated-string-kept"),
-    pytest.param(b"1 0 obj (x endobj 2 0 obj /JS) endobj", b"1 0 obj (x endobj 2 0 obj /JS) endobj",
-                 id="string-over-an-object-end-kept"),
-])
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        pytest.param(b"/A (100% sure) /B", b"/A () /B", id="percent-inside-a-string-is-a-character"),
+        pytest.param(b"/A\n%(\n/B 1\n%)\n/C", b"/A\n \n/B 1\n \n/C", id="comment-lines-that-look-like-a-string"),
+        pytest.param(b"/A (x (nested) y) /B", b"/A () /B", id="nested-parentheses"),
+        pytest.param(b"/A (x \\) y) /B", b"/A () /B", id="escaped-parenthesis"),
+        pytest.param(b"/A <4a53> /B", b"/A <> /B", id="hex-string"),
+        pytest.param(b"/A <</B 1>> /C", b"/A <</B 1>> /C", id="dictionary"),
+        pytest.param(b"/A <4a /JS> /B", b"/A <4a /JS> /B", id="hex-string-with-a-name-kept"),
+        pytest.param(b"/A (unterminated /JS", b"/A (unterminated /JS", id="unterminated-string-kept"),
+        pytest.param(
+            b"1 0 obj (x endobj 2 0 obj /JS) endobj",
+            b"1 0 obj (x endobj 2 0 obj /JS) endobj",
+            id="string-over-an-object-end-kept",
+        ),
+    ],
+)
 def test_structure_text(data: bytes, expected: bytes) -> None:
     assert text(data, streams=True) == expected
 
@@ -35,8 +41,10 @@ def test_stream_only_as_a_keyword_of_its_own() -> None:
 
 
 def test_stream_data_is_skipped_by_its_length_even_when_indirect() -> None:
-    data = (b"1 0 obj << /Length 2 0 R >>\nstream\nab endstream cd\nendstream\nendobj\n"
-            b"2 0 obj 16 endobj\n3 0 obj << /After true >> endobj")
+    data = (
+        b"1 0 obj << /Length 2 0 R >>\nstream\nab endstream cd\nendstream\nendobj\n"
+        b"2 0 obj 16 endobj\n3 0 obj << /After true >> endobj"
+    )
     lexed = Lexer(data, max_steps=100, streams=True, length_of=integer_objects(data)).run()
     ((head, start, end),) = lexed.streams
     assert data[start:end] == b"ab endstream cd\n"

@@ -19,19 +19,34 @@ def limits(**changes: int) -> PdfLimits:
     return dataclasses.replace(DEFAULT_LIMITS, **changes)
 
 
-@pytest.mark.parametrize(("data", "within", "over"), [
-    pytest.param(s.deep_nesting(20), limits(max_depth=21), limits(max_depth=20), id="depth"),
-    pytest.param(s.million_objects(50), limits(max_objects=60), limits(max_objects=50), id="objects"),
-    pytest.param(s.object_stream_claiming(50), limits(max_objects=60), limits(max_objects=54), id="object-stream-entries"),
-    pytest.param(s.decompression_bomb(2), limits(max_decompressed_bytes=3 << 20),
-                 limits(max_decompressed_bytes=(2 << 20) - 1), id="decoded-bytes"),
-    pytest.param(s.huge_image_pdf(), limits(max_image_pixels=10 ** 10), limits(max_image_pixels=10 ** 10 - 1),
-                 id="image-pixels"),
-    pytest.param(s.reportlab_pdf(3), limits(max_ascii85_bytes=1 << 20), limits(max_ascii85_bytes=100),
-                 id="ascii85-input"),
-    pytest.param(s.hidden_javascript_in_object_stream(True), limits(max_walked_objects=1),
-                 limits(max_walked_objects=0), id="walked-objects"),
-])
+@pytest.mark.parametrize(
+    ("data", "within", "over"),
+    [
+        pytest.param(s.deep_nesting(20), limits(max_depth=21), limits(max_depth=20), id="depth"),
+        pytest.param(s.million_objects(50), limits(max_objects=60), limits(max_objects=50), id="objects"),
+        pytest.param(
+            s.object_stream_claiming(50), limits(max_objects=60), limits(max_objects=54), id="object-stream-entries"
+        ),
+        pytest.param(
+            s.decompression_bomb(2),
+            limits(max_decompressed_bytes=3 << 20),
+            limits(max_decompressed_bytes=(2 << 20) - 1),
+            id="decoded-bytes",
+        ),
+        pytest.param(
+            s.huge_image_pdf(), limits(max_image_pixels=10**10), limits(max_image_pixels=10**10 - 1), id="image-pixels"
+        ),
+        pytest.param(
+            s.reportlab_pdf(3), limits(max_ascii85_bytes=1 << 20), limits(max_ascii85_bytes=100), id="ascii85-input"
+        ),
+        pytest.param(
+            s.hidden_javascript_in_object_stream(True),
+            limits(max_walked_objects=1),
+            limits(max_walked_objects=0),
+            id="walked-objects",
+        ),
+    ],
+)
 def test_budget_refuses_only_when_exceeded(data: bytes, within: PdfLimits, over: PdfLimits) -> None:
     assert check_document(data, "x.pdf", max_bytes=LIMIT, limits=within).reason is not Reason.PDF_TROP_COMPLEXE
     assert check_document(data, "x.pdf", max_bytes=LIMIT, limits=over).reason is Reason.PDF_TROP_COMPLEXE

@@ -15,8 +15,9 @@ LIMIT = 20 * 1024 * 1024
 A, R = Verdict.ACCEPTED, Verdict.REFUSED
 
 
-def case(make: Callable[[], bytes], name: str, verdict: Verdict, reason: Reason | None,
-         flags: tuple[Flag, ...], id: str) -> object:
+def case(
+    make: Callable[[], bytes], name: str, verdict: Verdict, reason: Reason | None, flags: tuple[Flag, ...], id: str
+) -> object:
     return pytest.param(make, name, verdict, reason, flags, id=id)
 
 
@@ -44,10 +45,22 @@ CASES = [
     case(s.pdf_then_html, "doc.pdf", R, Reason.HTM_REFUSE, (), "pdf-html-polyglot"),
     case(s.fpdf_pdf, "doc.html", R, Reason.HTM_REFUSE, (), "real-pdf-named-html"),
     case(s.png_bytes, "scan.pdf", R, Reason.FORMAT_NON_PDF, (), "png"),
-    case(lambda: b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>\n', "logo.pdf", R,
-         Reason.FORMAT_NON_PDF, (), "svg-image"),
-    case(lambda: s.fpdf_pdf().replace(b"%PDF-1.3", b"%PDF-1.3\n<html>", 1), "x.pdf", R, Reason.HTM_REFUSE, (),
-         "html-tag-after-header"),
+    case(
+        lambda: b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>\n',
+        "logo.pdf",
+        R,
+        Reason.FORMAT_NON_PDF,
+        (),
+        "svg-image",
+    ),
+    case(
+        lambda: s.fpdf_pdf().replace(b"%PDF-1.3", b"%PDF-1.3\n<html>", 1),
+        "x.pdf",
+        R,
+        Reason.HTM_REFUSE,
+        (),
+        "html-tag-after-header",
+    ),
     case(s.zip_bytes, "docs.pdf", R, Reason.FORMAT_NON_PDF, (), "zip"),
     case(lambda: "Fiche de renseignement\n".encode(), "fiche.pdf", R, Reason.FORMAT_NON_PDF, (), "text"),
     case(lambda: b"\r\n" + s.fpdf_pdf(), "doc.pdf", R, Reason.FORMAT_NON_PDF, (), "bytes-before-header"),
@@ -61,21 +74,56 @@ CASES = [
     case(lambda: b"%PDF-1.7\n" + b"garbage " * 40 + b"\n%%EOF\n", "x.pdf", R, Reason.PDF_ILLISIBLE, (), "garbage-body"),
     case(s.wrong_xref_offsets, "repare.pdf", A, None, (Flag.PDF_REPARE,), "wrong-xref-offsets"),
     case(lambda: s.encrypted_pdf("user", "owner"), "secret.pdf", R, Reason.PDF_CHIFFRE, (), "user-password-aes"),
-    case(lambda: s.encrypted_pdf("user", "owner", "RC4-128"), "secret.pdf", R, Reason.PDF_CHIFFRE, (), "user-password-rc4"),
-    case(lambda: s.encrypted_pdf("", "owner"), "restreint.pdf", A, None, (Flag.PDF_RESTRICTIONS,), "owner-password-only"),
+    case(
+        lambda: s.encrypted_pdf("user", "owner", "RC4-128"),
+        "secret.pdf",
+        R,
+        Reason.PDF_CHIFFRE,
+        (),
+        "user-password-rc4",
+    ),
+    case(
+        lambda: s.encrypted_pdf("", "owner"), "restreint.pdf", A, None, (Flag.PDF_RESTRICTIONS,), "owner-password-only"
+    ),
     case(s.zero_page_pdf, "vide.pdf", R, Reason.PDF_SANS_PAGE, (), "zero-pages"),
     # active content and attachments
     case(s.javascript_pdf, "js.pdf", R, Reason.PDF_CONTENU_ACTIF, (), "javascript-open-action"),
     case(s.raw_javascript_pdf, "js.pdf", R, Reason.PDF_CONTENU_ACTIF, (), "javascript-plain-names"),
-    case(lambda: s.raw_javascript_pdf(b"/J#61vaScript", b"/J#53"), "js.pdf", R, Reason.PDF_CONTENU_ACTIF, (),
-         "javascript-escaped-names"),
-    case(lambda: s.raw_javascript_pdf(b"/#4A#61#76#61#53#63#72#69#70#74", b"/#4a#53"), "js.pdf", R,
-         Reason.PDF_CONTENU_ACTIF, (), "javascript-fully-escaped"),
-    case(s.hidden_javascript_in_object_stream, "js.pdf", R, Reason.PDF_CONTENU_ACTIF, (), "javascript-in-object-stream"),
-    case(lambda: s.hidden_javascript_in_object_stream(run_length_filter=True), "js.pdf", R, Reason.PDF_CONTENU_ACTIF,
-         (), "javascript-in-run-length-object-stream"),
-    case(s.encrypted_javascript_pdf, "js.pdf", R, Reason.PDF_CONTENU_ACTIF, (Flag.PDF_RESTRICTIONS,),
-         "javascript-in-encrypted-file"),
+    case(
+        lambda: s.raw_javascript_pdf(b"/J#61vaScript", b"/J#53"),
+        "js.pdf",
+        R,
+        Reason.PDF_CONTENU_ACTIF,
+        (),
+        "javascript-escaped-names",
+    ),
+    case(
+        lambda: s.raw_javascript_pdf(b"/#4A#61#76#61#53#63#72#69#70#74", b"/#4a#53"),
+        "js.pdf",
+        R,
+        Reason.PDF_CONTENU_ACTIF,
+        (),
+        "javascript-fully-escaped",
+    ),
+    case(
+        s.hidden_javascript_in_object_stream, "js.pdf", R, Reason.PDF_CONTENU_ACTIF, (), "javascript-in-object-stream"
+    ),
+    case(
+        lambda: s.hidden_javascript_in_object_stream(run_length_filter=True),
+        "js.pdf",
+        R,
+        Reason.PDF_CONTENU_ACTIF,
+        (),
+        "javascript-in-run-length-object-stream",
+    ),
+    case(
+        s.encrypted_javascript_pdf,
+        "js.pdf",
+        R,
+        Reason.PDF_CONTENU_ACTIF,
+        (Flag.PDF_RESTRICTIONS,),
+        "javascript-in-encrypted-file",
+    ),
     case(s.launch_pdf, "launch.pdf", R, Reason.PDF_CONTENU_ACTIF, (), "launch-action"),
     case(s.attachment_pdf, "joint.pdf", A, None, (Flag.PDF_FICHIER_JOINT,), "embedded-file"),
     # names
@@ -93,8 +141,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("make", "name", "verdict", "reason", "flags"), CASES)
-def test_verdict_table(make: Callable[[], bytes], name: str, verdict: Verdict, reason: Reason | None,
-                       flags: tuple[Flag, ...]) -> None:
+def test_verdict_table(
+    make: Callable[[], bytes], name: str, verdict: Verdict, reason: Reason | None, flags: tuple[Flag, ...]
+) -> None:
     try:
         data = make()
     except FileNotFoundError as missing:
@@ -129,15 +178,24 @@ def test_refused_jpeg_says_what_to_do_in_both_languages() -> None:
     assert "JPEG" in result.message_fr and "PDF" in result.message_fr
 
 
-@pytest.mark.parametrize(("data", "name", "max_bytes", "reason"), [
-    pytest.param(b"", "page.htm", LIMIT, Reason.FICHIER_VIDE, id="empty-before-html-name"),
-    pytest.param(s.HTML * 4, "page.htm", 100, Reason.FICHIER_TROP_VOLUMINEUX, id="size-before-html-name"),
-    pytest.param(s.jpeg_bytes(), "photo.html", LIMIT, Reason.HTM_REFUSE, id="html-name-before-jpeg-content"),
-    pytest.param(b"junk" + s.HTML, "page.pdf", LIMIT, Reason.HTM_REFUSE, id="html-content-before-bytes-before-header"),
-    pytest.param(s.html_with_pdf_line() + b"\n%%EOF\n", "p.pdf", LIMIT, Reason.HTM_REFUSE, id="html-before-pdf-rows"),
-    pytest.param(s.fpdf_pdf()[:600] + s.zip_bytes(), "x.pdf", LIMIT, Reason.FORMAT_NON_PDF, id="appended-before-unreadable"),
-    pytest.param(s.deep_nesting(500)[:-7], "x.pdf", LIMIT, Reason.PDF_ILLISIBLE, id="truncated-before-too-complex"),
-], )
+@pytest.mark.parametrize(
+    ("data", "name", "max_bytes", "reason"),
+    [
+        pytest.param(b"", "page.htm", LIMIT, Reason.FICHIER_VIDE, id="empty-before-html-name"),
+        pytest.param(s.HTML * 4, "page.htm", 100, Reason.FICHIER_TROP_VOLUMINEUX, id="size-before-html-name"),
+        pytest.param(s.jpeg_bytes(), "photo.html", LIMIT, Reason.HTM_REFUSE, id="html-name-before-jpeg-content"),
+        pytest.param(
+            b"junk" + s.HTML, "page.pdf", LIMIT, Reason.HTM_REFUSE, id="html-content-before-bytes-before-header"
+        ),
+        pytest.param(
+            s.html_with_pdf_line() + b"\n%%EOF\n", "p.pdf", LIMIT, Reason.HTM_REFUSE, id="html-before-pdf-rows"
+        ),
+        pytest.param(
+            s.fpdf_pdf()[:600] + s.zip_bytes(), "x.pdf", LIMIT, Reason.FORMAT_NON_PDF, id="appended-before-unreadable"
+        ),
+        pytest.param(s.deep_nesting(500)[:-7], "x.pdf", LIMIT, Reason.PDF_ILLISIBLE, id="truncated-before-too-complex"),
+    ],
+)
 def test_order_of_precedence(data: bytes, name: str, max_bytes: int, reason: Reason) -> None:
     assert check_document(data, name, max_bytes=max_bytes).reason is reason
 

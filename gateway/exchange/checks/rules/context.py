@@ -49,6 +49,8 @@ class RecordRule:
 
 def record_rule(*conventions: Convention) -> Callable[[RuleCheck], RecordRule]:
     """Declares a rule; given conventions, it runs on their files only (as a plugin's ``able_to_run``)."""
+
     def declare(check: RuleCheck) -> RecordRule:
         return RecordRule(check, frozenset(conventions) if conventions else None)
+
     return declare

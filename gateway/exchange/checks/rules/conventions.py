@@ -22,8 +22,7 @@ def check_home_sampling(record: RecordView, context: RuleContext) -> Iterator[Fi
         return
     for line in record.lines:
         if line.code.text == HOME_SAMPLING:
-            yield finding("LAB-001", line=line.code.line, path=line.code.path, value=line.code.text,
-                          place=record.place)
+            yield finding("LAB-001", line=line.code.line, path=line.code.path, value=line.code.text, place=record.place)
 
 
 @record_rule(Convention.KINE)
@@ -34,8 +33,14 @@ def check_sessions(record: RecordView, context: RuleContext) -> Iterator[Finding
         return
     billed = sum(line.quantity for line in record.lines if sessions.match(line.code.text))
     if billed > record.prescribed_sessions:
-        yield finding("KIN-001", line=record.line, path=record.path, value=str(billed), billed=billed,
-                      prescribed=record.prescribed_sessions)
+        yield finding(
+            "KIN-001",
+            line=record.line,
+            path=record.path,
+            value=str(billed),
+            billed=billed,
+            prescribed=record.prescribed_sessions,
+        )
 
 
 @record_rule(Convention.DIET)

@@ -99,47 +99,93 @@ def read_header(element: etree._Element) -> HeaderValues:
     return HeaderValues(fields, period, period_line)
 
 
-def header_findings(header: HeaderValues, *, received: Received, convention: str, name_convention: str | None,
-                    name_sequence: int | None, record_count: int, records_total: Decimal, day: dt.date,
-                    timezone: ZoneInfo, history: History, root_line: int | None = None) -> Iterator[Finding]:
+def header_findings(
+    header: HeaderValues,
+    *,
+    received: Received,
+    convention: str,
+    name_convention: str | None,
+    name_sequence: int | None,
+    record_count: int,
+    records_total: Decimal,
+    day: dt.date,
+    timezone: ZoneInfo,
+    history: History,
+    root_line: int | None = None,
+) -> Iterator[Finding]:
     """Every stage-3 finding, in code order."""
     code = header.text("CodePrestataire")
     if code != received.provider_code:
-        yield finding("ENT-001", line=header.line("CodePrestataire"), path=f"{HEADER}/CodePrestataire", value=code,
-                      uploader=received.provider_code)
+        yield finding(
+            "ENT-001",
+            line=header.line("CodePrestataire"),
+            path=f"{HEADER}/CodePrestataire",
+            value=code,
+            uploader=received.provider_code,
+        )
     if name_convention is not None and name_convention != convention:
-        yield finding("ENT-002", path="/Facturation", value=convention, named=name_convention,
-                      what="la convention", what_en="convention", line=root_line)
+        yield finding(
+            "ENT-002",
+            path="/Facturation",
+            value=convention,
+            named=name_convention,
+            what="la convention",
+            what_en="convention",
+            line=root_line,
+        )
     sequence = header.sequence
     if name_sequence is not None and sequence is not None and name_sequence != sequence:
-        yield finding("ENT-002", line=header.line("NumeroSequence"), path=f"{HEADER}/NumeroSequence",
-                      value=header.text("NumeroSequence"), named=f"{name_sequence:06d}",
-                      what="la séquence", what_en="sequence")
+        yield finding(
+            "ENT-002",
+            line=header.line("NumeroSequence"),
+            path=f"{HEADER}/NumeroSequence",
+            value=header.text("NumeroSequence"),
+            named=f"{name_sequence:06d}",
+            what="la séquence",
+            what_en="sequence",
+        )
     if header.mode == Mode.PRODUCTION:
         id_fichier = header.id_fichier
         if id_fichier is not None and history.id_fichier_used(received.provider_code, id_fichier):
             yield finding("ENT-003", line=header.line("IdFichier"), path=f"{HEADER}/IdFichier", value=id_fichier)
         last = history.last_sequence(received.provider_code, convention)
         if last is not None and sequence is not None:
-            where = {"line": header.line("NumeroSequence"), "path": f"{HEADER}/NumeroSequence",
-                     "value": header.text("NumeroSequence")}
+            where = {
+                "line": header.line("NumeroSequence"),
+                "path": f"{HEADER}/NumeroSequence",
+                "value": header.text("NumeroSequence"),
+            }
             if sequence <= last:
                 yield finding("ENT-004", last=last, **where)
             elif sequence > last + 1:
                 yield finding("ENT-005", last=last, **where)
     count = parse_int(header.text("NombreEnregistrements"))
     if count != record_count:
-        yield finding("ENT-006", line=header.line("NombreEnregistrements"), path=f"{HEADER}/NombreEnregistrements",
-                      value=header.text("NombreEnregistrements"), count=record_count)
+        yield finding(
+            "ENT-006",
+            line=header.line("NombreEnregistrements"),
+            path=f"{HEADER}/NombreEnregistrements",
+            value=header.text("NombreEnregistrements"),
+            count=record_count,
+        )
     total = parse_decimal(header.text("MontantTotal"))
     if total != records_total:
-        yield finding("ENT-007", line=header.line("MontantTotal"), path=f"{HEADER}/MontantTotal",
-                      value=header.text("MontantTotal"), total=f"{records_total:.2f}")
+        yield finding(
+            "ENT-007",
+            line=header.line("MontantTotal"),
+            path=f"{HEADER}/MontantTotal",
+            value=header.text("MontantTotal"),
+            total=f"{records_total:.2f}",
+        )
     created = parse_datetime(header.text("DateCreation"), timezone)
     if created is not None and created > received.received_at + CREATION_TOLERANCE:
-        yield finding("ENT-008", line=header.line("DateCreation"), path=f"{HEADER}/DateCreation",
-                      value=header.text("DateCreation"),
-                      received_at=received.received_at.astimezone(timezone).isoformat(timespec="seconds"))
+        yield finding(
+            "ENT-008",
+            line=header.line("DateCreation"),
+            path=f"{HEADER}/DateCreation",
+            value=header.text("DateCreation"),
+            received_at=received.received_at.astimezone(timezone).isoformat(timespec="seconds"),
+        )
     start, end = header.start, header.end
     if start is not None and end is not None:
         reason = None
@@ -150,5 +196,11 @@ def header_findings(header: HeaderValues, *, received: Received, convention: str
         elif end > day:
             reason = texts.both("period.after_receipt", day=day.isoformat())
         if reason is not None:
-            yield finding("ENT-009", line=header.period_line, path=f"{HEADER}/Periode",
-                          value=f"{header.period[0]}/{header.period[1]}", reason_fr=reason[0], reason_en=reason[1])
+            yield finding(
+                "ENT-009",
+                line=header.period_line,
+                path=f"{HEADER}/Periode",
+                value=f"{header.period[0]}/{header.period[1]}",
+                reason_fr=reason[0],
+                reason_en=reason[1],
+            )

@@ -81,9 +81,14 @@ class RecordView:
         """
         shared = intern if intern is not None else {}
         keys = dict.fromkeys(
-            ActKey(self.matricule.text, shared.setdefault(line.code.text, line.code.text),
-                   shared.setdefault(iso := line.date.isoformat(), iso))
-            for line in self.lines if line.date is not None)
+            ActKey(
+                self.matricule.text,
+                shared.setdefault(line.code.text, line.code.text),
+                shared.setdefault(iso := line.date.isoformat(), iso),
+            )
+            for line in self.lines
+            if line.date is not None
+        )
         return tuple(keys)
 
 
@@ -119,18 +124,29 @@ def read_record(element: etree._Element, convention: str, position: int) -> Reco
         else:
             date_value, rest = _value(parts[0], f"{line_path}/Date"), parts[1:]
         code, quantity, amount = rest[0], rest[1], rest[2]
-        acts.append(ActLine(
-            index=index, path=line_path, date_value=date_value, date=parse_date(date_value.text[:10]),
-            code=_value(code, f"{line_path}/Code"), quantity=parse_int(quantity.text) or 0,
-            amount=_value(amount, f"{line_path}/Montant"),
-            performer=_value(rest[3], f"{line_path}/CodePrestataireExecutant") if len(rest) > 3 else None,
-        ))
+        acts.append(
+            ActLine(
+                index=index,
+                path=line_path,
+                date_value=date_value,
+                date=parse_date(date_value.text[:10]),
+                code=_value(code, f"{line_path}/Code"),
+                quantity=parse_int(quantity.text) or 0,
+                amount=_value(amount, f"{line_path}/Montant"),
+                performer=_value(rest[3], f"{line_path}/CodePrestataireExecutant") if len(rest) > 3 else None,
+            )
+        )
     return RecordView(
-        position=position, path=path, line=line_of(element), id=element.get("id", "").strip(),
+        position=position,
+        path=path,
+        line=line_of(element),
+        id=element.get("id", "").strip(),
         reference=element.get("reference", ""),
         matricule=_value(matricule, f"{path}/Matricule"),
         physician=_value(prescription[0], f"{path}/Ordonnance/CodeMedecin"),
         prescribed=_value(prescription[1], f"{path}/Ordonnance/DateOrdonnance"),
         prescribed_sessions=parse_int(prescription[2].text) if len(prescription) > 2 else None,
-        place=place, lines=tuple(acts), total=_value(total, f"{path}/MontantEnregistrement"),
+        place=place,
+        lines=tuple(acts),
+        total=_value(total, f"{path}/MontantEnregistrement"),
     )

@@ -13,8 +13,15 @@ from gateway.exchange.checks.rules.prescription import check_physician
 from gateway.exchange.checks.rules.tariffs import check_tariffs
 
 #: every stage-4 rule; each runs on the conventions it declares (the convention rules last)
-RECORD_RULES: tuple[RecordRule, ...] = (check_matricule, check_physician, check_dates, check_tariffs,
-                                        check_home_sampling, check_sessions, check_performer)
+RECORD_RULES: tuple[RecordRule, ...] = (
+    check_matricule,
+    check_physician,
+    check_dates,
+    check_tariffs,
+    check_home_sampling,
+    check_sessions,
+    check_performer,
+)
 
 
 def rules_for(convention: str) -> tuple[RecordRule, ...]:

@@ -35,14 +35,27 @@ def check_tariffs(record: RecordView, context: RuleContext) -> Iterator[Finding]
         rows.setdefault(code.text, row)
         expected = (row.tariff * line.quantity).quantize(CENT, rounding=ROUND_HALF_UP)
         if line.amount_decimal != expected:
-            yield finding("MNT-001", line=line.amount.line, path=line.amount.path, value=line.amount.text,
-                          tariff=f"{row.tariff:.2f}", quantity=line.quantity, expected=f"{expected:.2f}")
+            yield finding(
+                "MNT-001",
+                line=line.amount.line,
+                path=line.amount.path,
+                value=line.amount.text,
+                tariff=f"{row.tariff:.2f}",
+                quantity=line.quantity,
+                expected=f"{expected:.2f}",
+            )
     for code, quantity in quantities.items():
         row = rows.get(code)
         if row is not None and quantity > row.max_per_record:
-            yield finding("NOM-003", line=record.line, path=record.path, value=code, quantity=quantity,
-                          maximum=row.max_per_record)
+            yield finding(
+                "NOM-003", line=record.line, path=record.path, value=code, quantity=quantity, maximum=row.max_per_record
+            )
     expected_total = sum((line.amount_decimal for line in record.lines), Decimal("0"))
     if record.amount != expected_total:
-        yield finding("MNT-002", line=record.total.line, path=record.total.path, value=record.total.text,
-                      expected=f"{expected_total:.2f}")
+        yield finding(
+            "MNT-002",
+            line=record.total.line,
+            path=record.total.path,
+            value=record.total.text,
+            expected=f"{expected_total:.2f}",
+        )

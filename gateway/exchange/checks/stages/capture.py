@@ -29,8 +29,23 @@ def capture(record: RecordView, rules: RuleContext, tariffs: dict[tuple[str, str
         if tariff is None:
             _, row = nomenclature.lookup(rules.convention, code, line.date) if line.date else (False, None)
             tariff = tariffs[(code, date)] = f"{row.tariff:.2f}" if row is not None else ""
-        acts.append((code, date, line.quantity, tariff, line.amount.text,
-                     line.performer.text if line.performer is not None else None))
+        acts.append(
+            (
+                code,
+                date,
+                line.quantity,
+                tariff,
+                line.amount.text,
+                line.performer.text if line.performer is not None else None,
+            )
+        )
     sampled = record.lines[0].date_value.text if record.place is not None and record.lines else None
-    return pack_detail(record.physician.text, record.prescribed.text, record.prescribed_sessions, sampled,
-                       record.place, nomenclature.version, acts)
+    return pack_detail(
+        record.physician.text,
+        record.prescribed.text,
+        record.prescribed_sessions,
+        sampled,
+        record.place,
+        nomenclature.version,
+        acts,
+    )

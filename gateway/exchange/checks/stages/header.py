@@ -14,8 +14,13 @@ class CheckHeader(StageBase):
     number = 3
 
     def visit(self, context: Context, element: etree._Element, position: int) -> None:
-        if context.header is None and position == 0 and etree.QName(element).localname == "Entete" \
-                and context.namespace and element.tag.startswith("{" + context.namespace + "}"):
+        if (
+            context.header is None
+            and position == 0
+            and etree.QName(element).localname == "Entete"
+            and context.namespace
+            and element.tag.startswith("{" + context.namespace + "}")
+        ):
             context.header = read_header(element)
 
     def end(self, context: Context) -> None:
@@ -23,10 +28,16 @@ class CheckHeader(StageBase):
             return
         name = context.name
         for item in header_findings(
-            context.header, received=context.received, convention=context.convention,
-            name_convention=name.convention if name else None, name_sequence=name.sequence if name else None,
-            record_count=context.record_count, records_total=context.records_total, day=context.day,
-            timezone=context.timezone, history=context.history,
+            context.header,
+            received=context.received,
+            convention=context.convention,
+            name_convention=name.convention if name else None,
+            name_sequence=name.sequence if name else None,
+            record_count=context.record_count,
+            records_total=context.records_total,
+            day=context.day,
+            timezone=context.timezone,
+            history=context.history,
             root_line=context.root.sourceline if context.root is not None else None,
         ):
             context.add(3, item)

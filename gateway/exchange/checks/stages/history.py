@@ -27,8 +27,14 @@ class CheckHistory(StageBase):
             repeated = [act for act in record.acts if act in known]
             if not repeated:
                 continue
-            extra = [finding("DUP-002", path=f"/Facturation/Enregistrement[{record.position}]",
-                             line=record.line, value=f"{act.code} {act.date}") for act in repeated]
+            extra = [
+                finding(
+                    "DUP-002",
+                    path=f"/Facturation/Enregistrement[{record.position}]",
+                    line=record.line,
+                    value=f"{act.code} {act.date}",
+                )
+                for act in repeated
+            ]
             findings = ordered([*record.findings, *extra])
             context.records[index] = dataclasses.replace(record, findings=findings, status=record_status(findings))
-

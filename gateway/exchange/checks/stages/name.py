@@ -50,16 +50,32 @@ class CheckName(StageBase):
         if received.size == 0:
             context.add(0, finding("FIC-002"))
         if received.size > context.max_file_bytes:
-            context.add(0, finding("FIC-003", value=str(received.size), limit=context.max_file_bytes,
-                                   size=received.size))
+            context.add(
+                0, finding("FIC-003", value=str(received.size), limit=context.max_file_bytes, size=received.size)
+            )
         parts = context.name
         if parts is not None:
             if parts.convention != received.profession:
-                context.add(0, finding("FIC-004", value=parts.convention, what="la convention",
-                                       what_en="convention", uploader=received.provider_code,
-                                       profession=received.profession))
+                context.add(
+                    0,
+                    finding(
+                        "FIC-004",
+                        value=parts.convention,
+                        what="la convention",
+                        what_en="convention",
+                        uploader=received.provider_code,
+                        profession=received.profession,
+                    ),
+                )
             if parts.provider_code != received.provider_code:
-                context.add(0, finding("FIC-004", value=parts.provider_code, what="le code prestataire",
-                                       what_en="provider code", uploader=received.provider_code,
-                                       profession=received.profession))
-
+                context.add(
+                    0,
+                    finding(
+                        "FIC-004",
+                        value=parts.provider_code,
+                        what="le code prestataire",
+                        what_en="provider code",
+                        uploader=received.provider_code,
+                        profession=received.profession,
+                    ),
+                )

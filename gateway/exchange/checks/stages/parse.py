@@ -28,5 +28,9 @@ class ParseXml(StageBase):
         problem = context.xml_problem
         if problem is not None and not context.fatal(1):
             context.valid = False
-            context.add(1, finding(problem.code, line=problem.line, column=problem.column,
-                                   **explained(problem.code, problem.detail)))
+            context.add(
+                1,
+                finding(
+                    problem.code, line=problem.line, column=problem.column, **explained(problem.code, problem.detail)
+                ),
+            )

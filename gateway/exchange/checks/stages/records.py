@@ -37,8 +37,13 @@ class CheckRecords(StageBase):
     def _rule_context(self, context: Context) -> RuleContext | None:
         header = context.header
         if self._rules is None and header is not None and header.start and header.end and context.convention:
-            self._rules = RuleContext(context.convention, header.start, header.end, context.day,
-                                      context.references.nomenclature_on(context.day))
+            self._rules = RuleContext(
+                context.convention,
+                header.start,
+                header.end,
+                context.day,
+                context.references.nomenclature_on(context.day),
+            )
             self._checks = rules_for(context.convention)
         return self._rules
 
@@ -60,15 +65,30 @@ class CheckRecords(StageBase):
             if earlier is None:
                 context.seen_acts[act] = record.id
             else:
-                findings.append(finding("DUP-001", line=record.line, path=record.path,
-                                        value=f"{act.code} {act.date}", earlier=earlier))
+                findings.append(
+                    finding(
+                        "DUP-001", line=record.line, path=record.path, value=f"{act.code} {act.date}", earlier=earlier
+                    )
+                )
         result = ordered(findings)
         status = record_status(result)
         # Forwarding's copy of the record, taken while it is parsed (the file is never read again).
-        detail = capture(record, rules, self._tariffs) \
-            if status != RecordStatus.REJETE and context.mode == Mode.PRODUCTION else None
-        context.records.append(RecordResult(
-            position=position, id=record.id, reference=record.reference, status=status,
-            findings=result, matricule=record.matricule.text, amount=record.amount, acts=acts, line=record.line,
-            detail=detail,
-        ))
+        detail = (
+            capture(record, rules, self._tariffs)
+            if status != RecordStatus.REJETE and context.mode == Mode.PRODUCTION
+            else None
+        )
+        context.records.append(
+            RecordResult(
+                position=position,
+                id=record.id,
+                reference=record.reference,
+                status=status,
+                findings=result,
+                matricule=record.matricule.text,
+                amount=record.amount,
+                acts=acts,
+                line=record.line,
+                detail=detail,
+            )
+        )

@@ -115,8 +115,14 @@ class ValidateSchema(StageBase):
         convention = context.references.conventions_by_namespace().get(qname.namespace or "")
         if convention is None or qname.localname != ROOT:
             context.valid = False
-            self._root_problem = finding("XSD-002", line=line, path=f"/{qname.localname}", value=tag,
-                                         namespace=qname.namespace or "", root=qname.localname)
+            self._root_problem = finding(
+                "XSD-002",
+                line=line,
+                path=f"/{qname.localname}",
+                value=tag,
+                namespace=qname.namespace or "",
+                root=qname.localname,
+            )
             return
         context.convention, context.namespace = convention, qname.namespace
         self._ns = qname.namespace
@@ -128,15 +134,26 @@ class ValidateSchema(StageBase):
             schema = context.references.schema_for(convention, version, context.day)
             if schema is None:
                 context.valid = False
-                self._root_problem = finding("XSD-003", line=line, path=f"/{ROOT}/@versionSchema", value=version,
-                                             version=version, convention=convention, day=context.day.isoformat())
+                self._root_problem = finding(
+                    "XSD-003",
+                    line=line,
+                    path=f"/{ROOT}/@versionSchema",
+                    value=version,
+                    version=version,
+                    convention=convention,
+                    day=context.day.isoformat(),
+                )
                 return
         for name in attributes:
             attribute = etree.QName(name)
             if attribute.localname != "versionSchema" or attribute.namespace:
                 if attribute.namespace != XSI:
-                    self._error(f"Element '{tag}', attribute '{name}': The attribute '{name}' is not allowed.",
-                                line, f"/{ROOT}/@{attribute.localname}", attributes[name])
+                    self._error(
+                        f"Element '{tag}', attribute '{name}': The attribute '{name}' is not allowed.",
+                        line,
+                        f"/{ROOT}/@{attribute.localname}",
+                        attributes[name],
+                    )
         context.schema = schema
         self._schema = fragment_schema(schema) if schema is not None else None
         self._root_line = line
@@ -164,8 +181,11 @@ class ValidateSchema(StageBase):
         if not allowed and not self._order_broken:
             self._order_broken = True
             wanted = f" Expected is ( {{{self._ns}}}{expected} )." if expected else ""
-            self._error(f"Element '{tag}': This element is not expected.{wanted}", line_of(element),
-                        spec_path(element, position))
+            self._error(
+                f"Element '{tag}': This element is not expected.{wanted}",
+                line_of(element),
+                spec_path(element, position),
+            )
         if not (is_header or is_record):
             return
         if element.tail and element.tail.strip():
@@ -185,14 +205,23 @@ class ValidateSchema(StageBase):
         number = raw_id.strip().lstrip("0") if raw_id is not None and raw_id.strip().isdigit() else ""
         if number:
             if number in self._ids:
-                self._error(f"Element '{tag}': Duplicate key-sequence ['{number}'] in unique identity-constraint "
-                            f"'{{{self._ns}}}idUnique'.", line_of(element), spec_path(element, self._position) + "/@id", raw_id)
+                self._error(
+                    f"Element '{tag}': Duplicate key-sequence ['{number}'] in unique identity-constraint "
+                    f"'{{{self._ns}}}idUnique'.",
+                    line_of(element),
+                    spec_path(element, self._position) + "/@id",
+                    raw_id,
+                )
             self._ids.add(number)
         if reference is not None:
             if reference in self._references:
-                self._error(f"Element '{tag}': Duplicate key-sequence ['{reference}'] in unique identity-constraint "
-                            f"'{{{self._ns}}}referenceUnique'.", line_of(element), spec_path(element, self._position) + "/@reference",
-                            reference)
+                self._error(
+                    f"Element '{tag}': Duplicate key-sequence ['{reference}'] in unique identity-constraint "
+                    f"'{{{self._ns}}}referenceUnique'.",
+                    line_of(element),
+                    spec_path(element, self._position) + "/@reference",
+                    reference,
+                )
             self._references.add(reference)
 
     def _schema_error(self, fragment: etree._Element, entry: etree._LogEntry) -> None:
@@ -202,7 +231,9 @@ class ValidateSchema(StageBase):
             if match is None:
                 break
             name, index = match.group(1), int(match.group(2) or 1) - 1
-            children = [c for c in node if isinstance(c.tag, str) and (name is None or etree.QName(c).localname == name)]
+            children = [
+                c for c in node if isinstance(c.tag, str) and (name is None or etree.QName(c).localname == name)
+            ]
             if index >= len(children):
                 break
             node = children[index]
@@ -217,16 +248,21 @@ class ValidateSchema(StageBase):
         self._error(entry.message, line_of(node), path, value)
 
     def _text_error(self, context: Context) -> None:
-        self._error(f"Element '{{{self._ns}}}{ROOT}': Character content other than whitespace is not allowed "
-                    "because the content type is 'element-only'.", self._root_line, f"/{ROOT}")
+        self._error(
+            f"Element '{{{self._ns}}}{ROOT}': Character content other than whitespace is not allowed "
+            "because the content type is 'element-only'.",
+            self._root_line,
+            f"/{ROOT}",
+        )
 
     def _error(self, message: str, line: int | None, path: str, value: str | None = None) -> None:
         self._context.valid = False
         if len(self._errors) >= CAP:
             self._cut = True
             return
-        self._errors.append(finding("XSD-001", line=line, path=path, value=value,
-                                    **explained("XSD-001", message.strip())))
+        self._errors.append(
+            finding("XSD-001", line=line, path=path, value=value, **explained("XSD-001", message.strip()))
+        )
 
     # ------------------------------------------------------------------ verdict
 
@@ -240,8 +276,11 @@ class ValidateSchema(StageBase):
             self._text_error(context)
         if self._state != "records" and not self._order_broken:
             wanted = "Entete" if self._state == "start" else "Enregistrement"
-            self._error(f"Element '{{{self._ns}}}{ROOT}': Missing child element(s). Expected is ( {{{self._ns}}}{wanted} ).",
-                        self._root_line, f"/{ROOT}")
+            self._error(
+                f"Element '{{{self._ns}}}{ROOT}': Missing child element(s). Expected is ( {{{self._ns}}}{wanted} ).",
+                self._root_line,
+                f"/{ROOT}",
+            )
         for error in self._errors:
             context.add(2, error)
         if self._cut:

@@ -19,5 +19,15 @@ The modules import no configuration; ``gateway/cli/forwarded.py`` wires them.
 from gateway.exchange.runtime.forwarding.records import EXPORT_FORMATS, document, export_records, render_export
 from gateway.exchange.runtime.forwarding.handoff import cents, euros, forward, insert_rows, lock_ids, withdraw
 
-__all__ = ["EXPORT_FORMATS", "cents", "document", "euros", "export_records", "forward", "insert_rows", "lock_ids",
-           "render_export", "withdraw"]
+__all__ = [
+    "EXPORT_FORMATS",
+    "cents",
+    "document",
+    "euros",
+    "export_records",
+    "forward",
+    "insert_rows",
+    "lock_ids",
+    "render_export",
+    "withdraw",
+]

@@ -86,10 +86,15 @@ def redacted(url: str) -> str:
 class AmqpBroker:
     """A :class:`Broker` on one AMQP connection and one confirmed channel, opened lazily."""
 
-    def __init__(self, url: str, topology: Topology, *,
-                 connect_timeout: float = declared(ForwardingSettings, "connect_timeout"),
-                 heartbeat: int = declared(ForwardingSettings, "heartbeat"),
-                 blocked_timeout: float = declared(ForwardingSettings, "blocked_timeout")) -> None:
+    def __init__(
+        self,
+        url: str,
+        topology: Topology,
+        *,
+        connect_timeout: float = declared(ForwardingSettings, "connect_timeout"),
+        heartbeat: int = declared(ForwardingSettings, "heartbeat"),
+        blocked_timeout: float = declared(ForwardingSettings, "blocked_timeout"),
+    ) -> None:
         self._url = url
         self._topology = topology
         self._connect_timeout = connect_timeout
@@ -99,8 +104,12 @@ class AmqpBroker:
         self._channel = None
 
     def _connect(self) -> None:
-        if self._connection is not None and self._connection.is_open and self._channel is not None \
-                and self._channel.is_open:
+        if (
+            self._connection is not None
+            and self._connection.is_open
+            and self._channel is not None
+            and self._channel.is_open
+        ):
             return
         self.close()
         try:
@@ -126,17 +135,25 @@ class AmqpBroker:
     def publish(self, message: Message) -> None:
         self._connect()
         properties = pika.BasicProperties(
-            message_id=message.message_id, type=message.type, content_type="application/json",
-            content_encoding="utf-8", delivery_mode=pika.DeliveryMode.Persistent, app_id="gateway",
-            timestamp=int(time.time()), headers=message.headers or None,
+            message_id=message.message_id,
+            type=message.type,
+            content_type="application/json",
+            content_encoding="utf-8",
+            delivery_mode=pika.DeliveryMode.Persistent,
+            app_id="gateway",
+            timestamp=int(time.time()),
+            headers=message.headers or None,
         )
         try:
-            self._channel.basic_publish(self._topology.exchange, message.routing_key, message.body,
-                                        properties=properties, mandatory=True)
+            self._channel.basic_publish(
+                self._topology.exchange, message.routing_key, message.body, properties=properties, mandatory=True
+            )
         except pika.exceptions.UnroutableError as exc:
             # The broker has dropped it: nothing is bound for this key (no queue set, none declared).
-            raise BrokerUnavailable(f"message {message.message_id} could not be routed by exchange "
-                                    f"{self._topology.exchange!r} (no queue bound for {message.routing_key!r})") from exc
+            raise BrokerUnavailable(
+                f"message {message.message_id} could not be routed by exchange "
+                f"{self._topology.exchange!r} (no queue bound for {message.routing_key!r})"
+            ) from exc
         except (pika.exceptions.AMQPError, OSError, ValueError) as exc:
             self.close()
             raise BrokerUnavailable(f"publishing {message.message_id} failed: {_describe(exc)}") from exc

@@ -55,8 +55,16 @@ def insert_rows(session: Session, model: type, rows: list[dict]) -> None:
         session.execute(insert(model), rows)
 
 
-def forward(session: Session, *, file_id: int, provider_code: str, file_name: str, outcome: Outcome,
-            now: dt.datetime, outbox_rows: bool = False) -> int:
+def forward(
+    session: Session,
+    *,
+    file_id: int,
+    provider_code: str,
+    file_name: str,
+    outcome: Outcome,
+    now: dt.datetime,
+    outbox_rows: bool = False,
+) -> int:
     """Adds the accepted records of ``outcome`` to the hand-off (and the outbox); returns how many.
 
     The caller has checked the file is a PRODUCTION file and commits with its final state.
@@ -66,23 +74,43 @@ def forward(session: Session, *, file_id: int, provider_code: str, file_name: st
         return 0
     lock_ids(session)
     for start in range(0, len(records), _CHUNK):  # rows built a chunk at a time: memory stays bounded
-        insert_rows(session, ForwardedRecord, [_row(record, file_id, provider_code, file_name, outcome, now)
-                                               for record in records[start:start + _CHUNK]])
+        insert_rows(
+            session,
+            ForwardedRecord,
+            [
+                _row(record, file_id, provider_code, file_name, outcome, now)
+                for record in records[start : start + _CHUNK]
+            ],
+        )
     if outbox_rows:
-        ids = list(session.scalars(select(ForwardedRecord.id).where(ForwardedRecord.request_file_id == file_id)
-                                   .order_by(ForwardedRecord.id)))
+        ids = list(
+            session.scalars(
+                select(ForwardedRecord.id)
+                .where(ForwardedRecord.request_file_id == file_id)
+                .order_by(ForwardedRecord.id)
+            )
+        )
         outbox.add_records(session, provider_code=provider_code, file_id=file_id, record_ids=ids, now=now)
     return len(records)
 
 
-def _row(record: RecordResult, file_id: int, provider_code: str, file_name: str, outcome: Outcome,
-         now: dt.datetime) -> dict:
+def _row(
+    record: RecordResult, file_id: int, provider_code: str, file_name: str, outcome: Outcome, now: dt.datetime
+) -> dict:
     detail = RecordDetail.unpack(record.detail) if record.detail is not None else None
     return {
-        "request_file_id": file_id, "provider_code": provider_code, "convention": outcome.convention or "",
-        "file_name": file_name, "id_fichier": outcome.id_fichier or "", "record_position": record.position,
-        "record_id": record.id, "reference": record.reference, "matricule": record.matricule,
-        "amount_cents": cents(record.amount), "record_status": record.status.value, "forwarded_at": now,
+        "request_file_id": file_id,
+        "provider_code": provider_code,
+        "convention": outcome.convention or "",
+        "file_name": file_name,
+        "id_fichier": outcome.id_fichier or "",
+        "record_position": record.position,
+        "record_id": record.id,
+        "reference": record.reference,
+        "matricule": record.matricule,
+        "amount_cents": cents(record.amount),
+        "record_status": record.status.value,
+        "forwarded_at": now,
         "detail": detail_json(detail) if detail is not None else None,
         "nomenclature_version": detail.nomenclature if detail is not None else None,
     }
@@ -101,9 +129,11 @@ def withdraw(session: Session, file_id: int, now: dt.datetime, *, reason: str = 
     ).all()
     if not rows:
         return 0
-    session.execute(update(ForwardedRecord)
-                    .where(ForwardedRecord.request_file_id == file_id, ForwardedRecord.withdrawn_at.is_(None))
-                    .values(withdrawn_at=now))
+    session.execute(
+        update(ForwardedRecord)
+        .where(ForwardedRecord.request_file_id == file_id, ForwardedRecord.withdrawn_at.is_(None))
+        .values(withdrawn_at=now)
+    )
     lock_ids(session)
     outbox.withdraw_file(session, file_id=file_id, records=rows, now=now, reason=reason)
     return len(rows)

@@ -55,13 +55,21 @@ class ForwardingHealth:
 def forwarding_health(session: Session, now: dt.datetime) -> ForwardingHealth:
     """The figures and the broker's state as the live publishers last recorded them."""
     owed = backlog(session)
-    live = list(session.scalars(select(PublisherStatus).where(PublisherStatus.seen_at > now - LIVE)
-                                .order_by(PublisherStatus.seen_at.desc())))
+    live = list(
+        session.scalars(
+            select(PublisherStatus).where(PublisherStatus.seen_at > now - LIVE).order_by(PublisherStatus.seen_at.desc())
+        )
+    )
     failing = None
     for row in live:
         if row.last_error_at is not None and (row.last_success_at is None or row.last_error_at > row.last_success_at):
             failing = (row.broker, row.last_error_at, row.last_error or "")
             break
     age = max(0.0, (now - owed.oldest).total_seconds()) if owed.oldest is not None else 0.0
-    return ForwardingHealth(unsent=owed.unsent, oldest_age_s=age, publishers=len(live), failing=failing,
-                            broker=live[0].broker if live else "")
+    return ForwardingHealth(
+        unsent=owed.unsent,
+        oldest_age_s=age,
+        publishers=len(live),
+        failing=failing,
+        broker=live[0].broker if live else "",
+    )

@@ -55,17 +55,28 @@ class Backlog:
 
 
 def _record_row(provider_code: str, file_id: int, record_id: int, now: dt.datetime, replay: bool) -> dict:
-    return {"kind": MessageKind.RECORD.value, "provider_code": provider_code, "request_file_id": file_id,
-            "forwarded_record_id": record_id, "message_id": str(record_id), "replay": int(replay),
-            "created_at": now, "attempts": 0}
+    return {
+        "kind": MessageKind.RECORD.value,
+        "provider_code": provider_code,
+        "request_file_id": file_id,
+        "forwarded_record_id": record_id,
+        "message_id": str(record_id),
+        "replay": int(replay),
+        "created_at": now,
+        "attempts": 0,
+    }
 
 
-def add_records(session: Session, *, provider_code: str, file_id: int, record_ids: list[int],
-                now: dt.datetime) -> None:
+def add_records(session: Session, *, provider_code: str, file_id: int, record_ids: list[int], now: dt.datetime) -> None:
     """Queues one ``record`` message per forwarded record id, in the given order."""
     for start in range(0, len(record_ids), 5000):  # a chunk at a time: memory stays bounded
-        session.execute(O.__table__.insert(), [_record_row(provider_code, file_id, record_id, now, False)
-                                               for record_id in record_ids[start:start + 5000]])
+        session.execute(
+            O.__table__.insert(),
+            [
+                _record_row(provider_code, file_id, record_id, now, False)
+                for record_id in record_ids[start : start + 5000]
+            ],
+        )
 
 
 def withdraw_file(session: Session, *, file_id: int, records: list[Row], now: dt.datetime, reason: str) -> None:
@@ -75,8 +86,13 @@ def withdraw_file(session: Session, *, file_id: int, records: list[Row], now: dt
     published: the withdrawal names it (and a consumer ignores a withdrawal of an id it never
     received). The withdrawal goes after every earlier message of the provider.
     """
-    rows = list(session.scalars(select(O).where(O.request_file_id == file_id, O.kind == MessageKind.RECORD.value,
-                                                O.cancelled_at.is_(None)).with_for_update()))
+    rows = list(
+        session.scalars(
+            select(O)
+            .where(O.request_file_id == file_id, O.kind == MessageKind.RECORD.value, O.cancelled_at.is_(None))
+            .with_for_update()
+        )
+    )
     if not rows:
         return  # forwarded while no broker was configured: nothing was or will be pushed
     published: set[int] = set()
@@ -89,68 +105,114 @@ def withdraw_file(session: Session, *, file_id: int, records: list[Row], now: dt
     if not published:
         return
     file = session.get(RequestFile, file_id)
-    withdrawn = [{"id": r.id, "record_id": r.record_id, "reference": r.reference} for r in records
-                 if r.id in published]
+    withdrawn = [{"id": r.id, "record_id": r.record_id, "reference": r.reference} for r in records if r.id in published]
     payload = {
-        "type": "withdrawal", "schema_version": SCHEMA_VERSION, "provider": file.provider_code,
-        "convention": file.convention, "file_name": file.name, "id_fichier": file.id_fichier,
-        "ids": [r["id"] for r in withdrawn], "records": withdrawn, "reason": reason, "withdrawn_at": now.isoformat(),
+        "type": "withdrawal",
+        "schema_version": SCHEMA_VERSION,
+        "provider": file.provider_code,
+        "convention": file.convention,
+        "file_name": file.name,
+        "id_fichier": file.id_fichier,
+        "ids": [r["id"] for r in withdrawn],
+        "records": withdrawn,
+        "reason": reason,
+        "withdrawn_at": now.isoformat(),
     }
-    session.add(O(kind=MessageKind.WITHDRAWAL.value, provider_code=file.provider_code, request_file_id=file_id,
-                  message_id=f"withdrawal-{file_id}", payload=json.dumps(payload, ensure_ascii=False),
-                  replay=0, created_at=now, attempts=0))
+    session.add(
+        O(
+            kind=MessageKind.WITHDRAWAL.value,
+            provider_code=file.provider_code,
+            request_file_id=file_id,
+            message_id=f"withdrawal-{file_id}",
+            payload=json.dumps(payload, ensure_ascii=False),
+            replay=0,
+            created_at=now,
+            attempts=0,
+        )
+    )
 
 
-def republish(session: Session, *, since: int, until: int | None, provider: str | None, now: dt.datetime,
-              limit: int) -> tuple[int, int | None]:
+def republish(
+    session: Session, *, since: int, until: int | None, provider: str | None, now: dt.datetime, limit: int
+) -> tuple[int, int | None]:
     """Queues again, as replays, up to ``limit`` live records with an id above ``since``.
 
     Returns (rows queued, highest id queued); the caller commits and calls again from there.
     """
-    query = (select(ForwardedRecord.id, ForwardedRecord.provider_code, ForwardedRecord.request_file_id)
-             .where(ForwardedRecord.id > since, ForwardedRecord.withdrawn_at.is_(None))
-             .order_by(ForwardedRecord.id).limit(limit))
+    query = (
+        select(ForwardedRecord.id, ForwardedRecord.provider_code, ForwardedRecord.request_file_id)
+        .where(ForwardedRecord.id > since, ForwardedRecord.withdrawn_at.is_(None))
+        .order_by(ForwardedRecord.id)
+        .limit(limit)
+    )
     if until is not None:
         query = query.where(ForwardedRecord.id <= until)
     if provider:
         query = query.where(ForwardedRecord.provider_code == provider)
     rows = session.execute(query).all()
     if rows:
-        session.execute(O.__table__.insert(),
-                        [_record_row(row.provider_code, row.request_file_id, row.id, now, True) for row in rows])
+        session.execute(
+            O.__table__.insert(),
+            [_record_row(row.provider_code, row.request_file_id, row.id, now, True) for row in rows],
+        )
     return len(rows), (rows[-1].id if rows else None)
 
 
-def claim_batch(sessions: sessionmaker[Session], claimant: str, *, now: dt.datetime, lease_s: float,
-                limit: int) -> list[Pending]:
+def claim_batch(
+    sessions: sessionmaker[Session], claimant: str, *, now: dt.datetime, lease_s: float, limit: int
+) -> list[Pending]:
     """Claims the oldest claimable provider's next ``limit`` unsent rows (none: an empty list)."""
     earlier = aliased(OutboxMessage)
-    blocked = (select(earlier.id)
-               .where(earlier.provider_code == O.provider_code, earlier.sent_at.is_(None),
-                      earlier.cancelled_at.is_(None), earlier.id < O.id)
-               .exists())
+    blocked = (
+        select(earlier.id)
+        .where(
+            earlier.provider_code == O.provider_code,
+            earlier.sent_at.is_(None),
+            earlier.cancelled_at.is_(None),
+            earlier.id < O.id,
+        )
+        .exists()
+    )
     free = or_(O.claimed_by.is_(None), O.lease_until.is_(None), O.lease_until < now, O.claimed_by == claimant)
-    head_query = (select(O).where(*PENDING, free, ~blocked).order_by(O.id).limit(1)
-                  .with_for_update(skip_locked=True))
+    head_query = select(O).where(*PENDING, free, ~blocked).order_by(O.id).limit(1).with_for_update(skip_locked=True)
     with transaction(sessions) as session:
         head = session.scalars(head_query).first()
         if head is None:
             return []
-        rows = list(session.scalars(
-            select(O).where(*PENDING, O.provider_code == head.provider_code, O.id >= head.id)
-            .order_by(O.id).limit(limit).with_for_update()))
+        rows = list(
+            session.scalars(
+                select(O)
+                .where(*PENDING, O.provider_code == head.provider_code, O.id >= head.id)
+                .order_by(O.id)
+                .limit(limit)
+                .with_for_update()
+            )
+        )
         lease = now + dt.timedelta(seconds=lease_s)
         for row in rows:
             row.claimed_by, row.lease_until, row.attempts = claimant, lease, (row.attempts or 0) + 1
-        return [Pending(row.id, row.kind, row.provider_code, row.message_id, row.forwarded_record_id, row.payload,
-                        bool(row.replay)) for row in rows]
+        return [
+            Pending(
+                row.id,
+                row.kind,
+                row.provider_code,
+                row.message_id,
+                row.forwarded_record_id,
+                row.payload,
+                bool(row.replay),
+            )
+            for row in rows
+        ]
 
 
 def renew(sessions: sessionmaker[Session], claimant: str, *, now: dt.datetime, lease_s: float) -> int:
     """Extends the lease of every unsent row ``claimant`` holds; returns how many."""
     with transaction(sessions) as session:
-        result = session.execute(update(O).where(O.claimed_by == claimant, O.sent_at.is_(None))
-                                 .values(lease_until=now + dt.timedelta(seconds=lease_s)))
+        result = session.execute(
+            update(O)
+            .where(O.claimed_by == claimant, O.sent_at.is_(None))
+            .values(lease_until=now + dt.timedelta(seconds=lease_s))
+        )
         return result.rowcount or 0
 
 
@@ -158,15 +220,19 @@ def mark_sent(sessions: sessionmaker[Session], ids: list[int], *, now: dt.dateti
     """Records that the broker confirmed these rows (whoever holds them now)."""
     if ids:
         with transaction(sessions) as session:
-            session.execute(update(O).where(O.id.in_(ids), O.sent_at.is_(None))
-                            .values(sent_at=now, claimed_by=None, lease_until=None))
+            session.execute(
+                update(O)
+                .where(O.id.in_(ids), O.sent_at.is_(None))
+                .values(sent_at=now, claimed_by=None, lease_until=None)
+            )
 
 
 def release(sessions: sessionmaker[Session], claimant: str) -> None:
     """Gives back every unsent row ``claimant`` holds (the broker failed): claimable again at once."""
     with transaction(sessions) as session:
-        session.execute(update(O).where(O.claimed_by == claimant, O.sent_at.is_(None))
-                        .values(claimed_by=None, lease_until=None))
+        session.execute(
+            update(O).where(O.claimed_by == claimant, O.sent_at.is_(None)).values(claimed_by=None, lease_until=None)
+        )
 
 
 def backlog(session: Session) -> Backlog:

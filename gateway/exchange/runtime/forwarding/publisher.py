@@ -53,9 +53,13 @@ def build_message(pending: outbox.Pending, records: dict[int, dict]) -> Message:
     headers = {"provider": pending.provider_code, "convention": convention, "schema_version": SCHEMA_VERSION}
     if pending.replay:
         headers["replay"] = True
-    return Message(message_id=pending.message_id, type=f"forwarded-{pending.kind}",
-                   routing_key=f"{pending.kind}.{convention or '-'}.{pending.provider_code}",
-                   body=json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(), headers=headers)
+    return Message(
+        message_id=pending.message_id,
+        type=f"forwarded-{pending.kind}",
+        routing_key=f"{pending.kind}.{convention or '-'}.{pending.provider_code}",
+        body=json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
+        headers=headers,
+    )
 
 
 class StatusBoard:
@@ -114,12 +118,20 @@ class PublisherService:
 
     name = "publisher"
 
-    def __init__(self, sessions: sessionmaker[Session], broker: Broker, *, claimant: str, broker_name: str,
-                 batch_size: int = declared(ForwardingSettings, "batch_size"),
-                 lease_s: float = declared(ForwardingSettings, "claim_lease"),
-                 poll_interval: float = declared(ForwardingSettings, "poll_interval"),
-                 retry_initial: float = declared(ForwardingSettings, "retry_initial"),
-                 retry_max: float = declared(ForwardingSettings, "retry_max"), clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        broker: Broker,
+        *,
+        claimant: str,
+        broker_name: str,
+        batch_size: int = declared(ForwardingSettings, "batch_size"),
+        lease_s: float = declared(ForwardingSettings, "claim_lease"),
+        poll_interval: float = declared(ForwardingSettings, "poll_interval"),
+        retry_initial: float = declared(ForwardingSettings, "retry_initial"),
+        retry_max: float = declared(ForwardingSettings, "retry_max"),
+        clock: Clock | None = None,
+    ) -> None:
         self._sessions = sessions
         self._broker = broker
         self.claimant = claimant
@@ -153,8 +165,9 @@ class PublisherService:
 
     def publish_batch(self) -> int:
         """Claims and publishes one batch; returns how many the broker confirmed (raises BrokerUnavailable)."""
-        batch = outbox.claim_batch(self._sessions, self.claimant, now=self._clock.now(), lease_s=self._lease_s,
-                                   limit=self._batch_size)
+        batch = outbox.claim_batch(
+            self._sessions, self.claimant, now=self._clock.now(), lease_s=self._lease_s, limit=self._batch_size
+        )
         if not batch:
             return 0
         with self._sessions() as session:

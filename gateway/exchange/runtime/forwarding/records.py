@@ -37,10 +37,29 @@ EXPORT_FORMATS = ("csv", "csv-acts", "jsonl")
 HOME = "DOMICILE"
 
 #: ``csv`` columns: operations.md's first, then the rest of the record
-RECORD_COLUMNS = ("id", "provider", "convention", "file_name", "id_fichier", "record_id", "reference", "matricule",
-                  "amount", "status", "forwarded_at", "sequence", "received_at", "record_position",
-                  "physician", "prescription_date", "sessions_prescribed", "sampled_at", "sampling_place",
-                  "home_sampling", "nomenclature_version")
+RECORD_COLUMNS = (
+    "id",
+    "provider",
+    "convention",
+    "file_name",
+    "id_fichier",
+    "record_id",
+    "reference",
+    "matricule",
+    "amount",
+    "status",
+    "forwarded_at",
+    "sequence",
+    "received_at",
+    "record_position",
+    "physician",
+    "prescription_date",
+    "sessions_prescribed",
+    "sampled_at",
+    "sampling_place",
+    "home_sampling",
+    "nomenclature_version",
+)
 ACT_COLUMNS = ("act_line", "act_code", "act_date", "act_quantity", "act_unit_tariff", "act_amount", "act_performer")
 
 
@@ -49,14 +68,30 @@ def detail_json(detail: RecordDetail) -> str:
     sampling = None
     if detail.sampling_place is not None:
         sampling = {"at": detail.sampled_at, "place": detail.sampling_place, "home": detail.sampling_place == HOME}
-    return json.dumps({
-        "prescription": {"physician": detail.physician, "date": detail.prescribed_on,
-                         "sessions_prescribed": detail.sessions_prescribed},
-        "sampling": sampling,
-        "acts": [{"line": index, "code": act.code, "date": act.date, "quantity": act.quantity,
-                  "unit_tariff": act.unit_tariff, "amount": act.amount, "performer": act.performer}
-                 for index, act in enumerate(detail.acts, start=1)],
-    }, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(
+        {
+            "prescription": {
+                "physician": detail.physician,
+                "date": detail.prescribed_on,
+                "sessions_prescribed": detail.sessions_prescribed,
+            },
+            "sampling": sampling,
+            "acts": [
+                {
+                    "line": index,
+                    "code": act.code,
+                    "date": act.date,
+                    "quantity": act.quantity,
+                    "unit_tariff": act.unit_tariff,
+                    "amount": act.amount,
+                    "performer": act.performer,
+                }
+                for index, act in enumerate(detail.acts, start=1)
+            ],
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
 
 
 def _euros(amount_cents: int) -> str:
@@ -99,18 +134,22 @@ def document(row: ForwardedRecord, *, sequence: int | None, received_at: dt.date
 
 
 def _query():  # noqa: ANN202 - a select of (ForwardedRecord, sequence, received_at)
-    return (select(ForwardedRecord, RequestFile.sequence, RequestFile.received_at)
-            .join(RequestFile, RequestFile.id == ForwardedRecord.request_file_id))
+    return select(ForwardedRecord, RequestFile.sequence, RequestFile.received_at).join(
+        RequestFile, RequestFile.id == ForwardedRecord.request_file_id
+    )
 
 
 def export_records(session: Session, *, since: int = 0, limit: int | None = None) -> list[dict]:
     """Whole records with an id above ``since`` (exclusive), in id order; withdrawn ones left out."""
-    query = (_query().where(ForwardedRecord.id > since, ForwardedRecord.withdrawn_at.is_(None))
-             .order_by(ForwardedRecord.id))
+    query = (
+        _query().where(ForwardedRecord.id > since, ForwardedRecord.withdrawn_at.is_(None)).order_by(ForwardedRecord.id)
+    )
     if limit is not None:
         query = query.limit(limit)
-    return [document(row, sequence=sequence, received_at=received_at)
-            for row, sequence, received_at in session.execute(query)]
+    return [
+        document(row, sequence=sequence, received_at=received_at)
+        for row, sequence, received_at in session.execute(query)
+    ]
 
 
 def records_by_id(session: Session, ids: list[int]) -> dict[int, dict]:
@@ -123,10 +162,14 @@ def _record_row(record: dict) -> dict:
     prescription = record["prescription"] or {}
     sampling = record["sampling"] or {}
     row = {name: record.get(name) for name in RECORD_COLUMNS}
-    row.update(physician=prescription.get("physician"), prescription_date=prescription.get("date"),
-               sessions_prescribed=prescription.get("sessions_prescribed"), sampled_at=sampling.get("at"),
-               sampling_place=sampling.get("place"),
-               home_sampling=("true" if sampling.get("home") else "false") if sampling else None)
+    row.update(
+        physician=prescription.get("physician"),
+        prescription_date=prescription.get("date"),
+        sessions_prescribed=prescription.get("sessions_prescribed"),
+        sampled_at=sampling.get("at"),
+        sampling_place=sampling.get("place"),
+        home_sampling=("true" if sampling.get("home") else "false") if sampling else None,
+    )
     return row
 
 
@@ -137,9 +180,19 @@ def csv_rows(record: dict, fmt: str) -> list[dict]:
         row["act_count"] = len(record["acts"])
         row["acts"] = json.dumps(record["acts"], separators=(",", ":"), ensure_ascii=False)
         return [row]
-    return [{**row, "act_line": act["line"], "act_code": act["code"], "act_date": act["date"],
-             "act_quantity": act["quantity"], "act_unit_tariff": act["unit_tariff"], "act_amount": act["amount"],
-             "act_performer": act["performer"]} for act in record["acts"]]
+    return [
+        {
+            **row,
+            "act_line": act["line"],
+            "act_code": act["code"],
+            "act_date": act["date"],
+            "act_quantity": act["quantity"],
+            "act_unit_tariff": act["unit_tariff"],
+            "act_amount": act["amount"],
+            "act_performer": act["performer"],
+        }
+        for act in record["acts"]
+    ]
 
 
 def render_export(records: Iterable[dict], fmt: str) -> Iterator[str]:

@@ -40,8 +40,10 @@ def upgrade() -> None:
         sa.Column("comment", sa.String(200), nullable=False),
         sa.Column("added_at", UtcDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["provider_code"], ["providers.code"],
-            name=op.f("fk_provider_keys_provider_code_providers"), ondelete="CASCADE",
+            ["provider_code"],
+            ["providers.code"],
+            name=op.f("fk_provider_keys_provider_code_providers"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_provider_keys")),
         sa.UniqueConstraint("provider_code", "fingerprint", name=op.f("uq_provider_keys_provider_code")),

@@ -33,8 +33,9 @@ def upgrade() -> None:
         sa.Column("claimed_at", UtcDateTime(), nullable=True),
         sa.Column("answered_at", UtcDateTime(), nullable=True),
         sa.Column("collected_at", UtcDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["provider_code"], ["providers.code"],
-                                name=op.f("fk_request_files_provider_code_providers")),
+        sa.ForeignKeyConstraint(
+            ["provider_code"], ["providers.code"], name=op.f("fk_request_files_provider_code_providers")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_request_files")),
     )
     op.create_index(op.f("ix_request_files_provider_code"), "request_files", ["provider_code"])
@@ -42,8 +43,12 @@ def upgrade() -> None:
     op.create_index(op.f("ix_request_files_sha256"), "request_files", ["sha256"])
     op.create_index("ix_request_files_queue", "request_files", ["state", "provider_code", "id"])
     op.create_index(
-        "uq_request_files_held_response_name", "request_files", ["provider_code", "response_name"],
-        unique=True, sqlite_where=sa.text("collected_at IS NULL"), postgresql_where=sa.text("collected_at IS NULL"),
+        "uq_request_files_held_response_name",
+        "request_files",
+        ["provider_code", "response_name"],
+        unique=True,
+        sqlite_where=sa.text("collected_at IS NULL"),
+        postgresql_where=sa.text("collected_at IS NULL"),
     )
 
 

@@ -56,8 +56,12 @@ def upgrade() -> None:
         sa.Column("column", sa.Integer(), nullable=True),
         sa.Column("path", sa.Text(), nullable=True),
         sa.Column("value", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(["request_file_id"], ["request_files.id"], ondelete="CASCADE",
-                                name=op.f("fk_request_findings_request_file_id_request_files")),
+        sa.ForeignKeyConstraint(
+            ["request_file_id"],
+            ["request_files.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_request_findings_request_file_id_request_files"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_request_findings")),
     )
     op.create_index(op.f("ix_request_findings_request_file_id"), "request_findings", ["request_file_id"])
@@ -79,11 +83,11 @@ def upgrade() -> None:
         sa.Column("record_status", sa.String(30), nullable=False),
         sa.Column("forwarded_at", UtcDateTime(), nullable=False),
         sa.Column("withdrawn_at", UtcDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["request_file_id"], ["request_files.id"],
-                                name=op.f("fk_forwarded_records_request_file_id_request_files")),
+        sa.ForeignKeyConstraint(
+            ["request_file_id"], ["request_files.id"], name=op.f("fk_forwarded_records_request_file_id_request_files")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_forwarded_records")),
-        sa.UniqueConstraint("request_file_id", "record_position",
-                            name=op.f("uq_forwarded_records_request_file_id")),
+        sa.UniqueConstraint("request_file_id", "record_position", name=op.f("uq_forwarded_records_request_file_id")),
         sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_forwarded_records_request_file_id"), "forwarded_records", ["request_file_id"])
@@ -94,8 +98,9 @@ def upgrade() -> None:
         sa.Column("request_file_id", sa.Integer(), nullable=False),
         sa.Column("provider_code", sa.String(8), nullable=False),
         sa.Column("act_hash", sa.String(64), nullable=False),
-        sa.ForeignKeyConstraint(["request_file_id"], ["request_files.id"],
-                                name=op.f("fk_accepted_acts_request_file_id_request_files")),
+        sa.ForeignKeyConstraint(
+            ["request_file_id"], ["request_files.id"], name=op.f("fk_accepted_acts_request_file_id_request_files")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_accepted_acts")),
     )
     op.create_index(op.f("ix_accepted_acts_request_file_id"), "accepted_acts", ["request_file_id"])

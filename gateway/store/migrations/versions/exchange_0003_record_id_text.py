@@ -29,8 +29,9 @@ def _alter(type_: sa.types.TypeEngine, previous: sa.types.TypeEngine) -> None:
         with op.batch_alter_table(table, table_kwargs=options) as batch:
             batch.alter_column("record_id", type_=type_, existing_type=previous, existing_nullable=nullable)
     for table, seq in counters.items():
-        bind.execute(sa.text("UPDATE sqlite_sequence SET seq = max(seq, :seq) WHERE name = :name"),
-                     {"seq": seq, "name": table})
+        bind.execute(
+            sa.text("UPDATE sqlite_sequence SET seq = max(seq, :seq) WHERE name = :name"), {"seq": seq, "name": table}
+        )
 
 
 def upgrade() -> None:

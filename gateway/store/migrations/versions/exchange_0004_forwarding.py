@@ -38,17 +38,26 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
         sa.Column("sent_at", UtcDateTime(), nullable=True),
         sa.Column("cancelled_at", UtcDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["request_file_id"], ["request_files.id"],
-                                name=op.f("fk_forwarding_outbox_request_file_id_request_files")),
-        sa.ForeignKeyConstraint(["forwarded_record_id"], ["forwarded_records.id"],
-                                name=op.f("fk_forwarding_outbox_forwarded_record_id_forwarded_records")),
+        sa.ForeignKeyConstraint(
+            ["request_file_id"], ["request_files.id"], name=op.f("fk_forwarding_outbox_request_file_id_request_files")
+        ),
+        sa.ForeignKeyConstraint(
+            ["forwarded_record_id"],
+            ["forwarded_records.id"],
+            name=op.f("fk_forwarding_outbox_forwarded_record_id_forwarded_records"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_forwarding_outbox")),
         sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_forwarding_outbox_request_file_id"), "forwarding_outbox", ["request_file_id"])
     op.create_index(op.f("ix_forwarding_outbox_forwarded_record_id"), "forwarding_outbox", ["forwarded_record_id"])
-    op.create_index("ix_forwarding_outbox_pending", "forwarding_outbox", ["provider_code", "id"],
-                    sqlite_where=sa.text(PENDING), postgresql_where=sa.text(PENDING))
+    op.create_index(
+        "ix_forwarding_outbox_pending",
+        "forwarding_outbox",
+        ["provider_code", "id"],
+        sqlite_where=sa.text(PENDING),
+        postgresql_where=sa.text(PENDING),
+    )
 
     op.create_table(
         "publisher_status",

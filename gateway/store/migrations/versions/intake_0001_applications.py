@@ -83,9 +83,12 @@ def upgrade() -> None:
         sa.Column("received_at", UtcDateTime(), nullable=False),
         sa.Column("received_by", sa.String(120), nullable=False),
         sa.Column("removed_at", UtcDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["application_id"], ["applications.id"],
-                                name=op.f("fk_application_documents_application_id_applications"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["application_id"],
+            ["applications.id"],
+            name=op.f("fk_application_documents_application_id_applications"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_application_documents")),
     )
     op.create_index(op.f("ix_application_documents_application_id"), "application_documents", ["application_id"])
@@ -101,13 +104,17 @@ def upgrade() -> None:
         sa.Column("to_status", sa.String(20), nullable=False),
         sa.Column("outcome", sa.String(20), nullable=True),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(["application_id"], ["applications.id"],
-                                name=op.f("fk_application_status_history_application_id_applications"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["application_id"],
+            ["applications.id"],
+            name=op.f("fk_application_status_history_application_id_applications"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_application_status_history")),
     )
-    op.create_index(op.f("ix_application_status_history_application_id"), "application_status_history",
-                    ["application_id"])
+    op.create_index(
+        op.f("ix_application_status_history_application_id"), "application_status_history", ["application_id"]
+    )
 
     op.create_table(
         "provider_codes",
@@ -118,8 +125,9 @@ def upgrade() -> None:
         sa.Column("application_id", sa.Integer(), nullable=True),
         sa.Column("at", UtcDateTime(), nullable=False),
         sa.Column("actor", sa.String(120), nullable=False),
-        sa.ForeignKeyConstraint(["application_id"], ["applications.id"],
-                                name=op.f("fk_provider_codes_application_id_applications")),
+        sa.ForeignKeyConstraint(
+            ["application_id"], ["applications.id"], name=op.f("fk_provider_codes_application_id_applications")
+        ),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_provider_codes")),
         sa.UniqueConstraint("sequence", name=op.f("uq_provider_codes_sequence")),
         sa.UniqueConstraint("application_id", name=op.f("uq_provider_codes_application_id")),
@@ -133,8 +141,12 @@ def upgrade() -> None:
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.Column("revoked_at", UtcDateTime(), nullable=True),
         sa.Column("revoked_by", sa.String(120), nullable=False),
-        sa.ForeignKeyConstraint(["application_id"], ["applications.id"],
-                                name=op.f("fk_followup_tokens_application_id_applications"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["application_id"],
+            ["applications.id"],
+            name=op.f("fk_followup_tokens_application_id_applications"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_followup_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_followup_tokens_token_hash")),
     )
@@ -160,8 +172,12 @@ def upgrade() -> None:
         sa.Column("subject", sa.String(300), nullable=False),
         sa.Column("application_id", sa.Integer(), nullable=True),
         sa.Column("taken_at", UtcDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["application_id"], ["applications.id"],
-                                name=op.f("fk_mail_messages_application_id_applications"), ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["application_id"],
+            ["applications.id"],
+            name=op.f("fk_mail_messages_application_id_applications"),
+            ondelete="SET NULL",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_mail_messages")),
         sa.UniqueConstraint("sha256", name=op.f("uq_mail_messages_sha256")),
     )

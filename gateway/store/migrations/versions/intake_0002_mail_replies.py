@@ -37,8 +37,9 @@ def upgrade() -> None:
     connection = op.get_bind()
     applications = sa.table("applications", sa.column("id", sa.Integer), sa.column("reply_token", sa.String))
     for (app_id,) in connection.execute(sa.select(applications.c.id)).all():
-        connection.execute(applications.update().where(applications.c.id == app_id)
-                           .values(reply_token=secrets.token_hex(12)))
+        connection.execute(
+            applications.update().where(applications.c.id == app_id).values(reply_token=secrets.token_hex(12))
+        )
     with op.batch_alter_table("mail_messages") as batch:
         for column in _mail_columns():
             batch.add_column(column)

@@ -31,8 +31,12 @@ def upgrade() -> None:
         sa.Column("last_login_at", UtcDateTime(), nullable=True),
         sa.Column("notified_until", UtcDateTime(), nullable=True),
         sa.Column("digest_sent_on", sa.Date(), nullable=True),
-        sa.ForeignKeyConstraint(["provider_code"], ["providers.code"],
-                                name=op.f("fk_portal_accounts_provider_code_providers"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["provider_code"],
+            ["providers.code"],
+            name=op.f("fk_portal_accounts_provider_code_providers"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("provider_code", name=op.f("pk_portal_accounts")),
         sa.UniqueConstraint("password_link_hash", name=op.f("uq_portal_accounts_password_link_hash")),
     )
@@ -47,8 +51,12 @@ def upgrade() -> None:
         sa.Column("expires_at", UtcDateTime(), nullable=False),
         sa.Column("address", sa.String(64), nullable=False),
         sa.Column("user_agent", sa.String(200), nullable=False),
-        sa.ForeignKeyConstraint(["provider_code"], ["providers.code"],
-                                name=op.f("fk_portal_sessions_provider_code_providers"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["provider_code"],
+            ["providers.code"],
+            name=op.f("fk_portal_sessions_provider_code_providers"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_portal_sessions")),
         sa.UniqueConstraint("ref", name=op.f("uq_portal_sessions_ref")),
     )

@@ -36,8 +36,9 @@ def upgrade() -> None:
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.Column("expires_at", UtcDateTime(), nullable=False),
         sa.Column("address", sa.String(64), nullable=False),
-        sa.ForeignKeyConstraint(["staff_id"], ["staff_users.id"],
-                                name=op.f("fk_staff_sessions_staff_id_staff_users"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["staff_id"], ["staff_users.id"], name=op.f("fk_staff_sessions_staff_id_staff_users"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_staff_sessions")),
     )
     op.create_index(op.f("ix_staff_sessions_staff_id"), "staff_sessions", ["staff_id"])

@@ -28,8 +28,9 @@ def _sessions_table(*extra: sa.Column) -> None:
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.Column("expires_at", UtcDateTime(), nullable=False),
         sa.Column("address", sa.String(64), nullable=False),
-        sa.ForeignKeyConstraint(["staff_id"], ["staff_users.id"],
-                                name=op.f("fk_staff_sessions_staff_id_staff_users"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["staff_id"], ["staff_users.id"], name=op.f("fk_staff_sessions_staff_id_staff_users"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_staff_sessions")),
     )
     op.create_index(op.f("ix_staff_sessions_staff_id"), "staff_sessions", ["staff_id"])
@@ -37,12 +38,13 @@ def _sessions_table(*extra: sa.Column) -> None:
 
 
 def upgrade() -> None:
-    for column in (sa.Column("totp_secret", sa.String(200), nullable=True),
-                   sa.Column("totp_enrolled_at", UtcDateTime(), nullable=True),
-                   sa.Column("totp_last_step", sa.BigInteger(), nullable=True)):
+    for column in (
+        sa.Column("totp_secret", sa.String(200), nullable=True),
+        sa.Column("totp_enrolled_at", UtcDateTime(), nullable=True),
+        sa.Column("totp_last_step", sa.BigInteger(), nullable=True),
+    ):
         op.add_column("staff_users", column)
-    op.add_column("staff_login_failures",
-                  sa.Column("kind", sa.String(16), server_default="password", nullable=False))
+    op.add_column("staff_login_failures", sa.Column("kind", sa.String(16), server_default="password", nullable=False))
 
     op.drop_table("staff_sessions")
     _sessions_table(
@@ -60,8 +62,12 @@ def upgrade() -> None:
         sa.Column("code_hash", sa.String(64), nullable=False),
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.Column("used_at", UtcDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["staff_id"], ["staff_users.id"],
-                                name=op.f("fk_staff_recovery_codes_staff_id_staff_users"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["staff_id"],
+            ["staff_users.id"],
+            name=op.f("fk_staff_recovery_codes_staff_id_staff_users"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_recovery_codes")),
     )
     op.create_index(op.f("ix_staff_recovery_codes_staff_id"), "staff_recovery_codes", ["staff_id"])
