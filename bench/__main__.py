@@ -217,7 +217,9 @@ def report(found: dict, args: argparse.Namespace) -> None:
     for row in [HEAD, tuple("-" * w for w in widths), *rows]:
         print(
             "| "
-            + " | ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+            + " | ".join(
+                cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            )
             + " |"
         )
 

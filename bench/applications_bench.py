@@ -37,11 +37,11 @@ from gateway.intake.applications import Applications  # noqa: E402
 from gateway.intake.dossier import Dossier  # noqa: E402
 from gateway.intake.maildrop import MailDrop  # noqa: E402
 from gateway.intake.rendering import render_html, render_pdf  # noqa: E402
+from gateway.intake.requirements import DocumentKind  # noqa: E402
 from gateway.logs import configure_logging  # noqa: E402
 from gateway.store import schema  # noqa: E402
 from gateway.store.db import make_engine, make_session_factory, normalise_url  # noqa: E402
 from tests.intake.applications.conftest import complete_application, pdf_for  # noqa: E402
-from gateway.intake.requirements import DocumentKind  # noqa: E402
 
 
 def approvals(service: Applications, count: int, threads: int) -> tuple[float, list[str]]:

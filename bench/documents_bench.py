@@ -115,7 +115,7 @@ def main() -> None:
     print()
     print(f"{'hostile file':32} {'size':>10} {'reason':>18} {'seconds':>8} {'peak MiB':>9} {'base MiB':>9}")
     bombs = {
-        **{name: make for name, make in samples.HOSTILE.items()},
+        **dict(samples.HOSTILE.items()),
         "decompression-bomb-1GiB": lambda: samples.decompression_bomb(1024),
         "chained-flate-bomb-1GiB": lambda: samples.chained_filter_bomb(1024),
         "jpeg-hiding-pdf": samples.jpeg_hiding_pdf,

@@ -196,8 +196,8 @@ def wait_for(predicate, timeout: float) -> None:  # noqa: ANN001
 
 
 def run_inprocess(root: Path, args: argparse.Namespace) -> Result:
-    from gateway.exchange.runtime.history import load_act_key
     from gateway.exchange.checks.pipeline import Checker
+    from gateway.exchange.runtime.history import load_act_key
     from gateway.exchange.runtime.processing import Processor
     from gateway.exchange.runtime.spool import SpoolPaths
     from gateway.exchange.runtime.worker import WorkerService
@@ -249,7 +249,7 @@ def run_inprocess(root: Path, args: argparse.Namespace) -> Result:
                             name=upload.name,
                             size=len(upload.data),
                             sha256=hashlib.sha256(upload.data).hexdigest(),
-                            received_at=dt.datetime.now(dt.timezone.utc),
+                            received_at=dt.datetime.now(dt.UTC),
                             source="sftp",
                         )
                     received[f"{upload.code}/{response_name_for(upload.name)}"] = time.monotonic()
@@ -321,7 +321,7 @@ def run_live(root: Path, args: argparse.Namespace, kind: str) -> Result:
             f'[exchange]\nworkers = {args.workers}\n[demo]\nenabled = false\n[log]\nformat = "json"\n'
             'level = "WARNING"\n'
         )
-        log = open(home / "gateway.log", "wb")
+        log = open(home / "gateway.log", "wb")  # noqa: SIM115 (open for the servers' lifetime, closed at the end)
         # split: two supervisors (the SFTP server; the workers, one process per core); else one process
         roles = [["sftp"], ["worker"]] if args.split else [["sftp,worker", "--single-process"]]
         processes = [

@@ -153,7 +153,7 @@ def start_sshd(root: Path, client_pub: Path) -> Target:
     process = subprocess.Popen(
         ["/usr/sbin/sshd", "-D", "-e", "-f", str(folder / "sshd_config")],
         stdout=subprocess.DEVNULL,
-        stderr=open(folder / "log", "w"),
+        stderr=open(folder / "log", "w"),  # noqa: SIM115 (sshd's log, for its lifetime)
     )
     wait_port(port)
     known = folder / "known_hosts"
@@ -211,7 +211,7 @@ def start_gateway(root: Path, codes: list[str], *, durable: bool, processes: int
     process = subprocess.Popen(
         [GATEWAY, "serve", "--role", "sftp", "--config", str(config)],
         stdout=subprocess.DEVNULL,
-        stderr=open(home / f"log-{port}", "w"),
+        stderr=open(home / f"log-{port}", "w"),  # noqa: SIM115 (the server's log, for its lifetime)
     )
     wait_port(port)
     known = home / f"known_hosts-{port}"

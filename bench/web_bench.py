@@ -39,7 +39,7 @@ def seed(site, files: int, records: int) -> None:  # noqa: ANN001
     Accounts(site.sessions, AccountMirror(site.root / "accounts", site.config.inbox, site.config.outbox)).add(
         PROVIDER, profession="KINE", name="Bench"
     )
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     rng = random.Random(7)
     rows, findings = [], []
     for n in range(1, files + 1):

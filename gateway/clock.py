@@ -17,7 +17,7 @@ class SystemClock:
     """The machine's clock."""
 
     def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(dt.UTC)
 
 
 class FixedClock:
@@ -42,4 +42,4 @@ class FixedClock:
 
 def utcnow() -> dt.datetime:
     """The current moment, aware, in UTC."""
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)

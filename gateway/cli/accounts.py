@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -54,13 +54,11 @@ def add(
     code: str,
     profession: Annotated[str, typer.Option(help=f"{listing(PROFESSIONS)}.")],
     name: Annotated[str, typer.Option(help="The provider's name.")],
-    key: Annotated[Optional[list[Path]], typer.Option("--key", help="Public key file (repeatable).")] = None,
+    key: Annotated[list[Path] | None, typer.Option("--key", help="Public key file (repeatable).")] = None,
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read a password from standard input.")
     ] = False,
-    network: Annotated[
-        Optional[list[str]], typer.Option("--network", help="Allowed source network (repeatable).")
-    ] = None,
+    network: Annotated[list[str] | None, typer.Option("--network", help="Allowed source network (repeatable).")] = None,
     config: ConfigOption = None,
 ) -> None:
     """Creates a provider account (code checked against its profession)."""
@@ -124,7 +122,7 @@ def enable(code: str, config: ConfigOption = None) -> None:
 @providers_app.command("networks")
 def networks(
     code: str,
-    network: Annotated[Optional[list[str]], typer.Argument(help="Networks; none to allow any.")] = None,
+    network: Annotated[list[str] | None, typer.Argument(help="Networks; none to allow any.")] = None,
     config: ConfigOption = None,
 ) -> None:
     """Sets the source networks an account may connect from."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -119,9 +119,7 @@ def _actor(staff: str | None) -> str:
     return f"staff:{staff}" if staff else "cli"
 
 
-StaffOption = Annotated[
-    Optional[str], typer.Option("--staff", help="Staff login named in the history and audit trail.")
-]
+StaffOption = Annotated[str | None, typer.Option("--staff", help="Staff login named in the history and audit trail.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
@@ -169,7 +167,7 @@ def submit(
     phone: Annotated[str, typer.Option("--phone", help="Contact phone number.")] = "",
     iban: Annotated[str, typer.Option("--iban")] = "",
     document: Annotated[
-        Optional[list[str]], typer.Option("--document", help="KIND=PATH of a scanned document (repeatable).")
+        list[str] | None, typer.Option("--document", help="KIND=PATH of a scanned document (repeatable).")
     ] = None,
     staff: StaffOption = None,
     as_json: JsonOption = False,
@@ -232,7 +230,7 @@ def submit(
 
 
 def list_(
-    status: Annotated[Optional[str], typer.Option("--status", help="Only this status.")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="Only this status.")] = None,
     search: Annotated[str, typer.Option("--search", help="Reference, name, e-mail or code contains.")] = "",
     as_json: JsonOption = False,
     config: ConfigOption = None,
@@ -255,7 +253,7 @@ def report(
     reference: str,
     fmt: Annotated[str, typer.Option("--format", help="text, json, html or pdf.")] = "text",
     output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", help="Write to this file (needed for pdf).", dir_okay=False)
+        Path | None, typer.Option("--output", "-o", help="Write to this file (needed for pdf).", dir_okay=False)
     ] = None,
     lang: Annotated[str, typer.Option("--lang", help="fr or en (html and text).")] = "fr",
     config: ConfigOption = None,

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -33,16 +33,16 @@ from gateway.client.importer import ImportResult, import_responses
 from gateway.client.knownhosts import KnownHosts, fingerprint, host_id
 from gateway.client.ledger import record_pushed, unpushed_files
 from gateway.client.make import MakeOptions, make_request
-from gateway.client.schemas import installed_schemas, is_schemas_folder
 from gateway.client.pull import Puller, PullResult, ResponseSchema, watch
 from gateway.client.push import push_files
+from gateway.client.schemas import installed_schemas, is_schemas_folder
 from gateway.client.status import STATES, summarise
 from gateway.client.store import open_store
 from gateway.clock import utcnow
 from gateway.config import Settings
 from gateway.errors import UsageError
-from gateway.exchange.conventions import listing
 from gateway.exchange.checks.model import Mode
+from gateway.exchange.conventions import listing
 
 client_app = typer.Typer(
     help="Provider-side client: make request files, push them, pull and import responses.", no_args_is_help=True
@@ -51,16 +51,16 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DbOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--db", help="Local database URL (default: client.database, else SQLite client.db beside the known-hosts file)."
     ),
 ]
-HostOption = Annotated[Optional[str], typer.Option("--host", help="Gateway SFTP host (default: client.host).")]
-PortOption = Annotated[Optional[int], typer.Option("--port", help="Gateway SFTP port (default: client.port).")]
-UserOption = Annotated[Optional[str], typer.Option("--user", help="Provider code to log in as (default: client.user).")]
+HostOption = Annotated[str | None, typer.Option("--host", help="Gateway SFTP host (default: client.host).")]
+PortOption = Annotated[int | None, typer.Option("--port", help="Gateway SFTP port (default: client.port).")]
+UserOption = Annotated[str | None, typer.Option("--user", help="Provider code to log in as (default: client.user).")]
 KeyOption = Annotated[
-    Optional[Path], typer.Option("--key-file", help="Private key (default: client.key_file).", dir_okay=False)
+    Path | None, typer.Option("--key-file", help="Private key (default: client.key_file).", dir_okay=False)
 ]
 AcceptNewOption = Annotated[
     bool,
@@ -170,27 +170,27 @@ def make_request_command(
     convention: Annotated[Convention, typer.Option("--convention", help=f"{listing()}.", case_sensitive=False)],
     csv: Annotated[Path, typer.Option("--csv", help="The CSV, one line per act (docs/client.md).", dir_okay=False)],
     provider: Annotated[
-        Optional[str], typer.Option("--provider", help="Billing provider code (default: client.user).")
+        str | None, typer.Option("--provider", help="Billing provider code (default: client.user).")
     ] = None,
     test: Annotated[
         bool, typer.Option("--test", help="Make a TEST file (checked, never paid, no number used).")
     ] = False,
     out_dir: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(
             "--out", help="Folder for the file (default: outgoing/ beside the known-hosts file).", file_okay=False
         ),
     ] = None,
     period_start: Annotated[
-        Optional[dt.datetime],
+        dt.datetime | None,
         typer.Option("--period-start", formats=["%Y-%m-%d"], help="Periode/@debut (default: from the acts)."),
     ] = None,
     period_end: Annotated[
-        Optional[dt.datetime],
+        dt.datetime | None,
         typer.Option("--period-end", formats=["%Y-%m-%d"], help="Periode/@fin (default: from the acts)."),
     ] = None,
     sequence: Annotated[
-        Optional[int],
+        int | None,
         typer.Option("--sequence", min=1, max=999999, help="Use this NumeroSequence (default: the next one)."),
     ] = None,
     db: DbOption = None,
@@ -233,7 +233,7 @@ def make_request_command(
 @client_app.command("push")
 def push_command(
     files: Annotated[
-        Optional[list[Path]],
+        list[Path] | None,
         typer.Argument(
             help="Request files, pushed in this order (default: every file made and not pushed yet).", dir_okay=False
         ),
@@ -278,7 +278,7 @@ def push_command(
 @client_app.command("pull")
 def pull_command(
     into: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(
             "--into",
             help="Folder for the responses (default: responses/ beside the known-hosts file).",
@@ -327,7 +327,7 @@ def pull_command(
 def import_command(
     db: DbOption = None,
     from_: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(
             "--from", help="Folder of responses (default: responses/ beside the known-hosts file).", file_okay=False
         ),
@@ -410,7 +410,7 @@ def status_command(
 @client_app.command("trust")
 def trust_command(
     expected: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--fingerprint", help="Record the key only if it has this SHA256 fingerprint (as the fund publishes it)."
         ),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -24,7 +24,7 @@ intake_app = typer.Typer(name="intake", help="Provider-code applications and the
 def check(
     files: Annotated[list[Path], typer.Argument(help="Documents to check.", dir_okay=False)],
     name: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--name", help="The applicant's file name (one file only); its rules apply instead of the path's name."
         ),

@@ -23,8 +23,8 @@ from gateway.cli import forwarded as _forwarded
 from gateway.cli import portal as _portal
 from gateway.cli import sftp as _sftp
 from gateway.cli import web as _web
-from gateway.cli.ports import check_ports
 from gateway.cli.context import AppContext, ConfigOption, app_context
+from gateway.cli.ports import check_ports
 from gateway.config import Settings
 from gateway.config_check import check_role_names
 from gateway.errors import ConfigError, UsageError

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -114,7 +114,7 @@ def validate(
         typer.Argument(help="Request files, judged in this order.", exists=True, dir_okay=False, readable=True),
     ],
     provider: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--provider", help="Uploader's provider code: its account and the database history are used."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
@@ -148,7 +148,7 @@ def validate(
                 name=path.name,
                 provider_code=uploader,
                 profession=profession or _PROFESSION_OF_PREFIX.get(uploader[:2], ""),
-                received_at=dt.datetime.now(dt.timezone.utc),
+                received_at=dt.datetime.now(dt.UTC),
                 size=path.stat().st_size,
                 sha256=_sha256(path),
                 path=path,
@@ -158,9 +158,7 @@ def validate(
             all_accepted &= outcome.status == FileStatus.ACCEPTE
             if response:
                 sys.stdout.write(
-                    render_response(outcome, processed_at=dt.datetime.now(dt.timezone.utc), timezone=timezone).decode(
-                        "utf-8"
-                    )
+                    render_response(outcome, processed_at=dt.datetime.now(dt.UTC), timezone=timezone).decode("utf-8")
                 )
             elif as_json:
                 sys.stdout.write(textsafe.dumps(outcome_dict(outcome, timezone)) + "\n")

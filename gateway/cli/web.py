@@ -17,10 +17,10 @@ from gateway.accounts.mirror import AccountMirror
 from gateway.cli.applications import build_applications, build_drop
 from gateway.cli.context import AppContext, ConfigOption, app_context
 from gateway.cli.exchange import spool_paths
+from gateway.clock import utcnow
 from gateway.errors import UsageError
 from gateway.service import Service
 from gateway.web import secret, staff
-from gateway.clock import utcnow
 from gateway.web.lockout import LockoutPolicy
 from gateway.web.staff_sessions import list_sessions, revoke
 
@@ -64,9 +64,8 @@ def web_config(context: AppContext):  # noqa: ANN201 - WebConfig, imported late 
 
 def build_app(context: AppContext):  # noqa: ANN201 - FastAPI
     """The web application for these settings."""
-    from gateway.web.app import create_app
-
     from gateway.intake.unattached import UnattachedMail
+    from gateway.web.app import create_app
 
     s = context.settings
     mirror = AccountMirror(s.accounts_path, s.paths.inbox, s.paths.outbox)

@@ -14,8 +14,8 @@ from decimal import Decimal
 from lxml import etree
 
 from gateway.client.csvlayout import Billing, Convention, Record
-from gateway.exchange.conventions import CONVENTIONS
 from gateway.exchange.checks.model import Mode
+from gateway.exchange.conventions import CONVENTIONS
 
 SCHEMA_VERSION = "1.0"
 

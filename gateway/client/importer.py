@@ -67,7 +67,7 @@ def _decimal(text: str | None) -> Decimal | None:
 def _moment(text: str) -> dt.datetime:
     value = dt.datetime.fromisoformat(text)
     # The gateway always writes an offset; a response without one is read as UTC.
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _findings(parent: etree._Element, response: LocalResponse, record: LocalResponseRecord | None) -> None:

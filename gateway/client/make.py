@@ -32,10 +32,10 @@ from gateway.client.history import LocalHistory, next_sequence
 from gateway.client.store import LocalAct, LocalRequest
 from gateway.clock import Clock, SystemClock
 from gateway.errors import GatewayError
-from gateway.exchange.conventions import CONVENTIONS
 from gateway.exchange.checks.model import Finding, Mode, Outcome, Received, Severity
 from gateway.exchange.checks.pipeline import Checker
 from gateway.exchange.checks.references import load_references
+from gateway.exchange.conventions import CONVENTIONS
 from gateway.store.db import transaction
 from gateway.store.files import TEMP_PREFIX, fsync_dir
 

@@ -110,7 +110,7 @@ def summarise(sessions: sessionmaker[Session], *, show_all: bool = False) -> Sum
                 for f, position in rows
             ]
 
-        counts: Counter[str] = Counter({state: 0 for state in STATES})
+        counts: Counter[str] = Counter(dict.fromkeys(STATES, 0))
         files = []
         for request in session.scalars(select(LocalRequest).order_by(LocalRequest.made_at, LocalRequest.id)):
             response = latest.pop((request.name, request.sha256), None)

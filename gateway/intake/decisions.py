@@ -16,8 +16,8 @@ from gateway.intake import followup, notify
 from gateway.intake.codes import allocate_code
 from gateway.intake.errors import InvalidData, NotComplete
 from gateway.intake.history import change_status
-from gateway.intake.report import build_report
 from gateway.intake.rendering import render_pdf
+from gateway.intake.report import build_report
 from gateway.intake.status import Outcome, Status, check_transition
 from gateway.intake.views import ApplicationView, application_view
 from gateway.logs import get_logger

@@ -268,15 +268,15 @@ class MailDrop:
         now = apps.clock.now()
         with transaction(apps.sessions) as session:
             decided = route(session, mail, lock=True)
-            common = dict(
-                sha256=digest,
-                maildir_key=path.name[:200],
-                message_id=mail.message_id,
-                sender=(mail.sender or "")[:254],
-                from_line=mail.from_line,
-                subject=mail.subject,
-                taken_at=now,
-            )
+            common = {
+                "sha256": digest,
+                "maildir_key": path.name[:200],
+                "message_id": mail.message_id,
+                "sender": (mail.sender or "")[:254],
+                "from_line": mail.from_line,
+                "subject": mail.subject,
+                "taken_at": now,
+            }
             if decided.reason is not None:
                 session.add(
                     MailMessage(state="unattached", reason=str(decided.reason), kept_name=path.name[:200], **common)

@@ -96,7 +96,7 @@ class FolderMailer:
         self.folder = Path(folder)
 
     def send(self, message: EmailMessage) -> None:
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S.%f")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%f")
         atomic_write(self.folder / f"{stamp}-{secrets.token_hex(6)}.eml", bytes(message), overwrite=False)
 
 
@@ -169,7 +169,7 @@ class Notifier:
         if not message.to or "@" not in message.to:
             return False
         try:
-            self.mailer.send(message.to_email(self.sender, dt.datetime.now(dt.timezone.utc), self.reply_address))
+            self.mailer.send(message.to_email(self.sender, dt.datetime.now(dt.UTC), self.reply_address))
         except (OSError, smtplib.SMTPException) as exc:
             log.warning("message to applicant not sent", reference=message.reference, error=str(exc))
             return False

@@ -53,7 +53,7 @@ def local_time(value: dt.datetime, timezone: str) -> str:
     The report's times are those of the pages beside it (the configured zone), and say which.
     """
     if value.tzinfo is None:  # stored times are UTC
-        value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
     return f"{value.astimezone(ZoneInfo(timezone)):%Y-%m-%d %H:%M} ({timezone})"
 
 

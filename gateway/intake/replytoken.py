@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from email.utils import getaddresses
 
 TOKEN_BYTES = 12
-_TOKEN = r"[0-9a-f]{%d}" % (2 * TOKEN_BYTES)
+_TOKEN = rf"[0-9a-f]{{{2 * TOKEN_BYTES}}}"
 #: a token in a subject: ``#`` and the token, e.g. ``[DEM-2026-000417 #3f9a...]``
 SUBJECT_TOKEN = re.compile(r"#(" + _TOKEN + r")(?![0-9a-z])", re.IGNORECASE)
 #: headers where a plus address of the mailbox shows who the message was sent to

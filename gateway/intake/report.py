@@ -114,7 +114,8 @@ class IntakeReport:
                     "state": str(k.state),
                     "accepted_ids": list(k.accepted_ids),
                     "refusals": [
-                        dict(zip(("display_name", "reason", "message_fr", "message_en"), r)) for r in k.refusals
+                        dict(zip(("display_name", "reason", "message_fr", "message_en"), r, strict=True))
+                        for r in k.refusals
                     ],
                 }
                 for k in self.kinds

@@ -141,8 +141,8 @@ class Notices:
             return 0
         today = local.date()
         yesterday = today - dt.timedelta(days=1)
-        start = dt.datetime.combine(yesterday, dt.time(), self._zone).astimezone(dt.timezone.utc)
-        end = dt.datetime.combine(today, dt.time(), self._zone).astimezone(dt.timezone.utc)
+        start = dt.datetime.combine(yesterday, dt.time(), self._zone).astimezone(dt.UTC)
+        end = dt.datetime.combine(today, dt.time(), self._zone).astimezone(dt.UTC)
         sent = 0
         with self._sessions() as session:
             accounts = list(

@@ -32,7 +32,7 @@ from gateway.sftp.algorithms import disabled_algorithms
 from gateway.sftp.area import ProviderArea
 from gateway.sftp.auth import Authenticator, Connection, GatewayTransport, hang_up
 from gateway.sftp.jail import Jail
-from gateway.sftp.limits import LimitValues, Limits
+from gateway.sftp.limits import Limits, LimitValues
 from gateway.sftp.protocol import GatewaySftpServer
 from gateway.sftp.quota import InboxQuotas, QuotaValues
 from gateway.sftp.receipt import Reception

@@ -30,7 +30,6 @@ from gateway.exchange.runtime.claims import _pid_alive as pid_alive
 from gateway.exchange.runtime.reception import PART_SUFFIX
 from gateway.sftp.handles import UPLOAD_PREFIX, temp_tag
 
-
 #: tokens of the server processes (nodes) created in this process, alive while it runs
 _LIVE_TOKENS: set[str] = set()
 

@@ -26,12 +26,12 @@ from gateway.accounts.service import Accounts
 from gateway.clock import Clock, SystemClock
 from gateway.errors import GatewayError
 from gateway.logs import get_logger
-from gateway.web.responses import SafeJSONResponse
 from gateway.web import cookies, csrf, i18n
 from gateway.web.errors import LoginRequired, WebError
 from gateway.web.limits import BodyLimit, BodyLimits
-from gateway.web.security import PAGE_CSP, ClientAddress, SecurityHeaders, TrustedProxies
 from gateway.web.lockout import LockoutPolicy
+from gateway.web.responses import SafeJSONResponse
+from gateway.web.security import PAGE_CSP, ClientAddress, SecurityHeaders, TrustedProxies
 
 log = get_logger(__name__)
 HERE = Path(__file__).parent

@@ -19,8 +19,8 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.exchange.checks.messages import INTERNAL_ERROR
-from gateway.host_checks import host_checks
 from gateway.exchange.runtime.forwarding.monitor import forwarding_health
+from gateway.host_checks import host_checks
 from gateway.store import schema
 from gateway.store.files import make_folder
 from gateway.store.models.exchange import FileState, RequestFile, RequestFinding

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.errors import NotFound
 from gateway.store import audit
 from gateway.store.db import transaction
 from gateway.store.models.web import StaffRole, StaffSession, StaffUser
-from gateway.errors import NotFound
 
 #: how long a password-checked session may wait for its second factor
 PENDING_SECONDS = 300

@@ -49,7 +49,7 @@ def window_start(now: dt.datetime, days: int, timezone: str) -> dt.datetime:
     zone = ZoneInfo(timezone)
     today = now.astimezone(zone).date()
     start = dt.datetime.combine(today - dt.timedelta(days=days - 1), dt.time(), zone)
-    return start.astimezone(dt.timezone.utc)
+    return start.astimezone(dt.UTC)
 
 
 def files_by_convention_status(session: Session, since: dt.datetime) -> dict[tuple[str, str], int]:
@@ -118,7 +118,7 @@ def per_day(session: Session, now: dt.datetime, days: int, timezone: str) -> lis
     files: Counter[dt.date] = Counter()
     rejected: Counter[dt.date] = Counter()
     for stamp, count, rejections in rows:
-        moment = dt.datetime.strptime(stamp, "%Y-%m-%d %H").replace(tzinfo=dt.timezone.utc)
+        moment = dt.datetime.strptime(stamp, "%Y-%m-%d %H").replace(tzinfo=dt.UTC)
         day = moment.astimezone(zone).date()
         files[day] += count
         rejected[day] += rejections or 0

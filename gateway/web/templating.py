@@ -14,7 +14,6 @@ from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
 from gateway import texts
-
 from gateway.web.i18n import translate
 
 #: internal process ids: ``host:pid:token`` (SFTP nodes) and ``host:pid:token:thread`` (claimants)

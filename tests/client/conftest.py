@@ -17,7 +17,7 @@ DATA = Path(__file__).resolve().parent / "data"
 SCHEMAS = REPO / "schemas"
 TIMEZONE = "Europe/Luxembourg"
 #: the examples bill October 2026; files are made in mid-November
-NOW = dt.datetime(2026, 11, 15, 8, 30, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 15, 8, 30, tzinfo=dt.UTC)
 PROVIDERS = {"LAB": "31000425", "KINE": "45001237", "DIET": "47000070"}
 
 

@@ -58,7 +58,7 @@ def test_files_records_and_errors_are_stored(local_db, folder, schema):
             partial.records_rejected,
             partial.amount_accepted,
         ) == ("KINE_FACT_45001237_20261115093000_000124.xml", 124, "PRODUCTION", 1, Decimal("61.70"))
-        assert partial.received_at == dt.datetime(2026, 11, 15, 8, 30, 2, tzinfo=dt.timezone.utc)
+        assert partial.received_at == dt.datetime(2026, 11, 15, 8, 30, 2, tzinfo=dt.UTC)
         assert [(r.record_id, r.reference, r.status) for r in partial.records] == [
             (1, "INV-2026-0042", "ACCEPTE"),
             (2, "INV-2026-0043", "REJETE"),

@@ -129,14 +129,16 @@ def test_connection_broken_mid_push_is_retried_and_finished(memory_sftp, endpoin
 def test_gives_up_after_the_configured_attempts(endpoint, request_file):
     closed = Endpoint(**{**endpoint.__dict__, "port": _closed_port()})
     retries = []
-    with Retrying(
-        lambda: open_connection(closed),
-        attempts=3,
-        base_delay=0.01,
-        on_retry=lambda attempt, exc, delay: retries.append(attempt),
-    ) as r:
-        with pytest.raises(NetworkError, match="cannot connect"):
-            push_files([request_file], r)
+    with (
+        Retrying(
+            lambda: open_connection(closed),
+            attempts=3,
+            base_delay=0.01,
+            on_retry=lambda attempt, exc, delay: retries.append(attempt),
+        ) as r,
+        pytest.raises(NetworkError, match="cannot connect"),
+    ):
+        push_files([request_file], r)
     assert retries == [1, 2]
 
 

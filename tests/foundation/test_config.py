@@ -24,7 +24,7 @@ def test_configuration_doc_is_current():
 
 def test_shipped_config_lists_every_setting_with_its_default():
     shipped = tomllib.loads((REPO / "config.toml").read_text())
-    for section, key, default, _unit, doc in describe():
+    for section, key, _default, _unit, doc in describe():
         assert key in shipped[section], f"{section}.{key} missing from config.toml"
         assert doc, f"{section}.{key} has no description"
     settings = load_settings(REPO / "config.toml", environ={})

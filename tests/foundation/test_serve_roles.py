@@ -127,11 +127,15 @@ def test_a_killed_role_is_restarted_while_the_others_answer(migrated):
         for role in ("sftp", "web", "worker"):
             victim = gateway.children()[f"{role}-1"].pid
             os.kill(victim, signal.SIGKILL)
-            wait_until(lambda: gone(victim), timeout_s=10)
+            wait_until(lambda victim=victim: gone(victim), timeout_s=10)
             # the others do not notice
             assert role == "sftp" or gateway.sftp_login(), f"SFTP down after {role} was killed"
             assert role == "web" or gateway.healthz(), f"web down after {role} was killed"
-            wait_until(lambda: gateway.running(f"{role}-1", other_than=victim), timeout_s=120, interval_s=0.2)
+            wait_until(
+                lambda role=role, victim=victim: gateway.running(f"{role}-1", other_than=victim),
+                timeout_s=120,
+                interval_s=0.2,
+            )
             seen.add(gateway.children()[f"{role}-1"].pid)
             assert gateway.sftp_login() and gateway.healthz()
         assert {c.name: c.starts for c in gateway.children().values()} == {

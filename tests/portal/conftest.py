@@ -14,10 +14,10 @@ import re
 import shutil
 import threading
 import uuid
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
@@ -28,13 +28,13 @@ from sqlalchemy import select
 
 from gateway.cli.context import app_context
 from gateway.cli.serve import ROLE_BUILDERS
-from tests.exchange import samples
 from gateway.store import schema
 from gateway.store.db import make_engine
 from gateway.store.models.portal import PortalAccount
 from gateway.web import secret
 from gateway.web.second_factor import DRIFT_STEPS, SecretBox
 from tests.conftest import DATABASES, REPO, fresh_database_url
+from tests.exchange import samples
 from tests.support import free_port, wait_until
 
 KINE = samples.PROVIDERS["KINE"]
@@ -103,8 +103,8 @@ class Installation:
                     or -1
                 )
 
-        wait_until(lambda: last() < totp.timecode(dt.datetime.now(dt.timezone.utc)) + DRIFT_STEPS, timeout_s=40)
-        step = max(last() + 1, totp.timecode(dt.datetime.now(dt.timezone.utc)) - DRIFT_STEPS)
+        wait_until(lambda: last() < totp.timecode(dt.datetime.now(dt.UTC)) + DRIFT_STEPS, timeout_s=40)
+        step = max(last() + 1, totp.timecode(dt.datetime.now(dt.UTC)) - DRIFT_STEPS)
         return totp.generate_otp(step)
 
     def log_in(self, client: httpx.Client, code: str, password: str = PASSWORD) -> httpx.Response:

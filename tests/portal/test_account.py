@@ -148,7 +148,7 @@ def test_the_daily_digest_lists_yesterdays_rejected_files_once(installation):
 
     wait_until(rejected, timeout_s=30)
     settings = installation.context.settings
-    tomorrow = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
+    tomorrow = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
     morning = tomorrow.replace(hour=9)  # 10:00 or 11:00 in Luxembourg: after the digest hour
     notices = Notices(
         installation.sessions,

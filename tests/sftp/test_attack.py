@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import threading
+from pathlib import Path
 
 import httpx
 import paramiko
@@ -57,7 +58,8 @@ class Serve:
         """Open descriptors of the serve process and its children."""
         pids = [self.process.pid]
         try:
-            pids += [int(p) for p in open(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read().split()]
+            children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+            pids += [int(p) for p in children.read_text().split()]
         except OSError:
             pass
         total = 0

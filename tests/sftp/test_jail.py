@@ -99,7 +99,7 @@ def test_no_read_reaches_another_provider_or_the_host(server, two):
     reached = []
     for name, path in ESCAPES.items():
         target = path.format(other=other.code, root=server.config.inbox_root.parent)
-        for attempt in (lambda: client.open(target).read(), lambda: client.stat(target)):
+        for attempt in (lambda t=target: client.open(t).read(), lambda t=target: client.stat(t)):
             try:
                 attempt()
             except OSError:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from gateway.clock import utcnow
-from gateway.sftp.limits import LimitValues, Limits
+from gateway.sftp.limits import Limits, LimitValues
 from gateway.store.models.audit import AuditEvent
 from gateway.store.models.sftp import SftpBan, SftpSession
 from tests.sftp.conftest import PASSWORD, LiveServer, live_config, write_key_pair

@@ -7,8 +7,8 @@ import io
 import pytest
 from sqlalchemy import select
 
-from gateway.exchange.runtime.reception import register_received
 from gateway.clock import utcnow
+from gateway.exchange.runtime.reception import register_received
 from gateway.store.models.audit import AuditEvent
 from gateway.store.models.exchange import FileState, RequestFile
 

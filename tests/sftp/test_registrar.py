@@ -24,7 +24,7 @@ def who(code: str) -> Who:
         session_id="s1",
         method="publickey",
         key_fingerprint="SHA256:x",
-        started_at=dt.datetime.now(dt.timezone.utc),
+        started_at=dt.datetime.now(dt.UTC),
     )
 
 

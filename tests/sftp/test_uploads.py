@@ -343,7 +343,7 @@ def sweep_inbox(root, *, part_max_age, temp_max_age):
 
     from gateway.sftp.sweep import TempJudge, dead_temps, old_parts, provider_folders, remove, scan
 
-    judge = TempJudge(lambda: [], stale_s=45.0, max_age_s=temp_max_age, now=time.time())
+    judge = TempJudge(list, stale_s=45.0, max_age_s=temp_max_age, now=time.time())
     removed = []
     for folder in provider_folders(root):
         entries = scan(folder)

@@ -76,7 +76,7 @@ class Site:
         """A client logged in as ``login`` through the login pages (its own session, except for
         members with a second factor, who share the module's kept one)."""
         token = self.kept_sessions.get(login, "")
-        if not (token and session_user(self.sessions, token, now=dt.datetime.now(dt.timezone.utc))):
+        if not (token and session_user(self.sessions, token, now=dt.datetime.now(dt.UTC))):
             # An address of its own, so the lockout's per-address count of other tests never stops it.
             with self.client(address=new_address()) as browser:
                 log_in_fully(browser, self, login, password or PASSWORDS.get(login) or f"{login}-password-001")
@@ -100,30 +100,30 @@ def web_config(root: Path, **overrides) -> WebConfig:  # noqa: ANN003
     """The web layer's values for a site in ``root``: the declared defaults of the settings,
     with the limits the tests reach quickly."""
     web = WebSettings()
-    values = dict(
-        secret=secrets.token_bytes(32),
-        data=root / "var",
-        inbox=root / "inbox",
-        outbox=root / "outbox",
-        providers=root / "providers",
-        applications=root / "providers" / "applications",
-        archive=root / "var" / "archive",
-        public_url=web.public_url,
-        session_max_age=web.session_max_age,
-        second_factor_roles=tuple(web.require_second_factor),
-        timezone=ExchangeSettings().timezone,
-        sftp_host="127.0.0.1",
-        sftp_port=1,
-        lockout=LockoutPolicy(3, 900),
-        max_form_bytes=web.max_form_bytes,
-        max_field_bytes=web.max_field_bytes,
-        trusted_proxies=("127.0.0.1",),
-        max_document_bytes=2 * 1024 * 1024,
-        applications_per_hour=3,
-        uploads_per_hour=30,
-        portal_url=PortalSettings().public_url,
-        password_link_hours=PortalSettings().password_link_hours,
-    )
+    values = {
+        "secret": secrets.token_bytes(32),
+        "data": root / "var",
+        "inbox": root / "inbox",
+        "outbox": root / "outbox",
+        "providers": root / "providers",
+        "applications": root / "providers" / "applications",
+        "archive": root / "var" / "archive",
+        "public_url": web.public_url,
+        "session_max_age": web.session_max_age,
+        "second_factor_roles": tuple(web.require_second_factor),
+        "timezone": ExchangeSettings().timezone,
+        "sftp_host": "127.0.0.1",
+        "sftp_port": 1,
+        "lockout": LockoutPolicy(3, 900),
+        "max_form_bytes": web.max_form_bytes,
+        "max_field_bytes": web.max_field_bytes,
+        "trusted_proxies": ("127.0.0.1",),
+        "max_document_bytes": 2 * 1024 * 1024,
+        "applications_per_hour": 3,
+        "uploads_per_hour": 30,
+        "portal_url": PortalSettings().public_url,
+        "password_link_hours": PortalSettings().password_link_hours,
+    }
     values.update(overrides)
     return WebConfig(**values)
 

@@ -15,8 +15,8 @@ from fpdf import FPDF
 
 from gateway.accounts.mirror import AccountMirror
 from gateway.accounts.service import Accounts
-from gateway.exchange.runtime.spool import SpoolPaths
 from gateway.exchange.runtime.reception import register_received
+from gateway.exchange.runtime.spool import SpoolPaths
 from gateway.store.db import transaction
 from gateway.store.models.exchange import FileState, ForwardedRecord, RequestFinding
 from tests.exchange import samples
@@ -66,7 +66,7 @@ def add_file(
 ) -> int:
     """A processed (or, with ``answered=False``, waiting) request file; returns its id."""
     add_providers(site)
-    received_at = received_at or dt.datetime.now(dt.timezone.utc)
+    received_at = received_at or dt.datetime.now(dt.UTC)
     name = name or samples.file_name(convention, provider, 1)
     content = samples.build_request() if content is None else content
     paths = spools(site)

@@ -55,7 +55,7 @@ def next_code(site, login: str, secret: str) -> str:  # noqa: ANN001
     def usable_step() -> int | None:
         with site.sessions() as session:
             last = session.scalar(select(StaffUser.totp_last_step).where(StaffUser.login == login))
-        current = totp.timecode(dt.datetime.now(dt.timezone.utc))
+        current = totp.timecode(dt.datetime.now(dt.UTC))
         # The current step or the next one: both stay good for at least 30 s, so a code never
         # expires between here and the server (the previous step could, at a boundary).
         step = current if last is None else max(current, last + 1)

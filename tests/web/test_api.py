@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 import schemathesis
-from schemathesis.specs.openapi.checks import positive_data_acceptance
 from hypothesis import HealthCheck, given, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from gateway.web.staff import create_api_key
 from tests.web.applicant import Applicant
@@ -25,7 +25,7 @@ def keys(site) -> dict[str, str]:  # noqa: ANN001
 @pytest.fixture(scope="module")
 def seeded(site) -> dict[str, object]:  # noqa: ANN001
     """Files with findings and forwarded records, and one submitted application."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ids = [
         add_file(
             site,

@@ -27,7 +27,7 @@ def _get(site, key, path, **params):  # noqa: ANN001, ANN003, ANN202
 def test_collected_and_deleted_are_apart(site, key, agent_client):
     downloaded = add_file(site, name="KINE_FACT_45001237_20261201093000_000001.xml", status="ACCEPTE")
     deleted = add_file(site, name="KINE_FACT_45001237_20261201093000_000002.xml", status="ACCEPTE")
-    at = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.timezone.utc)
+    at = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
     with site.sessions() as session, session.begin():
         session.execute(update(RequestFile).where(RequestFile.id == downloaded).values(downloaded_at=at))
         session.execute(
@@ -56,7 +56,7 @@ def test_worker_ids_are_shown_as_a_person_can_use_them(site, agent_client):
         session.execute(
             update(RequestFile)
             .where(RequestFile.id == file_id)
-            .values(claimed_by="vm:14510:0bc9487e:1", claimed_at=dt.datetime.now(dt.timezone.utc))
+            .values(claimed_by="vm:14510:0bc9487e:1", claimed_at=dt.datetime.now(dt.UTC))
         )
     with transaction(site.sessions) as session:
         audit.record(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from gateway.store.models.audit import AuditEvent
 from gateway.accounts.passwords import verify_password
+from gateway.store.models.audit import AuditEvent
 from gateway.store.models.web import ApiKey, FailureKind, StaffLoginFailure, StaffUser
 from gateway.web.staff import add_staff, create_api_key, revoke_api_key
 from tests.web.conftest import AGENT, csrf_of, log_in, new_address

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import pairwise
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -108,14 +109,14 @@ def test_decisions_are_three_separate_boxes_and_a_disabled_approval_looks_disabl
     for heading in ("Demander des corrections", "Approuver et attribuer le code", "Refuser"):
         expect(staff.get_by_role("heading", name=heading, level=3)).to_be_visible()
     # Side by side at 1366 px, with a gap: no two boxes touch.
-    for left, right in zip(boxes, boxes[1:]):
+    for left, right in pairwise(boxes):
         assert left["x"] + left["width"] < right["x"]
     staff.set_viewport_size({"width": 390, "height": 844})
     boxes = [
         staff.locator(f"section.decision:has(#{form})").bounding_box()
         for form in ("correction-form", "approve-form", "refuse-form")
     ]
-    for upper, lower in zip(boxes, boxes[1:]):  # stacked on a phone, still apart
+    for upper, lower in pairwise(boxes):  # stacked on a phone, still apart
         assert upper["y"] + upper["height"] < lower["y"]
     staff.set_viewport_size({"width": 1366, "height": 900})
 

@@ -16,7 +16,7 @@ from gateway.intake.maildrop import MailDrop
 from gateway.web import cookies
 from tests.web.applicant import Applicant, received_on_paper
 from tests.web.conftest import ADMIN
-from tests.web.data import COMPLETE_DATA, JPEG, KINE, KINDS, FindingSpec, add_file, add_providers, pdf
+from tests.web.data import COMPLETE_DATA, JPEG, KINDS, KINE, FindingSpec, add_file, add_providers, pdf
 from tests.web.test_browser import browser  # noqa: F401 - the module's Chromium
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,6 @@ import subprocess
 
 import httpx
 import pytest
-
 from sqlalchemy import select
 
 from gateway.accounts.passwords import verify_password
@@ -114,7 +113,7 @@ def _staff_with_a_session(sessions, login: str):  # noqa: ANN001, ANN202
         f"{login}-password-001",
         client=Client("192.0.2.9", "cli test browser"),
         policy=LoginPolicy(LockoutPolicy(5, 900), 28800, ("admin",)),
-        now=dt.datetime.now(dt.timezone.utc),
+        now=dt.datetime.now(dt.UTC),
     )
 
 
@@ -133,7 +132,7 @@ def test_staff_sessions_listed_and_ended_from_the_command_line(migrated, session
     _staff_with_a_session(sessions, "xena")
     listed = run_gateway("staff", "sessions", "xena", config=migrated.config)
     assert listed.returncode == 0 and "192.0.2.9" in listed.stdout, listed.stderr
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     (info,) = list_sessions(sessions, login="xena", now=now)
     assert info.ref in listed.stdout  # whole, so it can be copied into end-session
     assert run_gateway("staff", "end-session", info.ref, config=migrated.config).returncode == 0
@@ -145,7 +144,7 @@ def test_staff_sessions_listed_and_ended_from_the_command_line(migrated, session
 def test_staff_commands_share_the_web_service(migrated, sessions):
     _staff_with_a_session(sessions, "yann")
     assert run_gateway("staff", "role", "yann", "admin", config=migrated.config).returncode == 0
-    assert list_sessions(sessions, login="yann", now=dt.datetime.now(dt.timezone.utc)) == []
+    assert list_sessions(sessions, login="yann", now=dt.datetime.now(dt.UTC)) == []
     assert run_gateway("staff", "reset-second-factor", "yann", config=migrated.config).returncode == 0
     assert (
         run_gateway(

@@ -14,14 +14,19 @@ from tests.exchange import samples
 from tests.web.conftest import csrf_of
 from tests.web.data import LAB, FindingSpec, add_file
 
-NOW = dt.datetime.now(dt.timezone.utc)
+NOW = dt.datetime.now(dt.UTC)
 
 
 @pytest.fixture(scope="module")
 def files(site) -> dict[str, int]:  # noqa: ANN001
     """A handful of processed files of two providers on different days."""
     content = samples.build_request()
-    line = content.decode().splitlines().index(next(l for l in content.decode().splitlines() if "<Matricule>" in l)) + 1
+    line = (
+        content.decode()
+        .splitlines()
+        .index(next(text for text in content.decode().splitlines() if "<Matricule>" in text))
+        + 1
+    )
     return {
         "rejected": add_file(
             site,

@@ -17,7 +17,7 @@ from tests.web.data import JPEG, FindingSpec, add_file
 
 #: codes that must never show as text of a page (status words and reasons of the specs)
 CODES = (
-    [s for s in ("ACCEPTE", "PARTIELLEMENT_ACCEPTE", "REJETE", "DOUBLON")]
+    ["ACCEPTE", "PARTIELLEMENT_ACCEPTE", "REJETE", "DOUBLON"]
     + [str(s) for s in Status]
     + [str(o) for o in Outcome]
     + [str(s) for s in Severity if s != Severity.INFO]

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.web.conftest import start_site
 from tests.web.data import FindingSpec, add_file
 
-NOW = dt.datetime.now(dt.timezone.utc)
+NOW = dt.datetime.now(dt.UTC)
 
 
 def _metric(text: str, name: str, **labels: str) -> float | None:

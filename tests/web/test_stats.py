@@ -13,10 +13,10 @@ ZONE = "Europe/Luxembourg"
 
 
 def test_files_are_counted_on_their_local_day(site):
-    now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
     # 23:30 UTC on the 20th is 00:30 on the 21st in Luxembourg (UTC+1 in November).
-    late = dt.datetime(2026, 11, 20, 23, 30, tzinfo=dt.timezone.utc)
-    early = dt.datetime(2026, 11, 20, 22, 30, tzinfo=dt.timezone.utc)
+    late = dt.datetime(2026, 11, 20, 23, 30, tzinfo=dt.UTC)
+    early = dt.datetime(2026, 11, 20, 22, 30, tzinfo=dt.UTC)
     ids = [
         add_file(site, name=f"KINE_FACT_45001237_20261120000000_{900000 + n:06d}.xml", received_at=at, status=status)
         for n, (at, status) in enumerate([(late, "REJETE"), (late, "ACCEPTE"), (early, "ACCEPTE"), (early, "REJETE")])

@@ -17,10 +17,10 @@ from fpdf import FPDF
 from gateway.intake.applications import Applications
 from gateway.intake.dossier import Dossier
 from gateway.isolation import MIB, Isolation, WorkLimits
-from gateway.store.models.intake import ApplicationDocument
-from gateway.web.app import SESSION_COOKIE
 from gateway.store.db import transaction
+from gateway.store.models.intake import ApplicationDocument
 from gateway.store.models.web import StaffUser
+from gateway.web.app import SESSION_COOKIE
 from gateway.web.staff import add_staff
 from gateway.web.staff_sessions import open_session
 from gateway.web.thumbnails import MAX_HEIGHT, WIDTH, ThumbnailError, first_page_png, placeholder_png
@@ -163,7 +163,7 @@ def test_gateway_keeps_answering_and_its_memory_bounded_while_a_costly_page_is_p
             address="127.0.0.1",
             user_agent="test",
             max_age=3600,
-            now=dt.datetime.now(dt.timezone.utc),
+            now=dt.datetime.now(dt.UTC),
         )
 
     port = free_port()

@@ -41,7 +41,8 @@ class Entry:
 #: the file could not be checked (spec section 4 has no code for it; the response stays valid)
 INTERNAL_ERROR = "SYS-001"
 
-F, E, W, I = Severity.FATAL, Severity.ERREUR, Severity.AVERTISSEMENT, Severity.INFO
+# one letter per severity keeps the catalogue below a readable table
+F, E, W, I = Severity.FATAL, Severity.ERREUR, Severity.AVERTISSEMENT, Severity.INFO  # noqa: E741
 
 CATALOGUE: dict[str, Entry] = {
     "FIC-005": Entry(0, I),

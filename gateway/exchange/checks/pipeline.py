@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from gateway.exchange.faults import fault_raise
 from gateway.exchange.checks.messages import INTERNAL_ERROR, finding
 from gateway.exchange.checks.model import FileStatus, History, Outcome, Received, RecordStatus, Severity
 from gateway.exchange.checks.references import ReferenceStore
@@ -44,6 +43,7 @@ from gateway.exchange.checks.xmlsafe import (
     open_events,
     syntax_problem,
 )
+from gateway.exchange.faults import fault_raise
 from gateway.logs import get_logger
 
 EXCHANGE_STAGES: tuple[type[Stage], ...] = (

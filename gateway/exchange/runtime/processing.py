@@ -37,14 +37,14 @@ from gateway import metrics
 from gateway.clock import Clock, SystemClock
 from gateway.config import ExchangeSettings, declared
 from gateway.exchange.checks.answered import outcome_of_response
-from gateway.exchange.runtime.claims import Claim
-from gateway.exchange.errors import ChecksFailed, ClaimLost, FileMissing
-from gateway.exchange.faults import fault_point
-from gateway.exchange.runtime.forwarding import cents, forward, insert_rows
-from gateway.exchange.runtime.history import COUNTING_STATUSES, DatabaseHistory
 from gateway.exchange.checks.model import Mode, Outcome, Received
 from gateway.exchange.checks.pipeline import MAX_ERROR_CHARS, describe, internal_error_outcome
 from gateway.exchange.checks.response import render_response
+from gateway.exchange.errors import ChecksFailed, ClaimLost, FileMissing
+from gateway.exchange.faults import fault_point
+from gateway.exchange.runtime.claims import Claim
+from gateway.exchange.runtime.forwarding import cents, forward, insert_rows
+from gateway.exchange.runtime.history import COUNTING_STATUSES, DatabaseHistory
 from gateway.exchange.runtime.spool import SpoolPaths, move_durably
 from gateway.logs import get_logger
 from gateway.store import audit
@@ -72,8 +72,8 @@ class Processed:
 def _read_processed_at(data: bytes) -> dt.datetime:
     match = _TRAITE_LE.search(data[:65536])
     if match is None:  # not one of ours: keep a value, the response stays as it is
-        return dt.datetime.now(dt.timezone.utc)
-    return dt.datetime.fromisoformat(match.group(1).decode()).astimezone(dt.timezone.utc)
+        return dt.datetime.now(dt.UTC)
+    return dt.datetime.fromisoformat(match.group(1).decode()).astimezone(dt.UTC)
 
 
 class Processor:

@@ -29,9 +29,9 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from gateway.clock import Clock, SystemClock
+from gateway.exchange.errors import ClaimLost
 from gateway.exchange.runtime.adopt import scan_inbox
 from gateway.exchange.runtime.claims import Claim, ProcessIdentity, claim_next, release, renew_leases
-from gateway.exchange.errors import ClaimLost
 from gateway.exchange.runtime.processing import Processor
 from gateway.exchange.runtime.reception import NEW_REQUEST_FILE
 from gateway.exchange.runtime.recovery import recover

@@ -82,7 +82,7 @@ def classify(obj: DictionaryObject) -> ActiveContent:
     """What one dictionary holds by itself (its own keys and /S, /Type, /Subtype values)."""
     kinds: set[str] = set()
     embedded = False
-    for key in obj.keys():
+    for key in obj:
         if key in JAVASCRIPT_KEYS:
             kinds.add("JavaScript")
         elif key in EMBEDDED_KEYS:

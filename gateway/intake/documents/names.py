@@ -55,6 +55,6 @@ def sanitise_name(name: str) -> SanitisedName:
     if len(text) > MAX_NAME_CHARS:
         # Keep the extension visible: it is what the applicant recognises.
         dot = text.rfind(".")
-        ext = text[dot:] if 0 < dot and len(text) - dot <= 16 else ""
+        ext = text[dot:] if dot > 0 and len(text) - dot <= 16 else ""
         text = text[: MAX_NAME_CHARS - len(ext)] + ext
     return SanitisedName(text, text != name)

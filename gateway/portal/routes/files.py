@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
 from gateway.errors import NotFound
+from gateway.exchange.runtime.spool import SpoolPaths
 from gateway.exchange.runtime.void import record_file_view
 from gateway.portal.app import LoggedIn, portal
 from gateway.portal.login import ProviderView
@@ -33,7 +34,6 @@ from gateway.web.routes.files import (
     request_lines,
     response_messages,
 )
-from gateway.exchange.runtime.spool import SpoolPaths
 
 router = APIRouter(include_in_schema=False)
 
@@ -109,7 +109,7 @@ def file_detail(request: Request, file_id: Id, who: ProviderView = LoggedIn) -> 
         request,
         "portal_file.html",
         file=row,
-        findings=list(zip(findings, messages)),
+        findings=list(zip(findings, messages, strict=True)),
         lines=lines,
         truncated=truncated,
         max_lines=MAX_LINES,

@@ -12,7 +12,7 @@ Tables and the Alembic branch that creates them:
 - ``portal``: providers' portal accounts and sessions (branch ``web``)
 """
 
-from gateway.store.models.base import Base
 from gateway.store.models import accounts, audit, exchange, forwarding, intake, portal, sftp, web  # noqa: F401  (registers tables)
+from gateway.store.models.base import Base
 
 __all__ = ["Base"]

@@ -11,15 +11,15 @@ from sqlalchemy import select
 
 from gateway.errors import NotFound
 from gateway.exchange.checks.messages import CATALOGUE
-from gateway.identifiers import EXCHANGE_PROFESSIONS
-from gateway.web.errors import FilterRefused
 from gateway.exchange.runtime.forwarding import euros
 from gateway.exchange.runtime.void import record_file_view, void_file
+from gateway.identifiers import EXCHANGE_PROFESSIONS
 from gateway.store.models.exchange import RequestFile, RequestFinding
 from gateway.web import filestore
 from gateway.web.api.common import CURSOR_PAGING, ERRORS, MAX_LIMIT, READ, api_admin, api_reader, next_link
 from gateway.web.api.schemas import FileDetail, FileOut, FindingOut, Page, VoidIn, VoidOut
 from gateway.web.app import client_address, state
+from gateway.web.errors import FilterRefused
 from gateway.web.routes.files import (
     MAX_ID,
     STATUSES,
@@ -123,7 +123,7 @@ def get_file(request: Request, file_id: Id, client: ApiClient = Depends(api_read
                 "message_fr": fr or None,
                 "message_en": en or None,
             }
-            for f, (fr, en) in zip(findings, messages)
+            for f, (fr, en) in zip(findings, messages, strict=True)
         ]
     record_file_view(web.sessions, file_id=file_id, actor=client.actor, address=client_address(request), what="api")
     return body

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
-
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -93,10 +92,10 @@ def filtered_query(filters: FileFilters, timezone: str):  # noqa: ANN201 - a Sel
     elif filters.status:
         query = query.where(RequestFile.status == filters.status)
     if filters.date_from:
-        start = dt.datetime.combine(filters.date_from, dt.time(), zone).astimezone(dt.timezone.utc)
+        start = dt.datetime.combine(filters.date_from, dt.time(), zone).astimezone(dt.UTC)
         query = query.where(RequestFile.received_at >= start)
     if filters.date_to:
-        end = dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time(), zone).astimezone(dt.timezone.utc)
+        end = dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time(), zone).astimezone(dt.UTC)
         query = query.where(RequestFile.received_at < end)
     if filters.error_code:
         query = query.where(
@@ -251,7 +250,7 @@ def file_detail(request: Request, file_id: Id, user: StaffView = Depends(staff_m
         request,
         "file.html",
         file=row,
-        findings=list(zip(findings, messages)),
+        findings=list(zip(findings, messages, strict=True)),
         lines=lines,
         truncated=truncated,
         max_lines=MAX_LINES,

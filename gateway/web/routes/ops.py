@@ -10,12 +10,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from gateway.web.responses import SafeJSONResponse
 from gateway import metrics
 from gateway.exchange.runtime.forwarding.monitor import forwarding_health
 from gateway.web.app import render, state
 from gateway.web.auth import session_token
 from gateway.web.health import CheckResult, all_checks, free_bytes, internal_error_files, oldest_unanswered, overall
+from gateway.web.responses import SafeJSONResponse
 from gateway.web.staff import session_user
 
 router = APIRouter(tags=["operations"])

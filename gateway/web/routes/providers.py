@@ -10,8 +10,8 @@ from gateway.sftp.refusals import UNRECORDED_ACTION, refusal
 from gateway.store.models.exchange import RequestFile
 from gateway.web.app import client_address, render, state
 from gateway.web.auth import admin, staff_member
-from gateway.web.routes.refusals import recent_refusals
 from gateway.web.errors import BadInput
+from gateway.web.routes.refusals import recent_refusals
 from gateway.web.staff import StaffView
 
 router = APIRouter(include_in_schema=False)

@@ -13,9 +13,9 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from gateway.intake import ratelimit
+from gateway.intake.errors import NotComplete
 from gateway.intake.requirements import DocumentKind, required_kinds
 from gateway.intake.status import APPLICANT_EDITABLE
-from gateway.intake.errors import NotComplete
 from gateway.intake.validation import ApplicationData, LegalForm, data_checks, is_valid_email, wrong_values
 from gateway.web import csrf, i18n
 from gateway.web.app import client_address, render, state

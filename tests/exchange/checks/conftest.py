@@ -20,7 +20,7 @@ from tests.exchange import samples
 REPO = Path(__file__).resolve().parents[3]
 TIMEZONE = "Europe/Luxembourg"
 #: recuLe of the sample files: the day after the sample period ends is well after it
-RECEIVED_AT = dt.datetime(2026, 11, 15, 8, 30, 2, tzinfo=dt.timezone.utc)
+RECEIVED_AT = dt.datetime(2026, 11, 15, 8, 30, 2, tzinfo=dt.UTC)
 RESPONSE_SCHEMA = etree.XMLSchema(etree.parse(str(REPO / "schemas" / "response-1.0.xsd")))
 R = "{urn:cns:echange:reponse:1}"
 

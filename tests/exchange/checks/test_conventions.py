@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.exchange.conventions import CODES, CONVENTIONS, REQUEST_NAME, Convention, listing
 from gateway.exchange.checks.rules.stage4 import RECORD_RULES, rules_for
 from gateway.exchange.checks.stages.schema import REPEATED
+from gateway.exchange.conventions import CODES, CONVENTIONS, REQUEST_NAME, Convention, listing
 
 GATEWAY = Path(__file__).resolve().parents[3] / "gateway"
 REGISTRY = GATEWAY / "exchange" / "conventions.py"
@@ -125,7 +125,7 @@ def test_the_scan_lets_examples_be(tmp_path: Path, source: str) -> None:
 
 def test_what_is_derived_from_the_registry() -> None:
     assert REQUEST_NAME.pattern.startswith("^(" + "|".join(CODES) + ")_FACT_")
-    assert REPEATED == {"Enregistrement"} | {spec.act_element for spec in CONVENTIONS.values()}
+    assert {"Enregistrement"} | {spec.act_element for spec in CONVENTIONS.values()} == REPEATED
     assert listing() == ", ".join(CODES[:-1]) + " or " + CODES[-1]
     assert len({spec.namespace for spec in CONVENTIONS.values()}) == len(CONVENTIONS)
     assert len({spec.prefix for spec in CONVENTIONS.values()}) == len(CONVENTIONS)

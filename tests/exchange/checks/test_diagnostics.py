@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from tests.exchange import samples as s
 from gateway.exchange.checks.diagnostics import explain_schema, explain_syntax
+from tests.exchange import samples as s
 
 from .conftest import R
 

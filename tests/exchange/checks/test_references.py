@@ -18,7 +18,7 @@ from tests.support import wait_until
 
 from .conftest import TIMEZONE
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _touch_later(path: Path) -> None:

@@ -20,14 +20,14 @@ from pathlib import Path
 from gateway.exchange.checks.memory import MemoryHistory
 from gateway.exchange.checks.model import Received
 from gateway.exchange.checks.pipeline import Checker
-from gateway.exchange.runtime.reception import response_name_for
 from gateway.exchange.checks.response import render_response
+from gateway.exchange.runtime.reception import response_name_for
 from tests.exchange import samples as s
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 TIMEZONE = "Europe/Luxembourg"
-RECEIVED_AT = dt.datetime(2026, 11, 15, 8, 30, 2, tzinfo=dt.timezone.utc)
+RECEIVED_AT = dt.datetime(2026, 11, 15, 8, 30, 2, tzinfo=dt.UTC)
 #: uploader of every example: the code in the name (the spec's physiotherapist unless said)
 UPLOADERS = {"LAB": "31000425", "KINE": "45001237", "DIET": "47000070"}
 

@@ -12,16 +12,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-
-from tests.exchange.runtime.broker import rabbitmq  # noqa: F401 - the real broker's fixture, for every runtime test
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.accounts.mirror import AccountMirror
 from gateway.accounts.service import Accounts
 from gateway.clock import utcnow
+from gateway.exchange.checks.pipeline import Checker
 from gateway.exchange.runtime.claims import claim_next
 from gateway.exchange.runtime.history import load_act_key
-from gateway.exchange.checks.pipeline import Checker
 from gateway.exchange.runtime.processing import Processor
 from gateway.exchange.runtime.reception import register_received
 from gateway.exchange.runtime.spool import SpoolPaths
@@ -30,6 +28,7 @@ from gateway.identifiers import make_provider_code
 from gateway.store.db import transaction
 from gateway.store.models.exchange import FileState, RequestFile
 from tests.exchange import samples
+from tests.exchange.runtime.broker import rabbitmq  # noqa: F401 - the real broker's fixture, for every runtime test
 
 TIMEZONE = "Europe/Luxembourg"
 MAX_BYTES = 1_000_000
@@ -104,9 +103,14 @@ class Runtime:
 
     def workers(self, count: int = 2, **kw) -> WorkerService:
         """A started worker service (stopped at the end of the test)."""
-        options = dict(
-            workers=count, poll_interval=0.05, lease_s=30.0, rescan_interval=60.0, quiet_period=0.3, watch_inbox=False
-        )
+        options = {
+            "workers": count,
+            "poll_interval": 0.05,
+            "lease_s": 30.0,
+            "rescan_interval": 60.0,
+            "quiet_period": 0.3,
+            "watch_inbox": False,
+        }
         options.update({k: kw.pop(k) for k in list(kw) if k in options})
         service = WorkerService(self.sessions, self.processor(**kw), self.spool, **options)
         service.start()

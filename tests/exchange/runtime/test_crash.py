@@ -28,7 +28,7 @@ from tests.conftest import REPO
 from tests.exchange.runtime.conftest import DIET, EXTRA_KINE, KINE, LAB, listing, make_runtime, process_all, request
 from tests.support import GATEWAY, clean_env, wait_until
 
-RECEIVED_AT = dt.datetime(2026, 11, 16, 8, 0, tzinfo=dt.timezone.utc)
+RECEIVED_AT = dt.datetime(2026, 11, 16, 8, 0, tzinfo=dt.UTC)
 ORPHANS = EXTRA_KINE[1]
 #: every fault point; the default run kills during the checks, after the response and before the
 #: commit, the heavy run at the others too
@@ -150,7 +150,7 @@ def finish_and_compare(project, runtime, uninterrupted, files, orphans, log: Pat
     process = start(project, log)
     try:
         # started (signal handlers in place) even if earlier runs already answered everything
-        wait_until(lambda: readies(log) > before, timeout_s=60, interval_s=0.1)
+        wait_until(lambda before=before: readies(log) > before, timeout_s=60, interval_s=0.1)
         wait_until(lambda: len(runtime.rows()) == total and runtime.all_answered(), timeout_s=90, interval_s=0.1)
     finally:
         assert stop(process) == 0, log.read_text()[-3000:]
@@ -193,7 +193,7 @@ def test_killed_at_random_moments_again_and_again(project, runtime, uninterrupte
         before = readies(log)
         process = start(project, log, roles="worker,watcher")
         if chance.random() < 0.5:  # else it may die while starting (recovery, rescan)
-            wait_until(lambda: readies(log) > before, timeout_s=60, interval_s=0.1)
+            wait_until(lambda before=before: readies(log) > before, timeout_s=60, interval_s=0.1)
         try:
             wait_until(lambda: False, timeout_s=chance.uniform(0.0, 0.4))
         except AssertionError:

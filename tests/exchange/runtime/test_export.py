@@ -232,7 +232,7 @@ def test_only_accepted_records_of_production_files_are_captured(tmp_path, runtim
             name=samples.file_name(convention),
             provider_code=samples.PROVIDERS[convention],
             profession=convention,
-            received_at=dt.datetime(2026, 11, 15, 9, tzinfo=dt.timezone.utc),
+            received_at=dt.datetime(2026, 11, 15, 9, tzinfo=dt.UTC),
             size=path.stat().st_size,
             sha256="0" * 64,
             path=path,

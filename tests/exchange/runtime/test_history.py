@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import stat
 
-from gateway.exchange.runtime.history import DatabaseHistory, load_act_key
 from gateway.exchange.checks.model import ActKey
+from gateway.exchange.runtime.history import DatabaseHistory, load_act_key
 from gateway.exchange.runtime.void import void_file
 from tests.exchange import samples
 from tests.exchange.runtime.conftest import KINE, LAB, process_all, request

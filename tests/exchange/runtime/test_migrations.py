@@ -12,7 +12,7 @@ from gateway.store.db import make_engine
 from gateway.store.models.accounts import Provider
 from gateway.store.models.exchange import ForwardedRecord, RequestFile
 
-NOW = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 
 
 def _forward(connection, file_id: int, position: int, record_id: str) -> int:

@@ -144,4 +144,4 @@ def test_each_answer_is_counted_in_the_metrics(runtime):
         value("gateway_deposit_to_response_seconds_count"),
         value("gateway_check_seconds_count"),
     )
-    assert [a - b for a, b in zip(after, before)] == [1, 1, 2, 2]
+    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 1, 2, 2]

@@ -13,8 +13,8 @@ from gateway.clock import utcnow
 from gateway.exchange.runtime.adopt import Adoption, adopt
 from gateway.exchange.runtime.reception import register_received
 from gateway.exchange.runtime.watcher import WatcherService
-from gateway.store.models.audit import AuditEvent
 from gateway.store.db import transaction
+from gateway.store.models.audit import AuditEvent
 from gateway.store.models.exchange import RequestFile
 from tests.exchange.runtime.conftest import KINE, LAB, claim, listing, request
 from tests.support import wait_until

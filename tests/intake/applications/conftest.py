@@ -22,7 +22,7 @@ from gateway.intake.requirements import DocumentKind
 from gateway.intake.validation import ApplicationData
 from tests.intake.documents.samples import fpdf_pdf
 
-START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone.utc)
+START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
 
 def matricule(first11: str = "19800101123") -> str:
@@ -32,21 +32,21 @@ def matricule(first11: str = "19800101123") -> str:
 
 def valid_data(**changes: str) -> ApplicationData:
     """Data that passes every check."""
-    values = dict(
-        establishment_name="Orthopédie Dupont",
-        legal_form="SARL",
-        street="12, rue de la Gare",
-        postcode="L-1611",
-        locality="Luxembourg",
-        register_number="B123456",
-        authorisation_number="10098765/1",
-        manager_first_name="Anne",
-        manager_last_name="Dupont",
-        manager_matricule=matricule(),
-        contact_email="anne@dupont.lu",
-        contact_phone="+352 621 123 456",
-        iban="LU28 0019 4006 4475 0000",
-    )
+    values = {
+        "establishment_name": "Orthopédie Dupont",
+        "legal_form": "SARL",
+        "street": "12, rue de la Gare",
+        "postcode": "L-1611",
+        "locality": "Luxembourg",
+        "register_number": "B123456",
+        "authorisation_number": "10098765/1",
+        "manager_first_name": "Anne",
+        "manager_last_name": "Dupont",
+        "manager_matricule": matricule(),
+        "contact_email": "anne@dupont.lu",
+        "contact_phone": "+352 621 123 456",
+        "iban": "LU28 0019 4006 4475 0000",
+    }
     values.update(changes)
     return ApplicationData(**values)
 

@@ -21,7 +21,7 @@ from tests.intake.documents.samples import html_with_pdf_line, jpeg_bytes, repor
 def test_references_are_sequential_per_year(service, clock):
     first = service.create(actor="applicant").application.reference
     second = service.create(actor="applicant").application.reference
-    clock.set(dt.datetime(2027, 1, 1, 0, 0, 1, tzinfo=dt.timezone.utc))
+    clock.set(dt.datetime(2027, 1, 1, 0, 0, 1, tzinfo=dt.UTC))
     third = service.create(actor="applicant").application.reference
     assert (first, second, third) == ("DEM-2026-000001", "DEM-2026-000002", "DEM-2027-000001")
     assert re.fullmatch(r"DEM-\d{4}-\d{6}", third)

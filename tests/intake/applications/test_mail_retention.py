@@ -27,7 +27,7 @@ def test_each_folder_keeps_its_messages_for_its_own_time(drop, maildir, sessions
     deliver(maildir, many_attachments(21))  # quarantined, with its reason file
     deliver(maildir, message("anne@dupont.lu", "Demande", RIB, from_line="Anne Dupont"))  # waits for staff
     assert sorted(o.state for o in drop.process_pending()) == ["quarantined", "taken", "unattached"]
-    delivered = dt.datetime.now(dt.timezone.utc)
+    delivered = dt.datetime.now(dt.UTC)
     assert len(files(maildir / "cur")) == 1 and len(files(maildir / "quarantine")) == 2
     assert len(UnattachedMail(drop).waiting()) == 1
 

@@ -7,7 +7,7 @@ import pytest
 from gateway.intake.errors import TransitionRefused
 from gateway.intake.status import Outcome, Status, check_transition, is_allowed
 
-S, O = Status, Outcome
+S, O = Status, Outcome  # noqa: E741 (short names keep the transition table readable)
 
 
 @pytest.mark.parametrize(

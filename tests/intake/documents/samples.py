@@ -18,7 +18,6 @@ from pypdf import PdfWriter
 from pypdf.actions import JavaScript
 from reportlab.pdfgen import canvas
 
-
 # --------------------------------------------------------------------------- producers
 
 

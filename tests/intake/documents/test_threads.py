@@ -14,6 +14,6 @@ def test_repairs_are_reported_for_the_file_that_needed_them() -> None:
     jobs = [repaired if n % 2 else clean for n in range(64)]
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda data: check_document(data, "x.pdf", max_bytes=1 << 20), jobs))
-    for data, result in zip(jobs, results):
+    for data, result in zip(jobs, results, strict=True):
         assert result.accepted
         assert (Flag.PDF_REPARE in result.flags) == (data is repaired)

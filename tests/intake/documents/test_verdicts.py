@@ -62,7 +62,7 @@ CASES = [
         "html-tag-after-header",
     ),
     case(s.zip_bytes, "docs.pdf", R, Reason.FORMAT_NON_PDF, (), "zip"),
-    case(lambda: "Fiche de renseignement\n".encode(), "fiche.pdf", R, Reason.FORMAT_NON_PDF, (), "text"),
+    case(lambda: b"Fiche de renseignement\n", "fiche.pdf", R, Reason.FORMAT_NON_PDF, (), "text"),
     case(lambda: b"\r\n" + s.fpdf_pdf(), "doc.pdf", R, Reason.FORMAT_NON_PDF, (), "bytes-before-header"),
     case(s.pdf_zip_polyglot, "doc.pdf", R, Reason.FORMAT_NON_PDF, (), "zip-appended-after-eof"),
     case(lambda: s.fpdf_pdf() + s.jpeg_bytes(), "doc.pdf", R, Reason.FORMAT_NON_PDF, (), "jpeg-appended-after-eof"),

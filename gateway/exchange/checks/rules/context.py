@@ -6,10 +6,10 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from gateway.exchange.conventions import Convention, ConventionSpec, spec_of
 from gateway.exchange.checks.model import Finding
 from gateway.exchange.checks.references import Nomenclature
 from gateway.exchange.checks.rules.record import RecordView
+from gateway.exchange.conventions import Convention, ConventionSpec, spec_of
 
 
 @dataclass(frozen=True)

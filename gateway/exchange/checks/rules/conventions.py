@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from gateway.exchange.conventions import Convention
 from gateway.exchange.checks.messages import finding
 from gateway.exchange.checks.model import Finding
 from gateway.exchange.checks.rules.context import RuleContext, record_rule
 from gateway.exchange.checks.rules.prescription import is_professional
 from gateway.exchange.checks.rules.record import RecordView
+from gateway.exchange.conventions import Convention
 
 HOME_SAMPLING = "L0901"
 HOME = "DOMICILE"

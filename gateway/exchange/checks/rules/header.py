@@ -10,8 +10,8 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
 from decimal import Decimal
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from lxml import etree

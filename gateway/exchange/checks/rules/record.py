@@ -12,10 +12,10 @@ from decimal import Decimal
 
 from lxml import etree
 
-from gateway.exchange.conventions import spec_of
 from gateway.exchange.checks.model import ActKey
 from gateway.exchange.checks.rules.values import parse_date, parse_decimal, parse_int
 from gateway.exchange.checks.xmlsafe import line_of
+from gateway.exchange.conventions import spec_of
 
 
 @dataclass(frozen=True)

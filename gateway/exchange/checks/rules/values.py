@@ -44,9 +44,9 @@ def parse_datetime(text: str | None, timezone: ZoneInfo) -> dt.datetime | None:
         return None
     year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
     if year > 9999:
-        return dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+        return dt.datetime.max.replace(tzinfo=dt.UTC)
     if year < 1:
-        return dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
     extra = dt.timedelta(0)
     if hour == 24:  # xs:dateTime allows 24:00:00, the end of the day
         hour, extra = 0, dt.timedelta(days=1)
@@ -60,7 +60,7 @@ def parse_datetime(text: str | None, timezone: ZoneInfo) -> dt.datetime | None:
     if zone is None:
         return naive.replace(tzinfo=timezone)
     if zone == "Z":
-        return naive.replace(tzinfo=dt.timezone.utc)
+        return naive.replace(tzinfo=dt.UTC)
     sign = -1 if zone[0] == "-" else 1
     return naive.replace(tzinfo=dt.timezone(sign * dt.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))))
 

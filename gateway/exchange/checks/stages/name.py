@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from gateway.exchange.conventions import REQUEST_NAME as NAME
 from gateway.exchange.checks.messages import finding
 from gateway.exchange.checks.stages.base import Context, StageBase
+from gateway.exchange.conventions import REQUEST_NAME as NAME
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,13 @@ from pathlib import Path
 
 from lxml import etree
 
-from gateway.exchange.conventions import CONVENTIONS
 from gateway.exchange.checks.diagnostics import explained
 from gateway.exchange.checks.messages import finding
 from gateway.exchange.checks.model import Finding
 from gateway.exchange.checks.references import ReferenceError_, SchemaVersion
 from gateway.exchange.checks.stages.base import Context, StageBase
 from gateway.exchange.checks.xmlsafe import XmlProblem, line_of, read_root
+from gateway.exchange.conventions import CONVENTIONS
 
 CAP = 1000
 ROOT = "Facturation"

@@ -16,8 +16,8 @@ void -----------------------------> handoff.withdraw: unsent rows cancelled, a w
 The modules import no configuration; ``gateway/cli/forwarded.py`` wires them.
 """
 
-from gateway.exchange.runtime.forwarding.records import EXPORT_FORMATS, document, export_records, render_export
 from gateway.exchange.runtime.forwarding.handoff import cents, euros, forward, insert_rows, lock_ids, withdraw
+from gateway.exchange.runtime.forwarding.records import EXPORT_FORMATS, document, export_records, render_export
 
 __all__ = [
     "EXPORT_FORMATS",

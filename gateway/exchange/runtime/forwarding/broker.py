@@ -28,7 +28,6 @@ import pika.exceptions
 from gateway.config import ForwardingSettings, declared
 from gateway.exchange.errors import ExchangeError
 
-
 # pika logs every failed connection attempt at ERROR; the publisher logs one warning per
 # failure with the same text and its retry delay, so pika's own lines would only repeat it.
 logging.getLogger("pika").setLevel(logging.CRITICAL)

@@ -22,9 +22,9 @@ from decimal import Decimal
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
+from gateway.exchange.checks.model import Outcome, RecordDetail, RecordResult
 from gateway.exchange.runtime.forwarding import outbox
 from gateway.exchange.runtime.forwarding.records import detail_json
-from gateway.exchange.checks.model import Outcome, RecordDetail, RecordResult
 from gateway.store.models.exchange import ForwardedRecord
 
 #: key of the advisory lock that orders forwarded and outbox ids on PostgreSQL
