@@ -40,6 +40,8 @@ from pathlib import Path
 from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic.config import JsonDict
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
 from gateway.config_types import (
@@ -64,7 +66,7 @@ ENV_PREFIX = "GATEWAY_"
 def setting(default: Any, doc: str, unit: str = "", **constraints: Any) -> Any:
     """Declares one setting: its default, what it is for, its unit and its bounds
     (``gt``, ``ge``, ``le``, ... as in pydantic's ``Field``)."""
-    extra = {"unit": unit}
+    extra: JsonDict = {"unit": unit}
     if isinstance(default, Path):  # paths come from TOML and environment strings
         constraints.setdefault("strict", False)
     if isinstance(default, (list, dict)):
@@ -561,10 +563,16 @@ def declared(section: type[Section], key: str) -> Any:
     return section.model_fields[key].get_default(call_default_factory=True)
 
 
+def _unit(f: FieldInfo) -> str:
+    """The unit :func:`setting` put in a field's schema extra (always a dict there)."""
+    extra = f.json_schema_extra if isinstance(f.json_schema_extra, dict) else {}
+    return str(extra["unit"])
+
+
 def describe() -> list[tuple[str, str, Any, str, str]]:
     """Every setting as (section, key, default, unit, doc), for docs and checks."""
     return [
-        (name, key, f.get_default(call_default_factory=True), (f.json_schema_extra or {})["unit"], f.description)
+        (name, key, f.get_default(call_default_factory=True), _unit(f), f.description or "")
         for name, cls in sections().items()
         for key, f in cls.model_fields.items()
     ]

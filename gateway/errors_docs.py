@@ -38,7 +38,8 @@ def _message_text(node: ast.expr | None) -> str:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.JoinedStr):
-        return "".join(v.value if isinstance(v, ast.Constant) else "{…}" for v in node.values)
+        # the constant parts of an f-string are always strings
+        return "".join(str(v.value) if isinstance(v, ast.Constant) else "{…}" for v in node.values)
     return ""
 
 
@@ -137,9 +138,9 @@ def render_markdown() -> str:
         "| --- | --- | --- |",
     ]
     known = {cls.code for cls in _error_classes()}
-    for code, (module, message) in _codes_set_where_raised().items():
+    for code, (module, pattern) in _codes_set_where_raised().items():
         if code not in known:
-            out.append(f"| `{code}` | {', '.join(f'`{m}`' for m in module.split(', '))} | {_cell(message)} |")
+            out.append(f"| `{code}` | {', '.join(f'`{m}`' for m in module.split(', '))} | {_cell(pattern)} |")
     return "\n".join(out) + "\n"
 
 

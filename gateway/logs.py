@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
@@ -76,7 +76,7 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def redact_secrets(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def redact_secrets(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> dict[str, Any]:
     """structlog processor: redacts every field of a line (run after exceptions are formatted)."""
     return {
         key: value if key.startswith("_") else REDACTED if key.lower() in SECRET_FIELDS else _clean(value)
@@ -87,7 +87,7 @@ def redact_secrets(_logger: Any, _method: str, event_dict: dict[str, Any]) -> di
 def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
     """Sets up structlog and the standard library's logging to write to standard error."""
     as_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
-    shared = [
+    shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -122,4 +122,5 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
 
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:
     """A structured logger; bind provider, session and file ids with ``.bind()``."""
-    return structlog.get_logger(name)
+    logger: structlog.typing.FilteringBoundLogger = structlog.get_logger(name)
+    return logger

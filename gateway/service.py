@@ -14,6 +14,7 @@ import signal
 import socket
 import threading
 from collections.abc import Callable, Sequence
+from types import FrameType
 from typing import Protocol
 
 from gateway.logs import get_logger
@@ -63,7 +64,7 @@ def run_services(
     """
     stop = stop or threading.Event()
 
-    def on_signal(signum, _frame):  # noqa: ANN001
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("stopping", signal=signal.Signals(signum).name)
         stop.set()
 

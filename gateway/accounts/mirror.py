@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gateway.identifiers import EXCHANGE_PROFESSIONS
 from gateway.store.files import atomic_write, make_folder
@@ -61,6 +61,7 @@ class AccountMirror:
             if child.is_dir() and child.name not in known:
                 shutil.rmtree(child)
 
-    def read(self, code: str) -> dict:
+    def read(self, code: str) -> dict[str, Any]:
         """The account document as written (for checks)."""
-        return json.loads((self.folder(code) / "account.json").read_text())
+        document: dict[str, Any] = json.loads((self.folder(code) / "account.json").read_text())
+        return document

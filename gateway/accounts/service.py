@@ -6,12 +6,15 @@ Each change is committed with its audit event, then the account's folder under
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.accounts.keys import parse_public_key
+from gateway.accounts.keys import PublicKey, parse_public_key
 from gateway.accounts.mirror import AccountMirror
 from gateway.accounts.passwords import hash_password
 from gateway.clock import utcnow
@@ -47,7 +50,7 @@ class AccountView:
     allowed_networks: tuple[str, ...]
     keys: tuple[KeyView, ...]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
             "profession": self.profession,
@@ -115,9 +118,9 @@ class Accounts:
         *,
         profession: str,
         name: str,
-        keys: list[str] = (),
+        keys: Sequence[str] = (),
         password: str | None = None,
-        allowed_networks: list[str] = (),
+        allowed_networks: Sequence[str] = (),
     ) -> AccountView:
         """Creates an account after checking its code against its profession."""
         if profession not in PROFESSIONS:
@@ -176,9 +179,9 @@ class Accounts:
         password_hash = hash_password(password) if password is not None else None
         return self._change(code, "provider.password", lambda p: setattr(p, "password_hash", password_hash))
 
-    def set_allowed_networks(self, code: str, networks: list[str]) -> AccountView:
+    def set_allowed_networks(self, code: str, networks: Sequence[str]) -> AccountView:
         """Restricts (or with an empty list, frees) the source addresses of an account."""
-        value = _check_networks(networks)
+        value = _check_networks(list(networks))
         return self._change(
             code, "provider.networks", lambda p: setattr(p, "allowed_networks", value), networks=networks
         )
@@ -207,7 +210,7 @@ class Accounts:
 
         return self._change(code, "provider.key.remove", apply, fingerprint=wanted)
 
-    def _change(self, code: str, action: str, apply, **detail) -> AccountView:  # noqa: ANN001
+    def _change(self, code: str, action: str, apply: Callable[[Provider], None], **detail: Any) -> AccountView:
         with transaction(self._sessions) as session:
             provider = self._load(session, code)
             apply(provider)
@@ -223,7 +226,7 @@ class Accounts:
         self._mirror.sync(self.list())
 
 
-def _key_row(key, now) -> ProviderKey:  # noqa: ANN001
+def _key_row(key: PublicKey, now: dt.datetime) -> ProviderKey:
     return ProviderKey(
         fingerprint=key.fingerprint,
         algorithm=key.algorithm,

@@ -37,7 +37,7 @@ MAX_OUTPUT_BYTES = 16 * 1024 * 1024
 #: calls a worker serves before it is replaced (memory fragmentation, library caches)
 MAX_CALLS = 500
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
-_SIGNALS = {
+_SIGNALS: dict[int, str] = {
     signal.SIGXCPU: "CPU time",
     signal.SIGKILL: "killed",
     signal.SIGSEGV: "crashed (SIGSEGV)",

@@ -12,11 +12,12 @@ files the mode of the database file.
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -52,7 +53,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = declared(DatabaseSettings, "
         )
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001 - DBAPI types
+        def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
             # Let SQLAlchemy, not pysqlite, decide when transactions begin, so that
             # "BEGIN IMMEDIATE" below takes the write lock up front.
             dbapi_connection.isolation_level = None
@@ -64,7 +65,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = declared(DatabaseSettings, "
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin(connection):  # noqa: ANN001
+        def _sqlite_begin(connection: Connection) -> None:
             # Writers take the lock when they begin, so two writers never deadlock on an
             # upgrade from a read lock; this is what makes claiming work safe on SQLite.
             connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -112,7 +113,7 @@ def read_sessions(url: str, busy_timeout_ms: int) -> sessionmaker[Session] | Non
     )
 
     @event.listens_for(engine, "connect")
-    def _read_only(dbapi_connection, _record):  # noqa: ANN001 - DBAPI types
+    def _read_only(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA query_only=ON")
         cursor.close()

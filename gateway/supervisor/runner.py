@@ -53,14 +53,14 @@ class RestartPolicy:
 
     def next_delay(self, recent_exits: int) -> float:
         """The wait before restart number ``recent_exits`` within the window (doubling)."""
-        return min(self.delay * 2 ** max(0, recent_exits - 1), self.delay_max)
+        return min(self.delay * float(2 ** max(0, recent_exits - 1)), self.delay_max)
 
 
 @dataclass
 class _Child:
     spec: ChildSpec
     state: ChildState = ChildState.STOPPED
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen[bytes] | None = None
     starts: int = 0
     exits: deque[float] = field(default_factory=deque)
     restart_at: float | None = None

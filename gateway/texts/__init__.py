@@ -43,7 +43,8 @@ def compile_po(lang: str) -> tuple[Translations, frozenset[str]]:
     compiled = io.BytesIO()
     write_mo(compiled, catalog)
     compiled.seek(0)
-    ids = frozenset(m.id for m in catalog if m.id and m.string and not m.fuzzy)
+    # the domain's messages have no plural forms: every id is a string
+    ids = frozenset(m.id for m in catalog if isinstance(m.id, str) and m.id and m.string and not m.fuzzy)
     return Translations(compiled, domain=DOMAIN), ids
 
 

@@ -65,7 +65,7 @@ class Application(Base):
     decision_reason: Mapped[str] = mapped_column(Text, default="")
     #: remarks for the report, e.g. a mail whose sender was not the contact address:
     #: list of {"code", "fr", "en"}
-    notes: Mapped[list] = mapped_column(JSON, default=list)
+    notes: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     #: what an e-mail must carry to join this application (gateway.intake.replytoken);
     #: None only for applications created before reply tokens existed, until migrated
     reply_token: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True)
@@ -107,7 +107,7 @@ class ApplicationDocument(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     verdict: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    flags: Mapped[list] = mapped_column(JSON, default=list)
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     detected_type: Mapped[str] = mapped_column(String(100), default="")
     page_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
     pdf_version: Mapped[str | None] = mapped_column(String(10), nullable=True)

@@ -5,6 +5,8 @@ Revises: exchange_0001
 Create Date: 2026-11-23
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -15,7 +17,7 @@ down_revision = "exchange_0001"
 branch_labels = None
 depends_on = None
 
-NEW_COLUMNS = (
+NEW_COLUMNS: tuple[sa.Column[Any], ...] = (
     sa.Column("lease_until", UtcDateTime(), nullable=True),
     sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
     sa.Column("status", sa.String(30), nullable=True),

@@ -8,6 +8,8 @@ Revises: exchange_0002
 Create Date: 2026-12-01
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -17,14 +19,19 @@ branch_labels = None
 depends_on = None
 
 #: (table, nullable, options of the table SQLite recreates: forwarded ids are never reused)
-TABLES = (("request_findings", True, {}), ("forwarded_records", False, {"sqlite_autoincrement": True}))
+TABLES: tuple[tuple[str, bool, dict[str, Any]], ...] = (
+    ("request_findings", True, {}),
+    ("forwarded_records", False, {"sqlite_autoincrement": True}),
+)
 
 
-def _alter(type_: sa.types.TypeEngine, previous: sa.types.TypeEngine) -> None:
+def _alter(type_: sa.types.TypeEngine[Any], previous: sa.types.TypeEngine[Any]) -> None:
     bind = op.get_bind()
     sqlite = bind.dialect.name == "sqlite"
     # SQLite recreates the table: keep the AUTOINCREMENT counter, so a deleted top id is never handed out again.
-    counters = dict(bind.execute(sa.text("SELECT name, seq FROM sqlite_sequence")).all()) if sqlite else {}
+    counters: dict[str, int] = (
+        dict(bind.execute(sa.text("SELECT name, seq FROM sqlite_sequence")).all()) if sqlite else {}
+    )
     for table, nullable, options in TABLES:
         with op.batch_alter_table(table, table_kwargs=options) as batch:
             batch.alter_column("record_id", type_=type_, existing_type=previous, existing_nullable=nullable)

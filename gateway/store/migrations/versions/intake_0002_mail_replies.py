@@ -6,6 +6,7 @@ Create Date: 2026-12-01
 """
 
 import secrets
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -18,7 +19,7 @@ branch_labels = None
 depends_on = None
 
 
-def _mail_columns() -> tuple[sa.Column, ...]:
+def _mail_columns() -> tuple[sa.Column[Any], ...]:
     return (
         sa.Column("state", sa.String(20), nullable=False, server_default="taken"),
         sa.Column("reason", sa.String(40), nullable=True),

@@ -19,7 +19,7 @@ branch_labels = None
 depends_on = None
 
 
-def _sessions_table(*extra: sa.Column) -> None:
+def _sessions_table(*extra: sa.schema.SchemaItem) -> None:
     op.create_table(
         "staff_sessions",
         sa.Column("token_hash", sa.String(64), nullable=False),
