@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 from lxml import etree
 
@@ -56,7 +57,8 @@ def build_request(billing: Billing, header: Header) -> bytes:
             node.text = text
         return node
 
-    root = etree.Element(f"{{{ns}}}Facturation", {"versionSchema": SCHEMA_VERSION}, nsmap={None: ns})
+    # lxml-stubs allow only string prefixes; None is lxml's prefix of the default namespace
+    root = etree.Element(f"{{{ns}}}Facturation", {"versionSchema": SCHEMA_VERSION}, nsmap={None: ns})  # type: ignore[dict-item]
     entete = el(root, "Entete")
     el(entete, "IdFichier", header.id_fichier)
     el(entete, "NumeroSequence", str(header.sequence))
@@ -74,7 +76,13 @@ def build_request(billing: Billing, header: Header) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def _record(el, root: etree._Element, convention: Convention, number: int, record: Record) -> None:  # noqa: ANN001
+class _Append(Protocol):
+    """``build_request``'s ``el``: appends one element in the convention's namespace."""
+
+    def __call__(self, parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element: ...
+
+
+def _record(el: _Append, root: etree._Element, convention: Convention, number: int, record: Record) -> None:
     node = el(root, "Enregistrement", id=str(number), reference=record.reference)
     el(node, "Matricule", record.matricule)
     prescription = el(node, "Ordonnance")
@@ -84,6 +92,7 @@ def _record(el, root: etree._Element, convention: Convention, number: int, recor
     if spec.prescribed_sessions:
         el(prescription, "NombreSeancesPrescrites", str(record.sessions_prescribed))
     if spec.sampled:
+        assert record.sampled_at is not None and record.place is not None, "a sampled record has its sampling"
         el(node, "Prelevement", dateHeure=record.sampled_at.isoformat(timespec="seconds"), lieu=record.place)
     for act in record.acts:
         line = el(node, spec.act_element)

@@ -57,11 +57,12 @@ class ExtensionsSFTPClient(paramiko.SFTPClient):
     def _send_version(self) -> int:
         message = Message()
         message.add_int(3)
-        self._send_packet(CMD_INIT, message)
-        kind, data = self._read_packet()
+        # BaseSFTP's packet methods, private and so absent from types-paramiko
+        self._send_packet(CMD_INIT, message)  # type: ignore[attr-defined]
+        kind, data = self._read_packet()  # type: ignore[attr-defined]
         if kind != CMD_VERSION:
             raise SFTPError("Incompatible sftp protocol")
-        version = struct.unpack(">I", data[:4])[0]
+        version: int = struct.unpack(">I", data[:4])[0]
         reply = Message(data[4:])
         self.extensions = {}
         while reply.get_remainder():
@@ -123,7 +124,7 @@ def fetch_host_key(host: str, port: int, *, timeout: float = 20.0) -> paramiko.P
 
 def _load_key(path: Path, passphrase: str | None) -> paramiko.PKey:
     try:
-        return paramiko.PKey.from_path(path, passphrase.encode() if passphrase else None)
+        return paramiko.PKey.from_path(path, passphrase or None)
     except paramiko.PasswordRequiredException:
         raise AuthenticationFailed(
             f"the key file {path} is encrypted: put its passphrase in the password environment variable", path=str(path)
@@ -174,7 +175,11 @@ def open_connection(endpoint: Endpoint) -> Connection:
             sftp = ExtensionsSFTPClient.from_transport(transport)
         except (paramiko.SSHException, EOFError, OSError) as exc:
             raise NetworkError(f"cannot open SFTP: {exc}") from None
-        sftp.get_channel().settimeout(endpoint.timeout)
+        if sftp is None:
+            raise NetworkError("cannot open SFTP: the server refused the channel")
+        channel = sftp.get_channel()
+        if channel is not None:  # a client made by from_transport has its channel
+            channel.settimeout(endpoint.timeout)
         return Connection(transport, sftp, check)
     except BaseException:
         transport.close()

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from gateway.client.errors import CsvError
@@ -289,7 +290,9 @@ def _record(
                     f"({first[column]!r}) for reference {reference}"
                 )
 
-    def field(column: str, parser, line: int, values: dict[str, str]):  # noqa: ANN001, ANN202
+    # Any: a parsed value, or None after a problem was recorded, in which case the record is
+    # dropped below before its acts are used (the acts are still built, to count them)
+    def field(column: str, parser: Callable[[str], Any], line: int, values: dict[str, str]) -> Any:
         text = values[column]
         if not text:
             problems.append(f"line {line}: {column} is empty")
@@ -316,7 +319,7 @@ def _record(
         code = field("code", lambda t: _code(convention, t), line, values)
         quantity = field("quantite", lambda t: parse_count(t, 1, 99), line, values)
         if spec.sampled:
-            date = sampled_at.date() if sampled_at else None  # the act date of every act
+            date: Any = sampled_at.date() if sampled_at else None  # the act date of every act
         else:
             date = field("date", parse_date, line, values)
         if values["montant"]:

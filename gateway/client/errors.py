@@ -16,9 +16,12 @@ Only ``NetworkError`` is retried: every other error would fail the same way agai
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway.errors import GatewayError
+
+if TYPE_CHECKING:
+    from gateway.client.make import LocatedFinding
 
 
 class ClientError(GatewayError):
@@ -42,7 +45,7 @@ class RequestRefused(ClientError):
 
     code = "CLT-CHECK"
 
-    def __init__(self, message: str, *, findings: tuple = (), **context: Any) -> None:
+    def __init__(self, message: str, *, findings: tuple[LocatedFinding, ...] = (), **context: Any) -> None:
         super().__init__(message, **context)
         self.findings = findings
 

@@ -10,7 +10,7 @@ its sequence number).
 
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import ColumnElement, Exists, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from gateway.client.store import LocalAct, LocalRequest, LocalResponse, LocalResponseRecord
@@ -21,7 +21,7 @@ VOID_STATUSES = (FileStatus.REJETE.value, FileStatus.DOUBLON.value)
 _CHUNK = 500
 
 
-def _void_file():  # noqa: ANN202 - a SQL expression
+def _void_file() -> Exists:
     """True for a request whose (latest) response made it count for nothing."""
     return exists().where(
         LocalResponse.request_name == LocalRequest.name,
@@ -30,7 +30,7 @@ def _void_file():  # noqa: ANN202 - a SQL expression
     )
 
 
-def _standing(provider_code: str):  # noqa: ANN202
+def _standing(provider_code: str) -> ColumnElement[bool]:
     return and_(LocalRequest.provider_code == provider_code, LocalRequest.mode == Mode.PRODUCTION.value, ~_void_file())
 
 
@@ -73,7 +73,10 @@ class LocalHistory:
             )
             .order_by(LocalRequest.pushed_at)
         ).first()
-        return EarlierFile(row.name, row.pushed_at) if row else None
+        if row is None:
+            return None
+        assert row.pushed_at is not None, "the query keeps pushed files only"
+        return EarlierFile(row.name, row.pushed_at)
 
     def last_sequence(self, provider_code: str, convention: str) -> int | None:
         return self._session.scalar(
@@ -83,14 +86,12 @@ class LocalHistory:
         )
 
     def id_fichier_used(self, provider_code: str, id_fichier: str) -> bool:
-        return (
-            self._session.scalar(
-                select(func.count())
-                .select_from(LocalRequest)
-                .where(_standing(provider_code), LocalRequest.id_fichier == id_fichier)
-            )
-            > 0
+        count = self._session.scalar(
+            select(func.count())
+            .select_from(LocalRequest)
+            .where(_standing(provider_code), LocalRequest.id_fichier == id_fichier)
         )
+        return bool(count)
 
     def accepted_acts(self, provider_code: str, acts: frozenset[ActKey]) -> frozenset[ActKey]:
         if not acts:

@@ -70,6 +70,22 @@ def _moment(text: str) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+def _required(parent: etree._Element, tag: str) -> etree._Element:
+    """A child the response schema requires (every file is validated before it is read)."""
+    node = parent.find(_q(tag))
+    if node is None:
+        raise ResponseInvalid(f"the response has no {tag}")
+    return node
+
+
+def _attribute(node: etree._Element, name: str) -> str:
+    """An attribute the response schema requires."""
+    value = node.get(name)
+    if value is None:
+        raise ResponseInvalid(f"the response's {node.tag} has no {name}")
+    return value
+
+
 def _findings(parent: etree._Element, response: LocalResponse, record: LocalResponseRecord | None) -> None:
     for error in parent.findall(_q("Erreur")):
         messages = {m.get("langue"): (m.text or "") for m in error.findall(_q("Message"))}
@@ -93,20 +109,20 @@ def _findings(parent: etree._Element, response: LocalResponse, record: LocalResp
 def parse_response(data: bytes, *, name: str, source: str) -> LocalResponse:
     """A response file's bytes as an unsaved :class:`LocalResponse` with its records and errors."""
     root = etree.fromstring(data, safe_parser())
-    demande = root.find(_q("Demande"))
-    traitement = root.find(_q("Traitement"))
+    demande = _required(root, "Demande")
+    traitement = _required(root, "Traitement")
     response = LocalResponse(
         name=name,
         sha256=hashlib.sha256(data).hexdigest(),
         request_name=demande.get("nomFichier"),
-        status=root.findtext(_q("Statut")).strip(),
+        status=(_required(root, "Statut").text or "").strip(),
         mode=traitement.get("mode"),
         convention=demande.get("convention"),
         id_fichier=demande.get("idFichier"),
         sequence=_int(demande.get("numeroSequence")),
         request_sha256=demande.get("sha256"),
-        received_at=_moment(demande.get("recuLe")),
-        processed_at=_moment(traitement.get("traiteLe")),
+        received_at=_moment(_attribute(demande, "recuLe")),
+        processed_at=_moment(_attribute(traitement, "traiteLe")),
         source=source,
         imported_at=utcnow(),
     )

@@ -98,6 +98,9 @@ class KnownHosts:
                 if replace and entry is not None and host in entry.hostnames:
                     continue
                 lines.append(line)
-        lines.append(HostKeyEntry([host], key).to_line().rstrip("\n"))
+        new_line = HostKeyEntry([host], key).to_line()
+        # to_line() gives None only for an entry without a key, and this one has one
+        assert new_line is not None
+        lines.append(new_line.rstrip("\n"))
         atomic_write(self.path, ("\n".join(lines) + "\n").encode("utf-8"))
         self.path.chmod(0o600)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TypeVar
 
 from lxml import etree
 from sqlalchemy import select
@@ -18,6 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.client.store import LocalRequest
 from gateway.exchange.conventions import REQUEST_NAME
 from gateway.store.db import transaction
+
+_N = TypeVar("_N", int, Decimal)
 
 
 def safe_parser() -> etree.XMLParser:
@@ -48,7 +52,7 @@ def _row_from_file(path: Path, data: bytes, at: dt.datetime) -> LocalRequest:
     header = _header(data)
     match = REQUEST_NAME.match(path.name)
 
-    def number(text: str | None, kind=int):  # noqa: ANN001, ANN202
+    def number(text: str | None, kind: Callable[[str], _N]) -> _N | None:
         try:
             return kind(text) if text else None
         except (ValueError, InvalidOperation):
@@ -59,11 +63,11 @@ def _row_from_file(path: Path, data: bytes, at: dt.datetime) -> LocalRequest:
         provider_code=header.get("CodePrestataire") or (match.group(2) if match else ""),
         convention=header.get("Convention") or (match.group(1) if match else None),
         mode=header.get("Mode") or None,
-        sequence=number(header.get("NumeroSequence")),
+        sequence=number(header.get("NumeroSequence"), int),
         id_fichier=header.get("IdFichier") or None,
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
-        record_count=number(header.get("NombreEnregistrements")),
+        record_count=number(header.get("NombreEnregistrements"), int),
         amount=number(header.get("MontantTotal"), Decimal),
         path=str(path.resolve()),
         made_at=at,
@@ -109,4 +113,5 @@ def unpushed_files(sessions: sessionmaker[Session]) -> list[Path]:
             .where(LocalRequest.pushed_at.is_(None), LocalRequest.path.is_not(None))
             .order_by(LocalRequest.made_at, LocalRequest.id)
         ).all()
-        return [Path(row.path) for row in rows]
+        # the query keeps only rows with a path
+        return [Path(row.path) for row in rows if row.path is not None]

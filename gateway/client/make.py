@@ -25,6 +25,8 @@ from importlib import metadata
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from gateway.client.builder import Header, build_request, request_name
 from gateway.client.csvlayout import Billing, Convention, Tariff, read_billing
 from gateway.client.errors import ClientError, RequestRefused
@@ -141,9 +143,9 @@ def software_version() -> str:
 def make_request(
     csv_path: Path,
     options: MakeOptions,
-    sessions,
-    *,  # noqa: ANN001 - sessionmaker
-    checker_factory: Callable[[], object] | None = None,
+    sessions: sessionmaker[Session],
+    *,
+    checker_factory: Callable[[], Checker] | None = None,
     clock: Clock | None = None,
 ) -> MadeFile:
     """Builds, checks, writes and records one request file from the CSV at ``csv_path``.
@@ -229,8 +231,8 @@ def make_request(
     )
 
 
-def _default_checker(options: MakeOptions) -> Callable[[], object]:
-    def build() -> object:
+def _default_checker(options: MakeOptions) -> Callable[[], Checker]:
+    def build() -> Checker:
         return Checker(options.schemas_dir, timezone=options.timezone, max_file_bytes=options.max_file_bytes)
 
     return build

@@ -82,7 +82,8 @@ class ResponseSchema:
             return [f"not well-formed XML: {exc}"]
         if self._schema.validate(document):
             return []
-        return [f"line {e.line}: {e.message}" for e in self._schema.error_log]
+        # lxml's error logs are iterable; lxml-stubs leave out _ErrorLog.__iter__
+        return [f"line {e.line}: {e.message}" for e in self._schema.error_log]  # type: ignore[attr-defined]
 
     def check(self, path: Path) -> None:
         """Raises :class:`ResponseInvalid` when the file at ``path`` is not a valid response."""
@@ -164,9 +165,10 @@ class Puller:
         return Pulled(name, path, size, digest, PullResult.ALREADY_SAVED if had else PullResult.SAVED)
 
     def _callback(self, name: str) -> Callable[[int, int], None] | None:
-        if self._progress is None:
+        progress = self._progress
+        if progress is None:
             return None
-        return lambda done, total: self._progress(name, done, total)
+        return lambda done, total: progress(name, done, total)
 
 
 def watch(

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from gateway.client.connection import Connection
+from gateway.client.connection import Connection, Retrying
 from gateway.client.errors import ClientError, RemoteRefused
 from gateway.exchange.runtime.reception import PART_SUFFIX
 
@@ -144,9 +144,9 @@ class FilePush:
 
 def push_files(
     paths: list[Path],
-    retrying,
+    retrying: Retrying,
     *,
-    progress: Progress | None = None,  # noqa: ANN001 - Retrying
+    progress: Progress | None = None,
     on_pushed: Callable[[Path, Pushed], None] | None = None,
 ) -> list[Pushed]:
     """Pushes ``paths`` in order over ``retrying``'s connection; stops at the first refusal.

@@ -12,6 +12,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -75,7 +76,7 @@ class Summary:
     counts: dict[str, int]
     files: list[FileLine] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """JSON-friendly."""
         return {"counts": self.counts, "files": [asdict(f) for f in self.files]}
 
@@ -113,9 +114,9 @@ def summarise(sessions: sessionmaker[Session], *, show_all: bool = False) -> Sum
         counts: Counter[str] = Counter(dict.fromkeys(STATES, 0))
         files = []
         for request in session.scalars(select(LocalRequest).order_by(LocalRequest.made_at, LocalRequest.id)):
-            response = latest.pop((request.name, request.sha256), None)
-            if response is not None:
-                state = response.status
+            answer = latest.pop((request.name, request.sha256), None)
+            if answer is not None:
+                state = answer.status
             else:
                 state = PENDING if request.pushed_at else MADE
             counts[state] += 1
@@ -128,10 +129,10 @@ def summarise(sessions: sessionmaker[Session], *, show_all: bool = False) -> Sum
                         records=request.record_count,
                         amount=_text(request.amount),
                         made_or_pushed_at=_text(request.pushed_at or request.made_at),
-                        records_rejected=response.records_rejected if response else None,
-                        amount_accepted=_text(response.amount_accepted) if response else None,
-                        errors=error_counts.get(response.id, 0) if response else 0,
-                        messages=messages(response),
+                        records_rejected=answer.records_rejected if answer else None,
+                        amount_accepted=_text(answer.amount_accepted) if answer else None,
+                        errors=error_counts.get(answer.id, 0) if answer else 0,
+                        messages=messages(answer),
                     )
                 )
         for response in latest.values():  # answered files this client did not make or push
