@@ -21,6 +21,7 @@ import os
 import sys
 
 import typer
+from typer import _click  # typer's own copy of click: the classes its groups and contexts are
 from typer.core import TyperGroup
 
 from gateway.cli.context import UMASK, ConfigOption
@@ -55,7 +56,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
-def load_command(name: str) -> typer.main.TyperGroup | typer.core.TyperCommand | None:
+def load_command(name: str) -> _click.Command | None:
     """The click command ``name`` of the root, its modules imported now (None if unknown)."""
     if name not in COMMANDS:
         return None
@@ -69,13 +70,13 @@ def load_command(name: str) -> typer.main.TyperGroup | typer.core.TyperCommand |
 class LazyRoot(TyperGroup):
     """The root group: lists :data:`COMMANDS`, imports a command's modules only to run it."""
 
-    def list_commands(self, ctx: typer.Context) -> list[str]:
+    def list_commands(self, ctx: _click.Context) -> list[str]:
         return list(COMMANDS)
 
-    def get_command(self, ctx: typer.Context, cmd_name: str):  # noqa: ANN201 - a click command
+    def get_command(self, ctx: _click.Context, cmd_name: str) -> _click.Command | None:
         return load_command(cmd_name)
 
-    def format_commands(self, ctx: typer.Context, formatter) -> None:  # noqa: ANN001 - click's formatter
+    def format_commands(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
         # the help lines from the table: listing the commands must not import them
         with formatter.section("Commands"):
             formatter.write_dl([(name, help_) for name, (_modules, help_) in COMMANDS.items()])

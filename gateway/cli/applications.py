@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -24,6 +24,13 @@ from gateway.config import Settings
 from gateway.errors import UsageError
 from gateway.service import Service
 
+if TYPE_CHECKING:  # imported where used, to keep the CLI light
+    from gateway.intake.applications import Applications
+    from gateway.intake.maildrop import MailDrop
+    from gateway.intake.notify import Mailer
+    from gateway.intake.replytoken import ReplyAddress
+    from gateway.isolation import Isolation
+
 out = Console(highlight=False, soft_wrap=True)
 codes_app = typer.Typer(help="OCB provider codes allocated before the gateway (import).", no_args_is_help=True)
 
@@ -31,7 +38,7 @@ codes_app = typer.Typer(help="OCB provider codes allocated before the gateway (i
 # --------------------------------------------------------------------------- wiring
 
 
-def build_isolation(settings):  # noqa: ANN001, ANN201 - Settings -> Isolation, imported late
+def build_isolation(settings: Settings) -> Isolation:
     """The worker processes that read documents, with the limits of the settings."""
     from gateway.isolation import Isolation, WorkLimits
 
@@ -46,7 +53,7 @@ def build_isolation(settings):  # noqa: ANN001, ANN201 - Settings -> Isolation, 
     )
 
 
-def build_mailer(s: Settings):  # noqa: ANN201 - a gateway.intake.notify.Mailer
+def build_mailer(s: Settings) -> Mailer:
     """The fund's outgoing mail: the SMTP server of ``[mail]``, else the outgoing folder."""
     from gateway.intake import notify
 
@@ -58,7 +65,7 @@ def build_mailer(s: Settings):  # noqa: ANN201 - a gateway.intake.notify.Mailer
     return notify.FolderMailer(s.outgoing_mail_path)
 
 
-def build_applications(context: AppContext):  # noqa: ANN201 - Applications, imported late to keep the CLI light
+def build_applications(context: AppContext) -> Applications:
     """The intake service for these settings (also used by the web and watcher roles)."""
     from gateway.intake import followup, notify
     from gateway.intake.applications import Applications
@@ -82,7 +89,7 @@ def build_applications(context: AppContext):  # noqa: ANN201 - Applications, imp
     )
 
 
-def build_drop(context: AppContext, applications=None):  # noqa: ANN001, ANN201 - MailDrop, imported late
+def build_drop(context: AppContext, applications: Applications | None = None) -> MailDrop:
     """The mail drop for these settings (the watcher's service, ``take-mail``, the staff page)."""
     from gateway.intake.maildrop import MailDrop
     from gateway.intake.mailparse import MailLimits
@@ -103,7 +110,7 @@ def build_drop(context: AppContext, applications=None):  # noqa: ANN001, ANN201 
     )
 
 
-def reply_mailbox(context: AppContext):  # noqa: ANN201 - ReplyAddress | None
+def reply_mailbox(context: AppContext) -> ReplyAddress | None:
     """``mail.reply_address`` as a mailbox, or None (its form was checked when the settings were loaded)."""
     from gateway.intake.replytoken import ReplyAddress
 

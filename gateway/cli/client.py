@@ -21,7 +21,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
 from gateway import textsafe
@@ -32,9 +32,9 @@ from gateway.client.errors import CsvError, RequestRefused
 from gateway.client.importer import ImportResult, import_responses
 from gateway.client.knownhosts import KnownHosts, fingerprint, host_id
 from gateway.client.ledger import record_pushed, unpushed_files
-from gateway.client.make import MakeOptions, make_request
-from gateway.client.pull import Puller, PullResult, ResponseSchema, watch
-from gateway.client.push import push_files
+from gateway.client.make import LocatedFinding, MakeOptions, make_request
+from gateway.client.pull import Pulled, Puller, PullResult, ResponseSchema, watch
+from gateway.client.push import Pushed, push_files
 from gateway.client.schemas import installed_schemas, is_schemas_folder
 from gateway.client.status import STATES, summarise
 from gateway.client.store import open_store
@@ -157,7 +157,7 @@ def _details() -> Iterator[None]:
         raise
 
 
-def _finding_line(located) -> str:  # noqa: ANN001 - LocatedFinding
+def _finding_line(located: LocatedFinding) -> str:
     f = located.finding
     where = f"CSV line {located.csv_line}" if located.csv_line else "header"
     value = f" = {f.value}" if f.value is not None else ""
@@ -259,14 +259,14 @@ def push_command(
         if missing:
             raise UsageError(f"no such file: {', '.join(missing)}")
         with _progress() as progress, _retrying(endpoint, places.settings) as retrying:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
 
             def show(name: str, done: int, total: int) -> None:
                 if name not in tasks:
                     tasks[name] = progress.add_task(name, total=total)
                 progress.update(tasks[name], completed=done, total=total)
 
-            def pushed(path: Path, result) -> None:  # noqa: ANN001 - Pushed
+            def pushed(path: Path, result: Pushed) -> None:
                 record_pushed(sessions, path, utcnow())
                 out.print(f"{result.name}: {result.result}", markup=False)
 
@@ -300,7 +300,7 @@ def pull_command(
     puller = Puller(into or places.responses, ResponseSchema(_schemas(places.settings)))
     invalid = False
 
-    def report(pulled) -> None:  # noqa: ANN001 - list[Pulled]
+    def report(pulled: list[Pulled]) -> None:
         nonlocal invalid
         for item in pulled:
             out.print(f"{item.name}: {item.result} ({item.path})", markup=False)

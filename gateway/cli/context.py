@@ -16,7 +16,7 @@ import typer
 try:  # typer carries its own copy of click: its context stack is the one commands run in
     from typer._click.globals import get_current_context
 except ImportError:  # pragma: no cover - a typer that uses click itself
-    from click import get_current_context
+    from click import get_current_context  # type: ignore[no-redef]  # click's, for a typer without a copy
 
 if TYPE_CHECKING:  # imported where used: every command imports this module, few use a database
     from sqlalchemy import Engine

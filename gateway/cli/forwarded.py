@@ -12,8 +12,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -95,7 +96,7 @@ def export(
     sys.stdout.flush()
 
 
-def pages(context: AppContext, since: int, page: int = 2000):  # noqa: ANN201 - an iterator of records
+def pages(context: AppContext, since: int, page: int = 2000) -> Iterator[dict[str, Any]]:
     """Every record above ``since``, read a page at a time (memory stays bounded)."""
     while True:
         with context.sessions() as session:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -59,7 +59,7 @@ def check(
         raise typer.Exit(1)
 
 
-def _print_table(results: list[dict]) -> None:
+def _print_table(results: list[dict[str, Any]]) -> None:
     table = Table(show_lines=False)
     for column in ("file", "verdict", "reason", "flags", "type", "pages", "version", "size", "scanned"):
         # Codes are read and grepped whole: never cut them, fold the file path instead.

@@ -6,19 +6,25 @@ portal sees only plain values.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gateway.cli.context import AppContext, ConfigOption, app_context
 from gateway.service import Service
 
+if TYPE_CHECKING:  # imported where used, to keep the CLI light
+    from fastapi import FastAPI
+
+    from gateway.portal.app import PortalConfig
+    from gateway.portal.settings import ProviderSettings
+
 portal_app = typer.Typer(
     help="The provider portal: contact addresses, password links, second factors.", no_args_is_help=True
 )
 
 
-def portal_config(context: AppContext):  # noqa: ANN201 - PortalConfig, imported late to keep the CLI light
+def portal_config(context: AppContext) -> PortalConfig:
     """The portal's values, from the settings."""
     from gateway.cli.exchange import spool_paths
     from gateway.portal.app import PortalConfig
@@ -47,7 +53,7 @@ def portal_config(context: AppContext):  # noqa: ANN201 - PortalConfig, imported
     )
 
 
-def provider_settings(context: AppContext):  # noqa: ANN201 - ProviderSettings
+def provider_settings(context: AppContext) -> ProviderSettings:
     """Provider account changes in the portal's way (audited, told by e-mail)."""
     from gateway.accounts.mirror import AccountMirror
     from gateway.accounts.service import Accounts
@@ -66,7 +72,7 @@ def provider_settings(context: AppContext):  # noqa: ANN201 - ProviderSettings
     )
 
 
-def build_app(context: AppContext):  # noqa: ANN201 - FastAPI
+def build_app(context: AppContext) -> FastAPI:
     """The portal application for these settings."""
     from gateway.portal.app import create_portal_app
     from gateway.portal.send import BrowserReception

@@ -77,6 +77,10 @@ ROLE_PROCESSES: dict[str, Callable[[Settings], int]] = {
 }
 
 
+def _one_process(_settings: Settings) -> int:
+    return 1
+
+
 def role_limits(settings: Settings, role: str) -> Limits:
     """The limits of one process of ``role``, from ``[processes]``."""
     return Limits(
@@ -90,7 +94,7 @@ def child_specs(settings: Settings, roles: list[str]) -> list[ChildSpec]:
     specs = []
     for role in roles:
         argv = (sys.executable, "-m", "gateway", "serve", "--role", role, "--single-process", "--no-prepare", *config)
-        count = ROLE_PROCESSES.get(role, lambda _s: 1)(settings)
+        count = ROLE_PROCESSES.get(role, _one_process)(settings)
         specs += [ChildSpec(f"{role}-{n}", role, argv) for n in range(1, count + 1)]
     return specs
 

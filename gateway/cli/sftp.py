@@ -6,15 +6,20 @@ SFTP layer sees only plain values.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from gateway.cli.context import AppContext, ConfigOption, app_context
 from gateway.service import Service
 
+if TYPE_CHECKING:  # imported where used, to keep the CLI light
+    from gateway.sftp.server import ServerConfig
+
 sftp_app = typer.Typer(help="The SFTP server providers connect to.", no_args_is_help=True)
 
 
-def server_config(context: AppContext):  # noqa: ANN201 - ServerConfig, imported late to keep the CLI light
+def server_config(context: AppContext) -> ServerConfig:
     """The SFTP server's values, from the settings."""
     from gateway.cli.exchange import spool_paths
     from gateway.sftp.limits import LimitValues

@@ -16,14 +16,22 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from gateway import textsafe
 from gateway.cli.context import ConfigOption, app_context
 from gateway.exchange.checks.memory import MemoryHistory
-from gateway.exchange.checks.model import EmptyHistory, FileStatus, Finding, History, Outcome, Received
+from gateway.exchange.checks.model import (
+    EmptyHistory,
+    FileStatus,
+    Finding,
+    History,
+    Outcome,
+    Received,
+    RecordResult,
+)
 from gateway.exchange.checks.pipeline import Checker
 from gateway.exchange.checks.references import ReferenceError_
 from gateway.exchange.checks.response import local_time, render_response
@@ -41,7 +49,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _finding_dict(finding: Finding) -> dict:
+def _finding_dict(finding: Finding) -> dict[str, Any]:
     return {
         "code": finding.code,
         "severity": finding.severity.value,
@@ -54,7 +62,7 @@ def _finding_dict(finding: Finding) -> dict:
     }
 
 
-def outcome_dict(outcome: Outcome, timezone: str) -> dict:
+def outcome_dict(outcome: Outcome, timezone: str) -> dict[str, Any]:
     """The outcome as one JSON object (what ``--json`` prints per file)."""
     return {
         "file": outcome.received.name,
@@ -86,7 +94,7 @@ def _print_human(outcome: Outcome) -> None:
     print(f"{outcome.received.name}: {outcome.status.value}")
     if outcome.duplicate_of is not None:
         print(f"  identical to {outcome.duplicate_of.name}")
-    findings = [(None, f) for f in outcome.file_findings]
+    findings: list[tuple[RecordResult | None, Finding]] = [(None, f) for f in outcome.file_findings]
     findings += [(r, f) for r in outcome.records or () for f in r.findings]
     for record, f in findings:
         where = ":".join(str(x) for x in (f.line, f.column) if x)

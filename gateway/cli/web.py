@@ -7,7 +7,7 @@ layer sees only plain values.
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -24,13 +24,18 @@ from gateway.web import secret, staff
 from gateway.web.lockout import LockoutPolicy
 from gateway.web.staff_sessions import list_sessions, revoke
 
+if TYPE_CHECKING:  # imported where used, to keep the CLI light
+    from fastapi import FastAPI
+
+    from gateway.web.app import WebConfig
+
 staff_app = typer.Typer(help="Staff accounts of the web interface.", no_args_is_help=True)
 apikey_app = typer.Typer(help="API keys of machine clients (REST API).", no_args_is_help=True)
 # Wide when piped, so refs and dates are never wrapped in the middle.
 _out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
 
-def web_config(context: AppContext):  # noqa: ANN201 - WebConfig, imported late to keep the CLI light
+def web_config(context: AppContext) -> WebConfig:
     """The web layer's values, from the settings."""
     from gateway.web.app import WebConfig
 
@@ -62,7 +67,7 @@ def web_config(context: AppContext):  # noqa: ANN201 - WebConfig, imported late 
     )
 
 
-def build_app(context: AppContext):  # noqa: ANN201 - FastAPI
+def build_app(context: AppContext) -> FastAPI:
     """The web application for these settings."""
     from gateway.intake.unattached import UnattachedMail
     from gateway.web.app import create_app
