@@ -31,7 +31,7 @@ def hash_password(password: str) -> str:
     return _HASHER.hash(password)
 
 
-def verify_password(password_hash: str | None, password: str) -> bool:
+def verify_password(password_hash: str | None, password: str | bytes) -> bool:
     """True when ``password`` matches; always spends one argon2 verification."""
     try:
         return _HASHER.verify(password_hash or dummy_hash(), password) and password_hash is not None

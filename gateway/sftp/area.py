@@ -96,7 +96,7 @@ class ProviderArea:
 
     def _file_attributes(self, where: Location) -> SFTPAttributes:
         try:
-            st = os.lstat(where.path)
+            st = os.lstat(where.file_path)
         except OSError:
             raise NoSuchFile("no such file", path=where.sftp_path) from None
         if not stat.S_ISREG(st.st_mode):
@@ -111,15 +111,15 @@ class ProviderArea:
         if where.is_folder:
             raise PermissionDenied("a folder cannot be opened as a file", path=where.sftp_path)
         if not flags & _WRITE_FLAGS:
-            return Reader(where.path, where.sftp_path)
+            return Reader(where.file_path, where.sftp_path)
         if where.area is not Area.INBOX:
             raise PermissionDenied("files can be written only in /inbox", path=where.sftp_path)
         assert where.name is not None
-        if os.path.lexists(where.path):
+        if os.path.lexists(where.file_path):
             raise AlreadyExists(f"{where.name} is already in /inbox; uploads never replace a file", name=where.name)
         if not where.name.endswith(PART_SUFFIX) and self.reception.name_is_held(self.who.provider_code, where.name):
             raise NameHeld(f"{where.name} is held until its response is collected", name=where.name)
-        folder = where.path.parent
+        folder = where.file_path.parent
         self.quotas.start_upload(folder)
         self.log.debug("upload started", file=where.name)
         return Upload(
@@ -207,7 +207,8 @@ class ProviderArea:
 
     def abort(self, handle: Upload | Reader) -> None:
         """The session ended with ``handle`` open: a broken upload leaves nothing behind."""
-        if handle.abort():
+        # a reader's abort only closes it and says False: what follows is about uploads
+        if handle.abort() and isinstance(handle, Upload):
             SFTP_UPLOADS.labels(result="broken").inc()
             self.log.info(
                 "upload broken",
@@ -225,23 +226,23 @@ class ProviderArea:
             raise PermissionDenied("only files in /outbox can be deleted", path=where.sftp_path)
         self._file_attributes(where)  # a symlink or folder is "no such file"
         with transaction(self.reception.sessions) as session:
-            collected = mark_collected(session, self.who.provider_code, where.name, utcnow())
+            collected = mark_collected(session, self.who.provider_code, where.file_name, utcnow())
             audit.record(
                 session,
                 actor=self.who.actor,
                 action="sftp.delete",
                 target_type="response",
-                target_id=where.name,
+                target_id=where.file_name,
                 address=self.who.address,
                 sftp_session=self.who.session_id,
                 collected=collected,
             )
             try:
-                os.unlink(where.path)
+                os.unlink(where.file_path)
             except FileNotFoundError:
                 raise NoSuchFile("no such file", path=where.sftp_path) from None
         if self.reception.durable:
-            fsync_dir(where.path.parent)
+            fsync_dir(where.file_path.parent)
         self.log.info("response deleted", file=where.name, collected=collected)
 
     def rename(self, old_path: str, new_path: str) -> None:
@@ -254,25 +255,31 @@ class ProviderArea:
         st = self._file_attributes(old)
         if not old.name.endswith(PART_SUFFIX):
             raise PermissionDenied("a received file cannot be renamed", name=old.name)
-        if os.path.lexists(new.path):
+        if os.path.lexists(new.file_path):
             raise AlreadyExists(f"{new.name} is already in /inbox", name=new.name)
         started = time.monotonic()
         if new.name.endswith(PART_SUFFIX):
             try:
-                os.link(old.path, new.path, follow_symlinks=False)
+                os.link(old.file_path, new.file_path, follow_symlinks=False)
             except FileExistsError:
                 raise AlreadyExists(f"{new.name} is already in /inbox", name=new.name) from None
-            os.unlink(old.path)
+            os.unlink(old.file_path)
             if self.reception.durable:
-                fsync_dir(new.path.parent)
+                fsync_dir(new.file_path.parent)
             return
         if st.st_size is not None and st.st_size > self.max_bytes:
             raise TooLarge(f"{old.name} is larger than {self.max_bytes} bytes", name=old.name)
         if self.reception.name_is_held(self.who.provider_code, new.name):
             raise NameHeld(f"{new.name} is held until its response is collected", name=new.name)
-        size, sha256 = _measure(old.path)
+        size, sha256 = _measure(old.file_path)
         self.reception.receive(
-            self.who, source=old.path, final=new.path, size=size, sha256=sha256, started=started, kind="rename"
+            self.who,
+            source=old.file_path,
+            final=new.file_path,
+            size=size,
+            sha256=sha256,
+            started=started,
+            kind="rename",
         )
 
     def setstat(self, sftp_path: str, attrs: SFTPAttributes) -> None:

@@ -24,10 +24,18 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import paramiko
-from paramiko.common import MSG_CHANNEL_DATA, MSG_CHANNEL_EXTENDED_DATA
+from paramiko.common import (
+    AUTH_FAILED,
+    AUTH_SUCCESSFUL,
+    MSG_CHANNEL_DATA,
+    MSG_CHANNEL_EXTENDED_DATA,
+    OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED,
+    OPEN_FAILED_RESOURCE_SHORTAGE,
+    OPEN_SUCCEEDED,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -129,6 +137,11 @@ def _unconsumed(channel: paramiko.Channel) -> int:
     return len(channel.in_buffer) + len(channel.in_stderr_buffer) + channel.in_window_sofar
 
 
+def _gateway_transport(channel: paramiko.Channel) -> GatewayTransport:
+    # these handlers are in GatewayTransport's table only, so their channel's transport is one
+    return cast(GatewayTransport, channel.transport)
+
+
 def _feed_within_window(channel: paramiko.Channel, m: paramiko.Message) -> None:
     """MSG_CHANNEL_DATA: buffered only within the window offered, else the connection is closed.
 
@@ -136,7 +149,7 @@ def _feed_within_window(channel: paramiko.Channel, m: paramiko.Message) -> None:
     drop data beyond the window; a byte stream with a hole is useless, so we disconnect).
     """
     data = m.get_binary()
-    if channel.transport.overrun(channel, len(data)):
+    if _gateway_transport(channel).overrun(channel, len(data)):
         return
     feed_channel(channel, data)
 
@@ -145,7 +158,7 @@ def _feed_extended_within_window(channel: paramiko.Channel, m: paramiko.Message)
     """MSG_CHANNEL_EXTENDED_DATA, held to the same window (nothing here reads it)."""
     code = m.get_int()
     data = m.get_binary()
-    if channel.transport.overrun(channel, len(data)) or code != 1:
+    if _gateway_transport(channel).overrun(channel, len(data)) or code != 1:
         return
     channel.in_stderr_buffer.feed(data)
 
@@ -166,7 +179,7 @@ class GatewayTransport(paramiko.Transport):
         MSG_CHANNEL_EXTENDED_DATA: _feed_extended_within_window,
     }
 
-    def __init__(self, *args, max_buffered_bytes: int, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args: Any, max_buffered_bytes: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.max_buffered_bytes = max_buffered_bytes
         self.overran = False
@@ -174,8 +187,8 @@ class GatewayTransport(paramiko.Transport):
         self.open_channels: list[paramiko.Channel] = []
 
     def _auth_trigger(self) -> None:
-        super()._auth_trigger()
-        self.server_object.authenticated()
+        super()._auth_trigger()  # type: ignore[misc]  # private to paramiko (paramiko_private.py)
+        self._connection().authenticated()
 
     def run(self) -> None:
         try:
@@ -190,6 +203,11 @@ class GatewayTransport(paramiko.Transport):
         with self.lock:
             self.open_channels = [c for c in self.open_channels if not c.closed]
             self.open_channels.append(channel)
+
+    def _connection(self) -> Connection:
+        # the server object start_server was given: the gateway's Connection, typed by paramiko
+        # as the ServerInterface it extends
+        return cast(Connection, self.server_object)
 
     def channels_open(self) -> int:
         """Channels of this connection not yet closed."""
@@ -214,7 +232,7 @@ class GatewayTransport(paramiko.Transport):
         ):
             return False
         self.overran = True
-        self.server_object.window_overrun(in_channel, channel.in_window_size, total)
+        self._connection().window_overrun(in_channel, channel.in_window_size, total)
         return True
 
 
@@ -277,11 +295,11 @@ class Connection(paramiko.ServerInterface):
         return ALLOWED_AUTHS
 
     def check_auth_none(self, username: str) -> int:
-        return paramiko.AUTH_FAILED
+        return AUTH_FAILED
 
     def check_auth_password(self, username: str, password: str | bytes) -> int:
         if not self._may_try() or not self._wait_if_throttled(username):
-            return paramiko.AUTH_FAILED
+            return AUTH_FAILED
         account = self.server.authenticator.password(username, password, self.address)
         if account is None:
             self._password_refused = True
@@ -291,20 +309,20 @@ class Connection(paramiko.ServerInterface):
             if self.server.limits.record_failure(self.address):
                 self.log.warning("address banned", failures=self.server.limits.values.ban_after_failures)
                 self.close("banned")
-            return paramiko.AUTH_FAILED
+            return AUTH_FAILED
         self._pending = (account, "password")
-        return paramiko.AUTH_SUCCESSFUL
+        return AUTH_SUCCESSFUL
 
     def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
         if not self._may_try():
-            return paramiko.AUTH_FAILED
+            return AUTH_FAILED
         account = self.server.authenticator.publickey(username, key, self.address)
         if account is None:
             self._key_refused = True
             self._refused(username, "publickey", key=fingerprint_of(key.asbytes()))
-            return paramiko.AUTH_FAILED
+            return AUTH_FAILED
         self._pending = (account, "publickey")
-        return paramiko.AUTH_SUCCESSFUL
+        return AUTH_SUCCESSFUL
 
     def _wait_if_throttled(self, username: str) -> bool:
         """Waits before checking a password on an account under attack; False if closed meanwhile.
@@ -420,12 +438,12 @@ class Connection(paramiko.ServerInterface):
     def check_channel_request(self, kind: str, chanid: int) -> int:
         if kind != "session" or self.who is None:
             self.log.info("channel refused", kind=kind)
-            return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+            return OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
         limit = self.server.config.max_channels_per_connection
         if self.transport.channels_open() >= limit:
             self.server.refused("channels", provider=self.who.provider_code, address=self.address, limit=limit)
-            return paramiko.OPEN_FAILED_RESOURCE_SHORTAGE
-        return paramiko.OPEN_SUCCEEDED
+            return OPEN_FAILED_RESOURCE_SHORTAGE
+        return OPEN_SUCCEEDED
 
     def check_channel_subsystem_request(self, channel: paramiko.Channel, name: str) -> bool:
         if name != "sftp" or self.who is None:
@@ -495,7 +513,7 @@ class Connection(paramiko.ServerInterface):
 
     def check_channel_direct_tcpip_request(self, chanid: int, origin: object, destination: object) -> int:
         self._refuse("direct-tcpip")
-        return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+        return OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
 
     def check_channel_env_request(self, channel: paramiko.Channel, name: bytes, value: bytes) -> bool:
         return False  # OpenSSH sends LANG; refused quietly

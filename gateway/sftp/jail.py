@@ -53,6 +53,20 @@ class Location:
     def is_folder(self) -> bool:
         return self.name is None
 
+    @property
+    def file_path(self) -> Path:
+        """The place on disk of a file (callers have checked that it is not a folder)."""
+        if self.name is None or self.path is None:
+            raise NoSuchFile("not a file", path=self.sftp_path)
+        return self.path
+
+    @property
+    def file_name(self) -> str:
+        """The name of a file (callers have checked that it is not a folder)."""
+        if self.name is None:
+            raise NoSuchFile("not a file", path=self.sftp_path)
+        return self.name
+
 
 def normalise(sftp_path: str) -> list[str]:
     """The path's components after lexical ``.``/``..`` handling, relative to ``/``."""

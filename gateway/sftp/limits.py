@@ -20,8 +20,9 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.clock import Clock, SystemClock
@@ -96,11 +97,11 @@ class Limits:
         with transaction(self._sessions) as session:
             if self._banned(session, address, now):
                 return Refusal.BANNED
-            recent = session.scalar(
+            recent = session.execute(
                 select(func.count())
                 .select_from(SftpConnection)
                 .where(SftpConnection.address == address, SftpConnection.at > now - window)
-            )
+            ).scalar_one()
             if recent >= allowed:
                 return Refusal.RATE
             session.add(SftpConnection(address=address, at=now))
@@ -123,14 +124,14 @@ class Limits:
         with transaction(self._sessions) as session:
             session.add(SftpAuthFailure(address=address, at=now))
             session.flush()
-            failures = session.scalar(
+            failures = session.execute(
                 select(func.count())
                 .select_from(SftpAuthFailure)
                 .where(
                     SftpAuthFailure.address == address,
                     SftpAuthFailure.at > now - dt.timedelta(seconds=values.ban_window),
                 )
-            )
+            ).scalar_one()
             if failures < values.ban_after_failures:
                 return False
             until = now + dt.timedelta(seconds=values.ban_seconds)
@@ -158,11 +159,11 @@ class Limits:
         since = self._clock.now() - dt.timedelta(seconds=values.ban_window)
         with self._readers() as session:
             failures = (
-                session.scalar(
+                session.execute(
                     select(func.count())
                     .select_from(SftpAccountFailure)
                     .where(SftpAccountFailure.account == account[:40], SftpAccountFailure.at > since)
-                )
+                ).scalar_one()
                 or 0
             )
         over = failures - values.account_throttle_after
@@ -177,14 +178,16 @@ class Limits:
         with transaction(self._sessions) as session:
             # Serialises logins of one account across nodes (a no-op lock on SQLite).
             session.execute(select(Provider.code).where(Provider.code == provider_code).with_for_update())
-            mine = session.scalar(
+            mine = session.execute(
                 select(func.count())
                 .select_from(SftpSession)
                 .where(SftpSession.provider_code == provider_code, SftpSession.seen_at > alive)
-            )
+            ).scalar_one()
             if mine >= self.values.sessions_per_account:
                 return Refusal.ACCOUNT_SESSIONS
-            total = session.scalar(select(func.count()).select_from(SftpSession).where(SftpSession.seen_at > alive))
+            total = session.execute(
+                select(func.count()).select_from(SftpSession).where(SftpSession.seen_at > alive)
+            ).scalar_one()
             if total >= self.values.sessions_total:
                 return Refusal.TOTAL_SESSIONS
             session.add(
@@ -235,7 +238,9 @@ class Limits:
             nodes = [n for n in session.scalars(select(SftpSession.node).distinct()) if is_dead(n)]
             if not nodes:
                 return 0
-            return session.execute(delete(SftpSession).where(SftpSession.node.in_(nodes))).rowcount or 0
+            # a DELETE's result is a CursorResult, which Session.execute's annotation does not say
+            result = cast(CursorResult[Any], session.execute(delete(SftpSession).where(SftpSession.node.in_(nodes))))
+            return result.rowcount or 0
 
     def forget_node(self) -> None:
         """Removes this node's sessions (at stop)."""

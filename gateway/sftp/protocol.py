@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import errno
 import struct
+from typing import TYPE_CHECKING, Any
 
+import paramiko
 from paramiko import SFTPAttributes
 from paramiko.message import Message
 from paramiko.sftp import (
@@ -63,6 +65,9 @@ from gateway.sftp.handles import Reader, Upload
 from gateway.sftp.paramiko_private import SftpPackets, open_flags, read_attributes, write_attributes
 from gateway.sftp.refusals import split_path
 
+if TYPE_CHECKING:
+    from gateway.sftp.auth import Connection
+
 log = get_logger(__name__)
 
 SFTP_VERSION = 3
@@ -90,7 +95,7 @@ def status_for(exc: BaseException) -> tuple[int, str]:
     """
     if isinstance(exc, GatewayError):
         return int(exc.sftp_status), exc.message
-    if isinstance(exc, OSError):
+    if isinstance(exc, OSError) and exc.errno is not None:
         return _OS_ERRORS.get(exc.errno, (SFTP_FAILURE, "internal error"))
     return SFTP_FAILURE, "internal error"
 
@@ -101,7 +106,7 @@ class GatewaySftpServer(SftpPackets):
     paramiko's packet writing comes through :class:`SftpPackets` (its private parts stay
     in :mod:`gateway.sftp.paramiko_private`); reading and dispatch are ours."""
 
-    def __init__(self, channel, name, server, *args, **kwargs):  # noqa: ANN001 - paramiko's signature
+    def __init__(self, channel: paramiko.Channel, name: str, server: Connection, *args: Any, **kwargs: Any) -> None:
         super().__init__(channel, name, server)
         self.connection = server
         self.area: ProviderArea = server.open_area()
@@ -150,7 +155,7 @@ class GatewaySftpServer(SftpPackets):
         self.send_packet(CMD_VERSION, msg)
         return SFTP_VERSION
 
-    def start_subsystem(self, name, transport, channel):  # noqa: ANN001
+    def start_subsystem(self, name: str, transport: paramiko.Transport, channel: paramiko.Channel) -> None:
         self.attach(channel)
         try:
             self._greet()
@@ -186,10 +191,11 @@ class GatewaySftpServer(SftpPackets):
         except Exception as exc:  # noqa: BLE001 - every failure becomes a status, here only
             code, text = status_for(exc)
             repeated = isinstance(exc, TooManyHandles) and self._handles_refused > 1
-            if isinstance(exc, NoSuchFile) or repeated:  # not news (clients stat names before uploading)
-                self.area.log.debug("request refused", request=t, code=exc.code, reason=exc.message)
-            elif isinstance(exc, GatewayError):
-                self.area.log.info("request refused", request=t, code=exc.code, reason=exc.message)
+            if isinstance(exc, GatewayError):
+                # a missing name or a repeated refusal is not news (clients stat names before uploading)
+                quiet = isinstance(exc, NoSuchFile) or repeated
+                say = self.area.log.debug if quiet else self.area.log.info
+                say("request refused", request=t, code=exc.code, reason=exc.message)
             else:
                 self.area.log.exception("request failed", request=t)
             self._record_refusal(t, exc, text)

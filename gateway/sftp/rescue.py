@@ -86,7 +86,7 @@ def tidy_folder(
     return Tidied(tuple(rescued), tuple(removed))
 
 
-def _linked_finals(entries: list[os.DirEntry], inodes: set[tuple[int, int]]) -> list[tuple[tuple[int, int], str]]:
+def _linked_finals(entries: list[os.DirEntry[str]], inodes: set[tuple[int, int]]) -> list[tuple[tuple[int, int], str]]:
     """Candidate names among ``entries`` sharing an inode with one of ``inodes``, oldest first."""
     found = []
     for entry in entries:

@@ -17,6 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import paramiko
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,7 +33,7 @@ from gateway.sftp.algorithms import disabled_algorithms
 from gateway.sftp.area import ProviderArea
 from gateway.sftp.auth import Authenticator, Connection, GatewayTransport, hang_up
 from gateway.sftp.jail import Jail
-from gateway.sftp.limits import Limits, LimitValues
+from gateway.sftp.limits import Limits, LimitValues, Refusal
 from gateway.sftp.protocol import GatewaySftpServer
 from gateway.sftp.quota import InboxQuotas, QuotaValues
 from gateway.sftp.receipt import Reception
@@ -241,6 +242,7 @@ class SftpServer:
         log.warning("refused at a limit", reason=reason, refused_since_last_line=count, **fields)
 
     def _admit(self, sock: socket.socket, address: str) -> None:
+        refusal: Refusal | str | None
         try:
             refusal = self.limits.admit_connection(address)
         except Exception:
@@ -315,7 +317,7 @@ class SftpServer:
             for folder in folders
         ]
 
-    def record(self, *, actor: str, action: str, address: str, outcome: str = "ok", **detail: object) -> None:
+    def record(self, *, actor: str, action: str, address: str, outcome: str = "ok", **detail: Any) -> None:
         """Writes one audit event about a connection (a failure is logged, never raised)."""
         try:
             with transaction(self._sessions) as session:
@@ -339,7 +341,7 @@ class SftpServer:
             with self._lock:
                 connections = list(self._connections.values())
             for connection in connections:
-                if not connection.transport.is_alive() and connection.transport.active is False:
+                if not connection.transport.is_alive() and connection.transport.is_active() is False:
                     if not self._subsystem_threads(connection):
                         self._end(connection)
                 elif connection.who is None and now - connection.connected > self.config.auth_timeout:

@@ -13,7 +13,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
+
+from sqlalchemy import Engine
 
 from gateway.errors import ConfigError
 from gateway.logs import configure_logging, get_logger
@@ -41,9 +45,9 @@ class SftpService:
         self.known_hosts = known_hosts
         self.processes = process_count(config.processes)
         self._server: SftpServer | None = None
-        self._engine = None
+        self._engine: Engine | None = None
         self._children: list[multiprocessing.process.BaseProcess] = []
-        self._stop_event = None
+        self._stop_event: EventType | None = None
 
     @property
     def port(self) -> int:
@@ -64,7 +68,7 @@ class SftpService:
             raise ConfigError("sftp.port 0 cannot be shared by several processes", code="CFG-SFTP-PORT")
         context = multiprocessing.get_context("spawn")
         self._stop_event = context.Event()
-        ready = context.Queue()
+        ready: Queue[str] = context.Queue()
         for _ in range(self.processes):
             child = context.Process(
                 target=_serve_child, args=(self.config, self._stop_event, ready), name="gateway-sftp", daemon=False
@@ -94,7 +98,7 @@ class SftpService:
         self._children = []
 
 
-def _serve_child(config: ServerConfig, stop, ready) -> None:  # noqa: ANN001 - multiprocessing objects
+def _serve_child(config: ServerConfig, stop: EventType, ready: Queue[str]) -> None:
     """Body of one server process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     configure_logging(config.log_level, config.log_format)

@@ -105,7 +105,7 @@ def node_is_dead_here(node: str) -> bool:
     return host == socket.gethostname() and pid.isdigit() and not _alive_here(int(pid), token)
 
 
-def scan(folder: Path) -> list[os.DirEntry]:
+def scan(folder: Path) -> list[os.DirEntry[str]]:
     """The entries of a provider folder (empty when it cannot be read)."""
     try:
         with os.scandir(folder) as entries:
@@ -114,7 +114,7 @@ def scan(folder: Path) -> list[os.DirEntry]:
         return []
 
 
-def _regular(entry: os.DirEntry) -> os.stat_result | None:
+def _regular(entry: os.DirEntry[str]) -> os.stat_result | None:
     try:
         st = entry.stat(follow_symlinks=False)
     except FileNotFoundError:
@@ -122,7 +122,7 @@ def _regular(entry: os.DirEntry) -> os.stat_result | None:
     return st if stat.S_ISREG(st.st_mode) else None
 
 
-def dead_temps(entries: Iterable[os.DirEntry], judge: TempJudge) -> list[tuple[Path, os.stat_result]]:
+def dead_temps(entries: Iterable[os.DirEntry[str]], judge: TempJudge) -> list[tuple[Path, os.stat_result]]:
     """The dead temp files among a folder's ``entries``, with their stat (symlinks never followed)."""
     found = []
     for entry in entries:
@@ -135,7 +135,7 @@ def dead_temps(entries: Iterable[os.DirEntry], judge: TempJudge) -> list[tuple[P
     return found
 
 
-def old_parts(entries: Iterable[os.DirEntry], *, part_max_age: float, now: float) -> list[Path]:
+def old_parts(entries: Iterable[os.DirEntry[str]], *, part_max_age: float, now: float) -> list[Path]:
     """``.part`` uploads among ``entries`` not modified for ``part_max_age`` seconds."""
     return [
         Path(entry.path)
