@@ -57,8 +57,7 @@ def build_request(billing: Billing, header: Header) -> bytes:
             node.text = text
         return node
 
-    # lxml-stubs allow only string prefixes; None is lxml's prefix of the default namespace
-    root = etree.Element(f"{{{ns}}}Facturation", {"versionSchema": SCHEMA_VERSION}, nsmap={None: ns})  # type: ignore[dict-item]
+    root = etree.Element(f"{{{ns}}}Facturation", {"versionSchema": SCHEMA_VERSION}, nsmap={None: ns})
     entete = el(root, "Entete")
     el(entete, "IdFichier", header.id_fichier)
     el(entete, "NumeroSequence", str(header.sequence))

@@ -82,7 +82,7 @@ def _attribute(node: etree._Element, name: str) -> str:
     """An attribute the response schema requires."""
     value = node.get(name)
     if value is None:
-        raise ResponseInvalid(f"the response's {node.tag} has no {name}")
+        raise ResponseInvalid(f"the response's {etree.QName(node).localname} has no {name}")
     return value
 
 
@@ -143,7 +143,7 @@ def parse_response(data: bytes, *, name: str, source: str) -> LocalResponse:
     for position, element in enumerate(records if records is not None else (), start=1):
         record = LocalResponseRecord(
             position=position,
-            record_id=int(element.get("id")),
+            record_id=int(_attribute(element, "id")),
             reference=element.get("reference"),
             status=element.get("statut"),
         )

@@ -82,8 +82,7 @@ class ResponseSchema:
             return [f"not well-formed XML: {exc}"]
         if self._schema.validate(document):
             return []
-        # lxml's error logs are iterable; lxml-stubs leave out _ErrorLog.__iter__
-        return [f"line {e.line}: {e.message}" for e in self._schema.error_log]  # type: ignore[attr-defined]
+        return [f"line {e.line}: {e.message}" for e in self._schema.error_log]
 
     def check(self, path: Path) -> None:
         """Raises :class:`ResponseInvalid` when the file at ``path`` is not a valid response."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from lxml import etree
 
@@ -62,7 +63,7 @@ def outcome_of_response(data: bytes, received: Received) -> tuple[Outcome | None
 
     The outcome has no records (``records`` None): nothing of it can be forwarded.
     """
-    fields: dict = {}
+    fields: dict[str, Any] = {}
     findings: list[Finding] = []
     accepted = 0
     events = etree.iterparse(
@@ -85,10 +86,10 @@ def outcome_of_response(data: bytes, received: Received) -> tuple[Outcome | None
                 id_fichier=element.get("idFichier"),
                 sequence=_int(element.get("numeroSequence")),
             )
-        elif tag == f"{_R}Traitement" and element.get("mode"):
-            fields["mode"] = Mode(element.get("mode"))
+        elif tag == f"{_R}Traitement" and (mode := element.get("mode")):
+            fields["mode"] = Mode(mode)
         elif tag == f"{_R}Statut":
-            fields["status"] = FileStatus(element.text)
+            fields["status"] = FileStatus(element.text or "")
         elif tag == f"{_R}DoublonDe":
             fields["duplicate_of"] = EarlierFile(
                 element.get("nomFichier", ""), dt.datetime.fromisoformat(element.get("recuLe", ""))
@@ -99,7 +100,9 @@ def outcome_of_response(data: bytes, received: Received) -> tuple[Outcome | None
                 amount_received=_amount(element.get("montantRecu")),
                 amount_accepted=_amount(element.get("montantAccepte")),
             )
-        elif tag == f"{_R}Erreur" and element.getparent().tag == f"{_R}ErreursFichier":
+        elif (
+            tag == f"{_R}Erreur" and (parent := element.getparent()) is not None and parent.tag == f"{_R}ErreursFichier"
+        ):
             findings.append(_finding(element))
     if any(f.code == INTERNAL_ERROR for f in findings):
         return None, 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TypedDict
 
 from gateway import texts
 
@@ -102,7 +103,16 @@ def _wrong_type(rest: str, field: tuple[str, str]) -> Explanation | None:
     return _say("xsd.type", field, value=value, kind=kind)
 
 
-def explained(code: str, message: str) -> dict[str, str]:
+class Explained(TypedDict, total=False):
+    """The message fields :func:`explained` gives, as keyword arguments of ``finding``."""
+
+    detail: str
+    detail_fr: str
+    detail_en: str
+    diagnostic: str
+
+
+def explained(code: str, message: str) -> Explained:
     """The message fields of finding ``code`` (XSD-001 or XML-001 and kin) for libxml2's
     ``message``: ``detail_fr``/``detail_en`` and the raw ``diagnostic`` when it could be told
     plainly, else ``detail`` (libxml2's words in both messages, as before)."""

@@ -9,7 +9,7 @@ values its messages name; :data:`CATALOGUE` is also what docs/exchange.md lists.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from gateway import texts
 from gateway.exchange.checks.model import Finding, Severity
@@ -99,6 +99,15 @@ def quoted(value: str | None) -> str | None:
     if value is None or len(value) <= MAX_VALUE_CHARS:
         return value
     return value[: MAX_VALUE_CHARS - 1] + "…"
+
+
+class Where(TypedDict, total=False):
+    """Where a finding is: the place arguments of :func:`finding`, gathered once for several."""
+
+    line: int | None
+    column: int | None
+    path: str | None
+    value: str | None
 
 
 class _Fields(dict[str, Any]):

@@ -16,12 +16,22 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from lxml import etree
 
 from gateway.exchange.checks.messages import INTERNAL_ERROR, finding
-from gateway.exchange.checks.model import FileStatus, History, Outcome, Received, RecordStatus, Severity
+from gateway.exchange.checks.model import (
+    FileStatus,
+    Finding,
+    History,
+    Mode,
+    Outcome,
+    Received,
+    RecordStatus,
+    Severity,
+)
 from gateway.exchange.checks.references import ReferenceStore
 from gateway.exchange.checks.stages.base import Context, Stage
 from gateway.exchange.checks.stages.header import CheckHeader
@@ -176,6 +186,7 @@ def _document_pass(context: Context, stages: list[Stage]) -> None:
                 context.xml_problem = problem  # nothing of a document with a DTD is looked at
                 return
             root = element.getparent()
+            assert root is not None, "the elements the pass yields are the root's children"
             context.root = root
             texts = long_texts_possible()
             # Elements the tag filter did not select come before this one: visit them first.
@@ -222,12 +233,24 @@ def _wellformed_pass(context: Context) -> None:
                 context.xml_problem = problem
                 return
             element.clear(keep_tail=False)
-            while element.getprevious() is not None:
-                del element.getparent()[0]
+            parent = element.getparent()  # None for the root, which has nothing before it
+            while parent is not None and element.getprevious() is not None:
+                del parent[0]
         if events.root is not None and (problem := dtd_problem(events.root)) is not None:
             context.xml_problem = problem
     except etree.XMLSyntaxError as exc:
         context.xml_problem = syntax_problem(exc)
+
+
+class _Common(TypedDict):
+    """The fields every outcome past stage 0 has."""
+
+    received: Received
+    mode: Mode | None
+    convention: str | None
+    id_fichier: str | None
+    sequence: int | None
+    file_findings: tuple[Finding, ...]
 
 
 def _outcome(context: Context, *, reached_records: bool) -> Outcome:
@@ -236,7 +259,7 @@ def _outcome(context: Context, *, reached_records: bool) -> Outcome:
         return Outcome(received=received, status=FileStatus.DOUBLON, duplicate_of=context.duplicate_of)
     file_findings = tuple(f for stage in sorted(context.findings) for f in context.findings[stage])
     header = context.header
-    common = {
+    common: _Common = {
         "received": received,
         "mode": header.mode if header else None,
         "convention": context.convention,

@@ -315,12 +315,17 @@ class CountingReader:
         self._handle.close()
 
 
-def open_events(source: Path | CountingReader, tags: tuple[str, ...] | None) -> etree.iterparse:
+#: what :func:`open_events` yields: ("end", element) pairs
+Events = etree.iterparse[tuple[str, etree._Element]]
+
+
+def open_events(source: Path | CountingReader, tags: tuple[str, ...] | None) -> Events:
     """lxml's iterparse on ``source`` for end events of ``tags`` (None: every element), defused and bounded.
 
     The parser reads :data:`READ_CHUNK` bytes at a time.
     """
-    return etree.iterparse(
+    # types-lxml lacks iterparse's chunk_size (lxml 5.3 and later)
+    events: Events = etree.iterparse(  # type: ignore[call-overload]
         str(source) if isinstance(source, Path) else source,
         chunk_size=READ_CHUNK,
         events=("end",),
@@ -335,6 +340,7 @@ def open_events(source: Path | CountingReader, tags: tuple[str, ...] | None) -> 
         dtd_validation=False,
         encoding=None,
     )
+    return events
 
 
 def read_root(path: Path) -> tuple[str, dict[str, str], int] | XmlProblem | None:
@@ -350,14 +356,15 @@ def read_root(path: Path) -> tuple[str, dict[str, str], int] | XmlProblem | None
             while chunk := handle.read(READ_CHUNK):
                 parser.feed(chunk)
                 for _, element in parser.read_events():
-                    return element.tag, dict(element.attrib), line_of(element) or 1
+                    # start events are elements' only: the tag is a string
+                    return str(element.tag), dict(element.attrib), line_of(element) or 1
             parser.close()
     except etree.XMLSyntaxError as exc:
         return syntax_problem(exc)
     return None
 
 
-def iter_top_level(events: etree.iterparse, *, every_depth: bool = False) -> Iterator[etree._Element]:
+def iter_top_level(events: Events, *, every_depth: bool = False) -> Iterator[etree._Element]:
     """The root's children among the events' tags, each complete, in file order.
 
     Deeper elements with the same tags are skipped (they belong to a child) unless

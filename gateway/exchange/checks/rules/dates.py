@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from gateway.exchange.checks.messages import finding
+from gateway.exchange.checks.messages import Where, finding
 from gateway.exchange.checks.model import Finding
 from gateway.exchange.checks.rules.context import RuleContext, record_rule
 from gateway.exchange.checks.rules.record import ActLine, RecordView
 from gateway.exchange.checks.rules.values import parse_date
 
 
-def _where(line: ActLine) -> dict[str, object]:
+def _where(line: ActLine) -> Where:
     return {"line": line.date_value.line, "path": line.date_value.path, "value": line.date_value.text}
 
 
@@ -38,7 +38,8 @@ def check_dates(record: RecordView, context: RuleContext) -> Iterator[Finding]:
     judged = list(record.lines)
     if spec.session_code is not None:  # the course of sessions starts with its first session
         sessions = [line for line in judged if spec.session_code.match(line.code.text) and line.date is not None]
-        judged = [min(sessions, key=lambda line: line.date)] if sessions else []
+        # every session kept has its date: the filter above
+        judged = [min(sessions, key=lambda line: line.date or dt.date.min)] if sessions else []
     for line in judged:
         if line.date is not None and line.date > limit:
             yield finding("DAT-004", days=days, prescribed=prescribed.isoformat(), **_where(line))

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 
 from gateway import texts
-from gateway.exchange.checks.messages import finding
+from gateway.exchange.checks.messages import Where, finding
 from gateway.exchange.checks.model import Finding, History, Mode, Received
 from gateway.exchange.checks.rules.values import parse_date, parse_datetime, parse_decimal, parse_int
 from gateway.exchange.checks.xmlsafe import line_of
@@ -150,7 +150,7 @@ def header_findings(
             yield finding("ENT-003", line=header.line("IdFichier"), path=f"{HEADER}/IdFichier", value=id_fichier)
         last = history.last_sequence(received.provider_code, convention)
         if last is not None and sequence is not None:
-            where = {
+            where: Where = {
                 "line": header.line("NumeroSequence"),
                 "path": f"{HEADER}/NumeroSequence",
                 "value": header.text("NumeroSequence"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from gateway.exchange.checks.messages import finding
+from gateway.exchange.checks.messages import Where, finding
 from gateway.exchange.checks.model import Finding
 from gateway.exchange.checks.rules.context import RuleContext, record_rule
 from gateway.exchange.checks.rules.record import RecordView
@@ -15,7 +15,7 @@ from gateway.identifiers import matricule_birth_date, matricule_problems
 def check_matricule(record: RecordView, context: RuleContext) -> Iterator[Finding]:
     """MAT-002 (birth date), MAT-003 (Luhn), MAT-004 (Verhoeff), MAT-005 (born after the act)."""
     value = record.matricule
-    where = {"line": value.line, "path": value.path, "value": value.text}
+    where: Where = {"line": value.line, "path": value.path, "value": value.text}
     for code, _ in matricule_problems(value.text):
         if code != "MAT-001":  # the schema already refuses anything but 13 digits
             yield finding(code, **where)

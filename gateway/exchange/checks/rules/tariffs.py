@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 
-from gateway.exchange.checks.messages import finding
+from gateway.exchange.checks.messages import Where, finding
 from gateway.exchange.checks.model import Finding
 from gateway.exchange.checks.references import Tariff
 from gateway.exchange.checks.rules.context import RuleContext, record_rule
@@ -25,7 +25,7 @@ def check_tariffs(record: RecordView, context: RuleContext) -> Iterator[Finding]
         if line.date is None:
             continue
         known, row = context.nomenclature.lookup(context.convention, code.text, line.date)
-        where = {"line": code.line, "path": code.path, "value": code.text}
+        where: Where = {"line": code.line, "path": code.path, "value": code.text}
         if not known:
             yield finding("NOM-001", convention=context.convention, **where)
             continue
@@ -44,11 +44,16 @@ def check_tariffs(record: RecordView, context: RuleContext) -> Iterator[Finding]
                 quantity=line.quantity,
                 expected=f"{expected:.2f}",
             )
-    for code, quantity in quantities.items():
-        row = rows.get(code)
+    for code_text, quantity in quantities.items():
+        row = rows.get(code_text)
         if row is not None and quantity > row.max_per_record:
             yield finding(
-                "NOM-003", line=record.line, path=record.path, value=code, quantity=quantity, maximum=row.max_per_record
+                "NOM-003",
+                line=record.line,
+                path=record.path,
+                value=code_text,
+                quantity=quantity,
+                maximum=row.max_per_record,
             )
     expected_total = sum((line.amount_decimal for line in record.lines), Decimal("0"))
     if record.amount != expected_total:

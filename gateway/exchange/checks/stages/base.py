@@ -18,7 +18,16 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from gateway.exchange.checks.model import ActKey, Finding, History, Mode, Received, RecordResult, Severity
+from gateway.exchange.checks.model import (
+    ActKey,
+    EarlierFile,
+    Finding,
+    History,
+    Mode,
+    Received,
+    RecordResult,
+    Severity,
+)
 from gateway.exchange.checks.references import References, SchemaVersion
 from gateway.exchange.checks.xmlsafe import XmlProblem
 
@@ -44,7 +53,7 @@ class Context:
     day: dt.date = field(init=False)
     findings: dict[int, list[Finding]] = field(default_factory=dict)
     name: NameParts | None = None
-    duplicate_of: object | None = None
+    duplicate_of: EarlierFile | None = None
     #: set by ValidateSchema: the file's convention (from its namespace) and namespace
     convention: str | None = None
     namespace: str | None = None

@@ -19,6 +19,7 @@ class CheckHeader(StageBase):
             and position == 0
             and etree.QName(element).localname == "Entete"
             and context.namespace
+            and isinstance(element.tag, str)
             and element.tag.startswith("{" + context.namespace + "}")
         ):
             context.header = read_header(element)

@@ -27,7 +27,10 @@ def parse_name(name: str) -> NameParts | None:
         return None
     digits = match.group(3)
     try:  # by position: strptime would read "20261301..." as month 1, day 30
-        stamp = dt.datetime(*(int(digits[a:b]) for a, b in ((0, 4), (4, 6), (6, 8), (8, 10), (10, 12), (12, 14))))
+        year, month, day, hour, minute, second = (
+            int(digits[a:b]) for a, b in ((0, 4), (4, 6), (6, 8), (8, 10), (10, 12), (12, 14))
+        )
+        stamp = dt.datetime(year, month, day, hour, minute, second)
     except ValueError:
         return None
     return NameParts(match.group(1), match.group(2), stamp, int(match.group(4)))

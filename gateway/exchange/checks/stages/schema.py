@@ -125,7 +125,7 @@ class ValidateSchema(StageBase):
             )
             return
         context.convention, context.namespace = convention, qname.namespace
-        self._ns = qname.namespace
+        self._ns = qname.namespace or ""  # a convention's namespace: never empty here
         version = attributes.get("versionSchema")
         if version is None:
             schema = context.references.default_schema(convention, context.day)
@@ -168,6 +168,7 @@ class ValidateSchema(StageBase):
         in_ns = tag.startswith("{" + self._ns + "}")
         is_header = in_ns and tag.endswith("}Entete")
         is_record = in_ns and tag.endswith("}Enregistrement")
+        expected: str | None
         if self._state == "start":
             allowed, expected = is_header, "Entete"
             if allowed:
@@ -198,7 +199,7 @@ class ValidateSchema(StageBase):
 
     def _identity(self, element: etree._Element) -> None:
         raw_id, reference = element.get("id"), element.get("reference")
-        tag = element.tag
+        tag = str(element.tag)  # a parsed element's tag is a string
         # Compared as integers, as the schema compares xs:positiveInteger values, but as digit
         # strings without leading zeros: int() refuses more than 4,300 digits, and an id may be
         # megabytes long.
