@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from gateway.clock import utcnow
@@ -62,9 +62,7 @@ def record_many(session: Session, events: list[dict[str, Any]]) -> None:
         }
         for e in events
     ]
-    # Core insert of plain rows (one executemany); a declarative class's __table__ is a Table,
-    # though SQLAlchemy types it as the FromClause it may be for mapped selects
-    session.execute(insert(cast(Table, AuditEvent.__table__)), rows)
+    session.execute(insert(AuditEvent.__table__), rows)
 
 
 def recent(session: Session, *, limit: int = 100, **filters: str) -> list[AuditEvent]:

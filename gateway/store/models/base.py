@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
-from sqlalchemy import DateTime, Dialect, MetaData
+from sqlalchemy import DateTime, Dialect, MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -43,3 +44,6 @@ class Base(DeclarativeBase):
     """Base of every table of the gateway."""
 
     metadata = MetaData(naming_convention=NAMING)
+    #: every model here is mapped to one table (SQLAlchemy types it as the FromClause a
+    #: mapping of a select would have), so Core statements can start from it
+    __table__: ClassVar[Table]

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pika
 import pika.exceptions
+from pika.adapters.blocking_connection import BlockingChannel
 
 from gateway.config import ForwardingSettings, declared
 from gateway.exchange.errors import ExchangeError
@@ -48,7 +49,7 @@ class Message:
     type: str
     routing_key: str
     body: bytes
-    headers: dict[str, object] = field(default_factory=dict)
+    headers: dict[str, str | int | bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -100,16 +101,12 @@ class AmqpBroker:
         self._heartbeat = heartbeat
         self._blocked_timeout = blocked_timeout
         self._connection: pika.BlockingConnection | None = None
-        self._channel = None
+        self._channel: BlockingChannel | None = None
 
-    def _connect(self) -> None:
-        if (
-            self._connection is not None
-            and self._connection.is_open
-            and self._channel is not None
-            and self._channel.is_open
-        ):
-            return
+    def _connect(self) -> tuple[pika.BlockingConnection, BlockingChannel]:
+        connection, channel = self._connection, self._channel
+        if connection is not None and connection.is_open and channel is not None and channel.is_open:
+            return connection, channel
         self.close()
         try:
             parameters = pika.URLParameters(self._url)
@@ -130,9 +127,10 @@ class AmqpBroker:
         except (pika.exceptions.AMQPError, OSError, ValueError) as exc:
             raise BrokerUnavailable(f"cannot connect to {redacted(self._url)}: {_describe(exc)}") from exc
         self._connection, self._channel = connection, channel
+        return connection, channel
 
     def publish(self, message: Message) -> None:
-        self._connect()
+        _connection, channel = self._connect()
         properties = pika.BasicProperties(
             message_id=message.message_id,
             type=message.type,
@@ -144,7 +142,7 @@ class AmqpBroker:
             headers=message.headers or None,
         )
         try:
-            self._channel.basic_publish(
+            channel.basic_publish(
                 self._topology.exchange, message.routing_key, message.body, properties=properties, mandatory=True
             )
         except pika.exceptions.UnroutableError as exc:
@@ -158,9 +156,9 @@ class AmqpBroker:
             raise BrokerUnavailable(f"publishing {message.message_id} failed: {_describe(exc)}") from exc
 
     def idle(self, seconds: float) -> None:
-        self._connect()
+        connection, _channel = self._connect()
         try:
-            self._connection.process_data_events(time_limit=seconds)
+            connection.process_data_events(time_limit=seconds)
         except (pika.exceptions.AMQPError, OSError) as exc:
             self.close()
             raise BrokerUnavailable(f"connection to {redacted(self._url)} lost: {_describe(exc)}") from exc

@@ -24,8 +24,9 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from gateway.exchange.checks.model import RecordDetail
@@ -94,6 +95,11 @@ def detail_json(detail: RecordDetail) -> str:
     )
 
 
+#: one forwarded record as the back office receives it, a JSON object whose fields
+#: docs/forwarding.md lists (``document`` builds it); read by the export, the pull API and the publisher
+RecordDocument = dict[str, Any]
+
+
 def _euros(amount_cents: int) -> str:
     return f"{Decimal(amount_cents) / 100:.2f}"
 
@@ -102,7 +108,7 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def document(row: ForwardedRecord, *, sequence: int | None, received_at: dt.datetime | None) -> dict:
+def document(row: ForwardedRecord, *, sequence: int | None, received_at: dt.datetime | None) -> RecordDocument:
     """The whole record as the back office receives it (``type`` ``record``).
 
     ``prescription`` is None and ``acts`` empty only when the detail was erased by purge (or
@@ -133,13 +139,13 @@ def document(row: ForwardedRecord, *, sequence: int | None, received_at: dt.date
     }
 
 
-def _query():  # noqa: ANN202 - a select of (ForwardedRecord, sequence, received_at)
+def _query() -> Select[ForwardedRecord, int | None, dt.datetime]:
     return select(ForwardedRecord, RequestFile.sequence, RequestFile.received_at).join(
         RequestFile, RequestFile.id == ForwardedRecord.request_file_id
     )
 
 
-def export_records(session: Session, *, since: int = 0, limit: int | None = None) -> list[dict]:
+def export_records(session: Session, *, since: int = 0, limit: int | None = None) -> list[RecordDocument]:
     """Whole records with an id above ``since`` (exclusive), in id order; withdrawn ones left out."""
     query = (
         _query().where(ForwardedRecord.id > since, ForwardedRecord.withdrawn_at.is_(None)).order_by(ForwardedRecord.id)
@@ -152,13 +158,13 @@ def export_records(session: Session, *, since: int = 0, limit: int | None = None
     ]
 
 
-def records_by_id(session: Session, ids: list[int]) -> dict[int, dict]:
+def records_by_id(session: Session, ids: list[int]) -> dict[int, RecordDocument]:
     """Whole records by forwarding id (withdrawn ones too: a publisher may still owe them)."""
     rows = session.execute(_query().where(ForwardedRecord.id.in_(ids))) if ids else ()
     return {row.id: document(row, sequence=sequence, received_at=received_at) for row, sequence, received_at in rows}
 
 
-def _record_row(record: dict) -> dict:
+def _record_row(record: RecordDocument) -> dict[str, Any]:
     prescription = record["prescription"] or {}
     sampling = record["sampling"] or {}
     row = {name: record.get(name) for name in RECORD_COLUMNS}
@@ -173,7 +179,7 @@ def _record_row(record: dict) -> dict:
     return row
 
 
-def csv_rows(record: dict, fmt: str) -> list[dict]:
+def csv_rows(record: RecordDocument, fmt: str) -> list[dict[str, Any]]:
     """The CSV rows of one record: one (``csv``) or one per act (``csv-acts``)."""
     row = _record_row(record)
     if fmt == "csv":
@@ -195,7 +201,7 @@ def csv_rows(record: dict, fmt: str) -> list[dict]:
     ]
 
 
-def render_export(records: Iterable[dict], fmt: str) -> Iterator[str]:
+def render_export(records: Iterable[RecordDocument], fmt: str) -> Iterator[str]:
     """The export as text chunks: CSV with a header line, or one JSON document per line."""
     if fmt == "jsonl":
         for record in records:
