@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gateway.intake.errors import FollowupInvalid
+from gateway.store.db import affected
 from gateway.store.models.intake import Application, FollowupToken
 
 #: 32 random bytes, URL-safe: 43 characters
@@ -62,7 +63,7 @@ def revoke_all(session: Session, application_id: int, *, actor: str, now: dt.dat
         .where(FollowupToken.application_id == application_id, FollowupToken.revoked_at.is_(None))
         .values(revoked_at=now, revoked_by=actor)
     )
-    return result.rowcount or 0
+    return affected(result) or 0
 
 
 #: path of the applicant's follow-up page under the public URL (the web serves it there)

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.intake.errors import RateLimited
-from gateway.store.db import transaction
+from gateway.store.db import affected, transaction
 from gateway.store.models.intake import RateEvent
 
 WINDOW = dt.timedelta(hours=1)
@@ -51,4 +51,4 @@ def hit(sessions: sessionmaker[Session], *, address: str, action: Action, limit:
 
 def prune(session: Session, now: dt.datetime) -> int:
     """Deletes events older than the window (they no longer count); returns how many."""
-    return session.execute(delete(RateEvent).where(RateEvent.at <= now - WINDOW)).rowcount or 0
+    return affected(session.execute(delete(RateEvent).where(RateEvent.at <= now - WINDOW))) or 0

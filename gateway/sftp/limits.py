@@ -20,14 +20,13 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.clock import Clock, SystemClock
 from gateway.config import SftpSettings, declared
-from gateway.store.db import transaction
+from gateway.store.db import affected, transaction
 from gateway.store.models.accounts import Provider
 from gateway.store.models.sftp import SftpAccountFailure, SftpAuthFailure, SftpBan, SftpConnection, SftpSession
 
@@ -238,9 +237,7 @@ class Limits:
             nodes = [n for n in session.scalars(select(SftpSession.node).distinct()) if is_dead(n)]
             if not nodes:
                 return 0
-            # a DELETE's result is a CursorResult, which Session.execute's annotation does not say
-            result = cast(CursorResult[Any], session.execute(delete(SftpSession).where(SftpSession.node.in_(nodes))))
-            return result.rowcount or 0
+            return affected(session.execute(delete(SftpSession).where(SftpSession.node.in_(nodes)))) or 0
 
     def forget_node(self) -> None:
         """Removes this node's sessions (at stop)."""

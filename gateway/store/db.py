@@ -16,8 +16,9 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -119,3 +120,12 @@ def read_sessions(url: str, busy_timeout_ms: int) -> sessionmaker[Session] | Non
         cursor.close()
 
     return make_session_factory(engine)
+
+
+def affected(result: Result[*tuple[Any, ...]]) -> int:
+    """The rows an UPDATE or DELETE matched (-1 when the driver cannot tell).
+
+    ``Session.execute`` returns a ``CursorResult`` for those statements, which alone has
+    ``rowcount``, but its annotation says only ``Result``.
+    """
+    return cast("CursorResult[*tuple[Any, ...]]", result).rowcount

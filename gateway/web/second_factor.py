@@ -29,6 +29,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
+from gateway.store.db import affected
 from gateway.store.models.web import StaffRecoveryCode, StaffUser
 
 RECOVERY_CODES = 10
@@ -105,7 +106,7 @@ def accept_totp(session: Session, user: StaffUser, secret: str, code: str, now: 
                 .values(totp_last_step=step)
                 .execution_options(synchronize_session=False)
             )
-            return moved.rowcount == 1
+            return affected(moved) == 1
     return False
 
 
@@ -142,7 +143,7 @@ def use_recovery_code(session: Session, staff_id: int, code: str, now: dt.dateti
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    return used.rowcount == 1
+    return affected(used) == 1
 
 
 def recovery_codes_left(session: Session, staff_id: int) -> int:

@@ -29,6 +29,7 @@ import stat
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TypeGuard
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -105,7 +106,7 @@ def _owner(session: Session, code: str, name: str) -> RequestFile | None:
     ).first()
 
 
-def _owned_by(row: RequestFile | None, name: str) -> bool:
+def _owned_by(row: RequestFile | None, name: str) -> TypeGuard[RequestFile]:
     """True when ``row`` is the registered, not yet archived file of this very name."""
     return row is not None and row.name == name and row.state in UNFINISHED
 

@@ -23,12 +23,13 @@ import datetime as dt
 import os
 import secrets
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from gateway.store.db import transaction
+from gateway.store.db import affected, transaction
 from gateway.store.models.accounts import Provider
 from gateway.store.models.exchange import FileState, RequestFile
 
@@ -80,8 +81,13 @@ class Claim:
 
 
 def claim_next(
-    sessions: sessionmaker[Session], claimant: str, *, now: dt.datetime, lease_s: float, archive_ref
-) -> Claim | None:  # noqa: ANN001 - callable(code, id, name, received_at) -> str
+    sessions: sessionmaker[Session],
+    claimant: str,
+    *,
+    now: dt.datetime,
+    lease_s: float,
+    archive_ref: Callable[[str, int, str, dt.datetime], str],
+) -> Claim | None:
     """Claims the oldest claimable file, or returns None when there is none.
 
     ``archive_ref`` gives the ``stored_at`` the file will have once archived; it is written
@@ -153,7 +159,7 @@ def renew_leases(
             )
             .values(lease_until=now + dt.timedelta(seconds=lease_s))
         )
-        return result.rowcount or 0
+        return affected(result) or 0
 
 
 def release(sessions: sessionmaker[Session], claim: Claim, *, retry_at: dt.datetime) -> None:

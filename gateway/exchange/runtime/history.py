@@ -19,6 +19,7 @@ import os
 import secrets
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TypeVarTuple
 
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,6 +28,8 @@ from gateway.exchange.checks.messages import INTERNAL_ERROR
 from gateway.exchange.checks.model import ActKey, EarlierFile, FileStatus, Mode
 from gateway.store.files import make_folder
 from gateway.store.models.exchange import AcceptedAct, RequestFile, RequestFinding
+
+_Ts = TypeVarTuple("_Ts")
 
 #: statuses that use up a sequence number and an IdFichier, and whose acts count for DUP-002
 COUNTING_STATUSES = (FileStatus.ACCEPTE.value, FileStatus.PARTIELLEMENT_ACCEPTE.value)
@@ -75,14 +78,14 @@ class DatabaseHistory:
         self._key = act_key
         self._before_id = before_id
 
-    def _counted(self, query: Select, provider_code: str) -> Select:
+    def _counted(self, query: Select[*_Ts], provider_code: str) -> Select[*_Ts]:
         """Restricts ``query`` to this provider's earlier, not voided files."""
         query = query.where(RequestFile.provider_code == provider_code, RequestFile.voided_at.is_(None))
         if self._before_id is not None:
             query = query.where(RequestFile.id < self._before_id)
         return query
 
-    def _production(self, query: Select, provider_code: str) -> Select:
+    def _production(self, query: Select[*_Ts], provider_code: str) -> Select[*_Ts]:
         return self._counted(query, provider_code).where(
             RequestFile.mode == Mode.PRODUCTION.value, RequestFile.status.in_(COUNTING_STATUSES)
         )

@@ -28,7 +28,9 @@ import datetime as dt
 import os
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -37,8 +39,8 @@ from gateway import metrics
 from gateway.clock import Clock, SystemClock
 from gateway.config import ExchangeSettings, declared
 from gateway.exchange.checks.answered import outcome_of_response
-from gateway.exchange.checks.model import Mode, Outcome, Received
-from gateway.exchange.checks.pipeline import MAX_ERROR_CHARS, describe, internal_error_outcome
+from gateway.exchange.checks.model import Finding, Mode, Outcome, Received
+from gateway.exchange.checks.pipeline import MAX_ERROR_CHARS, Checker, describe, internal_error_outcome
 from gateway.exchange.checks.response import render_response
 from gateway.exchange.errors import ChecksFailed, ClaimLost, FileMissing
 from gateway.exchange.faults import fault_point
@@ -82,9 +84,9 @@ class Processor:
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        checker,
+        checker: Checker,
         *,
-        spool: SpoolPaths,  # noqa: ANN001
+        spool: SpoolPaths,
         timezone: str,
         act_key: bytes,
         clock: Clock | None = None,
@@ -191,7 +193,7 @@ class Processor:
         *,
         processed_at: dt.datetime,
         check_seconds: float | None,
-        alert: dict | None = None,
+        alert: dict[str, Any] | None = None,
     ) -> int:
         """Records the outcome and sets ANSWERED in one transaction; returns records forwarded.
 
@@ -385,7 +387,7 @@ class Processor:
 
     @staticmethod
     def _add_findings(session: Session, file_id: int, outcome: Outcome) -> None:
-        rows = []
+        rows: list[tuple[int | None, str | None, Finding]] = []
         for finding in outcome.file_findings:
             rows.append((None, None, finding))
         for record in outcome.records or ():
@@ -423,7 +425,7 @@ class Processor:
         )
 
 
-def _all_findings(outcome: Outcome):  # noqa: ANN202
+def _all_findings(outcome: Outcome) -> Iterator[Finding]:
     yield from outcome.file_findings
     for record in outcome.records or ():
         yield from record.findings

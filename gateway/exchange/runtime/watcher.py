@@ -26,6 +26,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
 
 from gateway.clock import Clock, SystemClock
 from gateway.exchange.runtime.adopt import Adoption, adopt, is_candidate_name, scan_inbox
@@ -74,7 +75,7 @@ class WatcherService:
         self._pending: dict[tuple[str, str], tuple[float, bool]] = {}
         self._lock = threading.Condition()
         self._stopping = threading.Event()
-        self._observer: Observer | None = None
+        self._observer: BaseObserver | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:

@@ -24,9 +24,10 @@ import time
 import weakref
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
 
 from gateway.clock import Clock, SystemClock
 from gateway.exchange.errors import ClaimLost
@@ -44,12 +45,12 @@ log = get_logger(__name__)
 
 # ---------------------------------------------------------------- wake-ups on registration
 
-_listeners: weakref.WeakSet = weakref.WeakSet()
+_listeners: weakref.WeakSet[WorkerService] = weakref.WeakSet()
 _FLAG = NEW_REQUEST_FILE  # also set by reception.register_many, which inserts without ORM objects
 
 
 @event.listens_for(Session, "after_flush")
-def _note_new_files(session: Session, _context) -> None:  # noqa: ANN001
+def _note_new_files(session: Session, _context: UOWTransaction) -> None:
     if any(isinstance(obj, RequestFile) for obj in session.new):
         session.info[_FLAG] = True
 
@@ -112,7 +113,7 @@ class WorkerService:
         self._threads: list[threading.Thread] = []
         self._in_hand: dict[int, Claim] = {}
         self._watch_inbox = watch_inbox
-        self._observer: Observer | None = None
+        self._observer: BaseObserver | None = None
 
     # ------------------------------------------------------------------ Service
 

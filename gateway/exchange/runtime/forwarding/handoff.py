@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 from gateway.exchange.checks.model import Outcome, RecordDetail, RecordResult
 from gateway.exchange.runtime.forwarding import outbox
 from gateway.exchange.runtime.forwarding.records import detail_json
+from gateway.store.models.base import Base
 from gateway.store.models.exchange import ForwardedRecord
 
 #: key of the advisory lock that orders forwarded and outbox ids on PostgreSQL
@@ -49,7 +51,7 @@ def lock_ids(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_KEY})
 
 
-def insert_rows(session: Session, model: type, rows: list[dict]) -> None:
+def insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
     """Inserts ``rows`` in order with one executemany (faster here than multi-row VALUES)."""
     if rows:
         session.execute(insert(model), rows)
@@ -96,7 +98,7 @@ def forward(
 
 def _row(
     record: RecordResult, file_id: int, provider_code: str, file_name: str, outcome: Outcome, now: dt.datetime
-) -> dict:
+) -> dict[str, Any]:
     detail = RecordDetail.unpack(record.detail) if record.detail is not None else None
     return {
         "request_file_id": file_id,

@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Row, func, or_, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from gateway.exchange.runtime.forwarding.records import SCHEMA_VERSION
-from gateway.store.db import transaction
+from gateway.store.db import affected, transaction
 from gateway.store.models.exchange import ForwardedRecord, RequestFile
 from gateway.store.models.forwarding import MessageKind, OutboxMessage
 
@@ -54,7 +56,7 @@ class Backlog:
     oldest: dt.datetime | None
 
 
-def _record_row(provider_code: str, file_id: int, record_id: int, now: dt.datetime, replay: bool) -> dict:
+def _record_row(provider_code: str, file_id: int, record_id: int, now: dt.datetime, replay: bool) -> dict[str, Any]:
     return {
         "kind": MessageKind.RECORD.value,
         "provider_code": provider_code,
@@ -79,7 +81,9 @@ def add_records(session: Session, *, provider_code: str, file_id: int, record_id
         )
 
 
-def withdraw_file(session: Session, *, file_id: int, records: list[Row], now: dt.datetime, reason: str) -> None:
+def withdraw_file(
+    session: Session, *, file_id: int, records: Sequence[Row[int, str, str]], now: dt.datetime, reason: str
+) -> None:
     """A voided file: cancels its records not yet handed to a publisher; queues a withdrawal for the rest.
 
     A row claimed under a live lease may be on its way to the broker, so it counts as
@@ -104,7 +108,7 @@ def withdraw_file(session: Session, *, file_id: int, records: list[Row], now: dt
             row.cancelled_at = now
     if not published:
         return
-    file = session.get(RequestFile, file_id)
+    file = session.get_one(RequestFile, file_id)
     withdrawn = [{"id": r.id, "record_id": r.record_id, "reference": r.reference} for r in records if r.id in published]
     payload = {
         "type": "withdrawal",
@@ -213,7 +217,7 @@ def renew(sessions: sessionmaker[Session], claimant: str, *, now: dt.datetime, l
             .where(O.claimed_by == claimant, O.sent_at.is_(None))
             .values(lease_until=now + dt.timedelta(seconds=lease_s))
         )
-        return result.rowcount or 0
+        return affected(result) or 0
 
 
 def mark_sent(sessions: sessionmaker[Session], ids: list[int], *, now: dt.datetime) -> None:

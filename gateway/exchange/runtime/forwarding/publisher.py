@@ -29,7 +29,7 @@ from gateway.config import ForwardingSettings, declared
 from gateway.exchange.faults import fault_point
 from gateway.exchange.runtime.forwarding import outbox
 from gateway.exchange.runtime.forwarding.broker import Broker, BrokerUnavailable, Message
-from gateway.exchange.runtime.forwarding.records import SCHEMA_VERSION, records_by_id
+from gateway.exchange.runtime.forwarding.records import SCHEMA_VERSION, RecordDocument, records_by_id
 from gateway.logs import get_logger
 from gateway.store.db import transaction
 from gateway.store.models.forwarding import MessageKind, PublisherStatus
@@ -42,9 +42,10 @@ STATUS_INTERVAL = 10.0
 FORGET_AFTER = dt.timedelta(days=1)
 
 
-def build_message(pending: outbox.Pending, records: dict[int, dict]) -> Message:
+def build_message(pending: outbox.Pending, records: dict[int, RecordDocument]) -> Message:
     """The AMQP message of one outbox row (a record's body is its whole record document)."""
     if pending.kind == MessageKind.RECORD.value:
+        assert pending.forwarded_record_id is not None, "a record message names its record"
         record = records[pending.forwarded_record_id]
         body, convention = record, record["convention"]
     else:
