@@ -203,7 +203,7 @@ class Applications(Decisions):
         channel: Channel = Channel.WEB,
         actor: str,
         address: str = "",
-        notes: tuple[dict, ...] = (),
+        notes: tuple[dict[str, str], ...] = (),
     ) -> Created:
         """Opens an application: ``EN_PREPARATION`` from the web, ``TRANSMISE`` by mail or paper.
 
@@ -237,7 +237,7 @@ class Applications(Decisions):
         channel: Channel,
         actor: str,
         address: str = "",
-        notes: tuple[dict, ...] = (),
+        notes: tuple[dict[str, str], ...] = (),
     ) -> tuple[Application, str]:
         """Adds a new application to the caller's transaction; returns it and a follow-up token.
 
@@ -547,7 +547,7 @@ class Applications(Decisions):
         return doc
 
     @staticmethod
-    def _parse_kind(kind: str | None):  # noqa: ANN205
+    def _parse_kind(kind: str | None) -> DocumentKind | None:
         try:
             return parse_kind(kind)
         except ValueError:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -98,7 +99,7 @@ class ImportResult:
     refused: tuple[ImportLine, ...] = field(default_factory=tuple)
     highest: str | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "imported": list(self.imported),
             "already_known": list(self.already_known),

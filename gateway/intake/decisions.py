@@ -24,7 +24,13 @@ from gateway.logs import get_logger
 from gateway.store.db import transaction
 
 if TYPE_CHECKING:
-    from gateway.intake.applications import Applications
+    from collections.abc import Callable
+
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from gateway.clock import Clock
+    from gateway.intake.dossier import Dossier
+    from gateway.store.models.intake import Application
 
 log = get_logger(__name__)
 
@@ -41,7 +47,23 @@ def _text(value: str, what: str) -> str:
 class Decisions:
     """Status changes of an application; mixed into :class:`Applications`."""
 
-    def submit(self: Applications, reference: str, *, actor: str, address: str = "") -> ApplicationView:
+    # what Applications provides, declared for the type checker
+    sessions: sessionmaker[Session]
+    dossier: Dossier
+    clock: Clock
+    timezone: str
+    register_provider: Callable[[str, str], object] | None
+
+    if TYPE_CHECKING:
+
+        def link(self, token: str) -> str: ...
+
+        def _send(self, message: notify.OutgoingMessage) -> bool: ...
+
+        @staticmethod
+        def _load(session: Session, reference: str, *, lock: bool = False) -> Application: ...
+
+    def submit(self, reference: str, *, actor: str, address: str = "") -> ApplicationView:
         """The applicant hands the application in (or back, after corrections): ``TRANSMISE``.
 
         Raises :class:`NotComplete` (listing the report's corrections) while the report has
@@ -78,9 +100,7 @@ class Decisions:
             self._send(notify.acknowledgement_message(view.data.contact_email, reference, self.link(token)))
         return view
 
-    def request_correction(
-        self: Applications, reference: str, message: str, *, actor: str, address: str = ""
-    ) -> ApplicationView:
+    def request_correction(self, reference: str, message: str, *, actor: str, address: str = "") -> ApplicationView:
         """Staff ask for corrections: ``A_CORRIGER`` with ``message`` for the applicant."""
         message = _text(message, "the message to the applicant")
         now = self.clock.now()
@@ -94,7 +114,7 @@ class Decisions:
         self._send(notify.correction_message(view.data.contact_email, reference, message, self.link(token)))
         return view
 
-    def refuse(self: Applications, reference: str, reason: str, *, actor: str, address: str = "") -> ApplicationView:
+    def refuse(self, reference: str, reason: str, *, actor: str, address: str = "") -> ApplicationView:
         """Staff refuse: ``CLOTUREE`` / ``REFUSEE`` with ``reason``."""
         reason = _text(reason, "the reason of the refusal")
         now = self.clock.now()
@@ -111,9 +131,7 @@ class Decisions:
         self._send(notify.refusal_message(view.data.contact_email, reference, reason, self.link(token)))
         return view
 
-    def withdraw(
-        self: Applications, reference: str, *, actor: str, address: str = "", reason: str = ""
-    ) -> ApplicationView:
+    def withdraw(self, reference: str, *, actor: str, address: str = "", reason: str = "") -> ApplicationView:
         """The applicant (or staff on their request) withdraws: ``CLOTUREE`` / ``RETIREE``."""
         reason = (reason or "").strip()[:5000]
         now = self.clock.now()
@@ -136,7 +154,7 @@ class Decisions:
         self._send(notify.withdrawal_message(view.data.contact_email, reference, reason))
         return view
 
-    def approve(self: Applications, reference: str, *, actor: str, address: str = "") -> ApplicationView:
+    def approve(self, reference: str, *, actor: str, address: str = "") -> ApplicationView:
         """Staff approve a COMPLET application: the next OCB code is allocated and the
         application closed as ``CODE_ATTRIBUE``; the provider is registered and told the code.
 
@@ -175,7 +193,7 @@ class Decisions:
         self._send(notify.approval_message(view.data.contact_email, reference, code, self.link(token)))
         return view
 
-    def register_missing_providers(self: Applications) -> list[str]:
+    def register_missing_providers(self) -> list[str]:
         """Creates the accounts of approved applications that have none; returns their codes.
 
         The account is created after the approval's commit, so a crash in between leaves an
@@ -188,13 +206,14 @@ class Decisions:
         from gateway.store.models.intake import Application
 
         with self.sessions() as session:
-            missing = session.execute(
+            rows = session.execute(
                 select(Application.provider_code, Application.establishment_name).where(
                     Application.outcome == str(Outcome.CODE_ATTRIBUE),
                     Application.provider_code.is_not(None),
                     ~select(Provider.code).where(Provider.code == Application.provider_code).exists(),
                 )
             ).all()
+        missing = [(code, name) for code, name in rows if code is not None]  # the query keeps coded ones
         for code, name in missing:
             log.warning("approved application had no provider account: creating it", provider=code)
             if self.register_provider is not None:
@@ -203,7 +222,7 @@ class Decisions:
 
     # ------------------------------------------------------------------ after a decision
 
-    def _register(self: Applications, view: ApplicationView) -> None:
+    def _register(self, view: ApplicationView) -> None:
         """Creates the OCB provider account (no key or password yet) so that SFTP access can
         be given later; an account that already exists is left as it is."""
         if self.register_provider is None or view.provider_code is None:
@@ -215,7 +234,7 @@ class Decisions:
         except OSError as exc:  # the account is in the database; its folder is rewritten at next start
             log.error("provider account folder not written", provider=view.provider_code, error=str(exc))
 
-    def _keep_final_report(self: Applications, view: ApplicationView) -> None:
+    def _keep_final_report(self, view: ApplicationView) -> None:
         """Writes the report as it stood at the decision into the dossier (JSON and PDF)."""
         report = build_report(view, self.clock.now())
         try:

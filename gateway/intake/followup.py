@@ -50,8 +50,10 @@ def resolve(session: Session, token: str, now: dt.datetime, *, days_after_close:
     if row is None or row.revoked_at is not None:
         raise FollowupInvalid("this follow-up link is not valid")
     application = session.get(Application, row.application_id)
+    if application is None:
+        raise FollowupInvalid("this follow-up link is not valid")
     limit = expires_at(application, days_after_close)
-    if application is None or (limit is not None and now >= limit):
+    if limit is not None and now >= limit:
         raise FollowupInvalid("this follow-up link is not valid")
     return application
 

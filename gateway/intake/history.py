@@ -57,7 +57,8 @@ def change_status(
         address=address,
         from_status=change.from_status,
         to_status=change.to_status,
-        outcome=change.outcome,
+        # the audit column's default for a change that closes nothing, as None gave before
+        outcome=change.outcome if change.outcome is not None else "ok",
         reason=reason,
     )
     APPLICATIONS.labels(status=str(new) if outcome is None else f"{new}/{outcome}").inc()

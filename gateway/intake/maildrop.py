@@ -41,6 +41,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
 
 from gateway.config import IntakeSettings, declared
 from gateway.intake.applications import Applications, CheckedFile
@@ -50,7 +51,7 @@ from gateway.intake.mailroute import route
 from gateway.intake.replytoken import ReplyAddress
 from gateway.intake.status import Channel
 from gateway.intake.validation import MAX_LENGTHS, ApplicationData
-from gateway.intake.views import application_view
+from gateway.intake.views import ApplicationView, application_view
 from gateway.logs import get_logger
 from gateway.store import audit
 from gateway.store.db import transaction
@@ -112,7 +113,7 @@ class MailDrop:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._observer = None
+        self._observer: BaseObserver | None = None
 
     # ------------------------------------------------------------------ service
 
@@ -236,7 +237,7 @@ class MailDrop:
             self._move(path, "unattached", path.name)
         else:
             self._to_cur(path)
-        if token is not None:
+        if token is not None and view is not None:  # a token comes with the application it opens
             self.applications.acknowledge(view, token)
         log.info(
             "mail taken",
@@ -260,7 +261,9 @@ class MailDrop:
             raise
         return checked
 
-    def _record(self, path: Path, digest: str, mail: ParsedMail, checked: list[CheckedFile] | None):  # noqa: ANN202
+    def _record(
+        self, path: Path, digest: str, mail: ParsedMail, checked: list[CheckedFile] | None
+    ) -> tuple[MailOutcome, ApplicationView | None, str | None] | None:
         """The one short transaction of a message; None when the route now needs documents
         that were not checked (the application changed in between)."""
         apps = self.applications
@@ -302,7 +305,9 @@ class MailDrop:
             token = None
             row = decided.application
             if row is None:
-                sender = mail.sender if len(mail.sender) <= MAX_LENGTHS["contact_email"] else ""
+                # a route that opens an application has a sender (without one, the mail is unattached)
+                sender = mail.sender or ""
+                sender = sender if len(sender) <= MAX_LENGTHS["contact_email"] else ""
                 row, token = apps.open_application(
                     session, ApplicationData(contact_email=sender), channel=Channel.MAIL, actor=actor
                 )

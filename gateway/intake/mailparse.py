@@ -30,6 +30,7 @@ from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.parser import BytesParser
 from enum import StrEnum
+from typing import cast
 
 from gateway import texts
 from gateway.config import IntakeSettings, declared
@@ -171,14 +172,17 @@ def _attachments(message: EmailMessage, limits: MailLimits) -> tuple[tuple[str, 
         if depth > limits.max_depth:
             raise MailRefused(MailReason.TOO_DEEP, f"parts nested more than {limits.max_depth} deep")
         if part.is_multipart():
-            stack.extend((child, depth + 1) for child in reversed(part.get_payload()))
+            # a multipart part's payload is the list of its parts (typeshed gives every payload kind)
+            children = cast(list[EmailMessage], part.get_payload())
+            stack.extend((child, depth + 1) for child in reversed(children))
             continue
         name = part.get_filename()
         if name is None and part.get_content_disposition() != "attachment":
             continue  # a body (text or HTML) is not a document
         if len(found) >= limits.max_attachments:
             raise MailRefused(MailReason.TOO_MANY_ATTACHMENTS, f"more than {limits.max_attachments} attachments")
-        found.append((name or UNNAMED, part.get_payload(decode=True) or b""))
+        payload = part.get_payload(decode=True)  # bytes or None for a part that is not multipart
+        found.append((name or UNNAMED, payload if isinstance(payload, bytes) else b""))
     return tuple(found)
 
 

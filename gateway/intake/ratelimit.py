@@ -33,11 +33,11 @@ def hit(sessions: sessionmaker[Session], *, address: str, action: Action, limit:
     Raises :class:`RateLimited` (nothing counted) when ``limit`` is already reached.
     """
     with transaction(sessions) as session:
-        used = session.scalar(
+        used = session.execute(
             select(func.count())
             .select_from(RateEvent)
             .where(RateEvent.address == address, RateEvent.action == str(action), RateEvent.at > now - WINDOW)
-        )
+        ).scalar_one()
         if used >= limit:
             raise RateLimited(
                 f"too many {action}s from this address in the last hour (limit {limit}); try again later",

@@ -167,6 +167,6 @@ def render_pdf(report: IntakeReport, *, timezone: str = "UTC") -> bytes:
 
     pdf.ln(2)
     line(f"{t['data']} / {e['data']}", 12, True, 7)
-    for c in report.data_checks:
-        line(f"- {c.label_fr} : {t['ok'] if c.ok else c.message_fr}")
+    for check in report.data_checks:
+        line(f"- {check.label_fr} : {t['ok'] if check.ok else check.message_fr}")
     return bytes(pdf.output())

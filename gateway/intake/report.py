@@ -89,7 +89,7 @@ class IntakeReport:
     #: ids of accepted files whose suggested kind staff have not confirmed yet
     to_confirm: tuple[int, ...]
     malware_scan: ScanState
-    notes: tuple[dict, ...]
+    notes: tuple[dict[str, str], ...]
 
     @property
     def complete(self) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -47,7 +48,7 @@ class IntakePurgeReport:
     applications: tuple[PurgedApplication, ...]
     rate_events: int
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "dry_run": self.dry_run,
             "cutoff": self.cutoff.isoformat(),
@@ -90,7 +91,7 @@ def purge_intake(
         due = [(row.id, row.reference) for row in _due(session, cutoff)]
     for app_id, reference in due:
         with sessions() as session:
-            row = session.get(Application, app_id)
+            row = session.get_one(Application, app_id)
             files, size = dossier.size(reference)
             done.append(PurgedApplication(reference, row.status, row.closed_at, len(row.documents), files, size))
         if dry_run:
@@ -99,7 +100,7 @@ def purge_intake(
         # kept"), and the next purge finishes the job, since the row is not marked yet.
         dossier.delete(reference)
         with transaction(sessions) as session:
-            row = session.get(Application, app_id)
+            row = session.get_one(Application, app_id)
             session.execute(delete(ApplicationDocument).where(ApplicationDocument.application_id == app_id))
             session.execute(delete(FollowupToken).where(FollowupToken.application_id == app_id))
             session.execute(

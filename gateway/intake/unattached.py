@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from gateway import texts
 from gateway.intake.errors import InvalidData, MailNotWaiting
@@ -69,7 +70,8 @@ class UnattachedMail:
         query = select(MailMessage).where(MailMessage.state == "unattached").order_by(MailMessage.id).limit(limit)
         with self.applications.sessions() as session:
             return [
-                UnattachedView(m.id, m.taken_at, m.sender, m.from_line, m.subject, MailReason(m.reason))
+                # a waiting message always has its reason (MailReason refuses an empty one, as None)
+                UnattachedView(m.id, m.taken_at, m.sender, m.from_line, m.subject, MailReason(m.reason or ""))
                 for m in session.scalars(query)
             ]
 
@@ -83,7 +85,9 @@ class UnattachedMail:
         )
         with self.applications.sessions() as session:
             return [
-                QuarantinedView(e.at, e.target_id, MailReason(e.detail.get("reason")), str(e.detail.get("why", "")))
+                QuarantinedView(
+                    e.at, e.target_id, MailReason(e.detail.get("reason") or ""), str(e.detail.get("why", ""))
+                )
                 for e in session.scalars(query)
             ]
 
@@ -99,7 +103,8 @@ class UnattachedMail:
         apps, drop = self.applications, self.drop
         with apps.sessions() as session:
             message = self._waiting(session, message_id)
-            kept, reason, sender = message.kept_name, MailReason(message.reason), message.sender
+            # _waiting returns only messages that kept their file and have a reason
+            kept, reason, sender = message.kept_name or "", MailReason(message.reason or ""), message.sender
         if reference is None and not sender:
             raise InvalidData(
                 "the sender is not a plain address: attach the message to an application instead",
@@ -153,7 +158,7 @@ class UnattachedMail:
         return MailOutcome(kept, "taken", view.reference, reference is not None, len(checked), str(reason))
 
     @staticmethod
-    def _waiting(session, message_id: int, *, lock: bool = False) -> MailMessage:  # noqa: ANN001
+    def _waiting(session: Session, message_id: int, *, lock: bool = False) -> MailMessage:
         query = select(MailMessage).where(MailMessage.id == message_id)
         message = session.scalar(query.with_for_update() if lock else query)
         if message is None or message.state != "unattached" or not message.kept_name:

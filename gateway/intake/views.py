@@ -98,7 +98,7 @@ class ApplicationView:
     provider_code: str | None
     correction_message: str
     decision_reason: str
-    notes: tuple[dict, ...]
+    notes: tuple[dict[str, str], ...]
     created_at: dt.datetime
     updated_at: dt.datetime
     submitted_at: dt.datetime | None

@@ -136,7 +136,8 @@ class Lexer:
                 pos = self._string(at)
             elif needle == b"%":
                 self.step()
-                pos = _LINE_END.match(data, at).end()
+                found = _LINE_END.match(data, at)
+                pos = found.end() if found else at  # the pattern matches an empty run too
                 out += b" "
             elif needle == b"<":
                 pos = self._angle(at)
@@ -152,7 +153,8 @@ class Lexer:
         depth, i = 1, at + 1
         while depth:
             self.step()
-            i = _STRING_RUN.match(data, i).end()
+            run = _STRING_RUN.match(data, i)
+            i = run.end() if run else i  # the pattern matches an empty run too
             if i >= len(data) or data[i] not in b"()":
                 # No closing parenthesis: a reader fails here; keep the rest as text.
                 self.out += b"("

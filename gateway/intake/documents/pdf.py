@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from pypdf import PasswordType, PdfReader, apply_configuration
 from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PyPdfError
+from pypdf.generic import DictionaryObject
 
 from gateway.intake.documents.limits import DEFAULT_LIMITS, PdfLimits
 from gateway.intake.documents.model import Reason
@@ -132,7 +133,8 @@ def _version(reader: PdfReader) -> str | None:
     version = found[1] if found else None
     try:
         # The catalog's /Version overrides the header when it is later (ISO 32000 7.2.2).
-        declared = str(reader.trailer["/Root"].get_object().get("/Version", "")).lstrip("/")
+        root = reader.trailer["/Root"].get_object()
+        declared = str(root.get("/Version", "")).lstrip("/") if isinstance(root, DictionaryObject) else ""
     except Exception:  # noqa: BLE001 - a broken catalog entry only loses the override
         declared = ""
     if re.fullmatch(r"\d\.\d", declared) and (version is None or declared > version):
