@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
@@ -22,6 +22,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.clock import Clock, SystemClock
+from gateway.config import WebSettings, declared
 from gateway.portal.login import PortalPolicy, ProviderView, resolve
 from gateway.web import cookies, csrf
 from gateway.web.app import HERE as WEB_HERE
@@ -33,11 +34,20 @@ from gateway.web.second_factor import SecretBox
 from gateway.web.security import PORTAL_CSP
 from gateway.web.templating import install_filters, install_gettext, install_labels
 
+if TYPE_CHECKING:  # the services the routes use; they import this module
+    from gateway.portal.send import BrowserReception
+    from gateway.portal.settings import ProviderSettings
+
 HERE = Path(__file__).parent
 #: the portal's session cookie (``__Host-`` prefixed over HTTPS, like every cookie of ours)
 SESSION_COOKIE = "gw_portal"
 #: the one route that takes a file
 UPLOAD_ROUTES = (re.compile(r"/send"),)
+
+
+def _default_lockout() -> LockoutPolicy:
+    """The lockout of the settings' defaults (a LockoutPolicy has no defaults of its own)."""
+    return LockoutPolicy(declared(WebSettings, "lockout_after_failures"), declared(WebSettings, "lockout_seconds"))
 
 
 @dataclass(frozen=True)
@@ -53,7 +63,7 @@ class PortalConfig:
     public_url: str = "http://127.0.0.1:8443"
     trusted_proxies: tuple[str, ...] = ()
     session_max_age: int = 3600
-    lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
+    lockout: LockoutPolicy = field(default_factory=_default_lockout)
     timezone: str = "Europe/Luxembourg"
     #: largest request file (sftp.max_file_bytes)
     max_file_bytes: int = 10 * 1024 * 1024
@@ -77,10 +87,10 @@ class PortalState:
     clock: Clock
     templates: Jinja2Templates
     box: SecretBox
-    #: uploads through the SFTP reception code (gateway.portal.send.BrowserReception)
-    reception: Any = None
-    #: provider account changes (gateway.portal.settings.ProviderSettings)
-    settings: Any = None
+    #: uploads through the SFTP reception code
+    reception: BrowserReception | None = None
+    #: provider account changes
+    settings: ProviderSettings | None = None
 
     @property
     def policy(self) -> PortalPolicy:
@@ -91,8 +101,8 @@ def create_portal_app(
     config: PortalConfig,
     *,
     sessions: sessionmaker[Session],
-    reception: Any = None,
-    settings: Any = None,
+    reception: BrowserReception | None = None,
+    settings: ProviderSettings | None = None,
     clock: Clock | None = None,
 ) -> FastAPI:
     """Builds the portal with every route, middleware and error translation.
@@ -135,7 +145,8 @@ def create_portal_app(
 
 def portal(request: Request) -> PortalState:
     """The portal's shared objects."""
-    return request.app.state.web
+    state: PortalState = request.app.state.web  # set by create_portal_app
+    return state
 
 
 def session_token(request: Request) -> str:
@@ -150,7 +161,8 @@ def live_provider(request: Request) -> ProviderView | None:
         request.state.live_provider = resolve(
             web.sessions, session_token(request), address=client_address(request), now=web.clock.now()
         )
-    return request.state.live_provider
+    provider: ProviderView | None = request.state.live_provider
+    return provider
 
 
 async def provider(request: Request) -> ProviderView:

@@ -233,10 +233,10 @@ def _complete(
 def _code_accepted(
     session: Session,
     box: SecretBox,
-    account,
+    account: PortalAccount,
     code: str,
     *,
-    enrolled: bool,  # noqa: ANN001
+    enrolled: bool,
     client: Client,
     policy: PortalPolicy,
     now: dt.datetime,

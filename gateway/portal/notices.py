@@ -24,7 +24,7 @@ from gateway import texts
 from gateway.intake.notify import Notifier, OutgoingMessage
 from gateway.logs import get_logger
 from gateway.portal.settings import bilingual_subject
-from gateway.store.db import transaction
+from gateway.store.db import affected, transaction
 from gateway.store.models.exchange import RequestFile
 from gateway.store.models.portal import PortalAccount
 
@@ -104,17 +104,19 @@ class Notices:
                 continue
             new_mark = max(f.answered_at for f in files)
             with transaction(self._sessions) as session:
-                claimed = session.execute(
-                    update(PortalAccount)
-                    .where(
-                        PortalAccount.provider_code == code,
-                        PortalAccount.notified_until.is_(None)
-                        if mark is None
-                        else PortalAccount.notified_until == mark,
+                claimed = affected(
+                    session.execute(
+                        update(PortalAccount)
+                        .where(
+                            PortalAccount.provider_code == code,
+                            PortalAccount.notified_until.is_(None)
+                            if mark is None
+                            else PortalAccount.notified_until == mark,
+                        )
+                        .values(notified_until=new_mark)
+                        .execution_options(synchronize_session=False)
                     )
-                    .values(notified_until=new_mark)
-                    .execution_options(synchronize_session=False)
-                ).rowcount
+                )
             if claimed != 1:  # another node took them
                 continue
             lines = [f"- {f.name}: {f.status or '?'} — {self._url}/files/{f.id}" for f in files[:MAX_LISTED]]
@@ -156,15 +158,17 @@ class Notices:
             )
         for code, email in accounts:
             with transaction(self._sessions) as session:
-                claimed = session.execute(
-                    update(PortalAccount)
-                    .where(
-                        PortalAccount.provider_code == code,
-                        or_(PortalAccount.digest_sent_on.is_(None), PortalAccount.digest_sent_on < today),
+                claimed = affected(
+                    session.execute(
+                        update(PortalAccount)
+                        .where(
+                            PortalAccount.provider_code == code,
+                            or_(PortalAccount.digest_sent_on.is_(None), PortalAccount.digest_sent_on < today),
+                        )
+                        .values(digest_sent_on=today)
+                        .execution_options(synchronize_session=False)
                     )
-                    .values(digest_sent_on=today)
-                    .execution_options(synchronize_session=False)
-                ).rowcount
+                )
             if claimed != 1:
                 continue
             with self._sessions() as session:

@@ -200,7 +200,7 @@ class ProviderSettings:
         code = self.link_owner(token)
         with transaction(self._sessions) as session:
             row = session.get(PortalAccount, code)
-            if row.password_link_hash != _digest(token):  # used meanwhile
+            if row is None or row.password_link_hash != _digest(token):  # used meanwhile
                 raise LinkInvalid("this link was used already: ask the fund for a new one")
             row.password_link_hash, row.password_link_expires_at = None, None
             end_sessions(session, code)

@@ -26,10 +26,10 @@ import segno
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from gateway.store.db import affected
+from gateway.store.models.portal import PortalAccount
 from gateway.store.models.web import StaffRecoveryCode, StaffUser
 
 RECOVERY_CODES = 10
@@ -84,7 +84,7 @@ def grouped(secret: str) -> str:
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
-def accept_totp(session: Session, user: StaffUser, secret: str, code: str, now: dt.datetime) -> bool:
+def accept_totp(session: Session, user: StaffUser | PortalAccount, secret: str, code: str, now: dt.datetime) -> bool:
     """True when ``code`` is valid now and of a step later than any accepted before.
 
     ``user`` is any row with a ``totp_last_step`` column (a staff member, a provider's portal
@@ -92,7 +92,7 @@ def accept_totp(session: Session, user: StaffUser, secret: str, code: str, now: 
     protection across nodes); the caller's transaction commits it.
     """
     model = type(user)
-    key = sa_inspect(model).primary_key[0]
+    key = model.__mapper__.primary_key[0]
     code = "".join(code.split())
     if len(code) != 6 or not code.isdigit():
         return False
@@ -102,7 +102,10 @@ def accept_totp(session: Session, user: StaffUser, secret: str, code: str, now: 
         if hmac.compare_digest(totp.generate_otp(step), code):
             moved = session.execute(
                 update(model)
-                .where(key == getattr(user, key.key), or_(model.totp_last_step.is_(None), model.totp_last_step < step))
+                .where(
+                    key == getattr(user, key.key or key.name),
+                    or_(model.totp_last_step.is_(None), model.totp_last_step < step),
+                )
                 .values(totp_last_step=step)
                 .execution_options(synchronize_session=False)
             )

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from gateway.errors import AccountError, NotFound, UsageError
 from gateway.portal.app import LoggedIn, portal
 from gateway.portal.login import ProviderView
-from gateway.portal.settings import LinkInvalid
+from gateway.portal.settings import LinkInvalid, ProviderSettings
 from gateway.sftp.hostkey import fingerprint_of_file
 from gateway.web import csrf
 from gateway.web.app import client_address, render
@@ -25,7 +25,7 @@ class SettingsUnavailable(WebError):
     http_status = 503
 
 
-def _settings(request: Request):  # noqa: ANN202 - ProviderSettings
+def _settings(request: Request) -> ProviderSettings:
     settings = portal(request).settings
     if settings is None:
         raise SettingsUnavailable("account settings are not available at the moment")

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from gateway.errors import NotFound
 from gateway.portal.app import LoggedIn, portal
-from gateway.portal.applicant import approved_application
+from gateway.portal.applicant import Decision, approved_application
 from gateway.portal.login import ProviderView
 from gateway.store import audit
 from gateway.store.db import transaction
@@ -17,7 +17,7 @@ from gateway.web.app import client_address, render
 router = APIRouter(include_in_schema=False)
 
 
-def _decision(request: Request, who: ProviderView):  # noqa: ANN202 - Decision
+def _decision(request: Request, who: ProviderView) -> Decision:
     decision = approved_application(portal(request).sessions, who.code)
     if decision is None:
         raise NotFound("no approved application gave this code", code="WEB-PORTAL-NO-APPLICATION")

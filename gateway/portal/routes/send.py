@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from gateway.errors import GatewayError
 from gateway.exchange.runtime.reception import UPLOAD_NAME, NameHeld
 from gateway.portal.app import LoggedIn, portal
 from gateway.portal.login import ProviderView
@@ -27,7 +30,7 @@ class ReceptionUnavailable(WebError):
     http_status = 503
 
 
-def _page(request: Request, *, status_code: int = 200, error: SftpError | None = None, name: str = "") -> Response:
+def _page(request: Request, *, status_code: int = 200, error: GatewayError | None = None, name: str = "") -> Response:
     web = portal(request)
     return render(
         request,
@@ -57,7 +60,7 @@ async def send_submit(request: Request, who: ProviderView = LoggedIn) -> Respons
     # The name as the browser sent it (browsers send the base name only); the SFTP rules judge it.
     name = upload.filename
 
-    def chunks():  # noqa: ANN202 - read in the thread that writes
+    def chunks() -> Iterator[bytes]:  # read in the thread that writes
         while data := upload.file.read(_CHUNK):
             yield data
 
