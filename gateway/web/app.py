@@ -7,9 +7,10 @@ or a service is turned into an HTML page or a JSON body in one place (:func:`_on
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -32,6 +33,10 @@ from gateway.web.limits import BodyLimit, BodyLimits
 from gateway.web.lockout import LockoutPolicy
 from gateway.web.responses import SafeJSONResponse
 from gateway.web.security import PAGE_CSP, ClientAddress, SecurityHeaders, TrustedProxies
+
+if TYPE_CHECKING:  # the intake services; they are built by the CLI, which imports this module
+    from gateway.intake.applications import Applications
+    from gateway.intake.unattached import UnattachedMail
 
 log = get_logger(__name__)
 HERE = Path(__file__).parent
@@ -85,10 +90,10 @@ class WebState:
     mirror: AccountMirror
     clock: Clock
     templates: Jinja2Templates
-    #: the intake service (gateway.intake.applications.Applications)
-    applications: Any = None
-    #: mail waiting for staff (gateway.intake.unattached.UnattachedMail)
-    mail: Any = None
+    #: the intake service
+    applications: Applications | None = None
+    #: mail waiting for staff
+    mail: UnattachedMail | None = None
 
     @property
     def accounts(self) -> Accounts:
@@ -106,8 +111,8 @@ def create_app(
     sessions: sessionmaker[Session],
     engine: Engine,
     mirror: AccountMirror,
-    applications: Any = None,
-    mail: Any = None,
+    applications: Applications | None = None,
+    mail: UnattachedMail | None = None,
     clock: Clock | None = None,
 ) -> FastAPI:
     """Builds the application with every route, middleware and error translation.
@@ -160,16 +165,17 @@ def secure_app(app: FastAPI, limits: BodyLimits, *, trusted_proxies: tuple[str, 
     app.add_middleware(BodyLimit, limits=limits, refuse=_refuse_body)
 
     @app.middleware("http")
-    async def csrf_cookie(request: Request, call_next):  # noqa: ANN001, ANN202
+    async def csrf_cookie(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         # Every browser gets its CSRF cookie on its first page, before it sees a form.
         csrf.prepare(request)
         response = await call_next(request)
         csrf.finish(request, response)
         return response
 
-    app.add_exception_handler(GatewayError, _on_error)
-    app.add_exception_handler(HTTPException, _on_http_error)
-    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    # Starlette types every handler as taking any Exception; it calls each with its own class only
+    app.add_exception_handler(GatewayError, _on_error)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, _on_http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
     app.add_middleware(SecurityHeaders, csp=csp)
     app.add_middleware(ClientAddress, proxies=TrustedProxies(trusted_proxies))
 
@@ -218,7 +224,8 @@ async def _on_validation_error(request: Request, exc: RequestValidationError) ->
 
 def state(request: Request) -> WebState:
     """The app's shared objects."""
-    return request.app.state.web
+    web: WebState = request.app.state.web  # set by create_app
+    return web
 
 
 def client_address(request: Request) -> str:

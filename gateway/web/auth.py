@@ -35,7 +35,8 @@ def live_session(request: Request) -> LiveSession | None:
         request.state.live_session = resolve(
             state(request).sessions, session_token(request), now=state(request).clock.now()
         )
-    return request.state.live_session
+    live: LiveSession | None = request.state.live_session
+    return live
 
 
 async def staff_member(request: Request) -> StaffView:

@@ -59,7 +59,8 @@ def rate_chart(title: str, labels: Sequence[str], rates: Sequence[float | None])
     """A line of percentages (rejection rate per day); days without files leave a gap."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step_w = plot_w / max(1, len(rates))
-    body, segment = [], []
+    body: list[str] = []
+    segment: list[str] = []
 
     def flush() -> None:
         if len(segment) > 1:

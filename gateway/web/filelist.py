@@ -48,13 +48,13 @@ def first_errors(session: Session, spools: SpoolPaths, rows: Iterable[RequestFil
     the first positions per file, then those findings only. Positions are consecutive in
     response order, so the chosen finding's distance from the first is its ``Erreur``'s index.
     """
-    rows = {row.id: row for row in rows}
-    if not rows:
+    by_id = {row.id: row for row in rows}
+    if not by_id:
         return {}
     error_position = func.min(case((RequestFinding.severity.in_(ERROR_SEVERITIES), RequestFinding.position)))
     firsts = session.execute(
         select(RequestFinding.request_file_id, func.min(RequestFinding.position), error_position)
-        .where(RequestFinding.request_file_id.in_(rows))
+        .where(RequestFinding.request_file_id.in_(by_id))
         .group_by(RequestFinding.request_file_id)
     ).all()
     chosen = {file_id: (first, error if error is not None else first) for file_id, first, error in firsts}
@@ -72,7 +72,7 @@ def first_errors(session: Session, spools: SpoolPaths, rows: Iterable[RequestFil
         first, position = chosen[file_id]
         if finding.position != position:
             continue  # the chosen position of another file
-        path = filestore.response_path(spools, rows[file_id])
+        path = filestore.response_path(spools, by_id[file_id])
         message = _nth_message(path, position - first, lang) if path else ""
         result[file_id] = FirstError(finding.code, finding.severity, finding.line, message)
     return result

@@ -7,7 +7,7 @@ the page's language, its ``aria-describedby`` points to.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from gateway.intake.validation import CHECK_FIELDS, ApplicationData, DataCheck
@@ -44,7 +44,7 @@ def form_errors(checks: Iterable[DataCheck], typed: ApplicationData, lang: str) 
     return FormErrors(messages, invalid)
 
 
-def typed_data(form) -> ApplicationData:  # noqa: ANN001 - a form
+def typed_data(form: Mapping[str, object]) -> ApplicationData:
     """The values as typed (not normalised), to show them back in a refused form."""
     names = ApplicationData.__dataclass_fields__
     return ApplicationData(**{name: str(form.get(name, "")) for name in names})

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, Exists, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.exchange.checks.messages import INTERNAL_ERROR
@@ -114,7 +114,7 @@ def check_workers(sessions: sessionmaker[Session], now: dt.datetime) -> Check:
     return Check("workers", CheckResult.OK, "queue moving")
 
 
-def _answered_with_internal_error():  # noqa: ANN202 - a SQLAlchemy condition
+def _answered_with_internal_error() -> Exists:
     return (
         select(RequestFinding.id)
         .where(RequestFinding.request_file_id == RequestFile.id, RequestFinding.code == INTERNAL_ERROR)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import NoReturn
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -82,7 +83,7 @@ def _refuse(
     now: dt.datetime,
     kind: FailureKind | None,
     action: str,
-) -> None:
+) -> NoReturn:
     """Records a refusal (a failure row unless locked, an audit event), then raises."""
     with transaction(sessions) as session:
         if kind is not None:
@@ -157,7 +158,7 @@ def _complete(
 ) -> str:
     """Opens the complete session (a new token, never the pending one) and forgets the failures."""
     with transaction(sessions) as session:
-        user = session.get(StaffUser, staff_id)
+        user = session.get_one(StaffUser, staff_id)
         if replaces:
             session.execute(delete(StaffSession).where(StaffSession.token_hash == digest(replaces)))
         user.last_login_at = now
@@ -369,7 +370,7 @@ def check_current_code(
 ) -> None:
     """Checks a code of an enrolled member before a change to their second factor (lockout applies)."""
     with transaction(sessions) as session:
-        user = session.get(StaffUser, staff_id)
+        user = session.get_one(StaffUser, staff_id)
         login = user.login
         if lockout.is_locked(session, policy.lockout, login=login, address=client.address, now=now):
             ok = None
@@ -393,7 +394,7 @@ def new_recovery_codes(
 ) -> list[str]:
     """Replaces a member's recovery codes (after :func:`check_current_code`); returns them, shown once."""
     with transaction(sessions) as session:
-        login = session.get(StaffUser, staff_id).login
+        login = session.get_one(StaffUser, staff_id).login
         codes = second_factor.new_recovery_codes(session, staff_id, now)
         audit.record(
             session,
@@ -428,7 +429,7 @@ def change_password(
     """
     new_hash = hash_password(new)
     with sessions() as session:
-        user = session.get(StaffUser, staff_id)
+        user = session.get_one(StaffUser, staff_id)
         login, current_hash = user.login, user.password_hash
         locked = lockout.is_locked(session, policy.lockout, login=login, address=client.address, now=now)
     if locked:
@@ -444,7 +445,7 @@ def change_password(
             action="staff.password",
         )
     with transaction(sessions) as session:
-        session.get(StaffUser, staff_id).password_hash = new_hash
+        session.get_one(StaffUser, staff_id).password_hash = new_hash
         end_sessions(session, staff_id, keep_token=keep_token)
         audit.record(
             session,

@@ -58,7 +58,8 @@ class WebService:
         """The bound port (useful when 0 was asked for)."""
         for server in self._server.servers:
             for sock in server.sockets:
-                return sock.getsockname()[1]
+                port: int = sock.getsockname()[1]
+                return port
         return self._server.config.port
 
     def start(self) -> None:

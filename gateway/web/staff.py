@@ -25,7 +25,11 @@ from gateway.store import audit
 from gateway.store.db import transaction
 from gateway.store.models.web import ApiKey, ApiScope, StaffRole, StaffUser
 from gateway.web import second_factor
-from gateway.web.staff_sessions import StaffView, end_sessions, session_user  # noqa: F401 - used by the routes
+
+# StaffView and session_user are re-exported: the routes import them from here
+from gateway.web.staff_sessions import StaffView as StaffView
+from gateway.web.staff_sessions import end_sessions
+from gateway.web.staff_sessions import session_user as session_user
 
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 KEY_PREFIX = "gwk_"

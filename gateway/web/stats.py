@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from gateway.store.models.exchange import FileState, RequestFile, RequestFinding
@@ -72,7 +72,9 @@ def timings(session: Session, since: dt.datetime) -> Timings:
         .order_by(RequestFile.id.desc())
         .limit(TIMING_SAMPLE)
     ).all()
-    values = sorted(max(0.0, (answered - received).total_seconds()) for received, answered in rows)
+    values = sorted(
+        max(0.0, (answered - received).total_seconds()) for received, answered in rows if answered is not None
+    )
     if not values:
         return Timings(0, None, None, None)
     return Timings(
@@ -93,7 +95,7 @@ def rejections_by_code(session: Session, since: dt.datetime, limit: int = 20) ->
     return [(code, severity, count) for code, severity, count in rows]
 
 
-def _utc_hour(session: Session):  # noqa: ANN202 - a SQL expression
+def _utc_hour(session: Session) -> ColumnElement[str]:
     """``received_at`` truncated to its UTC hour, as text ``YYYY-MM-DD HH`` on every database."""
     if session.get_bind().dialect.name == "sqlite":
         return func.substr(RequestFile.received_at, 1, 13)  # stored as "YYYY-MM-DD HH:MM:SS" in UTC

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, pass_context
@@ -41,7 +42,7 @@ def install_filters(env: Environment, timezone: str) -> None:
             return "—"
         return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
 
-    def size(value: int | None) -> str:
+    def size(value: float | None) -> str:
         if value is None:
             return "—"
         for unit in ("B", "KiB", "MiB", "GiB"):
@@ -124,7 +125,7 @@ def install_labels(env: Environment) -> None:
     enums) and ``actor_label``. Codes show as words in both languages; only error-code columns
     show codes."""
 
-    def labeller(group: str):  # noqa: ANN202
+    def labeller(group: str) -> Callable[[str | None, str], str]:
         def label(value: str | None, lang: str) -> str:
             return texts.label(lang, group, value)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -26,7 +26,7 @@ def list_applications(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     client: ApiClient = Depends(api_reader),
-) -> dict:
+) -> dict[str, Any]:
     rows = service(request).list(status=status or None, limit=limit + 1, offset=offset)
     items = [
         {
@@ -54,7 +54,7 @@ def list_applications(
     response_model=ApplicationDetail,
     summary="An application with its documents, history and intake report",
 )
-def get_application(request: Request, reference: str, client: ApiClient = Depends(api_reader)) -> dict:
+def get_application(request: Request, reference: str, client: ApiClient = Depends(api_reader)) -> dict[str, Any]:
     applications = service(request)
     view = applications.get(reference)
     return {"application": view.as_dict(), "report": applications.report(reference).as_dict()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request
@@ -13,7 +14,7 @@ from gateway.web.auth import api_admin, api_reader
 #: declares the bearer scheme in /openapi.json; the check itself is api_reader / api_admin
 bearer = HTTPBearer(auto_error=False, description="An API key made with `gateway apikey create`")
 
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut},
     401: {"model": ErrorOut},
     403: {"model": ErrorOut},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, Response
@@ -37,7 +37,7 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 After = Annotated[int, Query(ge=0, le=MAX_ID, description="Cursor: only items with an id above it")]
 
 
-def file_out(row: RequestFile) -> dict:
+def file_out(row: RequestFile) -> dict[str, Any]:
     values = {
         name: getattr(row, name)
         for name in FileOut.model_fields
@@ -65,7 +65,7 @@ def list_files(
     after: After = 0,
     limit: Limit = 100,
     client: ApiClient = Depends(api_reader),
-) -> dict:
+) -> dict[str, Any]:
     web = state(request)
     filters = FileFilters(
         provider.strip(),
@@ -104,7 +104,7 @@ def _check_filters(request: Request, filters: FileFilters) -> None:
 
 
 @router.get("/files/{file_id}", response_model=FileDetail, summary="One request file with its findings")
-def get_file(request: Request, file_id: Id, client: ApiClient = Depends(api_reader)) -> dict:
+def get_file(request: Request, file_id: Id, client: ApiClient = Depends(api_reader)) -> dict[str, Any]:
     web = state(request)
     with web.sessions() as session:
         row = load_file(session, file_id)
@@ -176,7 +176,7 @@ def get_request(request: Request, file_id: Id, client: ApiClient = Depends(api_r
 
 
 @router.post("/files/{file_id}/void", response_model=VoidOut, summary="Void a file (admin scope)")
-def void(request: Request, file_id: Id, body: VoidIn, client: ApiClient = Depends(api_admin)) -> dict:
+def void(request: Request, file_id: Id, body: VoidIn, client: ApiClient = Depends(api_admin)) -> dict[str, Any]:
     web = state(request)
     with web.sessions() as session:
         row = load_file(session, file_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -27,7 +27,7 @@ def forwarded(
     after: Annotated[int, Query(ge=0, le=MAX_ID, description="Cursor: only records with an id above it")] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 500,
     client: ApiClient = Depends(api_reader),
-) -> dict:
+) -> dict[str, Any]:
     with state(request).sessions() as session:
         records = export_records(session, since=after, limit=limit + 1)
     cursor = records[limit - 1]["id"] if len(records) > limit else None

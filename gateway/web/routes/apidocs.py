@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
@@ -27,7 +27,7 @@ DOCS_CSP = (
 )
 
 
-def mount_assets(app) -> None:  # noqa: ANN001 - FastAPI
+def mount_assets(app: FastAPI) -> None:
     """Serves Swagger UI's files from the installed package."""
     app.mount(
         ASSETS, StaticFiles(directory=str(Path(fastapi_offline.__file__).parent / "static")), name="api-docs-assets"

@@ -7,7 +7,8 @@ is recorded by the service's audited read.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -26,6 +27,10 @@ from gateway.web.security import DOCUMENT_CSP
 from gateway.web.staff import StaffView
 from gateway.web.thumbnails import ThumbnailError, first_page_png, placeholder_png
 
+if TYPE_CHECKING:  # built by the CLI; reached through the app state
+    from gateway.intake.applications import Applications
+    from gateway.intake.views import DocumentView
+
 log = get_logger(__name__)
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -39,7 +44,7 @@ class IntakeUnavailable(WebError):
     http_status = 503
 
 
-def service(request: Request):  # noqa: ANN201 - Applications
+def service(request: Request) -> Applications:
     """The intake service, or 503."""
     applications = state(request).applications
     if applications is None:
@@ -47,7 +52,7 @@ def service(request: Request):  # noqa: ANN201 - Applications
     return applications
 
 
-def _confirmed(form) -> None:  # noqa: ANN001 - a form
+def _confirmed(form: Mapping[str, object]) -> None:
     if form.get("confirm") != "yes":
         raise BadInput("tick the confirmation box to go on")
 
@@ -142,7 +147,7 @@ def report_pdf(request: Request, reference: str, user: StaffView = Depends(staff
     )
 
 
-def _document(request: Request, reference: str, doc_id: Id, user: StaffView):  # noqa: ANN202
+def _document(request: Request, reference: str, doc_id: Id, user: StaffView) -> tuple[DocumentView, bytes]:
     applications = service(request)
     view, data = applications.read_document(doc_id, actor=user.actor, address=client_address(request))
     if view.reference != reference:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
@@ -14,12 +16,20 @@ router = APIRouter(include_in_schema=False)
 CHART_DAYS = 30
 
 
+class Window(TypedDict):
+    """The figures of one window of days on the dashboard."""
+
+    days: int
+    counts: dict[tuple[str, str], int]
+    timings: stats.Timings
+
+
 @router.get("/dashboard")
 def dashboard(request: Request, user: StaffView = Depends(staff_member)) -> Response:
     web = state(request)
     now, tz = web.clock.now(), web.config.timezone
     with web.sessions() as session:
-        windows = []
+        windows: list[Window] = []
         for days in stats.WINDOWS:
             since = stats.window_start(now, days, tz)
             windows.append(

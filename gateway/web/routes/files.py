@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from lxml import etree
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.errors import NotFound
@@ -75,7 +75,7 @@ def parse_date(value: str | None) -> dt.date | None:
         raise BadInput(f"not a date (YYYY-MM-DD): {value[:20]}") from None
 
 
-def filtered_query(filters: FileFilters, timezone: str):  # noqa: ANN201 - a Select
+def filtered_query(filters: FileFilters, timezone: str) -> Select[RequestFile]:
     """The files matching ``filters``, newest first (shared by the page and the API)."""
     zone = ZoneInfo(timezone)
     query = select(RequestFile)

@@ -9,6 +9,8 @@ them and audits the action.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -19,10 +21,13 @@ from gateway.web.routes.applications import IntakeUnavailable
 from gateway.web.routes.files import Id
 from gateway.web.staff import StaffView
 
+if TYPE_CHECKING:  # built by the CLI; reached through the app state
+    from gateway.intake.unattached import UnattachedMail
+
 router = APIRouter(include_in_schema=False)
 
 
-def unattached(request: Request):  # noqa: ANN201 - UnattachedMail
+def unattached(request: Request) -> UnattachedMail:
     """The unattached-mail service, or 503."""
     mail = state(request).mail
     if mail is None:

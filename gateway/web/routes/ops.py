@@ -14,7 +14,15 @@ from gateway import metrics
 from gateway.exchange.runtime.forwarding.monitor import forwarding_health
 from gateway.web.app import render, state
 from gateway.web.auth import session_token
-from gateway.web.health import CheckResult, all_checks, free_bytes, internal_error_files, oldest_unanswered, overall
+from gateway.web.health import (
+    Check,
+    CheckResult,
+    all_checks,
+    free_bytes,
+    internal_error_files,
+    oldest_unanswered,
+    overall,
+)
 from gateway.web.responses import SafeJSONResponse
 from gateway.web.staff import session_user
 
@@ -26,7 +34,7 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def _checks(request: Request):  # noqa: ANN202
+def _checks(request: Request) -> list[Check]:
     web = state(request)
     config = web.config
     folders = {"data": config.data, "inbox": config.inbox, "outbox": config.outbox, "providers": config.providers}

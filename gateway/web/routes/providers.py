@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
@@ -13,6 +15,9 @@ from gateway.web.auth import admin, staff_member
 from gateway.web.errors import BadInput
 from gateway.web.routes.refusals import recent_refusals
 from gateway.web.staff import StaffView
+
+if TYPE_CHECKING:  # imported where used
+    from gateway.portal.settings import ProviderSettings
 
 router = APIRouter(include_in_schema=False)
 RECENT_FILES = 20
@@ -28,7 +33,7 @@ def provider_detail(request: Request, code: str, user: StaffView = Depends(staff
     return _detail(request, code)
 
 
-def _detail(request: Request, code: str, **extra: object) -> Response:
+def _detail(request: Request, code: str, **extra: Any) -> Response:
     web = state(request)
     account = web.accounts.get(code)
     with web.sessions() as session:
@@ -55,7 +60,7 @@ def _detail(request: Request, code: str, **extra: object) -> Response:
     )
 
 
-def _portal(request: Request, actor: str = "web"):  # noqa: ANN202 - ProviderSettings
+def _portal(request: Request, actor: str = "web") -> ProviderSettings:
     """The provider portal's account settings, changed in staff's name (mail through the intake notifier)."""
     from gateway.portal.settings import ProviderSettings
 

@@ -8,6 +8,9 @@ verdict shown with the document check's own message in the page's language.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
@@ -28,7 +31,7 @@ router = APIRouter(include_in_schema=False)
 APPLICANT = "applicant"
 
 
-def _data_from(form) -> ApplicationData:  # noqa: ANN001 - a form
+def _data_from(form: Mapping[str, object]) -> ApplicationData:
     return ApplicationData.from_mapping({k: v for k, v in form.items() if isinstance(v, str)})
 
 
@@ -74,7 +77,7 @@ async def apply_create(request: Request) -> Response:
     return RedirectResponse(f"/suivi/{created.followup_token}?created=1", status_code=303)
 
 
-def _page(request: Request, token: str, *, status_code: int = 200, **extra) -> Response:  # noqa: ANN003
+def _page(request: Request, token: str, *, status_code: int = 200, **extra: Any) -> Response:
     applications = service(request)
     view = applications.by_followup(token)
     report = applications.report(view.reference)

@@ -29,7 +29,7 @@ PAGE_SIZE = 50
 RECENT = 10
 
 
-def refusals_query(code: str) -> Select:
+def refusals_query(code: str) -> Select[AuditEvent]:
     """The refusal events of provider ``code`` (and the "left out" summaries), newest first."""
     return (
         select(AuditEvent)

@@ -210,6 +210,7 @@ async def enrol_submit(request: Request, live: LiveSession = Depends(pending_mem
             status_code=401,
             error="code.refused",
         )
+    assert step is not None, "a pending enrolment opens the complete session"
     # The complete session's cookie comes with the page that shows the recovery codes, once.
     response = render(request, "recovery_codes.html", codes=codes, next=next_path, staff=step.user)
     set_session_cookie(request, response, step)
