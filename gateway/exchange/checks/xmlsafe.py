@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeAlias
 
 from lxml import etree
 
@@ -315,8 +315,8 @@ class CountingReader:
         self._handle.close()
 
 
-#: what :func:`open_events` yields: ("end", element) pairs
-Events = etree.iterparse[tuple[str, etree._Element]]
+#: what :func:`open_events` yields: ("end", element) pairs (a string: lxml's class is not subscriptable)
+Events: TypeAlias = "etree.iterparse[tuple[str, etree._Element]]"
 
 
 def open_events(source: Path | CountingReader, tags: tuple[str, ...] | None) -> Events:
