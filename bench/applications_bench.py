@@ -31,17 +31,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, text
 
-from gateway.intake.applications import Applications  # noqa: E402
-from gateway.intake.dossier import Dossier  # noqa: E402
-from gateway.intake.maildrop import MailDrop  # noqa: E402
-from gateway.intake.rendering import render_html, render_pdf  # noqa: E402
-from gateway.intake.requirements import DocumentKind  # noqa: E402
-from gateway.logs import configure_logging  # noqa: E402
-from gateway.store import schema  # noqa: E402
-from gateway.store.db import make_engine, make_session_factory, normalise_url  # noqa: E402
-from tests.intake.applications.conftest import complete_application, pdf_for  # noqa: E402
+from gateway.intake.applications import Applications
+from gateway.intake.dossier import Dossier
+from gateway.intake.maildrop import MailDrop
+from gateway.intake.rendering import render_html, render_pdf
+from gateway.intake.requirements import DocumentKind
+from gateway.logs import configure_logging
+from gateway.store import schema
+from gateway.store.db import make_engine, make_session_factory, normalise_url
+from tests.intake.applications.conftest import complete_application, pdf_for
 
 
 def approvals(service: Applications, count: int, threads: int) -> tuple[float, list[str]]:

@@ -24,17 +24,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gateway.intake.documents import check_document  # noqa: E402
-from gateway.intake.documents.content import check_content  # noqa: E402
-from gateway.isolation import Isolation  # noqa: E402
-from gateway.web.thumbnails import first_page_png  # noqa: E402
-from tests.intake.documents import samples  # noqa: E402
+from gateway.intake.documents import check_document
+from gateway.intake.documents.content import check_content
+from gateway.isolation import Isolation
+from gateway.web.thumbnails import first_page_png
+from tests.intake.documents import samples
 
 PROBE = ROOT / "tests" / "intake" / "documents" / "probe.py"
 LIMIT = 20 * 1024 * 1024
 
 
-def rate(call, seconds: float) -> float:  # noqa: ANN001
+def rate(call, seconds: float) -> float:
     """Calls ``call`` repeatedly for about ``seconds``; returns calls per second."""
     call()  # warm-up
     count, started = 0, time.perf_counter()

@@ -57,14 +57,14 @@ from watchdog.observers import Observer
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from gateway.accounts.mirror import AccountMirror  # noqa: E402
-from gateway.accounts.service import Accounts  # noqa: E402
-from gateway.exchange.runtime.reception import register_received, response_name_for  # noqa: E402
-from gateway.identifiers import make_provider_code  # noqa: E402
-from gateway.store import schema  # noqa: E402
-from gateway.store.db import make_engine, make_session_factory, normalise_url, read_sessions, transaction  # noqa: E402
-from gateway.store.models.exchange import FileState, RequestFile  # noqa: E402
-from tests.exchange import samples  # noqa: E402
+from gateway.accounts.mirror import AccountMirror
+from gateway.accounts.service import Accounts
+from gateway.exchange.runtime.reception import register_received, response_name_for
+from gateway.identifiers import make_provider_code
+from gateway.store import schema
+from gateway.store.db import make_engine, make_session_factory, normalise_url, read_sessions, transaction
+from gateway.store.models.exchange import FileState, RequestFile
+from tests.exchange import samples
 
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 
@@ -95,7 +95,10 @@ class Result:
 
     def _row(self, label: str, latencies: list[float]) -> str:
         lat = sorted(latencies)
-        p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000 if lat else float("nan")  # noqa: E731
+
+        def p(q: float) -> float:
+            return lat[min(len(lat) - 1, int(q * len(lat)))] * 1000 if lat else float("nan")
+
         return (
             f"{label:<34} {self.files:>6} {self.answered:>8} {self.files / self.seconds:>9.1f} "
             f"{p(0.50):>8.1f} {p(0.99):>8.1f} {max(lat) * 1000 if lat else float('nan'):>8.1f} "
@@ -135,7 +138,7 @@ def database(kind: str, home: Path, postgres: str) -> Iterator[str]:
         admin.dispose()
 
 
-def install(home: Path, url: str, codes: list[str], public_key: str):  # noqa: ANN201
+def install(home: Path, url: str, codes: list[str], public_key: str):
     """Schemas, database and one KINE account per code; returns the session factory and engine."""
     shutil.copytree(REPO / "schemas", home / "schemas")
     engine = make_engine(url)
@@ -174,7 +177,7 @@ class Arrivals(FileSystemEventHandler):
         self.seen: dict[str, float] = {}
         self.lock = threading.Lock()
 
-    def on_any_event(self, event) -> None:  # noqa: ANN001
+    def on_any_event(self, event) -> None:
         if event.event_type not in ("created", "moved"):
             return
         path = event.dest_path if event.event_type == "moved" else event.src_path
@@ -184,7 +187,7 @@ class Arrivals(FileSystemEventHandler):
                 self.seen.setdefault(f"{os.path.basename(os.path.dirname(path))}/{name}", time.monotonic())
 
 
-def wait_for(predicate, timeout: float) -> None:  # noqa: ANN001
+def wait_for(predicate, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -264,7 +267,7 @@ def run_inprocess(root: Path, args: argparse.Namespace) -> Result:
     return Result(f"in-process, SQLite, {args.workers} workers", args.files, seconds, latencies, answered, server)
 
 
-def count_answered(sessions) -> int:  # noqa: ANN001
+def count_answered(sessions) -> int:
     with sessions() as session:
         return (
             session.scalar(
@@ -274,7 +277,7 @@ def count_answered(sessions) -> int:  # noqa: ANN001
         )
 
 
-def server_latencies(sessions) -> list[float]:  # noqa: ANN001
+def server_latencies(sessions) -> list[float]:
     with sessions() as session:
         rows = session.execute(
             select(

@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gateway.identifiers import make_provider_code  # noqa: E402
-from gateway.store.models.exchange import RequestFile  # noqa: E402
-from tests.portal.conftest import kine_request, running_installation, send  # noqa: E402
+from gateway.identifiers import make_provider_code
+from gateway.store.models.exchange import RequestFile
+from tests.portal.conftest import kine_request, running_installation, send
 
 
 def _p(values: list[float]) -> str:

@@ -252,7 +252,7 @@ def sftp(target: Target, index: int, key: Path, commands: str) -> None:
         raise RuntimeError(f"{target.label}: sftp failed: {result.stderr[-500:]}")
 
 
-def timed(target: Target, work) -> tuple[float, float]:  # noqa: ANN001
+def timed(target: Target, work) -> tuple[float, float]:
     """(wall seconds, server CPU seconds) of ``work()``."""
     cpu = cpu_seconds(target.process.pid)
     start = time.perf_counter()
@@ -303,7 +303,7 @@ def idle_sessions(target: Target, key: Path, count: int) -> dict:
             paramiko.SFTPClient.from_transport(transport).listdir(target.folders[i % UPLOADERS])
             with lock:
                 transports.append(transport)
-        except Exception:
+        except Exception:  # noqa: BLE001 - whatever stops a connection counts as its failure
             with lock:
                 failures += 1
 

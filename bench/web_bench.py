@@ -23,19 +23,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
+import httpx
+from sqlalchemy import insert
 
-from gateway.accounts.mirror import AccountMirror  # noqa: E402
-from gateway.accounts.service import Accounts  # noqa: E402
-from gateway.store.models.exchange import ForwardedRecord, RequestFile, RequestFinding  # noqa: E402
-from gateway.web.staff import create_api_key  # noqa: E402
-from tests.web.conftest import AGENT, start_site  # noqa: E402
+from gateway.accounts.mirror import AccountMirror
+from gateway.accounts.service import Accounts
+from gateway.store.models.exchange import ForwardedRecord, RequestFile, RequestFinding
+from gateway.web.staff import create_api_key
+from tests.web.conftest import AGENT, start_site
 
 PROVIDER = "45001237"
 
 
-def seed(site, files: int, records: int) -> None:  # noqa: ANN001
+def seed(site, files: int, records: int) -> None:
     Accounts(site.sessions, AccountMirror(site.root / "accounts", site.config.inbox, site.config.outbox)).add(
         PROVIDER, profession="KINE", name="Bench"
     )

@@ -68,8 +68,8 @@ def _http_url(value: str) -> str:
 def _database_url(value: str) -> str:
     if not value:
         return value
-    from sqlalchemy.engine import make_url  # noqa: PLC0415 - only when a URL is set
-    from sqlalchemy.exc import ArgumentError  # noqa: PLC0415
+    from sqlalchemy.engine import make_url  # only when a URL is set
+    from sqlalchemy.exc import ArgumentError  # imported with make_url, for the same reason
 
     try:
         backend = make_url(value).get_backend_name()
@@ -89,14 +89,14 @@ def _amqp_url(value: str) -> str:
 
 
 def _mailbox(value: str) -> str:
-    from gateway.intake.replytoken import ReplyAddress  # noqa: PLC0415 - the one parser of reply mailboxes
+    from gateway.intake.replytoken import ReplyAddress  # the one parser of reply mailboxes
 
     ReplyAddress.parse(value)  # ValueError names the problem
     return value
 
 
 def _staff_roles(value: list[str]) -> list[str]:
-    from gateway.store.models.web import StaffRole  # noqa: PLC0415 - keeps the models out of config imports
+    from gateway.store.models.web import StaffRole  # keeps the models out of config imports
 
     for role in value:
         if role not in {r.value for r in StaffRole}:

@@ -6,6 +6,7 @@ import base64
 import hashlib
 from dataclasses import dataclass
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
 
@@ -63,7 +64,7 @@ def parse_public_key(text: str) -> PublicKey:
         if "DSA" in str(exc).upper() and "ECDSA" not in str(exc).upper():
             raise WeakKeyError("DSA keys are refused: use ed25519", algorithm=algorithm) from None
         raise AccountError(f"not a valid OpenSSH public key: {exc}", code="ACC-KEY-INVALID") from None
-    except Exception as exc:  # cryptography raises UnsupportedAlgorithm for unknown types
+    except UnsupportedAlgorithm as exc:  # cryptography's word for key types it does not know
         raise AccountError(f"unsupported key type {algorithm!r}: {exc}", code="ACC-KEY-INVALID") from None
     if isinstance(key, dsa.DSAPublicKey):
         raise WeakKeyError("DSA keys are refused: use ed25519", algorithm=algorithm)

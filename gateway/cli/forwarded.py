@@ -86,7 +86,7 @@ def export(
             "--format",
             help="csv (one row per record, with a header line), csv-acts (one row per act) or jsonl (one whole record per line).",
         ),
-    ] = ExportFormat.csv,  # noqa: A002
+    ] = ExportFormat.csv,  # `format`: the option keeps the name users type
     config: ConfigOption = None,
 ) -> None:
     """Writes accepted records to standard output, oldest first; changes nothing."""

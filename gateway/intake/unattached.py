@@ -152,7 +152,7 @@ class UnattachedMail:
                 view = application_view(row)
         finally:
             apps.discard(checked)
-        drop._to_cur(path)  # noqa: SLF001 - the drop's own move
+        drop._to_cur(path)  # the drop's own move (private to MailDrop, which owns the folders)
         if token is not None:
             apps.acknowledge(view, token)
         return MailOutcome(kept, "taken", view.reference, reference is not None, len(checked), str(reason))

@@ -188,7 +188,7 @@ class GatewaySftpServer(SftpPackets):
             if handler is None:
                 raise Unsupported("operation not supported")
             handler(self, request_number, msg)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a status, here only
+        except Exception as exc:  # every failure becomes a status, here only
             code, text = status_for(exc)
             repeated = isinstance(exc, TooManyHandles) and self._handles_refused > 1
             if isinstance(exc, GatewayError):
@@ -201,7 +201,7 @@ class GatewaySftpServer(SftpPackets):
             self._record_refusal(t, exc, text)
             try:
                 self.send_status(request_number, code, text)
-            except Exception:  # the channel is gone; teardown follows
+            except Exception:  # noqa: BLE001 - the channel is gone, however it broke; teardown follows
                 self.log_debug("could not send status")
 
     def _record_refusal(self, t: int, exc: BaseException, text: str) -> None:

@@ -268,7 +268,7 @@ class SftpServer:
             self._connections[connection.session_id] = connection
         try:
             transport.start_server(event=threading.Event(), server=connection)
-        except Exception:
+        except Exception:  # noqa: BLE001 - whatever a client's handshake breaks ends that connection only
             log.info("handshake failed", address=address)
             transport.close()
 

@@ -108,7 +108,7 @@ def _serve_child(config: ServerConfig, stop: EventType, ready: Queue[str]) -> No
             config, make_session_factory(engine), load_or_create_host_key(config.host_key_path), node=node_name()
         )
         server.start()
-    except Exception as exc:  # reported to the parent, which refuses to start
+    except Exception as exc:  # noqa: BLE001 - any failure is reported to the parent, which refuses to start
         ready.put(f"{type(exc).__name__}: {exc}")
         return
     ready.put("ready")

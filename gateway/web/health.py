@@ -55,7 +55,7 @@ def check_database(engine: Engine) -> Check:
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except Exception as exc:  # any failure to reach the database is the finding itself
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the database is the finding itself
         return Check("database", CheckResult.FAIL, type(exc).__name__)
     return Check("database", CheckResult.OK, engine.dialect.name)
 
@@ -103,7 +103,7 @@ def check_workers(sessions: sessionmaker[Session], now: dt.datetime) -> Check:
                 or 0
             )
             oldest = oldest_unanswered(session)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - any failure to read what is checked is the check's finding
         return Check("workers", CheckResult.FAIL, type(exc).__name__)
     if expired:
         return Check("workers", CheckResult.FAIL, f"{expired} claimed file(s) with an expired lease")
@@ -147,7 +147,7 @@ def check_internal_errors(sessions: sessionmaker[Session], now: dt.datetime) -> 
                 )
                 or 0
             )
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - any failure to read what is checked is the check's finding
         return Check("internal errors", CheckResult.FAIL, type(exc).__name__)
     if not answered and not retried:
         return Check("internal errors", CheckResult.OK, "none")
@@ -169,7 +169,7 @@ def check_sftp_sessions(sessions: sessionmaker[Session], now: dt.datetime) -> Ch
                 )
                 or 0
             )
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - any failure to read what is checked is the check's finding
         return Check("sftp sessions", CheckResult.FAIL, type(exc).__name__)
     return Check("sftp sessions", CheckResult.OK, str(live))
 
@@ -179,7 +179,7 @@ def check_forwarding(sessions: sessionmaker[Session], now: dt.datetime) -> Check
     try:
         with sessions() as session:
             health = forwarding_health(session, now)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - any failure to read what is checked is the check's finding
         return Check("forwarding", CheckResult.FAIL, type(exc).__name__)
     if health.problem:
         return Check("forwarding", CheckResult.WARN, health.problem)

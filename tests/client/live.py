@@ -76,7 +76,7 @@ class LiveGateway:
             service.stop()
 
 
-def start_gateway(project, engine, sessions, tmp_path: Path, roles: tuple[str, ...] = ("sftp",)) -> LiveGateway:  # noqa: ANN001
+def start_gateway(project, engine, sessions, tmp_path: Path, roles: tuple[str, ...] = ("sftp",)) -> LiveGateway:
     """Creates the provider account and starts ``roles`` on a free port."""
     settings = project.settings(
         GATEWAY_SFTP__PORT="0",

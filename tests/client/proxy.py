@@ -47,7 +47,7 @@ class CuttingProxy:
             threading.Thread(target=self._pump, args=(client, server, up, pair), daemon=True).start()
             threading.Thread(target=self._pump, args=(server, client, down, pair), daemon=True).start()
 
-    def _pump(self, source: socket.socket, sink: socket.socket, limit: int | None, pair) -> None:  # noqa: ANN001
+    def _pump(self, source: socket.socket, sink: socket.socket, limit: int | None, pair) -> None:
         sent = 0
         try:
             while True:

@@ -67,7 +67,7 @@ class Installation:
     mails: Collect
 
     @property
-    def sessions(self):  # noqa: ANN201
+    def sessions(self):
         return self.context.sessions
 
     def client(self, *, address: str | None = None) -> httpx.Client:
@@ -133,7 +133,7 @@ class Collect:
         self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802 - aiosmtpd's hook
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
         with self.lock:
             self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"

@@ -24,7 +24,7 @@ from tests.portal.conftest import PASSWORD, csrf_of, kine_request, send
 from tests.support import wait_until
 
 
-def _openssh(key) -> str:  # noqa: ANN001
+def _openssh(key) -> str:
     return key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
 
 
@@ -51,7 +51,7 @@ def _sftp_login(installation, code: str, key: ed25519.Ed25519PrivateKey) -> bool
         transport.close()
 
 
-def _post(browser, page_path: str, action: str, data: dict):  # noqa: ANN001, ANN202
+def _post(browser, page_path: str, action: str, data: dict):
     page = browser.get(page_path)
     return browser.post(action, data={"csrf_token": csrf_of(page.text), **data})
 

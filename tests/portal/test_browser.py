@@ -32,7 +32,7 @@ WIDE = """() => Array.from(document.querySelectorAll('html, body, body *'))
 
 
 @pytest.fixture
-def phone(installation, browser: Browser) -> Iterator[Page]:  # noqa: F811
+def phone(installation, browser: Browser) -> Iterator[Page]:  # noqa: F811 - the fixture imported above, taken by its name
     context = browser.new_context(
         base_url=installation.portal_url,
         locale="fr-FR",

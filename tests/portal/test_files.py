@@ -20,7 +20,7 @@ def _answered(installation, file_id: int) -> bool:
         return session.get(RequestFile, file_id).state == "ANSWERED"
 
 
-def _file_id(answer) -> int:  # noqa: ANN001
+def _file_id(answer) -> int:
     assert answer.status_code == 303, answer.text
     match = re.fullmatch(r"/files/(\d+)\?sent=1", answer.headers["location"])
     assert match, answer.headers["location"]

@@ -13,7 +13,7 @@ from gateway.store.models.portal import PortalAccount
 from tests.portal.conftest import PASSWORD, csrf_of, new_address
 
 
-def _password_step(client, code: str, password: str = PASSWORD):  # noqa: ANN001, ANN202
+def _password_step(client, code: str, password: str = PASSWORD):
     page = client.get("/login")
     return client.post("/login", data={"csrf_token": csrf_of(page.text), "code": code, "password": password})
 

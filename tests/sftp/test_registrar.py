@@ -32,7 +32,7 @@ def registration(code: str, name: str) -> Registration:
     return Registration(who=who(code), name=name, size=10, sha256="0" * 64, started=time.monotonic(), kind="upload")
 
 
-def names_registered(sessions) -> list[tuple[str, str]]:  # noqa: ANN001
+def names_registered(sessions) -> list[tuple[str, str]]:
     with sessions() as session:
         return sorted(session.execute(select(RequestFile.name, RequestFile.state)).all())
 

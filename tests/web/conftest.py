@@ -42,7 +42,7 @@ from gateway.web.service import WebService
 from gateway.web.staff import add_staff
 from gateway.web.staff_sessions import session_user
 from tests.conftest import DATABASES, fresh_database_url
-from tests.web.staff_login import csrf_of, log_in_fully  # noqa: F401 - csrf_of is used by the test modules
+from tests.web.staff_login import csrf_of, log_in_fully  # csrf_of is used by the test modules
 
 REPO = Path(__file__).resolve().parents[2]
 ADMIN = ("alice", "admin-password-123")
@@ -65,7 +65,7 @@ class Site:
     #: complete sessions of members who give a second factor, kept for the module
     kept_sessions: dict[str, str] = field(default_factory=dict)
 
-    def client(self, *, address: str | None = None, **kwargs) -> httpx.Client:  # noqa: ANN003
+    def client(self, *, address: str | None = None, **kwargs) -> httpx.Client:
         """An HTTP client; ``address`` is claimed through X-Forwarded-For (127.0.0.1 is a trusted proxy)."""
         headers = dict(kwargs.pop("headers", {}))
         if address:
@@ -96,7 +96,7 @@ def new_address() -> str:
     return f"198.51.{n // 250}.{n % 250 + 1}"
 
 
-def web_config(root: Path, **overrides) -> WebConfig:  # noqa: ANN003
+def web_config(root: Path, **overrides) -> WebConfig:
     """The web layer's values for a site in ``root``: the declared defaults of the settings,
     with the limits the tests reach quickly."""
     web = WebSettings()
@@ -135,7 +135,7 @@ def module_database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest
         yield url
 
 
-def start_site(root: Path, database_url: str, **overrides) -> tuple[Site, WebService]:  # noqa: ANN003
+def start_site(root: Path, database_url: str, **overrides) -> tuple[Site, WebService]:
     """Migrates the database, adds the two staff members and serves the app on a free port."""
     shutil.copytree(REPO / "schemas", root / "schemas", dirs_exist_ok=True)
     engine = make_engine(database_url)

@@ -35,7 +35,7 @@ class FindingSpec:
     record_id: str | None = None
 
 
-def add_providers(site) -> None:  # noqa: ANN001
+def add_providers(site) -> None:
     accounts = Accounts(
         site.sessions, AccountMirror(site.root / "providers" / "accounts", site.config.inbox, site.config.outbox)
     )
@@ -45,7 +45,7 @@ def add_providers(site) -> None:  # noqa: ANN001
             accounts.add(code, profession=profession, name=name)
 
 
-def spools(site) -> SpoolPaths:  # noqa: ANN001
+def spools(site) -> SpoolPaths:
     config = site.config
     return SpoolPaths(inbox=config.inbox, outbox=config.outbox, archive=config.archive, aside=config.data / "aside")
 
@@ -55,7 +55,7 @@ def add_file(
     *,
     name: str | None = None,
     provider: str = KINE,
-    content: bytes | None = None,  # noqa: ANN001
+    content: bytes | None = None,
     status: str | None = "REJETE",
     received_at: dt.datetime | None = None,
     findings: tuple[FindingSpec, ...] = (),

@@ -39,7 +39,7 @@ def secret_on_page(html: str) -> str:
     return match.group(1).replace(" ", "")
 
 
-def stored_secret(site, login: str) -> str:  # noqa: ANN001 - tests.web.conftest.Site
+def stored_secret(site, login: str) -> str:
     """A member's TOTP secret, read from the database and decrypted with the site's web secret."""
     with site.sessions() as session:
         user = session.scalar(select(StaffUser).where(StaffUser.login == login))
@@ -48,7 +48,7 @@ def stored_secret(site, login: str) -> str:  # noqa: ANN001 - tests.web.conftest
     return secret
 
 
-def next_code(site, login: str, secret: str) -> str:  # noqa: ANN001
+def next_code(site, login: str, secret: str) -> str:
     """A code the server will accept now: of a step later than the last one it accepted."""
     totp = pyotp.TOTP(secret)
 
@@ -65,7 +65,7 @@ def next_code(site, login: str, secret: str) -> str:  # noqa: ANN001
     return totp.generate_otp(step)
 
 
-def enrol(client: httpx.Client, site, login: str, next_path: str = "/dashboard") -> tuple[str, list[str]]:  # noqa: ANN001
+def enrol(client: httpx.Client, site, login: str, next_path: str = "/dashboard") -> tuple[str, list[str]]:
     """Completes the enrolment a pending login was sent to; returns (secret, recovery codes)."""
     page = client.get(f"/login/enrol?next={next_path}")
     assert page.status_code == 200, page.text
@@ -78,7 +78,7 @@ def enrol(client: httpx.Client, site, login: str, next_path: str = "/dashboard")
     return secret, RECOVERY_CODES.findall(done.text)
 
 
-def log_in_fully(client: httpx.Client, site, login: str, password: str) -> None:  # noqa: ANN001
+def log_in_fully(client: httpx.Client, site, login: str, password: str) -> None:
     """Password, then the second factor (enrolling first when the role needs it and none is set)."""
     form = client.get("/login")
     response = client.post(

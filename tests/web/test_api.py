@@ -15,7 +15,7 @@ from tests.web.data import FindingSpec, add_file
 
 
 @pytest.fixture(scope="module")
-def keys(site) -> dict[str, str]:  # noqa: ANN001
+def keys(site) -> dict[str, str]:
     return {
         "backoffice": create_api_key(site.sessions, "api backoffice", "backoffice", actor="test"),
         "admin": create_api_key(site.sessions, "api admin", "admin", actor="test"),
@@ -23,7 +23,7 @@ def keys(site) -> dict[str, str]:  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def seeded(site) -> dict[str, object]:  # noqa: ANN001
+def seeded(site) -> dict[str, object]:
     """Files with findings and forwarded records, and one submitted application."""
     now = dt.datetime.now(dt.UTC)
     ids = [
@@ -40,7 +40,7 @@ def seeded(site) -> dict[str, object]:  # noqa: ANN001
     return {"files": ids, "reference": Applicant(site).complete_and_submit()}
 
 
-def _get(site, key, path, **params):  # noqa: ANN001, ANN003, ANN202
+def _get(site, key, path, **params):
     with site.client(headers={"Authorization": f"Bearer {key}"}) as client:
         response = client.get(path, params=params)
     assert response.status_code == 200, response.text
@@ -131,7 +131,7 @@ def test_api_conforms_to_its_openapi_document(site, keys, seeded):
 
         @given(case=operation.as_strategy())
         @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-        def check(case) -> None:  # noqa: ANN001
+        def check(case) -> None:
             # Valid-looking ids of things that do not exist are refused (404), as they should be.
             case.call_and_validate(base_url=site.url, headers=headers, excluded_checks=[positive_data_acceptance])
 

@@ -15,11 +15,11 @@ from tests.web.data import FindingSpec, add_file
 
 
 @pytest.fixture(scope="module")
-def key(site) -> str:  # noqa: ANN001
+def key(site) -> str:
     return create_api_key(site.sessions, "api usability", "backoffice", actor="test")
 
 
-def _get(site, key, path, **params):  # noqa: ANN001, ANN003, ANN202
+def _get(site, key, path, **params):
     with site.client(headers={"Authorization": f"Bearer {key}"}) as client:
         return client.get(path, params=params)
 

@@ -150,7 +150,7 @@ def test_an_upload_of_unknown_length_is_refused(site):
     applicant = Applicant(site)
     applicant.create()
 
-    def chunks():  # noqa: ANN202 - a generator body is sent chunked, without Content-Length
+    def chunks():  # a generator body is sent chunked, without Content-Length
         yield b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n%PDF-1.4\r\n--x--\r\n'
 
     response = applicant.client.post(

@@ -206,7 +206,7 @@ def test_one_address_trying_many_logins_is_stopped(site):
         assert log_in(elsewhere, *AGENT).status_code == 303
 
 
-def _change_password(client, current: str, new: str):  # noqa: ANN001, ANN202
+def _change_password(client, current: str, new: str):
     page = client.get("/account").text
     return client.post(
         "/account/password",

@@ -41,7 +41,7 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="module")
-def staff(site, browser) -> Iterator[Page]:  # noqa: ANN001
+def staff(site, browser) -> Iterator[Page]:
     """An agent logged in through the form, in French."""
     context = browser.new_context(base_url=site.url, locale="fr-FR", extra_http_headers={"Accept-Language": "fr"})
     page = context.new_page()
@@ -60,7 +60,7 @@ def staff(site, browser) -> Iterator[Page]:  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def applicant(site, browser) -> Iterator[Page]:  # noqa: ANN001
+def applicant(site, browser) -> Iterator[Page]:
     context = browser.new_context(
         base_url=site.url, locale="fr-FR", extra_http_headers={"X-Forwarded-For": new_address()}
     )

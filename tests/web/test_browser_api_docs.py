@@ -11,7 +11,7 @@ from tests.web.test_browser import browser  # noqa: F401 - the module's Chromium
 pytestmark = pytest.mark.browser
 
 
-def test_the_interactive_api_docs_load_from_the_gateway_only(site, browser: Browser):  # noqa: F811
+def test_the_interactive_api_docs_load_from_the_gateway_only(site, browser: Browser):  # noqa: F811 - the fixture imported above, taken by its name
     context = browser.new_context(base_url=site.url)
     page = context.new_page()
     errors, elsewhere = [], []

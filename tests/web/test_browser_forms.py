@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def admin_page(site, browser: Browser) -> Iterator[Page]:  # noqa: F811
+def admin_page(site, browser: Browser) -> Iterator[Page]:  # noqa: F811 - the fixture imported above, taken by its name
     """The admin, in French, with the complete session (password and second factor) of the module."""
     with site.staff_client(ADMIN[0]) as client:
         token = client.cookies.get(cookies.SESSION)
@@ -37,7 +37,7 @@ def _style(page: Page, selector: str, prop: str) -> str:
     return page.eval_on_selector(selector, f"e => getComputedStyle(e).getPropertyValue('{prop}')")
 
 
-def _fill(page, values: dict[str, str]) -> None:  # noqa: ANN001
+def _fill(page, values: dict[str, str]) -> None:
     for field, value in values.items():
         if field == "legal_form":
             page.locator("#f-form").select_option(value)
@@ -45,7 +45,7 @@ def _fill(page, values: dict[str, str]) -> None:  # noqa: ANN001
             page.locator(f"[name={field}]").fill(value)
 
 
-def test_the_applicant_form_shows_each_problem_next_to_its_field(site, applicant):  # noqa: F811
+def test_the_applicant_form_shows_each_problem_next_to_its_field(site, applicant):  # noqa: F811 - the fixture imported above, taken by its name
     applicant.goto("/demande")
     _fill(
         applicant,
@@ -92,7 +92,7 @@ def test_the_applicant_form_shows_each_problem_next_to_its_field(site, applicant
     assert [e for e in applicant.console_errors if "status of 422" not in e] == []
 
 
-def test_decisions_are_three_separate_boxes_and_a_disabled_approval_looks_disabled(site, staff):  # noqa: F811
+def test_decisions_are_three_separate_boxes_and_a_disabled_approval_looks_disabled(site, staff):  # noqa: F811 - the fixture imported above, taken by its name
     reference = received_on_paper(site, establishment_name="Ortho Ouest")  # INCOMPLET: nothing sent
     staff.set_viewport_size({"width": 1366, "height": 900})
     staff.goto(f"/applications/{reference}")
@@ -121,7 +121,7 @@ def test_decisions_are_three_separate_boxes_and_a_disabled_approval_looks_disabl
     staff.set_viewport_size({"width": 1366, "height": 900})
 
 
-def test_voiding_a_file_asks_for_a_reason_and_says_void(site, staff):  # noqa: F811
+def test_voiding_a_file_asks_for_a_reason_and_says_void(site, staff):  # noqa: F811 - the fixture imported above, taken by its name
     file_id = add_file(site, name="KINE_FACT_45001237_20261120093000_000701.xml", status="ACCEPTE", forwarded=2)
     staff.goto(f"/files/{file_id}")
     expect(staff.locator("#void-form")).to_be_hidden()  # behind its own disclosure, not one click away

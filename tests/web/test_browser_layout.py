@@ -126,7 +126,7 @@ def pages(site) -> dict[str, list[str]]:
 
 
 @pytest.fixture(scope="module", params=["fr", "en"])
-def admin_browser(request, site, browser: Browser) -> Iterator[Page]:  # noqa: F811
+def admin_browser(request, site, browser: Browser) -> Iterator[Page]:  # noqa: F811 - the fixture imported above, taken by its name
     """The admin (who sees every staff page) in one language."""
     with site.staff_client(ADMIN[0]) as client:
         token = client.cookies.get(cookies.SESSION)
@@ -163,7 +163,7 @@ def test_no_staff_page_scrolls_sideways(pages, admin_browser):
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
-def test_no_public_page_scrolls_sideways(site, pages, browser, lang):  # noqa: F811
+def test_no_public_page_scrolls_sideways(site, pages, browser, lang):  # noqa: F811 - the fixture imported above, taken by its name
     context = browser.new_context(base_url=site.url, extra_http_headers={"Accept-Language": lang})
     try:
         assert _overflowing(context.new_page(), pages["public"]) == []

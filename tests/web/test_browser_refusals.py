@@ -49,7 +49,7 @@ def _no_sideways_scroll(page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
-def test_the_helpdesk_sees_why_an_operation_was_refused(site, staff: Page):  # noqa: F811
+def test_the_helpdesk_sees_why_an_operation_was_refused(site, staff: Page):  # noqa: F811 - the fixture imported above, taken by its name
     add_providers(site)
     _refuse(site, KINE, "helpdesk-1")
     _refuse(site, LAB, "helpdesk-2")

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def devices(site, browser: Browser) -> Iterator[tuple[Page, Page]]:  # noqa: F811
+def devices(site, browser: Browser) -> Iterator[tuple[Page, Page]]:  # noqa: F811 - the fixture imported above, taken by its name
     contexts: list[BrowserContext] = []
     pages = []
     for name in ("Laptop", "Phone"):

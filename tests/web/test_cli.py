@@ -19,7 +19,7 @@ from tests.support import GATEWAY, clean_env, free_port, run_gateway, wait_until
 
 
 @pytest.fixture
-def migrated(project, engine):  # noqa: ANN001
+def migrated(project, engine):
     """The project with its database migrated (in process: the commands are what is tested)."""
     return project
 
@@ -101,7 +101,7 @@ def test_a_bad_trusted_proxy_is_a_configuration_error(migrated):
     assert "web.trusted_proxies" in result.stderr
 
 
-def _staff_with_a_session(sessions, login: str):  # noqa: ANN001, ANN202
+def _staff_with_a_session(sessions, login: str):
     """A staff member with one open session (as after a login from 192.0.2.9)."""
     from gateway.web.lockout import LockoutPolicy
     from gateway.web.login import Client, LoginPolicy, check_password
@@ -117,7 +117,7 @@ def _staff_with_a_session(sessions, login: str):  # noqa: ANN001, ANN202
     )
 
 
-def _cli_actions(sessions, login: str) -> list[str]:  # noqa: ANN001
+def _cli_actions(sessions, login: str) -> list[str]:
     with sessions() as session:
         return list(
             session.scalars(

@@ -18,7 +18,7 @@ NOW = dt.datetime.now(dt.UTC)
 
 
 @pytest.fixture(scope="module")
-def files(site) -> dict[str, int]:  # noqa: ANN001
+def files(site) -> dict[str, int]:
     """A handful of processed files of two providers on different days."""
     content = samples.build_request()
     line = (

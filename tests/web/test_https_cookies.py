@@ -25,7 +25,7 @@ def https_site(module_database_url: str, tmp_path_factory: pytest.TempPathFactor
         site.engine.dispose()
 
 
-def _set_cookies(response) -> dict[str, str]:  # noqa: ANN001
+def _set_cookies(response) -> dict[str, str]:
     return {c.split("=", 1)[0]: c for c in response.headers.get_list("set-cookie")}
 
 

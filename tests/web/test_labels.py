@@ -37,7 +37,7 @@ class _VisibleText(HTMLParser):
         self.parts: list[str] = []
         self._skipping = 0
 
-    def handle_starttag(self, tag: str, attrs: list) -> None:  # noqa: ANN001
+    def handle_starttag(self, tag: str, attrs: list) -> None:
         if tag in self.SKIP:
             self._skipping += 1
 
@@ -60,7 +60,7 @@ def raw_codes(page: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def filled(site):  # noqa: ANN001, ANN201
+def filled(site):
     """Files of every status with findings of every severity, applications in several statuses."""
     files = [
         add_file(
@@ -85,7 +85,7 @@ def filled(site):  # noqa: ANN001, ANN201
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
-def test_staff_pages_show_labels_not_codes(site, agent_client, filled, lang: str) -> None:  # noqa: ANN001
+def test_staff_pages_show_labels_not_codes(site, agent_client, filled, lang: str) -> None:
     agent_client.cookies.set("lang", lang)
     pages = [
         "/dashboard",
@@ -101,7 +101,7 @@ def test_staff_pages_show_labels_not_codes(site, agent_client, filled, lang: str
         assert raw_codes(response.text) == set(), path
 
 
-def test_english_pages_say_the_words(site, agent_client, filled) -> None:  # noqa: ANN001
+def test_english_pages_say_the_words(site, agent_client, filled) -> None:
     agent_client.cookies.set("lang", "en")
     files = agent_client.get("/files").text
     assert all(word in files for word in ("Accepted", "Partly accepted", "Rejected", "Duplicate"))
@@ -116,7 +116,7 @@ def test_english_pages_say_the_words(site, agent_client, filled) -> None:  # noq
     assert "demandeur" in french and "image JPEG refusée" in french and "La demande est incomplète" in french
 
 
-def test_the_applicant_page_shows_labels_in_both_languages(site, filled) -> None:  # noqa: ANN001
+def test_the_applicant_page_shows_labels_in_both_languages(site, filled) -> None:
     applicant = filled["applicant"]
     for lang in ("fr", "en"):
         applicant.client.cookies.set("lang", lang)

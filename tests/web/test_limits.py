@@ -134,7 +134,7 @@ def peak(pid: int) -> int:
 
 
 @pytest.fixture
-def web_process(project, engine) -> Iterator[tuple[int, subprocess.Popen]]:  # noqa: ANN001
+def web_process(project, engine) -> Iterator[tuple[int, subprocess.Popen]]:
     """``gateway serve --role web`` on a free port, as an operator runs it."""
     port = free_port()
     project.write_config(project.config.read_text() + f"[web]\nport = {port}\n")

@@ -44,7 +44,7 @@ def test_ordinary_paths_are_left_alone(line):
     assert redact(line) == line
 
 
-def test_the_served_log_holds_no_token_key_or_session(project, engine, sessions, tmp_path):  # noqa: ANN001
+def test_the_served_log_holds_no_token_key_or_session(project, engine, sessions, tmp_path):
     add_staff(sessions, "olga", "agent", "olga-password-001")
     api_key = create_api_key(sessions, "log reader", "backoffice", actor="test")
     port = free_port()

@@ -15,11 +15,11 @@ from tests.web.conftest import csrf_of
 from tests.web.data import pdf
 
 
-def _drop(site) -> MailDrop:  # noqa: ANN001
+def _drop(site) -> MailDrop:
     return MailDrop(site.applications, site.root / "var" / "maildrop")
 
 
-def _deliver(site, from_line: str, subject: str) -> None:  # noqa: ANN001
+def _deliver(site, from_line: str, subject: str) -> None:
     from tests.intake.applications.test_maildrop import message
 
     msg = message("", subject, [("rib.pdf", pdf("rib"), "application/pdf")], from_line=from_line)

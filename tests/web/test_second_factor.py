@@ -18,7 +18,7 @@ from gateway.web.staff import add_staff
 from tests.web.staff_login import csrf_of, enrol, next_code, secret_on_page, send_code, start_login, stored_secret
 
 
-def _admin(site, login: str) -> str:  # noqa: ANN001
+def _admin(site, login: str) -> str:
     password = f"{login}-password-001"
     add_staff(site.sessions, login, "admin", password)
     return password

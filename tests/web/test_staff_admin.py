@@ -13,13 +13,13 @@ from tests.web.conftest import ADMIN, csrf_of, log_in
 from tests.web.staff_login import enrol, start_login
 
 
-def _post(client, page_path: str, action: str, **data):  # noqa: ANN001, ANN003, ANN202
+def _post(client, page_path: str, action: str, **data):
     page = client.get(page_path)
     assert page.status_code == 200, page.text
     return client.post(action, data={"csrf_token": csrf_of(page.text), **data})
 
 
-def _audited(site, login: str) -> list[str]:  # noqa: ANN001
+def _audited(site, login: str) -> list[str]:
     with site.sessions() as session:
         return list(
             session.scalars(select(AuditEvent.action).where(AuditEvent.target_id == login).order_by(AuditEvent.id))

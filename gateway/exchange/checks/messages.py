@@ -42,7 +42,7 @@ class Entry:
 INTERNAL_ERROR = "SYS-001"
 
 # one letter per severity keeps the catalogue below a readable table
-F, E, W, I = Severity.FATAL, Severity.ERREUR, Severity.AVERTISSEMENT, Severity.INFO  # noqa: E741
+F, E, W, I = Severity.FATAL, Severity.ERREUR, Severity.AVERTISSEMENT, Severity.INFO  # noqa: E741 - the table's one-letter names (above)
 
 CATALOGUE: dict[str, Entry] = {
     "FIC-005": Entry(0, I),

@@ -112,7 +112,7 @@ class Checker:
         """
         try:
             return self._check(received, history)
-        except Exception as exc:  # noqa: BLE001 - whatever a stage raises becomes a finding
+        except Exception as exc:  # whatever a stage raises becomes a finding
             log.exception("the checks failed", file=received.name, provider=received.provider_code)
             return internal_error_outcome(received, describe(exc))
 

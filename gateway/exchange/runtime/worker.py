@@ -196,12 +196,12 @@ class WorkerService:
             result = self._processor.process(claim)
         except ClaimLost:
             bound.warning("claim lapsed while processing; another worker finished the file")
-        except Exception:
+        except Exception:  # noqa: BLE001 - a worker thread must not die: the file is retried
             retry_at = self._clock.now() + dt.timedelta(seconds=min(self._lease, 30.0))
             bound.exception("processing failed; the file will be retried", retry_at=retry_at.isoformat())
             try:
                 release(self._sessions, claim, retry_at=retry_at)
-            except Exception:
+            except Exception:  # noqa: BLE001 - the database is down too: the lease lapses on its own
                 bound.exception("could not release the claim; it lapses with its lease")
         else:
             bound.info(

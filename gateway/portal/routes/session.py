@@ -41,7 +41,7 @@ def home(request: Request) -> Response:
 
 
 @router.get("/login")
-def login_form(request: Request, next: str = HOME) -> Response:  # noqa: A002 - the query name
+def login_form(request: Request, next: str = HOME) -> Response:  # `next`: the query parameter's name
     return render(request, "portal_login.html", next=safe_next(next, HOME), error=None, code="")
 
 
@@ -67,7 +67,9 @@ async def login_submit(request: Request) -> Response:
 
 
 @router.get("/login/code")
-def code_form(request: Request, next: str = HOME, live: ProviderView = Depends(pending_provider)) -> Response:  # noqa: A002
+def code_form(
+    request: Request, next: str = HOME, live: ProviderView = Depends(pending_provider)
+) -> Response:  # `next`: the query parameter's name
     if not live.enrolled:
         return enrol_page(request, fresh=True, next_path=safe_next(next, HOME))
     return render(request, "portal_code.html", next=safe_next(next, HOME), error=None, login=live.code)
@@ -151,7 +153,7 @@ def _end(request: Request, actor: str) -> Response:
 
 
 @router.get("/lang/{lang}")
-def switch_language(request: Request, lang: str, next: str = "/") -> Response:  # noqa: A002
+def switch_language(request: Request, lang: str, next: str = "/") -> Response:  # `next`: the query parameter's name
     response = RedirectResponse(safe_next(next, "/"), status_code=303)
     if lang in i18n.LANGUAGES:
         response.set_cookie(

@@ -67,7 +67,7 @@ def home(request: Request) -> Response:
 
 
 @router.get("/login")
-def login_form(request: Request, next: str = "/dashboard") -> Response:  # noqa: A002 - the query name
+def login_form(request: Request, next: str = "/dashboard") -> Response:  # `next`: the query parameter's name
     return render(request, "login.html", next=safe_next(next), error=None, login="")
 
 
@@ -101,7 +101,9 @@ def _code_page(
 
 
 @router.get("/login/code")
-def code_form(request: Request, next: str = "/dashboard", live: LiveSession = Depends(pending_member)) -> Response:  # noqa: A002
+def code_form(
+    request: Request, next: str = "/dashboard", live: LiveSession = Depends(pending_member)
+) -> Response:  # `next`: the query parameter's name
     if get_staff(state(request).sessions, live.user.login).second_factor_since is None:
         return RedirectResponse(f"/login/enrol?next={quote(safe_next(next), safe='/')}", status_code=303)
     return _code_page(request, live, safe_next(next))
@@ -167,7 +169,9 @@ def enrol_page(
 
 
 @router.get("/login/enrol")
-def enrol_form(request: Request, next: str = "/dashboard", live: LiveSession = Depends(pending_member)) -> Response:  # noqa: A002
+def enrol_form(
+    request: Request, next: str = "/dashboard", live: LiveSession = Depends(pending_member)
+) -> Response:  # `next`: the query parameter's name
     try:
         return enrol_page(request, action="/login/enrol", fresh=True, pending=True, next_path=safe_next(next))
     except UsageError:  # enrolled meanwhile (another tab): the code is what is due
@@ -247,7 +251,7 @@ def _to_login(request: Request) -> Response:
 
 
 @router.get("/lang/{lang}")
-def switch_language(request: Request, lang: str, next: str = "/") -> Response:  # noqa: A002
+def switch_language(request: Request, lang: str, next: str = "/") -> Response:  # `next`: the query parameter's name
     response = RedirectResponse(safe_next(next, "/"), status_code=303)
     if lang in i18n.LANGUAGES:
         response.set_cookie(

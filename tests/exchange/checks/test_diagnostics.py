@@ -28,14 +28,14 @@ def line(data: bytes, needle: bytes) -> int:
     return data.count(b"\n", 0, data.index(needle)) + 1
 
 
-def diagnostic(error) -> str | None:  # noqa: ANN001 - an lxml element
+def diagnostic(error) -> str | None:
     """libxml2's words kept in a comment of ``error`` (the response's only comments)."""
     comments = [c.text.strip() for c in error.iterchildren(etree.Comment)]
     assert len(comments) <= 1 and all(c.startswith("libxml2: ") for c in comments), comments
     return comments[0].removeprefix("libxml2: ") if comments else None
 
 
-def first_error(check, data: bytes):  # noqa: ANN001, ANN201 - the fixture's callable and an lxml element
+def first_error(check, data: bytes):
     result = check(data)
     error = next(result.root.iter(f"{R}Erreur"))
     messages = {m.get("langue"): m.text for m in error.findall(f"{R}Message")}
@@ -146,7 +146,7 @@ def first_error(check, data: bytes):  # noqa: ANN001, ANN201 - the fixture's cal
         ),
     ],
 )
-def test_schema_errors_are_told_plainly(check, change, needle, path, fr, en, raw) -> None:  # noqa: ANN001
+def test_schema_errors_are_told_plainly(check, change, needle, path, fr, en, raw) -> None:
     data = kine().replace(*change, 1)
     error, messages = first_error(check, data)
     assert (error.get("code"), error.get("chemin"), int(error.get("ligne"))) == ("XSD-001", path, line(data, needle))

@@ -151,7 +151,7 @@ def runtime(project, engine, sessions) -> Iterator[Runtime]:
         service.stop()
 
 
-def claim(rt: Runtime, claimant: str = "test:1:t:0", now: dt.datetime | None = None):  # noqa: ANN201
+def claim(rt: Runtime, claimant: str = "test:1:t:0", now: dt.datetime | None = None):
     """Claims the next file as a worker named ``claimant`` would."""
     return claim_next(rt.sessions, claimant, now=now or utcnow(), lease_s=30, archive_ref=SpoolPaths.archive_ref)
 

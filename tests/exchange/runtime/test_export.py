@@ -224,7 +224,7 @@ def test_purge_erases_the_personal_data_of_forwarded_records(project, runtime):
 def test_only_accepted_records_of_production_files_are_captured(tmp_path, runtime):
     """Stage 4 keeps the detail of what will be forwarded, nothing else (memory)."""
 
-    def check(convention: str, mode: str, records: list[samples.Record]):  # noqa: ANN202
+    def check(convention: str, mode: str, records: list[samples.Record]):
         header = samples.Header(convention=convention, mode=mode)
         path = tmp_path / f"{convention}-{mode}.xml"
         path.write_bytes(samples.build_request(header, records))

@@ -310,7 +310,7 @@ def test_status_and_metrics_show_the_backlog_and_an_unreachable_broker(project, 
     dead = f"amqp://guest:secret@127.0.0.1:{free_port()}/%2F"
     publisher(runtime, Names("gwtest.none", "gwtest.none"), url=dead)
 
-    def failing():  # noqa: ANN202
+    def failing():
         with runtime.sessions() as session:
             return session.scalar(
                 select(func.count()).select_from(PublisherStatus).where(PublisherStatus.last_error_at.is_not(None))

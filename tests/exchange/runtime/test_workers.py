@@ -20,7 +20,7 @@ from tests.support import wait_until
 class Tracking:
     """Wraps the checks to see, per provider, the order of files and how many were in hand at once."""
 
-    def __init__(self, inner, hold=None) -> None:  # noqa: ANN001
+    def __init__(self, inner, hold=None) -> None:
         self.inner = inner
         self.hold = hold or (lambda received: None)
         self.lock = threading.Lock()
@@ -28,7 +28,7 @@ class Tracking:
         self.most_in_hand: Counter = Counter()
         self.order: dict[str, list[int]] = defaultdict(list)
 
-    def check(self, received, history):  # noqa: ANN001
+    def check(self, received, history):
         code = received.provider_code
         with self.lock:
             self.in_hand[code] += 1
@@ -73,7 +73,7 @@ def test_different_providers_are_checked_in_parallel(runtime):
     lab_started = threading.Event()
     seen_together = []
 
-    def hold(received):  # noqa: ANN001
+    def hold(received):
         if received.provider_code == LAB:
             lab_started.set()
         else:  # a KINE file waits for the LAB file to start beside it
@@ -90,7 +90,7 @@ def test_different_providers_are_checked_in_parallel(runtime):
 def test_stop_finishes_the_file_in_hand(runtime):
     entered, release = threading.Event(), threading.Event()
 
-    def hold(received):  # noqa: ANN001
+    def hold(received):
         entered.set()
         release.wait(10)
 
@@ -139,7 +139,7 @@ def test_several_worker_services_share_the_queue_without_overlap(runtime, engine
 def test_a_file_whose_check_fails_is_retried_later(runtime):
     failures = []
 
-    def fail_once(received):  # noqa: ANN001
+    def fail_once(received):
         if not failures:
             failures.append(received.name)
             raise RuntimeError("simulated internal error")

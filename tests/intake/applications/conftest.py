@@ -132,7 +132,7 @@ def maildir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def drop(service, maildir):  # noqa: ANN001, ANN201 - the intake service fixture; a MailDrop
+def drop(service, maildir):
     """The mail drop taking messages from ``maildir`` into ``service``."""
     from gateway.intake.maildrop import MailDrop
 

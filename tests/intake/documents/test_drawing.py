@@ -27,7 +27,7 @@ def limits(**changes: int) -> PdfLimits:
         pytest.param(s.self_drawing_form, id="form-drawing-itself"),
     ],
 )
-def test_costly_drawing_is_refused_at_check_time(make) -> None:  # noqa: ANN001
+def test_costly_drawing_is_refused_at_check_time(make) -> None:
     data = make()
     assert len(data) < 5000  # a few KiB that would cost a renderer gigabytes
     started = time.monotonic()
@@ -45,7 +45,7 @@ def test_costly_drawing_is_refused_at_check_time(make) -> None:  # noqa: ANN001
         pytest.param(lambda: s.fpdf_pdf(50), id="fpdf-50-pages"),
     ],
 )
-def test_dear_but_bounded_pages_are_accepted(make) -> None:  # noqa: ANN001
+def test_dear_but_bounded_pages_are_accepted(make) -> None:
     assert check_document(make(), "plan.pdf", max_bytes=LIMIT).accepted
 
 
@@ -70,7 +70,7 @@ def test_forms_nested_deeper_than_the_limit_are_refused() -> None:
         pytest.param(lambda: s.huge_image_indirect_size(in_object_stream=True), id="sizes-inside-an-object-stream"),
     ],
 )
-def test_image_size_given_indirectly_is_bounded(make) -> None:  # noqa: ANN001
+def test_image_size_given_indirectly_is_bounded(make) -> None:
     result = check_document(make(), "scan.pdf", max_bytes=LIMIT)
     assert (result.verdict, result.reason) == ("refused", Reason.PDF_TROP_COMPLEXE)
     assert check_document(make(), "scan.pdf", max_bytes=LIMIT, limits=limits(max_image_pixels=10**10)).accepted

@@ -159,7 +159,7 @@ class PublisherService:
         self._broker.close()
         try:
             self.status.flush()
-        except Exception:  # noqa: BLE001 - stopping anyway; the row only ages
+        except Exception:  # stopping anyway; the row only ages
             log.exception("publisher could not record its last count")
 
     # ------------------------------------------------------------------ work
@@ -216,5 +216,5 @@ class PublisherService:
         try:
             outbox.release(self._sessions, self.claimant)
             self.status.failure(error)
-        except Exception:  # noqa: BLE001 - the database is down too: the leases will lapse
+        except Exception:  # the database is down too: the leases will lapse
             log.exception("publisher could not record its failure")
