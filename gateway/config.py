@@ -553,7 +553,11 @@ def _set(path: Path) -> bool:
 
 def sections() -> dict[str, type[Section]]:
     """Section name -> settings class, in config.toml order."""
-    return {name: f.annotation for name, f in Settings.model_fields.items() if name != "source"}  # type: ignore[misc]
+    return {
+        name: f.annotation
+        for name, f in Settings.model_fields.items()
+        if name != "source" and isinstance(f.annotation, type) and issubclass(f.annotation, Section)
+    }
 
 
 def declared(section: type[Section], key: str) -> Any:

@@ -155,7 +155,8 @@ class _Worker:
             log.warning("document worker did not end after SIGKILL", pid=self.pid)
         for pipe in (self.process.stdin, self.process.stdout):
             try:
-                pipe.close()  # type: ignore[union-attr]
+                if pipe is not None:  # both are pipes: the process was started with PIPE
+                    pipe.close()
             except OSError:
                 pass
 

@@ -82,6 +82,7 @@ def install_gettext(env: Environment) -> None:
     def ngettext(context: Context, singular: str, plural: str, n: int, **values: object) -> str:
         return gettext(context, singular if n == 1 else plural, n=n, **values)
 
+    # added to the Environment by the jinja2.ext.i18n extension, so not on its class
     env.install_gettext_callables(gettext, ngettext, newstyle=False)  # type: ignore[attr-defined]
 
 

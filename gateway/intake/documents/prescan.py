@@ -217,8 +217,15 @@ def count_tokens(text: bytes, limits: PdfLimits, before: int = 0) -> int:
     return tokens
 
 
-def _lex(data: bytes, limits: PdfLimits, used: int, **options: object) -> Lexer:
-    lexer = Lexer(data, max_steps=limits.max_structure_tokens - used, **options)  # type: ignore[arg-type]
+def _lex(
+    data: bytes,
+    limits: PdfLimits,
+    used: int,
+    *,
+    streams: bool = False,
+    length_of: Callable[[int, int], int | None] | None = None,
+) -> Lexer:
+    lexer = Lexer(data, max_steps=limits.max_structure_tokens - used, streams=streams, length_of=length_of)
     try:
         lexer.run()
     except StepsExceeded:
