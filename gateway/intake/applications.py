@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Any
 
 from sqlalchemy import event, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +31,7 @@ from gateway.clock import Clock, SystemClock
 from gateway.intake import followup, notify, replytoken
 from gateway.intake.decisions import Decisions
 from gateway.intake.documents import DocumentVerdict, check_document
+from gateway.intake.documents.malware import Scanner
 from gateway.intake.dossier import Dossier
 from gateway.intake.errors import ApplicationNotFound, InvalidData, NotEditable
 from gateway.intake.history import change_status
@@ -105,7 +105,7 @@ class Applications(Decisions):
         *,
         dossier: Dossier,
         max_document_bytes: int,
-        scanner: Any = None,
+        scanner: Scanner | None = None,
         notifier: notify.Notifier | None = None,
         register_provider: Callable[[str, str], object] | None = None,
         followup_days_after_close: int,

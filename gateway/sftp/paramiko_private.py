@@ -70,7 +70,7 @@ class SftpPackets(SFTPServer):
     #: the channel packets are read from and written to, set by :meth:`attach` before any is
     sock: paramiko.Channel
 
-    def __init__(self, channel: paramiko.Channel, name: str, server: Any) -> None:
+    def __init__(self, channel: paramiko.Channel, name: str, server: paramiko.ServerInterface) -> None:
         BaseSFTP.__init__(self)
         SubsystemHandler.__init__(self, channel, name, server)
         self.logger = paramiko.util.get_logger(channel.get_transport().get_log_channel() + ".sftp")
