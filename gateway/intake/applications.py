@@ -165,7 +165,7 @@ class Applications(Decisions):
         """Status -> number of applications (for the dashboard)."""
         with self.sessions() as session:
             rows = session.execute(select(Application.status, func.count()).group_by(Application.status))
-            return dict(rows)
+            return dict(rows.all())  # a Result has keys(): dict() would read it as a mapping
 
     def by_followup(self, token: str) -> ApplicationView:
         """The application a follow-up token opens; raises :class:`FollowupInvalid`."""
