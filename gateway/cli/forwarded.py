@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -24,6 +24,7 @@ from gateway.clock import utcnow
 from gateway.config import Settings
 from gateway.errors import UsageError
 from gateway.exchange.runtime.forwarding import export_records, lock_ids, render_export
+from gateway.exchange.runtime.forwarding.records import RecordDocument
 from gateway.service import Service
 from gateway.store.db import transaction
 
@@ -96,7 +97,7 @@ def export(
     sys.stdout.flush()
 
 
-def pages(context: AppContext, since: int, page: int = 2000) -> Iterator[dict[str, Any]]:
+def pages(context: AppContext, since: int, page: int = 2000) -> Iterator[RecordDocument]:
     """Every record above ``since``, read a page at a time (memory stays bounded)."""
     while True:
         with context.sessions() as session:

@@ -51,7 +51,11 @@ def build_message(pending: outbox.Pending, records: dict[int, RecordDocument]) -
     else:
         body = json.loads(pending.payload or "{}")
         convention = body.get("convention") or ""
-    headers = {"provider": pending.provider_code, "convention": convention, "schema_version": SCHEMA_VERSION}
+    headers: dict[str, str | int | bool] = {
+        "provider": pending.provider_code,
+        "convention": convention,
+        "schema_version": SCHEMA_VERSION,
+    }
     if pending.replay:
         headers["replay"] = True
     return Message(

@@ -22,9 +22,9 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -95,9 +95,31 @@ def detail_json(detail: RecordDetail) -> str:
     )
 
 
-#: one forwarded record as the back office receives it, a JSON object whose fields
-#: docs/forwarding.md lists (``document`` builds it); read by the export, the pull API and the publisher
-RecordDocument = dict[str, Any]
+class RecordDocument(TypedDict):
+    """One forwarded record as the back office receives it (built by :func:`document`; read by
+    the export, the pull API and the publisher). ``prescription``, ``sampling`` and ``acts`` are
+    the JSON objects :func:`detail_json` stored."""
+
+    type: str
+    schema_version: str
+    id: int
+    provider: str
+    convention: str
+    file_name: str
+    id_fichier: str
+    sequence: int | None
+    received_at: str | None
+    record_id: str
+    record_position: int
+    reference: str
+    status: str
+    matricule: str | None
+    prescription: dict[str, Any] | None
+    sampling: dict[str, Any] | None
+    acts: list[dict[str, Any]]
+    amount: str
+    nomenclature_version: str | None
+    forwarded_at: str
 
 
 def _euros(amount_cents: int) -> str:
@@ -164,7 +186,7 @@ def records_by_id(session: Session, ids: list[int]) -> dict[int, RecordDocument]
     return {row.id: document(row, sequence=sequence, received_at=received_at) for row, sequence, received_at in rows}
 
 
-def _record_row(record: RecordDocument) -> dict[str, Any]:
+def _record_row(record: Mapping[str, Any]) -> dict[str, Any]:
     prescription = record["prescription"] or {}
     sampling = record["sampling"] or {}
     row = {name: record.get(name) for name in RECORD_COLUMNS}
