@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from functools import cache
+from functools import cache, partial
 from typing import NamedTuple
 
 from lxml import etree
@@ -95,8 +95,15 @@ class RecordView(NamedTuple):
         return tuple(keys)
 
 
+#: builds a named tuple from a plain one without the Python frame of its ``__new__``
+#: (a record builds a dozen of them)
+_value_of = partial(tuple.__new__, Value)
+_act_of = partial(tuple.__new__, ActLine)
+_record_of = partial(tuple.__new__, RecordView)
+
+
 def _value(element: etree._Element, path: str) -> Value:
-    return Value((element.text or "").strip(), element, path)
+    return _value_of(((element.text or "").strip(), element, path))
 
 
 class RecordReader:
@@ -137,33 +144,37 @@ class RecordReader:
                 date, rest = parse_date(date_value.text[:10]), parts[1:]
             amount = _value(rest[2], f"{line_path}/Montant")
             acts.append(
-                ActLine(
-                    index,
-                    line_path,
-                    date_value,
-                    date,
-                    _value(rest[0], f"{line_path}/Code"),
-                    parse_int(rest[1].text) or 0,
-                    amount,
-                    _value(rest[3], f"{line_path}/CodePrestataireExecutant") if len(rest) > 3 else None,
-                    parse_decimal(amount.text) or _ZERO,
+                _act_of(
+                    (
+                        index,
+                        line_path,
+                        date_value,
+                        date,
+                        _value(rest[0], f"{line_path}/Code"),
+                        parse_int(rest[1].text) or 0,
+                        amount,
+                        _value(rest[3], f"{line_path}/CodePrestataireExecutant") if len(rest) > 3 else None,
+                        parse_decimal(amount.text) or _ZERO,
+                    )
                 )
             )
         total_value = _value(total, f"{path}/MontantEnregistrement")
-        return RecordView(
-            position,
-            path,
-            line_of(element),
-            element.get("id", "").strip(),
-            element.get("reference", ""),
-            _value(matricule, f"{path}/Matricule"),
-            _value(prescription[0], f"{path}/Ordonnance/CodeMedecin"),
-            _value(prescription[1], f"{path}/Ordonnance/DateOrdonnance"),
-            parse_int(prescription[2].text) if len(prescription) > 2 else None,
-            place,
-            tuple(acts),
-            total_value,
-            parse_decimal(total_value.text) or _ZERO,
+        return _record_of(
+            (
+                position,
+                path,
+                line_of(element),
+                element.get("id", "").strip(),
+                element.get("reference", ""),
+                _value(matricule, f"{path}/Matricule"),
+                _value(prescription[0], f"{path}/Ordonnance/CodeMedecin"),
+                _value(prescription[1], f"{path}/Ordonnance/DateOrdonnance"),
+                parse_int(prescription[2].text) if len(prescription) > 2 else None,
+                place,
+                tuple(acts),
+                total_value,
+                parse_decimal(total_value.text) or _ZERO,
+            )
         )
 
 
