@@ -19,6 +19,7 @@ from gateway.exchange.checks.rules.matricule import check_matricule
 from gateway.exchange.checks.rules.prescription import check_physician
 from gateway.exchange.checks.rules.record import RecordReader, reader_for
 from gateway.exchange.checks.rules.tariffs import check_tariffs
+from gateway.exchange.conventions import Convention
 
 #: every stage-4 rule; each runs on the conventions it declares (the convention rules last)
 RECORD_RULES: tuple[RecordRule, ...] = (
@@ -48,9 +49,13 @@ class RecordPlan:
     checks: tuple[RuleCheck, ...]
 
 
-@cache
 def plan_for(convention: str) -> RecordPlan:
     """The plan of ``convention``'s records (built on first use, then shared by every file)."""
+    return _plan(Convention(convention).value)
+
+
+@cache
+def _plan(convention: str) -> RecordPlan:
     return RecordPlan(convention, reader_for(convention), tuple(rule.check for rule in rules_for(convention)))
 
 
