@@ -3,7 +3,8 @@
 A record is forwarded with everything the back office needs to settle it without the request
 file: provider, convention, file name, IdFichier, sequence, record id and reference,
 matricule, the prescription, every act with the tariff applied, the record total and the
-nomenclature version. ``schemas/forwarded-record-1.0.json`` is its JSON Schema; the tests
+nomenclature version. Its one model is :class:`~gateway.exchange.runtime.forwarding.model.ForwardedOut`
+(also the REST API's); ``schemas/forwarded-record-1.0.json`` is its JSON Schema; the tests
 validate real output against it.
 
 Stored form: ``forwarded_records.detail`` holds the prescription, sampling and acts as JSON
@@ -29,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.exchange.checks.model import RecordDetail
+from gateway.exchange.runtime.forwarding.model import ForwardedOut
 from gateway.store.models.exchange import ForwardedRecord, RequestFile
 
 SCHEMA_VERSION = "1.0"
@@ -103,13 +105,14 @@ def _iso(moment: dt.datetime | None) -> str | None:
 
 
 def document(row: ForwardedRecord, *, sequence: int | None, received_at: dt.datetime | None) -> dict:
-    """The whole record as the back office receives it (``type`` ``record``).
+    """The whole record as the back office receives it (``type`` ``record``), as a
+    :class:`~gateway.exchange.runtime.forwarding.model.ForwardedOut` dumped to a dict.
 
     ``prescription`` is None and ``acts`` empty only when the detail was erased by purge (or
     the record was forwarded before whole records existed).
     """
     detail = json.loads(row.detail) if row.detail else {"prescription": None, "sampling": None, "acts": []}
-    return {
+    values = {
         "type": "record",
         "schema_version": SCHEMA_VERSION,
         "id": row.id,
@@ -131,6 +134,8 @@ def document(row: ForwardedRecord, *, sequence: int | None, received_at: dt.date
         "nomenclature_version": row.nomenclature_version,
         "forwarded_at": row.forwarded_at.isoformat(),
     }
+    # through the one model: the export, the REST feed and the broker carry the same document
+    return ForwardedOut.model_validate(values).model_dump()
 
 
 def _query():  # noqa: ANN202 - a select of (ForwardedRecord, sequence, received_at)
