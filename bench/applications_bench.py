@@ -56,7 +56,7 @@ def approvals(service: Applications, count: int, threads: int) -> tuple[float, l
                 if not queue:
                     return
                 reference = queue.pop()
-            code = service.approve(reference, actor="staff:bench").provider_code
+            code = service.decisions.approve(reference, actor="staff:bench").provider_code
             with lock:
                 codes.append(code)
 

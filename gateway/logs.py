@@ -6,6 +6,11 @@ Every line, ours and the libraries' (uvicorn's access log included), passes thro
 credentials, API keys, session and CSRF cookies; and fields named like a secret), and the
 one place that keeps every line valid UTF-8 (file names with undecodable bytes are escaped
 by :func:`gateway.textsafe.safe_text`).
+
+structlog is imported when the first line is written, not before: importing it imports rich,
+pygments and asyncio (a quarter of a second), which a command that logs nothing, such as
+``gateway validate``, does without. Until then :func:`get_logger` hands out a stand-in and
+:func:`configure_logging` keeps the configuration to apply.
 """
 
 from __future__ import annotations
@@ -13,12 +18,15 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import Mapping, MutableMapping
-from typing import Any
-
-import structlog
+import threading
+from collections.abc import Callable, Mapping, MutableMapping
+from functools import partial
+from typing import TYPE_CHECKING, Any, TextIO
 
 from gateway.textsafe import safe_text
+
+if TYPE_CHECKING:
+    import structlog
 
 REDACTED = "[redacted]"
 #: (pattern, replacement) pairs applied to every string of every log line
@@ -84,35 +92,102 @@ def redact_secrets(_logger: Any, _method: str, event_dict: MutableMapping[str, A
     }
 
 
-def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
-    """Sets up structlog and the standard library's logging to write to standard error."""
-    as_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
-    shared: list[structlog.typing.Processor] = [
+#: the structlog configuration that configure_logging left to apply when the first line is written
+_pending: Callable[[], None] | None = None
+_pending_lock = threading.Lock()
+
+
+def _processors(as_json: bool) -> tuple[list[Any], Any]:
+    """(the processors every line passes, the renderer) for JSON or readable lines."""
+    import structlog
+
+    shared = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     renderer = structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer(colors=False)
+    return shared, renderer
+
+
+def _configure_structlog(level: str, as_json: bool, stream: TextIO) -> None:
+    import structlog
+
+    shared, renderer = _processors(as_json)
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, redact_secrets, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
         # One write per line (message and newline together): several processes share stderr.
-        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.WriteLoggerFactory(file=stream),
         cache_logger_on_first_use=False,
     )
+
+
+def _library_formatter(as_json: bool) -> logging.Formatter:
+    """The formatter of the standard library's lines: the same processors and renderer."""
+    import structlog
+
+    shared, renderer = _processors(as_json)
+    return structlog.stdlib.ProcessorFormatter(
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            redact_secrets,
+            renderer,
+        ],
+        foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+    )
+
+
+def _apply_pending() -> None:
+    """Applies the configuration configure_logging deferred (once), unless structlog was
+    configured otherwise since (a test's own configuration, say)."""
+    global _pending
+    if _pending is None:
+        return
+    with _pending_lock:
+        pending, _pending = _pending, None
+        if pending is not None:
+            import structlog
+
+            if not structlog.is_configured():
+                pending()
+
+
+class _DeferredFormatter(logging.Formatter):
+    """Builds the structlog formatter when the first library line is written."""
+
+    def __init__(self, as_json: bool) -> None:
+        super().__init__()
+        self._as_json = as_json
+        self._real: logging.Formatter | None = None
+
+    def format(self, record: logging.LogRecord) -> str:
+        if self._real is None:
+            _apply_pending()
+            self._real = _library_formatter(self._as_json)
+        return self._real.format(record)
+
+
+def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
+    """Sets up structlog and the standard library's logging to write to standard error.
+
+    When structlog is not imported yet its configuration is applied with the first line.
+    """
+    global _pending
+    as_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+    configure = partial(_configure_structlog, level, as_json, sys.stderr)
     # Libraries (paramiko, uvicorn, watchdog) log through the standard library.
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.format_exc_info,
-                redact_secrets,
-                renderer,
-            ],
-            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
-        )
-    )
+    if "structlog" in sys.modules:
+        with _pending_lock:
+            _pending = None
+            configure()
+        handler.setFormatter(_library_formatter(as_json))
+    else:
+        with _pending_lock:
+            _pending = configure
+        handler.setFormatter(_DeferredFormatter(as_json))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -120,7 +195,25 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
+class _Logger:
+    """Stands in for a structlog logger until it is first used, then hands every call to it."""
+
+    __slots__ = ("_name", "_logger")
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._logger: Any = None
+
+    def __getattr__(self, attribute: str) -> Any:
+        logger = self._logger
+        if logger is None:
+            _apply_pending()
+            import structlog
+
+            logger = self._logger = structlog.get_logger(self._name)
+        return getattr(logger, attribute)
+
+
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:
     """A structured logger; bind provider, session and file ids with ``.bind()``."""
-    logger: structlog.typing.FilteringBoundLogger = structlog.get_logger(name)
-    return logger
+    return _Logger(name)  # it answers every call the logger does

@@ -297,7 +297,9 @@ def approve(
     reference: str, staff: StaffOption = None, as_json: JsonOption = False, config: ConfigOption = None
 ) -> None:
     """Approves a COMPLET application: allocates and prints the provider code."""
-    view = build_applications(app_context(config, actor=_actor(staff))).approve(reference, actor=_actor(staff))
+    view = build_applications(app_context(config, actor=_actor(staff))).decisions.approve(
+        reference, actor=_actor(staff)
+    )
     if as_json:
         _print_json(
             {
@@ -318,7 +320,7 @@ def refuse(
     config: ConfigOption = None,
 ) -> None:
     """Refuses an application with a reason."""
-    view = build_applications(app_context(config)).refuse(reference, reason, actor=_actor(staff))
+    view = build_applications(app_context(config)).decisions.refuse(reference, reason, actor=_actor(staff))
     out.print(f"{reference}: {view.status}/{view.outcome}", markup=False)
 
 
@@ -329,7 +331,7 @@ def request_correction(
     config: ConfigOption = None,
 ) -> None:
     """Asks the applicant for corrections (status A_CORRIGER); the message is sent to them."""
-    view = build_applications(app_context(config)).request_correction(reference, message, actor=_actor(staff))
+    view = build_applications(app_context(config)).decisions.request_correction(reference, message, actor=_actor(staff))
     out.print(f"{reference}: {view.status}", markup=False)
 
 
@@ -340,7 +342,7 @@ def withdraw(
     config: ConfigOption = None,
 ) -> None:
     """Withdraws an application on the applicant's request."""
-    view = build_applications(app_context(config)).withdraw(reference, actor=_actor(staff), reason=reason)
+    view = build_applications(app_context(config)).decisions.withdraw(reference, actor=_actor(staff), reason=reason)
     out.print(f"{reference}: {view.status}/{view.outcome}", markup=False)
 
 

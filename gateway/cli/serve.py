@@ -124,7 +124,7 @@ def prepare(context: AppContext) -> None:
     """The duties that run once per start, before any role: the account mirror, providers
     approved while the gateway was down, and the demo accounts (with their commands printed)."""
     context.accounts.sync_mirror()
-    _applications.build_applications(context).register_missing_providers()
+    _applications.build_applications(context).decisions.register_missing_providers()
     if context.settings.demo.enabled:
         for demo in ensure_demo_accounts(context.accounts, context.settings.paths.data):
             known_hosts = context.settings.paths.data / "demo" / "known_hosts"

@@ -14,8 +14,8 @@ Who may change what:
   filled in by staff), and confirm the kinds of mail attachments;
 - nothing changes once the application is ``CLOTUREE``.
 
-Decisions (correction request, refusal, approval, withdrawal) live in
-:mod:`gateway.intake.decisions` and are reached through the same object.
+Submission and decisions (correction request, refusal, approval, withdrawal) are
+:class:`~gateway.intake.decisions.Decisions`, held as :attr:`Applications.decisions`.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from gateway.intake.history import change_status
 from gateway.intake.kinds import pdf_text, suggest_kind
 from gateway.intake.report import IntakeReport, build_report
 from gateway.intake.requirements import DocumentKind, parse_kind
+from gateway.intake.rows import load_application
 from gateway.intake.status import APPLICANT_EDITABLE, Channel, Status
 from gateway.intake.validation import ApplicationData, check_lengths, is_valid_email
 from gateway.intake.views import ApplicationView, DocumentView, application_view, document_view
@@ -96,8 +97,8 @@ def record_document_view(sessions: sessionmaker[Session], doc_id: int, actor: st
         )
 
 
-class Applications(Decisions):
-    """Creates, changes, decides and reads provider-code applications."""
+class Applications:
+    """Creates, changes and reads provider-code applications; :attr:`decisions` decides them."""
 
     def __init__(
         self,
@@ -126,12 +127,20 @@ class Applications(Decisions):
         self.max_document_bytes = max_document_bytes
         self.scanner = scanner
         self.notifier = notifier
-        self.register_provider = register_provider
         self.followup_days_after_close = followup_days_after_close
         self.followup_url = followup_url
         self.clock = clock or SystemClock()
         self.isolation = isolation or default_isolation()
         self.timezone = timezone
+        self.decisions = Decisions(
+            sessions,
+            clock=self.clock,
+            dossier=dossier,
+            send=self._send,
+            link=self.link,
+            register_provider=register_provider,
+            timezone=timezone,
+        )
 
     # ------------------------------------------------------------------ reading
 
@@ -527,15 +536,7 @@ class Applications(Decisions):
 
     # ------------------------------------------------------------------ helpers
 
-    @staticmethod
-    def _load(session: Session, reference: str, *, lock: bool = False) -> Application:
-        query = select(Application).where(Application.reference == reference)
-        if lock:
-            query = query.with_for_update()
-        row = session.scalar(query)
-        if row is None:
-            raise ApplicationNotFound(f"no application {reference}", reference=reference)
-        return row
+    _load = staticmethod(load_application)
 
     @staticmethod
     def _document(row: Application, doc_id: int) -> ApplicationDocument:

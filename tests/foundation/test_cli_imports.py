@@ -31,7 +31,10 @@ HEAVY = (
     "psycopg",
     "watchdog",
     "lxml",
+    "rich",
     "rich.markdown",
+    "pygments",
+    "structlog",
     "pdfminer",
     "PIL",
 )
@@ -76,6 +79,27 @@ def test_validate_of_one_file_imports_neither_database_nor_network_nor_web(tmp_p
     heavy, out = imported("validate", str(path), cwd=tmp_path)
     assert out.strip() == f"{path.name}: ACCEPTE"
     assert heavy == ["lxml"]  # the checks themselves
+
+
+def test_logging_configured_before_structlog_is_imported_writes_every_line(tmp_path: Path) -> None:
+    # configure_logging leaves structlog unimported until a line is written (gateway/logs.py)
+    script = (
+        "import json, logging, sys\n"
+        "from gateway.logs import configure_logging, get_logger\n"
+        "configure_logging('INFO', 'json')\n"
+        "print(json.dumps('structlog' in sys.modules))\n"
+        "logging.getLogger('paramiko.transport').warning('library line %s', 1)\n"
+        "get_logger('t').bind(file='f').info('ours', token='secret')\n"
+        "get_logger('t').debug('below the level')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, env=clean_env(), timeout=60
+    )
+    assert json.loads(done.stdout) is False
+    lines = [json.loads(line) for line in done.stderr.splitlines()]
+    assert [(line["event"], line["level"]) for line in lines] == [("library line 1", "warning"), ("ours", "info")]
+    assert lines[0]["logger"] == "paramiko.transport"
+    assert lines[1]["token"] == "[redacted]" and lines[1]["file"] == "f"
 
 
 def test_the_root_config_option_reaches_the_command(tmp_path: Path) -> None:

@@ -74,7 +74,7 @@ def test_upload_response_application_and_message_are_private(loose_umask, projec
         applications.attach_document(
             reference, data=pdf_for(kind), name=f"{kind}.pdf", kind=str(kind), actor="applicant"
         )
-    applications.submit(reference, actor="applicant", address="192.0.2.7")  # acknowledged by e-mail
+    applications.decisions.submit(reference, actor="applicant", address="192.0.2.7")  # acknowledged by e-mail
     with engine.connect() as connection:  # SQLite's -wal and -shm exist while a connection is open
         connection.execute(text("SELECT 1")).all()
         if engine.dialect.name == "sqlite":

@@ -13,7 +13,7 @@ def test_an_approved_applicant_finds_its_code_and_decision_letter(installation):
     service = build_applications(installation.context)
     data = valid_data(contact_email="cabinet-ocb@example.lu")
     reference = complete_application(service, data)
-    code = service.approve(reference, actor="staff:alice").provider_code
+    code = service.decisions.approve(reference, actor="staff:alice").provider_code
     token = provider_settings(installation.context).issue_password_link(code, actor="staff:alice", hours=1)
     with installation.client() as browser:
         page = browser.get(f"/password/{token}")

@@ -141,7 +141,7 @@ def test_an_approved_applicant_sets_its_password_and_reads_its_decision(installa
     from tests.intake.applications.conftest import complete_application
 
     service = build_applications(installation.context)
-    code = service.approve(complete_application(service), actor="staff:alice").provider_code
+    code = service.decisions.approve(complete_application(service), actor="staff:alice").provider_code
     token = provider_settings(installation.context).issue_password_link(code, actor="staff:alice", hours=1)
     phone.goto(f"/password/{token}")
     _fits_and_is_labelled(phone)

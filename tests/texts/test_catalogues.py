@@ -108,7 +108,7 @@ def test_labels_exist_for_every_coded_value_in_both_languages() -> None:
     from gateway.intake.report import ReportVerdict
     from gateway.intake.requirements import DocumentKind
     from gateway.intake.status import Channel, Outcome, Status
-    from gateway.web.routes.files import STATUSES
+    from gateway.web.request_files import STATUSES
 
     groups = [
         ("appstatus", Status),

@@ -109,7 +109,7 @@ def test_lists_say_how_to_page(site, key):
 
 
 def test_findings_in_the_api_carry_their_messages(site, key):
-    from gateway.web.routes.files import RESPONSE_NS
+    from gateway.web.request_files import RESPONSE_NS
 
     ns = RESPONSE_NS.strip("{}")
     response = (

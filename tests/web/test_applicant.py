@@ -235,7 +235,7 @@ def test_a_wrong_value_received_on_paper_is_marked_when_the_applicant_opens_the_
         ApplicationData.from_mapping({**COMPLETE_DATA, "iban": "LU00 0000"}), channel=Channel.PAPER, actor="staff:bob"
     )
     reference = created.application.reference
-    site.applications.request_correction(reference, "Vérifiez votre IBAN.", actor="staff:bob")
+    site.applications.decisions.request_correction(reference, "Vérifiez votre IBAN.", actor="staff:bob")
     with site.client(address=new_address()) as client:
         page = client.get(f"/suivi/{created.followup_token}").text
     assert "IBAN n'est pas valide" in _described(page, "f-iban")

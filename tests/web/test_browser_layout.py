@@ -88,7 +88,7 @@ def pages(site) -> dict[str, list[str]]:
         establishment_name=LONG_ESTABLISHMENT,
         contact_email="anne@dupont.lu",
     )
-    site.applications.request_correction(
+    site.applications.decisions.request_correction(
         reference, "Merci d'envoyer " + "un relevé d'identité bancaire lisible, " * 6, actor="staff:bob"
     )
     # A mail that no application takes: listed on the mail page with its long sender and subject.

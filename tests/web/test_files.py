@@ -93,7 +93,7 @@ def test_bad_date_is_a_clear_error(site, agent_client):
 
 
 def test_paging(site, files, agent_client, monkeypatch):
-    from gateway.web.routes import files as module
+    from gateway.web import request_files as module
 
     monkeypatch.setattr(module, "PAGE_SIZE", 2)
     first, second = agent_client.get("/files"), agent_client.get("/files?page=2")

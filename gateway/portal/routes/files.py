@@ -1,7 +1,7 @@
 """The provider's own request files: list with filters, one file with its findings, downloads.
 
-The queries and the rendering of findings are the staff file page's (:mod:`gateway.web.routes.files`),
-always narrowed to the logged-in provider: a file of another provider is "not found". A
+What is read comes from :mod:`gateway.web.request_files`, as for the staff pages, always
+narrowed to the logged-in provider: a file of another provider is "not found". A
 download of the response collects it exactly as an SFTP client's deletion from ``/outbox``
 does (its name is freed; the archive keeps a copy, so it can be downloaded again here).
 """
@@ -12,41 +12,29 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import select
 
 from gateway.errors import NotFound
-from gateway.exchange.runtime.spool import SpoolPaths
 from gateway.exchange.runtime.void import record_file_view
 from gateway.portal.app import LoggedIn, portal
 from gateway.portal.login import ProviderView
 from gateway.sftp.errors import NoSuchFile
-from gateway.store.models.exchange import RequestFile, RequestFinding
-from gateway.web import filestore
+from gateway.store.models.exchange import RequestFile
 from gateway.web.app import client_address, render
-from gateway.web.routes.files import (
-    MAX_LINES,
-    PAGE_SIZE,
-    STATUSES,
-    FileFilters,
-    Id,
-    filtered_query,
-    parse_date,
-    request_lines,
-    response_messages,
-)
+from gateway.web.request_files import MAX_LINES, STATUSES, FileFilters, RequestFiles, parse_date
+from gateway.web.routes.files import Id
 
 router = APIRouter(include_in_schema=False)
 
 
-def _spools(request: Request) -> SpoolPaths:
-    config = portal(request).config
-    return SpoolPaths(inbox=config.inbox, outbox=config.outbox, archive=config.archive, aside=config.data / "aside")
+def files(request: Request) -> RequestFiles:
+    """The read service over the portal's database and spool folders."""
+    web = portal(request)
+    return RequestFiles.of(web.sessions, web.config)
 
 
 def own_file(request: Request, who: ProviderView, file_id: int) -> RequestFile:
     """The provider's file ``file_id``; another provider's file does not exist here."""
-    with portal(request).sessions() as session:
-        row = session.get(RequestFile, file_id)
+    row = files(request).find(file_id)
     if row is None or row.provider_code != who.code:
         raise NotFound(f"no request file {file_id}", code="WEB-FILE-NOT-FOUND")
     return row
@@ -62,22 +50,16 @@ def file_list(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     who: ProviderView = LoggedIn,
 ) -> Response:
-    web = portal(request)
     filters = FileFilters(
         who.code, "", status.strip(), parse_date(date_from), parse_date(date_to), error_code.strip().upper()[:40], ""
     )
-    with web.sessions() as session:
-        rows = list(
-            session.scalars(
-                filtered_query(filters, web.config.timezone).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
-            )
-        )
+    listed = files(request).page(filters, page)
     query = {k: v for k, v in filters.as_query().items() if k != "provider"}
     return render(
         request,
         "portal_files.html",
-        files=rows[:PAGE_SIZE],
-        has_next=len(rows) > PAGE_SIZE,
+        files=listed.files,
+        has_next=listed.has_next,
         page=page,
         filters=filters,
         query=query,
@@ -88,33 +70,19 @@ def file_list(
 @router.get("/files/{file_id}")
 def file_detail(request: Request, file_id: Id, who: ProviderView = LoggedIn) -> Response:
     web = portal(request)
-    row = own_file(request, who, file_id)
-    with web.sessions() as session:
-        findings = list(
-            session.scalars(
-                select(RequestFinding)
-                .where(RequestFinding.request_file_id == file_id)
-                .order_by(RequestFinding.position)
-            )
-        )
+    shown = files(request).shown(own_file(request, who, file_id))
     record_file_view(web.sessions, file_id=file_id, actor=who.actor, address=client_address(request))
-    request_path = filestore.request_path(_spools(request), row)
-    response_path = filestore.response_path(_spools(request), row)
-    lines, truncated = request_lines(request_path.read_bytes(), findings) if request_path else ([], False)
-    response_bytes = response_path.read_bytes() if response_path else None
-    messages = response_messages(response_bytes) if response_bytes else []
-    if len(messages) != len(findings):
-        messages = [("", "")] * len(findings)
+    lines, truncated = shown.lines()
     return render(
         request,
         "portal_file.html",
-        file=row,
-        findings=list(zip(findings, messages, strict=True)),
+        file=shown.file,
+        findings=shown.findings,
         lines=lines,
         truncated=truncated,
         max_lines=MAX_LINES,
-        has_request=request_path is not None,
-        has_response=response_bytes is not None,
+        has_request=shown.request_path is not None,
+        has_response=shown.response is not None,
     )
 
 
@@ -124,14 +92,14 @@ def file_state(request: Request, file_id: Id, who: ProviderView = LoggedIn) -> R
     row = own_file(request, who, file_id)
     # The response reaches the outbox just before the worker commits ANSWERED: wait for both,
     # so the reloaded page shows the final status.
-    answered = row.state == "ANSWERED" and filestore.response_path(_spools(request), row) is not None
+    answered = row.state == "ANSWERED" and files(request).response_path(row) is not None
     return JSONResponse({"state": row.state, "status": row.status, "answered": answered})
 
 
 @router.get("/files/{file_id}/request")
 def download_request(request: Request, file_id: Id, who: ProviderView = LoggedIn) -> Response:
     row = own_file(request, who, file_id)
-    path = filestore.request_path(_spools(request), row)
+    path = files(request).request_path(row)
     if path is None:
         raise NotFound(f"the request of file {file_id} is no longer kept", code="WEB-FILE-GONE")
     record_file_view(
@@ -148,7 +116,7 @@ def download_request(request: Request, file_id: Id, who: ProviderView = LoggedIn
 def download_response(request: Request, file_id: Id, who: ProviderView = LoggedIn) -> Response:
     web = portal(request)
     row = own_file(request, who, file_id)
-    path = filestore.response_path(_spools(request), row)
+    path = files(request).response_path(row)
     if path is None:
         raise NotFound(f"the response of file {file_id} is not there (yet)", code="WEB-FILE-GONE")
     data = path.read_bytes()

@@ -1,4 +1,7 @@
-"""Request files, their findings, responses and voiding (forwarded records: forwarded.py)."""
+"""Request files, their findings, responses and voiding (forwarded records: forwarded.py).
+
+What is read comes from :mod:`gateway.web.request_files`; API clients see every file.
+"""
 
 from __future__ import annotations
 
@@ -7,29 +10,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, Response
-from sqlalchemy import select
 
 from gateway.errors import NotFound
 from gateway.exchange.checks.messages import CATALOGUE
 from gateway.exchange.runtime.forwarding import euros
 from gateway.exchange.runtime.void import record_file_view, void_file
 from gateway.identifiers import EXCHANGE_PROFESSIONS
-from gateway.store.models.exchange import RequestFile, RequestFinding
-from gateway.web import filestore
+from gateway.store.models.exchange import RequestFile
 from gateway.web.api.common import CURSOR_PAGING, ERRORS, MAX_LIMIT, READ, api_admin, api_reader, next_link
 from gateway.web.api.schemas import FileDetail, FileOut, FindingOut, Page, VoidIn, VoidOut
 from gateway.web.app import client_address, state
 from gateway.web.errors import FilterRefused
-from gateway.web.routes.files import (
-    MAX_ID,
-    STATUSES,
-    FileFilters,
-    Id,
-    filtered_query,
-    load_file,
-    response_messages,
-    roots,
-)
+from gateway.web.request_files import STATUSES, FileFilters
+from gateway.web.routes.files import MAX_ID, Id, files
 from gateway.web.staff import ApiClient
 
 router = APIRouter(tags=["request files"], dependencies=READ, responses=ERRORS)
@@ -66,7 +59,6 @@ def list_files(
     limit: Limit = 100,
     client: ApiClient = Depends(api_reader),
 ) -> dict[str, Any]:
-    web = state(request)
     filters = FileFilters(
         provider.strip(),
         convention.strip().upper(),
@@ -76,13 +68,9 @@ def list_files(
         error_code.strip().upper(),
     )
     _check_filters(request, filters)
-    query = filtered_query(filters, web.config.timezone).order_by(None).where(RequestFile.id > after)
-    with web.sessions() as session:
-        rows = list(session.scalars(query.order_by(RequestFile.id).limit(limit + 1)))
-    items = [file_out(r) for r in rows[:limit]]
-    cursor = rows[limit - 1].id if len(rows) > limit else None
+    rows, cursor = files(request).after(filters, after, limit)
     return {
-        "items": items,
+        "items": [file_out(r) for r in rows],
         "next_cursor": cursor,
         "next": next_link(request, after=cursor) if cursor is not None else None,
     }
@@ -105,43 +93,25 @@ def _check_filters(request: Request, filters: FileFilters) -> None:
 
 @router.get("/files/{file_id}", response_model=FileDetail, summary="One request file with its findings")
 def get_file(request: Request, file_id: Id, client: ApiClient = Depends(api_reader)) -> dict[str, Any]:
-    web = state(request)
-    with web.sessions() as session:
-        row = load_file(session, file_id)
-        findings = list(
-            session.scalars(
-                select(RequestFinding)
-                .where(RequestFinding.request_file_id == file_id)
-                .order_by(RequestFinding.position)
-            )
-        )
-        body = file_out(row)
-        messages = _messages(request, row, len(findings))
-        body["findings"] = [
-            {
-                **FindingOut.model_validate(f, from_attributes=True).model_dump(),
-                "message_fr": fr or None,
-                "message_en": en or None,
-            }
-            for f, (fr, en) in zip(findings, messages, strict=True)
-        ]
+    web, reading = state(request), files(request)
+    shown = reading.shown(reading.get(file_id))
+    body = file_out(shown.file)
+    body["findings"] = [
+        {
+            **FindingOut.model_validate(f, from_attributes=True).model_dump(),
+            "message_fr": fr or None,
+            "message_en": en or None,
+        }
+        for f, (fr, en) in shown.findings
+    ]
     record_file_view(web.sessions, file_id=file_id, actor=client.actor, address=client_address(request), what="api")
     return body
 
 
-def _messages(request: Request, row: RequestFile, count: int) -> list[tuple[str, str]]:
-    """The findings' messages, from the response as the provider got it (empty when it is gone)."""
-    path = filestore.response_path(roots(request), row)
-    messages = response_messages(path.read_bytes()) if path is not None else []
-    return messages if len(messages) == count else [("", "")] * count
-
-
 def _download(request: Request, file_id: Id, client: ApiClient, which: str) -> Response:
-    web = state(request)
-    with web.sessions() as session:
-        row = load_file(session, file_id)
-    finder = filestore.request_path if which == "request" else filestore.response_path
-    path = finder(roots(request), row)
+    web, reading = state(request), files(request)
+    row = reading.get(file_id)
+    path = (reading.request_path if which == "request" else reading.response_path)(row)
     if path is None:
         raise NotFound(f"the {which} of file {file_id} is not available", code="WEB-FILE-GONE")
     record_file_view(
@@ -178,8 +148,7 @@ def get_request(request: Request, file_id: Id, client: ApiClient = Depends(api_r
 @router.post("/files/{file_id}/void", response_model=VoidOut, summary="Void a file (admin scope)")
 def void(request: Request, file_id: Id, body: VoidIn, client: ApiClient = Depends(api_admin)) -> dict[str, Any]:
     web = state(request)
-    with web.sessions() as session:
-        row = load_file(session, file_id)
+    row = files(request).get(file_id)
     result = void_file(
         web.sessions,
         provider_code=row.provider_code,

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from gateway.exchange.runtime.forwarding import export_records
+from gateway.exchange.runtime.forwarding.model import ForwardedOut
 from gateway.web.api.common import CURSOR_PAGING, ERRORS, MAX_LIMIT, READ, api_reader, next_link
-from gateway.web.api.schemas import ForwardedOut, Page
+from gateway.web.api.schemas import Page
 from gateway.web.app import state
 from gateway.web.routes.files import MAX_ID
 from gateway.web.staff import ApiClient

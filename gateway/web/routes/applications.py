@@ -191,7 +191,7 @@ def thumbnail(request: Request, reference: str, doc_id: Id, user: StaffView = De
 async def request_correction(request: Request, reference: str, user: StaffView = Depends(staff_member)) -> Response:
     form = await request.form()
     _confirmed(form)
-    service(request).request_correction(
+    service(request).decisions.request_correction(
         reference, str(form.get("message", "")), actor=user.actor, address=client_address(request)
     )
     return RedirectResponse(f"/applications/{reference}?done=correction", status_code=303)
@@ -201,7 +201,9 @@ async def request_correction(request: Request, reference: str, user: StaffView =
 async def refuse(request: Request, reference: str, user: StaffView = Depends(staff_member)) -> Response:
     form = await request.form()
     _confirmed(form)
-    service(request).refuse(reference, str(form.get("reason", "")), actor=user.actor, address=client_address(request))
+    service(request).decisions.refuse(
+        reference, str(form.get("reason", "")), actor=user.actor, address=client_address(request)
+    )
     return RedirectResponse(f"/applications/{reference}?done=refused", status_code=303)
 
 
@@ -209,7 +211,7 @@ async def refuse(request: Request, reference: str, user: StaffView = Depends(sta
 async def approve(request: Request, reference: str, user: StaffView = Depends(staff_member)) -> Response:
     form = await request.form()
     _confirmed(form)
-    service(request).approve(reference, actor=user.actor, address=client_address(request))
+    service(request).decisions.approve(reference, actor=user.actor, address=client_address(request))
     return RedirectResponse(f"/applications/{reference}?done=approved", status_code=303)
 
 
@@ -217,7 +219,7 @@ async def approve(request: Request, reference: str, user: StaffView = Depends(st
 async def withdraw(request: Request, reference: str, user: StaffView = Depends(staff_member)) -> Response:
     form = await request.form()
     _confirmed(form)
-    service(request).withdraw(
+    service(request).decisions.withdraw(
         reference, actor=user.actor, address=client_address(request), reason=str(form.get("reason", ""))
     )
     return RedirectResponse(f"/applications/{reference}?done=withdrawn", status_code=303)

@@ -176,7 +176,7 @@ async def submit(request: Request, token: str) -> Response:
     applications = service(request)
     view = applications.by_followup(token)
     try:
-        applications.submit(view.reference, actor=APPLICANT, address=client_address(request))
+        applications.decisions.submit(view.reference, actor=APPLICANT, address=client_address(request))
     except NotComplete:
         # Never sent with open problems: each is shown next to its field, documents in the summary.
         report = applications.report(view.reference)
@@ -201,7 +201,7 @@ async def withdraw(request: Request, token: str) -> Response:
         raise BadInput("tick the confirmation box to withdraw the application")
     applications = service(request)
     view = applications.by_followup(token)
-    applications.withdraw(
+    applications.decisions.withdraw(
         view.reference, actor=APPLICANT, address=client_address(request), reason=str(form.get("reason", ""))
     )
     return RedirectResponse(f"/suivi/{token}?saved=withdrawn", status_code=303)

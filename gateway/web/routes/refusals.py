@@ -20,7 +20,7 @@ from gateway.store.models.audit import AuditEvent
 from gateway.web.app import render, state
 from gateway.web.auth import staff_member
 from gateway.web.errors import BadInput
-from gateway.web.routes.files import parse_date
+from gateway.web.request_files import parse_date
 from gateway.web.staff import StaffView
 
 router = APIRouter(include_in_schema=False)

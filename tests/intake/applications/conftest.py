@@ -118,7 +118,7 @@ def complete_application(service: Applications, data: ApplicationData | None = N
     for kind in required_kinds(data.legal_form):
         service.attach_document(reference, data=pdf_for(kind), name=f"{kind}.pdf", kind=str(kind), actor="applicant")
     if submit:
-        service.submit(reference, actor="applicant", address="192.0.2.7")
+        service.decisions.submit(reference, actor="applicant", address="192.0.2.7")
     return reference
 
 

@@ -51,7 +51,7 @@ def test_paper_application_is_acknowledged_with_a_followup_link(service, outbox)
 def test_web_draft_is_acknowledged_on_submission_only(service, outbox):
     reference = complete_application(service, submit=False)
     assert outbox.messages() == []
-    service.submit(reference, actor="applicant")
+    service.decisions.submit(reference, actor="applicant")
     assert len(outbox.bodies_to("anne@dupont.lu")) == 1
 
 
@@ -123,9 +123,9 @@ def test_applicant_edits_only_in_preparation_or_to_correct(service):
         service.update_data(reference, valid_data(locality="Esch"), actor="staff:m", by_staff=True).data.locality
         == "Esch"
     )
-    service.request_correction(reference, "Le RIB est illisible.", actor="staff:m")
+    service.decisions.request_correction(reference, "Le RIB est illisible.", actor="staff:m")
     service.attach_document(reference, data=pdf_for(K.RIB), name="rib2.pdf", kind="rib", actor="applicant")
-    service.withdraw(reference, actor="applicant")
+    service.decisions.withdraw(reference, actor="applicant")
     with pytest.raises(NotEditable):
         service.update_data(reference, valid_data(), actor="staff:m", by_staff=True)
 
@@ -150,10 +150,10 @@ def test_withdrawal_from_any_open_status(service, steps):
     reference = complete_application(service, submit=False)
     for step in steps:
         if step == "submit":
-            service.submit(reference, actor="applicant")
+            service.decisions.submit(reference, actor="applicant")
         else:
-            service.request_correction(reference, "IBAN?", actor="staff:m")
-    view = service.withdraw(reference, actor="staff:m", reason="à la demande du demandeur par téléphone")
+            service.decisions.request_correction(reference, "IBAN?", actor="staff:m")
+    view = service.decisions.withdraw(reference, actor="staff:m", reason="à la demande du demandeur par téléphone")
     assert (view.status, view.outcome) == (Status.CLOTUREE, Outcome.RETIREE)
     assert view.closed_at is not None
 
@@ -161,13 +161,15 @@ def test_withdrawal_from_any_open_status(service, steps):
 def test_every_status_change_is_recorded_with_who_when_why(service, sessions, clock):
     reference = complete_application(service, submit=False)
     clock.advance(60)
-    service.submit(reference, actor="applicant", address="192.0.2.7")
+    service.decisions.submit(reference, actor="applicant", address="192.0.2.7")
     clock.advance(60)
-    service.request_correction(reference, "Merci de joindre un RIB lisible.", actor="staff:marie", address="10.0.0.5")
+    service.decisions.request_correction(
+        reference, "Merci de joindre un RIB lisible.", actor="staff:marie", address="10.0.0.5"
+    )
     clock.advance(60)
-    service.submit(reference, actor="applicant", address="192.0.2.7")
+    service.decisions.submit(reference, actor="applicant", address="192.0.2.7")
     clock.advance(60)
-    service.refuse(reference, "Établissement hors Luxembourg.", actor="staff:paul", address="10.0.0.6")
+    service.decisions.refuse(reference, "Établissement hors Luxembourg.", actor="staff:paul", address="10.0.0.6")
     with sessions() as session:
         app_id = session.scalar(select(Application.id).where(Application.reference == reference))
         history = list(

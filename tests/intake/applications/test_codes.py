@@ -22,8 +22,8 @@ def import_text(sessions, text):
 
 
 def test_first_code_and_the_next(service):
-    first = service.approve(complete_application(service), actor="staff:m").provider_code
-    second = service.approve(complete_application(service), actor="staff:m").provider_code
+    first = service.decisions.approve(complete_application(service), actor="staff:m").provider_code
+    second = service.decisions.approve(complete_application(service), actor="staff:m").provider_code
     assert (first, second) == ("63000012", "63000020")
     assert all(is_valid_provider_code(c, "OCB") for c in (first, second))
 
@@ -33,26 +33,26 @@ def test_allocation_continues_above_imported_codes(service, sessions):
         sessions, "# codes before the gateway\n63000012;Orthopédie Dupont\n\n63004121;Bandages Weber\n"
     )
     assert result.imported == ("63000012", "63004121") and result.highest == "63004121"
-    assert service.approve(complete_application(service), actor="staff:m").provider_code == make_provider_code(
-        "63", 413
-    )
+    assert service.decisions.approve(
+        complete_application(service), actor="staff:m"
+    ).provider_code == make_provider_code("63", 413)
 
 
 def test_allocation_continues_above_existing_ocb_accounts(service, accounts):
     accounts.add(make_provider_code("63", 777), profession="OCB", name="Compte existant")
     accounts.add(make_provider_code("31", 90000), profession="LAB", name="Laboratoire")
-    assert service.approve(complete_application(service), actor="staff:m").provider_code == make_provider_code(
-        "63", 778
-    )
+    assert service.decisions.approve(
+        complete_application(service), actor="staff:m"
+    ).provider_code == make_provider_code("63", 778)
 
 
 def test_a_code_is_never_reused(service, sessions, accounts):
-    code = service.approve(complete_application(service), actor="staff:m").provider_code
+    code = service.decisions.approve(complete_application(service), actor="staff:m").provider_code
     with transaction(sessions) as session:
         from gateway.store.models.accounts import Provider
 
         session.delete(session.get(Provider, code))  # the account is deleted; the code stays taken
-    assert service.approve(complete_application(service), actor="staff:m").provider_code == "63000020"
+    assert service.decisions.approve(complete_application(service), actor="staff:m").provider_code == "63000020"
 
 
 def test_import_refuses_bad_lines_and_reports_known_codes(sessions):
@@ -82,7 +82,7 @@ def test_concurrent_approvals_never_share_a_code(service, sessions):
     def approve(reference):
         barrier.wait()
         try:
-            codes[reference] = service.approve(reference, actor=f"staff:{reference}").provider_code
+            codes[reference] = service.decisions.approve(reference, actor=f"staff:{reference}").provider_code
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -105,7 +105,7 @@ def test_two_staff_approving_the_same_application_at_once(service):
     def approve():
         barrier.wait()
         try:
-            results.append(service.approve(reference, actor="staff:x").provider_code)
+            results.append(service.decisions.approve(reference, actor="staff:x").provider_code)
         except TransitionRefused as exc:
             results.append(exc.code)
 

@@ -40,7 +40,7 @@ def test_link_expires_90_days_after_close(service, clock):
     created = service.create(valid_data(), actor="applicant")
     clock.advance(400 * 86400)  # an open application's link does not expire
     assert service.by_followup(created.followup_token)
-    service.withdraw(created.application.reference, actor="applicant")
+    service.decisions.withdraw(created.application.reference, actor="applicant")
     clock.advance(90 * 86400 - 1)
     assert service.by_followup(created.followup_token).status == "CLOTUREE"
     clock.advance(1)
@@ -61,7 +61,7 @@ def test_staff_revoke_every_link(service):
 
 def test_expiry_is_measured_from_the_close(service, clock):
     created = service.create(valid_data(), actor="applicant")
-    service.withdraw(created.application.reference, actor="applicant")
+    service.decisions.withdraw(created.application.reference, actor="applicant")
     closed = service.get(created.application.reference).closed_at
     assert closed == clock.now()
     clock.set(closed + dt.timedelta(days=89))

@@ -183,7 +183,7 @@ def test_a_token_alone_is_not_enough(drop, maildir, service, outbox, case, reaso
     if case == "other-sender":
         sender = "mallory@example.com"
     elif case == "closed":
-        service.withdraw(reference, actor="staff:m")
+        service.decisions.withdraw(reference, actor="staff:m")
     else:
         subject = f"{other} {subject}"
     deliver(maildir, message(sender, subject, RIB))

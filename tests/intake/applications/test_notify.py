@@ -92,6 +92,6 @@ def test_the_service_sends_each_application_its_own_token(service, outbox):
     assert not outbox.messages()  # no contact address: nothing sent
     for created in (first, second):
         service.update_data(created.application.reference, valid_data(), actor="cli", by_staff=True)
-        service.request_correction(created.application.reference, "Joindre le RIB.", actor="staff:m")
+        service.decisions.request_correction(created.application.reference, "Joindre le RIB.", actor="staff:m")
     tokens = [re.search(r"#([0-9a-f]{24})\]", m["Subject"]).group(1) for m in outbox.messages()]
     assert len(tokens) == 2 and tokens[0] != tokens[1]

@@ -107,7 +107,7 @@ def test_html_fragment(service, lang, words):
 
 def test_printable_pdf(service):
     reference = complete_application(service)
-    service.approve(reference, actor="staff:m")
+    service.decisions.approve(reference, actor="staff:m")
     pdf = render_pdf(service.report(reference))
     reader = PdfReader(io.BytesIO(pdf))
     text = "".join(page.extract_text() for page in reader.pages)

@@ -23,7 +23,7 @@ def purge(sessions, tmp_path, now, dry_run=False):
 
 def test_dossiers_go_two_years_after_close(service, sessions, tmp_path, clock):
     closed = complete_application(service)
-    code = service.approve(closed, actor="staff:m").provider_code
+    code = service.decisions.approve(closed, actor="staff:m").provider_code
     open_one = complete_application(service)
     token = service.issue_followup(closed, actor="staff:m")
     folder = tmp_path / "providers" / "applications" / closed
@@ -66,7 +66,7 @@ def test_a_purge_interrupted_after_the_files_went_is_finished_next_time(service,
     import shutil
 
     reference = complete_application(service)
-    service.refuse(reference, "raison", actor="staff:m")
+    service.decisions.refuse(reference, "raison", actor="staff:m")
     clock.advance(800 * 86400)
     shutil.rmtree(tmp_path / "providers" / "applications" / reference)  # files gone, rows not yet marked
     (purged,) = purge(sessions, tmp_path, clock.now()).applications

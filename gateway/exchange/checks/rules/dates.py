@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from functools import cache
 
 from gateway.exchange.checks.messages import Where, finding
 from gateway.exchange.checks.model import Finding
@@ -14,6 +15,13 @@ from gateway.exchange.checks.rules.values import parse_date
 
 def _where(line: ActLine) -> Where:
     return {"line": line.date_value.line, "path": line.date_value.path, "value": line.date_value.text}
+
+
+@cache
+def _window(days: int) -> tuple[dt.timedelta, dt.date]:
+    """DAT-004's span and the last prescription day it can be added to (later ones reach date.max)."""
+    span = dt.timedelta(days=days)
+    return span, dt.date.max - span
 
 
 @record_rule()
@@ -34,10 +42,11 @@ def check_dates(record: RecordView, context: RuleContext) -> Iterator[Finding]:
         return
     spec = context.spec
     days = spec.prescription_days
-    limit = prescribed + dt.timedelta(days=days) if prescribed < dt.date.max - dt.timedelta(days=days) else dt.date.max
-    judged = list(record.lines)
-    if spec.session_code is not None:  # the course of sessions starts with its first session
-        sessions = [line for line in judged if spec.session_code.match(line.code.text) and line.date is not None]
+    span, latest = _window(days)
+    limit = prescribed + span if prescribed < latest else dt.date.max
+    judged: Sequence[ActLine] = record.lines
+    if (session := spec.session_code) is not None:  # the course of sessions starts with its first session
+        sessions = [line for line in judged if line.date is not None and session.match(line.code.text)]
         # every session kept has its date: the filter above
         judged = [min(sessions, key=lambda line: line.date or dt.date.min)] if sessions else []
     for line in judged:

@@ -18,9 +18,12 @@ def is_professional(code: str, prefix: str) -> bool:
     return code.startswith(prefix) and is_valid_provider_code(code)
 
 
+PHYSICIAN = Profession.PHYSICIAN.value
+
+
 @record_rule()
 def check_physician(record: RecordView, context: RuleContext) -> Iterator[Finding]:
     """PRE-001 when CodeMedecin is not a valid physician code."""
     code = record.physician
-    if not is_professional(code.text, Profession.PHYSICIAN.value):
+    if not is_professional(code.text, PHYSICIAN):
         yield finding("PRE-001", line=code.line, path=code.path, value=code.text)

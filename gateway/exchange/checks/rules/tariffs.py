@@ -12,6 +12,7 @@ from gateway.exchange.checks.rules.context import RuleContext, record_rule
 from gateway.exchange.checks.rules.record import RecordView
 
 CENT = Decimal("0.01")
+ZERO = Decimal("0")
 
 
 @record_rule()
@@ -24,7 +25,7 @@ def check_tariffs(record: RecordView, context: RuleContext) -> Iterator[Finding]
         quantities[code.text] = quantities.get(code.text, 0) + line.quantity
         if line.date is None:
             continue
-        known, row = context.nomenclature.lookup(context.convention, code.text, line.date)
+        known, row = context.lookup(code.text, line.date)
         where: Where = {"line": code.line, "path": code.path, "value": code.text}
         if not known:
             yield finding("NOM-001", convention=context.convention, **where)
@@ -55,7 +56,7 @@ def check_tariffs(record: RecordView, context: RuleContext) -> Iterator[Finding]
                 quantity=quantity,
                 maximum=row.max_per_record,
             )
-    expected_total = sum((line.amount_decimal for line in record.lines), Decimal("0"))
+    expected_total = sum((line.amount_decimal for line in record.lines), ZERO)
     if record.amount != expected_total:
         yield finding(
             "MNT-002",

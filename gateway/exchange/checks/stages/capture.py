@@ -27,7 +27,7 @@ def capture(record: RecordView, rules: RuleContext, tariffs: dict[tuple[str, str
         date = line.date.isoformat() if line.date is not None else line.date_value.text
         tariff = tariffs.get((code, date))
         if tariff is None:
-            _, row = nomenclature.lookup(rules.convention, code, line.date) if line.date else (False, None)
+            _, row = rules.lookup(code, line.date) if line.date else (False, None)
             tariff = tariffs[(code, date)] = f"{row.tariff:.2f}" if row is not None else ""
         acts.append(
             (

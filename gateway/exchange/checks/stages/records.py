@@ -11,8 +11,7 @@ from lxml import etree
 from gateway.exchange.checks.messages import CATALOGUE, finding
 from gateway.exchange.checks.model import Finding, Mode, RecordResult, RecordStatus
 from gateway.exchange.checks.rules.context import RuleContext
-from gateway.exchange.checks.rules.record import read_record
-from gateway.exchange.checks.rules.stage4 import record_status, rules_for, unique
+from gateway.exchange.checks.rules.stage4 import RecordPlan, plan_for, record_status, unique
 from gateway.exchange.checks.stages.base import Context, StageBase
 from gateway.exchange.checks.stages.capture import capture
 
@@ -31,7 +30,8 @@ class CheckRecords(StageBase):
 
     def begin(self, context: Context) -> None:
         self._rules: RuleContext | None = None
-        self._strings: dict[str, str] = {}
+        self._plan: RecordPlan | None = None
+        self._strings: dict[object, str] = {}
         self._tariffs: dict[tuple[str, str], str] = {}
 
     def _rule_context(self, context: Context) -> RuleContext | None:
@@ -44,7 +44,8 @@ class CheckRecords(StageBase):
                 context.day,
                 context.references.nomenclature_on(context.day),
             )
-            self._checks = rules_for(context.convention)
+            self._plan = plan_for(context.convention)
+            self._capture = context.mode == Mode.PRODUCTION
         return self._rules
 
     def visit(self, context: Context, element: etree._Element, position: int) -> None:
@@ -56,9 +57,13 @@ class CheckRecords(StageBase):
         rules = self._rule_context(context)
         if rules is None:
             return
-        record = read_record(element, context.convention or "", position)
+        plan = self._plan
+        assert plan is not None  # set with the rules
+        record = plan.reader.read(element, position)
         context.records_total += record.amount
-        findings = [item for rule in self._checks for item in rule(record, rules)]
+        findings: list[Finding] = []
+        for check in plan.checks:
+            findings.extend(check(record, rules))
         acts = record.act_keys(self._strings)
         for act in acts:
             earlier = context.seen_acts.get(act)
@@ -70,14 +75,13 @@ class CheckRecords(StageBase):
                         "DUP-001", line=record.line, path=record.path, value=f"{act.code} {act.date}", earlier=earlier
                     )
                 )
-        result = ordered(findings)
-        status = record_status(result)
+        if findings:
+            result = ordered(findings)
+            status = record_status(result)
+        else:  # most records: nothing to order
+            result, status = (), RecordStatus.ACCEPTE
         # Forwarding's copy of the record, taken while it is parsed (the file is never read again).
-        detail = (
-            capture(record, rules, self._tariffs)
-            if status != RecordStatus.REJETE and context.mode == Mode.PRODUCTION
-            else None
-        )
+        detail = capture(record, rules, self._tariffs) if self._capture and status != RecordStatus.REJETE else None
         context.records.append(
             RecordResult(
                 position=position,

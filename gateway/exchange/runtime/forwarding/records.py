@@ -3,7 +3,8 @@
 A record is forwarded with everything the back office needs to settle it without the request
 file: provider, convention, file name, IdFichier, sequence, record id and reference,
 matricule, the prescription, every act with the tariff applied, the record total and the
-nomenclature version. ``schemas/forwarded-record-1.0.json`` is its JSON Schema; the tests
+nomenclature version. Its one model is :class:`~gateway.exchange.runtime.forwarding.model.ForwardedOut`
+(also the REST API's); ``schemas/forwarded-record-1.0.json`` is its JSON Schema; the tests
 validate real output against it.
 
 Stored form: ``forwarded_records.detail`` holds the prescription, sampling and acts as JSON
@@ -24,12 +25,13 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
-from typing import Any, TypedDict
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from gateway.exchange.checks.model import RecordDetail
+from gateway.exchange.runtime.forwarding.model import ForwardedOut
 from gateway.store.models.exchange import ForwardedRecord, RequestFile
 
 SCHEMA_VERSION = "1.0"
@@ -95,31 +97,10 @@ def detail_json(detail: RecordDetail) -> str:
     )
 
 
-class RecordDocument(TypedDict):
-    """One forwarded record as the back office receives it (built by :func:`document`; read by
-    the export, the pull API and the publisher). ``prescription``, ``sampling`` and ``acts`` are
-    the JSON objects :func:`detail_json` stored."""
-
-    type: str
-    schema_version: str
-    id: int
-    provider: str
-    convention: str
-    file_name: str
-    id_fichier: str
-    sequence: int | None
-    received_at: str | None
-    record_id: str
-    record_position: int
-    reference: str
-    status: str
-    matricule: str | None
-    prescription: dict[str, Any] | None
-    sampling: dict[str, Any] | None
-    acts: list[dict[str, Any]]
-    amount: str
-    nomenclature_version: str | None
-    forwarded_at: str
+#: one forwarded record as the back office receives it: a ForwardedOut (forwarding/model.py,
+#: the one definition of its fields) dumped to a dict by :func:`document`; read by the export,
+#: the pull API and the publisher
+RecordDocument = dict[str, Any]
 
 
 def _euros(amount_cents: int) -> str:
@@ -131,13 +112,14 @@ def _iso(moment: dt.datetime | None) -> str | None:
 
 
 def document(row: ForwardedRecord, *, sequence: int | None, received_at: dt.datetime | None) -> RecordDocument:
-    """The whole record as the back office receives it (``type`` ``record``).
+    """The whole record as the back office receives it (``type`` ``record``), as a
+    :class:`~gateway.exchange.runtime.forwarding.model.ForwardedOut` dumped to a dict.
 
     ``prescription`` is None and ``acts`` empty only when the detail was erased by purge (or
     the record was forwarded before whole records existed).
     """
     detail = json.loads(row.detail) if row.detail else {"prescription": None, "sampling": None, "acts": []}
-    return {
+    values = {
         "type": "record",
         "schema_version": SCHEMA_VERSION,
         "id": row.id,
@@ -159,6 +141,8 @@ def document(row: ForwardedRecord, *, sequence: int | None, received_at: dt.date
         "nomenclature_version": row.nomenclature_version,
         "forwarded_at": row.forwarded_at.isoformat(),
     }
+    # through the one model: the export, the REST feed and the broker carry the same document
+    return ForwardedOut.model_validate(values).model_dump()
 
 
 def _query() -> Select[ForwardedRecord, int | None, dt.datetime]:
