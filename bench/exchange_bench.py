@@ -326,11 +326,12 @@ def run_live(root: Path, args: argparse.Namespace, kind: str) -> Result:
         )
         log = open(home / "gateway.log", "wb")  # noqa: SIM115 (open for the servers' lifetime, closed at the end)
         # split: two supervisors (the SFTP server; the workers, one process per core); else one process
+        supervised = getattr(args, "supervised", False)  # bench/__main__.py passes no such option
         # supervised: one supervisor as `gateway serve` runs in production (the SFTP server and
         # processes.workers worker processes, one per core by default)
         if args.split:
             roles = [["sftp"], ["worker"]]
-        elif args.supervised:
+        elif supervised:
             roles = [["sftp,worker"]]
         else:
             roles = [["sftp,worker", "--single-process"]]
@@ -402,7 +403,7 @@ def run_live(root: Path, args: argparse.Namespace, kind: str) -> Result:
     latencies = [max(0.0, arrivals.seen[k] - t) for k, t in received.items() if k in arrivals.seen]
     label = (
         f"live, {'SQLite' if kind == 'sqlite' else 'PostgreSQL'}, {args.workers} workers"
-        f"{', 2 processes' if args.split else ''}{', supervised' if args.supervised else ''}"
+        f"{', 2 processes' if args.split else ''}{', supervised' if supervised else ''}"
         f"{f', {args.rate:g}/s offered' if args.rate else ''}"
     )
     return Result(label, args.files, seconds, latencies, answered, server)
