@@ -122,7 +122,7 @@ def claim_next(
 
 def _claimable_query() -> Select:
     """The oldest claimable file with its provider's profession, locked (PostgreSQL: skipped if locked)."""
-    files = RequestFile.__table__
+    files, providers = RequestFile.__table__, Provider.__table__
     earlier = files.alias("earlier")
     blocked = (
         select(earlier.c.id)
@@ -145,9 +145,12 @@ def _claimable_query() -> Select:
             files.c.sha256,
             files.c.stored_at,
             files.c.attempts,
-            Provider.__table__.c.profession,
+            # a subquery, not a join: FOR UPDATE then locks the file's row only, not its provider's
+            select(providers.c.profession)
+            .where(providers.c.code == files.c.provider_code)
+            .scalar_subquery()
+            .label("profession"),
         )
-        .join(Provider.__table__, Provider.__table__.c.code == files.c.provider_code)
         .where(
             files.c.state.in_(UNFINISHED),
             or_(
@@ -159,7 +162,7 @@ def _claimable_query() -> Select:
         )
         .order_by(files.c.id)
         .limit(1)
-        .with_for_update(of=files, skip_locked=True)
+        .with_for_update(skip_locked=True)
     )
 
 
