@@ -2,7 +2,8 @@
 
     .venv/bin/python -m bench.exchange_bench [--files 1000] [--uploaders 20] [--kib 20]
                                              [--postgres postgresql://postgres@127.0.0.1:5432/test]
-                                             [--workers 2] [--skip-inprocess] [--split] [--rate R]
+                                             [--workers 2] [--skip-inprocess] [--split] [--supervised]
+                                             [--rate R]
 
 Runs, each on a fresh installation in a temp folder:
 
@@ -15,7 +16,9 @@ Runs, each on a fresh installation in a temp folder:
    (inotify in this process).
 3. the same on PostgreSQL (a fresh schema), when ``--postgres`` is given.
 
-``--split`` runs the SFTP server and the workers under two ``gateway serve`` supervisors (the
+``--supervised`` runs one ``gateway serve --role sftp,worker`` as in production: its supervisor
+starts the SFTP server and ``processes.workers`` worker processes (one per core), each with
+``--workers`` threads. ``--split`` runs the SFTP server and the workers under two ``gateway serve`` supervisors (the
 workers, one process per core, are woken by inbox events), so every core serves; ``--rate`` offers files at a steady
 total rate instead of as fast as the uploaders go, to see the latency of a load the gateway
 sustains rather than the time files wait in a queue.
@@ -326,7 +329,15 @@ def run_live(root: Path, args: argparse.Namespace, kind: str) -> Result:
         )
         log = open(home / "gateway.log", "wb")  # noqa: SIM115 (open for the servers' lifetime, closed at the end)
         # split: two supervisors (the SFTP server; the workers, one process per core); else one process
-        roles = [["sftp"], ["worker"]] if args.split else [["sftp,worker", "--single-process"]]
+        supervised = getattr(args, "supervised", False)  # bench/__main__.py passes no such option
+        # supervised: one supervisor as `gateway serve` runs in production (the SFTP server and
+        # processes.workers worker processes, one per core by default)
+        if args.split:
+            roles = [["sftp"], ["worker"]]
+        elif supervised:
+            roles = [["sftp,worker"]]
+        else:
+            roles = [["sftp,worker", "--single-process"]]
         processes = [
             subprocess.Popen(
                 [GATEWAY, "serve", "--role", *role, "--config", str(home / "config.toml")],
@@ -395,7 +406,8 @@ def run_live(root: Path, args: argparse.Namespace, kind: str) -> Result:
     latencies = [max(0.0, arrivals.seen[k] - t) for k, t in received.items() if k in arrivals.seen]
     label = (
         f"live, {'SQLite' if kind == 'sqlite' else 'PostgreSQL'}, {args.workers} workers"
-        f"{', 2 processes' if args.split else ''}{f', {args.rate:g}/s offered' if args.rate else ''}"
+        f"{', 2 processes' if args.split else ''}{', supervised' if supervised else ''}"
+        f"{f', {args.rate:g}/s offered' if args.rate else ''}"
     )
     return Result(label, args.files, seconds, latencies, answered, server)
 
@@ -424,6 +436,11 @@ def main() -> None:
     parser.add_argument("--skip-inprocess", action="store_true")
     parser.add_argument(
         "--split", action="store_true", help="run the SFTP server and the workers as two processes (both cores)"
+    )
+    parser.add_argument(
+        "--supervised",
+        action="store_true",
+        help="run `gateway serve --role sftp,worker` under its supervisor (worker processes, one per core)",
     )
     parser.add_argument(
         "--rate",

@@ -25,9 +25,10 @@ import secrets
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy import Select, bindparam, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.store.db import affected, transaction
 from gateway.store.models.accounts import Provider
@@ -93,57 +94,87 @@ def claim_next(
     ``archive_ref`` gives the ``stored_at`` the file will have once archived; it is written
     with the claim, so a resumed claim knows where to look.
     """
-    earlier = aliased(RequestFile)
-    blocked = (
-        select(earlier.id)
-        .where(
-            earlier.provider_code == RequestFile.provider_code,
-            earlier.state.in_(UNFINISHED),
-            earlier.id < RequestFile.id,
-        )
-        .exists()
-    )
-    query = (
-        select(RequestFile)
-        .where(
-            RequestFile.state.in_(UNFINISHED),
-            or_(
-                RequestFile.state == FileState.RECEIVED.value,
-                RequestFile.lease_until.is_(None),
-                RequestFile.lease_until < now,
-            ),
-            ~blocked,
-        )
-        .order_by(RequestFile.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
+    files = RequestFile.__table__
     with transaction(sessions) as session:
-        row = session.scalars(query).first()
+        connection = session.connection()
+        row = connection.execute(_CLAIMABLE, {"now": now}).first()
         if row is None:
             return None
-        stored_at = row.stored_at
-        row.state = FileState.PROCESSING.value
-        row.claimed_by = claimant
-        row.claimed_at = now
-        row.lease_until = now + dt.timedelta(seconds=lease_s)
-        row.attempts = (row.attempts or 0) + 1
-        if not stored_at.startswith("archive:"):
-            row.stored_at = archive_ref(row.provider_code, row.id, row.name, row.received_at)
-        profession = session.scalar(select(Provider.profession).where(Provider.code == row.provider_code)) or ""
+        attempts = (row.attempts or 0) + 1
+        values = {
+            "state": FileState.PROCESSING.value,
+            "claimed_by": claimant,
+            "claimed_at": now,
+            "lease_until": now + dt.timedelta(seconds=lease_s),
+            "attempts": attempts,
+        }
+        if not row.stored_at.startswith("archive:"):
+            values["stored_at"] = archive_ref(row.provider_code, row.id, row.name, row.received_at)
+        # Core, not the ORM: a claim is one select and one update, no unit of work to flush
+        connection.execute(files.update().where(files.c.id == row.id).values(**values))
         return Claim(
             file_id=row.id,
             claimant=claimant,
             provider_code=row.provider_code,
-            profession=profession,
+            profession=row.profession or "",
             name=row.name,
             response_name=row.response_name,
             received_at=row.received_at,
             size=row.size,
             sha256=row.sha256,
-            stored_at=stored_at,
-            attempts=row.attempts,
+            stored_at=row.stored_at,
+            attempts=attempts,
         )
+
+
+def _claimable_query() -> Select[*tuple[Any, ...]]:
+    """The oldest claimable file with its provider's profession, locked (PostgreSQL: skipped if locked)."""
+    files, providers = RequestFile.__table__, Provider.__table__
+    earlier = files.alias("earlier")
+    blocked = (
+        select(earlier.c.id)
+        .where(
+            earlier.c.provider_code == files.c.provider_code,
+            earlier.c.state.in_(UNFINISHED),
+            earlier.c.id < files.c.id,
+        )
+        .exists()
+    )
+    now = bindparam("now", type_=files.c.lease_until.type)
+    return (
+        select(
+            files.c.id,
+            files.c.provider_code,
+            files.c.name,
+            files.c.response_name,
+            files.c.received_at,
+            files.c.size,
+            files.c.sha256,
+            files.c.stored_at,
+            files.c.attempts,
+            # a subquery, not a join: FOR UPDATE then locks the file's row only, not its provider's
+            select(providers.c.profession)
+            .where(providers.c.code == files.c.provider_code)
+            .scalar_subquery()
+            .label("profession"),
+        )
+        .where(
+            files.c.state.in_(UNFINISHED),
+            or_(
+                files.c.state == FileState.RECEIVED.value,
+                files.c.lease_until.is_(None),
+                files.c.lease_until < now,
+            ),
+            ~blocked,
+        )
+        .order_by(files.c.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+
+
+#: built once: the statement's compiled form is then found in SQLAlchemy's cache at once
+_CLAIMABLE = _claimable_query()
 
 
 def renew_leases(
@@ -197,8 +228,8 @@ def free_dead_local_claims(
     freed: list[int] = []
     host_prefix = f"{identity.host}:"
     with transaction(sessions) as session:
-        rows = session.scalars(
-            select(RequestFile).where(
+        rows = session.execute(
+            select(RequestFile.id, RequestFile.claimed_by).where(
                 RequestFile.state == FileState.PROCESSING.value,
                 RequestFile.claimed_by.startswith(host_prefix, autoescape=True),
             )
@@ -214,6 +245,18 @@ def free_dead_local_claims(
             else:
                 dead = not _pid_alive(pid)
             if dead:
-                row.lease_until = now
-                freed.append(row.id)
+                # On condition that the row is still the dead claimant's: a live process may have
+                # claimed it since it was read (PostgreSQL reads without locking), and overwriting
+                # that fresh lease with ``now`` let a second worker claim the file at once.
+                freed_now = session.execute(
+                    update(RequestFile)
+                    .where(
+                        RequestFile.id == row.id,
+                        RequestFile.state == FileState.PROCESSING.value,
+                        RequestFile.claimed_by == row.claimed_by,
+                    )
+                    .values(lease_until=now)
+                )
+                if affected(freed_now):
+                    freed.append(row.id)
     return freed

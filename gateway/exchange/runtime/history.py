@@ -17,11 +17,12 @@ import hashlib
 import hmac
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVarTuple
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Connection, Select, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.exchange.checks.messages import INTERNAL_ERROR
@@ -77,6 +78,27 @@ class DatabaseHistory:
         self._sessions = sessions
         self._key = act_key
         self._before_id = before_id
+        self._held: Connection | None = None
+
+    @contextmanager
+    def held(self) -> Iterator[DatabaseHistory]:
+        """Every lookup made inside uses one connection (a worker's check makes four or more)."""
+        with self._sessions() as session:
+            self._held = session.connection()
+            try:
+                yield self
+            finally:
+                self._held = None
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        # Core execution on a connection: the lookups load no ORM objects, and a session per
+        # lookup (checkout, begin, ORM compile) cost more than the queries themselves.
+        if self._held is not None:
+            yield self._held
+        else:
+            with self._sessions() as session:
+                yield session.connection()
 
     def _counted(self, query: Select[*_Ts], provider_code: str) -> Select[*_Ts]:
         """Restricts ``query`` to this provider's earlier, not voided files."""
@@ -99,19 +121,19 @@ class DatabaseHistory:
             .exists()
         )
         query = query.where(RequestFile.sha256 == sha256, ~unchecked).order_by(RequestFile.id).limit(1)
-        with self._sessions() as session:
-            row = session.execute(query).first()
+        with self._connection() as connection:
+            row = connection.execute(query).first()
         return EarlierFile(name=row.name, received_at=row.received_at) if row else None
 
     def last_sequence(self, provider_code: str, convention: str) -> int | None:
         query = self._production(select(func.max(RequestFile.sequence)), provider_code)
-        with self._sessions() as session:
-            return session.scalar(query.where(RequestFile.convention == convention))
+        with self._connection() as connection:
+            return connection.scalar(query.where(RequestFile.convention == convention))
 
     def id_fichier_used(self, provider_code: str, id_fichier: str) -> bool:
         inner = self._production(select(RequestFile.id), provider_code).where(RequestFile.id_fichier == id_fichier)
-        with self._sessions() as session:
-            return bool(session.scalar(select(exists(inner))))
+        with self._connection() as connection:
+            return bool(connection.scalar(select(exists(inner))))
 
     def accepted_acts(self, provider_code: str, acts: frozenset[ActKey]) -> frozenset[ActKey]:
         by_hash: dict[str, list[ActKey]] = {}
@@ -119,14 +141,14 @@ class DatabaseHistory:
             by_hash.setdefault(act_hash(self._key, act), []).append(act)
         found: set[ActKey] = set()
         hashes = list(by_hash)
-        with self._sessions() as session:
+        with self._connection() as connection:
             for start in range(0, len(hashes), _CHUNK):
                 chunk = hashes[start : start + _CHUNK]
                 query = self._counted(
                     select(AcceptedAct.act_hash).join(RequestFile, RequestFile.id == AcceptedAct.request_file_id),
                     provider_code,
                 ).where(AcceptedAct.provider_code == provider_code, AcceptedAct.act_hash.in_(chunk))
-                for (digest,) in session.execute(query.distinct()):
+                for (digest,) in connection.execute(query.distinct()):
                     found.update(by_hash[digest])
         return frozenset(found)
 

@@ -29,6 +29,7 @@ import os
 import re
 import time
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,7 +51,7 @@ from gateway.exchange.runtime.history import COUNTING_STATUSES, DatabaseHistory
 from gateway.exchange.runtime.spool import SpoolPaths, move_durably
 from gateway.logs import get_logger
 from gateway.store import audit
-from gateway.store.db import transaction
+from gateway.store.db import is_sqlite, transaction
 from gateway.store.files import TEMP_PREFIX, atomic_write, fsync_dir, make_folder
 from gateway.store.models.exchange import AcceptedAct, FileState, RequestFile, RequestFinding
 
@@ -100,6 +101,10 @@ class Processor:
         # the checks' history lookups: on SQLite, sessions that read without the write lock
         # (the usual ones begin IMMEDIATE and queued each lookup behind every claim and commit)
         self._readers = readers or sessions
+        # the lookups of one check share one connection, unless that would be a SQLite writer's
+        # (BEGIN IMMEDIATE: the write lock held for the whole check)
+        bind = sessions.kw.get("bind")
+        self._hold_history = readers is not None or bind is None or not is_sqlite(bind)
         self._checker = checker
         self._spool = spool
         self._timezone = timezone
@@ -148,7 +153,8 @@ class Processor:
         received = self._received(claim, ref)
         history = DatabaseHistory(self._readers, act_key=self._act_key, before_id=claim.file_id)
         started = time.perf_counter()
-        outcome = self._checker.check(received, history)
+        with history.held() if self._hold_history else nullcontext():
+            outcome = self._checker.check(received, history)
         return outcome, time.perf_counter() - started
 
     def respond(self, claim: Claim, ref: str, outcome: Outcome) -> tuple[dt.datetime, bool]:
@@ -202,13 +208,29 @@ class Processor:
         when the claim is no longer this worker's.
         """
         now = self._clock.now()
+        files = RequestFile.__table__
         with transaction(self._sessions) as session:
-            row = session.get(RequestFile, claim.file_id, with_for_update=True)
-            if row is None or row.state != FileState.PROCESSING or row.claimed_by != claim.claimant:
+            # One conditional update both checks the claim is still ours and sets the outcome
+            # (Core: no ORM object is loaded or flushed); on PostgreSQL it takes the row lock.
+            values = self._outcome_values(session, claim, outcome)
+            values.update(
+                processed_at=processed_at,
+                check_seconds=check_seconds,
+                state=FileState.ANSWERED.value,
+                answered_at=now,
+                lease_until=None,
+            )
+            updated = session.connection().execute(
+                files.update()
+                .where(
+                    files.c.id == claim.file_id,
+                    files.c.state == FileState.PROCESSING.value,
+                    files.c.claimed_by == claim.claimant,
+                )
+                .values(**values)
+            )
+            if updated.rowcount != 1:
                 raise ClaimLost(f"claim on file {claim.file_id} lapsed", file_id=claim.file_id)
-            self._fill(session, row, outcome)
-            row.processed_at, row.check_seconds = processed_at, check_seconds
-            row.state, row.answered_at, row.lease_until = FileState.ANSWERED.value, now, None
             self._add_findings(session, claim.file_id, outcome)
             if alert is not None:
                 audit.record(
@@ -362,28 +384,33 @@ class Processor:
     # ------------------------------------------------------------------ helpers
 
     @staticmethod
-    def _fill(session: Session, row: RequestFile, outcome: Outcome) -> None:
-        row.status = outcome.status.value
-        row.mode = outcome.mode.value if outcome.mode else None
-        row.convention, row.id_fichier, row.sequence = outcome.convention, outcome.id_fichier, outcome.sequence
+    def _outcome_values(session: Session, claim: Claim, outcome: Outcome) -> dict[str, Any]:
+        """The outcome's columns of the file's row."""
+        values: dict[str, Any] = {
+            "status": outcome.status.value,
+            "mode": outcome.mode.value if outcome.mode else None,
+            "convention": outcome.convention,
+            "id_fichier": outcome.id_fichier,
+            "sequence": outcome.sequence,
+            "amount_received_cents": cents(outcome.amount_received) if outcome.amount_received is not None else None,
+            "amount_accepted_cents": cents(outcome.amount_accepted) if outcome.amount_accepted is not None else None,
+        }
         if outcome.records is not None:
-            row.records_received = len(outcome.records)
-            row.records_accepted = len(outcome.accepted_records)
-            row.records_rejected = row.records_received - row.records_accepted
-        row.amount_received_cents = cents(outcome.amount_received) if outcome.amount_received is not None else None
-        row.amount_accepted_cents = cents(outcome.amount_accepted) if outcome.amount_accepted is not None else None
+            received, accepted = len(outcome.records), len(outcome.accepted_records)
+            values.update(records_received=received, records_accepted=accepted, records_rejected=received - accepted)
         if outcome.duplicate_of is not None:
-            row.duplicate_of_id = session.scalar(
+            values["duplicate_of_id"] = session.scalar(
                 select(RequestFile.id)
                 .where(
-                    RequestFile.provider_code == row.provider_code,
+                    RequestFile.provider_code == claim.provider_code,
                     RequestFile.name == outcome.duplicate_of.name,
                     RequestFile.received_at == outcome.duplicate_of.received_at,
-                    RequestFile.id < row.id,
+                    RequestFile.id < claim.file_id,
                 )
                 .order_by(RequestFile.id)
                 .limit(1)
             )
+        return values
 
     @staticmethod
     def _add_findings(session: Session, file_id: int, outcome: Outcome) -> None:

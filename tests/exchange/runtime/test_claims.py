@@ -5,6 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+import threading
+import time
+
+import pytest
+from sqlalchemy import text
 
 from gateway.clock import utcnow
 from gateway.exchange.runtime.claims import ProcessIdentity, free_dead_local_claims, release, renew_leases
@@ -68,3 +73,38 @@ def test_a_released_claim_is_not_renewed_and_comes_back_at_its_retry_time(runtim
     assert renew_leases(runtime.sessions, identity, now=utcnow(), lease_s=3600) == 0
     assert claim(runtime, "h:2:b:0") is None
     assert claim(runtime, "h:2:b:0", now=retry_at + dt.timedelta(seconds=1)).file_id == file_id
+
+
+def test_freeing_dead_claims_never_frees_a_claim_taken_meanwhile(runtime, engine):
+    # PostgreSQL reads without locking: the freeing transaction could read a dead process's claim,
+    # wait on the row while a live worker claimed it, then overwrite the fresh lease with "now",
+    # and a second worker claimed the file again (an attempt counted twice after a restart).
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises the two transactions (BEGIN IMMEDIATE): no interleaving")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    me = ProcessIdentity.current()
+    file_id = runtime.deposit(KINE, *request("KINE"))
+    claim(runtime, f"{me.host}:{dead.pid}:old:0")
+    lease = utcnow() + dt.timedelta(seconds=30)
+    files = RequestFile.__table__
+    with engine.connect() as live:  # a live worker's claim, not committed yet: it holds the row
+        live.execute(files.update().where(files.c.id == file_id).values(claimed_by=me.claimant(0), lease_until=lease))
+        freed: list[list[int]] = []
+        freeing = threading.Thread(
+            target=lambda: freed.append(free_dead_local_claims(runtime.sessions, me, now=utcnow()))
+        )
+        freeing.start()
+        with engine.connect() as watch:  # until the freeing transaction waits on the row
+            waiting = text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            while not watch.execute(waiting).scalar() and freeing.is_alive():
+                time.sleep(0.01)
+        live.commit()
+    freeing.join()
+    assert freed == [[]]
+    with runtime.sessions() as session:
+        row = session.get(RequestFile, file_id)
+        assert (row.claimed_by, row.lease_until) == (me.claimant(0), lease)
+    assert claim(runtime, "h:9:z:0") is None

@@ -20,7 +20,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from gateway.exchange.checks.model import Outcome, RecordDetail, RecordResult
@@ -52,9 +52,14 @@ def lock_ids(session: Session) -> None:
 
 
 def insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
-    """Inserts ``rows`` in order with one executemany (faster here than multi-row VALUES)."""
+    """Inserts ``rows`` in order with one executemany (faster here than multi-row VALUES).
+
+    Through the session's connection (Core), not the ORM's bulk insert: the rows are plain
+    dicts keyed by column, and the ORM's per-row bookkeeping was a third of the final
+    transaction's time. On PostgreSQL psycopg 3 sends an executemany in pipeline mode.
+    """
     if rows:
-        session.execute(insert(model), rows)
+        session.connection().execute(model.__table__.insert(), rows)
 
 
 def forward(
