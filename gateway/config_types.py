@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 from pydantic import AfterValidator, Field
 
 from gateway.networks import parse_network
+from gateway.staff_roles import StaffRole
 
 __all__ = [
     "AmqpUrl",
@@ -96,8 +97,6 @@ def _mailbox(value: str) -> str:
 
 
 def _staff_roles(value: list[str]) -> list[str]:
-    from gateway.store.models.web import StaffRole  # keeps the models out of config imports
-
     for role in value:
         if role not in {r.value for r in StaffRole}:
             raise ValueError(f"{role!r} is not a staff role ({', '.join(StaffRole)})")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fastapi import Depends, Request
 
-from gateway.store.models.web import ApiScope
+from gateway.staff_roles import ApiScope
 from gateway.web import cookies, csrf
 from gateway.web.app import state
 from gateway.web.errors import Forbidden, LoginRequired, SecondFactorRequired

@@ -25,9 +25,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway import metrics
 from gateway.accounts.passwords import hash_password, verify_password
 from gateway.errors import UsageError
+from gateway.staff_roles import StaffRole
 from gateway.store import audit
 from gateway.store.db import transaction
-from gateway.store.models.web import FailureKind, StaffRole, StaffSession, StaffUser
+from gateway.store.models.web import FailureKind, StaffSession, StaffUser
 from gateway.web import lockout, second_factor
 from gateway.web.errors import AccountLocked, LoginRefused, SecondFactorRefused
 from gateway.web.lockout import LockoutPolicy

@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.accounts.passwords import hash_password
 from gateway.clock import utcnow
 from gateway.errors import NotFound, UsageError
+from gateway.staff_roles import ApiScope, StaffRole
 from gateway.store import audit
 from gateway.store.db import transaction
-from gateway.store.models.web import ApiKey, ApiScope, StaffRole, StaffUser
+from gateway.store.models.web import ApiKey, StaffUser
 from gateway.web import second_factor
 
 # StaffView and session_user are re-exported: the routes import them from here

@@ -18,9 +18,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.errors import NotFound
+from gateway.staff_roles import StaffRole
 from gateway.store import audit
 from gateway.store.db import transaction
-from gateway.store.models.web import StaffRole, StaffSession, StaffUser
+from gateway.store.models.web import StaffSession, StaffUser
 
 #: how long a password-checked session may wait for its second factor
 PENDING_SECONDS = 300

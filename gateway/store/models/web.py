@@ -17,20 +17,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from gateway.store.models.base import Base, UtcDateTime
 
 
-class StaffRole(StrEnum):
-    """What a staff member may do: agents review and decide; admins also manage accounts."""
-
-    AGENT = "agent"
-    ADMIN = "admin"
-
-
-class ApiScope(StrEnum):
-    """What an API key may do: ``backoffice`` reads; ``admin`` also changes."""
-
-    BACKOFFICE = "backoffice"
-    ADMIN = "admin"
-
-
 class StaffUser(Base):
     """A member of the fund's staff who logs in to the web interface."""
 
