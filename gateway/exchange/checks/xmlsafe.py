@@ -25,6 +25,9 @@ from typing import BinaryIO, TypeAlias
 from lxml import etree
 
 READ_CHUNK = 1 << 16
+#: bytes read at a time to find the root's start tag: the parser builds the whole of each chunk
+#: fed to it, so a file's first READ_CHUNK would be parsed once more just to read its root
+ROOT_CHUNK = 1 << 12
 #: XML-003: deepest nesting allowed (the root is at depth 1)
 MAX_DEPTH = 256
 #: XML-003: longest text node or attribute value allowed, in bytes of UTF-8
@@ -353,7 +356,7 @@ def read_root(path: Path) -> tuple[str, dict[str, str], int] | XmlProblem | None
     )
     try:
         with path.open("rb") as handle:
-            while chunk := handle.read(READ_CHUNK):
+            while chunk := handle.read(ROOT_CHUNK):
                 parser.feed(chunk)
                 for _, element in parser.read_events():
                     # start events are elements' only: the tag is a string
