@@ -19,10 +19,11 @@ import os
 import secrets
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVarTuple
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import Connection, Select, exists, func, select
+from sqlalchemy import Connection, Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.exchange.checks.messages import INTERNAL_ERROR
@@ -71,6 +72,63 @@ def act_hash(key: bytes, act: ActKey) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
+@dataclass(frozen=True)
+class _Lookups:
+    """The history's statements, built once: building a select per lookup cost as much as
+    running it (SQLAlchemy caches the compiled form either way). Parameters: ``provider``,
+    ``before`` (when bounded) and each lookup's own."""
+
+    identical_file: Select[Any, Any]
+    last_sequence: Select[Any]
+    id_fichier_used: Select[bool]
+    accepted_acts: Select[str]
+
+    @classmethod
+    def build(cls, *, bounded: bool) -> _Lookups:
+        """The statements; ``bounded`` ones count only files received before ``before``."""
+
+        def counted(query: Select[*_Ts]) -> Select[*_Ts]:
+            # the provider's files, received before the one checked when bounded, not voided
+            query = query.where(RequestFile.provider_code == bindparam("provider"), RequestFile.voided_at.is_(None))
+            return query.where(RequestFile.id < bindparam("before")) if bounded else query
+
+        def production(query: Select[*_Ts]) -> Select[*_Ts]:
+            return counted(query).where(
+                RequestFile.mode == Mode.PRODUCTION.value, RequestFile.status.in_(COUNTING_STATUSES)
+            )
+
+        # A file the gateway could not check (SYS-001) was never judged: the same bytes may come again.
+        unchecked = (
+            select(RequestFinding.id)
+            .where(RequestFinding.request_file_id == RequestFile.id, RequestFinding.code == INTERNAL_ERROR)
+            .exists()
+        )
+        return cls(
+            identical_file=counted(select(RequestFile.name, RequestFile.received_at))
+            .where(RequestFile.sha256 == bindparam("sha256"), ~unchecked)
+            .order_by(RequestFile.id)
+            .limit(1),
+            last_sequence=production(select(func.max(RequestFile.sequence))).where(
+                RequestFile.convention == bindparam("convention")
+            ),
+            id_fichier_used=select(
+                exists(production(select(RequestFile.id)).where(RequestFile.id_fichier == bindparam("id_fichier")))
+            ),
+            accepted_acts=counted(
+                select(AcceptedAct.act_hash).join(RequestFile, RequestFile.id == AcceptedAct.request_file_id)
+            )
+            .where(
+                AcceptedAct.provider_code == bindparam("provider"),
+                AcceptedAct.act_hash.in_(bindparam("hashes", expanding=True)),
+            )
+            .distinct(),
+        )
+
+
+_BOUNDED = _Lookups.build(bounded=True)
+_EVERY_FILE = _Lookups.build(bounded=False)
+
+
 class DatabaseHistory:
     """:class:`~gateway.exchange.checks.model.History` read from the database (read-only)."""
 
@@ -78,6 +136,7 @@ class DatabaseHistory:
         self._sessions = sessions
         self._key = act_key
         self._before_id = before_id
+        self._lookups = _EVERY_FILE if before_id is None else _BOUNDED
         self._held: Connection | None = None
 
     @contextmanager
@@ -100,40 +159,28 @@ class DatabaseHistory:
             with self._sessions() as session:
                 yield session.connection()
 
-    def _counted(self, query: Select[*_Ts], provider_code: str) -> Select[*_Ts]:
-        """Restricts ``query`` to this provider's earlier, not voided files."""
-        query = query.where(RequestFile.provider_code == provider_code, RequestFile.voided_at.is_(None))
-        if self._before_id is not None:
-            query = query.where(RequestFile.id < self._before_id)
-        return query
-
-    def _production(self, query: Select[*_Ts], provider_code: str) -> Select[*_Ts]:
-        return self._counted(query, provider_code).where(
-            RequestFile.mode == Mode.PRODUCTION.value, RequestFile.status.in_(COUNTING_STATUSES)
-        )
+    def _parameters(self, provider_code: str, **values: Any) -> dict[str, Any]:
+        return {"provider": provider_code, "before": self._before_id, **values}
 
     def identical_file(self, provider_code: str, sha256: str) -> EarlierFile | None:
-        query = self._counted(select(RequestFile.name, RequestFile.received_at), provider_code)
-        # A file the gateway could not check (SYS-001) was never judged: the same bytes may come again.
-        unchecked = (
-            select(RequestFinding.id)
-            .where(RequestFinding.request_file_id == RequestFile.id, RequestFinding.code == INTERNAL_ERROR)
-            .exists()
-        )
-        query = query.where(RequestFile.sha256 == sha256, ~unchecked).order_by(RequestFile.id).limit(1)
         with self._connection() as connection:
-            row = connection.execute(query).first()
+            row = connection.execute(
+                self._lookups.identical_file, self._parameters(provider_code, sha256=sha256)
+            ).first()
         return EarlierFile(name=row.name, received_at=row.received_at) if row else None
 
     def last_sequence(self, provider_code: str, convention: str) -> int | None:
-        query = self._production(select(func.max(RequestFile.sequence)), provider_code)
         with self._connection() as connection:
-            return connection.scalar(query.where(RequestFile.convention == convention))
+            value: int | None = connection.scalar(
+                self._lookups.last_sequence, self._parameters(provider_code, convention=convention)
+            )
+            return value
 
     def id_fichier_used(self, provider_code: str, id_fichier: str) -> bool:
-        inner = self._production(select(RequestFile.id), provider_code).where(RequestFile.id_fichier == id_fichier)
         with self._connection() as connection:
-            return bool(connection.scalar(select(exists(inner))))
+            return bool(
+                connection.scalar(self._lookups.id_fichier_used, self._parameters(provider_code, id_fichier=id_fichier))
+            )
 
     def accepted_acts(self, provider_code: str, acts: frozenset[ActKey]) -> frozenset[ActKey]:
         by_hash: dict[str, list[ActKey]] = {}
@@ -143,12 +190,8 @@ class DatabaseHistory:
         hashes = list(by_hash)
         with self._connection() as connection:
             for start in range(0, len(hashes), _CHUNK):
-                chunk = hashes[start : start + _CHUNK]
-                query = self._counted(
-                    select(AcceptedAct.act_hash).join(RequestFile, RequestFile.id == AcceptedAct.request_file_id),
-                    provider_code,
-                ).where(AcceptedAct.provider_code == provider_code, AcceptedAct.act_hash.in_(chunk))
-                for (digest,) in connection.execute(query.distinct()):
+                parameters = self._parameters(provider_code, hashes=hashes[start : start + _CHUNK])
+                for (digest,) in connection.execute(self._lookups.accepted_acts, parameters):
                     found.update(by_hash[digest])
         return frozenset(found)
 
