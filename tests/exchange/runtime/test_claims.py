@@ -95,11 +95,15 @@ def test_freeing_dead_claims_never_frees_a_claim_taken_meanwhile(runtime, engine
             target=lambda: freed.append(free_dead_local_claims(runtime.sessions, me, now=utcnow()))
         )
         freeing.start()
-        with engine.connect() as watch:  # until the freeing transaction waits on the row
+        # until the freeing transaction waits on the row; each look in its own transaction, since
+        # PostgreSQL keeps one snapshot of pg_stat_activity for the whole of a transaction
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watch:
             waiting = text(
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
             )
+            deadline = time.monotonic() + 30
             while not watch.execute(waiting).scalar() and freeing.is_alive():
+                assert time.monotonic() < deadline, "the freeing transaction never waited on the row"
                 time.sleep(0.01)
         live.commit()
     freeing.join()
