@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -49,14 +49,22 @@ def is_upload_name(name: str) -> bool:
     return UPLOAD_NAME.fullmatch(name) is not None  # fullmatch: "$" would let a trailing newline through
 
 
-def name_is_held(session: Session, provider_code: str, name: str) -> bool:
-    """True when a received file of this provider holds ``name``'s response name."""
-    query = select(RequestFile.id).where(
-        RequestFile.provider_code == provider_code,
-        RequestFile.response_name == response_name_for(name),
+# Asked at every SFTP open: built once and run on the connection (Core), not through the ORM
+_HOLDER = (
+    select(RequestFile.id)
+    .where(
+        RequestFile.provider_code == bindparam("provider"),
+        RequestFile.response_name == bindparam("response_name"),
         RequestFile.collected_at.is_(None),
     )
-    return session.execute(query.limit(1)).first() is not None
+    .limit(1)
+)
+
+
+def name_is_held(session: Session, provider_code: str, name: str) -> bool:
+    """True when a received file of this provider holds ``name``'s response name."""
+    parameters = {"provider": provider_code, "response_name": response_name_for(name)}
+    return session.connection().execute(_HOLDER, parameters).first() is not None
 
 
 def register_received(
