@@ -16,10 +16,10 @@ from __future__ import annotations
 import functools
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
+if TYPE_CHECKING:
+    from babel.support import Translations
 
 DOMAIN = "gateway"
 LANGUAGES = ("fr", "en")
@@ -38,6 +38,12 @@ def compile_po(lang: str) -> tuple[Translations, frozenset[str]]:
 
     Fuzzy and empty entries are left out, as ``msgfmt`` leaves them out of a ``.mo`` file.
     """
+    # Babel is imported on first use: a command that shows no text (``gateway validate`` of a
+    # file) does not pay for its import
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    from babel.support import Translations
+
     with po_path(lang).open("rb") as handle:
         catalog = read_po(handle, locale=lang, domain=DOMAIN)
     compiled = io.BytesIO()

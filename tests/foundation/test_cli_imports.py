@@ -37,6 +37,7 @@ HEAVY = (
     "structlog",
     "pdfminer",
     "PIL",
+    "babel",  # the text catalogues, read on a text's first use
 )
 
 # runs the console script's entry point, then prints which of HEAVY it imported
