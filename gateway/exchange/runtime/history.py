@@ -160,7 +160,10 @@ class DatabaseHistory:
                 yield session.connection()
 
     def _parameters(self, provider_code: str, **values: Any) -> dict[str, Any]:
-        return {"provider": provider_code, "before": self._before_id, **values}
+        """The bound values of a lookup of ``self._lookups``."""
+        if self._before_id is not None:
+            values["before"] = self._before_id
+        return {"provider": provider_code, **values}
 
     def identical_file(self, provider_code: str, sha256: str) -> EarlierFile | None:
         with self._connection() as connection:
