@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import Connection, Select, bindparam, exists, func, select
+from sqlalchemy import Connection, Select, bindparam, exists, func, select, union_all
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.exchange.checks.messages import INTERNAL_ERROR
@@ -108,9 +108,7 @@ class _Lookups:
             .where(RequestFile.sha256 == bindparam("sha256"), ~unchecked)
             .order_by(RequestFile.id)
             .limit(1),
-            last_sequence=production(select(func.max(RequestFile.sequence))).where(
-                RequestFile.convention == bindparam("convention")
-            ),
+            last_sequence=_highest_sequence(bounded=bounded),
             id_fichier_used=select(
                 exists(production(select(RequestFile.id)).where(RequestFile.id_fichier == bindparam("id_fichier")))
             ),
@@ -123,6 +121,32 @@ class _Lookups:
             )
             .distinct(),
         )
+
+
+def _highest_sequence(*, bounded: bool) -> Select[Any]:
+    """The provider's highest sequence number among its counting files of ``convention``.
+
+    One statement per counting status, each reading down ``ix_request_files_sequence`` from
+    its top to the first row that counts: a max() over both statuses at once read every
+    answered file of the provider (50 ms for 50,000 files). The bound on the file's id is
+    written ``id + 0 < before`` so that SQLite, which has no statistics to weigh them, does not
+    take the id's range on another index over the sequence index.
+    """
+    highest = []
+    for status in COUNTING_STATUSES:
+        query = select(RequestFile.sequence).where(
+            RequestFile.provider_code == bindparam("provider"),
+            RequestFile.convention == bindparam("convention"),
+            RequestFile.mode == Mode.PRODUCTION.value,
+            RequestFile.status == status,
+            RequestFile.sequence.is_not(None),
+            RequestFile.voided_at.is_(None),
+        )
+        if bounded:
+            query = query.where(RequestFile.id + 0 < bindparam("before"))
+        highest.append(query.order_by(RequestFile.sequence.desc()).limit(1).subquery())
+    each = union_all(*(select(top.c.sequence) for top in highest)).subquery()
+    return select(func.max(each.c.sequence))
 
 
 _BOUNDED = _Lookups.build(bounded=True)

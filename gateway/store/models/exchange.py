@@ -55,7 +55,10 @@ class RequestFile(Base):
             postgresql_where=text("collected_at IS NULL"),
         ),
         Index("ix_request_files_queue", "state", "provider_code", "id"),
-        Index("ix_request_files_history", "provider_code", "status", "mode", "convention"),
+        # The checks' lookups (gateway/exchange/runtime/history.py) find their row without
+        # reading the provider's history: a provider's last sequence number, and an IdFichier.
+        Index("ix_request_files_sequence", "provider_code", "convention", "mode", "status", "sequence"),
+        Index("ix_request_files_id_fichier", "provider_code", "id_fichier"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import stat
 
+import pytest
+
 from gateway.exchange.checks.model import ActKey
 from gateway.exchange.runtime.history import DatabaseHistory, load_act_key
 from gateway.exchange.runtime.void import void_file
+from gateway.store.db import transaction
+from gateway.store.models.exchange import RequestFile
 from tests.exchange import samples
 from tests.exchange.runtime.conftest import KINE, LAB, process_all, request
 
@@ -59,3 +63,80 @@ def test_the_act_key_is_generated_once_and_kept_private(tmp_path):
     assert len(key) == 32 and load_act_key(tmp_path) == key
     assert stat.S_IMODE((tmp_path / "exchange-act.key").stat().st_mode) == 0o600
     assert load_act_key(tmp_path, "configured secret") == b"configured secret"
+
+
+def _answered(rt, *files: tuple[int, str, str | None]) -> list[int]:
+    """Rows of answered KINE files of KINE: (sequence, status, voided?) each; returns their ids."""
+    now = dt.datetime.now(dt.UTC)
+    with transaction(rt.sessions) as session:
+        rows = [
+            RequestFile(
+                provider_code=KINE,
+                name=samples.file_name("KINE", KINE, n),
+                response_name=samples.file_name("KINE", KINE, n).replace(".xml", "_REP.xml"),
+                source="sftp",
+                state="ANSWERED",
+                received_at=now,
+                size=1,
+                sha256=f"{n:064x}",
+                stored_at=f"archive:{n}",
+                status=status,
+                mode="PRODUCTION",
+                convention="KINE",
+                id_fichier=f"id-{n}",
+                sequence=sequence,
+                voided_at=now if voided else None,
+                collected_at=now,
+            )
+            for n, (sequence, status, voided) in enumerate(files, start=1)
+        ]
+        session.add_all(rows)
+        session.flush()
+        return [row.id for row in rows]
+
+
+def test_the_last_sequence_is_the_highest_counting_one_before_the_file(runtime):
+    ids = _answered(
+        runtime,
+        (4, "ACCEPTE", None),
+        (9, "PARTIELLEMENT_ACCEPTE", None),
+        (12, "REJETE", None),  # a refused file uses up no number
+        (15, "ACCEPTE", "voided"),  # nor does a voided one
+        (11, "ACCEPTE", None),
+    )
+    assert history(runtime).last_sequence(KINE, "KINE") == 11
+    assert history(runtime, before_id=ids[4]).last_sequence(KINE, "KINE") == 9  # the file sees only earlier ones
+    assert history(runtime, before_id=ids[1]).last_sequence(KINE, "KINE") == 4
+    assert history(runtime, before_id=ids[0]).last_sequence(KINE, "KINE") is None
+    assert history(runtime).last_sequence(KINE, "LAB") is None
+
+
+def test_the_lookups_read_an_index_not_the_providers_history(engine):
+    # A check's lookups must cost the same for a provider's first file and its 50,000th
+    # (bench/history_bench.py): each finds its rows through an index on what it looks for.
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the plan is read with SQLite's EXPLAIN QUERY PLAN")
+    from gateway.exchange.runtime.history import _BOUNDED
+
+    values = {"provider": KINE, "before": 10, "sha256": "0", "convention": "KINE", "id_fichier": "x", "hashes": ["h"]}
+    wanted = {
+        "identical_file": "ix_request_files_sha256",
+        "last_sequence": "ix_request_files_sequence",
+        "id_fichier_used": "ix_request_files_id_fichier",
+        "accepted_acts": "ix_accepted_acts_lookup",
+    }
+    with engine.connect() as connection:
+        for lookup, index in wanted.items():
+            # the statement as sent, its expanding IN list written out, with its values
+            expanded = getattr(_BOUNDED, lookup).compile(engine).construct_expanded_state(values)
+            rows = connection.exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {expanded.statement}", tuple(expanded.positional_parameters or ())
+            )
+            plan = [row[3] for row in rows]
+            searches = [step for step in plan if "request_files" in step or "accepted_acts" in step]
+            assert any(f"USING INDEX {index}" in step for step in searches), (lookup, plan)
+            assert not any(step.startswith("SCAN") or "ix_request_files_provider_code" in step for step in searches), (
+                lookup,
+                plan,
+            )
+            assert not any("TEMP B-TREE" in step for step in plan), (lookup, plan)
