@@ -201,11 +201,42 @@ def wait_for(predicate, timeout: float) -> None:
 # ----------------------------------------------------------------- 1. in-process
 
 
-def run_inprocess(root: Path, args: argparse.Namespace) -> Result:
+def make_processor(home: Path, url: str, sessions):
+    """(spool, processor) of an installation made by :func:`install`, as a worker builds them."""
     from gateway.exchange.checks.pipeline import Checker
     from gateway.exchange.runtime.history import load_act_key
     from gateway.exchange.runtime.processing import Processor
     from gateway.exchange.runtime.spool import SpoolPaths
+
+    spool = SpoolPaths(home / "inbox", home / "outbox", home / "var" / "archive", home / "var" / "aside")
+    checker = Checker(home / "schemas", timezone="Europe/Luxembourg", max_file_bytes=52428800)
+    processor = Processor(
+        sessions,
+        checker,
+        spool=spool,
+        timezone="Europe/Luxembourg",
+        act_key=load_act_key(home / "var"),
+        readers=read_sessions(url, 5000) if url.startswith("sqlite") else None,
+    )
+    return spool, processor
+
+
+def deposit(sessions, spool, upload: Upload) -> None:
+    """Places ``upload`` in its inbox and registers it, as the SFTP server does on a close."""
+    spool.inbox_file(upload.code, upload.name).write_bytes(upload.data)
+    with transaction(sessions) as session:
+        register_received(
+            session,
+            provider_code=upload.code,
+            name=upload.name,
+            size=len(upload.data),
+            sha256=hashlib.sha256(upload.data).hexdigest(),
+            received_at=dt.datetime.now(dt.UTC),
+            source="sftp",
+        )
+
+
+def run_inprocess(root: Path, args: argparse.Namespace) -> Result:
     from gateway.exchange.runtime.worker import WorkerService
 
     home = root / "inprocess"
@@ -213,16 +244,7 @@ def run_inprocess(root: Path, args: argparse.Namespace) -> Result:
     codes = [make_provider_code("45", 3000 + i) for i in range(args.uploaders)]
     with database("sqlite", home, "") as url:
         sessions, engine = install(home, url, codes, "")
-        spool = SpoolPaths(home / "inbox", home / "outbox", home / "var" / "archive", home / "var" / "aside")
-        checker = Checker(home / "schemas", timezone="Europe/Luxembourg", max_file_bytes=52428800)
-        processor = Processor(
-            sessions,
-            checker,
-            spool=spool,
-            timezone="Europe/Luxembourg",
-            act_key=load_act_key(home / "var"),
-            readers=read_sessions(url, 5000),
-        )
+        spool, processor = make_processor(home, url, sessions)
         service = WorkerService(
             sessions,
             processor,
@@ -246,18 +268,7 @@ def run_inprocess(root: Path, args: argparse.Namespace) -> Result:
             for files in per:
                 if round_ < len(files):
                     upload = files[round_]
-                    path = spool.inbox_file(upload.code, upload.name)
-                    path.write_bytes(upload.data)
-                    with transaction(sessions) as session:
-                        register_received(
-                            session,
-                            provider_code=upload.code,
-                            name=upload.name,
-                            size=len(upload.data),
-                            sha256=hashlib.sha256(upload.data).hexdigest(),
-                            received_at=dt.datetime.now(dt.UTC),
-                            source="sftp",
-                        )
+                    deposit(sessions, spool, upload)
                     received[f"{upload.code}/{response_name_for(upload.name)}"] = time.monotonic()
         wait_for(lambda: len(arrivals.seen) >= args.files, 600)
         seconds = max(arrivals.seen.values()) - start

@@ -14,20 +14,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import tempfile
 import time
 from pathlib import Path
 
-from bench.exchange_bench import database, install, workload
-from gateway.exchange.checks.pipeline import Checker
+from bench.exchange_bench import database, deposit, install, make_processor, workload
 from gateway.exchange.runtime.claims import ProcessIdentity, claim_next
-from gateway.exchange.runtime.history import load_act_key
-from gateway.exchange.runtime.processing import Processor
-from gateway.exchange.runtime.reception import register_received
 from gateway.exchange.runtime.spool import SpoolPaths
 from gateway.identifiers import make_provider_code
-from gateway.store.db import read_sessions, transaction
 
 UPLOADERS = 20
 
@@ -44,30 +38,11 @@ def main() -> None:
     kind = "postgresql" if args.postgres else "sqlite"
     with database(kind, home, args.postgres) as url:
         sessions, engine = install(home, url, codes, "")
-        spool = SpoolPaths(home / "inbox", home / "outbox", home / "var" / "archive", home / "var" / "aside")
-        checker = Checker(home / "schemas", timezone="Europe/Luxembourg", max_file_bytes=52428800)
-        processor = Processor(
-            sessions,
-            checker,
-            spool=spool,
-            timezone="Europe/Luxembourg",
-            act_key=load_act_key(home / "var"),
-            readers=read_sessions(url, 5000) if kind == "sqlite" else None,
-        )
+        spool, processor = make_processor(home, url, sessions)
         per = workload(codes, args.files, args.kib)
         for round_ in range(max(len(files) for files in per)):  # in each provider's order
             for upload in (files[round_] for files in per if round_ < len(files)):
-                spool.inbox_file(upload.code, upload.name).write_bytes(upload.data)
-                with transaction(sessions) as session:
-                    register_received(
-                        session,
-                        provider_code=upload.code,
-                        name=upload.name,
-                        size=len(upload.data),
-                        sha256=hashlib.sha256(upload.data).hexdigest(),
-                        received_at=dt.datetime.now(dt.UTC),
-                        source="sftp",
-                    )
+                deposit(sessions, spool, upload)
         claimant = ProcessIdentity.current().claimant(0)
         profiler = None
         if args.profile:
