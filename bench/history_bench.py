@@ -1,4 +1,4 @@
-"""The checks' history lookups against a provider's long history (prints a table).
+"""The lookups made per file against a long history: the checks' and the publisher's (prints a table).
 
     .venv/bin/python -m bench.history_bench [--files 1000,50000] [--postgres URL]
 
@@ -6,8 +6,9 @@ For each size, a fresh database (SQLite, or a fresh schema of ``--postgres``) ho
 provider with that many answered production files (ACCEPTE and PARTIELLEMENT_ACCEPTE, each
 with its IdFichier, sequence number and one accepted act), and the four lookups a check makes
 (identical file, last sequence, IdFichier used, accepted acts) are timed as a worker makes
-them, bounded by a file received after all of them: the median of 200 runs each, in
-milliseconds. A lookup whose time grows with the history scans it; one that stays flat uses an
+them, bounded by a file received after all of them; and the publisher's claim of its next
+batch (``forwarding.outbox.claim_batch``) when the outbox holds one sent message per file and
+one message waiting. The median of 200 runs each, in milliseconds. A lookup whose time grows with the history scans it; one that stays flat uses an
 index. Not a test: figures depend on the machine and on what else runs on it.
 """
 
@@ -26,9 +27,11 @@ from sqlalchemy import insert
 
 from bench.exchange_bench import database, install
 from gateway.exchange.checks.model import ActKey
+from gateway.exchange.runtime.forwarding.outbox import claim_batch, release
 from gateway.exchange.runtime.history import DatabaseHistory, act_hash
 from gateway.identifiers import make_provider_code
 from gateway.store.models.exchange import AcceptedAct, RequestFile
+from gateway.store.models.forwarding import OutboxMessage
 
 RUNS = 200
 KEY = b"bench-act-key"
@@ -74,6 +77,21 @@ def fill(sessions, code: str, files: int) -> tuple[str, str, ActKey]:
         ]
         for start in range(0, len(acts), 5000):
             session.execute(insert(AcceptedAct), acts[start : start + 5000])
+        # the outbox after the publisher sent one message per file, and one message waiting
+        messages = [
+            {
+                "kind": "withdrawal",
+                "provider_code": code,
+                "request_file_id": file_id,
+                "message_id": f"withdrawal-{file_id}",
+                "payload": "{}",
+                "created_at": now,
+                "sent_at": now if i < len(ids) - 1 else None,
+            }
+            for i, file_id in enumerate(ids)
+        ]
+        for start in range(0, len(messages), 5000):
+            session.execute(insert(OutboxMessage), messages[start : start + 5000])
         session.commit()
     return first_id, f"{1:064x}", act
 
@@ -107,6 +125,13 @@ def measure(kind: str, files: int, postgres: str) -> dict[str, float]:
             assert history.last_sequence(code, "KINE") == files
             assert history.id_fichier_used(code, id_fichier) and not history.id_fichier_used(code, fresh)
             assert history.accepted_acts(code, frozenset({act})) == {act}
+
+        def next_batch() -> None:
+            claimed = claim_batch(sessions, "bench", now=dt.datetime.now(dt.UTC), lease_s=60, limit=100)
+            assert len(claimed) == 1  # the one message waiting
+            release(sessions, "bench")
+
+        figures["publisher's next batch"] = median_ms(next_batch)
         engine.dispose()
     return figures
 

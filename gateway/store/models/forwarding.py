@@ -41,6 +41,13 @@ class OutboxMessage(Base):
             sqlite_where=text("sent_at IS NULL AND cancelled_at IS NULL"),
             postgresql_where=text("sent_at IS NULL AND cancelled_at IS NULL"),
         ),
+        # The oldest unsent row of all, found without reading the sent ones before it.
+        Index(
+            "ix_forwarding_outbox_queue",
+            "id",
+            sqlite_where=text("sent_at IS NULL AND cancelled_at IS NULL"),
+            postgresql_where=text("sent_at IS NULL AND cancelled_at IS NULL"),
+        ),
         {"sqlite_autoincrement": True},
     )
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import stat
 
-import pytest
-
 from gateway.exchange.checks.model import ActKey
 from gateway.exchange.runtime.history import DatabaseHistory, load_act_key
 from gateway.exchange.runtime.void import void_file
@@ -109,34 +107,3 @@ def test_the_last_sequence_is_the_highest_counting_one_before_the_file(runtime):
     assert history(runtime, before_id=ids[1]).last_sequence(KINE, "KINE") == 4
     assert history(runtime, before_id=ids[0]).last_sequence(KINE, "KINE") is None
     assert history(runtime).last_sequence(KINE, "LAB") is None
-
-
-def test_the_lookups_read_an_index_not_the_providers_history(engine):
-    # A check's lookups must cost the same for a provider's first file and its 50,000th
-    # (bench/history_bench.py): each finds its rows through an index on what it looks for.
-    if engine.dialect.name != "sqlite":
-        pytest.skip("the plan is read with SQLite's EXPLAIN QUERY PLAN")
-    from gateway.exchange.runtime.history import _BOUNDED
-
-    values = {"provider": KINE, "before": 10, "sha256": "0", "convention": "KINE", "id_fichier": "x", "hashes": ["h"]}
-    wanted = {
-        "identical_file": "ix_request_files_sha256",
-        "last_sequence": "ix_request_files_sequence",
-        "id_fichier_used": "ix_request_files_id_fichier",
-        "accepted_acts": "ix_accepted_acts_lookup",
-    }
-    with engine.connect() as connection:
-        for lookup, index in wanted.items():
-            # the statement as sent, its expanding IN list written out, with its values
-            expanded = getattr(_BOUNDED, lookup).compile(engine).construct_expanded_state(values)
-            rows = connection.exec_driver_sql(
-                f"EXPLAIN QUERY PLAN {expanded.statement}", tuple(expanded.positional_parameters or ())
-            )
-            plan = [row[3] for row in rows]
-            searches = [step for step in plan if "request_files" in step or "accepted_acts" in step]
-            assert any(f"USING INDEX {index}" in step for step in searches), (lookup, plan)
-            assert not any(step.startswith("SCAN") or "ix_request_files_provider_code" in step for step in searches), (
-                lookup,
-                plan,
-            )
-            assert not any("TEMP B-TREE" in step for step in plan), (lookup, plan)

@@ -214,7 +214,9 @@ def renew(sessions: sessionmaker[Session], claimant: str, *, now: dt.datetime, l
     with transaction(sessions) as session:
         result = session.execute(
             update(O)
-            .where(O.claimed_by == claimant, O.sent_at.is_(None))
+            # among the waiting rows only (ix_forwarding_outbox_queue), not every row ever sent; a
+            # row cancelled meanwhile is no one's to publish any more: its lease may lapse
+            .where(*PENDING, O.claimed_by == claimant)
             .values(lease_until=now + dt.timedelta(seconds=lease_s))
         )
         return affected(result) or 0
@@ -235,7 +237,8 @@ def release(sessions: sessionmaker[Session], claimant: str) -> None:
     """Gives back every unsent row ``claimant`` holds (the broker failed): claimable again at once."""
     with transaction(sessions) as session:
         session.execute(
-            update(O).where(O.claimed_by == claimant, O.sent_at.is_(None)).values(claimed_by=None, lease_until=None)
+            # among the waiting rows only, as renew (a cancelled row is claimed by no one again)
+            update(O).where(*PENDING, O.claimed_by == claimant).values(claimed_by=None, lease_until=None)
         )
 
 
