@@ -27,16 +27,24 @@ _ZERO = Decimal("0")
 
 
 class Value(NamedTuple):
-    """A value as written, where it is (its element, for the line, and its path)."""
+    """A value as written, where it is (its element, for the line, and what its path is made of)."""
 
     text: str
     element: etree._Element
-    path: str
+    #: the path of the record or act the value belongs to
+    owner: str
+    #: the rest of the value's path, from its owner (``/Code``)
+    name: str
 
     @property
     def line(self) -> int | None:
         """Only asked for when a rule fires, while the record's element is still whole."""
         return line_of(self.element)
+
+    @property
+    def path(self) -> str:
+        """Only asked for when a rule fires: a record's dozen paths are not joined for nothing."""
+        return self.owner + self.name
 
 
 class ActLine(NamedTuple):
@@ -103,8 +111,8 @@ _act_of = partial(tuple.__new__, ActLine)
 _record_of = partial(tuple.__new__, RecordView)
 
 
-def _value(element: etree._Element, path: str) -> Value:
-    return _value_of(((element.text or "").strip(), element, path))
+def _value(element: etree._Element, owner: str, name: str) -> Value:
+    return _value_of(((element.text or "").strip(), element, owner, name))
 
 
 class RecordReader:
@@ -127,7 +135,7 @@ class RecordReader:
         prescription = list(ordonnance)
         if self.sampled:
             sampling = children[2]
-            sampled = Value(sampling.get("dateHeure", ""), sampling, f"{path}/Prelevement/@dateHeure")
+            sampled = _value_of((sampling.get("dateHeure", ""), sampling, path, "/Prelevement/@dateHeure"))
             place = sampling.get("lieu")
             lines = children[3:-1]
             sampled_date = parse_date(sampled.text[:10])
@@ -141,9 +149,9 @@ class RecordReader:
             if sampled is not None:
                 date_value, date, rest = sampled, sampled_date, parts
             else:
-                date_value = _value(parts[0], f"{line_path}/Date")
+                date_value = _value(parts[0], line_path, "/Date")
                 date, rest = parse_date(date_value.text[:10]), parts[1:]
-            amount = _value(rest[2], f"{line_path}/Montant")
+            amount = _value(rest[2], line_path, "/Montant")
             acts.append(
                 _act_of(
                     (
@@ -151,15 +159,15 @@ class RecordReader:
                         line_path,
                         date_value,
                         date,
-                        _value(rest[0], f"{line_path}/Code"),
+                        _value(rest[0], line_path, "/Code"),
                         parse_int(rest[1].text) or 0,
                         amount,
-                        _value(rest[3], f"{line_path}/CodePrestataireExecutant") if len(rest) > 3 else None,
+                        _value(rest[3], line_path, "/CodePrestataireExecutant") if len(rest) > 3 else None,
                         parse_decimal(amount.text) or _ZERO,
                     )
                 )
             )
-        total_value = _value(total, f"{path}/MontantEnregistrement")
+        total_value = _value(total, path, "/MontantEnregistrement")
         return _record_of(
             (
                 position,
@@ -167,9 +175,9 @@ class RecordReader:
                 line_of(element),
                 element.get("id", "").strip(),
                 element.get("reference", ""),
-                _value(matricule, f"{path}/Matricule"),
-                _value(prescription[0], f"{path}/Ordonnance/CodeMedecin"),
-                _value(prescription[1], f"{path}/Ordonnance/DateOrdonnance"),
+                _value(matricule, path, "/Matricule"),
+                _value(prescription[0], path, "/Ordonnance/CodeMedecin"),
+                _value(prescription[1], path, "/Ordonnance/DateOrdonnance"),
                 parse_int(prescription[2].text) if len(prescription) > 2 else None,
                 place,
                 tuple(acts),

@@ -26,12 +26,12 @@ def check_tariffs(record: RecordView, context: RuleContext) -> Iterator[Finding]
         if line.date is None:
             continue
         known, row = context.lookup(code.text, line.date)
-        where: Where = {"line": code.line, "path": code.path, "value": code.text}
-        if not known:
-            yield finding("NOM-001", convention=context.convention, **where)
-            continue
-        if row is None:
-            yield finding("NOM-002", date=line.date.isoformat(), **where)
+        if row is None:  # the code is unknown (NOM-001) or not in force on the act's date (NOM-002)
+            where: Where = {"line": code.line, "path": code.path, "value": code.text}
+            if not known:
+                yield finding("NOM-001", convention=context.convention, **where)
+            else:
+                yield finding("NOM-002", date=line.date.isoformat(), **where)
             continue
         rows.setdefault(code.text, row)
         expected = (row.tariff * line.quantity).quantize(CENT, rounding=ROUND_HALF_UP)
