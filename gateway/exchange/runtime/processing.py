@@ -31,9 +31,10 @@ import time
 from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Update, bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway import metrics
@@ -208,7 +209,6 @@ class Processor:
         when the claim is no longer this worker's.
         """
         now = self._clock.now()
-        files = RequestFile.__table__
         with transaction(self._sessions) as session:
             # One conditional update both checks the claim is still ours and sets the outcome
             # (Core: no ORM object is loaded or flushed); on PostgreSQL it takes the row lock.
@@ -221,13 +221,8 @@ class Processor:
                 lease_until=None,
             )
             updated = session.connection().execute(
-                files.update()
-                .where(
-                    files.c.id == claim.file_id,
-                    files.c.state == FileState.PROCESSING.value,
-                    files.c.claimed_by == claim.claimant,
-                )
-                .values(**values)
+                _answer_statement(tuple(values)),
+                {**values, "_file_id": claim.file_id, "_claimant": claim.claimant},
             )
             if updated.rowcount != 1:
                 raise ClaimLost(f"claim on file {claim.file_id} lapsed", file_id=claim.file_id)
@@ -450,6 +445,25 @@ class Processor:
                 for digest in sorted(hashes)
             ],
         )
+
+
+@cache
+def _answer_statement(columns: tuple[str, ...]) -> Update:
+    """The update that answers a claimed file, setting ``columns`` (bound by their names).
+
+    Built once per set of columns (a handful: with or without records, a duplicate): building
+    it per commit cost as much as running it.
+    """
+    files = RequestFile.__table__
+    return (
+        files.update()
+        .where(
+            files.c.id == bindparam("_file_id"),
+            files.c.state == FileState.PROCESSING.value,
+            files.c.claimed_by == bindparam("_claimant"),
+        )
+        .values({column: bindparam(column) for column in columns})
+    )
 
 
 def _all_findings(outcome: Outcome) -> Iterator[Finding]:
