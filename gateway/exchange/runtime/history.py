@@ -20,6 +20,7 @@ import secrets
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVarTuple
 
@@ -68,8 +69,14 @@ def load_act_key(data_dir: Path, configured: str = "") -> bytes:
 
 def act_hash(key: bytes, act: ActKey) -> str:
     """Hex HMAC-SHA-256 of ``matricule|code|date``."""
-    message = f"{act.matricule}|{act.code}|{act.date}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return _act_hash(key, act.matricule, act.code, act.date)
+
+
+@lru_cache(maxsize=1 << 16)
+def _act_hash(key: bytes, matricule: str, code: str, date: str) -> str:
+    # remembered: a worker hashes a file's acts when it checks them for DUP-002 and again
+    # when it stores them, a few milliseconds apart (64k entries: about 12 MiB at most)
+    return hmac.new(key, f"{matricule}|{code}|{date}".encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
