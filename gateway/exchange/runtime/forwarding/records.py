@@ -66,12 +66,16 @@ RECORD_COLUMNS = (
 ACT_COLUMNS = ("act_line", "act_code", "act_date", "act_quantity", "act_unit_tariff", "act_amount", "act_performer")
 
 
+#: json.dumps(separators=(",", ":"), ensure_ascii=False) without a new encoder per record
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def detail_json(detail: RecordDetail) -> str:
     """The stored form of a record's prescription, sampling and acts."""
     sampling = None
     if detail.sampling_place is not None:
         sampling = {"at": detail.sampled_at, "place": detail.sampling_place, "home": detail.sampling_place == HOME}
-    return json.dumps(
+    return _COMPACT.encode(
         {
             "prescription": {
                 "physician": detail.physician,
@@ -92,8 +96,6 @@ def detail_json(detail: RecordDetail) -> str:
                 for index, act in enumerate(detail.acts, start=1)
             ],
         },
-        separators=(",", ":"),
-        ensure_ascii=False,
     )
 
 
