@@ -10,8 +10,8 @@ Runs, one after the other, on this machine:
   20 KiB in one session, 20 uploaders x 50 files, one 200 MB upload (20 MB with ``--quick``);
 - checks (``checks_bench``): the whole check (every stage and the response) against bare lxml
   parse + XSD, 1 MiB and 50 MiB files (``--quick``: 1 MiB and 10 MiB), plus the schema stage alone;
-- runtime (``exchange_bench``): deposit to response through the live SFTP server and workers,
-  600 x 20 KiB files from 20 uploaders as fast as they go (files answered/s), then 50 files/s
+- runtime (``exchange_bench --supervised``): deposit to response through ``gateway serve`` as it
+  runs in production (its supervisor, the SFTP server, one worker process per core), 600 x 20 KiB files from 20 uploaders as fast as they go (files answered/s), then 50 files/s
   offered (p99), on SQLite and on PostgreSQL (a fresh schema of ``--postgres``);
 - CLI: wall time of ``gateway --help`` and of ``gateway validate`` on one small file.
 
@@ -61,7 +61,14 @@ def runtime_figures(quick: bool, postgres: str) -> dict[str, dict]:
         figures = {}
         for rate, files in ((0.0, 200 if quick else 600), (50.0, 150 if quick else 500)):
             args = argparse.Namespace(
-                files=files, uploaders=20, kib=20, workers=2, postgres=postgres, split=False, rate=rate
+                files=files,
+                uploaders=20,
+                kib=20,
+                workers=2,
+                postgres=postgres,
+                split=False,
+                rate=rate,
+                supervised=True,  # as `gateway serve` runs: the SFTP server and a worker process per core
             )
             with tempfile.TemporaryDirectory(prefix="bench-runtime-") as temp:
                 result = exchange_bench.run_live(Path(temp), args, kind)

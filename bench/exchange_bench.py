@@ -340,7 +340,7 @@ def run_live(root: Path, args: argparse.Namespace, kind: str) -> Result:
         )
         log = open(home / "gateway.log", "wb")  # noqa: SIM115 (open for the servers' lifetime, closed at the end)
         # split: two supervisors (the SFTP server; the workers, one process per core); else one process
-        supervised = getattr(args, "supervised", False)  # bench/__main__.py passes no such option
+        supervised = getattr(args, "supervised", False)
         # supervised: one supervisor as `gateway serve` runs in production (the SFTP server and
         # processes.workers worker processes, one per core by default)
         if args.split:
