@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import json
+import random
 import signal
 import subprocess
 
 import httpx
 import pytest
 
-from gateway.logs import REDACTED, redact
+from gateway.logs import REDACTED, SECRET_PATTERNS, redact
 from gateway.web.staff import add_staff, create_api_key
 from tests.support import GATEWAY, clean_env, free_port, wait_until
 from tests.web.staff_login import csrf_of, start_login
@@ -42,6 +43,27 @@ def test_secrets_are_redacted(line, secret):
 @pytest.mark.parametrize("line", ["/files?error_code=MAT-004&page=2", "/providers/45001237", "/login?next=/files"])
 def test_ordinary_paths_are_left_alone(line):
     assert redact(line) == line
+
+
+def _every_pattern(text: str) -> str:
+    """What redact gives when every pattern is tried, needles or not."""
+    for pattern, replacement, _needles in SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def test_the_needles_never_skip_a_pattern_that_would_match():
+    # Strings built from the patterns' pieces in mixed case, with non-ASCII letters that
+    # IGNORECASE folds to ASCII ones: screening by needles must change nothing.
+    pieces = ["/", "%2F", "%2f", "suivi", "SuIvI", "ſuivi", "suıvı", "?", "&", ";", "token", "ToKeN", "key", "API_KEY",
+              "auth", "=", "Bearer", "bAsIc", "baſic", " ", "  ", "gwk_", "GWK_", "gw_session", "__Host-gw_csrf",
+              "abc123", "K101", "-", ".", "45001237"]  # fmt: skip
+    generator = random.Random(12)
+    texts = ["".join(generator.choice(pieces) for _ in range(generator.randint(1, 8))) for _ in range(5000)]
+    changed = [text for text in texts if _every_pattern(text) != text]
+    assert len(changed) > 100  # the corpus does exercise the patterns
+    for text in texts:
+        assert redact(text) == _every_pattern(text), text
 
 
 def test_the_served_log_holds_no_token_key_or_session(project, engine, sessions, tmp_path):
