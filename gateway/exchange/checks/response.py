@@ -26,6 +26,8 @@ _TEXT = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _ATTRIBUTE = {**_TEXT, '"': "&quot;", "\t": "&#9;", "\n": "&#10;", "\r": "&#13;"}
 _TEXT_RE = re.compile("[&<>\r]")
 _ATTRIBUTE_RE = re.compile('[&<>"\t\n\r]')
+#: what an attribute's printable ASCII value may hold that must be escaped
+_NEEDS_ESCAPE = frozenset('&<>"')
 
 
 def _text(value: str) -> str:
@@ -43,12 +45,16 @@ def _comment(value: str) -> str:
     return inside + " " if inside.endswith("-") else inside
 
 
+def _attribute_value(value: str) -> str:
+    # Most values (ids, codes, dates, statuses) are printable ASCII with nothing to escape:
+    # they are written as they are, without two regex passes each.
+    if value.isascii() and value.isprintable() and not _NEEDS_ESCAPE.intersection(value):
+        return value
+    return _ATTRIBUTE_RE.sub(lambda m: _ATTRIBUTE[m.group()], _NOT_XML.sub(chr(0xFFFD), value))
+
+
 def _attributes(values: dict[str, str | None]) -> str:
-    return "".join(
-        f' {name}="{_ATTRIBUTE_RE.sub(lambda m: _ATTRIBUTE[m.group()], _NOT_XML.sub(chr(0xFFFD), v))}"'
-        for name, v in values.items()
-        if v is not None
-    )
+    return "".join(f' {name}="{_attribute_value(v)}"' for name, v in values.items() if v is not None)
 
 
 def local_time(moment: dt.datetime, timezone: str) -> str:
