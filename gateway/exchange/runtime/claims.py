@@ -25,9 +25,10 @@ import secrets
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, or_, select, update
+from sqlalchemy import Select, Update, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.store.db import affected, transaction
@@ -94,7 +95,6 @@ def claim_next(
     ``archive_ref`` gives the ``stored_at`` the file will have once archived; it is written
     with the claim, so a resumed claim knows where to look.
     """
-    files = RequestFile.__table__
     with transaction(sessions) as session:
         connection = session.connection()
         row = connection.execute(_CLAIMABLE, {"now": now}).first()
@@ -111,7 +111,7 @@ def claim_next(
         if not row.stored_at.startswith("archive:"):
             values["stored_at"] = archive_ref(row.provider_code, row.id, row.name, row.received_at)
         # Core, not the ORM: a claim is one select and one update, no unit of work to flush
-        connection.execute(files.update().where(files.c.id == row.id).values(**values))
+        connection.execute(_claim_statement(tuple(values)), {**values, "_file_id": row.id})
         return Claim(
             file_id=row.id,
             claimant=claimant,
@@ -125,6 +125,14 @@ def claim_next(
             stored_at=row.stored_at,
             attempts=attempts,
         )
+
+
+@cache
+def _claim_statement(columns: tuple[str, ...]) -> Update:
+    """The update that claims a file, setting ``columns`` (bound by their names); built once
+    per set of columns (two: with or without ``stored_at``), not per claim."""
+    files = RequestFile.__table__
+    return files.update().where(files.c.id == bindparam("_file_id")).values({c: bindparam(c) for c in columns})
 
 
 def _claimable_query() -> Select[*tuple[Any, ...]]:
