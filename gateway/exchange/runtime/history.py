@@ -72,10 +72,11 @@ def act_hash(key: bytes, act: ActKey) -> str:
     return _act_hash(key, act.matricule, act.code, act.date)
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 14)
 def _act_hash(key: bytes, matricule: str, code: str, date: str) -> str:
     # remembered: a worker hashes a file's acts when it checks them for DUP-002 and again
-    # when it stores them, a few milliseconds apart (64k entries: about 12 MiB at most)
+    # when it stores them, a few milliseconds apart (16k entries, the acts of a file of a few
+    # MiB: about 8 MiB at most; a larger file's acts are simply hashed twice)
     return hmac.new(key, f"{matricule}|{code}|{date}".encode(), hashlib.sha256).hexdigest()
 
 
