@@ -37,7 +37,7 @@ from gateway.web.errors import AccountLocked, LoginRefused, SecondFactorRefused
 from gateway.web.lockout import LockoutPolicy
 from gateway.web.login import Client
 from gateway.web.second_factor import SecretBox
-from gateway.web.staff_sessions import PENDING_SECONDS, TOUCH_SECONDS, USER_AGENT_CHARS, digest
+from gateway.web.staff_sessions import PENDING_SECONDS, TOUCH_SECONDS, USER_AGENT_CHARS, digest, new_ref
 
 __all__ = [
     "Client",
@@ -139,7 +139,7 @@ def _open(session: Session, code: str, *, pending: bool, client: Client, max_age
     session.add(
         PortalSession(
             token_hash=digest(token),
-            ref=secrets.token_urlsafe(16),
+            ref=new_ref(),
             provider_code=code,
             pending=pending,
             created_at=now,

@@ -76,6 +76,15 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def new_ref() -> str:
+    """A session's random ``ref`` (128 bits, hex).
+
+    Hex, not URL-safe base64: one ref in 64 of that alphabet began with ``-``, which the
+    command line then read as an option (``gateway staff end-session -N9_...``).
+    """
+    return secrets.token_hex(16)
+
+
 def open_session(
     session: Session, user: StaffUser, *, pending: bool, address: str, user_agent: str, max_age: int, now: dt.datetime
 ) -> str:
@@ -89,7 +98,7 @@ def open_session(
     session.add(
         StaffSession(
             token_hash=digest(token),
-            ref=secrets.token_urlsafe(16),
+            ref=new_ref(),
             staff_id=user.id,
             pending=pending,
             created_at=now,

@@ -14,7 +14,7 @@ from gateway.accounts.passwords import verify_password
 from gateway.store.models.audit import AuditEvent
 from gateway.store.models.web import StaffUser
 from gateway.web.staff import add_staff, api_client, list_staff
-from gateway.web.staff_sessions import list_sessions
+from gateway.web.staff_sessions import list_sessions, new_ref
 from tests.support import GATEWAY, clean_env, free_port, run_gateway, wait_until
 
 
@@ -126,6 +126,13 @@ def _cli_actions(sessions, login: str) -> list[str]:
                 .order_by(AuditEvent.id)
             )
         )
+
+
+def test_a_session_ref_never_reads_as_an_option():
+    # end-session takes the ref as an argument: one beginning with "-" was parsed as an option
+    refs = [new_ref() for _ in range(2000)]
+    assert not [ref for ref in refs if ref.startswith("-")]
+    assert len(set(refs)) == len(refs)
 
 
 def test_staff_sessions_listed_and_ended_from_the_command_line(migrated, sessions):
