@@ -27,7 +27,7 @@ from gateway.sftp.errors import AlreadyExists, ReceptionFailed
 from gateway.sftp.registrar import SOURCE, Registrar, Registration
 from gateway.sftp.session import Who
 from gateway.store import audit
-from gateway.store.db import transaction
+from gateway.store.db import engine_of, transaction
 from gateway.store.files import fsync_dir
 
 log = get_logger(__name__)
@@ -56,7 +56,7 @@ class Reception:
         readers: sessionmaker[Session] | None = None,
     ) -> None:
         self._sessions = sessions
-        self._readers = readers or sessions
+        self._read_engine = engine_of(readers or sessions)
         self._node = node
         self._durable = durable
         self._clock = clock or SystemClock()
@@ -74,8 +74,8 @@ class Reception:
 
     def name_is_held(self, provider_code: str, name: str) -> bool:
         """True when ``name`` (or a name with the same response name) is held."""
-        with self._readers() as session:
-            return name_is_held(session, provider_code, name)
+        with self._read_engine.connect() as connection:  # asked at every open: no ORM session
+            return name_is_held(connection, provider_code, name)
 
     def receive(
         self, who: Who, *, source: Path, final: Path, size: int, sha256: str, started: float, kind: str

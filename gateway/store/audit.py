@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
 from gateway.clock import utcnow
 from gateway.store.models.audit import AuditEvent
+
+_INSERT = insert(AuditEvent.__table__)
 
 
 def record(
@@ -37,10 +39,11 @@ def record(
     return event
 
 
-def record_many(session: Session, events: list[dict[str, Any]]) -> None:
+def record_many(session: Session | Connection, events: list[dict[str, Any]]) -> None:
     """Adds several audit events in one statement (keys: the arguments of :func:`record`).
 
-    For hot paths (the SFTP close): no ORM objects, one executemany.
+    For hot paths (the SFTP close): no ORM objects, one executemany, in a session's
+    transaction or straight on a connection's.
     """
     if not events:
         return
@@ -62,7 +65,7 @@ def record_many(session: Session, events: list[dict[str, Any]]) -> None:
         }
         for e in events
     ]
-    session.execute(insert(AuditEvent.__table__), rows)
+    session.execute(_INSERT, rows)
 
 
 def recent(session: Session, *, limit: int = 100, **filters: str) -> list[AuditEvent]:

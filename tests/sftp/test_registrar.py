@@ -6,12 +6,15 @@ import datetime as dt
 import threading
 import time
 
+import pytest
 from sqlalchemy import select
 
 from gateway.clock import SystemClock
 from gateway.exchange.runtime.reception import NameHeld
+from gateway.sftp.errors import ReceptionFailed
 from gateway.sftp.registrar import Registrar, Registration
 from gateway.sftp.session import Who
+from gateway.store.db import make_engine, make_session_factory
 from gateway.store.models.audit import AuditEvent
 from gateway.store.models.exchange import FileState, RequestFile
 
@@ -94,3 +97,36 @@ def test_concurrent_callers_each_get_their_own_answer(sessions, provider):
     for name, got in answers.items():  # each name twice: one is registered, the other held
         assert sorted(type(a).__name__ for a in got) == ["NameHeld", "int"], name
     assert len(names_registered(sessions)) == 10
+
+
+def test_a_lone_registration_is_committed_in_the_callers_thread(sessions, provider):
+    registrar = Registrar(sessions, SystemClock())
+    before = {thread.ident for thread in threading.enumerate()}
+    request_id = registrar.register(registration(provider.code, "D_1.xml"))
+    assert {thread.ident for thread in threading.enumerate()} <= before  # no thread was started for it
+    with sessions() as session:
+        assert session.get(RequestFile, request_id).name == "D_1.xml"
+
+
+def test_a_failed_commit_refuses_its_files_and_leaves_no_caller_waiting(tmp_path, provider):
+    # a real database without the tables: every commit fails
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    registrar = Registrar(make_session_factory(engine), SystemClock())
+    answers: list[object] = []
+
+    def one(name: str) -> None:
+        try:
+            answers.append(registrar.register(registration(provider.code, name)))
+        except ReceptionFailed as exc:
+            answers.append(exc)
+
+    threads = [threading.Thread(target=one, args=(f"E_{i}.xml",)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not any(thread.is_alive() for thread in threads)
+    assert len(answers) == 12 and all(isinstance(a, ReceptionFailed) for a in answers)
+    with pytest.raises(ReceptionFailed):  # the lead was handed back: a later caller is answered too
+        registrar.register(registration(provider.code, "E_last.xml"))
+    engine.dispose()

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,8 +25,6 @@ from gateway.store.models.exchange import FileState, RequestFile
 #: names the server accepts at upload time (spec/exchange.md section 1)
 UPLOAD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 PART_SUFFIX = ".part"
-#: set in ``session.info`` when request files were inserted: the workers are woken after the commit
-NEW_REQUEST_FILE = "gateway.exchange.new_request_file"
 # one prepared statement for a batch: the ids come back in the order of the rows given
 _INSERT_MANY = insert(RequestFile.__table__).returning(RequestFile.__table__.c.id, sort_by_parameter_order=True)
 
@@ -61,10 +59,26 @@ _HOLDER = (
 )
 
 
-def name_is_held(session: Session, provider_code: str, name: str) -> bool:
+def name_is_held(connection: Connection, provider_code: str, name: str) -> bool:
     """True when a received file of this provider holds ``name``'s response name."""
     parameters = {"provider": provider_code, "response_name": response_name_for(name)}
-    return session.connection().execute(_HOLDER, parameters).first() is not None
+    return connection.execute(_HOLDER, parameters).first() is not None
+
+
+#: called after each commit that registered request files in this process
+_registration_listeners: list[Callable[[], None]] = []
+
+
+def on_registration(listener: Callable[[], None]) -> None:
+    """Calls ``listener`` after each commit of this process that registered request files
+    (the workers wake on it rather than wait for their next poll)."""
+    _registration_listeners.append(listener)
+
+
+def announce_registered() -> None:
+    """Tells the listeners that request files were just committed."""
+    for listener in list(_registration_listeners):
+        listener()
 
 
 def register_received(
@@ -132,13 +146,14 @@ class Incoming:
     source: str
 
 
-def register_many(session: Session, files: Sequence[Incoming]) -> list[int]:
+def register_many(connection: Connection, files: Sequence[Incoming]) -> list[int]:
     """Records several complete uploads in one statement; returns their ids in order.
 
     All or none: raises :class:`NameHeld` when any of the names is held; the transaction is
     then spoilt (no savepoint: it would cost two more statements on every batch), and the
     caller rolls it back and finds which names with :func:`register_received`, one by one.
-    No ORM objects: this is the SFTP close path, where per-row flushes cost more than the insert.
+    No ORM objects: this is the SFTP close path, where per-row flushes cost more than the
+    insert. The caller calls :func:`announce_registered` once the transaction is committed.
     """
     rows = [
         {
@@ -156,11 +171,9 @@ def register_many(session: Session, files: Sequence[Incoming]) -> list[int]:
         for f in files
     ]
     try:
-        ids = list(session.scalars(_INSERT_MANY, rows))
+        return list(connection.scalars(_INSERT_MANY, rows))
     except IntegrityError:
         raise NameHeld(f"one of {len(rows)} names is held", names=[f.name for f in files]) from None
-    session.info[NEW_REQUEST_FILE] = True
-    return ids
 
 
 def mark_collected(session: Session, provider_code: str, response_name: str, at: dt.datetime) -> bool:

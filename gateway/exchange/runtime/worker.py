@@ -34,7 +34,7 @@ from gateway.exchange.errors import ClaimLost
 from gateway.exchange.runtime.adopt import scan_inbox
 from gateway.exchange.runtime.claims import Claim, ProcessIdentity, claim_next, release, renew_leases
 from gateway.exchange.runtime.processing import Processor
-from gateway.exchange.runtime.reception import NEW_REQUEST_FILE
+from gateway.exchange.runtime.reception import announce_registered, on_registration
 from gateway.exchange.runtime.recovery import recover
 from gateway.exchange.runtime.spool import SpoolPaths
 from gateway.logs import get_logger
@@ -46,25 +46,33 @@ log = get_logger(__name__)
 # ---------------------------------------------------------------- wake-ups on registration
 
 _listeners: weakref.WeakSet[WorkerService] = weakref.WeakSet()
-_FLAG = NEW_REQUEST_FILE  # also set by reception.register_many, which inserts without ORM objects
+#: set in ``session.info`` when a flush inserted request files: the workers wake after the commit
+_NEW_REQUEST_FILE = "gateway.exchange.new_request_file"
+
+
+def _wake_workers() -> None:
+    for listener in list(_listeners):
+        listener.wake()
+
+
+on_registration(_wake_workers)  # registrations without ORM objects (the SFTP group commit)
 
 
 @event.listens_for(Session, "after_flush")
 def _note_new_files(session: Session, _context: UOWTransaction) -> None:
     if any(isinstance(obj, RequestFile) for obj in session.new):
-        session.info[_FLAG] = True
+        session.info[_NEW_REQUEST_FILE] = True
 
 
 @event.listens_for(Session, "after_commit")
 def _wake_after_commit(session: Session) -> None:
-    if session.info.pop(_FLAG, False):
-        for listener in list(_listeners):
-            listener.wake()
+    if session.info.pop(_NEW_REQUEST_FILE, False):
+        announce_registered()
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_on_rollback(session: Session) -> None:
-    session.info.pop(_FLAG, None)
+    session.info.pop(_NEW_REQUEST_FILE, None)
 
 
 class _WakeOnInbox(FileSystemEventHandler):
